@@ -1,0 +1,126 @@
+/* proto.c: the outbox that protocol nodes fill; see proto.h. */
+#include "protocol/proto.h"
+
+#include <string.h>
+
+void sim_msg_free(struct sim_msg *m)
+{
+    if (!m)
+        return;
+    if (m->free_fn)
+        m->free_fn(m);
+    else
+        g_free(m);
+}
+
+void proto_out_init(struct proto_out *o)
+{
+    o->effects = g_array_sized_new(FALSE, FALSE, sizeof(struct proto_effect), 16);
+    o->arena = g_byte_array_new();
+}
+
+void proto_out_clear(struct proto_out *o)
+{
+    for (guint i = 0; i < o->effects->len; i++) {
+        struct proto_effect *e = proto_out_at(o, i);
+        if (e->kind == EFFECT_SEND && e->msg)
+            sim_msg_free(e->msg);
+    }
+    g_array_set_size(o->effects, 0);
+    g_byte_array_set_size(o->arena, 0);
+}
+
+void proto_out_destroy(struct proto_out *o)
+{
+    if (!o->effects)
+        return;
+    proto_out_clear(o);
+    g_array_free(o->effects, TRUE);
+    g_byte_array_unref(o->arena);
+    o->effects = NULL;
+    o->arena = NULL;
+}
+
+static struct proto_effect *push(struct proto_out *o, enum proto_effect_kind kind)
+{
+    g_array_set_size(o->effects, o->effects->len + 1);
+    struct proto_effect *e = proto_out_at(o, o->effects->len - 1);
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    return e;
+}
+
+static void copy_data(struct proto_out *o, struct proto_effect *e, const void *data, size_t size)
+{
+    e->data_offset = o->arena->len;
+    e->data_size = size;
+    if (size)
+        g_byte_array_append(o->arena, data, (guint)size);
+}
+
+void proto_send(struct proto_out *o, conn_id conn, struct sim_msg *msg)
+{
+    ZS_ASSERT(msg != NULL);
+    struct proto_effect *e = push(o, EFFECT_SEND);
+    e->conn = conn;
+    e->msg = msg;
+}
+
+void proto_connect(struct proto_out *o, uint32_t machine, enum proto_port port, uint64_t token)
+{
+    struct proto_effect *e = push(o, EFFECT_CONNECT);
+    e->machine = machine;
+    e->port = port;
+    e->token = token;
+}
+
+void proto_close(struct proto_out *o, conn_id conn)
+{
+    push(o, EFFECT_CLOSE)->conn = conn;
+}
+
+void proto_timer_set(struct proto_out *o, uint64_t token, sim_time delay_ns)
+{
+    ZS_ASSERT(delay_ns >= 0);
+    struct proto_effect *e = push(o, EFFECT_TIMER_SET);
+    e->token = token;
+    e->delay_ns = delay_ns;
+}
+
+void proto_timer_cancel(struct proto_out *o, uint64_t token)
+{
+    push(o, EFFECT_TIMER_CANCEL)->token = token;
+}
+
+void proto_disk_append(struct proto_out *o, uint16_t file, const void *record, size_t size)
+{
+    struct proto_effect *e = push(o, EFFECT_DISK_APPEND);
+    e->file = file;
+    copy_data(o, e, record, size);
+}
+
+void proto_disk_truncate(struct proto_out *o, uint16_t file, uint64_t records)
+{
+    struct proto_effect *e = push(o, EFFECT_DISK_TRUNCATE);
+    e->file = file;
+    e->records = records;
+}
+
+void proto_disk_put(struct proto_out *o, uint16_t file, const void *data, size_t size)
+{
+    struct proto_effect *e = push(o, EFFECT_DISK_PUT);
+    e->file = file;
+    copy_data(o, e, data, size);
+}
+
+void proto_disk_sync(struct proto_out *o, uint16_t file, uint64_t token)
+{
+    struct proto_effect *e = push(o, EFFECT_DISK_SYNC);
+    e->file = file;
+    e->token = token;
+}
+
+void proto_trace(struct proto_out *o, const struct trace_rec *rec)
+{
+    push(o, EFFECT_TRACE)->rec = *rec;
+}

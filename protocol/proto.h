@@ -1,0 +1,171 @@
+/* proto.h: the seam between the simulator and every protocol node.
+ *
+ * A node (a ZAB server, a pub/sub broker, a client, a subscriber application) is a pure
+ * state machine. The simulator calls node->ops->handle(state, env, input, out) with exactly
+ * one input: a message that arrived on a connection, a connection event, a timer, a
+ * completed fsync, or a client operation. The node changes its own state and appends
+ * effects to `out`: messages to send, connections to open or close, timers to set or
+ * cancel, disk writes and fsyncs, and trace records. It never reads a clock (env->now_ns is
+ * the time), never draws randomness of its own (env->rng is its stream), never performs
+ * I/O and never calls into the simulator. The same state and input give the same effects.
+ *
+ * The simulator applies the effects in the order they were appended, after handle returns.
+ * Nothing is made durable by appending to the disk: a node that must persist before it
+ * sends (ZAB's ack-after-fsync) emits the writes and a sync, waits for PROTO_IN_DISK_DONE
+ * with its token, and only then emits the send.
+ *
+ * Connections behave like TCP (CONTRACT.md section 1): reliable and FIFO while open. A node
+ * learns of a break only the way a program would: PROTO_IN_CONN_DOWN when the peer closed
+ * or reset it, nothing at all when the peer's machine stopped or a partition cut the path
+ * (it must time out and close the connection itself). Messages are owned by the node
+ * that allocated them until passed to proto_send; a received message is borrowed for the
+ * duration of handle().
+ *
+ * On a crash the simulator calls destroy() and, on restart, create() again with a
+ * read-only view of the host's disk: recovery code runs on every restart. */
+#ifndef PROTOCOL_PROTO_H
+#define PROTOCOL_PROTO_H
+
+#include "sim/disk.h"
+#include "sim/rng.h"
+#include "sim/trace.h"
+#include "sim/zs.h"
+
+typedef uint64_t conn_id;
+#define CONN_NONE ((conn_id)0)
+
+/* Well-known ports a node can listen on (one node per port per machine). */
+enum proto_port {
+    PORT_NONE = 0,
+    PORT_ZAB_CLIENT,   /* ZooKeeper clientPort (2181) */
+    PORT_ZAB_QUORUM,   /* learner <-> leader (2888) */
+    PORT_ZAB_ELECTION, /* fast leader election (3888) */
+    PORT_PS_CLIENT,    /* NATS client port (4222) */
+    PORT_PS_ROUTE,     /* NATS cluster route port (6222) */
+    PORT_COUNT
+};
+
+/* Every message on the simulated network starts with this header. Protocols embed it as
+ * the first member of their own message structs and allocate with g_malloc/g_new. */
+struct sim_msg {
+    uint8_t model;       /* enum sim_model, for the message log */
+    uint8_t type;        /* protocol's message type, named by ops->msg_type_name */
+    uint16_t flags;
+    uint32_t size_bytes; /* simulated wire size, for buffers and the message log */
+    msg_id_t msg_id;     /* client message it carries, or MSG_ID_NONE */
+    sim_time sent_ns;    /* stamped by the network */
+    void (*free_fn)(struct sim_msg *m); /* NULL: g_free(m) */
+};
+
+void sim_msg_free(struct sim_msg *m);
+
+enum proto_input_kind {
+    PROTO_IN_START = 1,   /* the node was (re)created; set initial timers, dial peers */
+    PROTO_IN_MSG,         /* msg arrived on conn */
+    PROTO_IN_CONN_UP,     /* conn established: our dial (token) or an incoming accept */
+    PROTO_IN_CONN_FAILED, /* our dial (token) was refused: nothing listens there */
+    PROTO_IN_CONN_DOWN,   /* the peer closed or reset conn */
+    PROTO_IN_TIMER,       /* timer token fired */
+    PROTO_IN_DISK_DONE,   /* fsync token completed */
+    PROTO_IN_CLIENT_OP,   /* operation from the workload driver (client nodes) */
+};
+
+struct proto_input {
+    enum proto_input_kind kind;
+    conn_id conn;
+    uint64_t token;        /* CONN_UP (dialled), CONN_FAILED, TIMER, DISK_DONE */
+    bool incoming;         /* CONN_UP: accepted rather than dialled */
+    uint32_t peer_machine; /* CONN_UP, CONN_FAILED */
+    enum proto_port port;  /* CONN_UP: the port involved */
+    bool reset;            /* CONN_DOWN: reset (crash) rather than orderly close */
+    const struct sim_msg *msg;
+    const void *op;        /* CLIENT_OP: protocol-defined */
+};
+
+/* What a node may look at besides its own state. */
+struct proto_env {
+    sim_time now_ns;
+    uint32_t self_node;
+    uint32_t self_machine;
+    uint32_t incarnation;
+    struct rng *rng;
+};
+
+enum proto_effect_kind {
+    EFFECT_SEND = 1,
+    EFFECT_CONNECT,
+    EFFECT_CLOSE,
+    EFFECT_TIMER_SET,
+    EFFECT_TIMER_CANCEL,
+    EFFECT_DISK_APPEND,
+    EFFECT_DISK_TRUNCATE,
+    EFFECT_DISK_PUT,
+    EFFECT_DISK_SYNC,
+    EFFECT_TRACE,
+};
+
+struct proto_effect {
+    enum proto_effect_kind kind;
+    conn_id conn;          /* SEND, CLOSE */
+    struct sim_msg *msg;   /* SEND: ownership passes with the effect */
+    uint64_t token;        /* CONNECT, TIMER_*, DISK_SYNC */
+    sim_time delay_ns;     /* TIMER_SET */
+    uint32_t machine;      /* CONNECT */
+    enum proto_port port;  /* CONNECT */
+    uint16_t file;         /* DISK_* */
+    uint64_t records;      /* DISK_TRUNCATE */
+    size_t data_offset;    /* DISK_APPEND, DISK_PUT: bytes in the outbox arena */
+    size_t data_size;
+    struct trace_rec rec;  /* TRACE */
+};
+
+/* The effects of one handle() call. Reused between calls; effects are applied in order. */
+struct proto_out {
+    GArray *effects;   /* struct proto_effect */
+    GByteArray *arena; /* copies of disk data */
+};
+
+void proto_out_init(struct proto_out *o);
+void proto_out_clear(struct proto_out *o); /* frees unsent messages */
+void proto_out_destroy(struct proto_out *o);
+static inline guint proto_out_len(const struct proto_out *o)
+{
+    return o->effects->len;
+}
+static inline struct proto_effect *proto_out_at(const struct proto_out *o, guint i)
+{
+    return &g_array_index(o->effects, struct proto_effect, i);
+}
+static inline const void *proto_out_data(const struct proto_out *o, const struct proto_effect *e)
+{
+    return o->arena->data + e->data_offset;
+}
+
+/* Effect constructors: all a node ever calls. */
+void proto_send(struct proto_out *o, conn_id conn, struct sim_msg *msg);
+void proto_connect(struct proto_out *o, uint32_t machine, enum proto_port port, uint64_t token);
+void proto_close(struct proto_out *o, conn_id conn);
+/* Arms timer `token` to fire after delay_ns, replacing a pending timer with that token. */
+void proto_timer_set(struct proto_out *o, uint64_t token, sim_time delay_ns);
+void proto_timer_cancel(struct proto_out *o, uint64_t token);
+void proto_disk_append(struct proto_out *o, uint16_t file, const void *record, size_t size);
+void proto_disk_truncate(struct proto_out *o, uint16_t file, uint64_t records);
+void proto_disk_put(struct proto_out *o, uint16_t file, const void *data, size_t size);
+/* fsync of one file; PROTO_IN_DISK_DONE with `token` follows once it is durable. */
+void proto_disk_sync(struct proto_out *o, uint16_t file, uint64_t token);
+/* Trace record; time, host and incarnation are stamped by the simulator. */
+void proto_trace(struct proto_out *o, const struct trace_rec *rec);
+
+struct proto_ops {
+    const char *name;
+    /* Builds the node's state. disk is the host's disk as it survived (read-only) or NULL
+     * for nodes without storage. config is borrowed for the node's lifetime. */
+    void *(*create)(const void *config, const struct proto_env *env, const struct disk *disk);
+    void (*destroy)(void *state);
+    void (*handle)(void *state, const struct proto_env *env, const struct proto_input *in,
+                   struct proto_out *out);
+    /* Name of a message type of this protocol, for the message log. */
+    const char *(*msg_type_name)(uint8_t type);
+};
+
+#endif

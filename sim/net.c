@@ -1,0 +1,358 @@
+/* net.c: TCP-like connections between nodes on simulated machines.
+ *
+ * A connection is reliable and FIFO while its path holds: each direction remembers the
+ * latest arrival time it scheduled, and a new message never arrives before it. Data is lost
+ * only when the connection breaks, and each end learns of a break the way a program would:
+ *   - the peer closed it: FIN after the data already sent (PROTO_IN_CONN_DOWN);
+ *   - the peer's process crashed: its OS resets the connection after the bytes it had
+ *     already accepted (CONN_DOWN, reset);
+ *   - the peer's machine stopped or a partition cut the path: nothing at all. The node must
+ *     notice by its own timeouts. When the path comes back (heal, power on), an end that
+ *     still holds the connection open gets a reset, as a real stack answers the next
+ *     segment of a connection it no longer knows.
+ * Dialling a machine whose processes are down is refused (RST); dialling across a cut or
+ * to a machine that is off gets no answer. */
+#include "sim/sim_internal.h"
+
+#include <string.h>
+
+static struct net_conn *conn_get(const struct sim *s, conn_id id)
+{
+    if (id == CONN_NONE || id > s->conns->len)
+        return NULL;
+    return g_ptr_array_index(s->conns, id - 1);
+}
+
+static int end_of(const struct net_conn *c, uint32_t node)
+{
+    if (c->node[0] == node)
+        return 0;
+    if (c->node[1] == node)
+        return 1;
+    return -1;
+}
+
+static void conn_maybe_free(struct sim *s, struct net_conn *c)
+{
+    if (c->refs > 0 || c->open[0] || c->open[1] || c->in_cut_list)
+        return;
+    g_ptr_array_index(s->conns, c->id - 1) = NULL;
+    g_free(c);
+}
+
+static void push_conn_event(struct sim *s, struct net_conn *c, sim_time t, uint16_t kind,
+                            int end, uint16_t flags, void *p)
+{
+    struct evq_event ev = { .kind = kind, .target = c->node[end],
+                            .incarnation = c->incarnation[end], .aux = (uint32_t)end,
+                            .flags = flags, .a = c->id, .p = p };
+    c->refs++;
+    sim__push(s, t, &ev);
+}
+
+/* Arrival time for something travelling from end `from`, after everything already sent. */
+static sim_time fifo_arrival(struct sim *s, struct net_conn *c, int from)
+{
+    sim_time t = s->now + sim__link_latency(s, c->machine[from], c->machine[!from]);
+    if (t < c->last_arrival[from])
+        t = c->last_arrival[from];
+    c->last_arrival[from] = t;
+    return t;
+}
+
+static void trace_message(struct sim *s, const struct sim_msg *m, const struct net_conn *c,
+                          int from, sim_time recv_ns, enum msg_loss loss)
+{
+    if (loss == LOSS_NONE)
+        s->stats.messages_delivered++;
+    else
+        s->stats.messages_lost++;
+    if (!s->cfg.log_messages)
+        return;
+    const struct sim_node *sender = sim__node(s, c->node[from]);
+    struct trace_rec r = { .kind = TRACE_MESSAGE, .host = -1 };
+    r.u.message.model = m->model;
+    r.u.message.type = sender->ops->msg_type_name ? sender->ops->msg_type_name(m->type) : "?";
+    r.u.message.src = sim__machine(s, c->machine[from])->name;
+    r.u.message.dst = sim__machine(s, c->machine[!from])->name;
+    r.u.message.sent_ns = m->sent_ns;
+    r.u.message.recv_ns = recv_ns;
+    r.u.message.loss = loss;
+    r.u.message.msg_id = m->msg_id;
+    sim__trace(s, &r);
+}
+
+static void track_conn(struct sim *s, uint32_t machine, conn_id id)
+{
+    GArray *list = sim__machine(s, machine)->conns;
+    /* Compact the list when it fills with dead connections, so crash handling stays
+     * proportional to live connections. */
+    if (list->len >= 64 && (list->len & (list->len - 1)) == 0) {
+        guint kept = 0;
+        for (guint i = 0; i < list->len; i++) {
+            conn_id cid = g_array_index(list, conn_id, i);
+            if (conn_get(s, cid))
+                g_array_index(list, conn_id, kept++) = cid;
+        }
+        g_array_set_size(list, kept);
+    }
+    g_array_append_val(list, id);
+}
+
+static uint32_t listener_of(const struct sim *s, uint32_t machine, enum proto_port port)
+{
+    const struct sim_machine *m = sim__machine(s, machine);
+    for (guint i = 0; i < m->nodes->len; i++) {
+        uint32_t node = g_array_index(m->nodes, uint32_t, i);
+        if (sim__node(s, node)->port_mask & (1u << port))
+            return node;
+    }
+    return UINT32_MAX;
+}
+
+void net__connect(struct sim *s, uint32_t node, uint32_t machine, enum proto_port port,
+                  uint64_t token)
+{
+    uint32_t acceptor = listener_of(s, machine, port);
+    ZS_ASSERT(acceptor != UINT32_MAX); /* dialling a port nobody ever listens on is a bug */
+    struct net_conn *c = g_new0(struct net_conn, 1);
+    g_ptr_array_add(s->conns, c);
+    c->id = s->conns->len;
+    c->node[0] = node;
+    c->node[1] = acceptor;
+    c->machine[0] = sim__node(s, node)->machine;
+    c->machine[1] = machine;
+    c->incarnation[0] = sim__machine(s, c->machine[0])->incarnation;
+    c->incarnation[1] = sim__machine(s, machine)->incarnation;
+    c->port = port;
+    c->token = token;
+    c->open[0] = true;
+    s->stats.connections++;
+    track_conn(s, c->machine[0], c->id);
+    track_conn(s, machine, c->id);
+    if (!sim__reachable(s, c->machine[0], machine)) {
+        /* The SYN goes nowhere; the dialler times out on its own. */
+        c->cut = true;
+        c->cut_loss[0] = c->cut_loss[1] = LOSS_PARTITION;
+        return;
+    }
+    push_conn_event(s, c, fifo_arrival(s, c, 0), EV_NET_ACCEPT, 1, 0, NULL);
+}
+
+static void on_accept(struct sim *s, struct net_conn *c)
+{
+    struct sim_machine *m = sim__machine(s, c->machine[1]);
+    if (c->cut || !c->open[0])
+        return; /* the dialler gave up or the path broke: the SYN is moot */
+    if (!m->up) {
+        /* The machine answers for its dead process: connection refused. */
+        push_conn_event(s, c, fifo_arrival(s, c, 1), EV_NET_REFUSED, 0, 0, NULL);
+        return;
+    }
+    c->incarnation[1] = m->incarnation;
+    c->open[1] = true;
+    c->accepted = true;
+    /* The handshake completes in the kernel even if the acceptor is paused: the dialler is
+     * told at once, the acceptor when it next runs. */
+    push_conn_event(s, c, fifo_arrival(s, c, 1), EV_NET_CONNECTED, 0, 0, NULL);
+    struct proto_input in = { .kind = PROTO_IN_CONN_UP, .conn = c->id, .incoming = true,
+                              .peer_machine = c->machine[0], .port = c->port };
+    sim__deliver(s, c->node[1], &in, NULL);
+}
+
+static void on_connected(struct sim *s, struct net_conn *c)
+{
+    if (!c->open[0])
+        return;
+    if (c->cut)
+        return;
+    c->connected = true;
+    struct proto_input in = { .kind = PROTO_IN_CONN_UP, .conn = c->id, .token = c->token,
+                              .peer_machine = c->machine[1], .port = c->port };
+    sim__deliver(s, c->node[0], &in, NULL);
+}
+
+static void on_refused(struct sim *s, struct net_conn *c)
+{
+    if (!c->open[0])
+        return;
+    c->open[0] = false;
+    struct proto_input in = { .kind = PROTO_IN_CONN_FAILED, .conn = c->id, .token = c->token,
+                              .peer_machine = c->machine[1], .port = c->port };
+    sim__deliver(s, c->node[0], &in, NULL);
+}
+
+void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
+{
+    struct net_conn *c = conn_get(s, id);
+    int from = c ? end_of(c, node) : -1;
+    msg->sent_ns = s->now;
+    s->stats.messages_sent++;
+    if (from < 0) {
+        /* The connection is long gone (both ends closed): the write fails locally. */
+        s->stats.messages_lost++;
+        sim_msg_free(msg);
+        return;
+    }
+    if (!c->open[from] || (from == 0 && !c->connected) || (from == 1 && !c->accepted)) {
+        /* Writing to a socket this node does not hold open: the write fails locally. */
+        trace_message(s, msg, c, from, -1, LOSS_CONNECTION_CLOSED);
+        sim_msg_free(msg);
+        return;
+    }
+    if (c->cut) {
+        trace_message(s, msg, c, from, -1, c->cut_loss[from]);
+        sim_msg_free(msg);
+        return;
+    }
+    push_conn_event(s, c, fifo_arrival(s, c, from), EV_NET_MSG, !from, 0, msg);
+}
+
+static void on_msg(struct sim *s, struct net_conn *c, int to, struct sim_msg *msg)
+{
+    int from = !to;
+    enum msg_loss loss = LOSS_NONE;
+    if (c->cut)
+        loss = c->cut_loss[from];
+    else if (!c->open[to])
+        loss = c->closed_loss[to];
+    if (loss != LOSS_NONE) {
+        trace_message(s, msg, c, from, -1, loss);
+        sim_msg_free(msg);
+        return;
+    }
+    trace_message(s, msg, c, from, s->now, LOSS_NONE);
+    struct proto_input in = { .kind = PROTO_IN_MSG, .conn = c->id };
+    sim__deliver(s, c->node[to], &in, msg);
+}
+
+static void on_down(struct sim *s, struct net_conn *c, int end, bool reset)
+{
+    if (!c->open[end])
+        return;
+    c->open[end] = false;
+    c->closed_loss[end] = LOSS_CONNECTION_CLOSED;
+    struct proto_input in = { .kind = PROTO_IN_CONN_DOWN, .conn = c->id, .reset = reset };
+    sim__deliver(s, c->node[end], &in, NULL);
+}
+
+void net__on_event(struct sim *s, const struct evq_event *ev)
+{
+    struct net_conn *c = conn_get(s, ev->a);
+    ZS_ASSERT(c != NULL && c->refs > 0);
+    c->refs--;
+    int end = (int)ev->aux;
+    switch (ev->kind) {
+    case EV_NET_ACCEPT:
+        on_accept(s, c);
+        break;
+    case EV_NET_CONNECTED:
+        on_connected(s, c);
+        break;
+    case EV_NET_REFUSED:
+        on_refused(s, c);
+        break;
+    case EV_NET_MSG:
+        on_msg(s, c, end, ev->p);
+        break;
+    case EV_NET_DOWN:
+        on_down(s, c, end, ev->flags != 0);
+        break;
+    default:
+        ZS_ASSERT(!"not a network event");
+    }
+    conn_maybe_free(s, c);
+}
+
+void net__close(struct sim *s, uint32_t node, conn_id id)
+{
+    struct net_conn *c = conn_get(s, id);
+    int end = c ? end_of(c, node) : -1;
+    if (end < 0 || !c->open[end])
+        return;
+    c->open[end] = false;
+    c->closed_loss[end] = LOSS_CONNECTION_CLOSED;
+    bool peer_knows = end == 0 ? c->accepted : true;
+    if (!c->cut && c->open[!end] && peer_knows)
+        push_conn_event(s, c, fifo_arrival(s, c, end), EV_NET_DOWN, !end, 0, NULL);
+    conn_maybe_free(s, c);
+}
+
+static void cut_conn(struct sim *s, struct net_conn *c, enum msg_loss loss_from0,
+                     enum msg_loss loss_from1)
+{
+    c->cut = true;
+    c->cut_loss[0] = loss_from0;
+    c->cut_loss[1] = loss_from1;
+    if (!c->in_cut_list) {
+        c->in_cut_list = true;
+        g_ptr_array_add(s->cut_conns, c);
+    }
+}
+
+void net__machine_down(struct sim *s, uint32_t machine, bool power_off)
+{
+    GArray *list = sim__machine(s, machine)->conns;
+    for (guint i = 0; i < list->len; i++) {
+        struct net_conn *c = conn_get(s, g_array_index(list, conn_id, i));
+        if (!c)
+            continue;
+        for (int end = 0; end < 2; end++) {
+            if (c->machine[end] != machine || !c->open[end])
+                continue;
+            bool peer_open = c->open[!end];
+            c->open[end] = false;
+            c->closed_loss[end] = LOSS_RECEIVER_DOWN;
+            if (power_off) {
+                /* Bytes still in this machine's buffers vanish with it. */
+                if (!c->cut)
+                    cut_conn(s, c, end == 0 ? LOSS_SENDER_POWER_OFF : LOSS_RECEIVER_DOWN,
+                             end == 1 ? LOSS_SENDER_POWER_OFF : LOSS_RECEIVER_DOWN);
+            } else if (!c->cut && peer_open && c->accepted) {
+                /* The OS resets the connection after the bytes it already accepted. */
+                push_conn_event(s, c, fifo_arrival(s, c, end), EV_NET_DOWN, !end, 1, NULL);
+            }
+        }
+        conn_maybe_free(s, c);
+    }
+}
+
+void net__topology_changed(struct sim *s)
+{
+    /* Cut every established path that can no longer be crossed. */
+    for (guint i = 0; i < s->conns->len; i++) {
+        struct net_conn *c = g_ptr_array_index(s->conns, i);
+        if (!c || c->cut || !(c->open[0] || c->open[1]))
+            continue;
+        if (!sim__reachable(s, c->machine[0], c->machine[1]))
+            cut_conn(s, c, LOSS_PARTITION, LOSS_PARTITION);
+    }
+    /* Reset the surviving ends of broken connections whose path is back. */
+    guint kept = 0;
+    for (guint i = 0; i < s->cut_conns->len; i++) {
+        struct net_conn *c = g_ptr_array_index(s->cut_conns, i);
+        bool restored = sim__reachable(s, c->machine[0], c->machine[1]);
+        if (restored) {
+            for (int end = 0; end < 2; end++) {
+                if (c->open[end] && (end == 1 || c->connected))
+                    push_conn_event(s, c,
+                                    s->now + sim__link_latency(s, c->machine[!end],
+                                                               c->machine[end]),
+                                    EV_NET_DOWN, end, 1, NULL);
+            }
+            c->in_cut_list = false;
+            conn_maybe_free(s, c);
+        } else {
+            g_ptr_array_index(s->cut_conns, kept++) = c;
+        }
+    }
+    g_ptr_array_set_size(s->cut_conns, kept);
+}
+
+void net__free_all(struct sim *s)
+{
+    for (guint i = 0; i < s->conns->len; i++)
+        g_free(g_ptr_array_index(s->conns, i));
+    g_ptr_array_set_size(s->conns, 0);
+    g_ptr_array_set_size(s->cut_conns, 0);
+}

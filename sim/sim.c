@@ -1,0 +1,654 @@
+/* sim.c: machines, nodes, the event loop and the application of node effects.
+ * The network lives in net.c; see sim.h for the model. */
+#include "sim/sim_internal.h"
+
+#include <string.h>
+
+struct sim *sim_new(const struct sim_config *cfg, const struct recorder *rec)
+{
+    struct sim *s = g_new0(struct sim, 1);
+    s->cfg = *cfg;
+    if (rec)
+        s->rec = *rec;
+    s->q = evq_new();
+    s->machines = g_ptr_array_new();
+    s->nodes = g_ptr_array_new();
+    s->conns = g_ptr_array_new();
+    s->cut_conns = g_ptr_array_new();
+    s->slow_links = g_array_new(FALSE, FALSE, sizeof(struct slow_override));
+    s->slow_disks = g_array_new(FALSE, FALSE, sizeof(struct slow_override));
+    proto_out_init(&s->out);
+    s->digest = 0x2545f4914f6cdd1dULL ^ cfg->seed;
+    return s;
+}
+
+static void free_event_payload(const struct evq_event *ev)
+{
+    switch (ev->kind) {
+    case EV_NET_MSG:
+        sim_msg_free(ev->p);
+        break;
+    case EV_DISK_DONE:
+        disk_sync_ticket_clear(ev->p);
+        g_free(ev->p);
+        break;
+    case EV_CALL:
+        g_free(ev->p);
+        break;
+    default:
+        break;
+    }
+}
+
+static void clear_deferred(struct sim_machine *m)
+{
+    for (guint i = 0; i < m->deferred->len; i++)
+        sim_msg_free(g_array_index(m->deferred, struct deferred_input, i).msg);
+    g_array_set_size(m->deferred, 0);
+}
+
+static void destroy_node_state(struct sim_node *n)
+{
+    if (n->state)
+        n->ops->destroy(n->state);
+    n->state = NULL;
+    g_array_set_size(n->timers, 0);
+}
+
+void sim_free(struct sim *s)
+{
+    if (!s)
+        return;
+    struct evq_event ev;
+    sim_time t;
+    while (evq_pop(s->q, &t, NULL, &ev))
+        free_event_payload(&ev);
+    evq_free(s->q);
+    for (guint i = 0; i < s->nodes->len; i++) {
+        struct sim_node *n = sim__node(s, i);
+        destroy_node_state(n);
+        g_array_free(n->timers, TRUE);
+        g_free(n->name);
+        g_free(n);
+    }
+    for (guint i = 0; i < s->machines->len; i++) {
+        struct sim_machine *m = sim__machine(s, i);
+        clear_deferred(m);
+        g_array_free(m->deferred, TRUE);
+        g_array_free(m->nodes, TRUE);
+        g_array_free(m->conns, TRUE);
+        g_array_free(m->delivered, TRUE);
+        disk_free(m->disk);
+        g_free(m->name);
+        g_free(m);
+    }
+    net__free_all(s);
+    g_ptr_array_free(s->machines, TRUE);
+    g_ptr_array_free(s->nodes, TRUE);
+    g_ptr_array_free(s->conns, TRUE);
+    g_ptr_array_free(s->cut_conns, TRUE);
+    g_array_free(s->slow_links, TRUE);
+    g_array_free(s->slow_disks, TRUE);
+    proto_out_destroy(&s->out);
+    g_free(s);
+}
+
+uint32_t sim_add_machine(struct sim *s, const char *name, bool has_disk)
+{
+    ZS_ASSERT(!s->started);
+    struct sim_machine *m = g_new0(struct sim_machine, 1);
+    uint32_t index = s->machines->len;
+    m->name = g_strdup(name);
+    m->up = m->powered = true;
+    m->incarnation = 1;
+    m->disk = has_disk ? disk_new() : NULL;
+    m->deferred = g_array_new(FALSE, FALSE, sizeof(struct deferred_input));
+    m->nodes = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    m->conns = g_array_new(FALSE, FALSE, sizeof(conn_id));
+    m->delivered = g_array_new(FALSE, FALSE, sizeof(msg_id_t));
+    rng_init_indexed(&m->net_rng, s->cfg.seed, "net/", index);
+    rng_init_indexed(&m->disk_rng, s->cfg.seed, "disk/", index);
+    g_ptr_array_add(s->machines, m);
+    return index;
+}
+
+uint32_t sim_add_node(struct sim *s, uint32_t machine, const char *name,
+                      const struct proto_ops *ops, const void *config, uint32_t port_mask)
+{
+    ZS_ASSERT(!s->started);
+    struct sim_machine *m = sim__machine(s, machine);
+    struct sim_node *n = g_new0(struct sim_node, 1);
+    uint32_t index = s->nodes->len;
+    for (guint i = 0; i < m->nodes->len; i++) {
+        struct sim_node *other = sim__node(s, g_array_index(m->nodes, uint32_t, i));
+        ZS_ASSERT((other->port_mask & port_mask) == 0); /* one listener per port */
+    }
+    n->name = g_strdup(name);
+    n->machine = machine;
+    n->ops = ops;
+    n->config = config;
+    n->port_mask = port_mask;
+    n->timers = g_array_new(FALSE, FALSE, sizeof(struct node_timer));
+    rng_init_indexed(&n->rng, s->cfg.seed, "node/", index);
+    g_ptr_array_add(s->nodes, n);
+    g_array_append_val(m->nodes, index);
+    return index;
+}
+
+evq_handle sim__push(struct sim *s, sim_time t, const struct evq_event *ev)
+{
+    ZS_ASSERT(t >= s->now);
+    return evq_push(s->q, t, ev);
+}
+
+void sim__trace(struct sim *s, struct trace_rec *r)
+{
+    r->t_ns = s->now;
+    s->digest = trace_rec_digest(r, s->digest);
+    if (s->rec.record)
+        s->rec.record(s->rec.ctx, r);
+}
+
+void sim_record(struct sim *s, struct trace_rec *r)
+{
+    r->host = r->host < 0 ? -1 : r->host;
+    sim__trace(s, r);
+}
+
+bool sim__reachable(const struct sim *s, uint32_t a, uint32_t b)
+{
+    const struct sim_machine *ma = sim__machine(s, a), *mb = sim__machine(s, b);
+    if (!ma->powered || !mb->powered)
+        return false;
+    return a == b || ma->group == mb->group;
+}
+
+/* ---- effects --------------------------------------------------------------------------- */
+
+static struct node_timer *find_timer(struct sim_node *n, uint64_t token, guint *index)
+{
+    for (guint i = 0; i < n->timers->len; i++) {
+        struct node_timer *t = &g_array_index(n->timers, struct node_timer, i);
+        if (t->token == token) {
+            if (index)
+                *index = i;
+            return t;
+        }
+    }
+    return NULL;
+}
+
+static void timer_cancel(struct sim *s, struct sim_node *n, uint64_t token)
+{
+    guint index;
+    struct node_timer *t = find_timer(n, token, &index);
+    if (!t)
+        return;
+    evq_cancel(s->q, t->handle, NULL);
+    g_array_remove_index_fast(n->timers, index);
+}
+
+static void timer_set(struct sim *s, uint32_t node, uint64_t token, sim_time delay)
+{
+    struct sim_node *n = sim__node(s, node);
+    struct sim_machine *m = sim__machine(s, n->machine);
+    timer_cancel(s, n, token);
+    struct node_timer t = { .token = token, .generation = ++n->timer_generation };
+    struct evq_event ev = { .kind = EV_TIMER, .target = node, .incarnation = m->incarnation,
+                            .a = token, .b = t.generation };
+    t.handle = sim__push(s, s->now + delay, &ev);
+    g_array_append_val(n->timers, t);
+}
+
+static const struct dist *active_override(GArray *list, uint32_t from, uint32_t to, sim_time now)
+{
+    /* The latest override wins: scan from the end, dropping expired ones. */
+    for (guint i = list->len; i-- > 0;) {
+        struct slow_override *o = &g_array_index(list, struct slow_override, i);
+        if (o->until <= now) {
+            g_array_remove_index(list, i);
+            continue;
+        }
+        if (o->from == from && o->to == to)
+            return &o->d;
+    }
+    return NULL;
+}
+
+static void disk_sync(struct sim *s, uint32_t node, uint16_t file, uint64_t token)
+{
+    struct sim_node *n = sim__node(s, node);
+    struct sim_machine *m = sim__machine(s, n->machine);
+    ZS_ASSERT(m->disk != NULL);
+    const struct dist *d = active_override(s->slow_disks, n->machine, n->machine, s->now);
+    sim_time latency = dist_sample(d ? d : &s->cfg.fsync, &m->disk_rng);
+    /* One device: fsyncs complete one after another. */
+    sim_time start = MAX(s->now, m->disk_busy_until);
+    m->disk_busy_until = start + latency;
+    struct disk_sync_ticket *ticket = g_new(struct disk_sync_ticket, 1);
+    *ticket = disk_sync_begin(m->disk, file);
+    struct evq_event ev = { .kind = EV_DISK_DONE, .target = node, .aux = n->machine,
+                            .incarnation = m->incarnation, .a = token, .p = ticket };
+    sim__push(s, m->disk_busy_until, &ev);
+}
+
+static void stamp_delivery(struct sim_machine *m, struct trace_rec *r)
+{
+    if (r->kind != TRACE_DELIVERY || r->u.delivery.model != MODEL_ZAB || r->u.delivery.seq == 0)
+        return;
+    uint64_t i = r->u.delivery.seq - 1;
+    r->u.delivery.replayed = i < m->delivered_prev_len &&
+                             g_array_index(m->delivered, msg_id_t, i) == r->u.delivery.msg_id;
+    if (i >= m->delivered->len)
+        g_array_set_size(m->delivered, (guint)i + 1);
+    g_array_index(m->delivered, msg_id_t, i) = r->u.delivery.msg_id;
+}
+
+static void apply_effects(struct sim *s, uint32_t node)
+{
+    struct sim_node *n = sim__node(s, node);
+    struct sim_machine *m = sim__machine(s, n->machine);
+    struct proto_out *o = &s->out;
+    for (guint i = 0; i < proto_out_len(o); i++) {
+        struct proto_effect *e = proto_out_at(o, i);
+        switch (e->kind) {
+        case EFFECT_SEND:
+            net__send(s, node, e->conn, e->msg);
+            e->msg = NULL;
+            break;
+        case EFFECT_CONNECT:
+            net__connect(s, node, e->machine, e->port, e->token);
+            break;
+        case EFFECT_CLOSE:
+            net__close(s, node, e->conn);
+            break;
+        case EFFECT_TIMER_SET:
+            timer_set(s, node, e->token, e->delay_ns);
+            break;
+        case EFFECT_TIMER_CANCEL:
+            timer_cancel(s, n, e->token);
+            break;
+        case EFFECT_DISK_APPEND:
+            disk_log_append(m->disk, e->file, proto_out_data(o, e), e->data_size);
+            break;
+        case EFFECT_DISK_TRUNCATE:
+            disk_log_truncate(m->disk, e->file, e->records);
+            break;
+        case EFFECT_DISK_PUT:
+            disk_blob_put(m->disk, e->file, proto_out_data(o, e), e->data_size);
+            break;
+        case EFFECT_DISK_SYNC:
+            disk_sync(s, node, e->file, e->token);
+            break;
+        case EFFECT_TRACE:
+            e->rec.host = (int32_t)n->machine;
+            e->rec.incarnation = m->incarnation;
+            stamp_delivery(m, &e->rec);
+            sim__trace(s, &e->rec);
+            break;
+        }
+    }
+    proto_out_clear(o);
+}
+
+static struct proto_env node_env(struct sim *s, uint32_t node)
+{
+    struct sim_node *n = sim__node(s, node);
+    return (struct proto_env){ .now_ns = s->now,
+                               .self_node = node,
+                               .self_machine = n->machine,
+                               .incarnation = sim__machine(s, n->machine)->incarnation,
+                               .rng = &n->rng };
+}
+
+static void run_node(struct sim *s, uint32_t node, const struct proto_input *in)
+{
+    struct sim_node *n = sim__node(s, node);
+    ZS_ASSERT(n->state != NULL);
+    struct proto_env env = node_env(s, node);
+    n->ops->handle(n->state, &env, in, &s->out);
+    apply_effects(s, node);
+}
+
+void sim__deliver(struct sim *s, uint32_t node, const struct proto_input *in, struct sim_msg *msg)
+{
+    struct sim_node *n = sim__node(s, node);
+    struct sim_machine *m = sim__machine(s, n->machine);
+    if (!m->up || !n->state) {
+        sim_msg_free(msg);
+        return;
+    }
+    if (m->paused) {
+        struct deferred_input d = { .node = node, .in = *in, .msg = msg };
+        g_array_append_val(m->deferred, d);
+        return;
+    }
+    struct proto_input copy = *in;
+    copy.msg = msg;
+    run_node(s, node, &copy);
+    sim_msg_free(msg);
+}
+
+void sim_node_input(struct sim *s, uint32_t node, const struct proto_input *in)
+{
+    sim__deliver(s, node, in, NULL);
+}
+
+static void create_nodes(struct sim *s, uint32_t machine)
+{
+    struct sim_machine *m = sim__machine(s, machine);
+    for (guint i = 0; i < m->nodes->len; i++) {
+        uint32_t node = g_array_index(m->nodes, uint32_t, i);
+        struct sim_node *n = sim__node(s, node);
+        struct proto_env env = node_env(s, node);
+        n->state = n->ops->create(n->config, &env, m->disk);
+    }
+    for (guint i = 0; i < m->nodes->len; i++) {
+        struct proto_input in = { .kind = PROTO_IN_START };
+        run_node(s, g_array_index(m->nodes, uint32_t, i), &in);
+    }
+}
+
+void sim_start(struct sim *s)
+{
+    ZS_ASSERT(!s->started);
+    s->started = true;
+    for (guint i = 0; i < s->machines->len; i++)
+        create_nodes(s, i);
+}
+
+/* ---- the loop -------------------------------------------------------------------------- */
+
+static void on_timer(struct sim *s, const struct evq_event *ev)
+{
+    struct sim_node *n = sim__node(s, ev->target);
+    guint index;
+    struct node_timer *t = find_timer(n, ev->a, &index);
+    if (!t || t->generation != ev->b)
+        return; /* the node crashed and the timer died with it */
+    g_array_remove_index_fast(n->timers, index);
+    struct proto_input in = { .kind = PROTO_IN_TIMER, .token = ev->a };
+    sim__deliver(s, ev->target, &in, NULL);
+}
+
+static void on_disk_done(struct sim *s, const struct evq_event *ev)
+{
+    struct sim_machine *m = sim__machine(s, ev->aux);
+    struct disk_sync_ticket *ticket = ev->p;
+    /* The kernel finishes the fsync even if the process that asked has died; a power loss
+     * since it was issued voids it (the ticket knows). */
+    disk_sync_complete(m->disk, ticket);
+    g_free(ticket);
+    s->stats.fsyncs++;
+    if (m->incarnation != ev->incarnation || !m->up)
+        return;
+    struct proto_input in = { .kind = PROTO_IN_DISK_DONE, .token = ev->a };
+    sim__deliver(s, ev->target, &in, NULL);
+}
+
+static void on_resume(struct sim *s, const struct evq_event *ev)
+{
+    struct sim_machine *m = sim__machine(s, ev->target);
+    if (!m->paused || m->incarnation != ev->incarnation)
+        return;
+    if (s->now < m->pause_until) {
+        struct evq_event again = *ev;
+        sim__push(s, m->pause_until, &again);
+        return;
+    }
+    m->paused = false;
+    /* Swap the list out first: a handler below may not fault machines, but it runs with
+     * the machine live again, so nothing new can be appended to the list being drained. */
+    GArray *pending = m->deferred;
+    m->deferred = g_array_new(FALSE, FALSE, sizeof(struct deferred_input));
+    for (guint i = 0; i < pending->len; i++) {
+        struct deferred_input *d = &g_array_index(pending, struct deferred_input, i);
+        sim__deliver(s, d->node, &d->in, d->msg);
+    }
+    g_array_free(pending, TRUE);
+}
+
+static void dispatch(struct sim *s, const struct evq_event *ev)
+{
+    switch (ev->kind) {
+    case EV_NET_MSG:
+    case EV_NET_ACCEPT:
+    case EV_NET_CONNECTED:
+    case EV_NET_REFUSED:
+    case EV_NET_DOWN:
+        net__on_event(s, ev);
+        break;
+    case EV_TIMER: {
+        struct sim_node *n = sim__node(s, ev->target);
+        struct sim_machine *m = sim__machine(s, n->machine);
+        if (m->up && m->incarnation == ev->incarnation)
+            on_timer(s, ev);
+        break;
+    }
+    case EV_DISK_DONE:
+        on_disk_done(s, ev);
+        break;
+    case EV_CALL: {
+        struct sim_call *c = ev->p;
+        c->fn(s, c->ctx, c->arg);
+        g_free(c);
+        break;
+    }
+    case EV_RESUME:
+        on_resume(s, ev);
+        break;
+    default:
+        ZS_ASSERT(!"unknown event kind");
+    }
+}
+
+bool sim_step(struct sim *s)
+{
+    struct evq_event ev;
+    sim_time t;
+    uint64_t seq;
+    if (!evq_pop(s->q, &t, &seq, &ev))
+        return false;
+    ZS_ASSERT(t >= s->now);
+    s->now = t;
+    s->current_seq = seq;
+    s->stats.events++;
+    s->digest = (s->digest ^ ((uint64_t)t * 0x9e3779b97f4a7c15ULL) ^ ev.kind ^
+                 ((uint64_t)ev.target << 16)) * 0xff51afd7ed558ccdULL;
+    zs_assert_set_time(t, seq);
+    dispatch(s, &ev);
+    return true;
+}
+
+void sim_run_until(struct sim *s, sim_time end)
+{
+    while (evq_peek_time(s->q) <= end) {
+        if (!sim_step(s))
+            break;
+    }
+    if (end > s->now)
+        s->now = end;
+}
+
+sim_time sim_now(const struct sim *s)
+{
+    return s->now;
+}
+
+void sim_at(struct sim *s, sim_time t, sim_call_fn *fn, void *ctx, uint64_t arg)
+{
+    struct sim_call *c = g_new(struct sim_call, 1);
+    *c = (struct sim_call){ .fn = fn, .ctx = ctx, .arg = arg };
+    struct evq_event ev = { .kind = EV_CALL, .p = c };
+    sim__push(s, MAX(t, s->now), &ev);
+}
+
+/* ---- faults ---------------------------------------------------------------------------- */
+
+static void kill_processes(struct sim *s, uint32_t machine, bool power_off)
+{
+    struct sim_machine *m = sim__machine(s, machine);
+    m->up = false;
+    m->paused = false;
+    clear_deferred(m);
+    for (guint i = 0; i < m->nodes->len; i++) {
+        struct sim_node *n = sim__node(s, g_array_index(m->nodes, uint32_t, i));
+        /* Pending timer events die with the incarnation check; only forget them here. */
+        destroy_node_state(n);
+    }
+    net__machine_down(s, machine, power_off);
+}
+
+bool sim_crash(struct sim *s, uint32_t machine)
+{
+    struct sim_machine *m = sim__machine(s, machine);
+    if (!m->up)
+        return false;
+    kill_processes(s, machine, false);
+    return true;
+}
+
+bool sim_power_off(struct sim *s, uint32_t machine)
+{
+    struct sim_machine *m = sim__machine(s, machine);
+    if (!m->powered)
+        return false;
+    if (m->up)
+        kill_processes(s, machine, true);
+    else
+        net__machine_down(s, machine, true);
+    m->powered = false;
+    if (m->disk)
+        disk_power_loss(m->disk);
+    m->disk_busy_until = s->now;
+    net__topology_changed(s);
+    return true;
+}
+
+bool sim_restart(struct sim *s, uint32_t machine)
+{
+    struct sim_machine *m = sim__machine(s, machine);
+    if (m->up)
+        return false;
+    bool was_off = !m->powered;
+    m->powered = true;
+    m->up = true;
+    m->incarnation++;
+    m->delivered_prev_len = m->delivered->len;
+    if (was_off)
+        net__topology_changed(s);
+    create_nodes(s, machine);
+    return true;
+}
+
+bool sim_pause(struct sim *s, uint32_t machine, sim_time duration)
+{
+    struct sim_machine *m = sim__machine(s, machine);
+    if (!m->up)
+        return false;
+    sim_time until = s->now + duration;
+    if (m->paused) {
+        m->pause_until = MAX(m->pause_until, until);
+        return true;
+    }
+    m->paused = true;
+    m->pause_until = until;
+    struct evq_event ev = { .kind = EV_RESUME, .target = machine, .incarnation = m->incarnation };
+    sim__push(s, until, &ev);
+    return true;
+}
+
+void sim_set_groups(struct sim *s, const int *group)
+{
+    for (guint i = 0; i < s->machines->len; i++)
+        sim__machine(s, i)->group = group[i];
+    net__topology_changed(s);
+}
+
+void sim_slow_link(struct sim *s, uint32_t from, uint32_t to, const struct dist *d, sim_time until)
+{
+    struct slow_override o = { .from = from, .to = to, .d = *d, .until = until };
+    g_array_append_val(s->slow_links, o);
+}
+
+void sim_slow_disk(struct sim *s, uint32_t machine, const struct dist *d, sim_time until)
+{
+    struct slow_override o = { .from = machine, .to = machine, .d = *d, .until = until };
+    g_array_append_val(s->slow_disks, o);
+}
+
+sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to)
+{
+    if (from == to)
+        return s->cfg.loopback_ns;
+    const struct dist *d = active_override(s->slow_links, from, to, s->now);
+    return dist_sample(d ? d : &s->cfg.latency, &sim__machine(s, from)->net_rng);
+}
+
+/* ---- queries --------------------------------------------------------------------------- */
+
+uint32_t sim_machine_count(const struct sim *s)
+{
+    return s->machines->len;
+}
+
+uint32_t sim_node_count(const struct sim *s)
+{
+    return s->nodes->len;
+}
+
+const char *sim_machine_name(const struct sim *s, uint32_t machine)
+{
+    return sim__machine(s, machine)->name;
+}
+
+uint32_t sim_node_machine(const struct sim *s, uint32_t node)
+{
+    return sim__node(s, node)->machine;
+}
+
+bool sim_machine_up(const struct sim *s, uint32_t machine)
+{
+    return sim__machine(s, machine)->up;
+}
+
+bool sim_machine_powered(const struct sim *s, uint32_t machine)
+{
+    return sim__machine(s, machine)->powered;
+}
+
+bool sim_machine_paused(const struct sim *s, uint32_t machine)
+{
+    return sim__machine(s, machine)->paused;
+}
+
+uint32_t sim_machine_incarnation(const struct sim *s, uint32_t machine)
+{
+    return sim__machine(s, machine)->incarnation;
+}
+
+int sim_machine_group(const struct sim *s, uint32_t machine)
+{
+    return sim__machine(s, machine)->group;
+}
+
+const struct disk *sim_machine_disk(const struct sim *s, uint32_t machine)
+{
+    return sim__machine(s, machine)->disk;
+}
+
+const void *sim_node_state(const struct sim *s, uint32_t node)
+{
+    return sim__node(s, node)->state;
+}
+
+const struct sim_stats *sim_get_stats(const struct sim *s)
+{
+    ((struct sim *)s)->stats.events_pending_peak = evq_peak(s->q);
+    return &s->stats;
+}
+
+uint64_t sim_digest(const struct sim *s)
+{
+    return s->digest;
+}

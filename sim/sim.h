@@ -1,0 +1,101 @@
+/* sim.h: the deterministic discrete-event simulator core.
+ *
+ * A simulation holds machines (hosts and client machines), protocol nodes running on them
+ * (see protocol/proto.h), one event queue ordered by (time, insertion sequence), the
+ * TCP-like network between machines (net.c) and a disk per host (disk.h). It owns time,
+ * randomness, the network and the disks; nodes only see inputs and return effects.
+ *
+ * Faults act on machines: a process crash (every node on the machine dies; what it handed
+ * to the OS survives: disk writes stay, bytes already sent still arrive, peers get a reset),
+ * a power-off (unsynced disk writes and bytes in the machine's buffers are lost, peers hear
+ * nothing), a restart (nodes rebuilt from the disk alone, incarnation + 1), a pause (events
+ * for the machine wait until it resumes, in order; nothing is lost), partitions (connections
+ * across the cut break silently; new connections cannot form), slow links and slow disks.
+ *
+ * Everything random is drawn from streams derived from the seed; nothing depends on the
+ * wall clock, on pointer values or on hash-table iteration order. */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include "protocol/proto.h"
+#include "sim/dist.h"
+#include "sim/trace.h"
+
+struct sim_config {
+    uint64_t seed;
+    struct dist latency;  /* one-way latency between two machines */
+    struct dist fsync;    /* fsync duration of every disk */
+    sim_time loopback_ns; /* latency between nodes on one machine */
+    bool log_messages;    /* emit TRACE_MESSAGE for every network message */
+};
+
+struct sim_stats {
+    uint64_t events;
+    uint64_t messages_sent;
+    uint64_t messages_delivered;
+    uint64_t messages_lost;
+    uint64_t connections;
+    uint64_t fsyncs;
+    size_t events_pending_peak;
+};
+
+struct sim;
+
+struct sim *sim_new(const struct sim_config *cfg, const struct recorder *rec);
+/* Destroys every node and frees everything, including messages still in flight. */
+void sim_free(struct sim *s);
+
+/* Topology, before sim_start. Machines and nodes are numbered from 0 in creation order. */
+uint32_t sim_add_machine(struct sim *s, const char *name, bool has_disk);
+/* port_mask: bit (1 << port) for each enum proto_port the node listens on. */
+uint32_t sim_add_node(struct sim *s, uint32_t machine, const char *name,
+                      const struct proto_ops *ops, const void *config, uint32_t port_mask);
+/* Creates every node (incarnation 1) and delivers PROTO_IN_START to each, in node order. */
+void sim_start(struct sim *s);
+
+/* Runs one event. Returns false when nothing is left. */
+bool sim_step(struct sim *s);
+/* Runs every event at or before `end`, then sets the time to `end`. */
+void sim_run_until(struct sim *s, sim_time end);
+sim_time sim_now(const struct sim *s);
+
+/* World-level scheduling: fn(s, ctx, arg) runs at time t as an ordinary event. */
+typedef void sim_call_fn(struct sim *s, void *ctx, uint64_t arg);
+void sim_at(struct sim *s, sim_time t, sim_call_fn *fn, void *ctx, uint64_t arg);
+/* Hands an input to a node now (used for client operations). Dropped if the node's machine
+ * is down; deferred if it is paused. */
+void sim_node_input(struct sim *s, uint32_t node, const struct proto_input *in);
+/* Records a world-level trace record (faults), stamped with the current time. */
+void sim_record(struct sim *s, struct trace_rec *r);
+
+/* Faults. Each returns false when it does not apply (crashing a machine that is down,
+ * restarting one that is up) and changes nothing then. */
+bool sim_crash(struct sim *s, uint32_t machine);
+bool sim_power_off(struct sim *s, uint32_t machine);
+bool sim_restart(struct sim *s, uint32_t machine);
+bool sim_pause(struct sim *s, uint32_t machine, sim_time duration);
+/* group[m] for every machine; machines in different groups cannot reach each other.
+ * All zeros heals. */
+void sim_set_groups(struct sim *s, const int *group);
+void sim_slow_link(struct sim *s, uint32_t from, uint32_t to, const struct dist *d,
+                   sim_time until);
+void sim_slow_disk(struct sim *s, uint32_t machine, const struct dist *d, sim_time until);
+
+/* Queries. */
+uint32_t sim_machine_count(const struct sim *s);
+uint32_t sim_node_count(const struct sim *s);
+const char *sim_machine_name(const struct sim *s, uint32_t machine);
+uint32_t sim_node_machine(const struct sim *s, uint32_t node);
+bool sim_machine_up(const struct sim *s, uint32_t machine);      /* processes running */
+bool sim_machine_powered(const struct sim *s, uint32_t machine);
+bool sim_machine_paused(const struct sim *s, uint32_t machine);
+uint32_t sim_machine_incarnation(const struct sim *s, uint32_t machine);
+int sim_machine_group(const struct sim *s, uint32_t machine);
+const struct disk *sim_machine_disk(const struct sim *s, uint32_t machine);
+/* A node's protocol state, for read-only observation by tests; NULL when down. */
+const void *sim_node_state(const struct sim *s, uint32_t node);
+const struct sim_stats *sim_get_stats(const struct sim *s);
+/* Digest over every trace record and every event processed: equal digests mean equal runs. */
+uint64_t sim_digest(const struct sim *s);
+
+#endif

@@ -1,0 +1,150 @@
+/* sim_internal.h: the simulator's own data structures, shared by sim.c (machines, nodes,
+ * event loop, effects) and net.c (connections). Not for protocol code. */
+#ifndef SIM_SIM_INTERNAL_H
+#define SIM_SIM_INTERNAL_H
+
+#include "sim/evq.h"
+#include "sim/sim.h"
+
+enum sim_event_kind {
+    EV_NET_MSG = 1, /* a = conn, aux = direction (0: from initiator), p = msg */
+    EV_NET_ACCEPT,  /* SYN reached the acceptor: a = conn */
+    EV_NET_CONNECTED, /* SYN-ACK reached the initiator: a = conn */
+    EV_NET_REFUSED, /* RST answered the SYN: a = conn */
+    EV_NET_DOWN,    /* FIN or RST reached one end: a = conn, aux = end, flags = reset */
+    EV_TIMER,       /* target = node, a = token, b = timer generation */
+    EV_DISK_DONE,   /* target = node, aux = machine, a = token, p = ticket */
+    EV_CALL,        /* p = struct sim_call */
+    EV_RESUME,      /* target = machine */
+};
+
+struct sim_call {
+    sim_call_fn *fn;
+    void *ctx;
+    uint64_t arg;
+};
+
+struct node_timer {
+    uint64_t token;
+    uint64_t generation;
+    evq_handle handle;
+};
+
+struct sim_node {
+    char *name;
+    uint32_t machine;
+    const struct proto_ops *ops;
+    const void *config;
+    uint32_t port_mask;
+    void *state; /* NULL while the machine is down */
+    GArray *timers; /* struct node_timer; few per node, so a linear scan beats hashing */
+    uint64_t timer_generation;
+    struct rng rng;
+};
+
+/* An input that reached a paused machine and waits for it to resume. */
+struct deferred_input {
+    uint32_t node;
+    struct proto_input in;
+    struct sim_msg *msg; /* owned */
+};
+
+struct slow_override {
+    uint32_t from, to; /* machines; for disks from == to == the host */
+    struct dist d;
+    sim_time until;
+};
+
+struct sim_machine {
+    char *name;
+    bool up;      /* processes running */
+    bool powered; /* machine on */
+    bool paused;
+    sim_time pause_until;
+    uint32_t incarnation;
+    int group;
+    struct disk *disk; /* NULL for client machines */
+    sim_time disk_busy_until;
+    GArray *deferred;  /* struct deferred_input, in arrival order */
+    GArray *nodes;     /* uint32_t node indices */
+    GArray *conns;     /* conn_id with an end here (may hold dead ones; compacted lazily) */
+    struct rng net_rng;
+    struct rng disk_rng;
+    /* ZAB delivery history across incarnations: to mark replays. */
+    GArray *delivered;  /* msg_id_t by seq - 1 */
+    uint64_t delivered_prev_len;
+};
+
+enum conn_end_state { END_OPEN = 0, END_CLOSED };
+
+struct net_conn {
+    conn_id id;
+    uint32_t node[2];    /* 0 = initiator, 1 = acceptor */
+    uint32_t machine[2];
+    uint32_t incarnation[2];
+    enum proto_port port;
+    uint64_t token;      /* initiator's dial token */
+    bool accepted;       /* acceptor has been told */
+    bool connected;      /* initiator has been told */
+    bool open[2];        /* end still usable by its node */
+    enum msg_loss closed_loss[2]; /* why arrivals at a closed end are lost */
+    bool cut;            /* the path broke: nothing more gets through */
+    enum msg_loss cut_loss[2]; /* loss reason for messages travelling from end d */
+    bool in_cut_list;
+    sim_time last_arrival[2]; /* FIFO: latest scheduled arrival per direction */
+    uint32_t refs;       /* pending events naming this connection */
+};
+
+struct sim {
+    struct sim_config cfg;
+    struct recorder rec;
+    struct evq *q;
+    sim_time now;
+    uint64_t current_seq;
+    GPtrArray *machines; /* struct sim_machine * */
+    GPtrArray *nodes;    /* struct sim_node * */
+    GPtrArray *conns;    /* struct net_conn * by id - 1; NULL once freed */
+    GPtrArray *cut_conns; /* broken connections whose open ends wait for the path back */
+    GArray *slow_links;  /* struct slow_override */
+    GArray *slow_disks;
+    struct proto_out out;
+    struct sim_stats stats;
+    uint64_t digest;
+    bool started;
+};
+
+static inline struct sim_machine *sim__machine(const struct sim *s, uint32_t m)
+{
+    ZS_ASSERT(m < s->machines->len);
+    return g_ptr_array_index(s->machines, m);
+}
+
+static inline struct sim_node *sim__node(const struct sim *s, uint32_t n)
+{
+    ZS_ASSERT(n < s->nodes->len);
+    return g_ptr_array_index(s->nodes, n);
+}
+
+/* sim.c services used by net.c */
+evq_handle sim__push(struct sim *s, sim_time t, const struct evq_event *ev);
+/* Hands an input to a live node (or defers it while its machine is paused); takes msg. */
+void sim__deliver(struct sim *s, uint32_t node, const struct proto_input *in,
+                  struct sim_msg *msg);
+void sim__trace(struct sim *s, struct trace_rec *r);
+bool sim__reachable(const struct sim *s, uint32_t a, uint32_t b);
+/* One-way latency of a message from machine `from` to `to`, slow links included. */
+sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to);
+
+/* net.c */
+void net__connect(struct sim *s, uint32_t node, uint32_t machine, enum proto_port port,
+                  uint64_t token);
+void net__send(struct sim *s, uint32_t node, conn_id conn, struct sim_msg *msg);
+void net__close(struct sim *s, uint32_t node, conn_id conn);
+void net__on_event(struct sim *s, const struct evq_event *ev);
+/* The processes on a machine died (power_off: the machine stopped too). */
+void net__machine_down(struct sim *s, uint32_t machine, bool power_off);
+/* Connectivity changed (partition, heal, power back): cut what broke, reset what healed. */
+void net__topology_changed(struct sim *s);
+void net__free_all(struct sim *s);
+
+#endif

@@ -1,0 +1,142 @@
+/* trace.c: names for the enums in trace.h and the record digest. */
+#include "sim/trace.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *sim_model_name(enum sim_model m)
+{
+    switch (m) {
+    case MODEL_ZAB:
+        return "zab";
+    case MODEL_PUBSUB:
+        return "pubsub";
+    case MODEL_COUNT:
+        break;
+    }
+    return "?";
+}
+
+void msg_id_format(msg_id_t id, char *buf, size_t len)
+{
+    snprintf(buf, len, "c%u:%u", msg_id_client(id), msg_id_seq(id));
+}
+
+const char *zab_state_name(enum zab_server_state s)
+{
+    static const char *const names[] = { "DOWN", "LOOKING", "FOLLOWING", "LEADING" };
+    return (unsigned)s < G_N_ELEMENTS(names) ? names[s] : "?";
+}
+
+const char *zab_phase_name(enum zab_phase p)
+{
+    static const char *const names[] = { NULL, "ELECTION", "DISCOVERY", "SYNCHRONIZATION",
+                                         "BROADCAST" };
+    return (unsigned)p < G_N_ELEMENTS(names) ? names[p] : NULL;
+}
+
+const char *outcome_name(enum submission_outcome o)
+{
+    static const char *const names[] = { "pending", "acked", "rejected", "timeout" };
+    return (unsigned)o < G_N_ELEMENTS(names) ? names[o] : "?";
+}
+
+const char *drop_cause_name(enum drop_cause c)
+{
+    static const char *const names[] = { "no_interest", "broker_down", "route_down",
+                                         "connection_closed", "slow_consumer",
+                                         "reconnect_buffer_full", "publisher_disconnected" };
+    return (unsigned)c < G_N_ELEMENTS(names) ? names[c] : "?";
+}
+
+const char *fault_kind_name(enum fault_kind k)
+{
+    static const char *const names[] = { "crash", "power_off", "restart", "partition", "isolate",
+                                         "heal", "pause", "slow_link", "slow_disk" };
+    return (unsigned)k < G_N_ELEMENTS(names) ? names[k] : "?";
+}
+
+const char *msg_loss_name(enum msg_loss l)
+{
+    static const char *const names[] = { NULL, "partition", "receiver_down", "sender_power_off",
+                                         "connection_closed" };
+    return (unsigned)l < G_N_ELEMENTS(names) ? names[l] : "?";
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    /* One round of a 64-bit multiply-xorshift; order-sensitive by construction. */
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 33);
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+    if (!s)
+        return mix(h, 0x5a5a);
+    for (; *s; s++)
+        h = mix(h, (unsigned char)*s);
+    return mix(h, 0xa5);
+}
+
+uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
+{
+    h = mix(h, (uint64_t)r->kind);
+    h = mix(h, (uint64_t)r->t_ns);
+    h = mix(h, (uint64_t)(int64_t)r->host);
+    h = mix(h, r->incarnation);
+    switch (r->kind) {
+    case TRACE_HOST_STATE:
+        h = mix(h, r->u.host_state.state);
+        h = mix(h, r->u.host_state.phase);
+        return mix(h, (uint64_t)r->u.host_state.epoch);
+    case TRACE_SUBMISSION:
+        h = mix(h, r->u.submission.model);
+        h = mix(h, (uint64_t)r->u.submission.msg_id);
+        h = mix(h, r->u.submission.client);
+        return mix(h, (uint64_t)(int64_t)r->u.submission.host);
+    case TRACE_OUTCOME:
+        h = mix(h, r->u.outcome.model);
+        h = mix(h, (uint64_t)r->u.outcome.msg_id);
+        return mix(h, r->u.outcome.outcome);
+    case TRACE_PROPOSAL:
+        h = mix(h, (uint64_t)r->u.proposal.epoch);
+        h = mix(h, (uint64_t)r->u.proposal.zxid);
+        return mix(h, (uint64_t)r->u.proposal.msg_id);
+    case TRACE_COMMIT:
+        return mix(h, (uint64_t)r->u.commit.zxid);
+    case TRACE_DELIVERY:
+        h = mix(h, r->u.delivery.model);
+        h = mix(h, r->u.delivery.seq);
+        h = mix(h, (uint64_t)r->u.delivery.msg_id);
+        h = mix(h, (uint64_t)r->u.delivery.zxid);
+        return mix(h, r->u.delivery.replayed);
+    case TRACE_DROP:
+        h = mix(h, r->u.drop.model);
+        h = mix(h, (uint64_t)r->u.drop.msg_id);
+        h = mix(h, r->u.drop.cause);
+        return mix(h, (uint64_t)(int64_t)r->u.drop.meant_for);
+    case TRACE_FAULT:
+        h = mix(h, r->u.fault.kind);
+        h = mix_str(h, r->u.fault.target);
+        return mix_str(h, r->u.fault.detail);
+    case TRACE_MESSAGE:
+        h = mix(h, r->u.message.model);
+        h = mix_str(h, r->u.message.type);
+        h = mix_str(h, r->u.message.src);
+        h = mix_str(h, r->u.message.dst);
+        h = mix(h, (uint64_t)r->u.message.sent_ns);
+        h = mix(h, (uint64_t)r->u.message.recv_ns);
+        h = mix(h, r->u.message.loss);
+        return mix(h, (uint64_t)r->u.message.msg_id);
+    case TRACE_TRUNCATE:
+        h = mix(h, (uint64_t)r->u.truncate.from_zxid);
+        h = mix(h, (uint64_t)r->u.truncate.to_zxid);
+        h = mix(h, r->u.truncate.removed);
+        return mix(h, r->u.truncate.removed_delivered);
+    case TRACE_KIND_COUNT:
+        break;
+    }
+    return h;
+}

@@ -1,0 +1,27 @@
+/* harness.h: the shared main() of every test executable. Each tests/test_*.c defines
+ * test_register(), which adds its suites to the CUnit registry; the harness runs them and
+ * exits non-zero when any assertion failed. */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <CUnit/Basic.h>
+
+void test_register(void);
+
+/* Adds a suite with the given tests (NULL-terminated pairs are clumsy; use the macro). */
+struct test_case {
+    const char *name;
+    void (*fn)(void);
+};
+void test_add_suite(const char *suite, const struct test_case *cases, size_t n);
+#define TEST_SUITE(name, ...)                                                              \
+    do {                                                                                   \
+        static const struct test_case cases_[] = { __VA_ARGS__ };                          \
+        test_add_suite(name, cases_, sizeof cases_ / sizeof cases_[0]);                    \
+    } while (0)
+#define TEST(fn) { #fn, fn }
+
+/* Path of a file in the source tree (ZABSIM_SOURCE_DIR from ctest, else "."). Static buffer. */
+const char *test_source_path(const char *relative);
+
+#endif
