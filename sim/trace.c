@@ -131,10 +131,9 @@ uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
         h = mix(h, r->u.message.loss);
         return mix(h, (uint64_t)r->u.message.msg_id);
     case TRACE_TRUNCATE:
-        h = mix(h, (uint64_t)r->u.truncate.from_zxid);
-        h = mix(h, (uint64_t)r->u.truncate.to_zxid);
-        h = mix(h, r->u.truncate.removed);
-        return mix(h, r->u.truncate.removed_delivered);
+        h = mix(h, (uint64_t)r->u.truncate.zxid);
+        h = mix(h, (uint64_t)r->u.truncate.msg_id);
+        return mix(h, r->u.truncate.delivered);
     case TRACE_KIND_COUNT:
         break;
     }

@@ -105,7 +105,7 @@ enum trace_kind {
     TRACE_DROP,           /* a message missed a subscriber it was meant for */
     TRACE_FAULT,          /* the simulator applied a fault */
     TRACE_MESSAGE,        /* a network message arrived or was lost (optional log) */
-    TRACE_TRUNCATE,       /* ZAB server removed log entries (for durability checks) */
+    TRACE_TRUNCATE,       /* ZAB server removed a log entry (for durability checks) */
     TRACE_KIND_COUNT
 };
 
@@ -178,11 +178,10 @@ struct trace_rec {
             msg_id_t msg_id;
         } message;
         struct {
-            int64_t from_zxid; /* first removed entry */
-            int64_t to_zxid;   /* log now ends here */
-            uint64_t removed;
-            uint64_t removed_delivered; /* entries this incarnation had delivered */
-        } truncate;
+            int64_t zxid;     /* the removed log entry */
+            msg_id_t msg_id;
+            bool delivered;   /* this incarnation had delivered it to its subscriber */
+        } truncate; /* one record per entry removed from a ZAB server's log */
     } u;
 };
 

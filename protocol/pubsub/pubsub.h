@@ -1,0 +1,57 @@
+/* pubsub.h: a NATS-style core pub/sub cluster as pure state machines (protocol/proto.h).
+ *
+ * Three node kinds, all at-most-once like core NATS (../shared/reference/NATS.md):
+ *   - the broker (nats-server) on every host: client connections, a subject trie of local
+ *     subscriptions, a full mesh of routes to the other hosts' brokers with interest
+ *     propagation (RS+/RS-), one-hop forwarding, per-connection outbound limits;
+ *   - the subscriber application on every host: a NATS client connected to its own host's
+ *     broker, with one subscription (and optional queue group), a pending limit and a
+ *     processing rate; it records TRACE_DELIVERY (seq = arrival order per incarnation);
+ *   - the publishing client c1..cM: a NATS client that publishes each workload message,
+ *     reconnects to another host after reconnect_wait when its connection breaks, and
+ *     buffers publishes while disconnected up to reconnect_buffer bytes. It records
+ *     TRACE_SUBMISSION and TRACE_OUTCOME (acked when Publish() returned no error, rejected
+ *     when the reconnect buffer was full).
+ * Every message that knowingly misses a host's subscriber is recorded as TRACE_DROP. */
+#ifndef PROTOCOL_PUBSUB_H
+#define PROTOCOL_PUBSUB_H
+
+#include "protocol/proto.h"
+
+struct ps_broker_config {
+    uint32_t host;                  /* this broker's host index (0-based) */
+    uint32_t n_hosts;
+    const uint32_t *host_machines;  /* machine index of every host, by host index */
+    uint64_t max_pending;           /* bytes pending per client connection before cut-off */
+};
+
+struct ps_subscriber_config {
+    uint32_t host;               /* host index; connects to this host's broker */
+    uint32_t machine;            /* that host's machine */
+    const char *subscribe;       /* subject pattern, NATS wildcard rules */
+    const char *queue_group;     /* NULL for a plain subscription */
+    uint64_t sub_pending_msgs;   /* client-side pending limit (tail drop beyond it) */
+    double consume_rate;         /* messages/s the application processes; 0 = unlimited */
+};
+
+struct ps_publisher_config {
+    uint32_t client;                /* 1-based client number */
+    uint32_t home_host;             /* host index it connects to first */
+    uint32_t n_hosts;
+    const uint32_t *host_machines;
+    const char *subject;            /* literal subject it publishes on */
+    sim_time reconnect_wait;
+    uint64_t reconnect_buffer;      /* bytes; 0 disables buffering */
+};
+
+/* PROTO_IN_CLIENT_OP payload for a publisher: publish one workload message. */
+struct ps_publish_op {
+    msg_id_t msg_id;
+    uint32_t payload_bytes;
+};
+
+extern const struct proto_ops ps_broker_ops;
+extern const struct proto_ops ps_subscriber_ops;
+extern const struct proto_ops ps_publisher_ops;
+
+#endif

@@ -1,0 +1,113 @@
+/* scenario.h: a validated scenario (CONTRACT.md section 2), as loaded from YAML.
+ *
+ * scenario_load() parses with libyaml, checks every field, and either returns a complete
+ * scenario or reports every problem it found as "FILE:LINE:COLUMN: message" (all of them,
+ * not just the first). A loaded scenario is immutable; the run reads it, never changes it.
+ * Defaults for omitted fields are documented in docs/scenarios.md and set by
+ * scenario_defaults(). */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include "sim/dist.h"
+#include "sim/trace.h"
+
+#define SCENARIO_MAX_HOSTS 64
+#define SCENARIO_MAX_CLIENTS 1024
+
+/* Who a fault acts on. Symbolic targets are resolved when the fault fires. */
+enum target_kind {
+    TARGET_HOSTS = 0,  /* the listed hosts */
+    TARGET_LEADER,     /* the ZAB leader at that moment */
+    TARGET_FOLLOWER,   /* a random ZAB follower at that moment */
+    TARGET_RANDOM,     /* a random host that is up */
+    TARGET_CRASHED,    /* every host that is down (restart only) */
+    TARGET_ALL,        /* heal: all */
+};
+
+struct scenario_target {
+    enum target_kind kind;
+    uint32_t n_hosts;
+    uint32_t hosts[SCENARIO_MAX_HOSTS]; /* host indices (0-based) for TARGET_HOSTS */
+};
+
+struct scenario_fault {
+    sim_time at;
+    enum fault_kind kind;
+    struct scenario_target target; /* crash, power_off, restart, isolate, pause, heal */
+    sim_time duration;             /* pause, slow_link, slow_disk: `for` */
+    /* partition: group[h] for every host, groups numbered from 0 in file order */
+    int group[SCENARIO_MAX_HOSTS];
+    uint32_t link_from, link_to; /* slow_link: host indices */
+    struct dist delay;           /* slow_link: latency; slow_disk: fsync */
+    uint32_t disk_host;          /* slow_disk */
+    int line, column;            /* where the fault was written, for messages */
+};
+
+/* One `expect:` entry: model, run_summary column (or "invariants"), and a range. */
+struct scenario_expect {
+    enum sim_model model;
+    char *column;      /* e.g. "lost", "acked", "invariants" */
+    int64_t min, max;  /* exact value: min == max; INT64_MIN / INT64_MAX when open */
+    int line, column_no;
+};
+
+struct scenario {
+    char *path;        /* as given on the command line */
+    char *text;        /* the whole file, for runs.scenario_text */
+    char *name;
+    char *description;
+    uint64_t seed;
+    sim_time duration;
+    uint32_t hosts;
+    char *host_names[SCENARIO_MAX_HOSTS];
+
+    struct dist latency; /* network.latency */
+    struct dist fsync;   /* disk.fsync */
+
+    struct {
+        sim_time tick;        /* tickTime */
+        uint32_t init_limit;  /* ticks */
+        uint32_t sync_limit;  /* ticks */
+        uint32_t max_batch;   /* proposals per group fsync */
+        sim_time session_timeout; /* client session timeout (extension) */
+    } zab;
+
+    struct {
+        char *subject;            /* clients publish here (literal) */
+        char *subscribe;          /* each host's subscriber interest (may use wildcards) */
+        char *queue_group;        /* extension: subscribers join this queue group; NULL = none */
+        sim_time reconnect_wait;
+        uint64_t reconnect_buffer;   /* bytes; 0 disables buffering */
+        uint64_t max_pending;        /* bytes, server side, per client connection */
+        uint64_t sub_pending_msgs;   /* client side, per subscription */
+        double consume_rate;         /* messages per second per subscriber; 0 = unlimited */
+    } pubsub;
+
+    struct {
+        uint32_t clients;
+        double rate;          /* messages per second per client */
+        sim_time start, stop;
+        uint32_t payload;     /* bytes */
+        uint32_t attach[SCENARIO_MAX_CLIENTS]; /* host index each client starts on */
+    } workload;
+
+    GArray *faults; /* struct scenario_fault, in the order they apply (time, then file) */
+    GArray *expect; /* struct scenario_expect */
+};
+
+/* Fills every field with its default (no name, description, faults or expectations). */
+void scenario_defaults(struct scenario *sc);
+
+/* Loads and validates path. On failure returns NULL and sets err (domain ZS_ERROR, code
+ * ZS_ERROR_INPUT) whose message holds every problem, one "FILE:LINE:COLUMN: message" per
+ * line. */
+struct scenario *scenario_load(const char *path, GError **err);
+/* Same, from text already in memory; display_path is used in messages. */
+struct scenario *scenario_parse(const char *display_path, const char *text, size_t len,
+                                GError **err);
+void scenario_free(struct scenario *sc);
+
+/* Host index for a name ("h3" or a name from `hosts: [a, b]`), or -1. */
+int scenario_host_index(const struct scenario *sc, const char *name);
+
+#endif
