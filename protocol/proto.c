@@ -124,3 +124,10 @@ void proto_trace(struct proto_out *o, const struct trace_rec *rec)
 {
     push(o, EFFECT_TRACE)->rec = *rec;
 }
+
+void proto_listen(struct proto_out *o, enum proto_port port, bool on)
+{
+    struct proto_effect *e = push(o, EFFECT_LISTEN);
+    e->port = port;
+    e->on = on;
+}

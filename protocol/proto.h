@@ -102,6 +102,7 @@ enum proto_effect_kind {
     EFFECT_DISK_PUT,
     EFFECT_DISK_SYNC,
     EFFECT_TRACE,
+    EFFECT_LISTEN,
 };
 
 struct proto_effect {
@@ -111,7 +112,8 @@ struct proto_effect {
     uint64_t token;        /* CONNECT, TIMER_*, DISK_SYNC */
     sim_time delay_ns;     /* TIMER_SET */
     uint32_t machine;      /* CONNECT */
-    enum proto_port port;  /* CONNECT */
+    enum proto_port port;  /* CONNECT, LISTEN */
+    bool on;               /* LISTEN */
     uint16_t file;         /* DISK_* */
     uint64_t records;      /* DISK_TRUNCATE */
     size_t data_offset;    /* DISK_APPEND, DISK_PUT: bytes in the outbox arena */
@@ -155,6 +157,9 @@ void proto_disk_put(struct proto_out *o, uint16_t file, const void *data, size_t
 void proto_disk_sync(struct proto_out *o, uint16_t file, uint64_t token);
 /* Trace record; time, host and incarnation are stamped by the simulator. */
 void proto_trace(struct proto_out *o, const struct trace_rec *rec);
+/* Opens or closes one of the node's ports. A (re)created node listens on every port it was
+ * registered with; a dial to a closed port is refused (PROTO_IN_CONN_FAILED). */
+void proto_listen(struct proto_out *o, enum proto_port port, bool on);
 
 struct proto_ops {
     const char *name;

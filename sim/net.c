@@ -144,8 +144,8 @@ static void on_accept(struct sim *s, struct net_conn *c)
     struct sim_machine *m = sim__machine(s, c->machine[1]);
     if (c->cut || !c->open[0])
         return; /* the dialler gave up or the path broke: the SYN is moot */
-    if (!m->up) {
-        /* The machine answers for its dead process: connection refused. */
+    if (!m->up || !(sim__node(s, c->node[1])->listen_mask & (1u << c->port))) {
+        /* The machine answers for a dead process or a closed port: connection refused. */
         push_conn_event(s, c, fifo_arrival(s, c, 1), EV_NET_REFUSED, 0, 0, NULL);
         return;
     }

@@ -280,6 +280,12 @@ static void apply_effects(struct sim *s, uint32_t node)
         case EFFECT_DISK_SYNC:
             disk_sync(s, node, e->file, e->token);
             break;
+        case EFFECT_LISTEN:
+            if (e->on)
+                n->listen_mask |= (1u << e->port) & n->port_mask;
+            else
+                n->listen_mask &= ~(1u << e->port);
+            break;
         case EFFECT_TRACE:
             e->rec.host = (int32_t)n->machine;
             e->rec.incarnation = m->incarnation;
@@ -341,6 +347,7 @@ static void create_nodes(struct sim *s, uint32_t machine)
         uint32_t node = g_array_index(m->nodes, uint32_t, i);
         struct sim_node *n = sim__node(s, node);
         struct proto_env env = node_env(s, node);
+        n->listen_mask = n->port_mask;
         n->state = n->ops->create(n->config, &env, m->disk);
     }
     for (guint i = 0; i < m->nodes->len; i++) {

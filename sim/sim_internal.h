@@ -36,6 +36,7 @@ struct sim_node {
     const struct proto_ops *ops;
     const void *config;
     uint32_t port_mask;
+    uint32_t listen_mask; /* ports open now; reset to port_mask when the node is created */
     void *state; /* NULL while the machine is down */
     GArray *timers; /* struct node_timer; few per node, so a linear scan beats hashing */
     uint64_t timer_generation;

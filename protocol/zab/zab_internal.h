@@ -1,0 +1,366 @@
+/* zab_internal.h: the ZAB server's state, shared by the files of protocol/zab/.
+ *
+ * One server is split the way ZooKeeper splits it: zab_server.c (lifecycle, recovery from
+ * disk, role changes, delivery to the host's subscriber, client sessions), zab_logger.c (the
+ * SyncRequestProcessor stage: queue -> append -> group fsync -> ack, and the epoch files),
+ * zab_election.c (FastLeaderElection with QuorumCnxManager's connection rules),
+ * zab_leader.c (Leader + one LearnerHandler per learner), zab_learner.c (Learner and
+ * Follower), zab_msg.c (the wire messages). Not for use outside protocol/zab/. */
+#ifndef PROTOCOL_ZAB_INTERNAL_H
+#define PROTOCOL_ZAB_INTERNAL_H
+
+#include "protocol/zab/zab.h"
+
+/* ---- wire messages (ZooKeeper's QuorumPacket types keep their names) ------------------- */
+
+enum zab_msg_type {
+    ZM_NOTIFICATION = 1, /* FLE notification (election port) */
+    ZM_FOLLOWERINFO,
+    ZM_LEADERINFO,
+    ZM_ACKEPOCH,
+    ZM_DIFF,
+    ZM_TRUNC,
+    ZM_SNAP,
+    ZM_PROPOSAL,
+    ZM_COMMIT,
+    ZM_NEWLEADER,
+    ZM_UPTODATE,
+    ZM_ACK,
+    ZM_PING,
+    ZM_REQUEST,          /* learner forwards a client write to the leader */
+    ZM_CONNECT_REQ,      /* client -> server: open (or move) a session */
+    ZM_CONNECT_RESP,
+    ZM_WRITE_REQ,        /* client -> server */
+    ZM_WRITE_RESP,
+    ZM_CLIENT_PING,
+    ZM_CLIENT_PONG,
+    ZM_TYPE_COUNT
+};
+
+struct zab_vote {
+    int64_t leader;
+    int64_t zxid;
+    int64_t election_epoch; /* the round (logicalclock) */
+    int64_t peer_epoch;
+    enum zab_server_state state; /* sender's state; LOOKING for votes built locally */
+};
+
+struct zab_msg {
+    struct sim_msg hdr;
+    int64_t zxid;
+    int64_t value;          /* ACKEPOCH: currentEpoch or -1; FOLLOWERINFO: sid */
+    uint32_t sid;           /* sender's server id where the packet carries it */
+    struct zab_vote vote;   /* NOTIFICATION */
+    struct zab_txn txn;     /* PROPOSAL, REQUEST */
+    GArray *snapshot;       /* SNAP: struct zab_txn, the leader's whole state (owned) */
+};
+
+const char *zab_msg_type_name(uint8_t type);
+struct zab_msg *zab_msg_new(enum zab_msg_type type, const struct zab_server_config *cfg);
+
+/* ---- connections ------------------------------------------------------------------------ */
+
+enum zab_conn_kind {
+    ZC_ELECTION = 1, /* election channel to one peer */
+    ZC_TO_LEADER,    /* this learner's quorum connection */
+    ZC_LEARNER,      /* leader side: one learner (LearnerHandler) */
+    ZC_CLIENT,       /* a client session */
+};
+
+struct zab_conn {
+    conn_id id;
+    enum zab_conn_kind kind;
+    uint32_t peer_sid;       /* election peer, or learner sid once FOLLOWERINFO arrived */
+    bool session_open;       /* client: ConnectRequest answered */
+};
+
+/* ---- election --------------------------------------------------------------------------- */
+
+/* QuorumCnxManager's per-peer state: one connection, and a send queue of capacity one
+ * (SEND_CAPACITY): only the newest notification waits for a connection. */
+struct zab_peer_channel {
+    conn_id conn;
+    bool dialing;
+    uint32_t dial_attempt;      /* tells a current dial from one we gave up on */
+    sim_time dial_started;
+    bool has_queue;             /* a send queue exists (we have sent to this peer) */
+    bool queued;
+    struct zab_vote queued_vote;
+    bool has_last_sent;         /* lastMessageSent: resent on every new connection */
+    struct zab_vote last_sent;
+};
+
+struct zab_election {
+    int64_t logicalclock;
+    struct zab_vote proposal;
+    struct zab_vote *recvset;      /* by sid; state LOOKING marks "none" via have_recv */
+    bool *have_recv;
+    struct zab_vote *outofelection;
+    bool *have_out;
+    sim_time not_timeout;          /* notification wait, 200 ms doubling to 60 s */
+    bool finalizing;               /* quorum reached: waiting finalizeWait for better votes */
+    bool active;                   /* lookForLeader is running */
+    GArray *loopback;              /* notifications to self, waiting to be processed */
+};
+
+/* ---- leader ----------------------------------------------------------------------------- */
+
+enum lh_phase {
+    LH_WAIT_INFO = 1,   /* connected; waiting FOLLOWERINFO */
+    LH_WAIT_EPOCH,      /* waiting for the leader to fix the new epoch */
+    LH_WAIT_ACKEPOCH,   /* LEADERINFO sent */
+    LH_WAIT_ELECTION,   /* ACKEPOCH counted; waiting for a quorum of them */
+    LH_WAIT_NEWLEADER_ACK, /* sync packets and NEWLEADER sent */
+    LH_WAIT_STARTUP,    /* NEWLEADER acked; waiting for the leader to start serving */
+    LH_BROADCAST,       /* UPTODATE sent */
+};
+
+struct zab_learner_handler {
+    uint32_t id;                 /* unique per leader: names its timer */
+    conn_id conn;
+    uint32_t sid;
+    enum lh_phase phase;
+    int64_t last_accepted_epoch;
+    int64_t peer_current_epoch;  /* from ACKEPOCH, -1 when not an epoch ack */
+    int64_t peer_last_zxid;
+    int64_t tick_of_next_ack_deadline;
+    sim_time last_heard;
+    sim_time read_timeout;
+    bool forwarding;             /* receives broadcast PROPOSAL/COMMIT */
+    sim_time oldest_unacked_ns;  /* SyncLimitCheck: first proposal sent and not yet acked */
+    int64_t oldest_unacked_zxid;
+};
+
+struct zab_proposal {
+    struct zab_txn txn;
+    uint64_t acks;           /* bit sid-1 */
+    sim_time proposed_ns;
+};
+
+enum leader_stage {
+    LS_EPOCH = 1,       /* collecting FOLLOWERINFO (getEpochToPropose) */
+    LS_WRITING_ACCEPTED, /* acceptedEpoch fsync in flight (D1) */
+    LS_EPOCH_ACK,       /* collecting ACKEPOCH (waitForEpochAck) */
+    LS_WRITING_CURRENT, /* currentEpoch fsync in flight (D5) */
+    LS_NEWLEADER_ACK,   /* collecting NEWLEADER acks (waitForNewLeaderAck) */
+    LS_BROADCAST,
+};
+
+struct zab_leader {
+    enum leader_stage stage;
+    int64_t epoch;                 /* the epoch being established (-1 until fixed) */
+    int64_t leader_current_epoch;  /* StateSummary at lead() start */
+    int64_t leader_last_zxid;
+    uint64_t connecting;           /* sids that sent FOLLOWERINFO (bit sid-1) */
+    uint64_t electing;             /* sids whose ACKEPOCH counted */
+    uint64_t newleader_acks;
+    GPtrArray *handlers;           /* struct zab_learner_handler *, in accept order */
+    uint32_t next_handler_id;
+    GArray *outstanding;           /* struct zab_proposal, in zxid order */
+    uint64_t applied;              /* txns[0, applied) are in the data tree (committedLog) */
+    int64_t last_processed;        /* data tree's lastProcessedZxid */
+    int64_t last_proposed;
+    int64_t last_committed;
+    int64_t tick;
+    bool tick_skip;
+};
+
+/* ---- learner ---------------------------------------------------------------------------- */
+
+enum learner_stage {
+    FS_CONNECTING = 1,   /* dialling the leader (up to 5 tries) */
+    FS_WAIT_LEADERINFO,  /* FOLLOWERINFO sent */
+    FS_WRITING_ACCEPTED, /* acceptedEpoch fsync before ACKEPOCH (D2) */
+    FS_SYNCING,          /* between ACKEPOCH and NEWLEADER */
+    FS_PERSISTING,       /* NEWLEADER: log fsync (D3) then currentEpoch (D4) in flight */
+    FS_WAIT_UPTODATE,    /* NEWLEADER acked */
+    FS_BROADCAST,
+};
+
+enum sync_mode { SYNC_NONE = 0, SYNC_DIFF, SYNC_TRUNC, SYNC_SNAP };
+
+struct zab_learner {
+    enum learner_stage stage;
+    uint32_t leader_sid;
+    conn_id conn;
+    int connect_tries;
+    sim_time connect_started;
+    int64_t new_epoch;
+    int64_t ackepoch_payload;   /* currentEpoch to report once acceptedEpoch is durable */
+    enum sync_mode mode;
+    GArray *snap_base;          /* SNAP: the leader's state, in memory until NEWLEADER */
+    GArray *packets_not_logged; /* struct zab_txn: proposals received during sync */
+    GArray *packets_committed;  /* int64 zxids committed while not yet applied */
+    GArray *backlog;            /* struct zab_msg * held while persisting at NEWLEADER */
+    GArray *pending_txns;       /* int64 zxids proposed in broadcast, not yet committed */
+    uint64_t newleader_len;     /* history length when NEWLEADER was acked: committed at UPTODATE */
+    sim_time last_heard;
+    sim_time read_timeout;
+};
+
+/* ---- the server ------------------------------------------------------------------------- */
+
+struct zab_server {
+    const struct zab_server_config *cfg;
+    bool refused;               /* failed its startup sanity checks: stays out */
+    /* durable state, as this process believes it is on disk */
+    int64_t accepted_epoch;
+    int64_t current_epoch;
+    GArray *txns;               /* struct zab_txn: the history, in zxid order */
+    uint64_t logged;            /* txns[0, logged) handed to the OS */
+    /* logging pipeline (SyncRequestProcessor) */
+    bool log_flushing;
+    uint64_t log_batch_start, log_batch_end;
+    uint32_t log_batch_role;
+    /* delivery */
+    uint64_t committed;         /* txns[0, committed) known committed */
+    uint64_t delivered;         /* txns[0, delivered) given to this host's subscriber */
+    /* role */
+    enum zab_server_state state;
+    enum zab_phase phase;
+    uint32_t role;              /* bumped on every role change: stale timers are ignored */
+    struct zab_vote current_vote;
+    struct zab_election election;
+    struct zab_leader *leader;
+    struct zab_learner *learner;
+    /* connections */
+    GHashTable *conns;          /* conn_id -> struct zab_conn *; lookups only */
+    struct zab_peer_channel *peers; /* by sid, [1, n_servers] */
+    GHashTable *pending_writes; /* msg_id -> conn_id of the local client awaiting commit */
+};
+
+/* Timer and fsync tokens: kind in the top byte, role generation, then an index (sid). */
+enum zab_token_kind {
+    TOK_NOTIFY = 1,       /* FLE notification timeout */
+    TOK_FINALIZE,         /* FLE finalizeWait */
+    TOK_PEER_DIAL,        /* election connection attempt timeout (cnxTimeout), index sid */
+    TOK_LEADER_WAIT,      /* initLimit bound of the leader's current wait */
+    TOK_LEADER_TICK,      /* tickTime / 2 loop */
+    TOK_HANDLER_READ,     /* learner handler socket timeout, index sid */
+    TOK_LEARNER_CONNECT,  /* retry / timeout dialling the leader */
+    TOK_LEARNER_READ,     /* learner socket timeout */
+    TOK_DISK_LOG,         /* group fsync of the log */
+    TOK_DISK_ACCEPTED,    /* acceptedEpoch written */
+    TOK_DISK_CURRENT,     /* currentEpoch written */
+    TOK_DISK_SYNCLOG,     /* learner's NEWLEADER log fsync */
+    TOK_ELECTION_DIAL,    /* CONNECT token for an election dial, index sid */
+    TOK_LEADER_DIAL,      /* CONNECT token for the quorum dial */
+};
+
+static inline uint64_t zab_token(enum zab_token_kind kind, uint32_t role, uint32_t index)
+{
+    return ((uint64_t)kind << 56) | ((uint64_t)role << 24) | (index & 0xffffffu);
+}
+static inline enum zab_token_kind zab_token_kind_of(uint64_t t)
+{
+    return (enum zab_token_kind)(t >> 56);
+}
+static inline uint32_t zab_token_role(uint64_t t)
+{
+    return (uint32_t)((t >> 24) & 0xffffffffu);
+}
+static inline uint32_t zab_token_index(uint64_t t)
+{
+    return (uint32_t)(t & 0xffffffu);
+}
+
+/* Quorum: a strict majority of the voting members. */
+static inline bool zab_is_quorum(const struct zab_server *s, uint64_t members)
+{
+    return (uint32_t)__builtin_popcountll(members) * 2 > s->cfg->n_servers;
+}
+static inline uint64_t zab_bit(uint32_t sid)
+{
+    return 1ULL << (sid - 1);
+}
+static inline uint32_t zab_machine_of(const struct zab_server *s, uint32_t sid)
+{
+    return s->cfg->host_machines[sid - 1];
+}
+static inline int64_t zab_last_zxid(const struct zab_server *s)
+{
+    return s->txns->len ? g_array_index(s->txns, struct zab_txn, s->txns->len - 1).zxid : 0;
+}
+static inline const struct zab_txn *zab_txn_at(const struct zab_server *s, uint64_t i)
+{
+    return &g_array_index(s->txns, struct zab_txn, i);
+}
+
+/* zab_server.c */
+void zab_set_state(struct zab_server *s, enum zab_server_state state, enum zab_phase phase,
+                   int64_t epoch, struct proto_out *out);
+void zab_become_looking(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
+void zab_deliver_committed(struct zab_server *s, struct proto_out *out);
+void zab_truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out);
+struct zab_conn *zab_conn_get(const struct zab_server *s, conn_id id);
+struct zab_conn *zab_conn_add(struct zab_server *s, conn_id id, enum zab_conn_kind kind);
+void zab_conn_drop(struct zab_server *s, conn_id id, bool close, struct proto_out *out);
+void zab_close_clients(struct zab_server *s, struct proto_out *out);
+bool zab_serving(const struct zab_server *s);
+void zab_send(struct zab_server *s, conn_id conn, struct zab_msg *m, struct proto_out *out);
+
+/* zab_logger.c */
+void zab_log_enqueue(struct zab_server *s, const struct zab_txn *txn, struct proto_out *out);
+void zab_log_step(struct zab_server *s, struct proto_out *out);
+void zab_log_flush_all(struct zab_server *s, struct proto_out *out);
+/* Appends every txn not yet handed to the OS, outside the pipeline (learner sync). */
+void zab_log_append_now(struct zab_server *s, struct proto_out *out);
+void zab_log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                       struct proto_out *out);
+void zab_write_accepted_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out);
+void zab_write_current_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out);
+void zab_recover(struct zab_server *s, const struct disk *disk);
+
+/* zab_election.c */
+void zab_election_init(struct zab_server *s);
+void zab_election_free(struct zab_server *s);
+void zab_election_start(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
+void zab_election_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+                         const struct proto_env *env, struct proto_out *out);
+void zab_election_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                           struct proto_out *out);
+void zab_election_on_conn_up(struct zab_server *s, const struct proto_input *in,
+                             const struct proto_env *env, struct proto_out *out);
+void zab_election_on_conn_lost(struct zab_server *s, struct zab_conn *c, struct proto_out *out);
+void zab_election_on_dial_failed(struct zab_server *s, uint32_t index);
+void zab_election_drain_loopback(struct zab_server *s, const struct proto_env *env,
+                                 struct proto_out *out);
+
+/* zab_leader.c */
+void zab_lead(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
+void zab_leader_free(struct zab_server *s);
+void zab_leader_on_accept(struct zab_server *s, conn_id conn, const struct proto_env *env,
+                          struct proto_out *out);
+void zab_leader_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+                       const struct proto_env *env, struct proto_out *out);
+void zab_leader_on_conn_lost(struct zab_server *s, struct zab_conn *c,
+                             const struct proto_env *env, struct proto_out *out);
+void zab_leader_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                         struct proto_out *out);
+void zab_leader_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                        struct proto_out *out);
+void zab_leader_self_ack(struct zab_server *s, int64_t zxid, const struct proto_env *env,
+                         struct proto_out *out);
+void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
+                        struct proto_out *out);
+
+/* zab_learner.c */
+void zab_follow(struct zab_server *s, uint32_t leader_sid, const struct proto_env *env,
+                struct proto_out *out);
+void zab_learner_free(struct zab_server *s);
+void zab_learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
+                            const struct proto_env *env, struct proto_out *out);
+void zab_learner_on_dial_failed(struct zab_server *s, const struct proto_env *env,
+                                struct proto_out *out);
+void zab_learner_on_msg(struct zab_server *s, const struct zab_msg *m,
+                        const struct proto_env *env, struct proto_out *out);
+void zab_learner_on_conn_lost(struct zab_server *s, const struct proto_env *env,
+                              struct proto_out *out);
+void zab_learner_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                          struct proto_out *out);
+void zab_learner_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                         struct proto_out *out);
+void zab_learner_send_ack(struct zab_server *s, int64_t zxid, struct proto_out *out);
+void zab_learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out *out);
+
+#endif

@@ -1,0 +1,739 @@
+/* zab_leader.c: the leader (ZooKeeper's Leader and one LearnerHandler per learner).
+ *
+ * Discovery: the new epoch is 1 + the largest acceptedEpoch of a quorum that includes the
+ * leader (getEpochToPropose); it is fsynced as acceptedEpoch before any LEADERINFO leaves
+ * (D1). A quorum of ACKEPOCH (waitForEpochAck) ends discovery; a learner ahead of the leader
+ * is refused. currentEpoch is then fsynced (D5).
+ * Synchronization: per learner, syncFollower chooses DIFF, TRUNC or SNAP from the learner's
+ * last zxid against the committedLog (500 entries) and the transaction log, exactly as
+ * LearnerHandler does, then forwards outstanding proposals and sends NEWLEADER. A quorum of
+ * NEWLEADER acks establishes the leader (startZkServer): its whole history is committed, it
+ * starts serving, and UPTODATE goes to every synced learner.
+ * Broadcast: proposals go to every forwarding learner and to the leader's own log; a proposal
+ * commits once a quorum (leader included) acked it and its predecessor is committed.
+ * Each of the three waits is bounded by initLimit ticks; once broadcasting, the leader wakes
+ * every tick/2, pings learners, and steps down when it cannot count a quorum of learners
+ * heard from within syncLimit ticks. */
+#include "protocol/zab/zab_internal.h"
+
+#include <string.h>
+
+static sim_time init_timeout(const struct zab_server *s)
+{
+    return s->cfg->tick * s->cfg->init_limit;
+}
+
+static sim_time sync_timeout(const struct zab_server *s)
+{
+    return s->cfg->tick * s->cfg->sync_limit;
+}
+
+static struct zab_learner_handler *handler_by_conn(struct zab_leader *l, conn_id conn, guint *index)
+{
+    for (guint i = 0; i < l->handlers->len; i++) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (h->conn == conn) {
+            if (index)
+                *index = i;
+            return h;
+        }
+    }
+    return NULL;
+}
+
+static struct zab_learner_handler *handler_by_id(struct zab_leader *l, uint32_t id)
+{
+    for (guint i = 0; i < l->handlers->len; i++) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (h->id == id)
+            return h;
+    }
+    return NULL;
+}
+
+static void handler_send(struct zab_server *s, struct zab_learner_handler *h,
+                         enum zab_msg_type type, int64_t zxid, struct proto_out *out)
+{
+    struct zab_msg *m = zab_msg_new(type, s->cfg);
+    m->zxid = zxid;
+    zab_send(s, h->conn, m, out);
+}
+
+/* Socket read timeout, re-armed lazily: the timer fires at the earliest possible expiry
+ * and re-arms itself if the learner was heard from since. */
+static void handler_arm_read(struct zab_server *s, struct zab_learner_handler *h,
+                             const struct proto_env *env, struct proto_out *out)
+{
+    sim_time due = h->last_heard + h->read_timeout;
+    proto_timer_set(out, zab_token(TOK_HANDLER_READ, s->role, h->id), MAX(0, due - env->now_ns));
+}
+
+/* The handler's thread ends: its socket is closed and it no longer counts. */
+static void handler_remove(struct zab_server *s, struct zab_learner_handler *h,
+                           struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    guint index;
+    if (!handler_by_conn(l, h->conn, &index))
+        return;
+    proto_timer_cancel(out, zab_token(TOK_HANDLER_READ, s->role, h->id));
+    zab_conn_drop(s, h->conn, true, out);
+    g_ptr_array_remove_index(l->handlers, index);
+    g_free(h);
+}
+
+static void leader_arm_wait(struct zab_server *s, struct proto_out *out)
+{
+    proto_timer_set(out, zab_token(TOK_LEADER_WAIT, s->role, 0), init_timeout(s));
+}
+
+/* ---- synchronization (LearnerHandler.syncFollower) ---------------------------------------- */
+
+struct sync_queue {
+    GPtrArray *packets; /* struct zab_msg * */
+    bool need_op;
+};
+
+static void queue_op(struct zab_server *s, struct sync_queue *q, enum zab_msg_type type, int64_t zxid)
+{
+    struct zab_msg *m = zab_msg_new(type, s->cfg);
+    m->zxid = zxid;
+    g_ptr_array_add(q->packets, m);
+}
+
+static void queue_proposal(struct zab_server *s, struct sync_queue *q, const struct zab_txn *t)
+{
+    struct zab_msg *m = zab_msg_new(ZM_PROPOSAL, s->cfg);
+    m->zxid = t->zxid;
+    m->txn = *t;
+    m->hdr.msg_id = t->msg_id;
+    g_ptr_array_add(q->packets, m);
+}
+
+/* queueCommittedProposals over txns[lo, hi): DIFF or TRUNC first, then every committed
+ * proposal the learner lacks with its COMMIT. Returns the last zxid queued (or peer's). */
+static int64_t queue_committed(struct zab_server *s, struct sync_queue *q, uint64_t lo, uint64_t hi,
+                               int64_t peer_last, bool has_max, int64_t max_zxid,
+                               int64_t last_committed)
+{
+    bool peer_new_epoch = zxid_counter(peer_last) == 0;
+    int64_t queued = peer_last;
+    int64_t prev = -1;
+    for (uint64_t i = lo; i < hi; i++) {
+        const struct zab_txn *t = zab_txn_at(s, i);
+        int64_t z = t->zxid;
+        if (has_max && z > max_zxid)
+            break;
+        if (z < peer_last) {
+            prev = z;
+            continue;
+        }
+        if (q->need_op) {
+            if (z == peer_last) {
+                queue_op(s, q, ZM_DIFF, last_committed);
+                q->need_op = false;
+                continue;
+            }
+            if (peer_new_epoch) {
+                queue_op(s, q, ZM_DIFF, last_committed);
+                q->need_op = false;
+            } else if (z > peer_last) {
+                /* The learner has proposals this leader never saw. A TRUNC may not cross
+                 * an epoch boundary: fall back to a snapshot. */
+                if (zxid_epoch(z) != zxid_epoch(peer_last))
+                    return queued;
+                queue_op(s, q, ZM_TRUNC, prev);
+                q->need_op = false;
+            }
+        }
+        if (z <= queued)
+            continue;
+        queue_proposal(s, q, t);
+        queue_op(s, q, ZM_COMMIT, z);
+        queued = z;
+    }
+    if (q->need_op && peer_new_epoch) {
+        queue_op(s, q, ZM_DIFF, last_committed);
+        q->need_op = false;
+    }
+    return queued;
+}
+
+static uint64_t lower_bound(const struct zab_server *s, uint64_t hi, int64_t zxid)
+{
+    uint64_t lo = 0;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (zab_txn_at(s, mid)->zxid < zxid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void clear_queue(struct sync_queue *q)
+{
+    for (guint i = 0; i < q->packets->len; i++)
+        sim_msg_free(g_ptr_array_index(q->packets, i));
+    g_ptr_array_set_size(q->packets, 0);
+}
+
+/* Returns true when a snapshot is needed; fills q and returns the zxid forwarding starts at. */
+static bool sync_decide(struct zab_server *s, int64_t peer_last, struct sync_queue *q,
+                        int64_t *current)
+{
+    struct zab_leader *l = s->leader;
+    bool peer_new_epoch = zxid_counter(peer_last) == 0;
+    uint64_t applied = l->applied;
+    uint64_t window_lo = applied > s->cfg->commit_log_count ? applied - s->cfg->commit_log_count : 0;
+    int64_t max = applied ? zab_txn_at(s, applied - 1)->zxid : l->last_processed;
+    int64_t min = applied ? zab_txn_at(s, window_lo)->zxid : l->last_processed;
+    bool need_snap = true;
+    *current = peer_last;
+    if (l->last_processed == peer_last) {
+        queue_op(s, q, ZM_DIFF, peer_last);
+        q->need_op = false;
+        need_snap = false;
+    } else if (peer_last > max && !peer_new_epoch) {
+        queue_op(s, q, ZM_TRUNC, max);
+        *current = max;
+        q->need_op = false;
+        need_snap = false;
+    } else if (max >= peer_last && min <= peer_last) {
+        *current = queue_committed(s, q, window_lo, applied, peer_last, false, 0, max);
+        need_snap = false;
+    } else if (peer_last < min) {
+        /* Txn-log sync, bounded by snapshotSizeFactor of the snapshot's size. */
+        uint64_t from = lower_bound(s, applied, peer_last);
+        double limit = s->cfg->snapshot_size_factor * (double)applied;
+        if ((double)(applied - from) <= limit) {
+            uint64_t lo = from > 0 ? from - 1 : 0;
+            *current = queue_committed(s, q, lo, applied, peer_last, true, min, max);
+            if (*current < min) {
+                clear_queue(q);
+                *current = peer_last;
+                q->need_op = true;
+            } else {
+                *current = queue_committed(s, q, window_lo, applied, *current, false, 0, max);
+                need_snap = false;
+            }
+        }
+    }
+    if (q->need_op && !need_snap)
+        need_snap = true; /* "Unhandled scenario ... fall back to use snapshot" */
+    return need_snap;
+}
+
+/* startForwarding: outstanding proposals newer than what was queued, then live traffic. */
+static void start_forwarding(struct zab_server *s, struct zab_learner_handler *h,
+                             struct sync_queue *q, int64_t last_seen, const struct proto_env *env)
+{
+    struct zab_leader *l = s->leader;
+    for (guint i = 0; i < l->outstanding->len; i++) {
+        struct zab_proposal *p = &g_array_index(l->outstanding, struct zab_proposal, i);
+        if (p->txn.zxid <= last_seen)
+            continue;
+        queue_proposal(s, q, &p->txn);
+        if (h->oldest_unacked_ns == 0) {
+            h->oldest_unacked_ns = env->now_ns;
+            h->oldest_unacked_zxid = p->txn.zxid;
+        }
+    }
+    h->forwarding = true;
+}
+
+static void sync_learner(struct zab_server *s, struct zab_learner_handler *h,
+                         const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    struct sync_queue q = { .packets = g_ptr_array_new(), .need_op = true };
+    int64_t current;
+    bool need_snap = sync_decide(s, h->peer_last_zxid, &q, &current);
+    if (need_snap) {
+        clear_queue(&q);
+        current = h->peer_last_zxid;
+    }
+    start_forwarding(s, h, &q, current, env);
+    if (need_snap) {
+        struct zab_msg *snap = zab_msg_new(ZM_SNAP, s->cfg);
+        snap->zxid = l->last_processed;
+        snap->snapshot = g_array_sized_new(FALSE, FALSE, sizeof(struct zab_txn), (guint)l->applied);
+        g_array_append_vals(snap->snapshot, s->txns->data, (guint)l->applied);
+        snap->hdr.size_bytes += (uint32_t)MIN(l->applied * (s->cfg->payload_bytes + 32), UINT32_MAX / 2);
+        zab_send(s, h->conn, snap, out);
+    }
+    for (guint i = 0; i < q.packets->len; i++)
+        zab_send(s, h->conn, g_ptr_array_index(q.packets, i), out);
+    g_ptr_array_free(q.packets, TRUE);
+    handler_send(s, h, ZM_NEWLEADER, zxid_make(l->epoch, 0), out);
+    h->phase = LH_WAIT_NEWLEADER_ACK;
+}
+
+/* ---- discovery ------------------------------------------------------------------------ */
+
+static void send_leaderinfo(struct zab_server *s, struct zab_learner_handler *h,
+                            struct proto_out *out)
+{
+    handler_send(s, h, ZM_LEADERINFO, zxid_make(s->leader->epoch, 0), out);
+    h->phase = LH_WAIT_ACKEPOCH;
+}
+
+/* getEpochToPropose: a learner (or the leader itself) reports its acceptedEpoch. */
+static void epoch_to_propose(struct zab_server *s, uint32_t sid, int64_t last_accepted,
+                             struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    if (l->stage != LS_EPOCH)
+        return;
+    if (last_accepted >= l->epoch)
+        l->epoch = last_accepted + 1;
+    l->connecting |= zab_bit(sid);
+    if ((l->connecting & zab_bit(s->cfg->sid)) && zab_is_quorum(s, l->connecting)) {
+        l->stage = LS_WRITING_ACCEPTED;
+        zab_write_accepted_epoch(s, l->epoch, out); /* D1: before any LEADERINFO */
+    }
+}
+
+static bool more_recent(int64_t epoch_a, int64_t zxid_a, int64_t epoch_b, int64_t zxid_b)
+{
+    return epoch_a > epoch_b || (epoch_a == epoch_b && zxid_a > zxid_b);
+}
+
+static void begin_writing_current(struct zab_server *s, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    l->stage = LS_WRITING_CURRENT;
+    zab_write_current_epoch(s, l->epoch, out); /* D5 */
+}
+
+/* waitForEpochAck. Returns false when the learner must be refused. */
+static bool epoch_ack(struct zab_server *s, uint32_t sid, int64_t peer_epoch, int64_t peer_zxid,
+                      struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    if (l->stage != LS_EPOCH_ACK)
+        return true; /* electionFinished */
+    if (peer_epoch != -1) {
+        if (more_recent(peer_epoch, peer_zxid, l->leader_current_epoch, l->leader_last_zxid))
+            return false; /* "Follower is ahead of the leader" */
+        if (peer_zxid != -1)
+            l->electing |= zab_bit(sid);
+    }
+    if ((l->electing & zab_bit(s->cfg->sid)) && zab_is_quorum(s, l->electing))
+        begin_writing_current(s, out);
+    return true;
+}
+
+static void release_epoch_waiters(struct zab_server *s, const struct proto_env *env,
+                                  struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    for (guint i = 0; i < l->handlers->len; i++) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (h->phase == LH_WAIT_EPOCH)
+            send_leaderinfo(s, h, out);
+    }
+}
+
+static void release_election_waiters(struct zab_server *s, const struct proto_env *env,
+                                     struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    for (guint i = 0; i < l->handlers->len; i++) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (h->phase == LH_WAIT_ELECTION)
+            sync_learner(s, h, env, out);
+    }
+}
+
+/* ---- establishment -------------------------------------------------------------------- */
+
+static void establish(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    l->stage = LS_BROADCAST;
+    proto_timer_cancel(out, zab_token(TOK_LEADER_WAIT, s->role, 0));
+    /* startZkServer: everything in the leader's history is committed now. */
+    l->last_committed = zxid_make(l->epoch, 0);
+    l->last_proposed = l->last_committed;
+    l->last_processed = l->last_committed;
+    l->applied = s->txns->len;
+    s->committed = s->txns->len;
+    s->current_vote.peer_epoch = l->epoch; /* updateElectionVote */
+    zab_set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, l->epoch, out);
+    zab_deliver_committed(s, out);
+    for (guint i = 0; i < l->handlers->len; i++) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (h->phase == LH_WAIT_STARTUP) {
+            handler_send(s, h, ZM_UPTODATE, -1, out);
+            h->phase = LH_BROADCAST;
+        }
+    }
+    l->tick_skip = true;
+    proto_timer_set(out, zab_token(TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
+}
+
+/* waitForNewLeaderAck */
+static void newleader_ack(struct zab_server *s, uint32_t sid, int64_t zxid,
+                          const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    if (l->stage == LS_BROADCAST || zxid != zxid_make(l->epoch, 0))
+        return;
+    l->newleader_acks |= zab_bit(sid);
+    if (l->stage == LS_NEWLEADER_ACK && (l->newleader_acks & zab_bit(s->cfg->sid)) &&
+        zab_is_quorum(s, l->newleader_acks))
+        establish(s, env, out);
+}
+
+void zab_lead(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    s->role++;
+    struct zab_leader *l = g_new0(struct zab_leader, 1);
+    s->leader = l;
+    l->stage = LS_EPOCH;
+    l->epoch = -1;
+    l->handlers = g_ptr_array_new();
+    l->outstanding = g_array_new(FALSE, FALSE, sizeof(struct zab_proposal));
+    /* zk.loadData(): the whole log is in the data tree. */
+    l->applied = s->txns->len;
+    l->last_processed = zab_last_zxid(s);
+    l->leader_current_epoch = s->current_epoch;
+    l->leader_last_zxid = l->last_processed;
+    zab_set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
+    proto_listen(out, PORT_ZAB_QUORUM, true); /* the LearnerCnxAcceptor starts */
+    leader_arm_wait(s, out);
+    epoch_to_propose(s, s->cfg->sid, s->accepted_epoch, out);
+}
+
+void zab_leader_free(struct zab_server *s)
+{
+    struct zab_leader *l = s->leader;
+    for (guint i = 0; i < l->handlers->len; i++)
+        g_free(g_ptr_array_index(l->handlers, i));
+    g_ptr_array_free(l->handlers, TRUE);
+    g_array_free(l->outstanding, TRUE);
+    g_free(l);
+    s->leader = NULL;
+}
+
+void zab_leader_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                        struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    switch (zab_token_kind_of(token)) {
+    case TOK_DISK_ACCEPTED:
+        if (l->stage != LS_WRITING_ACCEPTED)
+            return;
+        l->stage = LS_EPOCH_ACK;
+        release_epoch_waiters(s, env, out);
+        leader_arm_wait(s, out);
+        /* The leader's own waitForEpochAck with its StateSummary. */
+        epoch_ack(s, s->cfg->sid, l->leader_current_epoch, l->leader_last_zxid, out);
+        if (l->stage >= LS_WRITING_CURRENT)
+            release_election_waiters(s, env, out);
+        return;
+    case TOK_DISK_CURRENT:
+        if (l->stage != LS_WRITING_CURRENT)
+            return;
+        l->stage = LS_NEWLEADER_ACK;
+        zab_set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_SYNCHRONIZATION, l->epoch, out);
+        leader_arm_wait(s, out);
+        newleader_ack(s, s->cfg->sid, zxid_make(l->epoch, 0), env, out);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ---- broadcast ------------------------------------------------------------------------ */
+
+void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
+                        struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    if (!l || l->stage != LS_BROADCAST)
+        return;
+    struct zab_proposal p = { .txn = { .zxid = l->last_proposed + 1, .msg_id = msg_id },
+                              .proposed_ns = env->now_ns };
+    l->last_proposed = p.txn.zxid;
+    g_array_append_val(l->outstanding, p);
+    struct trace_rec r = { .kind = TRACE_PROPOSAL };
+    r.u.proposal.epoch = l->epoch;
+    r.u.proposal.zxid = p.txn.zxid;
+    r.u.proposal.msg_id = msg_id;
+    proto_trace(out, &r);
+    for (guint i = 0; i < l->handlers->len; i++) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (!h->forwarding)
+            continue;
+        struct zab_msg *m = zab_msg_new(ZM_PROPOSAL, s->cfg);
+        m->zxid = p.txn.zxid;
+        m->txn = p.txn;
+        m->hdr.msg_id = msg_id;
+        zab_send(s, h->conn, m, out);
+        if (h->oldest_unacked_ns == 0) {
+            h->oldest_unacked_ns = env->now_ns;
+            h->oldest_unacked_zxid = p.txn.zxid;
+        }
+    }
+    zab_log_enqueue(s, &p.txn, out);
+}
+
+static void commit_head(struct zab_server *s, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    struct zab_proposal p = g_array_index(l->outstanding, struct zab_proposal, 0);
+    g_array_remove_index(l->outstanding, 0);
+    ZS_ASSERT(zab_txn_at(s, l->applied)->zxid == p.txn.zxid);
+    l->last_committed = p.txn.zxid;
+    l->last_processed = p.txn.zxid;
+    l->applied++;
+    s->committed = l->applied;
+    struct trace_rec r = { .kind = TRACE_COMMIT };
+    r.u.commit.zxid = p.txn.zxid;
+    proto_trace(out, &r);
+    for (guint i = 0; i < l->handlers->len; i++) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (h->forwarding)
+            handler_send(s, h, ZM_COMMIT, p.txn.zxid, out);
+    }
+    zab_deliver_committed(s, out);
+}
+
+/* processAck + tryToCommit */
+static void process_ack(struct zab_server *s, uint32_t sid, int64_t zxid, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    if (zxid_counter(zxid) == 0 || l->outstanding->len == 0 || zxid <= l->last_committed)
+        return;
+    struct zab_proposal *head = &g_array_index(l->outstanding, struct zab_proposal, 0);
+    int64_t index = zxid - head->txn.zxid;
+    if (index < 0 || index >= (int64_t)l->outstanding->len)
+        return; /* "Trying to commit future proposal" / unknown zxid */
+    struct zab_proposal *p = &g_array_index(l->outstanding, struct zab_proposal, index);
+    p->acks |= zab_bit(sid);
+    if (index != 0)
+        return; /* its predecessor is still outstanding: commits are in order */
+    if (zab_is_quorum(s, p->acks))
+        commit_head(s, out);
+}
+
+void zab_leader_self_ack(struct zab_server *s, int64_t zxid, const struct proto_env *env,
+                         struct proto_out *out)
+{
+    if (s->leader && s->leader->stage == LS_BROADCAST)
+        process_ack(s, s->cfg->sid, zxid, out);
+}
+
+/* ---- learner handlers ----------------------------------------------------------------- */
+
+void zab_leader_on_accept(struct zab_server *s, conn_id conn, const struct proto_env *env,
+                          struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    struct zab_learner_handler *h = g_new0(struct zab_learner_handler, 1);
+    h->id = ++l->next_handler_id;
+    h->conn = conn;
+    h->phase = LH_WAIT_INFO;
+    h->last_heard = env->now_ns;
+    h->read_timeout = init_timeout(s); /* LearnerCnxAcceptor: soTimeout initLimit */
+    h->tick_of_next_ack_deadline = l->tick + s->cfg->init_limit + s->cfg->sync_limit;
+    g_ptr_array_add(l->handlers, h);
+    zab_conn_add(s, conn, ZC_LEARNER);
+    handler_arm_read(s, h, env, out);
+}
+
+static void on_followerinfo(struct zab_server *s, struct zab_learner_handler *h,
+                            const struct zab_msg *m, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    h->sid = m->sid;
+    h->last_accepted_epoch = zxid_epoch(m->zxid);
+    zab_conn_get(s, h->conn)->peer_sid = h->sid;
+    epoch_to_propose(s, h->sid, h->last_accepted_epoch, out);
+    if (l->stage >= LS_EPOCH_ACK)
+        send_leaderinfo(s, h, out);
+    else
+        h->phase = LH_WAIT_EPOCH;
+}
+
+static void on_ackepoch(struct zab_server *s, struct zab_learner_handler *h,
+                        const struct zab_msg *m, const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    h->peer_current_epoch = m->value;
+    h->peer_last_zxid = m->zxid;
+    h->phase = LH_WAIT_ELECTION;
+    if (!epoch_ack(s, h->sid, m->value, m->zxid, out)) {
+        handler_remove(s, h, out);
+        return;
+    }
+    if (l->stage >= LS_WRITING_CURRENT)
+        release_election_waiters(s, env, out);
+}
+
+static void on_newleader_ack(struct zab_server *s, struct zab_learner_handler *h,
+                             const struct zab_msg *m, const struct proto_env *env,
+                             struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    if (m->hdr.type != ZM_ACK) {
+        handler_remove(s, h, out); /* "Next packet was supposed to be an ACK" */
+        return;
+    }
+    h->read_timeout = sync_timeout(s);
+    newleader_ack(s, h->sid, m->zxid, env, out);
+    if (l->stage != LS_BROADCAST) {
+        h->phase = LH_WAIT_STARTUP; /* waitForStartup */
+        return;
+    }
+    handler_send(s, h, ZM_UPTODATE, -1, out);
+    h->phase = LH_BROADCAST;
+}
+
+static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler *h,
+                                const struct zab_msg *m, const struct proto_env *env,
+                                struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    h->tick_of_next_ack_deadline = l->tick + s->cfg->sync_limit;
+    switch (m->hdr.type) {
+    case ZM_ACK:
+        if (h->oldest_unacked_ns != 0 && m->zxid >= h->oldest_unacked_zxid) {
+            /* SyncLimitCheck: the oldest outstanding proposal for this learner moves on. */
+            h->oldest_unacked_ns = 0;
+            for (guint i = 0; i < l->outstanding->len; i++) {
+                struct zab_proposal *p = &g_array_index(l->outstanding, struct zab_proposal, i);
+                if (p->txn.zxid > m->zxid) {
+                    h->oldest_unacked_ns = env->now_ns;
+                    h->oldest_unacked_zxid = p->txn.zxid;
+                    break;
+                }
+            }
+        }
+        process_ack(s, h->sid, m->zxid, out);
+        break;
+    case ZM_REQUEST:
+        zab_leader_propose(s, m->txn.msg_id, env, out);
+        break;
+    default:
+        break; /* PING replies only refresh the deadline */
+    }
+}
+
+void zab_leader_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+                       const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    struct zab_learner_handler *h = l ? handler_by_conn(l, c->id, NULL) : NULL;
+    if (!h)
+        return;
+    h->last_heard = env->now_ns;
+    switch (h->phase) {
+    case LH_WAIT_INFO:
+        if (m->hdr.type == ZM_FOLLOWERINFO)
+            on_followerinfo(s, h, m, out);
+        else
+            handler_remove(s, h, out);
+        return;
+    case LH_WAIT_ACKEPOCH:
+        if (m->hdr.type == ZM_ACKEPOCH)
+            on_ackepoch(s, h, m, env, out);
+        else
+            handler_remove(s, h, out);
+        return;
+    case LH_WAIT_NEWLEADER_ACK:
+        on_newleader_ack(s, h, m, env, out);
+        return;
+    case LH_BROADCAST:
+        on_broadcast_packet(s, h, m, env, out);
+        return;
+    default:
+        return; /* the handler is blocked in a wait: the packet stays unread */
+    }
+}
+
+void zab_leader_on_conn_lost(struct zab_server *s, struct zab_conn *c,
+                             const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_learner_handler *h = s->leader ? handler_by_conn(s->leader, c->id, NULL) : NULL;
+    if (h)
+        handler_remove(s, h, out);
+    else
+        zab_conn_drop(s, c->id, false, out);
+}
+
+/* ---- ticks ---------------------------------------------------------------------------- */
+
+static bool handler_synced(const struct zab_leader *l, const struct zab_learner_handler *h)
+{
+    return h->sid != 0 && l->tick <= h->tick_of_next_ack_deadline;
+}
+
+static void ping_learners(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    for (guint i = 0; i < l->handlers->len;) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (h->phase < LH_WAIT_NEWLEADER_ACK) {
+            i++; /* the sending thread has not started */
+            continue;
+        }
+        if (h->oldest_unacked_ns != 0 && env->now_ns - h->oldest_unacked_ns >= sync_timeout(s)) {
+            handler_remove(s, h, out); /* "Closing connection to peer due to transaction timeout" */
+            continue;
+        }
+        handler_send(s, h, ZM_PING, l->last_proposed, out);
+        i++;
+    }
+}
+
+static void on_tick(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    if (!l->tick_skip)
+        l->tick++;
+    uint64_t synced = zab_bit(s->cfg->sid);
+    for (guint i = 0; i < l->handlers->len; i++) {
+        struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
+        if (handler_synced(l, h))
+            synced |= zab_bit(h->sid);
+    }
+    if (!l->tick_skip && !zab_is_quorum(s, synced)) {
+        /* "Not sufficient followers synced": the leader steps down. */
+        zab_become_looking(s, env, out);
+        return;
+    }
+    l->tick_skip = !l->tick_skip;
+    ping_learners(s, env, out);
+    proto_timer_set(out, zab_token(TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
+}
+
+void zab_leader_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                         struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    switch (zab_token_kind_of(token)) {
+    case TOK_LEADER_WAIT:
+        if (l->stage != LS_BROADCAST)
+            zab_become_looking(s, env, out); /* "Timeout while waiting for ... quorum" */
+        return;
+    case TOK_LEADER_TICK:
+        on_tick(s, env, out);
+        return;
+    case TOK_HANDLER_READ: {
+        struct zab_learner_handler *h = handler_by_id(l, zab_token_index(token));
+        if (!h)
+            return;
+        if (env->now_ns - h->last_heard >= h->read_timeout)
+            handler_remove(s, h, out); /* SocketTimeoutException */
+        else
+            handler_arm_read(s, h, env, out);
+        return;
+    }
+    default:
+        return;
+    }
+}

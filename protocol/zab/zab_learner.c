@@ -1,0 +1,457 @@
+/* zab_learner.c: a follower (ZooKeeper's Learner and Follower).
+ *
+ * Discovery: dial the elected leader (up to 5 tries, 100 ms apart, within initLimit ticks),
+ * send FOLLOWERINFO with the acceptedEpoch, answer LEADERINFO with ACKEPOCH after fsyncing
+ * the new acceptedEpoch (D2), or refuse a leader whose epoch is older.
+ * Synchronization (Learner.syncWithLeader as fixed by ZOOKEEPER-4643/4646/4785/4394):
+ * DIFF keeps the history; TRUNC cuts the log back (durably, at once); SNAP loads the
+ * leader's state in memory only. Proposals are queued; commits before NEWLEADER are applied
+ * in memory in SNAP/TRUNC mode and remembered in DIFF mode. At NEWLEADER the committed txns
+ * are appended and fsynced (D3), currentEpoch is fsynced (D4), and only then is NEWLEADER
+ * acked; the channel is not read meanwhile. At UPTODATE the server starts serving: what it
+ * synced is committed, queued proposals go through the logging pipeline (acked after
+ * fsync) and remembered commits are applied in order.
+ * Broadcast: PROPOSAL is logged and acked after fsync; COMMIT applies the head of the
+ * pending queue; PING is answered. Silence for syncLimit ticks (initLimit before NEWLEADER)
+ * or a broken connection sends the server back to LOOKING. */
+#include "protocol/zab/zab_internal.h"
+
+#include <string.h>
+
+#define LEADER_CONNECT_TRIES 5
+#define LEADER_CONNECT_DELAY (100 * SIM_MS) /* leaderConnectDelayDuringRetryMs */
+
+static sim_time init_timeout(const struct zab_server *s)
+{
+    return s->cfg->tick * s->cfg->init_limit;
+}
+
+static void learner_send(struct zab_server *s, enum zab_msg_type type, int64_t zxid,
+                         struct proto_out *out)
+{
+    struct zab_msg *m = zab_msg_new(type, s->cfg);
+    m->zxid = zxid;
+    zab_send(s, s->learner->conn, m, out);
+}
+
+static void arm_read(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    sim_time due = f->last_heard + f->read_timeout;
+    proto_timer_set(out, zab_token(TOK_LEARNER_READ, s->role, 0), MAX(0, due - env->now_ns));
+}
+
+static void dial_leader(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    f->connect_tries++;
+    sim_time remaining = f->connect_started + init_timeout(s) - env->now_ns;
+    proto_connect(out, zab_machine_of(s, f->leader_sid), PORT_ZAB_QUORUM,
+                  zab_token(TOK_LEADER_DIAL, s->role, (uint32_t)f->connect_tries));
+    /* sockConnect timeout: min(connectTimeout, remaining) */
+    proto_timer_set(out, zab_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries),
+                    MAX(0, remaining));
+}
+
+void zab_follow(struct zab_server *s, uint32_t leader_sid, const struct proto_env *env,
+                struct proto_out *out)
+{
+    s->role++;
+    struct zab_learner *f = g_new0(struct zab_learner, 1);
+    s->learner = f;
+    f->stage = FS_CONNECTING;
+    f->leader_sid = leader_sid;
+    f->connect_started = env->now_ns;
+    f->packets_not_logged = g_array_new(FALSE, FALSE, sizeof(struct zab_txn));
+    f->packets_committed = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    f->pending_txns = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    f->backlog = g_array_new(FALSE, FALSE, sizeof(struct zab_msg *));
+    zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
+    dial_leader(s, env, out);
+}
+
+void zab_learner_free(struct zab_server *s)
+{
+    struct zab_learner *f = s->learner;
+    if (f->snap_base)
+        g_array_free(f->snap_base, TRUE);
+    for (guint i = 0; i < f->backlog->len; i++)
+        sim_msg_free(&g_array_index(f->backlog, struct zab_msg *, i)->hdr);
+    g_array_free(f->backlog, TRUE);
+    g_array_free(f->packets_not_logged, TRUE);
+    g_array_free(f->packets_committed, TRUE);
+    g_array_free(f->pending_txns, TRUE);
+    g_free(f);
+    s->learner = NULL;
+}
+
+/* ---- connecting --------------------------------------------------------------------------- */
+
+void zab_learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
+                            const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    bool current = f && zab_token_role(in->token) == s->role && f->stage == FS_CONNECTING &&
+                   zab_token_index(in->token) == (uint32_t)f->connect_tries;
+    if (!current) {
+        proto_close(out, in->conn); /* a dial from a role that has ended */
+        return;
+    }
+    proto_timer_cancel(out, zab_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
+    f->conn = in->conn;
+    zab_conn_add(s, in->conn, ZC_TO_LEADER)->peer_sid = f->leader_sid;
+    f->stage = FS_WAIT_LEADERINFO;
+    f->last_heard = env->now_ns;
+    f->read_timeout = init_timeout(s);
+    learner_send(s, ZM_FOLLOWERINFO, zxid_make(s->accepted_epoch, 0), out);
+    arm_read(s, env, out);
+}
+
+static void retry_or_give_up(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    sim_time remaining = f->connect_started + init_timeout(s) - env->now_ns;
+    if (f->connect_tries >= LEADER_CONNECT_TRIES || remaining <= LEADER_CONNECT_DELAY) {
+        zab_become_looking(s, env, out); /* "connectToLeader exceeded on retries" */
+        return;
+    }
+    /* Sleep leaderConnectDelayDuringRetryMs, then dial again (index 0 marks the sleep). */
+    proto_timer_set(out, zab_token(TOK_LEARNER_CONNECT, s->role, 0), LEADER_CONNECT_DELAY);
+}
+
+void zab_learner_on_dial_failed(struct zab_server *s, const struct proto_env *env,
+                                struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    if (f->stage != FS_CONNECTING)
+        return;
+    proto_timer_cancel(out, zab_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
+    retry_or_give_up(s, env, out);
+}
+
+/* ---- discovery ---------------------------------------------------------------------------- */
+
+static void send_ackepoch(struct zab_server *s, int64_t payload, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    struct zab_msg *m = zab_msg_new(ZM_ACKEPOCH, s->cfg);
+    m->zxid = zab_last_zxid(s); /* getLastLoggedZxid */
+    m->value = payload;
+    zab_send(s, f->conn, m, out);
+    f->stage = FS_SYNCING;
+    zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_SYNCHRONIZATION, f->new_epoch, out);
+}
+
+static void on_leaderinfo(struct zab_server *s, const struct zab_msg *m, const struct proto_env *env,
+                          struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    f->new_epoch = zxid_epoch(m->zxid);
+    if (f->new_epoch > s->accepted_epoch) {
+        f->stage = FS_WRITING_ACCEPTED;
+        f->ackepoch_payload = s->current_epoch;
+        zab_write_accepted_epoch(s, f->new_epoch, out); /* D2 */
+    } else if (f->new_epoch == s->accepted_epoch) {
+        /* Already acked this epoch: -1 says "not an epoch ack, but here is my zxid". */
+        send_ackepoch(s, -1, out);
+    } else {
+        zab_become_looking(s, env, out); /* "Leaders epoch is less than accepted epoch" */
+    }
+}
+
+/* ---- synchronization ---------------------------------------------------------------------- */
+
+static uint64_t count_upto(const struct zab_server *s, int64_t zxid)
+{
+    uint64_t n = 0;
+    while (n < s->txns->len && zab_txn_at(s, n)->zxid <= zxid)
+        n++;
+    return n;
+}
+
+/* SNAP: the leader's state replaces ours. Entries that differ are truncations. */
+static void adopt_snapshot(struct zab_server *s, GArray *base, struct proto_out *out)
+{
+    uint64_t common = 0;
+    while (common < s->txns->len && common < base->len &&
+           zab_txn_at(s, common)->zxid == g_array_index(base, struct zab_txn, common).zxid)
+        common++;
+    zab_truncate_history(s, common, out);
+    g_array_append_vals(s->txns, &g_array_index(base, struct zab_txn, common),
+                        base->len - (guint)common);
+}
+
+/* COMMIT during sync before NEWLEADER: applied at once in SNAP/TRUNC mode, else remembered. */
+static void sync_commit(struct zab_server *s, int64_t zxid)
+{
+    struct zab_learner *f = s->learner;
+    if (f->mode == SYNC_DIFF || f->packets_not_logged->len == 0 ||
+        g_array_index(f->packets_not_logged, struct zab_txn, 0).zxid != zxid) {
+        if (f->mode == SYNC_DIFF)
+            g_array_append_val(f->packets_committed, zxid);
+        return; /* "Committing zxid but next pending txn is ..." */
+    }
+    struct zab_txn t = g_array_index(f->packets_not_logged, struct zab_txn, 0);
+    g_array_remove_index(f->packets_not_logged, 0);
+    if (f->mode == SYNC_SNAP)
+        g_array_append_val(f->snap_base, t);
+    else
+        g_array_append_val(s->txns, t); /* in memory; logged with the NEWLEADER snapshot */
+}
+
+static void on_newleader(struct zab_server *s, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    if (f->mode == SYNC_SNAP) {
+        adopt_snapshot(s, f->snap_base, out);
+        g_array_free(f->snap_base, TRUE);
+        f->snap_base = NULL;
+    }
+    /* The committed txns, in order, then fsync, then currentEpoch, then the ACK. */
+    for (guint i = 0; i < f->packets_committed->len; i++) {
+        int64_t zxid = g_array_index(f->packets_committed, int64_t, i);
+        if (f->packets_not_logged->len == 0 ||
+            g_array_index(f->packets_not_logged, struct zab_txn, 0).zxid != zxid)
+            continue;
+        g_array_append_val(s->txns, g_array_index(f->packets_not_logged, struct zab_txn, 0));
+        g_array_remove_index(f->packets_not_logged, 0);
+    }
+    g_array_set_size(f->packets_committed, 0);
+    zab_log_append_now(s, out);
+    f->stage = FS_PERSISTING;
+    proto_disk_sync(out, ZAB_FILE_LOG, zab_token(TOK_DISK_SYNCLOG, s->role, 0)); /* D3 */
+}
+
+static void on_sync_packet(struct zab_server *s, const struct zab_msg *m, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    switch (m->hdr.type) {
+    case ZM_DIFF:
+        f->mode = SYNC_DIFF;
+        break;
+    case ZM_TRUNC:
+        f->mode = SYNC_TRUNC;
+        zab_truncate_history(s, count_upto(s, m->zxid), out);
+        break;
+    case ZM_SNAP:
+        f->mode = SYNC_SNAP;
+        if (f->snap_base)
+            g_array_free(f->snap_base, TRUE);
+        f->snap_base = g_array_new(FALSE, FALSE, sizeof(struct zab_txn));
+        if (m->snapshot)
+            g_array_append_vals(f->snap_base, m->snapshot->data, m->snapshot->len);
+        break;
+    case ZM_PROPOSAL:
+        g_array_append_val(f->packets_not_logged, m->txn);
+        break;
+    case ZM_COMMIT:
+        sync_commit(s, m->zxid);
+        break;
+    case ZM_NEWLEADER:
+        on_newleader(s, out);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- broadcast ---------------------------------------------------------------------------- */
+
+/* Applies the commit of the head of the pending queue (FollowerZooKeeperServer.commit). */
+static void commit_pending(struct zab_server *s, int64_t zxid)
+{
+    struct zab_learner *f = s->learner;
+    if (f->pending_txns->len == 0)
+        return; /* "Committing zxid but no pending txns" */
+    int64_t head = g_array_index(f->pending_txns, int64_t, 0);
+    /* ZooKeeper exits the process on a mismatch (UNMATCHED_TXN_COMMIT); with FIFO channels
+     * and in-order commits it cannot happen, so the model treats it as its own bug. */
+    ZS_ASSERT(head == zxid);
+    g_array_remove_index(f->pending_txns, 0);
+    ZS_ASSERT(s->committed < s->txns->len && zab_txn_at(s, s->committed)->zxid == zxid);
+    s->committed++;
+}
+
+static void on_uptodate(struct zab_server *s, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    f->stage = FS_BROADCAST;
+    learner_send(s, ZM_ACK, zxid_make(f->new_epoch, 0), out);
+    s->current_vote.peer_epoch = f->new_epoch; /* updateElectionVote */
+    zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, f->new_epoch, out);
+    s->committed = MAX(s->committed, f->newleader_len);
+    for (guint i = 0; i < f->packets_not_logged->len; i++) {
+        struct zab_txn t = g_array_index(f->packets_not_logged, struct zab_txn, i);
+        g_array_append_val(f->pending_txns, t.zxid);
+        zab_log_enqueue(s, &t, out);
+    }
+    g_array_set_size(f->packets_not_logged, 0);
+    for (guint i = 0; i < f->packets_committed->len; i++)
+        commit_pending(s, g_array_index(f->packets_committed, int64_t, i));
+    g_array_set_size(f->packets_committed, 0);
+    zab_deliver_committed(s, out);
+}
+
+static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    switch (m->hdr.type) {
+    case ZM_PROPOSAL:
+        g_array_append_val(f->pending_txns, m->txn.zxid);
+        zab_log_enqueue(s, &m->txn, out);
+        break;
+    case ZM_COMMIT:
+        commit_pending(s, m->zxid);
+        zab_deliver_committed(s, out);
+        break;
+    case ZM_PING:
+        learner_send(s, ZM_PING, m->zxid, out);
+        break;
+    default:
+        break;
+    }
+}
+
+static void handle_packet(struct zab_server *s, const struct zab_msg *m, const struct proto_env *env,
+                          struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    switch (f->stage) {
+    case FS_WAIT_LEADERINFO:
+        if (m->hdr.type == ZM_LEADERINFO)
+            on_leaderinfo(s, m, env, out);
+        else
+            zab_become_looking(s, env, out);
+        return;
+    case FS_SYNCING:
+        on_sync_packet(s, m, out);
+        return;
+    case FS_WAIT_UPTODATE:
+        if (m->hdr.type == ZM_PROPOSAL)
+            g_array_append_val(f->packets_not_logged, m->txn);
+        else if (m->hdr.type == ZM_COMMIT)
+            g_array_append_val(f->packets_committed, m->zxid);
+        else if (m->hdr.type == ZM_UPTODATE)
+            on_uptodate(s, out);
+        return;
+    case FS_BROADCAST:
+        on_broadcast_packet(s, m, out);
+        return;
+    default:
+        return;
+    }
+}
+
+void zab_learner_on_msg(struct zab_server *s, const struct zab_msg *m, const struct proto_env *env,
+                        struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    if (!f)
+        return;
+    f->last_heard = env->now_ns;
+    if (f->stage == FS_WRITING_ACCEPTED || f->stage == FS_PERSISTING) {
+        /* The quorum channel is not read while the server persists: keep it for later. */
+        struct zab_msg *copy = g_new(struct zab_msg, 1);
+        *copy = *m;
+        copy->snapshot = m->snapshot ? g_array_copy(m->snapshot) : NULL;
+        g_array_append_val(f->backlog, copy);
+        return;
+    }
+    handle_packet(s, m, env, out);
+}
+
+static void drain_backlog(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    uint32_t role = s->role;
+    GArray *backlog = s->learner->backlog;
+    s->learner->backlog = g_array_new(FALSE, FALSE, sizeof(struct zab_msg *));
+    for (guint i = 0; i < backlog->len; i++) {
+        struct zab_msg *m = g_array_index(backlog, struct zab_msg *, i);
+        if (s->role == role && s->learner)
+            handle_packet(s, m, env, out);
+        sim_msg_free(&m->hdr);
+    }
+    g_array_free(backlog, TRUE);
+}
+
+void zab_learner_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                         struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    switch (zab_token_kind_of(token)) {
+    case TOK_DISK_ACCEPTED:
+        if (f->stage != FS_WRITING_ACCEPTED)
+            return;
+        send_ackepoch(s, f->ackepoch_payload, out);
+        drain_backlog(s, env, out);
+        return;
+    case TOK_DISK_SYNCLOG:
+        if (f->stage == FS_PERSISTING)
+            zab_write_current_epoch(s, f->new_epoch, out); /* D4, after the txns (D3) */
+        return;
+    case TOK_DISK_CURRENT:
+        if (f->stage != FS_PERSISTING)
+            return;
+        learner_send(s, ZM_ACK, zxid_make(f->new_epoch, 0), out);
+        f->stage = FS_WAIT_UPTODATE;
+        f->newleader_len = s->txns->len;
+        f->read_timeout = s->cfg->tick * s->cfg->sync_limit;
+        arm_read(s, env, out);
+        drain_backlog(s, env, out);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ---- failures and timers ------------------------------------------------------------------ */
+
+void zab_learner_on_conn_lost(struct zab_server *s, const struct proto_env *env,
+                              struct proto_out *out)
+{
+    zab_become_looking(s, env, out);
+}
+
+void zab_learner_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                          struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    switch (zab_token_kind_of(token)) {
+    case TOK_LEARNER_CONNECT:
+        if (f->stage != FS_CONNECTING)
+            return;
+        if (zab_token_index(token) == 0)
+            dial_leader(s, env, out); /* the retry sleep is over */
+        else if (zab_token_index(token) == (uint32_t)f->connect_tries)
+            zab_become_looking(s, env, out); /* connect timed out with no answer */
+        return;
+    case TOK_LEARNER_READ:
+        if (f->stage == FS_CONNECTING)
+            return;
+        if (env->now_ns - f->last_heard >= f->read_timeout)
+            zab_become_looking(s, env, out); /* SocketTimeoutException */
+        else
+            arm_read(s, env, out);
+        return;
+    default:
+        return;
+    }
+}
+
+void zab_learner_send_ack(struct zab_server *s, int64_t zxid, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    if (f && f->stage == FS_BROADCAST)
+        learner_send(s, ZM_ACK, zxid, out);
+}
+
+void zab_learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    if (!f || f->stage != FS_BROADCAST)
+        return;
+    struct zab_msg *m = zab_msg_new(ZM_REQUEST, s->cfg);
+    m->txn.msg_id = msg_id;
+    m->hdr.msg_id = msg_id;
+    zab_send(s, f->conn, m, out);
+}

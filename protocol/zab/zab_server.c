@@ -1,0 +1,441 @@
+/* zab_server.c: a ZAB server node: lifecycle, recovery, role changes, delivery to the host's
+ * subscriber, and client sessions. The phases themselves live in zab_election.c,
+ * zab_leader.c and zab_learner.c; this file routes inputs to them.
+ *
+ * Delivery: the host's subscriber receives the committed history from the first
+ * transaction, in zxid order, once the server knows what is committed (a leader once a
+ * quorum acked NEWLEADER, a learner at UPTODATE), and then each commit as it happens.
+ * seq is the position in the history, so every correct server delivers the same msg_id at
+ * the same seq. */
+#include "protocol/zab/zab_internal.h"
+
+#include <string.h>
+
+/* ---- small shared services -------------------------------------------------------------- */
+
+void zab_set_state(struct zab_server *s, enum zab_server_state state, enum zab_phase phase,
+                   int64_t epoch, struct proto_out *out)
+{
+    bool changed = s->state != state || s->phase != phase;
+    s->state = state;
+    s->phase = phase;
+    if (!changed)
+        return;
+    struct trace_rec r = { .kind = TRACE_HOST_STATE };
+    r.u.host_state.state = state;
+    r.u.host_state.phase = phase;
+    r.u.host_state.epoch = epoch;
+    proto_trace(out, &r);
+}
+
+bool zab_serving(const struct zab_server *s)
+{
+    return s->phase == ZAB_PHASE_BROADCAST &&
+           (s->state == ZAB_STATE_LEADING || s->state == ZAB_STATE_FOLLOWING);
+}
+
+void zab_send(struct zab_server *s, conn_id conn, struct zab_msg *m, struct proto_out *out)
+{
+    m->sid = s->cfg->sid;
+    proto_send(out, conn, &m->hdr);
+}
+
+struct zab_conn *zab_conn_get(const struct zab_server *s, conn_id id)
+{
+    return g_hash_table_lookup(s->conns, &id);
+}
+
+struct zab_conn *zab_conn_add(struct zab_server *s, conn_id id, enum zab_conn_kind kind)
+{
+    struct zab_conn *c = g_new0(struct zab_conn, 1);
+    c->id = id;
+    c->kind = kind;
+    g_hash_table_insert(s->conns, &c->id, c);
+    return c;
+}
+
+void zab_conn_drop(struct zab_server *s, conn_id id, bool close, struct proto_out *out)
+{
+    if (close)
+        proto_close(out, id);
+    g_hash_table_remove(s->conns, &id);
+}
+
+static gint compare_conn_ids(gconstpointer a, gconstpointer b)
+{
+    conn_id x = **(const conn_id *const *)a, y = **(const conn_id *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Connections of one kind in id order: closing them in hash order would make the order of
+ * the resulting events depend on the hash table. */
+static GPtrArray *conns_of_kind(struct zab_server *s, enum zab_conn_kind kind)
+{
+    GPtrArray *list = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, s->conns);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        if (((struct zab_conn *)value)->kind == kind)
+            g_ptr_array_add(list, key);
+    }
+    g_ptr_array_sort(list, compare_conn_ids);
+    return list;
+}
+
+void zab_close_clients(struct zab_server *s, struct proto_out *out)
+{
+    /* A server that stops serving shuts its ZooKeeperServer down, closing every client
+     * connection: clients see CONNECTIONLOSS and move to another server. */
+    GPtrArray *list = conns_of_kind(s, ZC_CLIENT);
+    for (guint i = 0; i < list->len; i++)
+        zab_conn_drop(s, *(conn_id *)g_ptr_array_index(list, i), true, out);
+    g_ptr_array_free(list, TRUE);
+    g_hash_table_remove_all(s->pending_writes);
+}
+
+void zab_deliver_committed(struct zab_server *s, struct proto_out *out)
+{
+    while (s->delivered < s->committed) {
+        const struct zab_txn *t = zab_txn_at(s, s->delivered);
+        s->delivered++;
+        struct trace_rec r = { .kind = TRACE_DELIVERY };
+        r.u.delivery.model = MODEL_ZAB;
+        r.u.delivery.seq = s->delivered;
+        r.u.delivery.msg_id = t->msg_id;
+        r.u.delivery.zxid = t->zxid;
+        proto_trace(out, &r);
+        gpointer conn;
+        if (g_hash_table_lookup_extended(s->pending_writes, &t->msg_id, NULL, &conn)) {
+            conn_id id = *(conn_id *)conn;
+            if (zab_conn_get(s, id)) {
+                struct zab_msg *m = zab_msg_new(ZM_WRITE_RESP, s->cfg);
+                m->zxid = t->zxid;
+                m->txn = *t;
+                m->hdr.msg_id = t->msg_id;
+                zab_send(s, id, m, out);
+            }
+            g_hash_table_remove(s->pending_writes, &t->msg_id);
+        }
+    }
+}
+
+void zab_truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out)
+{
+    if (keep >= s->txns->len)
+        return;
+    for (uint64_t i = keep; i < s->txns->len; i++) {
+        struct trace_rec r = { .kind = TRACE_TRUNCATE };
+        r.u.truncate.zxid = zab_txn_at(s, i)->zxid;
+        r.u.truncate.msg_id = zab_txn_at(s, i)->msg_id;
+        r.u.truncate.delivered = i < s->delivered;
+        proto_trace(out, &r);
+    }
+    if (s->logged > keep)
+        proto_disk_truncate(out, ZAB_FILE_LOG, keep);
+    g_array_set_size(s->txns, (guint)keep);
+    s->logged = MIN(s->logged, keep);
+    s->committed = MIN(s->committed, keep);
+    s->delivered = MIN(s->delivered, keep);
+}
+
+/* ---- role changes ----------------------------------------------------------------------- */
+
+static void end_role(struct zab_server *s, struct proto_out *out)
+{
+    if (s->leader)
+        zab_leader_free(s);
+    if (s->learner)
+        zab_learner_free(s);
+    GPtrArray *quorum = conns_of_kind(s, ZC_LEARNER);
+    for (guint i = 0; i < quorum->len; i++)
+        zab_conn_drop(s, *(conn_id *)g_ptr_array_index(quorum, i), true, out);
+    g_ptr_array_free(quorum, TRUE);
+    GPtrArray *to_leader = conns_of_kind(s, ZC_TO_LEADER);
+    for (guint i = 0; i < to_leader->len; i++)
+        zab_conn_drop(s, *(conn_id *)g_ptr_array_index(to_leader, i), true, out);
+    g_ptr_array_free(to_leader, TRUE);
+    zab_close_clients(s, out);
+    zab_log_flush_all(s, out);
+    proto_listen(out, PORT_ZAB_QUORUM, false);
+    s->role++;
+}
+
+void zab_become_looking(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+{
+    end_role(s, out);
+    zab_set_state(s, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, s->current_epoch, out);
+    zab_election_start(s, env, out);
+}
+
+/* ---- client sessions (server side) ------------------------------------------------------ */
+
+static void on_client_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+                          struct proto_out *out)
+{
+    switch (m->hdr.type) {
+    case ZM_CONNECT_REQ:
+        if (!zab_serving(s)) {
+            /* "ZooKeeperServer not running": the connection is closed at once. */
+            zab_conn_drop(s, c->id, true, out);
+            return;
+        }
+        c->session_open = true;
+        zab_send(s, c->id, zab_msg_new(ZM_CONNECT_RESP, s->cfg), out);
+        return;
+    case ZM_WRITE_REQ: {
+        if (!c->session_open || !zab_serving(s)) {
+            zab_conn_drop(s, c->id, true, out);
+            return;
+        }
+        msg_id_t *key = g_new(msg_id_t, 1);
+        conn_id *value = g_new(conn_id, 1);
+        *key = m->txn.msg_id;
+        *value = c->id;
+        g_hash_table_replace(s->pending_writes, key, value);
+        return;
+    }
+    case ZM_CLIENT_PING:
+        zab_send(s, c->id, zab_msg_new(ZM_CLIENT_PONG, s->cfg), out);
+        return;
+    default:
+        return;
+    }
+}
+
+static void on_client_write(struct zab_server *s, const struct zab_msg *m,
+                            const struct proto_env *env, struct proto_out *out)
+{
+    if (s->state == ZAB_STATE_LEADING)
+        zab_leader_propose(s, m->txn.msg_id, env, out);
+    else
+        zab_learner_forward(s, m->txn.msg_id, out);
+}
+
+/* ---- node interface --------------------------------------------------------------------- */
+
+static void *server_create(const void *config, const struct proto_env *env, const struct disk *disk)
+{
+    struct zab_server *s = g_new0(struct zab_server, 1);
+    s->cfg = config;
+    s->txns = g_array_new(FALSE, FALSE, sizeof(struct zab_txn));
+    s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    s->pending_writes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    s->peers = g_new0(struct zab_peer_channel, s->cfg->n_servers + 1);
+    s->state = ZAB_STATE_DOWN;
+    zab_recover(s, disk);
+    zab_election_init(s);
+    return s;
+}
+
+static void server_destroy(void *state)
+{
+    struct zab_server *s = state;
+    if (s->leader)
+        zab_leader_free(s);
+    if (s->learner)
+        zab_learner_free(s);
+    zab_election_free(s);
+    g_array_free(s->txns, TRUE);
+    g_hash_table_destroy(s->conns);
+    g_hash_table_destroy(s->pending_writes);
+    g_free(s->peers);
+    g_free(s);
+}
+
+static void on_conn_up(struct zab_server *s, const struct proto_input *in,
+                       const struct proto_env *env, struct proto_out *out)
+{
+    if (!in->incoming) {
+        if (zab_token_kind_of(in->token) == TOK_ELECTION_DIAL)
+            zab_election_on_conn_up(s, in, env, out);
+        else
+            zab_learner_on_conn_up(s, in, env, out);
+        return;
+    }
+    switch (in->port) {
+    case PORT_ZAB_ELECTION:
+        zab_election_on_conn_up(s, in, env, out);
+        break;
+    case PORT_ZAB_QUORUM:
+        if (s->state == ZAB_STATE_LEADING && s->leader)
+            zab_leader_on_accept(s, in->conn, env, out);
+        else
+            proto_close(out, in->conn); /* only a leader runs the learner acceptor */
+        break;
+    case PORT_ZAB_CLIENT:
+        zab_conn_add(s, in->conn, ZC_CLIENT);
+        break;
+    default:
+        proto_close(out, in->conn);
+    }
+}
+
+static void on_conn_down(struct zab_server *s, conn_id id, const struct proto_env *env,
+                         struct proto_out *out)
+{
+    struct zab_conn *c = zab_conn_get(s, id);
+    if (!c)
+        return;
+    switch (c->kind) {
+    case ZC_ELECTION:
+        zab_election_on_conn_lost(s, c, out);
+        break;
+    case ZC_LEARNER:
+        zab_leader_on_conn_lost(s, c, env, out);
+        break;
+    case ZC_TO_LEADER:
+        zab_learner_on_conn_lost(s, env, out);
+        break;
+    case ZC_CLIENT:
+        zab_conn_drop(s, id, false, out);
+        break;
+    }
+}
+
+static void on_msg(struct zab_server *s, const struct proto_input *in, const struct proto_env *env,
+                   struct proto_out *out)
+{
+    struct zab_conn *c = zab_conn_get(s, in->conn);
+    const struct zab_msg *m = (const struct zab_msg *)in->msg;
+    if (!c)
+        return; /* a connection this server already dropped */
+    switch (c->kind) {
+    case ZC_ELECTION:
+        zab_election_on_msg(s, c, m, env, out);
+        break;
+    case ZC_LEARNER:
+        zab_leader_on_msg(s, c, m, env, out);
+        break;
+    case ZC_TO_LEADER:
+        zab_learner_on_msg(s, m, env, out);
+        break;
+    case ZC_CLIENT:
+        on_client_msg(s, c, m, out);
+        if (m->hdr.type == ZM_WRITE_REQ && zab_conn_get(s, in->conn))
+            on_client_write(s, m, env, out);
+        break;
+    }
+}
+
+static void on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                     struct proto_out *out)
+{
+    switch (zab_token_kind_of(token)) {
+    case TOK_NOTIFY:
+    case TOK_FINALIZE:
+    case TOK_PEER_DIAL:
+        zab_election_on_timer(s, token, env, out);
+        break;
+    case TOK_LEADER_WAIT:
+    case TOK_LEADER_TICK:
+    case TOK_HANDLER_READ:
+        if (zab_token_role(token) == s->role && s->leader)
+            zab_leader_on_timer(s, token, env, out);
+        break;
+    case TOK_LEARNER_CONNECT:
+    case TOK_LEARNER_READ:
+        if (zab_token_role(token) == s->role && s->learner)
+            zab_learner_on_timer(s, token, env, out);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_disk_done(struct zab_server *s, uint64_t token, const struct proto_env *env,
+                         struct proto_out *out)
+{
+    if (zab_token_kind_of(token) == TOK_DISK_LOG) {
+        zab_log_on_synced(s, token, env, out);
+        return;
+    }
+    if (zab_token_role(token) != s->role)
+        return; /* written for a role that has ended: durable, but nobody waits */
+    if (s->leader)
+        zab_leader_on_disk(s, token, env, out);
+    else if (s->learner)
+        zab_learner_on_disk(s, token, env, out);
+}
+
+static void server_handle(void *state, const struct proto_env *env, const struct proto_input *in,
+                          struct proto_out *out)
+{
+    struct zab_server *s = state;
+    if (s->refused) {
+        if (in->kind == PROTO_IN_CONN_UP && in->incoming)
+            proto_close(out, in->conn);
+        return;
+    }
+    switch (in->kind) {
+    case PROTO_IN_START:
+        zab_become_looking(s, env, out);
+        break;
+    case PROTO_IN_MSG:
+        on_msg(s, in, env, out);
+        break;
+    case PROTO_IN_CONN_UP:
+        on_conn_up(s, in, env, out);
+        break;
+    case PROTO_IN_CONN_FAILED:
+        if (zab_token_kind_of(in->token) == TOK_ELECTION_DIAL)
+            zab_election_on_dial_failed(s, zab_token_index(in->token));
+        else if (zab_token_role(in->token) == s->role && s->learner)
+            zab_learner_on_dial_failed(s, env, out);
+        break;
+    case PROTO_IN_CONN_DOWN:
+        on_conn_down(s, in->conn, env, out);
+        break;
+    case PROTO_IN_TIMER:
+        on_timer(s, in->token, env, out);
+        break;
+    case PROTO_IN_DISK_DONE:
+        on_disk_done(s, in->token, env, out);
+        break;
+    case PROTO_IN_CLIENT_OP:
+        break;
+    }
+    zab_election_drain_loopback(s, env, out);
+}
+
+const struct proto_ops zab_server_ops = {
+    .name = "zab-server",
+    .create = server_create,
+    .destroy = server_destroy,
+    .handle = server_handle,
+    .msg_type_name = zab_msg_type_name,
+};
+
+/* ---- read-only views -------------------------------------------------------------------- */
+
+enum zab_server_state zab_server_state(const void *server)
+{
+    const struct zab_server *s = server;
+    return s && !s->refused ? s->state : ZAB_STATE_DOWN;
+}
+
+enum zab_phase zab_server_phase(const void *server)
+{
+    const struct zab_server *s = server;
+    return s && !s->refused ? s->phase : ZAB_PHASE_NONE;
+}
+
+int64_t zab_server_current_epoch(const void *server)
+{
+    return ((const struct zab_server *)server)->current_epoch;
+}
+
+int64_t zab_server_accepted_epoch(const void *server)
+{
+    return ((const struct zab_server *)server)->accepted_epoch;
+}
+
+int64_t zab_server_last_zxid(const void *server)
+{
+    return zab_last_zxid(server);
+}
+
+uint64_t zab_server_delivered(const void *server)
+{
+    return ((const struct zab_server *)server)->delivered;
+}
