@@ -1,1 +1,279 @@
-int main(void){return 0;}
+/* bench_core.c: throughput of the simulation core against a bare event loop.
+ *
+ * The same synthetic workload runs twice in one process: 5 hosts in a full mesh, each
+ * keeping WINDOW messages in flight and forwarding every message it receives to a random
+ * peer, until TOTAL messages have been delivered; one-way latency uniform in [0.5, 2] ms.
+ *   - core: real nodes (struct proto_ops) over the simulator's TCP-like connections,
+ *     event queue, effects and stats;
+ *   - bare: a minimal binary heap of (time, seq) events doing the same draws and the same
+ *     per-link FIFO bookkeeping, with none of the simulator around it.
+ * It prints events/s and messages/s for both, their ratio, peak RSS and the peak number of
+ * pending events. This is a benchmark, not a test: it reads the wall clock and its numbers
+ * depend on the machine; compare ratios from one run. */
+#include "sim/sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define HOSTS 5
+#define WINDOW 64
+
+static uint64_t total_messages = 1000000;
+
+/* ---- the core run -------------------------------------------------------------------- */
+
+struct relay_config {
+    uint32_t self;
+    const uint32_t *machines;
+    uint64_t *delivered; /* shared counter: stop when it reaches total_messages */
+};
+
+struct relay {
+    const struct relay_config *cfg;
+    conn_id peer[HOSTS];
+    uint32_t connected;
+};
+
+struct relay_msg {
+    struct sim_msg hdr;
+    uint64_t hops;
+};
+
+static void *relay_create(const void *config, const struct proto_env *env, const struct disk *d)
+{
+    struct relay *r = g_new0(struct relay, 1);
+    r->cfg = config;
+    return r;
+}
+
+static void relay_destroy(void *state)
+{
+    g_free(state);
+}
+
+static void relay_send(struct relay *r, const struct proto_env *env, struct proto_out *out)
+{
+    uint32_t to;
+    do
+        to = (uint32_t)rng_below(env->rng, HOSTS);
+    while (to == r->cfg->self);
+    struct relay_msg *m = g_new(struct relay_msg, 1);
+    *m = (struct relay_msg){ .hdr.size_bytes = 100 };
+    proto_send(out, r->peer[to], &m->hdr);
+}
+
+static void relay_handle(void *state, const struct proto_env *env, const struct proto_input *in,
+                         struct proto_out *out)
+{
+    struct relay *r = state;
+    switch (in->kind) {
+    case PROTO_IN_START:
+        for (uint32_t h = r->cfg->self + 1; h < HOSTS; h++)
+            proto_connect(out, r->cfg->machines[h], PORT_PS_ROUTE, h);
+        break;
+    case PROTO_IN_CONN_UP: {
+        uint32_t peer = in->incoming ? in->peer_machine : (uint32_t)in->token;
+        r->peer[peer] = in->conn;
+        if (++r->connected == HOSTS - 1) {
+            for (int i = 0; i < WINDOW; i++)
+                relay_send(r, env, out);
+        }
+        break;
+    }
+    case PROTO_IN_MSG:
+        if (++*r->cfg->delivered < total_messages)
+            relay_send(r, env, out);
+        break;
+    default:
+        break;
+    }
+}
+
+static const struct proto_ops relay_ops = {
+    .name = "relay", .create = relay_create, .destroy = relay_destroy, .handle = relay_handle,
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct result {
+    double seconds;
+    uint64_t events, messages;
+    size_t pending_peak;
+};
+
+static struct result run_core(void)
+{
+    struct sim_config cfg = { .seed = 42, .latency = { DIST_UNIFORM, 500 * SIM_US, 2 * SIM_MS },
+                              .fsync = dist_fixed(SIM_MS), .loopback_ns = 10 * SIM_US };
+    struct sim *s = sim_new(&cfg, NULL);
+    uint32_t machines[HOSTS];
+    struct relay_config rc[HOSTS];
+    uint64_t delivered = 0;
+    for (uint32_t h = 0; h < HOSTS; h++) {
+        char name[8];
+        g_snprintf(name, sizeof name, "h%u", h + 1);
+        machines[h] = sim_add_machine(s, name, false);
+    }
+    for (uint32_t h = 0; h < HOSTS; h++) {
+        rc[h] = (struct relay_config){ .self = h, .machines = machines, .delivered = &delivered };
+        sim_add_node(s, machines[h], "relay", &relay_ops, &rc[h], 1u << PORT_PS_ROUTE);
+    }
+    double t0 = now_s();
+    sim_start(s);
+    while (sim_step(s))
+        ;
+    struct result r = { .seconds = now_s() - t0 };
+    const struct sim_stats *st = sim_get_stats(s);
+    r.events = st->events;
+    r.messages = st->messages_delivered;
+    r.pending_peak = st->events_pending_peak;
+    sim_free(s);
+    return r;
+}
+
+/* ---- the bare loop ------------------------------------------------------------------- */
+
+struct bare_event {
+    sim_time t;
+    uint64_t seq;
+    uint32_t from, to;
+};
+
+struct bare_heap {
+    struct bare_event *v;
+    size_t len, cap, peak;
+};
+
+static bool bare_less(const struct bare_event *a, const struct bare_event *b)
+{
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void bare_push(struct bare_heap *h, struct bare_event e)
+{
+    if (h->len == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 1024;
+        h->v = realloc(h->v, h->cap * sizeof *h->v);
+    }
+    size_t i = h->len++;
+    while (i > 0 && bare_less(&e, &h->v[(i - 1) / 2])) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = e;
+    if (h->len > h->peak)
+        h->peak = h->len;
+}
+
+static struct bare_event bare_pop(struct bare_heap *h)
+{
+    struct bare_event top = h->v[0], last = h->v[--h->len];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->len)
+            break;
+        if (c + 1 < h->len && bare_less(&h->v[c + 1], &h->v[c]))
+            c++;
+        if (!bare_less(&h->v[c], &last))
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->len)
+        h->v[i] = last;
+    return top;
+}
+
+static struct result run_bare(void)
+{
+    struct bare_heap heap = { 0 };
+    struct rng node_rng[HOSTS], net_rng[HOSTS];
+    sim_time last_arrival[HOSTS][HOSTS] = { { 0 } };
+    struct dist latency = { DIST_UNIFORM, 500 * SIM_US, 2 * SIM_MS };
+    uint64_t seq = 0, delivered = 0, events = 0;
+    sim_time now = 0;
+    for (uint32_t h = 0; h < HOSTS; h++) {
+        rng_init_indexed(&node_rng[h], 42, "node/", h);
+        rng_init_indexed(&net_rng[h], 42, "net/", h);
+    }
+    double t0 = now_s();
+    for (uint32_t h = 0; h < HOSTS; h++) {
+        for (int i = 0; i < WINDOW; i++) {
+            uint32_t to;
+            do
+                to = (uint32_t)rng_below(&node_rng[h], HOSTS);
+            while (to == h);
+            sim_time t = MAX(now + dist_sample(&latency, &net_rng[h]), last_arrival[h][to]);
+            last_arrival[h][to] = t;
+            bare_push(&heap, (struct bare_event){ t, seq++, h, to });
+        }
+    }
+    while (heap.len) {
+        struct bare_event e = bare_pop(&heap);
+        now = e.t;
+        events++;
+        if (++delivered >= total_messages)
+            continue;
+        uint32_t h = e.to, to;
+        do
+            to = (uint32_t)rng_below(&node_rng[h], HOSTS);
+        while (to == h);
+        sim_time t = MAX(now + dist_sample(&latency, &net_rng[h]), last_arrival[h][to]);
+        last_arrival[h][to] = t;
+        bare_push(&heap, (struct bare_event){ t, seq++, h, to });
+    }
+    struct result r = { .seconds = now_s() - t0, .events = events, .messages = delivered,
+                        .pending_peak = heap.peak };
+    free(heap.v);
+    return r;
+}
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static void keep_best(struct result *best, struct result r)
+{
+    if (best->seconds == 0 || r.seconds < best->seconds)
+        *best = r;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        total_messages = strtoull(argv[1], NULL, 10);
+    int rounds = argc > 2 ? atoi(argv[2]) : 5;
+    printf("workload: %d hosts, full mesh, %d in flight per host, %" G_GUINT64_FORMAT
+           " messages, latency uniform 0.5-2 ms; best of %d alternating rounds\n", HOSTS, WINDOW,
+           total_messages, rounds);
+    /* Alternate the two loops and keep each one's best round: on a shared, noisy machine
+     * the best round is the one least disturbed by others. */
+    struct result bare = { 0 }, core = { 0 };
+    long rss_after_bare = 0, rss_after_core = 0;
+    for (int i = 0; i < rounds; i++) {
+        keep_best(&bare, run_bare());
+        rss_after_bare = MAX(rss_after_bare, peak_rss_kib());
+        keep_best(&core, run_core());
+        rss_after_core = MAX(rss_after_core, peak_rss_kib());
+    }
+    double bare_eps = (double)bare.events / bare.seconds, core_eps = (double)core.events / core.seconds;
+    printf("bare loop : %10.0f events/s %10.0f messages/s  %.3f s  pending peak %zu\n", bare_eps,
+           (double)bare.messages / bare.seconds, bare.seconds, bare.pending_peak);
+    printf("sim core  : %10.0f events/s %10.0f messages/s  %.3f s  pending peak %zu\n", core_eps,
+           (double)core.messages / core.seconds, core.seconds, core.pending_peak);
+    printf("ratio core/bare (events/s): %.2f\n", core_eps / bare_eps);
+    printf("peak RSS: %ld KiB after bare, %ld KiB after core\n", rss_after_bare, rss_after_core);
+    return 0;
+}

@@ -16,6 +16,7 @@ void sim_msg_free(struct sim_msg *m)
 void proto_out_init(struct proto_out *o)
 {
     o->effects = g_array_sized_new(FALSE, FALSE, sizeof(struct proto_effect), 16);
+    o->traces = g_array_sized_new(FALSE, FALSE, sizeof(struct trace_rec), 4);
     o->arena = g_byte_array_new();
 }
 
@@ -26,7 +27,8 @@ void proto_out_clear(struct proto_out *o)
         if (e->kind == EFFECT_SEND && e->msg)
             sim_msg_free(e->msg);
     }
-    g_array_set_size(o->effects, 0);
+    o->effects->len = 0; /* no destructor to run: skip g_array_set_size's bookkeeping */
+    o->traces->len = 0;
     g_byte_array_set_size(o->arena, 0);
 }
 
@@ -36,6 +38,7 @@ void proto_out_destroy(struct proto_out *o)
         return;
     proto_out_clear(o);
     g_array_free(o->effects, TRUE);
+    g_array_free(o->traces, TRUE);
     g_byte_array_unref(o->arena);
     o->effects = NULL;
     o->arena = NULL;
@@ -43,11 +46,9 @@ void proto_out_destroy(struct proto_out *o)
 
 static struct proto_effect *push(struct proto_out *o, enum proto_effect_kind kind)
 {
-    g_array_set_size(o->effects, o->effects->len + 1);
-    struct proto_effect *e = proto_out_at(o, o->effects->len - 1);
-    memset(e, 0, sizeof *e);
-    e->kind = kind;
-    return e;
+    struct proto_effect blank = { .kind = kind };
+    g_array_append_val(o->effects, blank);
+    return proto_out_at(o, o->effects->len - 1);
 }
 
 static void copy_data(struct proto_out *o, struct proto_effect *e, const void *data, size_t size)
@@ -122,7 +123,8 @@ void proto_disk_sync(struct proto_out *o, uint16_t file, uint64_t token)
 
 void proto_trace(struct proto_out *o, const struct trace_rec *rec)
 {
-    push(o, EFFECT_TRACE)->rec = *rec;
+    push(o, EFFECT_TRACE)->data_offset = o->traces->len;
+    g_array_append_val(o->traces, *rec);
 }
 
 void proto_listen(struct proto_out *o, enum proto_port port, bool on)

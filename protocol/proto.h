@@ -116,14 +116,17 @@ struct proto_effect {
     bool on;               /* LISTEN */
     uint16_t file;         /* DISK_* */
     uint64_t records;      /* DISK_TRUNCATE */
-    size_t data_offset;    /* DISK_APPEND, DISK_PUT: bytes in the outbox arena */
+    size_t data_offset;    /* DISK_APPEND, DISK_PUT: bytes in the outbox arena;
+                              TRACE: index in the outbox's trace records */
     size_t data_size;
-    struct trace_rec rec;  /* TRACE */
 };
 
-/* The effects of one handle() call. Reused between calls; effects are applied in order. */
+/* The effects of one handle() call. Reused between calls; effects are applied in order.
+ * Trace records live beside the effects so that the common effect (a send) stays small:
+ * this array is written on the simulator's hottest path. */
 struct proto_out {
     GArray *effects;   /* struct proto_effect */
+    GArray *traces;    /* struct trace_rec, for EFFECT_TRACE */
     GByteArray *arena; /* copies of disk data */
 };
 
@@ -141,6 +144,11 @@ static inline struct proto_effect *proto_out_at(const struct proto_out *o, guint
 static inline const void *proto_out_data(const struct proto_out *o, const struct proto_effect *e)
 {
     return o->arena->data + e->data_offset;
+}
+static inline struct trace_rec *proto_out_trace(const struct proto_out *o,
+                                                const struct proto_effect *e)
+{
+    return &g_array_index(o->traces, struct trace_rec, e->data_offset);
 }
 
 /* Effect constructors: all a node ever calls. */

@@ -60,15 +60,9 @@ static sim_time fifo_arrival(struct sim *s, struct net_conn *c, int from)
     return t;
 }
 
-static void trace_message(struct sim *s, const struct sim_msg *m, const struct net_conn *c,
-                          int from, sim_time recv_ns, enum msg_loss loss)
+static void log_message(struct sim *s, const struct sim_msg *m, const struct net_conn *c,
+                        int from, sim_time recv_ns, enum msg_loss loss)
 {
-    if (loss == LOSS_NONE)
-        s->stats.messages_delivered++;
-    else
-        s->stats.messages_lost++;
-    if (!s->cfg.log_messages)
-        return;
     const struct sim_node *sender = sim__node(s, c->node[from]);
     struct trace_rec r = { .kind = TRACE_MESSAGE, .host = -1 };
     r.u.message.model = m->model;
@@ -80,6 +74,17 @@ static void trace_message(struct sim *s, const struct sim_msg *m, const struct n
     r.u.message.loss = loss;
     r.u.message.msg_id = m->msg_id;
     sim__trace(s, &r);
+}
+
+static inline void trace_message(struct sim *s, const struct sim_msg *m, const struct net_conn *c,
+                                 int from, sim_time recv_ns, enum msg_loss loss)
+{
+    if (loss == LOSS_NONE)
+        s->stats.messages_delivered++;
+    else
+        s->stats.messages_lost++;
+    if (s->cfg.log_messages)
+        log_message(s, m, c, from, recv_ns, loss);
 }
 
 static void track_conn(struct sim *s, uint32_t machine, conn_id id)

@@ -286,15 +286,21 @@ static void apply_effects(struct sim *s, uint32_t node)
             else
                 n->listen_mask &= ~(1u << e->port);
             break;
-        case EFFECT_TRACE:
-            e->rec.host = (int32_t)n->machine;
-            e->rec.incarnation = m->incarnation;
-            stamp_delivery(m, &e->rec);
-            sim__trace(s, &e->rec);
+        case EFFECT_TRACE: {
+            struct trace_rec *r = proto_out_trace(o, e);
+            r->host = (int32_t)n->machine;
+            r->incarnation = m->incarnation;
+            stamp_delivery(m, r);
+            sim__trace(s, r);
             break;
         }
+        }
     }
-    proto_out_clear(o);
+    /* Every effect has been consumed (sends took their messages): reset without the
+     * clearing pass proto_out_clear would make over them. */
+    o->effects->len = 0;
+    o->traces->len = 0;
+    o->arena->len = 0;
 }
 
 static struct proto_env node_env(struct sim *s, uint32_t node)

@@ -532,7 +532,7 @@ static void test_follower_delivers_on_commit_in_order(void)
     CU_ASSERT_EQUAL(srv(&t)->delivered, 1);
     int i = effect_index(&t, EFFECT_TRACE, 0);
     CU_ASSERT_FATAL(i >= 0);
-    const struct trace_rec *r = &proto_out_at(&t.out, (guint)i)->rec;
+    const struct trace_rec *r = proto_out_trace(&t.out, proto_out_at(&t.out, (guint)i));
     CU_ASSERT_EQUAL(r->kind, TRACE_DELIVERY);
     CU_ASSERT_EQUAL(r->u.delivery.seq, 1);
     CU_ASSERT_EQUAL(r->u.delivery.zxid, zxid_make(1, 1));
