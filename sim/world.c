@@ -85,7 +85,8 @@ static void add_hosts(struct world *w)
                 .host = h, .machine = w->host_machines[h], .subscribe = sc->pubsub.subscribe,
                 .queue_group = sc->pubsub.queue_group,
                 .sub_pending_msgs = sc->pubsub.sub_pending_msgs,
-                .consume_rate = sc->pubsub.consume_rate };
+                .consume_rate = sc->pubsub.consume_rate,
+                .reconnect_wait = sc->pubsub.reconnect_wait };
             g_snprintf(name, sizeof name, "%s/subscriber", sc->host_names[h]);
             w->subscriber_nodes[h] = sim_add_node(w->sim, w->host_machines[h], name,
                                                   &ps_subscriber_ops, &w->subscriber_cfgs[h], 0);

@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char *assert_scenario = "(none)";
-static uint64_t assert_seed;
-static sim_time assert_now_ns = -1;
-static uint64_t assert_event_seq;
+/* Per thread: `zabsim sweep --jobs` runs one simulation per worker thread. */
+static _Thread_local const char *assert_scenario = "(none)";
+static _Thread_local uint64_t assert_seed;
+static _Thread_local sim_time assert_now_ns = -1;
+static _Thread_local uint64_t assert_event_seq;
 
 void zs_assert_set_context(const char *scenario, uint64_t seed)
 {

@@ -1,0 +1,255 @@
+/* run_one.c: see run_one.h. This is the only place besides main() that reads the wall
+ * clock, for runs.wall_ms; nothing printed or compared depends on it. */
+#include "tools/run_one.h"
+
+#include "sim/units.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+char *run_default_db_path(const struct scenario *sc, uint64_t seed)
+{
+    return g_strdup_printf("%s-seed%" PRIu64 ".db", sc->name, seed);
+}
+
+unsigned run_parse_models(const char *text)
+{
+    if (g_strcmp0(text, "zab") == 0)
+        return WORLD_ZAB;
+    if (g_strcmp0(text, "pubsub") == 0)
+        return WORLD_PUBSUB;
+    if (g_strcmp0(text, "both") == 0)
+        return WORLD_BOTH;
+    return 0;
+}
+
+const char *run_models_name(unsigned models)
+{
+    return models == WORLD_ZAB ? "zab" : models == WORLD_PUBSUB ? "pubsub" : "both";
+}
+
+/* ---- the summary table ---------------------------------------------------------------- */
+
+enum column_format { COL_COUNT, COL_DURATION };
+
+static const struct summary_column {
+    const char *name;
+    const char *label;
+    enum column_format format;
+} summary_columns[] = {
+    { "submitted", "submitted", COL_COUNT },
+    { "acked", "acked", COL_COUNT },
+    { "delivered", "delivered", COL_COUNT },
+    { "lost", "lost (acked, never delivered)", COL_COUNT },
+    { "duplicates", "duplicates", COL_COUNT },
+    { "order_disagreements", "order disagreements", COL_COUNT },
+    { "unavailable_ns", "unavailable", COL_DURATION },
+    { "latency_p50_ns", "latency p50", COL_DURATION },
+    { "latency_p99_ns", "latency p99", COL_DURATION },
+    { "latency_max_ns", "latency max", COL_DURATION },
+    { "leader_changes", "leader changes", COL_COUNT },
+};
+
+/* One summary value: *present false for NULL or for a model that did not run. */
+static int64_t summary_value(sqlite3 *db, const char *model, const char *column, bool *present)
+{
+    char *sql = g_strdup_printf("SELECT %s FROM run_summary WHERE run_id = 1 AND model = ?1",
+                                column);
+    sqlite3_stmt *st = NULL;
+    int64_t value = 0;
+    *present = false;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            value = sqlite3_column_int64(st, 0);
+            *present = true;
+        }
+    }
+    sqlite3_finalize(st);
+    g_free(sql);
+    return value;
+}
+
+static void format_value(int64_t v, bool present, enum column_format f, char *buf, size_t len)
+{
+    if (!present)
+        g_strlcpy(buf, "-", len);
+    else if (f == COL_DURATION)
+        units_format_duration(v, buf, len);
+    else
+        g_snprintf(buf, len, "%" PRId64, v);
+}
+
+static void render_table(sqlite3 *db, unsigned models, GString *out)
+{
+    g_string_append_printf(out, "%-32s %14s %14s\n", "", "zab", "pubsub");
+    for (size_t i = 0; i < G_N_ELEMENTS(summary_columns); i++) {
+        const struct summary_column *c = &summary_columns[i];
+        char zab[32], ps[32];
+        bool zp, pp;
+        int64_t zv = summary_value(db, "zab", c->name, &zp);
+        int64_t pv = summary_value(db, "pubsub", c->name, &pp);
+        format_value(zv, zp && (models & WORLD_ZAB), c->format, zab, sizeof zab);
+        format_value(pv, pp && (models & WORLD_PUBSUB), c->format, ps, sizeof ps);
+        g_string_append_printf(out, "%-32s %14s %14s\n", c->label, zab, ps);
+    }
+}
+
+static void render_faults(sqlite3 *db, GString *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t_ns, kind, target, detail FROM faults WHERE run_id = 1 "
+                           "ORDER BY t_ns, rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    bool any = false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char at[32];
+        units_format_duration(sqlite3_column_int64(st, 0), at, sizeof at);
+        const char *detail = (const char *)sqlite3_column_text(st, 3);
+        g_string_append_printf(out, "%s  %8s  %-9s %s%s%s\n", any ? "      " : "faults",
+                               at, (const char *)sqlite3_column_text(st, 1),
+                               (const char *)sqlite3_column_text(st, 2),
+                               detail && *detail ? "  " : "", detail ? detail : "");
+        any = true;
+    }
+    if (!any)
+        g_string_append(out, "faults  none\n");
+    sqlite3_finalize(st);
+}
+
+static void render_violations(sqlite3 *db, int64_t count, GString *out)
+{
+    if (count == 0) {
+        g_string_append(out, "invariants (zab): hold\n");
+        return;
+    }
+    g_string_append_printf(out, "invariants (zab): %" PRId64 " violation%s\n", count,
+                           count == 1 ? "" : "s");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT invariant, detail FROM violations WHERE run_id = 1 "
+                           "ORDER BY rowid LIMIT 20",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        g_string_append_printf(out, "  %s: %s\n", (const char *)sqlite3_column_text(st, 0),
+                               (const char *)sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    if (count > 20)
+        g_string_append(out, "  ... (zabsim check DB prints them all)\n");
+}
+
+/* Checks the scenario's expect: block; appends one line per expectation. */
+static bool check_expectations(sqlite3 *db, const struct run_request *rq, int64_t violations,
+                               GString *out)
+{
+    bool all = true;
+    for (guint i = 0; i < rq->sc->expect->len; i++) {
+        const struct scenario_expect *x = &g_array_index(rq->sc->expect, struct scenario_expect, i);
+        const char *model = sim_model_name(x->model);
+        bool present = true;
+        int64_t v;
+        if (strcmp(x->column, "invariants") == 0)
+            v = x->model == MODEL_ZAB ? violations : 0;
+        else
+            v = summary_value(db, model, x->column, &present);
+        bool ok = present && v >= x->min && v <= x->max;
+        all = all && ok;
+        char want[64];
+        if (x->min == x->max)
+            g_snprintf(want, sizeof want, "= %" PRId64, x->min);
+        else if (x->max == INT64_MAX)
+            g_snprintf(want, sizeof want, ">= %" PRId64, x->min);
+        else if (x->min == INT64_MIN)
+            g_snprintf(want, sizeof want, "<= %" PRId64, x->max);
+        else
+            g_snprintf(want, sizeof want, "in [%" PRId64 ", %" PRId64 "]", x->min, x->max);
+        char got[32];
+        format_value(v, present, COL_COUNT, got, sizeof got);
+        if (strcmp(x->column, "invariants") == 0)
+            g_snprintf(want, sizeof want, "hold");
+        g_string_append_printf(out, "expect %s.%s %s: %s (got %s)\n", model, x->column, want,
+                               ok ? "met" : "NOT MET", got);
+    }
+    return all;
+}
+
+/* ---- running -------------------------------------------------------------------------- */
+
+static void to_db_hosts(const struct world_host_end *ends, const struct scenario *sc,
+                        struct db_host_end *hosts)
+{
+    for (uint32_t h = 0; h < sc->hosts; h++)
+        hosts[h] = (struct db_host_end){ .name = sc->host_names[h], .up = ends[h].up,
+                                         .incarnation = ends[h].incarnation,
+                                         .zab_state = ends[h].zab_state,
+                                         .zab_phase = ends[h].zab_phase };
+}
+
+bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError **err)
+{
+    const struct scenario *sc = rq->sc;
+    memset(out, 0, sizeof *out);
+    out->run = db_run_create(rq->db_path, (const char *const *)sc->host_names, sc->hosts, err);
+    if (!out->run)
+        return false;
+    zs_assert_set_context(sc->name, rq->seed);
+    gint64 started = g_get_monotonic_time();
+    struct recorder rec = db_run_recorder(out->run);
+    struct world *w = world_new(sc, rq->seed, rq->models, rq->log_messages, &rec);
+    world_run(w);
+    struct world_host_end ends[SCENARIO_MAX_HOSTS];
+    struct db_host_end hosts[SCENARIO_MAX_HOSTS];
+    world_host_ends(w, ends);
+    world_free(w);
+    to_db_hosts(ends, sc, hosts);
+    out->wall_ms = (g_get_monotonic_time() - started) / 1000;
+    struct db_run_meta meta = { .scenario = sc->name, .description = sc->description,
+                                .scenario_path = sc->path, .scenario_text = sc->text,
+                                .seed = rq->seed, .hosts = sc->hosts,
+                                .duration_ns = sc->duration, .model = run_models_name(rq->models),
+                                .queue_group = sc->pubsub.queue_group, .wall_ms = out->wall_ms };
+    if (!db_run_finish(out->run, &meta, hosts, err)) {
+        db_run_abort(out->run);
+        out->run = NULL;
+        return false;
+    }
+    sqlite3 *db = db_run_handle(out->run);
+    out->violations = db_run_violations(out->run);
+    out->summary = g_string_new(NULL);
+    char dur[32];
+    units_format_duration(sc->duration, dur, sizeof dur);
+    g_string_append_printf(out->summary,
+                           "zabsim %s  scenario %s  seed %" PRIu64 "  %u hosts  %u clients  "
+                           "%s simulated  models %s\n",
+                           ZABSIM_VERSION, sc->name, rq->seed, sc->hosts, sc->workload.clients,
+                           dur, run_models_name(rq->models));
+    render_faults(db, out->summary);
+    g_string_append_c(out->summary, '\n');
+    render_table(db, rq->models, out->summary);
+    g_string_append_c(out->summary, '\n');
+    if (rq->models & WORLD_ZAB)
+        render_violations(db, out->violations, out->summary);
+    out->expectations_met = check_expectations(db, rq, out->violations, out->summary);
+    out->passed = out->violations == 0 && out->expectations_met;
+    return true;
+}
+
+bool run_publish(struct run_outcome *out, int64_t *run_id, GError **err)
+{
+    struct db_run *run = out->run;
+    out->run = NULL;
+    return db_run_commit(run, out->passed ? "pass" : "fail", run_id, err);
+}
+
+void run_outcome_clear(struct run_outcome *out)
+{
+    if (out->run)
+        db_run_abort(out->run);
+    out->run = NULL;
+    if (out->summary)
+        g_string_free(out->summary, TRUE);
+    out->summary = NULL;
+}

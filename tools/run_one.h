@@ -1,0 +1,44 @@
+/* run_one.h: one simulation from a scenario to a published run, shared by `zabsim run` and
+ * `zabsim sweep`. run_simulate() runs the world into the run's private database, checks
+ * the invariants and the scenario's expect: block, and renders the side-by-side summary;
+ * run_publish() then puts the run into the target database. Nothing is visible in the
+ * target before run_publish(), so a failed or interrupted run leaves it untouched. */
+#ifndef TOOLS_RUN_ONE_H
+#define TOOLS_RUN_ONE_H
+
+#include "reports/db.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+
+struct run_request {
+    const struct scenario *sc;
+    uint64_t seed;
+    unsigned models;      /* enum world_models */
+    bool log_messages;
+    const char *db_path;  /* target database */
+};
+
+struct run_outcome {
+    struct db_run *run;   /* the private database until published */
+    int64_t violations;
+    bool expectations_met;
+    bool passed;          /* no violation and every expectation met */
+    GString *summary;     /* the side-by-side table, invariants and expectations */
+    int64_t wall_ms;
+};
+
+/* Runs rq into a private database next to rq->db_path. On failure (database error) returns
+ * false with err set and leaves nothing behind. */
+bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError **err);
+/* Publishes the run with verdict pass/fail; *run_id gets its id in the target. */
+bool run_publish(struct run_outcome *out, int64_t *run_id, GError **err);
+/* Frees the outcome, deleting the private database if it was not published. */
+void run_outcome_clear(struct run_outcome *out);
+
+/* "leader_crash-seed1.db" for a scenario and seed. */
+char *run_default_db_path(const struct scenario *sc, uint64_t seed);
+/* Parses "zab", "pubsub" or "both"; returns 0 for anything else. */
+unsigned run_parse_models(const char *text);
+const char *run_models_name(unsigned models);
+
+#endif
