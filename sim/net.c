@@ -16,6 +16,8 @@
 
 #include <string.h>
 
+#define DIAL_TIMEOUT (127 * SIM_S)
+
 static struct net_conn *conn_get(const struct sim *s, conn_id id)
 {
     if (id == CONN_NONE || id > s->conns->len)
@@ -135,13 +137,29 @@ void net__connect(struct sim *s, uint32_t node, uint32_t machine, enum proto_por
     s->stats.connections++;
     track_conn(s, c->machine[0], c->id);
     track_conn(s, machine, c->id);
+    /* connect() gives up after Linux's SYN retries (tcp_syn_retries = 6: 1+2+...+64 s).
+     * Nodes usually time out sooner on their own; this bounds what an unanswered dial
+     * holds on to. */
+    push_conn_event(s, c, s->now + DIAL_TIMEOUT, EV_NET_DIAL_TIMEOUT, 0, 0, NULL);
     if (!sim__reachable(s, c->machine[0], machine)) {
-        /* The SYN goes nowhere; the dialler times out on its own. */
+        /* The SYN goes nowhere: no answer at all. */
         c->cut = true;
         c->cut_loss[0] = c->cut_loss[1] = LOSS_PARTITION;
         return;
     }
     push_conn_event(s, c, fifo_arrival(s, c, 0), EV_NET_ACCEPT, 1, 0, NULL);
+}
+
+static void on_dial_timeout(struct sim *s, struct net_conn *c)
+{
+    if (c->connected || !c->open[0])
+        return;
+    /* An acceptor that saw the SYN but whose answer never got back keeps its end, like any
+     * end whose peer went silent. */
+    c->open[0] = false;
+    struct proto_input in = { .kind = PROTO_IN_CONN_FAILED, .conn = c->id, .token = c->token,
+                              .peer_machine = c->machine[1], .port = c->port };
+    sim__deliver(s, c->node[0], &in, NULL);
 }
 
 static void on_accept(struct sim *s, struct net_conn *c)
@@ -262,6 +280,9 @@ void net__on_event(struct sim *s, const struct evq_event *ev)
         break;
     case EV_NET_DOWN:
         on_down(s, c, end, ev->flags != 0);
+        break;
+    case EV_NET_DIAL_TIMEOUT:
+        on_dial_timeout(s, c);
         break;
     default:
         ZS_ASSERT(!"not a network event");

@@ -341,9 +341,16 @@ void sim__deliver(struct sim *s, uint32_t node, const struct proto_input *in, st
     sim_msg_free(msg);
 }
 
-void sim_node_input(struct sim *s, uint32_t node, const struct proto_input *in)
+bool sim_node_input(struct sim *s, uint32_t node, const struct proto_input *in)
 {
+    struct sim_node *n = sim__node(s, node);
+    struct sim_machine *m = sim__machine(s, n->machine);
+    /* A paused or dead process issues no work: the input is dropped, not deferred (it
+     * borrows the caller's op, which would not outlive the pause). */
+    if (!m->up || m->paused || !n->state)
+        return false;
     sim__deliver(s, node, in, NULL);
+    return true;
 }
 
 static void create_nodes(struct sim *s, uint32_t machine)
@@ -429,6 +436,7 @@ static void dispatch(struct sim *s, const struct evq_event *ev)
     case EV_NET_CONNECTED:
     case EV_NET_REFUSED:
     case EV_NET_DOWN:
+    case EV_NET_DIAL_TIMEOUT:
         net__on_event(s, ev);
         break;
     case EV_TIMER: {

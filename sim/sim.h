@@ -62,9 +62,9 @@ sim_time sim_now(const struct sim *s);
 /* World-level scheduling: fn(s, ctx, arg) runs at time t as an ordinary event. */
 typedef void sim_call_fn(struct sim *s, void *ctx, uint64_t arg);
 void sim_at(struct sim *s, sim_time t, sim_call_fn *fn, void *ctx, uint64_t arg);
-/* Hands an input to a node now (used for client operations). Dropped if the node's machine
- * is down; deferred if it is paused. */
-void sim_node_input(struct sim *s, uint32_t node, const struct proto_input *in);
+/* Hands an input to a node now (used for client operations). Returns false, doing nothing,
+ * when the node's machine is down or paused: a stopped process issues no work. */
+bool sim_node_input(struct sim *s, uint32_t node, const struct proto_input *in);
 /* Records a world-level trace record (faults), stamped with the current time. */
 void sim_record(struct sim *s, struct trace_rec *r);
 

@@ -12,6 +12,7 @@ enum sim_event_kind {
     EV_NET_CONNECTED, /* SYN-ACK reached the initiator: a = conn */
     EV_NET_REFUSED, /* RST answered the SYN: a = conn */
     EV_NET_DOWN,    /* FIN or RST reached one end: a = conn, aux = end, flags = reset */
+    EV_NET_DIAL_TIMEOUT, /* connect() gives up: a = conn */
     EV_TIMER,       /* target = node, a = token, b = timer generation */
     EV_DISK_DONE,   /* target = node, aux = machine, a = token, p = ticket */
     EV_CALL,        /* p = struct sim_call */

@@ -310,6 +310,24 @@ static void test_crash_resets_peers_after_data_already_sent(void)
     sim_free(w.s);
 }
 
+static void test_unanswered_dial_fails_after_syn_retries(void)
+{
+    struct world w;
+    world_init(&w, 12, dist_fixed(SIM_MS));
+    int groups[3] = { 0, 1, 0 };
+    sim_set_groups(w.s, groups);
+    probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_DIAL, .machine = w.m[1],
+                                              .port = PORT_ZAB_QUORUM, .token = 4 });
+    sim_run_until(w.s, 126 * SIM_S);
+    const struct probe_state *p = probe_state(w.s, w.n[0]);
+    CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_FAILED), 0); /* silence, for a long time */
+    sim_run_until(w.s, 128 * SIM_S);
+    CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_FAILED), 1);
+    CU_ASSERT_EQUAL(g_array_index(p->events, struct probe_event,
+                                  probe_find(p, PROTO_IN_CONN_FAILED, 0)).token, 4);
+    sim_free(w.s);
+}
+
 static void test_power_off_is_silent_and_loses_sender_buffers(void)
 {
     struct world w;
@@ -468,6 +486,7 @@ void test_register(void)
     TEST_SUITE("net", TEST(test_net_fifo_per_connection_under_random_latency),
                TEST(test_net_partition_loses_in_flight_and_heal_restores),
                TEST(test_crash_resets_peers_after_data_already_sent),
+               TEST(test_unanswered_dial_fails_after_syn_retries),
                TEST(test_power_off_is_silent_and_loses_sender_buffers));
     TEST_SUITE("faults", TEST(test_power_off_loses_unsynced_crash_keeps_both),
                TEST(test_fsync_in_flight_at_power_off_does_not_count),

@@ -11,18 +11,25 @@
  *     reconnects to another host after reconnect_wait when its connection breaks, and
  *     buffers publishes while disconnected up to reconnect_buffer bytes. It records
  *     TRACE_SUBMISSION and TRACE_OUTCOME (acked when Publish() returned no error, rejected
- *     when the reconnect buffer was full).
- * Every message that knowingly misses a host's subscriber is recorded as TRACE_DROP. */
+ *     when the reconnect buffer was full or the client gave up reconnecting).
+ * Every message that knowingly misses a host's subscriber is recorded as TRACE_DROP.
+ * docs/pubsub-model.md lists what is modelled, what is simplified, and the NATS defaults. */
 #ifndef PROTOCOL_PUBSUB_H
 #define PROTOCOL_PUBSUB_H
 
 #include "protocol/proto.h"
+
+/* Bytes a client connection holds in the kernel (send buffer plus the peer's receive
+ * window) before the broker's own outbound buffer starts to grow: Linux's tcp_wmem
+ * maximum (4 MiB). Only bytes beyond it count against max_pending. */
+#define PS_DEFAULT_SOCKET_BUFFER (4u << 20)
 
 struct ps_broker_config {
     uint32_t host;                  /* this broker's host index (0-based) */
     uint32_t n_hosts;
     const uint32_t *host_machines;  /* machine index of every host, by host index */
     uint64_t max_pending;           /* bytes pending per client connection before cut-off */
+    uint64_t socket_buffer;         /* bytes in flight per client connection; 0: default */
 };
 
 struct ps_subscriber_config {
@@ -30,8 +37,9 @@ struct ps_subscriber_config {
     uint32_t machine;            /* that host's machine */
     const char *subscribe;       /* subject pattern, NATS wildcard rules */
     const char *queue_group;     /* NULL for a plain subscription */
-    uint64_t sub_pending_msgs;   /* client-side pending limit (tail drop beyond it) */
+    uint64_t sub_pending_msgs;   /* client-side pending limit (tail drop beyond it); 0: none */
     double consume_rate;         /* messages/s the application processes; 0 = unlimited */
+    sim_time reconnect_wait;     /* nats.go ReconnectWait (2 s) after a cut-off */
 };
 
 struct ps_publisher_config {
@@ -53,5 +61,14 @@ struct ps_publish_op {
 extern const struct proto_ops ps_broker_ops;
 extern const struct proto_ops ps_subscriber_ops;
 extern const struct proto_ops ps_publisher_ops;
+
+/* Subject rules of NATS.md section 2, for scenario validation and reports. */
+
+/* A valid subject: non-empty tokens separated by '.', no whitespace; with allow_wildcards
+ * a whole-token '*' anywhere and a whole-token '>' as the last token (subscriptions),
+ * without it no wildcard token at all (publish subjects). */
+bool ps_subject_valid(const char *subject, bool allow_wildcards);
+/* Whether the literal subject matches the (valid) subscription pattern. */
+bool ps_subject_matches(const char *pattern, const char *literal);
 
 #endif

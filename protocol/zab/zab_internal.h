@@ -350,7 +350,7 @@ void zab_follow(struct zab_server *s, uint32_t leader_sid, const struct proto_en
 void zab_learner_free(struct zab_server *s);
 void zab_learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
                             const struct proto_env *env, struct proto_out *out);
-void zab_learner_on_dial_failed(struct zab_server *s, const struct proto_env *env,
+void zab_learner_on_dial_failed(struct zab_server *s, uint64_t token, const struct proto_env *env,
                                 struct proto_out *out);
 void zab_learner_on_msg(struct zab_server *s, const struct zab_msg *m,
                         const struct proto_env *env, struct proto_out *out);

@@ -119,12 +119,12 @@ static void retry_or_give_up(struct zab_server *s, const struct proto_env *env, 
     proto_timer_set(out, zab_token(TOK_LEARNER_CONNECT, s->role, 0), LEADER_CONNECT_DELAY);
 }
 
-void zab_learner_on_dial_failed(struct zab_server *s, const struct proto_env *env,
+void zab_learner_on_dial_failed(struct zab_server *s, uint64_t token, const struct proto_env *env,
                                 struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    if (f->stage != FS_CONNECTING)
-        return;
+    if (f->stage != FS_CONNECTING || zab_token_index(token) != (uint32_t)f->connect_tries)
+        return; /* an earlier attempt we already gave up on */
     proto_timer_cancel(out, zab_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
     retry_or_give_up(s, env, out);
 }

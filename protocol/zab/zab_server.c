@@ -381,7 +381,7 @@ static void server_handle(void *state, const struct proto_env *env, const struct
         if (zab_token_kind_of(in->token) == TOK_ELECTION_DIAL)
             zab_election_on_dial_failed(s, zab_token_index(in->token));
         else if (zab_token_role(in->token) == s->role && s->learner)
-            zab_learner_on_dial_failed(s, env, out);
+            zab_learner_on_dial_failed(s, in->token, env, out);
         break;
     case PROTO_IN_CONN_DOWN:
         on_conn_down(s, in->conn, env, out);

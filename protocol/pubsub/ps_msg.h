@@ -1,0 +1,79 @@
+/* ps_msg.h: the NATS protocol messages exchanged by brokers and clients, as simulated wire
+ * messages (proto.h struct sim_msg first, model MODEL_PUBSUB).
+ *
+ * size_bytes is what the real protocol line plus payload would take on the wire
+ * ("PUB users.signup 64\r\n" + 64 bytes + "\r\n"), so buffer limits and the message log see
+ * realistic sizes. One message kind is not NATS protocol: PS_MSG_ACK stands for the TCP
+ * acknowledgements a client's kernel sends for bytes its read loop consumed; it carries no
+ * protocol bytes and lets the broker know how much of a connection is still unread
+ * (docs/pubsub-model.md, "Outbound buffers"). */
+#ifndef PROTOCOL_PUBSUB_PS_MSG_H
+#define PROTOCOL_PUBSUB_PS_MSG_H
+
+#include "protocol/pubsub/pubsub.h"
+
+#include <string.h>
+
+enum ps_msg_type {
+    PS_MSG_INFO = 1,  /* server -> client greeting */
+    PS_MSG_CONNECT,   /* client -> server; route dialler -> acceptor (with its host) */
+    PS_MSG_PING,
+    PS_MSG_PONG,
+    PS_MSG_SUB,       /* client -> server: subject, optional queue, sid */
+    PS_MSG_UNSUB,     /* client -> server: sid */
+    PS_MSG_PUB,       /* client -> server: subject, payload */
+    PS_MSG_MSG,       /* server -> client: subject, sid, payload */
+    PS_MSG_RS_PLUS,   /* route: interest in subject (queue with weight) */
+    PS_MSG_RS_MINUS,  /* route: interest gone */
+    PS_MSG_RMSG,      /* route: a message plus the queue groups the receiver must serve */
+    PS_MSG_ACK,       /* transport: bytes of this connection read so far */
+    PS_MSG_TYPE_COUNT
+};
+
+struct ps_msg {
+    struct sim_msg hdr;     /* hdr.msg_id: the client message carried by PUB/MSG/RMSG */
+    uint32_t payload_bytes; /* PUB, MSG, RMSG */
+    uint32_t sid;           /* SUB, UNSUB, MSG */
+    uint32_t weight;        /* RS+ for a queue group: the sender's member count */
+    uint32_t host;          /* route CONNECT: the dialling broker's host index */
+    uint32_t n_queues;      /* RMSG: how many names `queue` holds */
+    uint64_t bytes_read;    /* ACK: cumulative bytes read on the connection */
+    const char *subject;    /* points into text; NULL when the type has none */
+    const char *queue;      /* SUB/RS+/RS-: queue group or NULL; RMSG: first of n_queues
+                               NUL-separated names (ps_msg_next_queue) */
+    char text[];
+};
+
+const char *ps_msg_type_name(uint8_t type);
+
+/* Constructors; each returns a message the caller owns until proto_send. */
+struct ps_msg *ps_msg_info(void);
+struct ps_msg *ps_msg_connect_client(void);
+struct ps_msg *ps_msg_connect_route(uint32_t host);
+struct ps_msg *ps_msg_ping(void);
+struct ps_msg *ps_msg_pong(void);
+struct ps_msg *ps_msg_sub(const char *subject, const char *queue, uint32_t sid);
+struct ps_msg *ps_msg_unsub(uint32_t sid);
+struct ps_msg *ps_msg_pub(const char *subject, msg_id_t msg_id, uint32_t payload_bytes);
+struct ps_msg *ps_msg_msg(const char *subject, uint32_t sid, msg_id_t msg_id,
+                          uint32_t payload_bytes);
+struct ps_msg *ps_msg_rs_plus(const char *subject, const char *queue, uint32_t weight);
+struct ps_msg *ps_msg_rs_minus(const char *subject, const char *queue);
+/* queues: n_queues names (borrowed) the receiving server must each serve once. */
+struct ps_msg *ps_msg_rmsg(const char *subject, msg_id_t msg_id, uint32_t payload_bytes,
+                           const char *const *queues, uint32_t n_queues);
+struct ps_msg *ps_msg_ack(uint64_t bytes_read);
+
+/* The queue name after q in an RMSG's list. */
+static inline const char *ps_msg_next_queue(const char *q)
+{
+    return q + strlen(q) + 1;
+}
+
+/* A received message as a pub/sub message, or NULL if it is not one. */
+static inline const struct ps_msg *ps_msg_from(const struct sim_msg *m)
+{
+    return m && m->model == MODEL_PUBSUB ? (const struct ps_msg *)m : NULL;
+}
+
+#endif

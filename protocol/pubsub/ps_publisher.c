@@ -1,0 +1,138 @@
+/* ps_publisher.c: a publishing client c1..cM: a NATS client (ps_client.c) that publishes
+ * each workload message on one subject and reports what nats.go's Publish() would return.
+ *
+ * Its server list is every host, its home host first and the others shuffled (nats.go
+ * randomizes the pool unless NoRandomize; the home host stands for the URL the application
+ * lists first). Records per message: TRACE_SUBMISSION (host = the server it is connected
+ * to, -1 while not connected), then TRACE_OUTCOME acked when Publish() returned nil (sent,
+ * or kept in the reconnect buffer) or rejected with a TRACE_DROP naming why. Bytes written
+ * to a connection that then breaks are lost without a word, exactly as in NATS.md 4.3. */
+#include "protocol/pubsub/ps_client.h"
+
+struct ps_publisher {
+    const struct ps_publisher_config *cfg;
+    struct ps_client client;
+};
+
+static void record_drop(msg_id_t id, enum drop_cause cause, struct proto_out *out)
+{
+    struct trace_rec r = { .kind = TRACE_DROP };
+    r.u.drop.model = MODEL_PUBSUB;
+    r.u.drop.msg_id = id;
+    r.u.drop.cause = cause;
+    r.u.drop.meant_for = -1; /* every subscriber misses it */
+    proto_trace(out, &r);
+}
+
+/* Buffered publishes thrown away when the client gives up reconnecting (NATS.md 4.3 step
+ * 5): they had been acknowledged to the application. */
+static void on_discard(void *owner, const struct ps_msg *pub, struct proto_out *out)
+{
+    record_drop(pub->hdr.msg_id, DROP_PUBLISHER_DISCONNECTED, out);
+}
+
+static const struct ps_client_hooks publisher_hooks = {
+    .on_discard = on_discard,
+};
+
+static void record_submission(struct ps_publisher *p, msg_id_t id, struct proto_out *out)
+{
+    struct trace_rec r = { .kind = TRACE_SUBMISSION };
+    r.u.submission.model = MODEL_PUBSUB;
+    r.u.submission.msg_id = id;
+    r.u.submission.client = p->cfg->client;
+    r.u.submission.host = ps_client_connected_host(&p->client);
+    proto_trace(out, &r);
+}
+
+static void record_outcome(msg_id_t id, enum submission_outcome outcome, struct proto_out *out)
+{
+    struct trace_rec r = { .kind = TRACE_OUTCOME };
+    r.u.outcome.model = MODEL_PUBSUB;
+    r.u.outcome.msg_id = id;
+    r.u.outcome.outcome = outcome;
+    proto_trace(out, &r);
+}
+
+static void publish(struct ps_publisher *p, const struct ps_publish_op *op, struct proto_out *out)
+{
+    record_submission(p, op->msg_id, out);
+    struct ps_msg *pub = ps_msg_pub(p->cfg->subject, op->msg_id, op->payload_bytes);
+    switch (ps_client_publish(&p->client, pub, out)) {
+    case PS_PUBLISH_SENT:
+    case PS_PUBLISH_BUFFERED:
+        record_outcome(op->msg_id, OUTCOME_ACKED, out);
+        break;
+    case PS_PUBLISH_BUFFER_FULL:
+        record_outcome(op->msg_id, OUTCOME_REJECTED, out);
+        record_drop(op->msg_id, DROP_RECONNECT_BUFFER_FULL, out);
+        break;
+    case PS_PUBLISH_CLOSED:
+        record_outcome(op->msg_id, OUTCOME_REJECTED, out);
+        record_drop(op->msg_id, DROP_PUBLISHER_DISCONNECTED, out);
+        break;
+    }
+}
+
+/* Home host first, then the others in a Fisher-Yates order drawn from the node's stream. */
+static void build_pool(struct ps_publisher *p, const struct proto_env *env)
+{
+    const struct ps_publisher_config *cfg = p->cfg;
+    uint32_t *others = g_new(uint32_t, cfg->n_hosts);
+    uint32_t n = 0;
+    for (uint32_t h = 0; h < cfg->n_hosts; h++) {
+        if (h != cfg->home_host)
+            others[n++] = h;
+    }
+    for (uint32_t i = n; i > 1; i--) {
+        uint32_t j = (uint32_t)rng_below(env->rng, i);
+        uint32_t t = others[i - 1];
+        others[i - 1] = others[j];
+        others[j] = t;
+    }
+    ps_client_add_server(&p->client, cfg->home_host, cfg->host_machines[cfg->home_host]);
+    for (uint32_t i = 0; i < n; i++)
+        ps_client_add_server(&p->client, others[i], cfg->host_machines[others[i]]);
+    g_free(others);
+}
+
+static void *publisher_create(const void *config, const struct proto_env *env,
+                              const struct disk *disk)
+{
+    const struct ps_publisher_config *cfg = config;
+    ZS_ASSERT(ps_subject_valid(cfg->subject, false));
+    ZS_ASSERT(cfg->home_host < cfg->n_hosts);
+    struct ps_publisher *p = g_new0(struct ps_publisher, 1);
+    p->cfg = cfg;
+    ps_client_init(&p->client, &publisher_hooks, p, cfg->reconnect_wait,
+                   cfg->reconnect_buffer);
+    build_pool(p, env);
+    return p;
+}
+
+static void publisher_destroy(void *state)
+{
+    struct ps_publisher *p = state;
+    ps_client_destroy(&p->client);
+    g_free(p);
+}
+
+static void publisher_handle(void *state, const struct proto_env *env,
+                             const struct proto_input *in, struct proto_out *out)
+{
+    struct ps_publisher *p = state;
+    if (in->kind == PROTO_IN_START)
+        ps_client_start(&p->client, env, out);
+    else if (in->kind == PROTO_IN_CLIENT_OP)
+        publish(p, in->op, out);
+    else
+        ps_client_handle(&p->client, env, in, out);
+}
+
+const struct proto_ops ps_publisher_ops = {
+    .name = "pubsub-publisher",
+    .create = publisher_create,
+    .destroy = publisher_destroy,
+    .handle = publisher_handle,
+    .msg_type_name = ps_msg_type_name,
+};
