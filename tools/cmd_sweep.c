@@ -1,12 +1,207 @@
-/* cmd_sweep.c: `zabsim sweep` (placeholder until its issue lands). */
+/* cmd_sweep.c: `zabsim sweep SCENARIO.yaml --seeds A..B [--jobs J] [--db FILE] [--model M]`.
+ *
+ * Seeds run in parallel on a GThreadPool (each simulation stays on one thread), but runs
+ * are published into the database strictly in seed order, so the database is the same for
+ * any --jobs. Progress is a bar with an ETA on a terminal and one line per seed otherwise;
+ * every failing seed is printed as the `zabsim run` command that reproduces it. This file
+ * reads the wall clock for the ETA only. */
 #include "tools/cli.h"
+#include "tools/run_one.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct seed_job {
+    uint64_t seed;
+    bool done;
+    bool ok;              /* simulated without a database error */
+    struct run_outcome outcome;
+    GError *error;
+};
+
+struct sweep {
+    const struct scenario *sc;
+    unsigned models;
+    const char *db_path;
+    struct seed_job *jobs;
+    GMutex lock;
+    GCond finished;
+};
+
+static void run_job(gpointer data, gpointer user)
+{
+    struct sweep *sw = user;
+    struct seed_job *job = data;
+    struct run_request rq = { .sc = sw->sc, .seed = job->seed, .models = sw->models,
+                              .db_path = sw->db_path };
+    GError *err = NULL;
+    bool ok = run_simulate(&rq, &job->outcome, &err);
+    g_mutex_lock(&sw->lock);
+    job->ok = ok;
+    job->error = err;
+    job->done = true;
+    g_cond_broadcast(&sw->finished);
+    g_mutex_unlock(&sw->lock);
+}
+
+static bool parse_seeds(const char *text, uint64_t *from, uint64_t *to)
+{
+    if (!text)
+        return false;
+    const char *dots = strstr(text, "..");
+    if (!dots)
+        return false;
+    char *a = g_strndup(text, (gsize)(dots - text));
+    bool ok = g_ascii_string_to_unsigned(a, 10, 0, UINT64_MAX, from, NULL) &&
+              g_ascii_string_to_unsigned(dots + 2, 10, 0, UINT64_MAX, to, NULL) && *from <= *to &&
+              *to - *from < 10000000;
+    g_free(a);
+    return ok;
+}
+
+static void show_progress(bool tty, uint64_t done, uint64_t total, uint64_t failed,
+                          gint64 started, const struct seed_job *last)
+{
+    if (!tty) {
+        printf("seed %" PRIu64 ": %s\n", last->seed,
+               !last->ok ? "error" : last->outcome.passed ? "pass" : "FAIL");
+        fflush(stdout);
+        return;
+    }
+    double elapsed = (double)(g_get_monotonic_time() - started) / 1e6;
+    double eta = done ? elapsed / (double)done * (double)(total - done) : 0;
+    int width = 30, filled = (int)((double)width * (double)done / (double)total);
+    fprintf(stderr, "\r[%.*s%*s] %" PRIu64 "/%" PRIu64 "  %" PRIu64 " failing  ETA %.0fs   ",
+            filled, "##############################", width - filled, "", done, total, failed,
+            eta);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* Publishes finished runs in seed order; returns the number of failing seeds, or -1 on a
+ * database error. */
+static int64_t publish_in_order(struct sweep *sw, uint64_t count, const char *scenario_arg,
+                                GString *failures)
+{
+    bool tty = isatty(STDERR_FILENO);
+    gint64 started = g_get_monotonic_time();
+    int64_t failed = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        struct seed_job *job = &sw->jobs[i];
+        g_mutex_lock(&sw->lock);
+        while (!job->done)
+            g_cond_wait(&sw->finished, &sw->lock);
+        g_mutex_unlock(&sw->lock);
+        GError *err = job->error;
+        if (job->ok && !run_publish(&job->outcome, NULL, &err))
+            job->ok = false;
+        if (!job->ok) {
+            fprintf(stderr, "%szabsim sweep: seed %" PRIu64 ": %s\n", tty ? "\n" : "", job->seed,
+                    err ? err->message : "failed");
+            g_clear_error(&err);
+            job->error = NULL;
+            return -1;
+        }
+        if (!job->outcome.passed) {
+            failed++;
+            g_string_append_printf(failures, "zabsim run %s --seed %" PRIu64 "%s%s\n", scenario_arg,
+                                   job->seed, sw->models == WORLD_BOTH ? "" : " --model ",
+                                   sw->models == WORLD_BOTH ? "" : run_models_name(sw->models));
+        }
+        show_progress(tty, i + 1, count, (uint64_t)failed, started, job);
+        run_outcome_clear(&job->outcome);
+    }
+    return failed;
+}
+
+static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64_t from,
+                     uint64_t to, int jobs, unsigned models, const char *db_path)
+{
+    uint64_t count = to - from + 1;
+    struct sweep sw = { .sc = sc, .models = models, .db_path = db_path };
+    sw.jobs = g_new0(struct seed_job, count);
+    g_mutex_init(&sw.lock);
+    g_cond_init(&sw.finished);
+    GThreadPool *pool = g_thread_pool_new(run_job, &sw, jobs, TRUE, NULL);
+    for (uint64_t i = 0; i < count; i++) {
+        sw.jobs[i].seed = from + i;
+        g_thread_pool_push(pool, &sw.jobs[i], NULL);
+    }
+    GString *failures = g_string_new(NULL);
+    int64_t failed = publish_in_order(&sw, count, scenario_arg, failures);
+    g_thread_pool_free(pool, failed < 0, TRUE);
+    int status;
+    if (failed < 0) {
+        status = EXIT_BAD_INPUT;
+    } else {
+        printf("%s: %" PRIu64 " seeds, %" PRId64 " failing; results in %s\n", sc->name, count,
+               failed, db_path);
+        if (failed > 0)
+            printf("reproduce:\n%s", failures->str);
+        status = failed ? EXIT_VIOLATION : EXIT_OK;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        run_outcome_clear(&sw.jobs[i].outcome);
+        g_clear_error(&sw.jobs[i].error);
+    }
+    g_string_free(failures, TRUE);
+    g_mutex_clear(&sw.lock);
+    g_cond_clear(&sw.finished);
+    g_free(sw.jobs);
+    return status;
+}
 
 int cmd_sweep(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "zabsim sweep: not implemented yet\n");
-    return EXIT_BAD_INPUT;
+    gchar *seeds = NULL, *db_path = NULL, *model = NULL;
+    gint jobs = 1;
+    GOptionEntry entries[] = {
+        { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds to run, inclusive (required)", "A..B" },
+        { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Simulations run in parallel (default 1)", "J" },
+        { "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_path,
+          "Results database (default: NAME-seedsA-B.db here)", "FILE" },
+        { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Models to run (default: both)",
+          "zab|pubsub|both" },
+        { NULL },
+    };
+    GOptionContext *ctx = g_option_context_new("SCENARIO.yaml - run a scenario over many seeds");
+    g_option_context_set_summary(ctx,
+        "Runs the scenario once per seed into one database (the same database for any --jobs)\n"
+        "and prints every failing seed as the `zabsim run` command that reproduces it.\n\n"
+        "Exit status: 0 every seed passed; 1 some failed; 2 bad input or database error.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *err = NULL;
+    int status = EXIT_BAD_INPUT;
+    struct scenario *sc = NULL;
+    char *default_db = NULL;
+    uint64_t from = 0, to = 0;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "zabsim sweep: %s\n", err->message);
+        goto out;
+    }
+    unsigned models = run_parse_models(model ? model : "both");
+    if (argc != 2 || !parse_seeds(seeds, &from, &to) || jobs < 1 || jobs > 256 || !models) {
+        fprintf(stderr, "zabsim sweep: usage: zabsim sweep SCENARIO.yaml --seeds A..B "
+                        "[--jobs 1..256] [--db FILE] [--model zab|pubsub|both]\n");
+        goto out;
+    }
+    sc = scenario_load(argv[1], &err);
+    if (!sc) {
+        fprintf(stderr, "%s\n", err->message);
+        goto out;
+    }
+    default_db = g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 ".db", sc->name, from, to);
+    status = sweep_run(sc, argv[1], from, to, jobs, models, db_path ? db_path : default_db);
+out:
+    scenario_free(sc);
+    g_free(default_db);
+    g_clear_error(&err);
+    g_free(seeds);
+    g_free(db_path);
+    g_free(model);
+    g_option_context_free(ctx);
+    return status;
 }
