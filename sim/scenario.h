@@ -13,6 +13,16 @@
 
 #define SCENARIO_MAX_HOSTS 64
 #define SCENARIO_MAX_CLIENTS 1024
+/* Largest scenario file accepted: scenarios are short hand-written text. */
+#define SCENARIO_MAX_FILE_BYTES (1024 * 1024)
+/* Longest time any scenario value may give (duration, tick, delays, `for`): 365 days. Sums
+ * of hundreds of such values still fit sim_time, so the simulator cannot overflow. */
+#define SCENARIO_MAX_TIME_NS ((sim_time)365 * 24 * 3600 * SIM_S)
+/* Longest `name`: it becomes part of the default database file name. */
+#define SCENARIO_MAX_NAME 64
+/* Largest `workload.payload`: ZooKeeper's jute.maxbuffer and NATS's max_payload both
+ * default to about 1 MB, and real servers reject anything bigger. */
+#define SCENARIO_MAX_PAYLOAD (1024 * 1024)
 
 /* Who a fault acts on. Symbolic targets are resolved when the fault fires. */
 enum target_kind {
@@ -35,7 +45,8 @@ struct scenario_fault {
     enum fault_kind kind;
     struct scenario_target target; /* crash, power_off, restart, isolate, pause, heal */
     sim_time duration;             /* pause, slow_link, slow_disk: `for` */
-    /* partition: group[h] for every host, groups numbered from 0 in file order */
+    /* partition: group[h] for every host, groups numbered from 0 in file order; -1 for
+     * indices >= hosts and for every other kind of fault */
     int group[SCENARIO_MAX_HOSTS];
     uint32_t link_from, link_to; /* slow_link: host indices */
     struct dist delay;           /* slow_link: latency; slow_disk: fsync */
@@ -95,16 +106,25 @@ struct scenario {
     GArray *expect; /* struct scenario_expect */
 };
 
-/* Fills every field with its default (no name, description, faults or expectations). */
+/* Fills every field with its default (docs/scenarios.md lists them): seed 1, 3 hosts,
+ * latency uniform 0.5ms..2ms, fsync fixed 2ms, ZooKeeper's sample zab settings, NATS
+ * defaults for pubsub, 3 clients at 100/s with 64-byte payloads. Allocates nothing, so
+ * every pointer is NULL (the loader adds host names h1..hN, subject "users.signup" and
+ * subscribe "users.*"), duration is 0 and workload.stop is 0 (the loader makes it
+ * duration). Overwrites sc without freeing what it held. */
 void scenario_defaults(struct scenario *sc);
 
 /* Loads and validates path. On failure returns NULL and sets err (domain ZS_ERROR, code
  * ZS_ERROR_INPUT) whose message holds every problem, one "FILE:LINE:COLUMN: message" per
- * line. */
+ * line, sorted by position (1-based). An unreadable file gives one "FILE: cannot read:
+ * reason" line; after 100 problems a last line counts the rest. Never aborts on bad input.
+ * In a loaded scenario host_names[0..hosts) are set and faults and expect are non-NULL. */
 struct scenario *scenario_load(const char *path, GError **err);
-/* Same, from text already in memory; display_path is used in messages. */
+/* Same, from text already in memory (len bytes, need not be NUL-terminated, at most
+ * SCENARIO_MAX_FILE_BYTES); display_path is used in messages. */
 struct scenario *scenario_parse(const char *display_path, const char *text, size_t len,
                                 GError **err);
+/* Frees a loaded scenario; NULL is fine. */
 void scenario_free(struct scenario *sc);
 
 /* Host index for a name ("h3" or a name from `hosts: [a, b]`), or -1. */

@@ -1,0 +1,614 @@
+/* scenario.c: loading a scenario file (CONTRACT.md section 2): the public entry points, the
+ * defaults, and the top-level keys and sections up to `workload:`. Faults and `expect:` are
+ * read in scenario_fault.c, the YAML tree is built in scenario_yaml.c, and the typed readers
+ * shared by all of them are in scenario_value.c.
+ *
+ * Sections are read in dependency order (hosts and duration before anything that refers to
+ * them), whatever order the file uses; problems are sorted by position at the end. */
+#include "sim/scenario_internal.h"
+
+#include "sim/units.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+enum top_key {
+    TOP_NAME,
+    TOP_DESCRIPTION,
+    TOP_SEED,
+    TOP_DURATION,
+    TOP_HOSTS,
+    TOP_NETWORK,
+    TOP_DISK,
+    TOP_ZAB,
+    TOP_PUBSUB,
+    TOP_WORKLOAD,
+    TOP_FAULTS,
+    TOP_EXPECT,
+    TOP_COUNT
+};
+
+static const char *const top_keys[TOP_COUNT] = {
+    "name", "description", "seed", "duration", "hosts", "network", "disk", "zab", "pubsub",
+    "workload", "faults", "expect",
+};
+
+/* Words with a meaning in fault targets; a host with one of these names would be ambiguous. */
+static const char *const reserved_host_names[] = { "leader", "follower", "random", "crashed",
+                                                   "all" };
+
+/* ZooKeeper negotiates session timeouts into [2, 20] ticks (minSessionTimeout and
+ * maxSessionTimeout default to 2 and 20 times tickTime, ZooKeeperServer.java). */
+#define SESSION_MIN_TICKS 2
+#define SESSION_MAX_TICKS 20
+/* Upper bounds well past any real configuration; they catch typos and keep products of
+ * limits and ticks far from overflow. */
+#define MAX_LIMIT_TICKS 1000000
+#define MAX_BATCH 1000000
+
+/* ---- name, description, seed, duration, hosts ---------------------------------------------- */
+
+static void read_name(struct scenario__ctx *c, const struct ynode *root, const struct ynode *n)
+{
+    char *name;
+    if (!n) {
+        scenario__missing(c, root, NULL, "name");
+        return;
+    }
+    if (!scenario__string(c, n, "name", &name))
+        return;
+    if (!scenario__valid_name(name))
+        scenario__report_at(c, n, "name: '%s' may only use a-z, 0-9, _ and -",
+                            scenario__quote(c->diag, name));
+    else if (strlen(name) > SCENARIO_MAX_NAME)
+        scenario__report_at(c, n, "name: longer than %d characters", SCENARIO_MAX_NAME);
+    c->sc->name = name;
+}
+
+static void read_description(struct scenario__ctx *c, const struct ynode *root,
+                             const struct ynode *n)
+{
+    char *text;
+    if (!n) {
+        scenario__missing(c, root, NULL, "description");
+        return;
+    }
+    if (!scenario__string(c, n, "description", &text))
+        return;
+    char *stripped = g_strstrip(g_strdup(text));
+    if (stripped[0] == '\0')
+        scenario__report_at(c, n, "description: must not be empty");
+    g_free(stripped);
+    c->sc->description = text;
+}
+
+static void read_duration(struct scenario__ctx *c, const struct ynode *root,
+                          const struct ynode *n)
+{
+    if (!n)
+        scenario__missing(c, root, NULL, "duration");
+    else
+        c->duration_ok = scenario__duration(c, n, "duration", 1, &c->sc->duration);
+}
+
+static void name_hosts(struct scenario *sc, uint32_t count)
+{
+    sc->hosts = count;
+    for (uint32_t i = 0; i < count; i++)
+        sc->host_names[i] = g_strdup_printf("h%u", i + 1);
+}
+
+static bool check_host_name(struct scenario__ctx *c, const struct ynode *list, guint i)
+{
+    const struct ynode *n = g_ptr_array_index(list->items, i);
+    const char *name = c->sc->host_names[i];
+    if (!scenario__valid_name(name)) {
+        scenario__report_at(c, n, "hosts: '%s' is not a valid host name (use a-z, 0-9, _ "
+                            "and -)", scenario__quote(c->diag, name));
+        return false;
+    }
+    for (size_t r = 0; r < G_N_ELEMENTS(reserved_host_names); r++) {
+        if (strcmp(name, reserved_host_names[r]) == 0) {
+            scenario__report_at(c, n, "hosts: '%s' is reserved: fault targets use it", name);
+            return false;
+        }
+    }
+    for (guint j = 0; j < i; j++) {
+        const struct ynode *first = g_ptr_array_index(list->items, j);
+        if (c->sc->host_names[j] && strcmp(name, c->sc->host_names[j]) == 0) {
+            scenario__report_at(c, n, "hosts: '%s' is listed twice (first at %d:%d)",
+                                scenario__quote(c->diag, name), first->line, first->column);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool read_host_names(struct scenario__ctx *c, const struct ynode *list)
+{
+    guint len = list->items->len;
+    if (len == 0) {
+        scenario__report_at(c, list, "hosts: the list is empty (at least 1 host)");
+        return false;
+    }
+    if (len > SCENARIO_MAX_HOSTS) {
+        const struct ynode *extra = g_ptr_array_index(list->items, SCENARIO_MAX_HOSTS);
+        scenario__report_at(c, extra, "hosts: at most %d hosts", SCENARIO_MAX_HOSTS);
+        return false;
+    }
+    bool ok = true;
+    for (guint i = 0; i < len; i++) {
+        const struct ynode *n = g_ptr_array_index(list->items, i);
+        if (scenario__string(c, n, "hosts", &c->sc->host_names[i]))
+            ok &= check_host_name(c, list, i);
+        else
+            ok = false;
+    }
+    c->sc->hosts = len;
+    return ok;
+}
+
+static void read_hosts(struct scenario__ctx *c, const struct ynode *n)
+{
+    uint64_t count;
+    if (!n) {
+        name_hosts(c->sc, c->sc->hosts);
+        c->hosts_ok = true;
+    } else if (n->kind == YNODE_SEQUENCE) {
+        c->hosts_ok = read_host_names(c, n);
+    } else if (n->kind == YNODE_MAPPING) {
+        scenario__report_at(c, n, "hosts: expected a number of hosts or a list of names, not "
+                            "a mapping");
+    } else if (scenario__uint(c, n, "hosts", 1, SCENARIO_MAX_HOSTS, &count)) {
+        name_hosts(c->sc, (uint32_t)count);
+        c->hosts_ok = true;
+    }
+}
+
+/* ---- network, disk, zab --------------------------------------------------------------------- */
+
+static void read_network_disk(struct scenario__ctx *c, const struct ynode *network,
+                              const struct ynode *disk)
+{
+    static const char *const network_keys[] = { "latency" };
+    static const char *const disk_keys[] = { "fsync" };
+    struct scenario__field f[1];
+    if (scenario__fields(c, network, "network", network_keys, 1, f) && f[0].value)
+        scenario__dist(c, f[0].value, "network.latency", &c->sc->latency);
+    if (scenario__fields(c, disk, "disk", disk_keys, 1, f) && f[0].value)
+        scenario__dist(c, f[0].value, "disk.fsync", &c->sc->fsync);
+}
+
+/* A number of ticks, such that ticks x tick stays within SCENARIO_MAX_TIME_NS. */
+static void read_ticks(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                       bool tick_ok, uint32_t *out)
+{
+    uint64_t v;
+    if (!n || !scenario__uint(c, n, where, 1, MAX_LIMIT_TICKS, &v))
+        return;
+    if (tick_ok && v > (uint64_t)(SCENARIO_MAX_TIME_NS / c->sc->zab.tick)) {
+        scenario__report_at(c, n, "%s: %" G_GUINT64_FORMAT " ticks last longer than a "
+                            "scenario may use", where, v);
+        return;
+    }
+    *out = (uint32_t)v;
+}
+
+/* An explicit session timeout must be one ZooKeeper would grant unchanged; the default
+ * (30s) is negotiated into the range the way the server would. */
+static void read_session_timeout(struct scenario__ctx *c, const struct ynode *n, bool tick_ok)
+{
+    sim_time tick = c->sc->zab.tick, lo = SESSION_MIN_TICKS * tick, hi = SESSION_MAX_TICKS * tick;
+    sim_time *st = &c->sc->zab.session_timeout;
+    if (!n) {
+        if (tick_ok)
+            *st = CLAMP(*st, lo, hi);
+        return;
+    }
+    sim_time v;
+    if (!scenario__duration(c, n, "zab.session_timeout", 1, &v) || !tick_ok)
+        return;
+    if (v < lo || v > hi) {
+        char vs[32], los[32], his[32];
+        units_format_duration(v, vs, sizeof vs);
+        units_format_duration(lo, los, sizeof los);
+        units_format_duration(hi, his, sizeof his);
+        scenario__report_at(c, n, "zab.session_timeout: %s is outside the %d to %d ticks "
+                            "ZooKeeper grants (%s..%s)", vs, SESSION_MIN_TICKS,
+                            SESSION_MAX_TICKS, los, his);
+        return;
+    }
+    *st = v;
+}
+
+enum zab_key { ZAB_TICK, ZAB_INIT_LIMIT, ZAB_SYNC_LIMIT, ZAB_MAX_BATCH, ZAB_SESSION, ZAB_COUNT };
+static const char *const zab_keys[ZAB_COUNT] = { "tick", "init_limit", "sync_limit", "max_batch",
+                                                 "session_timeout" };
+
+static void read_zab(struct scenario__ctx *c, const struct ynode *n)
+{
+    struct scenario__field f[ZAB_COUNT];
+    struct scenario *sc = c->sc;
+    if (!scenario__fields(c, n, "zab", zab_keys, ZAB_COUNT, f))
+        return;
+    bool tick_ok = true;
+    if (f[ZAB_TICK].value)
+        tick_ok = scenario__duration(c, f[ZAB_TICK].value, "zab.tick", 1, &sc->zab.tick);
+    read_ticks(c, f[ZAB_INIT_LIMIT].value, "zab.init_limit", tick_ok, &sc->zab.init_limit);
+    read_ticks(c, f[ZAB_SYNC_LIMIT].value, "zab.sync_limit", tick_ok, &sc->zab.sync_limit);
+    uint64_t v;
+    if (f[ZAB_MAX_BATCH].value &&
+        scenario__uint(c, f[ZAB_MAX_BATCH].value, "zab.max_batch", 1, MAX_BATCH, &v))
+        sc->zab.max_batch = (uint32_t)v;
+    read_session_timeout(c, f[ZAB_SESSION].value, tick_ok);
+}
+
+/* ---- pubsub --------------------------------------------------------------------------------- */
+
+/* NATS subject syntax (nats-server server/sublist.go, IsValidSubject and
+ * IsValidLiteralSubject): tokens separated by '.', none empty, no whitespace; '*' and '>'
+ * are wildcards only as whole tokens, and '>' only as the last one. The pub/sub protocol has
+ * its own matcher; this only keeps malformed subjects out of a run. Returns what is wrong,
+ * or NULL. */
+static const char *subject_problem(const char *s, bool wildcards)
+{
+    const char *token = s;
+    if (*s == '\0')
+        return "must not be empty";
+    for (const char *p = s;; p++) {
+        if (*p != '.' && *p != '\0') {
+            if (g_ascii_isspace(*p))
+                return "must not contain whitespace";
+            continue;
+        }
+        size_t len = (size_t)(p - token);
+        bool star = len == 1 && token[0] == '*', gt = len == 1 && token[0] == '>';
+        if (len == 0)
+            return "has an empty token (a dot at the start or end, or two dots in a row)";
+        if ((star || gt) && !wildcards)
+            return "must be a literal subject (wildcards * and > only belong in subscribe)";
+        if (gt && *p != '\0')
+            return "may use '>' only as the last token";
+        if (*p == '\0')
+            return NULL;
+        token = p + 1;
+    }
+}
+
+static void read_subject(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                         bool wildcards, char **out)
+{
+    char *s;
+    if (!n || !scenario__string(c, n, where, &s))
+        return;
+    const char *problem = subject_problem(s, wildcards);
+    if (problem)
+        scenario__report_at(c, n, "%s: '%s' %s", where, scenario__quote(c->diag, s), problem);
+    g_free(*out);
+    *out = s;
+}
+
+static void read_consume_rate(struct scenario__ctx *c, const struct ynode *n)
+{
+    double v;
+    if (!n || !scenario__rate(c, n, "pubsub.consume_rate", &v))
+        return;
+    if (v == 0.0 && strcmp(n->text, "unlimited") != 0) {
+        scenario__report_at(c, n, "pubsub.consume_rate: a subscriber that consumes nothing "
+                            "never empties its queue; write 'unlimited' for no limit");
+        return;
+    }
+    c->sc->pubsub.consume_rate = v;
+}
+
+enum pubsub_key {
+    PS_SUBJECT,
+    PS_SUBSCRIBE,
+    PS_QUEUE_GROUP,
+    PS_RECONNECT_WAIT,
+    PS_RECONNECT_BUFFER,
+    PS_MAX_PENDING,
+    PS_SUB_PENDING_MSGS,
+    PS_CONSUME_RATE,
+    PS_COUNT
+};
+static const char *const pubsub_keys[PS_COUNT] = {
+    "subject", "subscribe", "queue_group", "reconnect_wait", "reconnect_buffer", "max_pending",
+    "sub_pending_msgs", "consume_rate",
+};
+
+static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
+{
+    struct scenario__field f[PS_COUNT];
+    struct scenario *sc = c->sc;
+    if (!scenario__fields(c, n, "pubsub", pubsub_keys, PS_COUNT, f))
+        return;
+    read_subject(c, f[PS_SUBJECT].value, "pubsub.subject", false, &sc->pubsub.subject);
+    read_subject(c, f[PS_SUBSCRIBE].value, "pubsub.subscribe", true, &sc->pubsub.subscribe);
+    /* NATS queue names follow the literal subject syntax (the subscriber asserts it). */
+    read_subject(c, f[PS_QUEUE_GROUP].value, "pubsub.queue_group", false,
+                 &sc->pubsub.queue_group);
+    if (f[PS_RECONNECT_WAIT].value)
+        scenario__duration(c, f[PS_RECONNECT_WAIT].value, "pubsub.reconnect_wait", 0,
+                           &sc->pubsub.reconnect_wait);
+    if (f[PS_RECONNECT_BUFFER].value)
+        scenario__size(c, f[PS_RECONNECT_BUFFER].value, "pubsub.reconnect_buffer",
+                       &sc->pubsub.reconnect_buffer);
+    uint64_t v;
+    const struct ynode *max_pending = f[PS_MAX_PENDING].value;
+    if (max_pending && scenario__size(c, max_pending, "pubsub.max_pending", &v)) {
+        if (v == 0)
+            scenario__report_at(c, max_pending, "pubsub.max_pending: must be greater than 0");
+        else
+            sc->pubsub.max_pending = v;
+    }
+    if (f[PS_SUB_PENDING_MSGS].value)
+        scenario__uint(c, f[PS_SUB_PENDING_MSGS].value, "pubsub.sub_pending_msgs", 1,
+                       UINT64_MAX, &sc->pubsub.sub_pending_msgs);
+    read_consume_rate(c, f[PS_CONSUME_RATE].value);
+}
+
+/* ---- workload ------------------------------------------------------------------------------- */
+
+enum workload_key { WL_CLIENTS, WL_RATE, WL_START, WL_STOP, WL_PAYLOAD, WL_ATTACH, WL_COUNT };
+static const char *const workload_keys[WL_COUNT] = { "clients", "rate", "start", "stop",
+                                                     "payload", "attach" };
+
+/* Bytes: a plain number as the contract writes it, or a size with a unit. */
+static void read_payload(struct scenario__ctx *c, const struct ynode *n)
+{
+    uint64_t v;
+    bool plain = n->kind == YNODE_SCALAR && n->text[0] != '\0' &&
+                 strspn(n->text, "0123456789") == strlen(n->text);
+    if (plain ? !scenario__uint(c, n, "workload.payload", 0, UINT64_MAX, &v)
+              : !scenario__size(c, n, "workload.payload", &v))
+        return;
+    if (v > SCENARIO_MAX_PAYLOAD) {
+        scenario__report_at(c, n, "workload.payload: at most %d bytes (1MiB, the servers' "
+                            "largest message)", SCENARIO_MAX_PAYLOAD);
+        return;
+    }
+    c->sc->workload.payload = (uint32_t)v;
+}
+
+static void read_attach(struct scenario__ctx *c, const struct ynode *n, bool clients_ok)
+{
+    struct scenario *sc = c->sc;
+    if (n->kind != YNODE_SEQUENCE) {
+        if (n->kind != YNODE_INVALID)
+            scenario__report_at(c, n, "workload.attach: expected a list of host names, one per "
+                                "client, not %s", scenario__kind_name(n));
+        return;
+    }
+    if (clients_ok && n->items->len != sc->workload.clients)
+        scenario__report_at(c, n, "workload.attach: %u entries for %u clients (one host per "
+                            "client)", n->items->len, sc->workload.clients);
+    for (guint i = 0; i < n->items->len; i++) {
+        int h = scenario__host(c, g_ptr_array_index(n->items, i), "workload.attach");
+        if (h >= 0 && i < SCENARIO_MAX_CLIENTS)
+            sc->workload.attach[i] = (uint32_t)h;
+    }
+}
+
+static void read_rate(struct scenario__ctx *c, const struct ynode *n, bool clients_ok)
+{
+    double v;
+    if (!scenario__rate(c, n, "workload.rate", &v))
+        return;
+    if (strcmp(n->text, "unlimited") == 0)
+        scenario__report_at(c, n, "workload.rate: clients need a finite rate such as 200/s");
+    else if (v == 0.0 && clients_ok && c->sc->workload.clients > 0)
+        scenario__report_at(c, n, "workload.rate: must be greater than 0 when there are "
+                            "clients");
+    else
+        c->sc->workload.rate = v;
+}
+
+/* start < stop <= duration, with stop defaulting to duration. */
+static void check_workload_window(struct scenario__ctx *c, const struct scenario__field *f,
+                                  bool start_ok, bool stop_ok)
+{
+    struct scenario *sc = c->sc;
+    char a[32], b[32];
+    if (!f[WL_STOP].value && c->duration_ok)
+        sc->workload.stop = sc->duration;
+    else if (!f[WL_STOP].value)
+        stop_ok = false;
+    if (stop_ok && f[WL_STOP].value && c->duration_ok && sc->workload.stop > sc->duration) {
+        units_format_duration(sc->duration, b, sizeof b);
+        scenario__report_at(c, f[WL_STOP].value, "workload.stop: after the end of the run "
+                            "(duration: %s)", b);
+    } else if (start_ok && stop_ok && sc->workload.start >= sc->workload.stop) {
+        units_format_duration(sc->workload.start, a, sizeof a);
+        units_format_duration(sc->workload.stop, b, sizeof b);
+        /* Without both keys start is 0 and stop is duration, which is positive. */
+        const struct ynode *at = f[WL_START].value ? f[WL_START].value : f[WL_STOP].value;
+        ZS_ASSERT(at != NULL);
+        scenario__report_at(c, at, "workload.start (%s) must be before workload.stop (%s%s)", a,
+                            b, f[WL_STOP].value ? "" : ", the run's duration");
+    }
+}
+
+static void read_workload(struct scenario__ctx *c, const struct ynode *n)
+{
+    struct scenario__field f[WL_COUNT];
+    struct scenario *sc = c->sc;
+    if (!scenario__fields(c, n, "workload", workload_keys, WL_COUNT, f))
+        return;
+    uint64_t clients;
+    bool clients_ok = true;
+    if (f[WL_CLIENTS].value) {
+        clients_ok = scenario__uint(c, f[WL_CLIENTS].value, "workload.clients", 0,
+                                    SCENARIO_MAX_CLIENTS, &clients);
+        if (clients_ok)
+            sc->workload.clients = (uint32_t)clients;
+    }
+    if (f[WL_RATE].value)
+        read_rate(c, f[WL_RATE].value, clients_ok);
+    bool start_ok = !f[WL_START].value ||
+                    scenario__duration(c, f[WL_START].value, "workload.start", 0,
+                                       &sc->workload.start);
+    bool stop_ok = !f[WL_STOP].value ||
+                   scenario__duration(c, f[WL_STOP].value, "workload.stop", 0,
+                                      &sc->workload.stop);
+    check_workload_window(c, f, start_ok, stop_ok);
+    if (f[WL_PAYLOAD].value)
+        read_payload(c, f[WL_PAYLOAD].value);
+    if (c->hosts_ok) {
+        for (uint32_t i = 0; i < SCENARIO_MAX_CLIENTS; i++)
+            sc->workload.attach[i] = i % sc->hosts;
+    }
+    if (f[WL_ATTACH].value && !scenario__is_null(f[WL_ATTACH].value))
+        read_attach(c, f[WL_ATTACH].value, clients_ok);
+}
+
+/* ---- the whole file ------------------------------------------------------------------------- */
+
+static void read_scenario(struct scenario__ctx *c, const struct ynode *root)
+{
+    struct scenario__field f[TOP_COUNT];
+    scenario__fields(c, root, NULL, top_keys, TOP_COUNT, f);
+    read_name(c, root, f[TOP_NAME].value);
+    read_description(c, root, f[TOP_DESCRIPTION].value);
+    if (f[TOP_SEED].value)
+        scenario__uint(c, f[TOP_SEED].value, "seed", 0, UINT64_MAX, &c->sc->seed);
+    read_duration(c, root, f[TOP_DURATION].value);
+    read_hosts(c, f[TOP_HOSTS].value);
+    read_network_disk(c, f[TOP_NETWORK].value, f[TOP_DISK].value);
+    read_zab(c, f[TOP_ZAB].value);
+    read_pubsub(c, f[TOP_PUBSUB].value);
+    read_workload(c, f[TOP_WORKLOAD].value);
+    scenario__read_faults(c, f[TOP_FAULTS].value);
+    scenario__read_expect(c, f[TOP_EXPECT].value);
+}
+
+static void expect_clear(gpointer p)
+{
+    g_free(((struct scenario_expect *)p)->column);
+}
+
+static struct scenario *scenario_new(const char *path, const char *text, size_t len)
+{
+    struct scenario *sc = g_new0(struct scenario, 1);
+    scenario_defaults(sc);
+    sc->path = g_strdup(path);
+    sc->text = g_strndup(text, len);
+    sc->faults = g_array_new(FALSE, FALSE, sizeof(struct scenario_fault));
+    sc->expect = g_array_new(FALSE, FALSE, sizeof(struct scenario_expect));
+    g_array_set_clear_func(sc->expect, expect_clear);
+    /* Defaults that own memory: scenario_defaults() allocates nothing. */
+    sc->pubsub.subject = g_strdup("users.signup");
+    sc->pubsub.subscribe = g_strdup("users.*");
+    return sc;
+}
+
+void scenario_defaults(struct scenario *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->seed = 1;
+    sc->hosts = 3;
+    sc->latency = (struct dist){ .kind = DIST_UNIFORM, .a = 500 * SIM_US, .b = 2 * SIM_MS };
+    sc->fsync = dist_fixed(2 * SIM_MS);
+    /* ZooKeeper's conf/zoo_sample.cfg: tickTime=2000, initLimit=10, syncLimit=5; max_batch is
+     * zookeeper.maxBatchSize (transactions per log flush, default 1000). The session timeout
+     * is a client choice; 30s is a common one and within [2, 20] ticks of the default. */
+    sc->zab.tick = 2 * SIM_S;
+    sc->zab.init_limit = 10;
+    sc->zab.sync_limit = 5;
+    sc->zab.max_batch = 1000;
+    sc->zab.session_timeout = 30 * SIM_S;
+    /* nats.go defaults: ReconnectWait 2s, ReconnectBufSize 8MB, DefaultSubPendingMsgsLimit
+     * 512*1024 (rounded to the contract's 500000); nats-server MAX_PENDING_SIZE 64MB. */
+    sc->pubsub.reconnect_wait = 2 * SIM_S;
+    sc->pubsub.reconnect_buffer = 8 * 1024 * 1024;
+    sc->pubsub.max_pending = 64 * 1024 * 1024;
+    sc->pubsub.sub_pending_msgs = 500000;
+    sc->pubsub.consume_rate = 0.0;
+    sc->workload.clients = 3;
+    sc->workload.rate = 100.0;
+    sc->workload.payload = 64;
+}
+
+struct scenario *scenario_parse(const char *display_path, const char *text, size_t len,
+                                GError **err)
+{
+    struct scenario__diag diag;
+    struct scenario *sc = NULL;
+    scenario__diag_init(&diag, display_path ? display_path : "<scenario>");
+    if (len > SCENARIO_MAX_FILE_BYTES) {
+        scenario__report(&diag, 1, 1, "file is larger than 1 MiB (%d bytes); a scenario is a "
+                         "short text file", SCENARIO_MAX_FILE_BYTES);
+    } else {
+        struct scenario__tree tree;
+        if (scenario__read_yaml(&diag, text, len, &tree)) {
+            sc = scenario_new(diag.path, text, len);
+            struct scenario__ctx c = { .diag = &diag, .sc = sc };
+            read_scenario(&c, tree.root);
+        }
+        scenario__tree_clear(&tree);
+        ZS_ASSERT(sc || diag.problems->len > 0);
+    }
+    if (diag.problems->len > 0) {
+        char *message = scenario__diag_format(&diag);
+        g_set_error_literal(err, ZS_ERROR, ZS_ERROR_INPUT, message);
+        g_free(message);
+        scenario_free(sc);
+        sc = NULL;
+    }
+    scenario__diag_clear(&diag);
+    return sc;
+}
+
+struct scenario *scenario_load(const char *path, GError **err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "%s: cannot read: %s", path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    /* One byte more than allowed is enough to know the file is too large, and a device or
+     * a pipe that never ends cannot make us read forever. */
+    char *buf = g_malloc(SCENARIO_MAX_FILE_BYTES + 1);
+    size_t len = fread(buf, 1, SCENARIO_MAX_FILE_BYTES + 1, f);
+    int read_errno = ferror(f) ? (errno ? errno : EIO) : 0;
+    fclose(f);
+    struct scenario *sc = NULL;
+    if (read_errno)
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "%s: cannot read: %s", path,
+                    g_strerror(read_errno));
+    else
+        sc = scenario_parse(path, buf, len, err);
+    g_free(buf);
+    return sc;
+}
+
+void scenario_free(struct scenario *sc)
+{
+    if (!sc)
+        return;
+    g_free(sc->path);
+    g_free(sc->text);
+    g_free(sc->name);
+    g_free(sc->description);
+    for (int i = 0; i < SCENARIO_MAX_HOSTS; i++)
+        g_free(sc->host_names[i]);
+    g_free(sc->pubsub.subject);
+    g_free(sc->pubsub.subscribe);
+    g_free(sc->pubsub.queue_group);
+    if (sc->faults)
+        g_array_unref(sc->faults);
+    if (sc->expect)
+        g_array_unref(sc->expect);
+    g_free(sc);
+}
+
+int scenario_host_index(const struct scenario *sc, const char *name)
+{
+    for (uint32_t i = 0; i < sc->hosts && i < SCENARIO_MAX_HOSTS; i++) {
+        if (sc->host_names[i] && strcmp(sc->host_names[i], name) == 0)
+            return (int)i;
+    }
+    return -1;
+}

@@ -1,0 +1,504 @@
+/* scenario_fault.c: the `faults:` schedule and the `expect:` block of a scenario file.
+ *
+ * Faults are checked against the hosts and the duration read before them, and stored in the
+ * order they apply: by time, then by position in the file. Symbolic targets (leader,
+ * follower, random, crashed) stay symbolic here; the simulator resolves them when the fault
+ * fires. What a fault does to the simulated world is not this file's business. */
+#include "sim/scenario_internal.h"
+
+#include "sim/units.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The action keys come first, in enum fault_kind order, so a key index is a fault kind. */
+enum { FK_AT = FAULT_KIND_COUNT, FK_FOR, FK_COUNT };
+static const char *const fault_keys[FK_COUNT] = {
+    [FAULT_CRASH] = "crash",         [FAULT_POWER_OFF] = "power_off",
+    [FAULT_RESTART] = "restart",     [FAULT_PARTITION] = "partition",
+    [FAULT_ISOLATE] = "isolate",     [FAULT_HEAL] = "heal",
+    [FAULT_PAUSE] = "pause",         [FAULT_SLOW_LINK] = "slow_link",
+    [FAULT_SLOW_DISK] = "slow_disk", [FK_AT] = "at",
+    [FK_FOR] = "for",
+};
+
+#define ACTION_LIST "crash, power_off, restart, partition, isolate, heal, pause, slow_link or " \
+                    "slow_disk"
+
+/* Which targets a fault kind accepts. */
+enum {
+    ALLOW_LIST = 1u << 0,
+    ALLOW_LEADER = 1u << 1,
+    ALLOW_FOLLOWER = 1u << 2,
+    ALLOW_RANDOM = 1u << 3,
+    ALLOW_CRASHED = 1u << 4,
+    ALLOW_SYMBOLIC = ALLOW_LEADER | ALLOW_FOLLOWER | ALLOW_RANDOM,
+};
+
+static const struct target_word {
+    const char *word;
+    enum target_kind kind;
+    unsigned flag;
+} target_words[] = {
+    { "leader", TARGET_LEADER, ALLOW_LEADER },
+    { "follower", TARGET_FOLLOWER, ALLOW_FOLLOWER },
+    { "random", TARGET_RANDOM, ALLOW_RANDOM },
+    { "crashed", TARGET_CRASHED, ALLOW_CRASHED },
+};
+
+struct target_rule {
+    unsigned allow;
+    const char *expected; /* for messages */
+};
+
+static const struct target_rule host_targets = {
+    ALLOW_LIST | ALLOW_SYMBOLIC, "a host name, leader, follower, random or a list of host names"
+};
+static const struct target_rule restart_targets = {
+    ALLOW_LIST | ALLOW_CRASHED, "a host name, crashed or a list of host names"
+};
+static const struct target_rule isolate_targets = {
+    ALLOW_SYMBOLIC, "one host name, leader, follower or random (partition cuts groups)"
+};
+
+/* ---- targets -------------------------------------------------------------------------------- */
+
+static bool read_host_list(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                           struct scenario_target *t)
+{
+    const struct ynode *seen[SCENARIO_MAX_HOSTS] = { 0 };
+    bool ok = n->items->len > 0;
+    if (!ok)
+        scenario__report_at(c, n, "%s: the list of hosts is empty", where);
+    for (guint i = 0; i < n->items->len; i++) {
+        const struct ynode *item = g_ptr_array_index(n->items, i);
+        int h = scenario__host(c, item, where);
+        if (h < 0) {
+            ok = false;
+        } else if (seen[h]) {
+            scenario__report_at(c, item, "%s: '%s' is listed twice (first at %d:%d)", where,
+                                c->sc->host_names[h], seen[h]->line, seen[h]->column);
+            ok = false;
+        } else {
+            seen[h] = item;
+            t->hosts[t->n_hosts++] = (uint32_t)h;
+        }
+    }
+    return ok;
+}
+
+static bool read_target(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                        const struct target_rule *rule, struct scenario_target *t)
+{
+    t->kind = TARGET_HOSTS;
+    t->n_hosts = 0;
+    if (n->kind == YNODE_SEQUENCE && (rule->allow & ALLOW_LIST))
+        return read_host_list(c, n, where, t);
+    if (n->kind != YNODE_SCALAR || scenario__is_null(n)) {
+        if (n->kind != YNODE_INVALID)
+            scenario__report_at(c, n, "%s: expected %s, not %s", where, rule->expected,
+                                scenario__is_null(n) ? "nothing" : scenario__kind_name(n));
+        return false;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(target_words); i++) {
+        if (strcmp(n->text, target_words[i].word) != 0)
+            continue;
+        if (!(rule->allow & target_words[i].flag)) {
+            scenario__report_at(c, n, "%s: '%s' is not a target here (expected %s)", where,
+                                n->text, rule->expected);
+            return false;
+        }
+        t->kind = target_words[i].kind;
+        return true;
+    }
+    int h = scenario__host(c, n, where);
+    if (h < 0)
+        return false;
+    t->hosts[t->n_hosts++] = (uint32_t)h;
+    return true;
+}
+
+/* ---- partition ------------------------------------------------------------------------------ */
+
+/* One group of a partition: its hosts get number g; seen remembers where each host was
+ * first named, across groups. */
+static bool read_group(struct scenario__ctx *c, const struct ynode *group, int g,
+                       const char *where, const struct ynode **seen, struct scenario_fault *f)
+{
+    if (group->kind != YNODE_SEQUENCE || group->items->len == 0) {
+        if (group->kind != YNODE_INVALID)
+            scenario__report_at(c, group, "%s: each group is a non-empty list of host names, "
+                                "not %s", where, group->kind == YNODE_SEQUENCE ? "an empty list"
+                                : scenario__kind_name(group));
+        return false;
+    }
+    bool ok = true;
+    for (guint i = 0; i < group->items->len; i++) {
+        const struct ynode *item = g_ptr_array_index(group->items, i);
+        int h = scenario__host(c, item, where);
+        if (h < 0) {
+            ok = false;
+        } else if (seen[h]) {
+            scenario__report_at(c, item, "%s: '%s' is named twice (first at %d:%d); every "
+                                "host belongs to exactly one group", where,
+                                c->sc->host_names[h], seen[h]->line, seen[h]->column);
+            ok = false;
+        } else {
+            seen[h] = item;
+            f->group[h] = g;
+        }
+    }
+    return ok;
+}
+
+static bool read_partition(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                           struct scenario_fault *f)
+{
+    if (n->kind != YNODE_SEQUENCE) {
+        if (n->kind != YNODE_INVALID)
+            scenario__report_at(c, n, "%s: expected a list of groups such as [[h1, h2], [h3]], "
+                                "not %s", where, scenario__kind_name(n));
+        return false;
+    }
+    bool ok = n->items->len >= 2;
+    if (!ok)
+        scenario__report_at(c, n, "%s: a partition needs at least 2 groups", where);
+    const struct ynode *seen[SCENARIO_MAX_HOSTS] = { 0 };
+    for (guint g = 0; g < n->items->len && g < G_MAXINT; g++)
+        ok &= read_group(c, g_ptr_array_index(n->items, g), (int)g, where, seen, f);
+    if (!c->hosts_ok)
+        return false;
+    GString *missing = g_string_new(NULL);
+    for (uint32_t h = 0; h < c->sc->hosts; h++) {
+        if (!seen[h])
+            g_string_append_printf(missing, "%s%s", missing->len ? ", " : "",
+                                   c->sc->host_names[h]);
+    }
+    if (missing->len > 0) {
+        scenario__report_at(c, n, "%s: leaves out %s; every host belongs to exactly one group",
+                            where, missing->str);
+        ok = false;
+    }
+    g_string_free(missing, TRUE);
+    return ok;
+}
+
+/* ---- slow_link, slow_disk ------------------------------------------------------------------- */
+
+static bool read_slow_link(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                           struct scenario_fault *f)
+{
+    static const char *const keys[] = { "from", "to", "latency", "for" };
+    struct scenario__field k[4];
+    char path[96];
+    if (!scenario__fields(c, n, where, keys, 4, k) || n->kind != YNODE_MAPPING) {
+        if (scenario__is_null(n))
+            scenario__report_at(c, n, "%s: expected {from, to, latency, for}", where);
+        return false;
+    }
+    bool ok = true;
+    for (int i = 0; i < 4; i++) {
+        if (!k[i].value) {
+            scenario__missing(c, n, where, keys[i]);
+            ok = false;
+        }
+    }
+    if (!ok)
+        return false;
+    int from = scenario__host(c, k[0].value, scenario__path(path, sizeof path, where, ".from"));
+    int to = scenario__host(c, k[1].value, scenario__path(path, sizeof path, where, ".to"));
+    ok = from >= 0 && to >= 0;
+    if (ok && from == to) {
+        scenario__report_at(c, k[1].value, "%s.to: the same host as from; a link joins two "
+                            "different hosts", where);
+        ok = false;
+    }
+    f->link_from = (uint32_t)MAX(from, 0);
+    f->link_to = (uint32_t)MAX(to, 0);
+    scenario__path(path, sizeof path, where, ".latency");
+    ok &= scenario__dist(c, k[2].value, path, &f->delay);
+    scenario__path(path, sizeof path, where, ".for");
+    ok &= scenario__duration(c, k[3].value, path, 1, &f->duration);
+    return ok;
+}
+
+static bool read_slow_disk(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                           struct scenario_fault *f)
+{
+    static const char *const keys[] = { "host", "fsync", "for" };
+    struct scenario__field k[3];
+    char path[96];
+    if (!scenario__fields(c, n, where, keys, 3, k) || n->kind != YNODE_MAPPING) {
+        if (scenario__is_null(n))
+            scenario__report_at(c, n, "%s: expected {host, fsync, for}", where);
+        return false;
+    }
+    bool ok = true;
+    for (int i = 0; i < 3; i++) {
+        if (!k[i].value) {
+            scenario__missing(c, n, where, keys[i]);
+            ok = false;
+        }
+    }
+    if (!ok)
+        return false;
+    int h = scenario__host(c, k[0].value, scenario__path(path, sizeof path, where, ".host"));
+    f->disk_host = (uint32_t)MAX(h, 0);
+    ok = h >= 0;
+    scenario__path(path, sizeof path, where, ".fsync");
+    ok &= scenario__dist(c, k[1].value, path, &f->delay);
+    scenario__path(path, sizeof path, where, ".for");
+    ok &= scenario__duration(c, k[2].value, path, 1, &f->duration);
+    return ok;
+}
+
+/* ---- one fault ------------------------------------------------------------------------------ */
+
+static bool read_action(struct scenario__ctx *c, enum fault_kind kind, const struct ynode *n,
+                        const char *where, struct scenario_fault *f)
+{
+    switch (kind) {
+    case FAULT_CRASH:
+    case FAULT_POWER_OFF:
+    case FAULT_PAUSE:
+        return read_target(c, n, where, &host_targets, &f->target);
+    case FAULT_RESTART:
+        return read_target(c, n, where, &restart_targets, &f->target);
+    case FAULT_ISOLATE:
+        return read_target(c, n, where, &isolate_targets, &f->target);
+    case FAULT_HEAL:
+        f->target.kind = TARGET_ALL;
+        if (n->kind == YNODE_SCALAR && strcmp(n->text, "all") == 0)
+            return true;
+        if (n->kind != YNODE_INVALID)
+            scenario__report_at(c, n, "%s: the only value is 'all'", where);
+        return false;
+    case FAULT_PARTITION:
+        return read_partition(c, n, where, f);
+    case FAULT_SLOW_LINK:
+        return read_slow_link(c, n, where, f);
+    case FAULT_SLOW_DISK:
+        return read_slow_disk(c, n, where, f);
+    case FAULT_KIND_COUNT:
+        break;
+    }
+    ZS_ASSERT(!"unknown fault kind");
+    return false;
+}
+
+/* The one action key of a fault, or -1 after reporting none or several. */
+static int fault_action(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                        const struct scenario__field *f)
+{
+    int action = -1;
+    for (int k = 0; k < FAULT_KIND_COUNT; k++) {
+        if (!f[k].key)
+            continue;
+        if (action < 0) {
+            action = k;
+            continue;
+        }
+        scenario__report_at(c, f[k].key, "%s: a fault has one action; this one has '%s' and '%s'",
+                            where, fault_keys[action], fault_keys[k]);
+        return -1;
+    }
+    if (action < 0)
+        scenario__report_at(c, n, "%s: no action (one of " ACTION_LIST ")", where);
+    return action;
+}
+
+/* `at` exists, is a duration, and is not after the end of the run. */
+static bool fault_time(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                       const struct ynode *at, sim_time *out)
+{
+    char path[64], end[32];
+    if (!at) {
+        scenario__missing(c, n, where, "at");
+        return false;
+    }
+    snprintf(path, sizeof path, "%s.at", where);
+    if (!scenario__duration(c, at, path, 0, out))
+        return false;
+    if (c->duration_ok && *out > c->sc->duration) {
+        units_format_duration(c->sc->duration, end, sizeof end);
+        scenario__report_at(c, at, "%s: after the end of the run (duration: %s)", path, end);
+        return false;
+    }
+    return true;
+}
+
+static void read_fault(struct scenario__ctx *c, const struct ynode *n, guint index)
+{
+    char where[32], path[64];
+    struct scenario__field f[FK_COUNT];
+    snprintf(where, sizeof where, "faults[%u]", index);
+    if (!scenario__fields(c, n, where, fault_keys, FK_COUNT, f))
+        return;
+    struct scenario_fault fault = { .line = n->line, .column = n->column };
+    for (int h = 0; h < SCENARIO_MAX_HOSTS; h++)
+        fault.group[h] = -1;
+    int action = fault_action(c, n, where, f);
+    bool ok = fault_time(c, n, where, f[FK_AT].value, &fault.at) && action >= 0;
+    snprintf(path, sizeof path, "%s.for", where);
+    if (action == FAULT_PAUSE && !f[FK_FOR].value) {
+        scenario__report_at(c, n, "%s: pause needs 'for' (how long the process stalls)", where);
+        ok = false;
+    } else if (action == FAULT_PAUSE) {
+        ok &= scenario__duration(c, f[FK_FOR].value, path, 1, &fault.duration);
+    } else if (f[FK_FOR].key && action >= 0) {
+        scenario__report_at(c, f[FK_FOR].key, "%s: only pause takes 'for' here (slow_link and "
+                            "slow_disk take it inside their mapping)", where);
+        ok = false;
+    }
+    if (action < 0)
+        return;
+    fault.kind = (enum fault_kind)action;
+    snprintf(path, sizeof path, "%s.%s", where, fault_keys[action]);
+    ok &= read_action(c, fault.kind, f[action].value, path, &fault);
+    if (ok)
+        g_array_append_val(c->sc->faults, fault);
+}
+
+/* Time order; faults at the same time keep their order in the file. */
+static gint fault_cmp(gconstpointer pa, gconstpointer pb)
+{
+    const struct scenario_fault *a = pa, *b = pb;
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return (a->column > b->column) - (a->column < b->column);
+}
+
+void scenario__read_faults(struct scenario__ctx *c, const struct ynode *n)
+{
+    if (!n || scenario__is_null(n) || n->kind == YNODE_INVALID)
+        return;
+    if (n->kind != YNODE_SEQUENCE) {
+        scenario__report_at(c, n, "faults: expected a list of faults such as "
+                            "- {at: 3s, crash: leader}, not %s", scenario__kind_name(n));
+        return;
+    }
+    for (guint i = 0; i < n->items->len; i++)
+        read_fault(c, g_ptr_array_index(n->items, i), i);
+    g_array_sort(c->sc->faults, fault_cmp);
+}
+
+/* ---- expect --------------------------------------------------------------------------------- */
+
+/* In enum sim_model order. */
+static const char *const expect_models[MODEL_COUNT] = { "zab", "pubsub" };
+
+/* The run_summary columns (CONTRACT.md section 4), plus invariants. */
+static const char *const expect_columns[] = {
+    "submitted",      "acked",          "delivered",      "lost",
+    "duplicates",     "order_disagreements",                "unavailable_ns",
+    "latency_p50_ns", "latency_p99_ns", "latency_max_ns", "leader_changes",
+    "invariants",
+};
+
+/* A count, or for *_ns columns also a duration ("50ms"). */
+static bool expect_number(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                          bool is_ns, int64_t *out)
+{
+    uint64_t v;
+    sim_time t;
+    bool digits = n->kind == YNODE_SCALAR && n->text[0] != '\0' &&
+                  strspn(n->text, "0123456789") == strlen(n->text);
+    if (is_ns && !digits && n->kind == YNODE_SCALAR && !scenario__is_null(n)) {
+        if (!scenario__duration(c, n, where, 0, &t))
+            return false;
+        *out = t;
+        return true;
+    }
+    if (!scenario__uint(c, n, where, 0, INT64_MAX, &v))
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+static bool expect_range(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                         bool is_ns, struct scenario_expect *e)
+{
+    static const char *const keys[] = { "min", "max" };
+    struct scenario__field f[2];
+    char path[96];
+    scenario__fields(c, n, where, keys, 2, f);
+    if (!f[0].value && !f[1].value) {
+        scenario__report_at(c, n, "%s: give min, max or both", where);
+        return false;
+    }
+    bool ok = true;
+    if (f[0].value) {
+        scenario__path(path, sizeof path, where, ".min");
+        ok &= expect_number(c, f[0].value, path, is_ns, &e->min);
+    }
+    if (f[1].value) {
+        scenario__path(path, sizeof path, where, ".max");
+        ok &= expect_number(c, f[1].value, path, is_ns, &e->max);
+    }
+    if (ok && e->min > e->max) {
+        scenario__report_at(c, f[1].value, "%s: max must not be below min", where);
+        ok = false;
+    }
+    return ok;
+}
+
+static void read_expect_value(struct scenario__ctx *c, const struct scenario__field *f,
+                              const char *column, enum sim_model model)
+{
+    char where[64];
+    const struct ynode *n = f->value;
+    struct scenario_expect e = { .model = model, .min = INT64_MIN, .max = INT64_MAX,
+                                 .line = f->key->line, .column_no = f->key->column };
+    bool ok;
+    snprintf(where, sizeof where, "expect.%s.%s", expect_models[model], column);
+    if (strcmp(column, "invariants") == 0) {
+        ok = n->kind == YNODE_SCALAR && strcmp(n->text, "hold") == 0;
+        if (!ok && n->kind != YNODE_INVALID)
+            scenario__report_at(c, n, "%s: the only value is 'hold'", where);
+        e.min = e.max = 0; /* zero violations */
+    } else if (n->kind == YNODE_MAPPING) {
+        ok = expect_range(c, n, where, g_str_has_suffix(column, "_ns"), &e);
+    } else if (n->kind == YNODE_SEQUENCE) {
+        scenario__report_at(c, n, "%s: expected a number or {min: N, max: N}, not a list", where);
+        ok = false;
+    } else {
+        ok = expect_number(c, n, where, g_str_has_suffix(column, "_ns"), &e.min);
+        e.max = e.min;
+    }
+    if (!ok)
+        return;
+    e.column = g_strdup(column);
+    g_array_append_val(c->sc->expect, e);
+}
+
+static gint expect_cmp(gconstpointer pa, gconstpointer pb)
+{
+    const struct scenario_expect *a = pa, *b = pb;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return (a->column_no > b->column_no) - (a->column_no < b->column_no);
+}
+
+void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n)
+{
+    struct scenario__field models[MODEL_COUNT];
+    struct scenario__field f[G_N_ELEMENTS(expect_columns)];
+    char where[32];
+    if (!scenario__fields(c, n, "expect", expect_models, MODEL_COUNT, models))
+        return;
+    for (int m = 0; m < MODEL_COUNT; m++) {
+        if (!models[m].value)
+            continue;
+        snprintf(where, sizeof where, "expect.%s", expect_models[m]);
+        if (!scenario__fields(c, models[m].value, where, expect_columns,
+                              G_N_ELEMENTS(expect_columns), f))
+            continue;
+        for (size_t k = 0; k < G_N_ELEMENTS(expect_columns); k++) {
+            if (f[k].value)
+                read_expect_value(c, &f[k], expect_columns[k], (enum sim_model)m);
+        }
+    }
+    g_array_sort(c->sc->expect, expect_cmp);
+}

@@ -1,0 +1,133 @@
+/* scenario_internal.h: what the files of the scenario loader share, and nothing else
+ * includes: the YAML node tree with source positions (scenario_yaml.c), the list of problems
+ * found, and the typed readers that turn nodes into values or problems (scenario_value.c).
+ * scenario.c reads the top level and the sections, scenario_fault.c the faults and `expect:`.
+ *
+ * Every reader reports what is wrong with a node and returns false, leaving its output
+ * untouched; callers continue with the next key, so one pass finds every problem. */
+#ifndef SIM_SCENARIO_INTERNAL_H
+#define SIM_SCENARIO_INTERNAL_H
+
+#include "sim/scenario.h"
+
+/* Deeper nesting than any valid scenario needs (at most 5 levels) by a wide margin. */
+#define SCENARIO__MAX_DEPTH 32
+/* Problems kept for the message; a file with more is garbage, the first ones say so. */
+#define SCENARIO__MAX_PROBLEMS 100
+
+enum ynode_kind {
+    YNODE_SCALAR,
+    YNODE_MAPPING,
+    YNODE_SEQUENCE,
+    YNODE_INVALID, /* an alias or a string with NUL, already reported: readers skip it */
+};
+
+struct ynode {
+    enum ynode_kind kind;
+    int line, column; /* 1-based, where the node starts */
+    char *text;       /* scalar: the value (never contains NUL) */
+    bool plain;       /* scalar written without quotes: only these can mean null */
+    GPtrArray *items; /* sequence: the items; mapping: key, value, key, value, ... */
+};
+
+/* The tree of one YAML document; nodes owns every node. */
+struct scenario__tree {
+    struct ynode *root;
+    GPtrArray *nodes;
+};
+
+/* Problems found so far, and scratch strings that live as long as the problems do. */
+struct scenario__diag {
+    const char *path;   /* file name as shown in messages */
+    GArray *problems;   /* struct scenario__problem */
+    unsigned n_dropped; /* problems beyond SCENARIO__MAX_PROBLEMS */
+    GPtrArray *scratch; /* strings returned by scenario__quote() */
+};
+
+struct scenario__problem {
+    int line, column; /* 0 when the problem concerns the whole file */
+    unsigned seq;     /* report order, to keep the sort stable */
+    char *message;
+};
+
+/* State while reading one scenario. */
+struct scenario__ctx {
+    struct scenario__diag *diag;
+    struct scenario *sc;
+    bool hosts_ok;    /* host names are known, so host references can be checked */
+    bool duration_ok; /* sc->duration is valid, so times can be compared with it */
+};
+
+/* A key of a mapping and its value, as found by scenario__fields(); NULLs when absent. */
+struct scenario__field {
+    const struct ynode *key;
+    const struct ynode *value;
+};
+
+/* ---- scenario_yaml.c ------------------------------------------------------------------ */
+
+void scenario__diag_init(struct scenario__diag *d, const char *path);
+void scenario__diag_clear(struct scenario__diag *d);
+void scenario__report(struct scenario__diag *d, int line, int column, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+/* All problems, sorted by position, one "FILE:LINE:COLUMN: message" per line. */
+char *scenario__diag_format(const struct scenario__diag *d);
+/* text, made safe to quote in a message: control characters escaped, long text cut short.
+ * The string belongs to d. */
+const char *scenario__quote(struct scenario__diag *d, const char *text);
+
+/* Builds the tree of text (len bytes, need not be NUL-terminated). Returns false when there
+ * is no usable tree (empty, binary or not YAML, top level not a mapping); every problem is
+ * reported to d either way. Free the tree with scenario__tree_clear(). */
+bool scenario__read_yaml(struct scenario__diag *d, const char *text, size_t len,
+                         struct scenario__tree *tree);
+void scenario__tree_clear(struct scenario__tree *tree);
+
+/* ---- scenario_value.c ----------------------------------------------------------------- */
+
+#define scenario__report_at(c, node, ...)                                                  \
+    scenario__report((c)->diag, (node)->line, (node)->column, __VA_ARGS__)
+
+/* A plain empty, "~" or "null" scalar: the key was written without a value. */
+bool scenario__is_null(const struct ynode *n);
+/* "a mapping", "a list", "a string" */
+const char *scenario__kind_name(const struct ynode *n);
+
+/* Splits a mapping into the allowed keys; reports unknown keys (with the closest valid one),
+ * duplicates and non-scalar keys. A null node counts as an empty mapping. Returns false
+ * when map is not a mapping. At most 16 keys. */
+bool scenario__fields(struct scenario__ctx *c, const struct ynode *map, const char *where,
+                      const char *const *names, size_t n_names, struct scenario__field *out);
+/* Reports "WHERE: missing required key 'KEY'" at the mapping. */
+void scenario__missing(struct scenario__ctx *c, const struct ynode *map, const char *where,
+                       const char *key);
+
+bool scenario__string(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                      char **out);
+bool scenario__uint(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                    uint64_t min, uint64_t max, uint64_t *out);
+/* A duration in [min_ns, SCENARIO_MAX_TIME_NS]. */
+bool scenario__duration(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                        sim_time min_ns, sim_time *out);
+bool scenario__size(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                    uint64_t *out);
+bool scenario__rate(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                    double *out);
+/* {dist: fixed, value}, uniform{min, max}, normal{mean, stddev}, exponential{mean}, or a
+ * plain duration as shorthand for fixed. */
+bool scenario__dist(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                    struct dist *out);
+/* Index of the host named by n, or -1 (reported, unless hosts are unknown). */
+int scenario__host(struct scenario__ctx *c, const struct ynode *n, const char *where);
+/* where followed by suffix (".tick") in buf, for messages about nested keys; cut short
+ * rather than overflow. Returns buf. */
+const char *scenario__path(char *buf, size_t len, const char *where, const char *suffix);
+/* [a-z0-9_-]+ */
+bool scenario__valid_name(const char *s);
+
+/* ---- scenario_fault.c ----------------------------------------------------------------- */
+
+void scenario__read_faults(struct scenario__ctx *c, const struct ynode *n);
+void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n);
+
+#endif

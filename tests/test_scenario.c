@@ -1,0 +1,956 @@
+/* test_scenario.c: the scenario loader (sim/scenario.h) and `zabsim validate`.
+ *
+ * Valid files: every field lands in struct scenario, defaults fill the rest, faults are
+ * sorted stably. Invalid files: every class of problem is reported at its exact LINE:COLUMN,
+ * all problems of a file are reported in file order, and hostile input (aliases, deep
+ * nesting, binary, random bytes) is rejected quickly without crashing. Finally the built
+ * binary is run on a good and a bad file. */
+#include "sim/rng.h"
+#include "sim/scenario.h"
+#include "tests/harness.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* The required keys, so a test can add only what it is about, from line 4 on. */
+#define BASE "name: t\ndescription: d\nduration: 20s\n"
+
+static struct scenario *parse(const char *yaml, GError **err)
+{
+    return scenario_parse("t.yaml", yaml, strlen(yaml), err);
+}
+
+static struct scenario *parse_ok(const char *yaml)
+{
+    GError *err = NULL;
+    struct scenario *sc = parse(yaml, &err);
+    if (!sc) {
+        fprintf(stderr, "\n  unexpected problems:\n%s\n", err->message);
+        g_error_free(err);
+    }
+    CU_ASSERT_PTR_NOT_NULL(sc);
+    return sc;
+}
+
+/* Checks that yaml is rejected with exactly the expected problems, in order. Each expected
+ * entry is "LINE:COLUMN text": the message line must start with "t.yaml:LINE:COLUMN: " and
+ * contain text. */
+static void check_problems(int line, const char *yaml, size_t len, const char *const *expected)
+{
+    GError *err = NULL;
+    struct scenario *sc = scenario_parse("t.yaml", yaml, len, &err);
+    bool ok = sc == NULL && err && err->domain == ZS_ERROR && err->code == ZS_ERROR_INPUT;
+    char **lines = g_strsplit(err ? err->message : "", "\n", -1);
+    size_t n_expected = 0;
+    while (expected[n_expected])
+        n_expected++;
+    ok = ok && g_strv_length(lines) == n_expected;
+    for (size_t i = 0; ok && i < n_expected; i++) {
+        const char *space = strchr(expected[i], ' ');
+        char *prefix = g_strdup_printf("t.yaml:%.*s: ", (int)(space - expected[i]), expected[i]);
+        ok = g_str_has_prefix(lines[i], prefix) && strstr(lines[i] + strlen(prefix), space + 1);
+        g_free(prefix);
+    }
+    if (!ok) {
+        fprintf(stderr, "\n  line %d: expected:\n", line);
+        for (size_t i = 0; i < n_expected; i++)
+            fprintf(stderr, "    %s\n", expected[i]);
+        fprintf(stderr, "  got:\n    %s\n", err ? err->message : "(a valid scenario)");
+    }
+    CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, (unsigned)line, "problems as expected",
+                            __FILE__, "", CU_FALSE);
+    g_strfreev(lines);
+    g_clear_error(&err);
+    scenario_free(sc);
+}
+
+#define EXPECT_PROBLEMS(yaml, ...)                                                         \
+    check_problems(__LINE__, (yaml), strlen(yaml), (const char *const[]){ __VA_ARGS__, NULL })
+#define EXPECT_PROBLEMS_LEN(yaml, len, ...)                                                \
+    check_problems(__LINE__, (yaml), (len), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* ---- valid scenarios ----------------------------------------------------------------------- */
+
+static const char full_yaml[] =
+    "name: full_example\n"
+    "description: >-\n"
+    "  Every key given, extensions included.\n"
+    "seed: 42\n"
+    "duration: 1m\n"
+    "hosts: [alpha, beta, gamma, delta]\n"
+    "network:\n"
+    "  latency: {dist: normal, mean: 1ms, stddev: 250us}\n"
+    "disk:\n"
+    "  fsync: {dist: exponential, mean: 3ms}\n"
+    "zab:\n"
+    "  tick: 100ms\n"
+    "  init_limit: 7\n"
+    "  sync_limit: 3\n"
+    "  max_batch: 50\n"
+    "  session_timeout: 1s\n"
+    "pubsub:\n"
+    "  subject: orders.created\n"
+    "  subscribe: orders.>\n"
+    "  queue_group: workers\n"
+    "  reconnect_wait: 250ms\n"
+    "  reconnect_buffer: 1.5KiB\n"
+    "  max_pending: 32MiB\n"
+    "  sub_pending_msgs: 1000\n"
+    "  consume_rate: 2/ms\n"
+    "workload:\n"
+    "  clients: 5\n"
+    "  rate: 12.5/s\n"
+    "  start: 1s\n"
+    "  stop: 50s\n"
+    "  payload: 1KiB\n"
+    "  attach: [delta, alpha, alpha, beta, gamma]\n"
+    "faults:\n"
+    "  - {at: 30s, heal: all}\n"
+    "  - {at: 10s, crash: [alpha, gamma]}\n"
+    "  - {at: 10s, power_off: follower}\n"
+    "  - {at: 12s, restart: crashed}\n"
+    "  - {at: 15s, partition: [[alpha], [beta, delta], [gamma]]}\n"
+    "  - {at: 16s, isolate: beta}\n"
+    "  - {at: 20s, pause: random, for: 500ms}\n"
+    "  - {at: 21s, slow_link: {from: alpha, to: beta, latency: {dist: uniform, min: 10ms, "
+    "max: 20ms}, for: 2s}}\n"
+    "  - {at: 22s, slow_disk: {host: delta, fsync: 40ms, for: 1s}}\n"
+    "  - at: 22s\n"
+    "    crash: leader\n"
+    "expect:\n"
+    "  zab: {invariants: hold, lost: 0, latency_p99_ns: {max: 50ms}}\n"
+    "  pubsub: {delivered: {min: 10, max: 20000}, duplicates: 0, unavailable_ns: 1500}\n";
+
+static const struct scenario_fault *fault_at(const struct scenario *sc, guint i)
+{
+    return &g_array_index(sc->faults, struct scenario_fault, i);
+}
+
+static const struct scenario_expect *expect_at(const struct scenario *sc, guint i)
+{
+    return &g_array_index(sc->expect, struct scenario_expect, i);
+}
+
+static void test_scenario_full_fills_every_field(void)
+{
+    struct scenario *sc = parse_ok(full_yaml);
+    if (!sc)
+        return;
+    CU_ASSERT_STRING_EQUAL(sc->path, "t.yaml");
+    CU_ASSERT_STRING_EQUAL(sc->text, full_yaml);
+    CU_ASSERT_STRING_EQUAL(sc->name, "full_example");
+    CU_ASSERT_STRING_EQUAL(sc->description, "Every key given, extensions included.");
+    CU_ASSERT_EQUAL(sc->seed, 42);
+    CU_ASSERT_EQUAL(sc->duration, 60 * SIM_S);
+    CU_ASSERT_EQUAL(sc->hosts, 4);
+    CU_ASSERT_STRING_EQUAL(sc->host_names[0], "alpha");
+    CU_ASSERT_STRING_EQUAL(sc->host_names[3], "delta");
+    CU_ASSERT_PTR_NULL(sc->host_names[4]);
+    CU_ASSERT_EQUAL(scenario_host_index(sc, "gamma"), 2);
+    CU_ASSERT_EQUAL(scenario_host_index(sc, "h1"), -1);
+    CU_ASSERT_EQUAL(sc->latency.kind, DIST_NORMAL);
+    CU_ASSERT_EQUAL(sc->latency.a, SIM_MS);
+    CU_ASSERT_EQUAL(sc->latency.b, 250 * SIM_US);
+    CU_ASSERT_EQUAL(sc->fsync.kind, DIST_EXPONENTIAL);
+    CU_ASSERT_EQUAL(sc->fsync.a, 3 * SIM_MS);
+    CU_ASSERT_EQUAL(sc->zab.tick, 100 * SIM_MS);
+    CU_ASSERT_EQUAL(sc->zab.init_limit, 7);
+    CU_ASSERT_EQUAL(sc->zab.sync_limit, 3);
+    CU_ASSERT_EQUAL(sc->zab.max_batch, 50);
+    CU_ASSERT_EQUAL(sc->zab.session_timeout, SIM_S);
+    CU_ASSERT_STRING_EQUAL(sc->pubsub.subject, "orders.created");
+    CU_ASSERT_STRING_EQUAL(sc->pubsub.subscribe, "orders.>");
+    CU_ASSERT_STRING_EQUAL(sc->pubsub.queue_group, "workers");
+    CU_ASSERT_EQUAL(sc->pubsub.reconnect_wait, 250 * SIM_MS);
+    CU_ASSERT_EQUAL(sc->pubsub.reconnect_buffer, 1536);
+    CU_ASSERT_EQUAL(sc->pubsub.max_pending, 32 * 1024 * 1024);
+    CU_ASSERT_EQUAL(sc->pubsub.sub_pending_msgs, 1000);
+    CU_ASSERT_DOUBLE_EQUAL(sc->pubsub.consume_rate, 2000.0, 0.0);
+    CU_ASSERT_EQUAL(sc->workload.clients, 5);
+    CU_ASSERT_DOUBLE_EQUAL(sc->workload.rate, 12.5, 0.0);
+    CU_ASSERT_EQUAL(sc->workload.start, SIM_S);
+    CU_ASSERT_EQUAL(sc->workload.stop, 50 * SIM_S);
+    CU_ASSERT_EQUAL(sc->workload.payload, 1024);
+    static const uint32_t attach[] = { 3, 0, 0, 1, 2 };
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT_EQUAL(sc->workload.attach[i], attach[i]);
+    scenario_free(sc);
+}
+
+static void test_scenario_faults_in_time_then_file_order(void)
+{
+    struct scenario *sc = parse_ok(full_yaml);
+    if (!sc)
+        return;
+    static const enum fault_kind order[] = {
+        FAULT_CRASH, FAULT_POWER_OFF, FAULT_RESTART, FAULT_PARTITION, FAULT_ISOLATE,
+        FAULT_PAUSE, FAULT_SLOW_LINK, FAULT_SLOW_DISK, FAULT_CRASH, FAULT_HEAL,
+    };
+    CU_ASSERT_EQUAL_FATAL(sc->faults->len, G_N_ELEMENTS(order));
+    for (guint i = 0; i < sc->faults->len; i++)
+        CU_ASSERT_EQUAL(fault_at(sc, i)->kind, order[i]);
+
+    const struct scenario_fault *f = fault_at(sc, 0); /* {at: 10s, crash: [alpha, gamma]} */
+    CU_ASSERT_EQUAL(f->at, 10 * SIM_S);
+    CU_ASSERT_EQUAL(f->target.kind, TARGET_HOSTS);
+    CU_ASSERT_EQUAL(f->target.n_hosts, 2);
+    CU_ASSERT_EQUAL(f->target.hosts[0], 0);
+    CU_ASSERT_EQUAL(f->target.hosts[1], 2);
+    CU_ASSERT_EQUAL(f->line, 35);
+    CU_ASSERT_EQUAL(f->column, 5);
+    CU_ASSERT_EQUAL(f->group[0], -1);
+    CU_ASSERT_EQUAL(fault_at(sc, 1)->target.kind, TARGET_FOLLOWER);
+    CU_ASSERT_EQUAL(fault_at(sc, 2)->target.kind, TARGET_CRASHED);
+
+    f = fault_at(sc, 3); /* partition: [[alpha], [beta, delta], [gamma]] */
+    CU_ASSERT_EQUAL(f->group[0], 0);
+    CU_ASSERT_EQUAL(f->group[1], 1);
+    CU_ASSERT_EQUAL(f->group[2], 2);
+    CU_ASSERT_EQUAL(f->group[3], 1);
+    CU_ASSERT_EQUAL(f->group[4], -1);
+
+    f = fault_at(sc, 4); /* isolate: beta */
+    CU_ASSERT_EQUAL(f->target.kind, TARGET_HOSTS);
+    CU_ASSERT_EQUAL(f->target.n_hosts, 1);
+    CU_ASSERT_EQUAL(f->target.hosts[0], 1);
+
+    f = fault_at(sc, 5); /* pause: random, for: 500ms */
+    CU_ASSERT_EQUAL(f->target.kind, TARGET_RANDOM);
+    CU_ASSERT_EQUAL(f->duration, 500 * SIM_MS);
+
+    f = fault_at(sc, 6); /* slow_link alpha -> beta, uniform 10..20ms, 2s */
+    CU_ASSERT_EQUAL(f->link_from, 0);
+    CU_ASSERT_EQUAL(f->link_to, 1);
+    CU_ASSERT_EQUAL(f->delay.kind, DIST_UNIFORM);
+    CU_ASSERT_EQUAL(f->delay.a, 10 * SIM_MS);
+    CU_ASSERT_EQUAL(f->delay.b, 20 * SIM_MS);
+    CU_ASSERT_EQUAL(f->duration, 2 * SIM_S);
+
+    f = fault_at(sc, 7); /* slow_disk delta, fixed 40ms (shorthand), 1s */
+    CU_ASSERT_EQUAL(f->disk_host, 3);
+    CU_ASSERT_EQUAL(f->delay.kind, DIST_FIXED);
+    CU_ASSERT_EQUAL(f->delay.a, 40 * SIM_MS);
+    CU_ASSERT_EQUAL(f->duration, SIM_S);
+    /* The block-style fault at 22s comes after the flow-style one at 22s: file order. */
+    CU_ASSERT_EQUAL(fault_at(sc, 8)->target.kind, TARGET_LEADER);
+    CU_ASSERT_EQUAL(fault_at(sc, 8)->line, 43);
+    CU_ASSERT_EQUAL(fault_at(sc, 9)->target.kind, TARGET_ALL);
+    CU_ASSERT_EQUAL(fault_at(sc, 9)->at, 30 * SIM_S);
+    scenario_free(sc);
+}
+
+static void test_scenario_expect_entries(void)
+{
+    struct scenario *sc = parse_ok(full_yaml);
+    if (!sc)
+        return;
+    static const struct {
+        enum sim_model model;
+        const char *column;
+        int64_t min, max;
+    } want[] = {
+        { MODEL_ZAB, "invariants", 0, 0 },
+        { MODEL_ZAB, "lost", 0, 0 },
+        { MODEL_ZAB, "latency_p99_ns", INT64_MIN, 50 * SIM_MS },
+        { MODEL_PUBSUB, "delivered", 10, 20000 },
+        { MODEL_PUBSUB, "duplicates", 0, 0 },
+        { MODEL_PUBSUB, "unavailable_ns", 1500, 1500 },
+    };
+    CU_ASSERT_EQUAL_FATAL(sc->expect->len, G_N_ELEMENTS(want));
+    for (guint i = 0; i < sc->expect->len; i++) {
+        const struct scenario_expect *e = expect_at(sc, i);
+        CU_ASSERT_EQUAL(e->model, want[i].model);
+        CU_ASSERT_STRING_EQUAL(e->column, want[i].column);
+        CU_ASSERT_EQUAL(e->min, want[i].min);
+        CU_ASSERT_EQUAL(e->max, want[i].max);
+    }
+    CU_ASSERT_EQUAL(expect_at(sc, 0)->line, 46);
+    CU_ASSERT_EQUAL(expect_at(sc, 0)->column_no, 9);
+    scenario_free(sc);
+}
+
+static void test_scenario_defaults(void)
+{
+    struct scenario d;
+    scenario_defaults(&d);
+    CU_ASSERT_EQUAL(d.seed, 1);
+    CU_ASSERT_EQUAL(d.hosts, 3);
+    CU_ASSERT_PTR_NULL(d.host_names[0]);
+    CU_ASSERT_PTR_NULL(d.faults);
+
+    struct scenario *sc = parse_ok(BASE);
+    if (!sc)
+        return;
+    CU_ASSERT_EQUAL(sc->seed, 1);
+    CU_ASSERT_EQUAL(sc->duration, 20 * SIM_S);
+    CU_ASSERT_EQUAL(sc->hosts, 3);
+    CU_ASSERT_STRING_EQUAL(sc->host_names[0], "h1");
+    CU_ASSERT_STRING_EQUAL(sc->host_names[2], "h3");
+    CU_ASSERT_EQUAL(scenario_host_index(sc, "h2"), 1);
+    CU_ASSERT_EQUAL(sc->latency.kind, DIST_UNIFORM);
+    CU_ASSERT_EQUAL(sc->latency.a, 500 * SIM_US);
+    CU_ASSERT_EQUAL(sc->latency.b, 2 * SIM_MS);
+    CU_ASSERT_EQUAL(sc->fsync.kind, DIST_FIXED);
+    CU_ASSERT_EQUAL(sc->fsync.a, 2 * SIM_MS);
+    CU_ASSERT_EQUAL(sc->zab.tick, 2 * SIM_S);
+    CU_ASSERT_EQUAL(sc->zab.init_limit, 10);
+    CU_ASSERT_EQUAL(sc->zab.sync_limit, 5);
+    CU_ASSERT_EQUAL(sc->zab.max_batch, 1000);
+    CU_ASSERT_EQUAL(sc->zab.session_timeout, 30 * SIM_S);
+    CU_ASSERT_STRING_EQUAL(sc->pubsub.subject, "users.signup");
+    CU_ASSERT_STRING_EQUAL(sc->pubsub.subscribe, "users.*");
+    CU_ASSERT_PTR_NULL(sc->pubsub.queue_group);
+    CU_ASSERT_EQUAL(sc->pubsub.reconnect_wait, 2 * SIM_S);
+    CU_ASSERT_EQUAL(sc->pubsub.reconnect_buffer, 8 * 1024 * 1024);
+    CU_ASSERT_EQUAL(sc->pubsub.max_pending, 64 * 1024 * 1024);
+    CU_ASSERT_EQUAL(sc->pubsub.sub_pending_msgs, 500000);
+    CU_ASSERT_DOUBLE_EQUAL(sc->pubsub.consume_rate, 0.0, 0.0);
+    CU_ASSERT_EQUAL(sc->workload.clients, 3);
+    CU_ASSERT_DOUBLE_EQUAL(sc->workload.rate, 100.0, 0.0);
+    CU_ASSERT_EQUAL(sc->workload.start, 0);
+    CU_ASSERT_EQUAL(sc->workload.stop, 20 * SIM_S);
+    CU_ASSERT_EQUAL(sc->workload.payload, 64);
+    /* Client i attaches to host ((i-1) mod hosts)+1: 0-based, i mod hosts. */
+    CU_ASSERT_EQUAL(sc->workload.attach[0], 0);
+    CU_ASSERT_EQUAL(sc->workload.attach[2], 2);
+    CU_ASSERT_EQUAL(sc->workload.attach[3], 0);
+    CU_ASSERT_EQUAL(sc->faults->len, 0);
+    CU_ASSERT_EQUAL(sc->expect->len, 0);
+    scenario_free(sc);
+}
+
+static void test_scenario_small_forms_and_null_sections(void)
+{
+    /* Empty sections mean defaults; a plain duration is a fixed distribution; payload may
+     * carry a unit; the default session timeout is negotiated into [2, 20] ticks. */
+    struct scenario *sc = parse_ok(BASE "hosts: 1\nnetwork:\n  latency: 3ms\nzab:\n  tick: 10ms\n"
+                                        "pubsub:\nworkload:\n  payload: 0.5KiB\n  clients: 0\n"
+                                        "  rate: 0/s\nfaults:\nexpect:\n");
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->latency.kind, DIST_FIXED);
+        CU_ASSERT_EQUAL(sc->latency.a, 3 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->zab.session_timeout, 200 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->workload.payload, 512);
+        CU_ASSERT_EQUAL(sc->workload.clients, 0);
+        CU_ASSERT_STRING_EQUAL(sc->host_names[0], "h1");
+        CU_ASSERT_EQUAL(sc->faults->len, 0);
+    }
+    scenario_free(sc);
+    sc = parse_ok(BASE "zab: {tick: 20s}\nfaults:\n  - {at: 20s, heal: all}\n"
+                       "pubsub: {subscribe: '>', subject: a}\nseed: 18446744073709551615\n");
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->zab.session_timeout, 40 * SIM_S);
+        CU_ASSERT_EQUAL(sc->faults->len, 1); /* a fault exactly at the end is allowed */
+        CU_ASSERT_EQUAL(sc->seed, UINT64_MAX);
+    }
+    scenario_free(sc);
+    scenario_free(NULL);
+}
+
+/* ---- problems, one class at a time --------------------------------------------------------- */
+
+static void test_scenario_unknown_and_duplicate_keys(void)
+{
+    EXPECT_PROBLEMS(BASE "sed: 5\n", "4:1 unknown key 'sed'; did you mean 'seed'?");
+    EXPECT_PROBLEMS(BASE "zab:\n  tik: 2s\n",
+                    "5:3 unknown key 'tik' in zab; did you mean 'tick'? (valid keys: tick, "
+                    "init_limit, sync_limit, max_batch, session_timeout)");
+    EXPECT_PROBLEMS(BASE "colour: red\n",
+                    "4:1 unknown key 'colour' (valid keys: name, description, seed, duration");
+    EXPECT_PROBLEMS(BASE "seed: 1\nseed: 2\n", "5:1 duplicate key 'seed' (first given at 4:1)");
+    EXPECT_PROBLEMS(BASE "zab: {tick: 1s, tick: 2s}\n",
+                    "4:17 duplicate key 'tick' in zab (first given at 4:7)");
+    EXPECT_PROBLEMS(BASE "? [a]\n: 1\n", "4:3 keys must be plain words, not a list");
+}
+
+static void test_scenario_wrong_types(void)
+{
+    EXPECT_PROBLEMS(BASE "zab: 5\n",
+                    "4:6 zab: expected a mapping (key: value, ...), not a single value");
+    EXPECT_PROBLEMS(BASE "seed: {a: 1}\n", "4:7 seed: expected a whole number, not a mapping");
+    EXPECT_PROBLEMS(BASE "seed: [1]\n", "4:7 seed: expected a whole number, not a list");
+    EXPECT_PROBLEMS(BASE "zab:\n  init_limit: 1.5\n",
+                    "5:15 zab.init_limit: expected a whole number, found '1.5'");
+    EXPECT_PROBLEMS(BASE "faults: {at: 1s}\n", "4:9 faults: expected a list of faults");
+    EXPECT_PROBLEMS("name: t\ndescription: [d]\nduration: 1s\n",
+                    "2:14 description: expected a string, not a list");
+    EXPECT_PROBLEMS(BASE "hosts: {a: 1}\n",
+                    "4:8 hosts: expected a number of hosts or a list of names, not a mapping");
+    EXPECT_PROBLEMS(BASE "seed:\n", "4:6 seed: missing value (expected a whole number)");
+}
+
+static void test_scenario_bad_numbers(void)
+{
+    EXPECT_PROBLEMS(BASE "seed: -3\n", "4:7 seed: must not be negative");
+    EXPECT_PROBLEMS(BASE "seed: 18446744073709551616\n", "4:7 seed: too large");
+    EXPECT_PROBLEMS(BASE "hosts: 65\n", "4:8 hosts: must be at most 64, found 65");
+    EXPECT_PROBLEMS(BASE "hosts: 0\n", "4:8 hosts: must be at least 1, found 0");
+    EXPECT_PROBLEMS(BASE "workload:\n  clients: 1025\n",
+                    "5:12 workload.clients: must be at most 1024, found 1025");
+    EXPECT_PROBLEMS(BASE "zab:\n  init_limit: 0\n",
+                    "5:15 zab.init_limit: must be at least 1, found 0");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  sub_pending_msgs: 0\n",
+                    "5:21 pubsub.sub_pending_msgs: must be at least 1, found 0");
+}
+
+static void test_scenario_bad_durations_and_units(void)
+{
+    EXPECT_PROBLEMS("name: t\ndescription: d\nduration: 20\n",
+                    "3:11 duration: invalid duration '20': missing unit");
+    EXPECT_PROBLEMS("name: t\ndescription: d\nduration: 20x\n",
+                    "3:11 duration: invalid duration '20x': unknown unit 'x'");
+    EXPECT_PROBLEMS("name: t\ndescription: d\nduration: -5s\n",
+                    "3:11 duration: invalid duration '-5s': must not be negative");
+    EXPECT_PROBLEMS("name: t\ndescription: d\nduration: 99999999999999s\n",
+                    "3:11 duration: invalid duration '99999999999999s': too large");
+    EXPECT_PROBLEMS("name: t\ndescription: d\nduration: 1000000m\n",
+                    "3:11 duration: '1000000m' is longer than a scenario may use");
+    EXPECT_PROBLEMS("name: t\ndescription: d\nduration: 0s\n",
+                    "3:11 duration: must be greater than 0");
+    EXPECT_PROBLEMS(BASE "zab:\n  tick: 0.5ns\n",
+                    "5:9 zab.tick: invalid duration '0.5ns': not a whole number of nanoseconds");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  reconnect_buffer: 8MB\n",
+                    "5:21 pubsub.reconnect_buffer: invalid size '8MB': unknown unit 'MB'");
+    EXPECT_PROBLEMS(BASE "workload:\n  rate: 200\n",
+                    "5:9 workload.rate: invalid rate '200': missing unit");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  consume_rate: 0/s\n",
+                    "5:17 pubsub.consume_rate: a subscriber that consumes nothing");
+    EXPECT_PROBLEMS(BASE "zab:\n  session_timeout: 60s\n",
+                    "5:20 zab.session_timeout: 60s is outside the 2 to 20 ticks ZooKeeper "
+                    "grants (4s..40s)");
+}
+
+static void test_scenario_bad_distributions(void)
+{
+    EXPECT_PROBLEMS(BASE "network:\n  latency: {dist: uniform, min: 3ms, max: 2ms}\n",
+                    "5:43 network.latency: max must not be below min");
+    EXPECT_PROBLEMS(BASE "network:\n  latency: {dist: gamma, mean: 1ms}\n",
+                    "5:19 network.latency.dist: unknown distribution 'gamma'");
+    EXPECT_PROBLEMS(BASE "network:\n  latency: {min: 1ms}\n",
+                    "5:12 network.latency: missing required key 'dist'");
+    EXPECT_PROBLEMS(BASE "disk:\n  fsync: {dist: fixed, value: 1ms, mean: 2ms}\n",
+                    "5:36 disk.fsync: 'mean' does not apply to a fixed distribution (it takes "
+                    "value)");
+    EXPECT_PROBLEMS(BASE "disk:\n  fsync: {dist: normal, mean: 1ms}\n",
+                    "5:10 disk.fsync: a normal distribution needs 'stddev'");
+    EXPECT_PROBLEMS(BASE "disk:\n  fsync: {dist: exponential, mean: 0ms}\n",
+                    "5:36 disk.fsync.mean: must be greater than 0");
+    EXPECT_PROBLEMS(BASE "disk:\n  fsync: [2ms]\n",
+                    "5:10 disk.fsync: expected a distribution such as");
+}
+
+static void test_scenario_bad_hosts(void)
+{
+    EXPECT_PROBLEMS(BASE "hosts: [a, b, a]\n", "4:15 hosts: 'a' is listed twice (first at 4:9)");
+    EXPECT_PROBLEMS(BASE "hosts: [a, Leader, follower]\n",
+                    "4:12 hosts: 'Leader' is not a valid host name",
+                    "4:20 hosts: 'follower' is reserved");
+    EXPECT_PROBLEMS(BASE "hosts: []\n", "4:8 hosts: the list is empty");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: h9}\n",
+                    "5:21 faults[0].crash: unknown host 'h9' (hosts are h1..h3)");
+    EXPECT_PROBLEMS(BASE "hosts: 1\nfaults:\n  - {at: 1s, crash: h2}\n",
+                    "6:21 faults[0].crash: unknown host 'h2' (hosts are h1)");
+    EXPECT_PROBLEMS(BASE "hosts: [a, b]\nworkload:\n  clients: 2\n  attach: [a, c]\n",
+                    "7:15 workload.attach: unknown host 'c' (hosts are a, b)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_disk: {host: leader, fsync: 1s, for: 1s}}\n",
+                    "5:32 faults[0].slow_disk.host: unknown host 'leader'");
+}
+
+static void test_scenario_fault_after_duration(void)
+{
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 21s, heal: all}\n",
+                    "5:10 faults[0].at: after the end of the run (duration: 20s)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - heal: all\n    at: 20.000000001s\n",
+                    "6:9 faults[0].at: after the end of the run (duration: 20s)");
+}
+
+static void test_scenario_malformed_partitions(void)
+{
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, partition: [[h1, h2], [h2]]}\n",
+                    "5:25 faults[0].partition: leaves out h3; every host belongs to exactly one "
+                    "group",
+                    "5:37 faults[0].partition: 'h2' is named twice (first at 5:31)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, partition: [[h1, h2, h3]]}\n",
+                    "5:25 faults[0].partition: a partition needs at least 2 groups");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, partition: [[h1, h2, h3], []]}\n",
+                    "5:40 faults[0].partition: each group is a non-empty list of host names, "
+                    "not an empty list");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, partition: [[h1], [h2, h9]]}\n",
+                    "5:25 faults[0].partition: leaves out h3",
+                    "5:37 faults[0].partition: unknown host 'h9'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, partition: h1}\n",
+                    "5:25 faults[0].partition: expected a list of groups");
+}
+
+static void test_scenario_malformed_faults(void)
+{
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s}\n", "5:5 faults[0]: no action (one of crash,");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {crash: h1}\n",
+                    "5:5 faults[0]: missing required key 'at'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: h1, restart: h1}\n",
+                    "5:25 faults[0]: a fault has one action; this one has 'crash' and 'restart'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, pause: h1}\n",
+                    "5:5 faults[0]: pause needs 'for'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: h1, for: 2s}\n",
+                    "5:25 faults[0]: only pause takes 'for' here");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, heal: h1}\n",
+                    "5:20 faults[0].heal: the only value is 'all'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, restart: leader}\n",
+                    "5:23 faults[0].restart: 'leader' is not a target here (expected a host "
+                    "name, crashed or a list of host names)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: crashed}\n",
+                    "5:21 faults[0].crash: 'crashed' is not a target here");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, isolate: [h1]}\n",
+                    "5:23 faults[0].isolate: expected one host name, leader, follower or random");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: [h1, h1]}\n",
+                    "5:26 faults[0].crash: 'h1' is listed twice (first at 5:22)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_link: {from: h1, to: h1, latency: 5ms, "
+                    "for: 1s}}\n",
+                    "5:40 faults[0].slow_link.to: the same host as from");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_disk: {host: h1, for: 1s}}\n",
+                    "5:25 faults[0].slow_disk: missing required key 'fsync'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, explode: h1}\n", "5:5 faults[0]: no action",
+                    "5:14 unknown key 'explode' in faults[0] (valid keys: crash, power_off,");
+}
+
+static void test_scenario_bad_subjects(void)
+{
+    EXPECT_PROBLEMS(BASE "pubsub:\n  subject: users.*\n",
+                    "5:12 pubsub.subject: 'users.*' must be a literal subject");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  subject: users..signup\n",
+                    "5:12 pubsub.subject: 'users..signup' has an empty token");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  subject: .users\n", "5:12 pubsub.subject: '.users' has an "
+                    "empty token");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  subject: 'users. signup'\n",
+                    "5:12 pubsub.subject: 'users. signup' must not contain whitespace");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  subscribe: users.>.x\n",
+                    "5:14 pubsub.subscribe: 'users.>.x' may use '>' only as the last token");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  queue_group: 'a b'\n",
+                    "5:16 pubsub.queue_group: 'a b' must not contain whitespace");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  queue_group: '*'\n",
+                    "5:16 pubsub.queue_group: '*' must be a literal subject");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  queue_group: ''\n",
+                    "5:16 pubsub.queue_group: '' must not be empty");
+    struct scenario *sc = parse_ok(BASE "pubsub: {subject: 'a*.b>', subscribe: '*.*'}\n");
+    scenario_free(sc);
+}
+
+static void test_scenario_bad_workload(void)
+{
+    EXPECT_PROBLEMS(BASE "workload:\n  rate: 0/s\n",
+                    "5:9 workload.rate: must be greater than 0 when there are clients");
+    EXPECT_PROBLEMS(BASE "workload:\n  rate: unlimited\n",
+                    "5:9 workload.rate: clients need a finite rate");
+    EXPECT_PROBLEMS(BASE "workload:\n  start: 5s\n  stop: 5s\n",
+                    "5:10 workload.start (5s) must be before workload.stop (5s)");
+    EXPECT_PROBLEMS(BASE "workload:\n  stop: 25s\n",
+                    "5:9 workload.stop: after the end of the run (duration: 20s)");
+    EXPECT_PROBLEMS(BASE "workload:\n  start: 20s\n",
+                    "5:10 workload.start (20s) must be before workload.stop (20s, the run's "
+                    "duration)");
+    EXPECT_PROBLEMS(BASE "workload:\n  clients: 2\n  attach: [h1]\n",
+                    "6:11 workload.attach: 1 entries for 2 clients (one host per client)");
+    EXPECT_PROBLEMS(BASE "workload:\n  payload: 2MiB\n",
+                    "5:12 workload.payload: at most 1048576 bytes");
+}
+
+static void test_scenario_bad_expect(void)
+{
+    EXPECT_PROBLEMS(BASE "expect:\n  zab: {lsot: 0}\n",
+                    "5:9 unknown key 'lsot' in expect.zab; did you mean 'lost'? (valid keys: "
+                    "submitted, acked, delivered, lost, duplicates, order_disagreements, "
+                    "unavailable_ns, latency_p50_ns, latency_p99_ns, latency_max_ns, "
+                    "leader_changes, invariants)");
+    EXPECT_PROBLEMS(BASE "expect:\n  zab: {throughput: 5}\n",
+                    "5:9 unknown key 'throughput' in expect.zab (valid keys: submitted,");
+    EXPECT_PROBLEMS(BASE "expect:\n  zab: {invariants: broken}\n",
+                    "5:21 expect.zab.invariants: the only value is 'hold'");
+    EXPECT_PROBLEMS(BASE "expect:\n  pubsub: {lost: {min: 5, max: 1}}\n",
+                    "5:32 expect.pubsub.lost: max must not be below min");
+    EXPECT_PROBLEMS(BASE "expect:\n  pubsub: {lost: {}}\n",
+                    "5:18 expect.pubsub.lost: give min, max or both");
+    EXPECT_PROBLEMS(BASE "expect:\n  kafka: {lost: 0}\n",
+                    "5:3 unknown key 'kafka' in expect (valid keys: zab, pubsub)");
+    EXPECT_PROBLEMS(BASE "expect:\n  zab: {lost: -1}\n",
+                    "5:15 expect.zab.lost: must not be negative");
+}
+
+static void test_scenario_required_keys_and_name(void)
+{
+    EXPECT_PROBLEMS("seed: 1\n", "1:1 missing required key 'name'",
+                    "1:1 missing required key 'description'",
+                    "1:1 missing required key 'duration'");
+    EXPECT_PROBLEMS("name: Bad Name\ndescription: d\nduration: 1s\n",
+                    "1:7 name: 'Bad Name' may only use a-z, 0-9, _ and -");
+    EXPECT_PROBLEMS("name: t\ndescription: '  '\nduration: 1s\n",
+                    "2:14 description: must not be empty");
+}
+
+/* ---- hostile and broken input ---------------------------------------------------------------- */
+
+static void test_scenario_empty_and_not_a_mapping(void)
+{
+    EXPECT_PROBLEMS("", "1:1 empty scenario");
+    EXPECT_PROBLEMS("# just a comment\n\n", "1:1 empty scenario");
+    EXPECT_PROBLEMS("---\n", "1:1 empty scenario");
+    EXPECT_PROBLEMS("- a\n- b\n", "1:1 the top level must be a mapping of keys");
+    EXPECT_PROBLEMS("\n  hello\n", "2:3 the top level must be a mapping of keys (name:, "
+                    "description:, duration:, ...), not a single value");
+    GError *err = NULL;
+    CU_ASSERT_PTR_NULL(parse("", &err));
+    CU_ASSERT_STRING_EQUAL(err ? err->message : "", "t.yaml:1:1: empty scenario");
+    g_clear_error(&err);
+}
+
+static void test_scenario_yaml_syntax_errors(void)
+{
+    EXPECT_PROBLEMS(BASE "seed: a: b\n",
+                    "4:8 YAML syntax error: mapping values are not allowed in this context");
+    EXPECT_PROBLEMS(BASE "hosts: [a, b\nseed: 1\n",
+                    "5:5 YAML syntax error: did not find expected ',' or ']' (while parsing a "
+                    "flow sequence at 4:8)");
+    EXPECT_PROBLEMS("name: t\n\tdescription: d\n",
+                    "2:1 YAML syntax error: found a tab character that violates indentation");
+}
+
+static void test_scenario_binary_input(void)
+{
+    static const char nul[] = "name: t\0x\n";
+    EXPECT_PROBLEMS_LEN(nul, sizeof nul - 1, "1:8 NUL byte: a scenario is a text file");
+    EXPECT_PROBLEMS("name: \xc3\x28\n", "1:7 invalid UTF-8 (byte 0xC3)");
+    /* Columns count characters, as libyaml's do: the "é" is one. */
+    EXPECT_PROBLEMS("name: t\ndescription: caf\xc3\xa9 \xff\n", "2:19 invalid UTF-8 (byte 0xFF)");
+    EXPECT_PROBLEMS("name: \xed\xa0\x80\n", "1:7 invalid UTF-8 (byte 0xED)"); /* surrogate */
+    EXPECT_PROBLEMS("name: \x1b[0m\n", "1:7 control character U+001B is not allowed");
+    EXPECT_PROBLEMS("name: t\r\ndescription: \x7f\r\n", "2:14 control character U+007F");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  subject: \"a\\0b\"\n",
+                    "5:12 strings must not contain NUL characters");
+}
+
+static void test_scenario_aliases_rejected(void)
+{
+    EXPECT_PROBLEMS(BASE "seed: &s 5\nhosts: *s\n",
+                    "5:8 aliases are not supported (*s): write the value out");
+    EXPECT_PROBLEMS(BASE "zab: &z {tick: 1s}\nhosts: [*z, *z]\n",
+                    "5:9 aliases are not supported (*z and 1 more): write the values out");
+}
+
+static void test_scenario_deep_nesting_rejected(void)
+{
+    /* The top-level mapping is level 1, so 31 brackets reach level 32 and are accepted
+     * by the tree; the 32nd bracket is level 33. */
+    GString *ok32 = g_string_new(BASE "zab: ");
+    for (int i = 0; i < 31; i++)
+        g_string_append_c(ok32, '[');
+    for (int i = 0; i < 31; i++)
+        g_string_append_c(ok32, ']');
+    EXPECT_PROBLEMS(ok32->str, "4:6 zab: expected a mapping");
+    g_string_free(ok32, TRUE);
+
+    GString *deep = g_string_new(BASE "zab: ");
+    /* A megabyte of brackets: libyaml would take hours to scan it to the end. */
+    for (int i = 0; i < SCENARIO_MAX_FILE_BYTES / 2 - 40; i++)
+        g_string_append_c(deep, '[');
+    for (int i = 0; i < SCENARIO_MAX_FILE_BYTES / 2 - 40; i++)
+        g_string_append_c(deep, ']');
+    /* Reading stops there: a partial tree would only add noise. */
+    EXPECT_PROBLEMS(deep->str, "4:37 nesting deeper than 32 levels is not supported");
+    g_string_free(deep, TRUE);
+}
+
+static void test_scenario_multiple_documents(void)
+{
+    EXPECT_PROBLEMS(BASE "---\nname: u\n---\nname: v\n",
+                    "4:1 a scenario file holds one YAML document; this starts another");
+    /* Problems in the first document are still reported. */
+    EXPECT_PROBLEMS(BASE "seed: x\n---\n", "4:7 seed: expected a whole number, found 'x'",
+                    "5:1 a scenario file holds one YAML document");
+}
+
+static void test_scenario_size_limit(void)
+{
+    size_t len = SCENARIO_MAX_FILE_BYTES + 1;
+    char *big = g_malloc(len);
+    memset(big, '#', len);
+    EXPECT_PROBLEMS_LEN(big, len, "1:1 file is larger than 1 MiB");
+    /* Exactly the limit is read (and is only a comment). */
+    big[len - 2] = '\n';
+    EXPECT_PROBLEMS_LEN(big, len - 1, "1:1 empty scenario");
+    g_free(big);
+}
+
+/* ---- all problems at once -------------------------------------------------------------------- */
+
+static void test_scenario_reports_every_problem_in_file_order(void)
+{
+    /* Sections are read in dependency order (faults before expect, hosts before faults),
+     * whatever the file's order; the report is still in file order. */
+    EXPECT_PROBLEMS("expect:\n  zab: {lost: x}\n"
+                    "faults:\n  - {at: 30s, crash: h7}\n"
+                    "hosts: 3\n"
+                    "duration: 20s\n"
+                    "name: Bad\n"
+                    "zab: {tick: 1}\n",
+                    "1:1 missing required key 'description'",
+                    "2:15 expect.zab.lost: expected a whole number, found 'x'",
+                    "4:10 faults[0].at: after the end of the run (duration: 20s)",
+                    "4:22 faults[0].crash: unknown host 'h7'",
+                    "7:7 name: 'Bad' may only use",
+                    "8:13 zab.tick: invalid duration '1': missing unit");
+}
+
+static void test_scenario_problem_count_is_capped(void)
+{
+    GString *s = g_string_new(BASE);
+    for (int i = 0; i < 150; i++)
+        g_string_append_printf(s, "unknown_%d: 1\n", i);
+    GError *err = NULL;
+    CU_ASSERT_PTR_NULL(parse(s->str, &err));
+    char **lines = g_strsplit(err ? err->message : "", "\n", -1);
+    CU_ASSERT_EQUAL(g_strv_length(lines), 101);
+    CU_ASSERT_STRING_EQUAL(lines[100], "t.yaml: 50 more problems not shown");
+    g_strfreev(lines);
+    g_clear_error(&err);
+    g_string_free(s, TRUE);
+}
+
+/* Every line of a rejection is "PATH:LINE:COLUMN: message" (or "PATH: message"). */
+static bool well_formed(const char *path, const char *message)
+{
+    char **lines = g_strsplit(message, "\n", -1);
+    bool ok = lines[0] != NULL;
+    for (char **l = lines; ok && *l; l++) {
+        ok = g_str_has_prefix(*l, path) && (*l)[strlen(path)] == ':';
+        const char *p = *l + strlen(path) + 1;
+        if (ok && g_ascii_isdigit(*p)) {
+            int line = 0, column = 0, used = 0;
+            ok = sscanf(p, "%d:%d: %n", &line, &column, &used) == 2 && used > 0 && line >= 1 &&
+                 column >= 1 && p[used] != '\0';
+        }
+    }
+    g_strfreev(lines);
+    return ok;
+}
+
+static void test_scenario_bad_fixtures_all_rejected(void)
+{
+    const char *dir_path = test_source_path("tests/scenarios_bad");
+    char *dir_copy = g_strdup(dir_path);
+    GDir *dir = g_dir_open(dir_copy, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    int n = 0;
+    for (const char *name; (name = g_dir_read_name(dir));) {
+        if (!g_str_has_suffix(name, ".yaml"))
+            continue;
+        char *path = g_build_filename(dir_copy, name, NULL);
+        GError *err = NULL;
+        struct scenario *sc = scenario_load(path, &err);
+        bool ok = !sc && err && well_formed(path, err->message);
+        if (!ok)
+            fprintf(stderr, "\n  %s: %s\n", name, err ? err->message : "accepted");
+        CU_ASSERT(ok);
+        scenario_free(sc);
+        g_clear_error(&err);
+        g_free(path);
+        n++;
+    }
+    CU_ASSERT(n >= 10);
+    g_dir_close(dir);
+    g_free(dir_copy);
+}
+
+static void test_scenario_billion_laughs_rejected(void)
+{
+    /* Expanding it would build 10^9 nodes; rejecting aliases means never expanding. */
+    char *path = g_strdup(test_source_path("tests/scenarios_bad/billion_laughs.yaml"));
+    GError *err = NULL;
+    struct scenario *sc = scenario_load(path, &err);
+    CU_ASSERT_PTR_NULL(sc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    char *want = g_strdup_printf("%s:6:8: aliases are not supported (*a and 79 more)", path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err->message, want));
+    g_free(want);
+    g_clear_error(&err);
+    g_free(path);
+}
+
+static void test_scenario_load_reads_files(void)
+{
+    GError *err = NULL;
+    CU_ASSERT_PTR_NULL(scenario_load("/nonexistent/x.yaml", &err));
+    CU_ASSERT_STRING_EQUAL(err ? err->message : "",
+                           "/nonexistent/x.yaml: cannot read: No such file or directory");
+    CU_ASSERT(err && err->code == ZS_ERROR_INPUT);
+    g_clear_error(&err);
+    CU_ASSERT_PTR_NULL(scenario_load("/", &err));
+    CU_ASSERT(err && g_str_has_prefix(err->message, "/: cannot read: "));
+    g_clear_error(&err);
+
+    char *dir = g_dir_make_tmp("zabsim-scenario-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "full.yaml", NULL);
+    CU_ASSERT_TRUE(g_file_set_contents(path, full_yaml, -1, NULL));
+    struct scenario *sc = scenario_load(path, &err);
+    CU_ASSERT_PTR_NOT_NULL(sc);
+    if (sc) {
+        CU_ASSERT_STRING_EQUAL(sc->path, path);
+        CU_ASSERT_STRING_EQUAL(sc->text, full_yaml);
+    }
+    scenario_free(sc);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
+/* ---- robustness ------------------------------------------------------------------------------ */
+
+static void parse_must_not_crash(const char *text, size_t len)
+{
+    GError *err = NULL;
+    struct scenario *sc = scenario_parse("r.yaml", text, len, &err);
+    bool ok = sc ? err == NULL : err && well_formed("r.yaml", err->message);
+    if (!ok)
+        fprintf(stderr, "\n  bad outcome for %zu bytes: %s\n", len, err ? err->message : "");
+    CU_ASSERT(ok);
+    scenario_free(sc);
+    g_clear_error(&err);
+}
+
+static void test_scenario_random_bytes_never_crash(void)
+{
+    struct rng r;
+    rng_init(&r, 20240601, "test_scenario/random");
+    char buf[512];
+    for (int i = 0; i < 3000; i++) {
+        size_t len = (size_t)rng_below(&r, sizeof buf);
+        for (size_t j = 0; j < len; j++)
+            buf[j] = (char)rng_below(&r, 256);
+        parse_must_not_crash(buf, len);
+    }
+}
+
+static void test_scenario_mutations_never_crash(void)
+{
+    /* Mutating a valid file reaches much deeper into the loader than random bytes do. */
+    static const char alphabet[] = "[]{}:,-&*!|>'\"#\n .0123456789abhsm_\t";
+    struct rng r;
+    rng_init(&r, 20240602, "test_scenario/mutate");
+    size_t len = sizeof full_yaml - 1;
+    char *buf = g_malloc(len);
+    for (int i = 0; i < 3000; i++) {
+        memcpy(buf, full_yaml, len);
+        int edits = 1 + (int)rng_below(&r, 4);
+        for (int e = 0; e < edits; e++)
+            buf[rng_below(&r, len)] = alphabet[rng_below(&r, sizeof alphabet - 1)];
+        parse_must_not_crash(buf, len);
+    }
+    for (size_t cut = 0; cut < len; cut += 3)
+        parse_must_not_crash(full_yaml, cut);
+    g_free(buf);
+}
+
+/* ---- zabsim validate ------------------------------------------------------------------------- */
+
+static int run_validate(const char *const *files, char **out, char **err)
+{
+    const char *bin = g_getenv("ZABSIM_BIN");
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)(bin ? bin : "./zabsim"));
+    g_ptr_array_add(argv, "validate");
+    for (; *files; files++)
+        g_ptr_array_add(argv, (gpointer)*files);
+    g_ptr_array_add(argv, NULL);
+    int status = -1;
+    GError *error = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+                      &status, &error)) {
+        fprintf(stderr, "\n  cannot run %s: %s\n", bin ? bin : "./zabsim", error->message);
+        g_error_free(error);
+        status = -1;
+    }
+    g_ptr_array_free(argv, TRUE);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_scenario_validate_command(void)
+{
+    char *dir = g_dir_make_tmp("zabsim-validate-XXXXXX", NULL);
+    char *good = g_build_filename(dir, "good.yaml", NULL);
+    char *bad = g_strdup(test_source_path("tests/scenarios_bad/several_errors.yaml"));
+    CU_ASSERT_TRUE_FATAL(g_file_set_contents(good, full_yaml, -1, NULL));
+    char *out = NULL, *err = NULL;
+
+    CU_ASSERT_EQUAL(run_validate((const char *[]){ good, NULL }, &out, &err), 0);
+    char *want = g_strdup_printf("%s: ok\n", good);
+    CU_ASSERT_STRING_EQUAL(out, want);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    g_free(want);
+    g_free(out);
+    g_free(err);
+
+    CU_ASSERT_EQUAL(run_validate((const char *[]){ good, bad, NULL }, &out, &err), 2);
+    char **lines = g_strsplit(err, "\n", -1);
+    bool nine = g_strv_length(lines) == 9; /* 8 problems and the final newline */
+    CU_ASSERT_TRUE(nine);
+    char *first = g_strdup_printf("%s:2:7: name: 'Several Errors' may only use", bad);
+    char *last = g_strdup_printf("%s:15:37: faults[2].partition: 'h2' is named twice", bad);
+    CU_ASSERT_TRUE(nine && g_str_has_prefix(lines[0], first));
+    CU_ASSERT_TRUE(nine && g_str_has_prefix(lines[7], last));
+    CU_ASSERT_TRUE(well_formed(bad, g_strchomp(err)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ": ok\n"));
+    CU_ASSERT_PTR_NULL(strstr(out, bad));
+    g_strfreev(lines);
+    g_free(first);
+    g_free(last);
+    g_free(out);
+    g_free(err);
+
+    CU_ASSERT_EQUAL(run_validate((const char *[]){ NULL }, &out, &err), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no scenario file given"));
+    g_free(out);
+    g_free(err);
+    CU_ASSERT_EQUAL(run_validate((const char *[]){ "--help", NULL }, &out, &err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "zabsim validate"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "SCENARIO.yaml"));
+    g_free(out);
+    g_free(err);
+    CU_ASSERT_EQUAL(run_validate((const char *[]){ "--bogus", NULL }, &out, &err), 2);
+    g_free(out);
+    g_free(err);
+
+    g_unlink(good);
+    g_rmdir(dir);
+    g_free(good);
+    g_free(bad);
+    g_free(dir);
+}
+
+void test_register(void)
+{
+    TEST_SUITE("scenario_valid", TEST(test_scenario_full_fills_every_field),
+               TEST(test_scenario_faults_in_time_then_file_order),
+               TEST(test_scenario_expect_entries), TEST(test_scenario_defaults),
+               TEST(test_scenario_small_forms_and_null_sections),
+               TEST(test_scenario_load_reads_files));
+    TEST_SUITE("scenario_problems", TEST(test_scenario_unknown_and_duplicate_keys),
+               TEST(test_scenario_wrong_types), TEST(test_scenario_bad_numbers),
+               TEST(test_scenario_bad_durations_and_units),
+               TEST(test_scenario_bad_distributions), TEST(test_scenario_bad_hosts),
+               TEST(test_scenario_fault_after_duration),
+               TEST(test_scenario_malformed_partitions), TEST(test_scenario_malformed_faults),
+               TEST(test_scenario_bad_subjects), TEST(test_scenario_bad_workload),
+               TEST(test_scenario_bad_expect), TEST(test_scenario_required_keys_and_name),
+               TEST(test_scenario_reports_every_problem_in_file_order),
+               TEST(test_scenario_problem_count_is_capped));
+    TEST_SUITE("scenario_hostile", TEST(test_scenario_empty_and_not_a_mapping),
+               TEST(test_scenario_yaml_syntax_errors), TEST(test_scenario_binary_input),
+               TEST(test_scenario_aliases_rejected), TEST(test_scenario_deep_nesting_rejected),
+               TEST(test_scenario_multiple_documents), TEST(test_scenario_size_limit),
+               TEST(test_scenario_bad_fixtures_all_rejected),
+               TEST(test_scenario_billion_laughs_rejected),
+               TEST(test_scenario_random_bytes_never_crash),
+               TEST(test_scenario_mutations_never_crash));
+    TEST_SUITE("scenario_cli", TEST(test_scenario_validate_command));
+}
