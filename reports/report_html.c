@@ -1,0 +1,292 @@
+/* report_html.c: `zabsim report --html`: one self-contained page (inline CSS and SVG, no
+ * script, nothing fetched) that shows a run at a glance. This file builds the page around
+ * the figures: style, header, the side-by-side summary, the fault list, the violations and
+ * the helpers the figure modules share; each figure lives in its own report_*.c.
+ *
+ * The page is built in memory (the figures cap what they draw, so it stays at a few
+ * hundred kilobytes) and written through path.tmp, renamed when complete. */
+#include "reports/report_html.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* ZAB is blue and pub/sub orange everywhere; a ZAB host's state is a shade of blue while it
+ * serves and amber while it looks for a leader; pale means not yet serving (discovery or
+ * synchronization); red is a fault or a loss. */
+static const char page_style[] =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2328;"
+    "max-width:1140px;margin:24px auto;padding:0 16px}\n"
+    "h1{font-size:24px;margin:0}h2{font-size:18px;margin:36px 0 6px;padding-bottom:4px;"
+    "border-bottom:1px solid #d0d7de}\n"
+    ".meta{color:#57606a;margin:4px 0}.desc{max-width:90ch}.note{color:#57606a}\n"
+    "nav a{margin-right:14px}code{background:#f3f4f6;padding:1px 4px;border-radius:3px}\n"
+    "table{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:6px 0}\n"
+    "th,td{padding:3px 12px;border-bottom:1px solid #eaeef2;text-align:right}\n"
+    "th:first-child,td:first-child,td.l{text-align:left}th{background:#f6f8fa}\n"
+    "td.bad{color:#b91c1c;font-weight:600}td.good{color:#166534}td.why{color:#57606a;"
+    "text-align:left;font-size:13px}\n"
+    "figure{margin:8px 0}figcaption{color:#57606a;font-size:13px;max-width:110ch}\n"
+    "svg{display:block;max-width:100%;height:auto}\n"
+    "svg text{font:11px system-ui,-apple-system,'Segoe UI',sans-serif;fill:#1f2328}\n"
+    "text.tick,text.sub{fill:#57606a;font-size:10px}text.lane{font-weight:600;font-size:12px}\n"
+    "text.flabel{fill:#b91c1c}text.llabel{fill:#1e3a8a;font-weight:600}text.chip{fill:#fff;"
+    "font-weight:600}text.note{fill:#57606a;font-style:italic;font-size:12px}\n"
+    "line.axis{stroke:#8c959f}line.grid{stroke:#eaeef2}line.lanel{stroke:#d0d7de}\n"
+    "line.fault{stroke:#dc2626;stroke-dasharray:4 3}line.leader{stroke:#1e3a8a;"
+    "stroke-width:2}\n"
+    "rect.s-LEADING{fill:#1d4ed8}rect.s-FOLLOWING{fill:#60a5fa}rect.s-LOOKING{fill:#f59e0b}"
+    "rect.s-DOWN{fill:#9ca3af}rect.rec{fill-opacity:.38}rect.down{fill:#e5e7eb}\n"
+    "rect.d1{fill:#ea580c;fill-opacity:.22}rect.d2{fill:#ea580c;fill-opacity:.45}"
+    "rect.d3{fill:#ea580c;fill-opacity:.7}rect.d4{fill:#ea580c}rect.drop{fill:#b91c1c}\n"
+    "rect.zabbox{fill:#2563eb}rect.psbox{fill:#ea580c}\n"
+    "line.zab,polyline.zab,path.zab{stroke:#2563eb;fill:none;stroke-width:1.6}\n"
+    "line.ps,polyline.ps,path.ps{stroke:#ea580c;fill:none;stroke-width:1.6}\n"
+    "line.arr{stroke-width:1.1;stroke-opacity:.75}line.arr.zab{marker-end:url(#ah-zab)}"
+    "line.arr.ps{marker-end:url(#ah-ps)}\n"
+    "line.lost{stroke-dasharray:3 2}.dash{stroke-dasharray:5 3}line.x{stroke:#b91c1c;"
+    "stroke-width:2}\n"
+    "line.link{stroke-width:2;stroke-opacity:.55}circle.ok{fill:#2563eb;fill-opacity:.7}"
+    "circle.fail{fill:#dc2626}p.bad{color:#b91c1c;font-weight:600}\n"
+    /* one colour per message in the delivery-order figure: chips (c) and links (k) */
+    "rect.c0{fill:#4e79a7}rect.c1{fill:#e15759}rect.c2{fill:#59a14f}rect.c3{fill:#b07aa1}"
+    "rect.c4{fill:#9c755f}rect.c5{fill:#f28e2b}rect.c6{fill:#17becf}rect.c7{fill:#7f7f7f}\n"
+    "line.k0{stroke:#4e79a7}line.k1{stroke:#e15759}line.k2{stroke:#59a14f}"
+    "line.k3{stroke:#b07aa1}line.k4{stroke:#9c755f}line.k5{stroke:#f28e2b}"
+    "line.k6{stroke:#17becf}line.k7{stroke:#7f7f7f}\n";
+
+/* ---- helpers for the figure modules ----------------------------------------------------- */
+
+void rep_section_open(GString *out, const char *id, const char *heading)
+{
+    g_string_append_printf(out, "<section id=\"%s\"><h2>", id);
+    rep_escape(out, heading);
+    g_string_append(out, "</h2>\n");
+}
+
+void rep_section_close(GString *out)
+{
+    g_string_append(out, "</section>\n");
+}
+
+void rep_caption(GString *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_string_append(out, "<figcaption>");
+    rep_escape(out, text);
+    g_string_append(out, "</figcaption>\n");
+    g_free(text);
+}
+
+void rep_time_label(double ns, char *buf, size_t len)
+{
+    rep_format_time((sim_time)ns, buf, len);
+}
+
+void rep_fault_markers(const struct rep_page *p, const struct svg_scale *x, double top,
+                       double bottom, double label_y)
+{
+    double last_label_end = -1;
+    for (guint i = 0; i < p->run->faults->len; i++) {
+        const struct rep_fault *f = &g_array_index(p->run->faults, struct rep_fault, i);
+        if ((double)f->t_ns < x->d0 || (double)f->t_ns > x->d1)
+            continue;
+        double at = svg_at(x, (double)f->t_ns);
+        char when[REP_TIME_LEN], *title;
+        rep_format_exact(f->t_ns, when, sizeof when);
+        title = g_strdup_printf("%s: %s %s %s", when, f->kind, f->target, f->detail);
+        svg_line(p->out, at, top, at, bottom, "fault", title);
+        /* Labels of faults close together would overprint: the later one is left to the
+         * marker's tooltip and the fault table. */
+        if (label_y > 0 && at > last_label_end) {
+            char *label = g_strdup_printf("%s %s", f->kind, f->target);
+            svg_text(p->out, at + 3, label_y, "flabel", "start", label);
+            last_label_end = at + 6.2 * (double)strlen(label) + 8;
+            g_free(label);
+        }
+        g_free(title);
+    }
+}
+
+/* ---- the page --------------------------------------------------------------------------- */
+
+static void page_header(GString *out, const struct rep_run *run)
+{
+    char dur[REP_TIME_LEN];
+    rep_format_exact(run->duration_ns, dur, sizeof dur);
+    g_string_append(out, "<header><h1>");
+    rep_escape_printf(out, "zabsim report: %s", run->scenario);
+    g_string_append(out, "</h1>\n<p class=\"meta\">");
+    rep_escape_printf(out,
+                      "run %" PRId64 " · seed %" PRIu64 " · %u hosts · %u clients · %s "
+                      "simulated · models %s · verdict %s · zabsim %s",
+                      run->run_id, run->seed, run->host_names->len, run->client_names->len, dur,
+                      run->model, *run->verdict ? run->verdict : "none", run->version);
+    g_string_append(out, "</p>\n<p class=\"desc\">");
+    rep_escape(out, run->description);
+    g_string_append(out, "</p>\n<nav><a href=\"#summary\">Summary</a>"
+                         "<a href=\"#timeline\">Timeline</a>"
+                         "<a href=\"#spacetime\">Messages</a><a href=\"#order\">Order</a>"
+                         "<a href=\"#latency\">Latency</a><a href=\"#throughput\">Throughput</a>");
+    if (run->runs_of_scenario > 1)
+        g_string_append(out, "<a href=\"#sweep\">Seeds</a>");
+    g_string_append(out, "</nav></header>\n");
+}
+
+/* What each run_summary measure means, for a reader who has not read docs/database.md. */
+static const char *const measure_why[REP_N_MEASURES] = {
+    "messages clients offered",
+    "ZAB: write committed; pub/sub: publish accepted by the client's broker connection",
+    "distinct messages delivered at some host",
+    "acked, yet some host up at the end (for ZAB: serving) never delivered it",
+    "deliveries of a message a host incarnation already had",
+    "pairs of messages two hosts delivered in opposite orders",
+    "time with no serving leader (ZAB) or no broker up (pub/sub)",
+    "submission to delivery",
+    "submission to delivery",
+    "submission to delivery",
+    "new leaders after the first",
+};
+
+/* Counts that should be zero are flagged when they are not. */
+static const char *cell_class(const struct rep_summary *s, enum rep_model m, int k)
+{
+    const char *c = rep_measures[k].column;
+    bool bad_if_any = strcmp(c, "lost") == 0 || strcmp(c, "duplicates") == 0 ||
+                      strcmp(c, "order_disagreements") == 0;
+    if (!bad_if_any || !s->has[m][k])
+        return "";
+    return s->value[m][k] > 0 ? " class=\"bad\"" : " class=\"good\"";
+}
+
+static bool summary_table(struct rep_page *p, GError **err)
+{
+    struct rep_summary s;
+    if (!rep_summary_load(p->db, p->run->run_id, &s, err))
+        return false;
+    GString *out = p->out;
+    rep_section_open(out, "summary", "Both models side by side");
+    g_string_append(out, "<table><tr><th>measure (run_summary)</th><th>ZAB</th>"
+                         "<th>pub/sub</th><th class=\"l\">meaning</th></tr>\n");
+    for (int k = 0; k < REP_N_MEASURES; k++) {
+        g_string_append_printf(out, "<tr><td>%s</td>", rep_measures[k].label);
+        for (int m = 0; m < REP_MODELS; m++) {
+            char v[REP_TIME_LEN];
+            rep_format_measure(&s, m, k, v, sizeof v);
+            g_string_append_printf(out, "<td%s>%s</td>", cell_class(&s, m, k), v);
+        }
+        g_string_append_printf(out, "<td class=\"why\">%s</td></tr>\n", measure_why[k]);
+    }
+    g_string_append(out, "</table>\n");
+    rep_section_close(out);
+    return true;
+}
+
+static void fault_table(GString *out, const struct rep_run *run)
+{
+    if (run->faults->len == 0) {
+        g_string_append(out, "<p class=\"note\">No faults: the scenario runs undisturbed.</p>\n");
+        return;
+    }
+    g_string_append(out, "<table><tr><th>time</th><th class=\"l\">fault</th>"
+                         "<th class=\"l\">target</th><th class=\"l\">detail</th></tr>\n");
+    for (guint i = 0; i < run->faults->len; i++) {
+        const struct rep_fault *f = &g_array_index(run->faults, struct rep_fault, i);
+        char when[REP_TIME_LEN];
+        rep_format_exact(f->t_ns, when, sizeof when);
+        g_string_append_printf(out, "<tr><td class=\"l\">%s</td><td class=\"l\">", when);
+        rep_escape(out, f->kind);
+        g_string_append(out, "</td><td class=\"l\">");
+        rep_escape(out, f->target);
+        g_string_append(out, "</td><td class=\"l\">");
+        rep_escape(out, f->detail);
+        g_string_append(out, "</td></tr>\n");
+    }
+    g_string_append(out, "</table>\n");
+}
+
+#define VIOLATIONS_SHOWN 20
+
+static bool violation_list(struct rep_page *p, GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(p->db,
+                                   "SELECT invariant, detail FROM violations "
+                                   "WHERE run_id = :run_id ORDER BY rowid LIMIT :limit",
+                                   p->run->run_id, err);
+    if (!st)
+        return false;
+    rep_bind_int(st, ":limit", VIOLATIONS_SHOWN);
+    bool any = false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        g_string_append(p->out, any ? "<li>" : "<p>ZAB invariant violations (<code>zabsim "
+                                               "check</code> lists all):</p><ul><li>");
+        rep_escape_printf(p->out, "%s: %s", rep_col_str(st, 0), rep_col_str(st, 1));
+        g_string_append(p->out, "</li>\n");
+        any = true;
+    }
+    if (any)
+        g_string_append(p->out, "</ul>\n");
+    return rep_done(p->db, st, err);
+}
+
+static bool order_section(struct rep_page *p, GError **err)
+{
+    struct rep_divergence d;
+    bool ok = rep_divergence_load(p->db, p->run, &d, err);
+    if (ok)
+        rep_fig_order(p, &d);
+    rep_divergence_clear(&d);
+    return ok;
+}
+
+static bool page_body(struct rep_page *p, GError **err)
+{
+    page_header(p->out, p->run);
+    if (!summary_table(p, err))
+        return false;
+    if (!rep_fig_timeline(p, err))
+        return false;
+    fault_table(p->out, p->run);
+    if (!violation_list(p, err))
+        return false;
+    return rep_fig_spacetime(p, err) && order_section(p, err) && rep_fig_latency(p, err) &&
+           rep_fig_throughput(p, err) && (p->run->runs_of_scenario < 2 || rep_fig_sweep(p, err));
+}
+
+static bool build_page(sqlite3 *db, const struct rep_run *run, const struct rep_options *opts,
+                       GString *out, GError **err)
+{
+    struct rep_page p = { .out = out, .db = db, .run = run, .opts = opts };
+    if (!rep_state_spans(db, run, &p.spans, err))
+        return false;
+    g_string_append(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                         "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+    rep_escape_printf(out, "zabsim report: %s, seed %" PRIu64, run->scenario, run->seed);
+    g_string_append_printf(out, "</title>\n<style>\n%s</style></head>\n<body>\n", page_style);
+    bool ok = page_body(&p, err);
+    g_string_append_printf(out, "<footer class=\"note\"><p>zabsim %s · run %" PRId64
+                                "</p></footer>\n</body></html>\n",
+                           ZABSIM_VERSION, run->run_id);
+    g_array_free(p.spans, TRUE);
+    return ok;
+}
+
+bool rep_html(sqlite3 *db, const struct rep_options *opts, const char *path, GError **err)
+{
+    struct rep_run run;
+    bool ok = rep_run_load(db, opts->run_id, &run, err) && rep_window_check(&run, opts, err);
+    GString *out = g_string_new(NULL);
+    ok = ok && build_page(db, &run, opts, out, err);
+    FILE *f = ok ? rep_output_open(path, err) : NULL;
+    if (f) {
+        fwrite(out->str, 1, out->len, f); /* a failure shows in ferror(), checked on close */
+        ok = rep_output_close(f, path, true, err);
+    }
+    ok = ok && f;
+    g_string_free(out, TRUE);
+    rep_run_clear(&run);
+    return ok;
+}

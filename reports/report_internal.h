@@ -1,0 +1,166 @@
+/* report_internal.h: what the report modules (reports/report*.c) share and nothing else
+ * should use: the run being reported, small query helpers, the ZAB state intervals, the
+ * run_summary measures, the first delivery-order divergence, the sweep a run belongs to,
+ * time formatting and atomic output files.
+ *
+ * Every query orders its rows completely, so each rendering is a pure function of the
+ * database. Text that comes from the database is never trusted to be well formed: NULLs read
+ * as "" and renderers escape what they print. */
+#ifndef REPORTS_REPORT_INTERNAL_H
+#define REPORTS_REPORT_INTERNAL_H
+
+#include "reports/report.h"
+
+/* ---- the run ---------------------------------------------------------------------------- */
+
+enum rep_model { REP_ZAB = 0, REP_PUBSUB, REP_MODELS };
+
+extern const char *const rep_model_name[REP_MODELS];  /* "zab", "pubsub" (the column values) */
+extern const char *const rep_model_label[REP_MODELS]; /* "ZAB", "pub/sub" (for people) */
+
+/* The model a column value names, or -1 for anything else. */
+int rep_model_of(const char *name);
+
+struct rep_fault {
+    sim_time t_ns;
+    char *kind, *target, *detail; /* never NULL */
+};
+
+struct rep_run {
+    int64_t run_id;
+    char *scenario, *description, *scenario_path, *model, *verdict, *version; /* never NULL */
+    uint64_t seed;
+    sim_time duration_ns;
+    bool has[REP_MODELS];      /* the run simulated this model */
+    GPtrArray *host_names;     /* char *, in host_index order */
+    GPtrArray *client_names;   /* char *, c1, c2, ... in number order */
+    GArray *faults;            /* struct rep_fault, by time then recording order */
+    int64_t runs_of_scenario;  /* runs in the database with this scenario name (a sweep: > 1) */
+};
+
+/* Loads run `requested` (0: the newest). Fails with ZS_ERROR_INPUT when there is no such run. */
+bool rep_run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err);
+void rep_run_clear(struct rep_run *run);
+/* Checks that a window given in opts overlaps the run; ZS_ERROR_INPUT when not. */
+bool rep_window_check(const struct rep_run *run, const struct rep_options *opts, GError **err);
+/* Index of a host in run->host_names, or -1. */
+int rep_host_index(const struct rep_run *run, const char *host);
+
+/* ---- queries ---------------------------------------------------------------------------- */
+
+/* Prepares sql and binds :run_id when the statement uses it. NULL with err on failure. */
+sqlite3_stmt *rep_prepare(sqlite3 *db, const char *sql, int64_t run_id, GError **err);
+/* Bind a named parameter if the statement uses it. */
+void rep_bind_int(sqlite3_stmt *st, const char *name, int64_t value);
+void rep_bind_str(sqlite3_stmt *st, const char *name, const char *value);
+/* Finalizes st; false with err when its last step failed. */
+bool rep_done(sqlite3 *db, sqlite3_stmt *st, GError **err);
+/* A text column, "" when NULL. */
+const char *rep_col_str(sqlite3_stmt *st, int col);
+
+/* ---- ZAB host states as intervals ------------------------------------------------------- */
+
+struct rep_state_span {
+    int host;                 /* index in run->host_names */
+    int64_t incarnation, epoch;
+    sim_time start_ns, end_ns; /* end: the host's next state row, or the end of the run */
+    char state[12];           /* DOWN, LOOKING, FOLLOWING, LEADING */
+    char phase[16];           /* ELECTION ... BROADCAST, "" when DOWN */
+};
+
+/* The host_states rows of the run as intervals, by host then time (rows naming hosts the run
+ * does not list are skipped). */
+bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GError **err);
+/* True for a span of a leader serving in phase BROADCAST. */
+bool rep_span_is_leading(const struct rep_state_span *s);
+
+/* ---- run_summary ------------------------------------------------------------------------ */
+
+enum rep_measure_kind { REP_COUNT, REP_DURATION };
+
+struct rep_measure {
+    const char *column;
+    const char *label;
+    enum rep_measure_kind kind;
+};
+
+#define REP_N_MEASURES 11
+extern const struct rep_measure rep_measures[REP_N_MEASURES];
+
+/* One run's run_summary rows; has[m][k] is false for NULL or for a model without a row. */
+struct rep_summary {
+    int64_t value[REP_MODELS][REP_N_MEASURES];
+    bool has[REP_MODELS][REP_N_MEASURES];
+};
+
+bool rep_summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError **err);
+/* The run_summary columns in rep_measures order, after the model. */
+#define REP_SUMMARY_COLUMNS                                                                 \
+    "model, submitted, acked, delivered, lost, duplicates, order_disagreements, "          \
+    "unavailable_ns, latency_p50_ns, latency_p99_ns, latency_max_ns, leader_changes"
+
+/* Stores a row of run_summary read as REP_SUMMARY_COLUMNS from column col on. */
+void rep_summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col);
+/* "1234", "4.165957158s" (exact, as `zabsim run` prints), or "-" when absent. */
+void rep_format_measure(const struct rep_summary *s, enum rep_model m, int k, char *buf,
+                        size_t len);
+
+/* ---- the runs of a sweep ---------------------------------------------------------------- */
+
+struct rep_sweep_run {
+    int64_t run_id;
+    uint64_t seed;
+    char *verdict;        /* "pass", "fail" or "" */
+    char *reproduce;      /* `zabsim run PATH --seed N` */
+    char *first_violation; /* "invariant: detail" of its first violation row, or "" */
+    struct rep_summary summary;
+};
+
+/* Every run of run->scenario in run_id order (struct rep_sweep_run). */
+bool rep_sweep_load(sqlite3 *db, const struct rep_run *run, GArray **runs, GError **err);
+void rep_sweep_free(GArray *runs);
+
+/* ---- the first delivery-order divergence ------------------------------------------------ */
+
+/* How one host incarnation ordered the messages chosen to show a divergence. */
+struct rep_order {
+    char *label;       /* "h2#1" */
+    GPtrArray *msgs;   /* char *, the chosen messages it delivered, in its order */
+};
+
+#define REP_ORDER_MSGS 8 /* messages shown around the first divergence */
+
+struct rep_divergence {
+    bool found;            /* pub/sub hosts disagreed on some pair */
+    sim_time t_ns;         /* when both orders had been delivered */
+    char *first, *second;  /* in_order_at delivered first before second, reversed_at not */
+    char *in_order_at, *reversed_at;
+    GPtrArray *msgs;       /* char *, the chosen messages in in_order_at's order */
+    GPtrArray *orders;     /* struct rep_order *, pub/sub host incarnations, by host */
+    GPtrArray *zab_order;  /* char *, the chosen messages ZAB delivered, in ZAB's order */
+    int64_t zab_split_seq; /* first seq where ZAB hosts hold different messages, 0 if none */
+    GPtrArray *zab_split;  /* char *, "h1#1 c1:5" for each holder of that seq */
+};
+
+bool rep_divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
+                         GError **err);
+void rep_divergence_clear(struct rep_divergence *d);
+
+/* ---- formatting and output -------------------------------------------------------------- */
+
+#define REP_TIME_LEN 32
+
+/* Short human time with at most four significant digits: "3.001s", "204.6ms", "12us". */
+void rep_format_time(sim_time ns, char *buf, size_t len);
+/* The exact time, as scenario files write it: "2.999589598s" (units_format_duration). */
+void rep_format_exact(sim_time ns, char *buf, size_t len);
+/* text itself, or when it is not valid UTF-8 a copy with the bad bytes replaced (kept in
+ * *owned for the caller to g_free), so every output stays well formed. */
+const char *rep_valid_utf8(const char *text, char **owned);
+
+/* Opens path.tmp for writing. */
+FILE *rep_output_open(const char *path, GError **err);
+/* Closes f; when ok and every write succeeded renames path.tmp to path, else removes it. */
+bool rep_output_close(FILE *f, const char *path, bool ok, GError **err);
+
+#endif

@@ -1,0 +1,404 @@
+/* report_run.c: the shared layer of the report modules (report_internal.h): loading the run
+ * being reported, query helpers, ZAB state intervals, run_summary, time formatting and
+ * output files that appear only when complete. It renders nothing itself. */
+#include "reports/report_internal.h"
+
+#include "sim/units.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+const char *const rep_model_name[REP_MODELS] = { "zab", "pubsub" };
+const char *const rep_model_label[REP_MODELS] = { "ZAB", "pub/sub" };
+
+int rep_model_of(const char *name)
+{
+    return strcmp(name, "zab") == 0 ? REP_ZAB : strcmp(name, "pubsub") == 0 ? REP_PUBSUB : -1;
+}
+
+/* In the column order of the run_summary view. */
+const struct rep_measure rep_measures[REP_N_MEASURES] = {
+    { "submitted", "submitted", REP_COUNT },
+    { "acked", "acked", REP_COUNT },
+    { "delivered", "delivered", REP_COUNT },
+    { "lost", "lost (acked, never delivered)", REP_COUNT },
+    { "duplicates", "duplicates", REP_COUNT },
+    { "order_disagreements", "order disagreements", REP_COUNT },
+    { "unavailable_ns", "unavailable", REP_DURATION },
+    { "latency_p50_ns", "latency p50", REP_DURATION },
+    { "latency_p99_ns", "latency p99", REP_DURATION },
+    { "latency_max_ns", "latency max", REP_DURATION },
+    { "leader_changes", "leader changes", REP_COUNT },
+};
+
+/* ---- queries ---------------------------------------------------------------------------- */
+
+sqlite3_stmt *rep_prepare(sqlite3 *db, const char *sql, int64_t run_id, GError **err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "reading the database: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    rep_bind_int(st, ":run_id", run_id);
+    return st;
+}
+
+void rep_bind_int(sqlite3_stmt *st, const char *name, int64_t value)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i > 0)
+        sqlite3_bind_int64(st, i, value);
+}
+
+void rep_bind_str(sqlite3_stmt *st, const char *name, const char *value)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i > 0)
+        sqlite3_bind_text(st, i, value, -1, SQLITE_TRANSIENT);
+}
+
+bool rep_done(sqlite3 *db, sqlite3_stmt *st, GError **err)
+{
+    /* sqlite3_finalize returns the error of the statement's last step, if it failed. */
+    if (sqlite3_finalize(st) == SQLITE_OK)
+        return true;
+    g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "reading the database: %s", sqlite3_errmsg(db));
+    return false;
+}
+
+const char *rep_col_str(sqlite3_stmt *st, int col)
+{
+    const unsigned char *text = sqlite3_column_text(st, col);
+    return text ? (const char *)text : "";
+}
+
+/* ---- the run ---------------------------------------------------------------------------- */
+
+static const char run_sql[] =
+    "SELECT r.run_id, r.scenario, r.description, r.scenario_path, r.model, r.verdict, "
+    "       r.zabsim_version, r.seed, r.duration_ns, "
+    "       (SELECT count(*) FROM runs AS o WHERE o.scenario = r.scenario) "
+    "FROM runs AS r "
+    "WHERE r.run_id = CASE :want WHEN 0 THEN (SELECT max(run_id) FROM runs) ELSE :want END";
+
+static bool load_run_row(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(db, run_sql, 0, err);
+    if (!st)
+        return false;
+    rep_bind_int(st, ":want", requested);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        run->run_id = sqlite3_column_int64(st, 0);
+        run->scenario = g_strdup(rep_col_str(st, 1));
+        run->description = g_strdup(rep_col_str(st, 2));
+        run->scenario_path = g_strdup(rep_col_str(st, 3));
+        run->model = g_strdup(rep_col_str(st, 4));
+        run->verdict = g_strdup(rep_col_str(st, 5));
+        run->version = g_strdup(rep_col_str(st, 6));
+        run->seed = (uint64_t)sqlite3_column_int64(st, 7); /* stored two's complement */
+        run->duration_ns = MAX(sqlite3_column_int64(st, 8), 0);
+        run->runs_of_scenario = sqlite3_column_int64(st, 9);
+    }
+    if (!rep_done(db, st, err))
+        return false;
+    if (!found) {
+        if (requested == 0)
+            g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "the database holds no runs");
+        else
+            g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "no run %" PRId64, requested);
+        return false;
+    }
+    run->has[REP_ZAB] = strcmp(run->model, "pubsub") != 0;
+    run->has[REP_PUBSUB] = strcmp(run->model, "zab") != 0;
+    return true;
+}
+
+/* Appends the first column of every row of sql to names. */
+static bool load_names(sqlite3 *db, const char *sql, int64_t run_id, GPtrArray *names,
+                       GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(db, sql, run_id, err);
+    if (!st)
+        return false;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        g_ptr_array_add(names, g_strdup(rep_col_str(st, 0)));
+    return rep_done(db, st, err);
+}
+
+/* The hosts table lists every host in scenario order; a database without it still names its
+ * hosts in host_states and deliveries. */
+static bool load_hosts(sqlite3 *db, struct rep_run *run, GError **err)
+{
+    if (!load_names(db, "SELECT host FROM hosts WHERE run_id = :run_id ORDER BY host_index, host",
+                    run->run_id, run->host_names, err))
+        return false;
+    if (run->host_names->len > 0)
+        return true;
+    return load_names(db,
+                      "SELECT host FROM (SELECT host FROM host_states WHERE run_id = :run_id "
+                      "UNION SELECT host FROM deliveries WHERE run_id = :run_id) "
+                      "ORDER BY length(host), host",
+                      run->run_id, run->host_names, err);
+}
+
+static bool load_faults(sqlite3 *db, struct rep_run *run, GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(db,
+                                   "SELECT t_ns, kind, target, detail FROM faults "
+                                   "WHERE run_id = :run_id ORDER BY t_ns, rowid",
+                                   run->run_id, err);
+    if (!st)
+        return false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct rep_fault f = { .t_ns = sqlite3_column_int64(st, 0),
+                               .kind = g_strdup(rep_col_str(st, 1)),
+                               .target = g_strdup(rep_col_str(st, 2)),
+                               .detail = g_strdup(rep_col_str(st, 3)) };
+        g_array_append_val(run->faults, f);
+    }
+    return rep_done(db, st, err);
+}
+
+static void clear_fault(gpointer p)
+{
+    struct rep_fault *f = p;
+    g_free(f->kind);
+    g_free(f->target);
+    g_free(f->detail);
+}
+
+bool rep_run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err)
+{
+    memset(run, 0, sizeof *run);
+    run->host_names = g_ptr_array_new_with_free_func(g_free);
+    run->client_names = g_ptr_array_new_with_free_func(g_free);
+    run->faults = g_array_new(FALSE, FALSE, sizeof(struct rep_fault));
+    g_array_set_clear_func(run->faults, clear_fault);
+    return load_run_row(db, requested, run, err) && load_hosts(db, run, err) &&
+           load_names(db,
+                      "SELECT client FROM submissions WHERE run_id = :run_id "
+                      "GROUP BY client ORDER BY length(client), client",
+                      run->run_id, run->client_names, err) &&
+           load_faults(db, run, err);
+}
+
+void rep_run_clear(struct rep_run *run)
+{
+    g_free(run->scenario);
+    g_free(run->description);
+    g_free(run->scenario_path);
+    g_free(run->model);
+    g_free(run->verdict);
+    g_free(run->version);
+    if (run->host_names)
+        g_ptr_array_free(run->host_names, TRUE);
+    if (run->client_names)
+        g_ptr_array_free(run->client_names, TRUE);
+    if (run->faults)
+        g_array_free(run->faults, TRUE);
+    memset(run, 0, sizeof *run);
+}
+
+bool rep_parse_window(const char *text, struct rep_window *w, GError **err)
+{
+    const char *dots = strstr(text, "..");
+    char *start = dots ? g_strndup(text, (gsize)(dots - text)) : NULL, *why = NULL;
+    bool ok = dots && units_parse_duration(start, &w->start_ns, &why) &&
+              units_parse_duration(dots + 2, &w->end_ns, &why);
+    if (!ok)
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "--window '%s': %s", text,
+                    why ? why : "expected START..END, e.g. 2.9s..3.1s");
+    else if (w->start_ns >= w->end_ns)
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "--window '%s': START must be before END",
+                    text);
+    g_free(start);
+    g_free(why);
+    return ok && w->start_ns < w->end_ns;
+}
+
+bool rep_window_check(const struct rep_run *run, const struct rep_options *opts, GError **err)
+{
+    if (!opts->window_set || opts->window.start_ns < run->duration_ns)
+        return true;
+    char start[REP_TIME_LEN], dur[REP_TIME_LEN];
+    rep_format_exact(opts->window.start_ns, start, sizeof start);
+    rep_format_exact(run->duration_ns, dur, sizeof dur);
+    g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT,
+                "--window starts at %s, after run %" PRId64 " ended (%s)", start, run->run_id, dur);
+    return false;
+}
+
+int rep_host_index(const struct rep_run *run, const char *host)
+{
+    for (guint i = 0; i < run->host_names->len; i++) {
+        if (strcmp(g_ptr_array_index(run->host_names, i), host) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* ---- ZAB host states -------------------------------------------------------------------- */
+
+static int compare_spans(gconstpointer a, gconstpointer b)
+{
+    const struct rep_state_span *x = a, *y = b;
+    return x->host != y->host ? (x->host < y->host ? -1 : 1) : 0; /* stable: time kept */
+}
+
+bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(db,
+                                   "SELECT host, t_ns, incarnation, state, phase, epoch, "
+                                   "  lead(t_ns) OVER (PARTITION BY host ORDER BY t_ns, rowid) "
+                                   "FROM host_states WHERE run_id = :run_id "
+                                   "ORDER BY host, t_ns, rowid",
+                                   run->run_id, err);
+    if (!st)
+        return false;
+    *spans = g_array_new(FALSE, FALSE, sizeof(struct rep_state_span));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct rep_state_span s = { .host = rep_host_index(run, rep_col_str(st, 0)),
+                                    .start_ns = sqlite3_column_int64(st, 1),
+                                    .incarnation = sqlite3_column_int64(st, 2),
+                                    .epoch = sqlite3_column_int64(st, 5) };
+        if (s.host < 0)
+            continue;
+        s.end_ns = sqlite3_column_type(st, 6) == SQLITE_NULL ? MAX(run->duration_ns, s.start_ns)
+                                                              : sqlite3_column_int64(st, 6);
+        g_strlcpy(s.state, rep_col_str(st, 3), sizeof s.state);
+        g_strlcpy(s.phase, rep_col_str(st, 4), sizeof s.phase);
+        g_array_append_val(*spans, s);
+    }
+    g_array_sort(*spans, compare_spans); /* g_array_sort is stable */
+    if (rep_done(db, st, err))
+        return true;
+    g_array_free(*spans, TRUE);
+    *spans = NULL;
+    return false;
+}
+
+bool rep_span_is_leading(const struct rep_state_span *s)
+{
+    return strcmp(s->state, "LEADING") == 0 && strcmp(s->phase, "BROADCAST") == 0;
+}
+
+/* ---- run_summary ------------------------------------------------------------------------ */
+
+void rep_summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col)
+{
+    int m = rep_model_of(rep_col_str(st, col));
+    for (int k = 0; m >= 0 && k < REP_N_MEASURES; k++) {
+        s->has[m][k] = sqlite3_column_type(st, col + 1 + k) != SQLITE_NULL;
+        s->value[m][k] = sqlite3_column_int64(st, col + 1 + k);
+    }
+}
+
+bool rep_summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError **err)
+{
+    memset(s, 0, sizeof *s);
+    sqlite3_stmt *st = rep_prepare(db,
+                                   "SELECT " REP_SUMMARY_COLUMNS " FROM run_summary "
+                                   "WHERE run_id = :run_id ORDER BY model",
+                                   run_id, err);
+    if (!st)
+        return false;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        rep_summary_add_row(s, st, 0);
+    return rep_done(db, st, err);
+}
+
+void rep_format_measure(const struct rep_summary *s, enum rep_model m, int k, char *buf,
+                        size_t len)
+{
+    if (!s->has[m][k])
+        g_strlcpy(buf, "-", len);
+    else if (rep_measures[k].kind == REP_DURATION)
+        units_format_duration(s->value[m][k], buf, len);
+    else
+        g_snprintf(buf, len, "%" PRId64, s->value[m][k]);
+}
+
+/* ---- formatting and output -------------------------------------------------------------- */
+
+void rep_format_time(sim_time ns, char *buf, size_t len)
+{
+    static const struct {
+        sim_time scale;
+        const char *unit;
+    } units[] = { { SIM_S, "s" }, { SIM_MS, "ms" }, { SIM_US, "us" } };
+    if (ns == 0) {
+        g_strlcpy(buf, "0s", len);
+        return;
+    }
+    double mag = fabs((double)ns);
+    for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
+        if (mag < (double)units[i].scale)
+            continue;
+        double v = (double)ns / (double)units[i].scale;
+        double a = fabs(v);
+        int decimals = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : 3;
+        char num[32];
+        g_snprintf(num, sizeof num, "%.*f", decimals, v);
+        /* "3.000" reads better as "3", "204.60" as "204.6" */
+        size_t n = strlen(num);
+        if (strchr(num, '.')) {
+            while (num[n - 1] == '0')
+                num[--n] = '\0';
+            if (num[n - 1] == '.')
+                num[--n] = '\0';
+        }
+        g_snprintf(buf, len, "%s%s", num, units[i].unit);
+        return;
+    }
+    g_snprintf(buf, len, "%" PRId64 "ns", ns);
+}
+
+void rep_format_exact(sim_time ns, char *buf, size_t len)
+{
+    units_format_duration(ns, buf, len);
+}
+
+const char *rep_valid_utf8(const char *text, char **owned)
+{
+    *owned = NULL;
+    if (g_utf8_validate(text, -1, NULL))
+        return text;
+    *owned = g_utf8_make_valid(text, -1);
+    return *owned;
+}
+
+FILE *rep_output_open(const char *path, GError **err)
+{
+    char *tmp = g_strconcat(path, ".tmp", NULL);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: %s", tmp, g_strerror(errno));
+    else
+        setvbuf(f, NULL, _IOFBF, 1 << 20); /* traces run to hundreds of megabytes */
+    g_free(tmp);
+    return f;
+}
+
+bool rep_output_close(FILE *f, const char *path, bool ok, GError **err)
+{
+    char *tmp = g_strconcat(path, ".tmp", NULL);
+    bool written = fflush(f) == 0 && !ferror(f);
+    int saved = errno;
+    written = (fclose(f) == 0) && written;
+    if (ok && !written)
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: %s", tmp, g_strerror(saved ? saved : EIO));
+    if (ok && written && g_rename(tmp, path) != 0) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: %s", path, g_strerror(errno));
+        written = false;
+    }
+    if (!ok || !written)
+        g_remove(tmp);
+    g_free(tmp);
+    return ok && written;
+}

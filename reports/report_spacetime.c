@@ -1,0 +1,338 @@
+/* report_spacetime.c: the space-time (Lamport) diagram of the HTML report. Clients and hosts
+ * are horizontal lanes, time runs left to right, and each network message of the run's
+ * message log is an arrow from its sender's lane at the send time to its receiver's lane at
+ * the receive time; a lost message stops short of its receiver with a red cross, and says
+ * why on hover. ZAB arrows are blue, pub/sub arrows orange.
+ *
+ * Only a window of the run is drawn (--window, else 100 ms from just before the first
+ * fault, else the first 100 ms of traffic), and at most MAX_ARROWS per model: lost messages
+ * first (up to half the budget), then every k-th delivered one. The caption says how many
+ * were drawn out of how many. Messages a host sends to itself (a broker to its own
+ * subscriber) have no arrow to draw and are counted apart. */
+#include "reports/report_html.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define MAX_ARROWS 300
+#define DEFAULT_WINDOW (100 * SIM_MS)
+#define BEFORE_FAULT (10 * SIM_MS) /* the default window starts this long before the fault */
+#define TOP 40.0
+#define LANE 26.0
+#define LOST_REACH 0.7 /* a lost arrow ends this far (0..1) on its way to the receiver */
+
+struct st_ctx {
+    struct rep_page *p;
+    struct rep_window w;
+    struct svg_scale x;
+    GHashTable *lanes; /* name -> lane number + 1 */
+    sim_time lost_len[REP_MODELS]; /* how far right a lost arrow reaches */
+};
+
+/* One model's messages in the window, between lanes. */
+struct st_counts {
+    int64_t all, local, delivered, lost;
+    int64_t stride_delivered, stride_lost, drawn_delivered, drawn_lost;
+};
+
+static double lane_y(int lane)
+{
+    return TOP + LANE * lane + LANE / 2;
+}
+
+/* ---- the window ------------------------------------------------------------------------- */
+
+static bool default_window(const struct rep_page *p, struct rep_window *w, GError **err)
+{
+    const struct rep_run *run = p->run;
+    if (run->faults->len > 0) {
+        sim_time t = g_array_index(run->faults, struct rep_fault, 0).t_ns;
+        w->start_ns = MAX(t - BEFORE_FAULT, 0);
+    } else {
+        sqlite3_stmt *st = rep_prepare(p->db,
+                                       "SELECT min(sent_ns) FROM messages WHERE run_id = :run_id",
+                                       run->run_id, err);
+        if (!st)
+            return false;
+        w->start_ns = sqlite3_step(st) == SQLITE_ROW ? MAX(sqlite3_column_int64(st, 0), 0) : 0;
+        if (!rep_done(p->db, st, err))
+            return false;
+    }
+    w->end_ns = w->start_ns + DEFAULT_WINDOW;
+    return true;
+}
+
+/* ---- counting and sampling -------------------------------------------------------------- */
+
+static bool count_messages(struct st_ctx *c, struct st_counts counts[REP_MODELS], GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(c->p->db,
+                                   "SELECT model, count(*), sum(src = dst), "
+                                   "  sum(src != dst AND recv_ns IS NULL) FROM messages "
+                                   "WHERE run_id = :run_id AND sent_ns >= :t0 AND sent_ns < :t1 "
+                                   "GROUP BY model ORDER BY model",
+                                   c->p->run->run_id, err);
+    if (!st)
+        return false;
+    rep_bind_int(st, ":t0", c->w.start_ns);
+    rep_bind_int(st, ":t1", c->w.end_ns);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int m = rep_model_of(rep_col_str(st, 0));
+        if (m < 0)
+            continue;
+        struct st_counts *n = &counts[m];
+        n->all = sqlite3_column_int64(st, 1);
+        n->local = sqlite3_column_int64(st, 2);
+        n->lost = sqlite3_column_int64(st, 3);
+        n->delivered = n->all - n->local - n->lost;
+    }
+    return rep_done(c->p->db, st, err);
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return b > 0 ? (a + b - 1) / b : 0;
+}
+
+/* Lost messages are the point of the figure, so they get up to half the budget. */
+static void plan_sampling(struct st_counts *n)
+{
+    int64_t lost_budget = MIN(n->lost, MAX_ARROWS / 2);
+    n->stride_lost = MAX(1, ceil_div(n->lost, lost_budget));
+    n->drawn_lost = ceil_div(n->lost, n->stride_lost);
+    int64_t budget = MAX_ARROWS - n->drawn_lost;
+    n->stride_delivered = MAX(1, ceil_div(n->delivered, budget));
+    n->drawn_delivered = ceil_div(n->delivered, n->stride_delivered);
+}
+
+/* ---- drawing ---------------------------------------------------------------------------- */
+
+static void draw_message(struct st_ctx *c, enum rep_model m, sqlite3_stmt *st)
+{
+    static const char *const cls[REP_MODELS] = { "zab", "ps" };
+    gpointer src = g_hash_table_lookup(c->lanes, rep_col_str(st, 1));
+    gpointer dst = g_hash_table_lookup(c->lanes, rep_col_str(st, 2));
+    if (!src || !dst)
+        return;
+    double y0 = lane_y(GPOINTER_TO_INT(src) - 1), y1 = lane_y(GPOINTER_TO_INT(dst) - 1);
+    sim_time sent = sqlite3_column_int64(st, 3);
+    bool lost = sqlite3_column_type(st, 4) == SQLITE_NULL;
+    char at[REP_TIME_LEN], line_cls[24];
+    rep_format_exact(sent, at, sizeof at);
+    const char *msg = rep_col_str(st, 6);
+    char *title = g_strdup_printf("%s %s %s→%s%s%s sent %s%s%s", rep_model_label[m],
+                                  rep_col_str(st, 0), rep_col_str(st, 1), rep_col_str(st, 2),
+                                  *msg ? " carrying " : "", msg, at, lost ? ", lost: " : "",
+                                  lost ? rep_col_str(st, 5) : "");
+    double x0 = svg_at(&c->x, (double)sent);
+    if (!lost) {
+        g_snprintf(line_cls, sizeof line_cls, "%s arr", cls[m]);
+        svg_line(c->p->out, x0, y0, svg_at(&c->x, (double)sqlite3_column_int64(st, 4)), y1,
+                 line_cls, title);
+    } else {
+        double x1 = x0 + (svg_at(&c->x, (double)(sent + c->lost_len[m])) - x0) * LOST_REACH;
+        double ye = y0 + (y1 - y0) * LOST_REACH;
+        g_snprintf(line_cls, sizeof line_cls, "%s lost", cls[m]);
+        svg_line(c->p->out, x0, y0, x1, ye, line_cls, title);
+        svg_line(c->p->out, x1 - 4, ye - 4, x1 + 4, ye + 4, "x", NULL);
+        svg_line(c->p->out, x1 - 4, ye + 4, x1 + 4, ye - 4, "x", NULL);
+    }
+    g_free(title);
+}
+
+static bool draw_model(struct st_ctx *c, enum rep_model m, bool lost, int64_t stride,
+                       GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(
+        c->p->db,
+        "SELECT type, src, dst, sent_ns, recv_ns, lost_reason, msg_id FROM ("
+        "  SELECT *, row_number() OVER (ORDER BY sent_ns, rowid) AS k FROM messages"
+        "  WHERE run_id = :run_id AND model = :model AND sent_ns >= :t0 AND sent_ns < :t1"
+        "    AND src != dst AND (recv_ns IS NULL) = :lost) "
+        "WHERE (k - 1) % :stride = 0 ORDER BY k",
+        c->p->run->run_id, err);
+    if (!st)
+        return false;
+    rep_bind_str(st, ":model", rep_model_name[m]);
+    rep_bind_int(st, ":t0", c->w.start_ns);
+    rep_bind_int(st, ":t1", c->w.end_ns);
+    rep_bind_int(st, ":lost", lost);
+    rep_bind_int(st, ":stride", stride);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        draw_message(c, m, st);
+    return rep_done(c->p->db, st, err);
+}
+
+/* Lost arrows reach as far as the model's median delivered message in the window travels,
+ * so that they look like messages that were on their way. */
+static bool measure_reach(struct st_ctx *c, GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(
+        c->p->db,
+        "SELECT model, recv_ns - sent_ns AS ns, row_number() OVER (PARTITION BY model "
+        "  ORDER BY recv_ns - sent_ns), count(*) OVER (PARTITION BY model) FROM messages "
+        "WHERE run_id = :run_id AND sent_ns >= :t0 AND sent_ns < :t1 AND src != dst "
+        "  AND recv_ns IS NOT NULL ORDER BY model, ns",
+        c->p->run->run_id, err);
+    if (!st)
+        return false;
+    rep_bind_int(st, ":t0", c->w.start_ns);
+    rep_bind_int(st, ":t1", c->w.end_ns);
+    for (int m = 0; m < REP_MODELS; m++)
+        c->lost_len[m] = MAX((c->w.end_ns - c->w.start_ns) / 100, 1);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int m = rep_model_of(rep_col_str(st, 0));
+        if (m >= 0 && sqlite3_column_int64(st, 2) == (sqlite3_column_int64(st, 3) + 1) / 2)
+            c->lost_len[m] = MAX(sqlite3_column_int64(st, 1), 1);
+    }
+    return rep_done(c->p->db, st, err);
+}
+
+static void add_lane(struct st_ctx *c, const char *name, int *lane)
+{
+    if (!g_hash_table_contains(c->lanes, name)) {
+        g_hash_table_insert(c->lanes, (gpointer)name, GINT_TO_POINTER(*lane + 1));
+        svg_text(c->p->out, REP_PLOT_X0 - 10, lane_y(*lane) + 4, "lane", "end", name);
+        svg_line(c->p->out, REP_PLOT_X0, lane_y(*lane), REP_PLOT_X1, lane_y(*lane), "lanel", NULL);
+        ++*lane;
+    }
+}
+
+/* Grey on a host's lane while its server was down. */
+static void draw_down(struct st_ctx *c)
+{
+    for (guint i = 0; i < c->p->spans->len; i++) {
+        const struct rep_state_span *s = &g_array_index(c->p->spans, struct rep_state_span, i);
+        const char *host = g_ptr_array_index(c->p->run->host_names, s->host);
+        gpointer lane = g_hash_table_lookup(c->lanes, host);
+        if (strcmp(s->state, "DOWN") != 0 || !lane || s->end_ns <= c->w.start_ns ||
+            s->start_ns >= c->w.end_ns)
+            continue;
+        double x0 = svg_at(&c->x, (double)s->start_ns), x1 = svg_at(&c->x, (double)s->end_ns);
+        svg_rect(c->p->out, x0, lane_y(GPOINTER_TO_INT(lane) - 1) - 7, x1 - x0, 14, "down",
+                 "server down");
+    }
+}
+
+static double frame(struct st_ctx *c)
+{
+    GString *out = c->p->out;
+    int lanes = 0;
+    for (guint i = 0; i < c->p->run->client_names->len; i++)
+        add_lane(c, g_ptr_array_index(c->p->run->client_names, i), &lanes);
+    for (guint i = 0; i < c->p->run->host_names->len; i++)
+        add_lane(c, g_ptr_array_index(c->p->run->host_names, i), &lanes);
+    double bottom = TOP + LANE * lanes;
+    draw_down(c);
+    rep_fault_markers(c->p, &c->x, 18, bottom, 14);
+    svg_axis_x(out, &c->x, bottom + 4, bottom + 4, 10, rep_time_label);
+    g_string_append(out, "<defs>");
+    g_string_append(out, "<marker id=\"ah-zab\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" "
+                         "markerWidth=\"5\" markerHeight=\"5\" orient=\"auto\"><path "
+                         "d=\"M0,0L8,4L0,8z\" fill=\"#2563eb\"/></marker>");
+    g_string_append(out, "<marker id=\"ah-ps\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" "
+                         "markerWidth=\"5\" markerHeight=\"5\" orient=\"auto\"><path "
+                         "d=\"M0,0L8,4L0,8z\" fill=\"#ea580c\"/></marker>");
+    g_string_append_printf(out, "<clipPath id=\"clip-st\"><rect x=\"%.1f\" y=\"0\" "
+                                "width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n",
+                           REP_PLOT_X0, REP_PLOT_X1 - REP_PLOT_X0, bottom + 4);
+    struct svg_legend_pos legend = { REP_PLOT_X0, bottom + 44, REP_PLOT_X0, REP_PLOT_X1 };
+    svg_legend(out, &legend, "zab", true, "ZAB message");
+    svg_legend(out, &legend, "ps", true, "pub/sub message");
+    svg_legend(out, &legend, "ps lost", true, "lost (cross; hover for the reason)");
+    svg_legend(out, &legend, "down", false, "host down");
+    return bottom;
+}
+
+/* ---- the figure ------------------------------------------------------------------------- */
+
+static void caption(struct st_ctx *c, const struct st_counts n[REP_MODELS])
+{
+    char from[REP_TIME_LEN], to[REP_TIME_LEN];
+    rep_format_time(c->w.start_ns, from, sizeof from);
+    rep_format_time(c->w.end_ns, to, sizeof to);
+    GString *text = g_string_new(NULL);
+    g_string_append_printf(text, "Messages sent from %s to %s%s.", from, to,
+                           c->p->opts->window_set ? "" : " (choose another span with "
+                                                         "--window START..END)");
+    for (int m = 0; m < REP_MODELS; m++) {
+        if (!c->p->run->has[m])
+            continue;
+        g_string_append_printf(text, " %s: showing %" PRId64 " of %" PRId64 " messages between "
+                               "lanes (%" PRId64 " of %" PRId64 " lost ones",
+                               rep_model_label[m], n[m].drawn_delivered + n[m].drawn_lost,
+                               n[m].delivered + n[m].lost, n[m].drawn_lost, n[m].lost);
+        if (n[m].stride_delivered > 1)
+            g_string_append_printf(text, ", every %" PRId64 "th delivered one",
+                                   n[m].stride_delivered);
+        g_string_append_printf(text, "); %" PRId64 " within one host not drawn.", n[m].local);
+    }
+    rep_caption(c->p->out, "%s", text->str);
+    g_string_free(text, TRUE);
+}
+
+static bool diagram(struct st_ctx *c, GError **err)
+{
+    struct st_counts n[REP_MODELS] = { { 0 } };
+    if (!count_messages(c, n, err) || !measure_reach(c, err))
+        return false;
+    int lanes = (int)(c->p->run->client_names->len + c->p->run->host_names->len);
+    g_string_append(c->p->out, "<figure>");
+    svg_open(c->p->out, REP_W, (int)(TOP + LANE * lanes + 72), "space-time diagram of messages");
+    frame(c);
+    g_string_append(c->p->out, "<g clip-path=\"url(#clip-st)\">\n");
+    for (int m = 0; m < REP_MODELS; m++) {
+        plan_sampling(&n[m]);
+        if (!draw_model(c, m, false, n[m].stride_delivered, err) ||
+            !draw_model(c, m, true, n[m].stride_lost, err))
+            return false;
+    }
+    g_string_append(c->p->out, "</g>\n");
+    svg_close(c->p->out);
+    caption(c, n);
+    g_string_append(c->p->out, "</figure>\n");
+    return true;
+}
+
+static bool has_message_log(const struct rep_page *p, bool *has, GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(p->db,
+                                   "SELECT EXISTS (SELECT 1 FROM messages WHERE run_id = :run_id)",
+                                   p->run->run_id, err);
+    if (!st)
+        return false;
+    *has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    return rep_done(p->db, st, err);
+}
+
+static void no_log_note(const struct rep_page *p)
+{
+    g_string_append(p->out, "<p class=\"note\">This run has no message log, so there are no "
+                            "messages to draw. Run it again with one:<br><code>");
+    rep_escape_printf(p->out, "zabsim run %s --seed %" PRIu64 " --log messages",
+                      *p->run->scenario_path ? p->run->scenario_path : "SCENARIO.yaml",
+                      p->run->seed);
+    g_string_append(p->out, "</code></p>\n");
+}
+
+bool rep_fig_spacetime(struct rep_page *p, GError **err)
+{
+    bool has_log = false;
+    if (!has_message_log(p, &has_log, err))
+        return false;
+    rep_section_open(p->out, "spacetime", "Messages in space and time");
+    if (!has_log) {
+        no_log_note(p);
+        rep_section_close(p->out);
+        return true;
+    }
+    struct st_ctx c = { .p = p, .w = p->opts->window };
+    if (!p->opts->window_set && !default_window(p, &c.w, err))
+        return false;
+    c.x = svg_linear((double)c.w.start_ns, (double)c.w.end_ns, REP_PLOT_X0, REP_PLOT_X1);
+    c.lanes = g_hash_table_new(g_str_hash, g_str_equal);
+    bool ok = diagram(&c, err);
+    g_hash_table_destroy(c.lanes);
+    rep_section_close(p->out);
+    return ok;
+}

@@ -1,0 +1,339 @@
+/* report_text.c: `zabsim report DB`, the plain-text report of one run: what was simulated,
+ * the faults, each ZAB server's state changes on one (wrapped) line per host, both models'
+ * run_summary side by side, pub/sub's drops by cause, the first delivery-order divergence,
+ * and, for a database holding several runs of the scenario, one line per seed.
+ *
+ * Meant for a terminal and for diffs: no colour, lines within TEXT_WIDTH where the data
+ * allows, nothing that changes between two reports of the same database. */
+#include "reports/report_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define TEXT_WIDTH 100
+#define MAX_SEGMENTS 24 /* state changes listed per host */
+
+/* Appends words to out, wrapping before TEXT_WIDTH; continuation lines get `indent` spaces.
+ * col is the current column and is updated. */
+static void wrap(GString *out, const char *words, int indent, int *col)
+{
+    char **parts = g_strsplit_set(words, " \n\t", -1);
+    for (char **w = parts; *w; w++) {
+        int len = (int)g_utf8_strlen(*w, -1);
+        if (len == 0)
+            continue;
+        if (*col > indent && *col + 1 + len > TEXT_WIDTH) {
+            g_string_append_printf(out, "\n%*s", indent, "");
+            *col = indent;
+        } else if (*col > indent) {
+            g_string_append_c(out, ' ');
+            (*col)++;
+        }
+        g_string_append(out, *w);
+        *col += len;
+    }
+    g_strfreev(parts);
+}
+
+/* ---- header, faults, states ------------------------------------------------------------- */
+
+static void header(GString *out, const struct rep_run *run)
+{
+    char dur[REP_TIME_LEN];
+    rep_format_exact(run->duration_ns, dur, sizeof dur);
+    g_string_append_printf(out, "zabsim report: run %" PRId64 ", scenario %s (%s)\n",
+                           run->run_id, run->scenario,
+                           *run->scenario_path ? run->scenario_path : "path not recorded");
+    g_string_append_printf(out, "seed %" PRIu64 ", %u hosts, %u clients, %s simulated, "
+                                "models %s, verdict %s, zabsim %s\n  ",
+                           run->seed, run->host_names->len, run->client_names->len, dur,
+                           run->model, *run->verdict ? run->verdict : "none", run->version);
+    int col = 2;
+    wrap(out, run->description, 2, &col);
+    g_string_append(out, "\n\n");
+}
+
+static void faults(GString *out, const struct rep_run *run)
+{
+    if (run->faults->len == 0)
+        g_string_append(out, "faults: none\n\n");
+    else
+        g_string_append(out, "faults\n");
+    for (guint i = 0; i < run->faults->len; i++) {
+        const struct rep_fault *f = &g_array_index(run->faults, struct rep_fault, i);
+        char at[REP_TIME_LEN];
+        rep_format_exact(f->t_ns, at, sizeof at);
+        g_string_append_printf(out, "  %-14s %-10s %s%s%s\n", at, f->kind, f->target,
+                               *f->detail ? "  " : "", f->detail);
+    }
+    if (run->faults->len > 0)
+        g_string_append_c(out, '\n');
+}
+
+static void free_phrase(gpointer p)
+{
+    g_string_free(p, TRUE);
+}
+
+/* One host's state changes as phrases: "T STATE" for each new state or incarnation, with
+ * ", serving eN at T" where the server reached phase BROADCAST. */
+static GPtrArray *state_phrases(const GArray *spans, int host)
+{
+    GPtrArray *phrases = g_ptr_array_new_with_free_func(free_phrase);
+    const struct rep_state_span *seg = NULL;
+    bool serving = false;
+    for (guint i = 0; i < spans->len; i++) {
+        const struct rep_state_span *s = &g_array_index(spans, struct rep_state_span, i);
+        if (s->host != host)
+            continue;
+        char at[REP_TIME_LEN];
+        rep_format_time(s->start_ns, at, sizeof at);
+        if (!seg || strcmp(seg->state, s->state) != 0 || seg->incarnation != s->incarnation) {
+            GString *phrase = g_string_new(NULL);
+            g_string_printf(phrase, "%s %s%s", at, s->state,
+                            seg && seg->incarnation != s->incarnation ? " (restarted)" : "");
+            g_ptr_array_add(phrases, phrase);
+            seg = s;
+            serving = false;
+        }
+        if (!serving && strcmp(s->phase, "BROADCAST") == 0) {
+            GString *phrase = g_ptr_array_index(phrases, phrases->len - 1);
+            g_string_append_printf(phrase, ", serving e%" PRId64, s->epoch);
+            if (s != seg)
+                g_string_append_printf(phrase, " at %s", at);
+            serving = true;
+        }
+    }
+    return phrases;
+}
+
+static void host_states(GString *out, const struct rep_run *run, const GArray *spans, int host)
+{
+    const char *name = g_ptr_array_index(run->host_names, host);
+    GPtrArray *phrases = state_phrases(spans, host);
+    guint shown = MIN(phrases->len, MAX_SEGMENTS);
+    g_string_append_printf(out, "  %-4s", name);
+    int col = 2 + MAX(4, (int)g_utf8_strlen(name, -1));
+    for (guint i = 0; i < shown; i++) {
+        GString *phrase = g_ptr_array_index(phrases, i);
+        if (i + 1 < phrases->len)
+            g_string_append_c(phrase, ';');
+        wrap(out, phrase->str, 6, &col);
+    }
+    if (phrases->len > shown) {
+        char *more = g_strdup_printf("... %u more", phrases->len - shown);
+        wrap(out, more, 6, &col);
+        g_free(more);
+    }
+    if (phrases->len == 0)
+        wrap(out, "no state recorded", 6, &col);
+    g_string_append_c(out, '\n');
+    g_ptr_array_free(phrases, TRUE);
+}
+
+static bool states(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
+{
+    if (!run->has[REP_ZAB])
+        return true;
+    GArray *spans;
+    if (!rep_state_spans(db, run, &spans, err))
+        return false;
+    g_string_append(out, "zab host states (time and state; \"serving eN\" once the server "
+                         "reaches phase BROADCAST in epoch N)\n");
+    for (guint h = 0; h < run->host_names->len; h++)
+        host_states(out, run, spans, (int)h);
+    g_string_append_c(out, '\n');
+    g_array_free(spans, TRUE);
+    return true;
+}
+
+/* ---- the two models --------------------------------------------------------------------- */
+
+static bool summary(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
+{
+    struct rep_summary s;
+    if (!rep_summary_load(db, run->run_id, &s, err))
+        return false;
+    g_string_append_printf(out, "%-32s %14s %14s\n", "both models (run_summary)", "zab", "pubsub");
+    for (int k = 0; k < REP_N_MEASURES; k++) {
+        char zab[REP_TIME_LEN], ps[REP_TIME_LEN];
+        rep_format_measure(&s, REP_ZAB, k, zab, sizeof zab);
+        rep_format_measure(&s, REP_PUBSUB, k, ps, sizeof ps);
+        g_string_append_printf(out, "  %-30s %14s %14s\n", rep_measures[k].label, zab, ps);
+    }
+    g_string_append_c(out, '\n');
+    return true;
+}
+
+static bool drops(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(db,
+                                   "SELECT model, cause, count(*), count(DISTINCT msg_id), "
+                                   "  min(t_ns), max(t_ns) FROM drops WHERE run_id = :run_id "
+                                   "GROUP BY model, cause ORDER BY model DESC, 3 DESC, cause",
+                                   run->run_id, err);
+    if (!st)
+        return false;
+    bool any = false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (!any)
+            g_string_append_printf(out, "drops by cause (messages that missed a subscriber they "
+                                        "were meant for)\n  %-7s %-24s %8s %9s %12s %12s\n",
+                                   "model", "cause", "drops", "messages", "first", "last");
+        any = true;
+        char first[REP_TIME_LEN], last[REP_TIME_LEN];
+        rep_format_time(sqlite3_column_int64(st, 4), first, sizeof first);
+        rep_format_time(sqlite3_column_int64(st, 5), last, sizeof last);
+        g_string_append_printf(out, "  %-7s %-24s %8" PRId64 " %9" PRId64 " %12s %12s\n",
+                               rep_col_str(st, 0), rep_col_str(st, 1),
+                               (int64_t)sqlite3_column_int64(st, 2),
+                               (int64_t)sqlite3_column_int64(st, 3), first, last);
+    }
+    if (!any)
+        g_string_append(out, "drops by cause: none\n");
+    g_string_append_c(out, '\n');
+    return rep_done(db, st, err);
+}
+
+/* "  LABEL  m1 m2 ...", wrapped. */
+static void order_line(GString *out, const char *label, const GPtrArray *msgs)
+{
+    g_string_append_printf(out, "    %-8s", label);
+    int col = 4 + MAX(8, (int)g_utf8_strlen(label, -1));
+    for (guint i = 0; i < msgs->len; i++)
+        wrap(out, g_ptr_array_index(msgs, i), 13, &col);
+    g_string_append_c(out, '\n');
+}
+
+static void zab_order(GString *out, const struct rep_divergence *d)
+{
+    if (d->zab_split_seq > 0) {
+        g_string_append_printf(out, "  zab: position %" PRId64 " holds different messages "
+                                    "(agreement violated):\n", d->zab_split_seq);
+        for (guint i = 0; i < d->zab_split->len; i++)
+            g_string_append_printf(out, "    %s\n",
+                                   (const char *)g_ptr_array_index(d->zab_split, i));
+    } else if (d->found) {
+        g_string_append(out, "  zab, one order at every host:\n");
+        order_line(out, "all", d->zab_order);
+        GPtrArray *never = g_ptr_array_new();
+        for (guint i = 0; i < d->msgs->len; i++) {
+            char *msg = g_ptr_array_index(d->msgs, i);
+            if (!g_ptr_array_find_with_equal_func(d->zab_order, msg, g_str_equal, NULL))
+                g_ptr_array_add(never, msg);
+        }
+        if (never->len)
+            order_line(out, "never", never);
+        g_ptr_array_free(never, TRUE);
+    } else {
+        g_string_append(out, "  zab: every host delivered the same message at every position\n");
+    }
+}
+
+static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
+{
+    struct rep_divergence d;
+    if (!rep_divergence_load(db, run, &d, err))
+        return false;
+    g_string_append(out, "first delivery-order divergence\n");
+    if (d.found) {
+        char at[REP_TIME_LEN];
+        rep_format_time(d.t_ns, at, sizeof at);
+        char *what = g_strdup_printf("pub/sub: by %s %s had received %s before %s, %s the "
+                                     "other way round; each host incarnation's order:",
+                                     at, d.in_order_at, d.first, d.second, d.reversed_at);
+        int col = 2;
+        g_string_append(out, "  ");
+        wrap(out, what, 4, &col);
+        g_string_append_c(out, '\n');
+        g_free(what);
+        for (guint i = 0; i < d.orders->len; i++) {
+            const struct rep_order *o = g_ptr_array_index(d.orders, i);
+            order_line(out, o->label, o->msgs);
+        }
+    } else if (run->has[REP_PUBSUB]) {
+        g_string_append(out, "  pub/sub: every host incarnation delivered shared messages in "
+                             "the same order\n");
+    }
+    if (run->has[REP_ZAB])
+        zab_order(out, &d);
+    g_string_append_c(out, '\n');
+    rep_divergence_clear(&d);
+    return true;
+}
+
+/* ---- the seeds of a sweep --------------------------------------------------------------- */
+
+/* The measures of the per-seed table: model and run_summary column. */
+static const struct {
+    enum rep_model model;
+    int measure;
+    const char *heading;
+} seed_columns[] = {
+    { REP_ZAB, 3, "zab lost" },    { REP_PUBSUB, 3, "ps lost" },  { REP_PUBSUB, 5, "ps order" },
+    { REP_ZAB, 6, "zab unav." },   { REP_ZAB, 8, "zab p99" },     { REP_PUBSUB, 8, "ps p99" },
+    { REP_ZAB, 10, "leaders" },
+};
+
+static void seed_row(GString *out, const struct rep_sweep_run *r)
+{
+    g_string_append_printf(out, "  %5" PRId64 " %10" PRIu64 " %-7s", r->run_id, r->seed,
+                           *r->verdict ? r->verdict : "-");
+    for (size_t c = 0; c < G_N_ELEMENTS(seed_columns); c++) {
+        char v[REP_TIME_LEN];
+        int k = seed_columns[c].measure;
+        if (r->summary.has[seed_columns[c].model][k] && rep_measures[k].kind == REP_DURATION)
+            rep_format_time(r->summary.value[seed_columns[c].model][k], v, sizeof v);
+        else
+            rep_format_measure(&r->summary, seed_columns[c].model, k, v, sizeof v);
+        g_string_append_printf(out, " %9s", v);
+    }
+    g_string_append_c(out, '\n');
+}
+
+static bool seeds(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
+{
+    if (run->runs_of_scenario < 2)
+        return true;
+    GArray *runs;
+    if (!rep_sweep_load(db, run, &runs, err))
+        return false;
+    g_string_append_printf(out, "runs of %s in this database\n  %5s %10s %-7s", run->scenario,
+                           "run", "seed", "verdict");
+    for (size_t c = 0; c < G_N_ELEMENTS(seed_columns); c++)
+        g_string_append_printf(out, " %9s", seed_columns[c].heading);
+    g_string_append_c(out, '\n');
+    for (guint i = 0; i < runs->len; i++)
+        seed_row(out, &g_array_index(runs, struct rep_sweep_run, i));
+    for (guint i = 0; i < runs->len; i++) {
+        const struct rep_sweep_run *r = &g_array_index(runs, struct rep_sweep_run, i);
+        if (strcmp(r->verdict, "fail") == 0)
+            g_string_append_printf(out, "  failed: run %" PRId64 ": %s\n", r->run_id,
+                                   r->reproduce);
+    }
+    rep_sweep_free(runs);
+    return true;
+}
+
+bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **err)
+{
+    struct rep_run run;
+    GString *text = g_string_new(NULL);
+    /* the window does not shape the text, but a wrong one is still a mistake to report */
+    bool ok = rep_run_load(db, opts->run_id, &run, err) && rep_window_check(&run, opts, err);
+    if (ok) {
+        header(text, &run);
+        faults(text, &run);
+        ok = states(text, db, &run, err) && summary(text, db, &run, err) &&
+             drops(text, db, &run, err) && divergence(text, db, &run, err) &&
+             seeds(text, db, &run, err);
+    }
+    if (ok && (fwrite(text->str, 1, text->len, out) != text->len || fflush(out) != 0)) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "writing the report: %s", g_strerror(errno));
+        ok = false;
+    }
+    g_string_free(text, TRUE);
+    rep_run_clear(&run);
+    return ok;
+}

@@ -1,0 +1,716 @@
+/* test_report.c: `zabsim report` end to end. A small scenario (three hosts, a leader crash,
+ * a partition, a restart; a description full of markup characters; an expectation that
+ * always fails, so runs are verdict 'fail') is run by the real binary into three databases:
+ * one run with the message log, two seeds of it (a sweep), and a ZAB-only run without the
+ * log. Then the text, HTML and trace outputs are checked against the database they came
+ * from, and bad inputs must exit 2. With chromium installed the page is also rendered. */
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "reports/db.h"
+#include "sim/units.h"
+#include "tests/harness.h"
+
+static const char scenario_yaml[] =
+    "name: report_test\n"
+    "description: >-\n"
+    "  Three <hosts> & \"friends\": the leader crashes, a partition cuts h1 off, it heals,\n"
+    "  the crashed host comes back.\n"
+    "seed: 7\n"
+    "duration: 3s\n"
+    "hosts: 3\n"
+    "network:\n"
+    "  latency: {dist: uniform, min: 0.5ms, max: 2ms}\n"
+    "disk:\n"
+    "  fsync: {dist: fixed, value: 2ms}\n"
+    "workload:\n"
+    "  clients: 2\n"
+    "  rate: 100/s\n"
+    "  start: 0s\n"
+    "  stop: 2.5s\n"
+    "  payload: 64\n"
+    "faults:\n"
+    "  - {at: 1s, crash: leader}\n"
+    "  - {at: 1.5s, partition: [[h1], [h2, h3]]}\n"
+    "  - {at: 2s, heal: all}\n"
+    "  - {at: 2.2s, restart: crashed}\n"
+    "expect:\n"
+    "  zab: {submitted: 0}\n";
+
+/* ---- fixtures --------------------------------------------------------------------------- */
+
+static char *dir;          /* temporary directory of the fixtures */
+static char *yaml_path;
+static char *single_db;    /* one run, message log */
+static char *sweep_db;     /* seeds 7 and 8, message log */
+static char *zab_only_db;  /* --model zab, no message log */
+static bool fixture_ok;
+
+struct cli_result {
+    int status;
+    char *out, *err;
+};
+
+static void cli_clear(struct cli_result *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+
+/* Runs zabsim (ZABSIM_BIN, set by ctest) with the NULL-terminated arguments. */
+static bool zabsim(struct cli_result *r, const char *first, ...)
+{
+    const char *bin = g_getenv("ZABSIM_BIN");
+    memset(r, 0, sizeof *r);
+    if (!bin) {
+        fprintf(stderr, "\nZABSIM_BIN not set (run through ctest)\n");
+        return false;
+    }
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)bin);
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(argv, (gpointer)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    int wait_status = 0;
+    bool spawned = g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                &r->out, &r->err, &wait_status, NULL);
+    g_ptr_array_free(argv, TRUE);
+    r->status = spawned && WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+    return spawned;
+}
+
+/* A run that simulated: exit 0 or 1 (the expectation fails on purpose), never 2. */
+static bool simulate(const char *db, const char *seed, const char *model, bool log)
+{
+    struct cli_result r;
+    /* without the log the NULL in place of "--log" ends the arguments */
+    bool ok = zabsim(&r, "run", yaml_path, "--db", db, "--seed", seed, "--model", model,
+                     log ? "--log" : NULL, "messages", NULL) &&
+              (r.status == 0 || r.status == 1);
+    if (!ok)
+        fprintf(stderr, "\nzabsim run failed (%d): %s\n", r.status, r.err ? r.err : "");
+    cli_clear(&r);
+    return ok;
+}
+
+static void remove_fixtures(void)
+{
+    const char *names[] = { single_db, sweep_db, zab_only_db, yaml_path };
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (names[i])
+            g_remove(names[i]);
+        g_free((char *)names[i]);
+    }
+    GDir *d = g_dir_open(dir, 0, NULL);
+    for (const char *f; d && (f = g_dir_read_name(d));) {
+        char *path = g_build_filename(dir, f, NULL);
+        g_remove(path);
+        g_free(path);
+    }
+    if (d)
+        g_dir_close(d);
+    g_rmdir(dir);
+    g_free(dir);
+}
+
+/* Builds the databases once; false (and every test fails) when zabsim is not available. */
+static bool fixtures(void)
+{
+    static bool made;
+    if (made)
+        return fixture_ok;
+    made = true;
+    dir = g_dir_make_tmp("zabsim-report-XXXXXX", NULL);
+    if (!dir)
+        return false;
+    atexit(remove_fixtures);
+    yaml_path = g_build_filename(dir, "report_test.yaml", NULL);
+    single_db = g_build_filename(dir, "single.db", NULL);
+    sweep_db = g_build_filename(dir, "sweep.db", NULL);
+    zab_only_db = g_build_filename(dir, "zab_only.db", NULL);
+    fixture_ok = g_file_set_contents(yaml_path, scenario_yaml, -1, NULL) &&
+                 simulate(single_db, "7", "both", true) && simulate(sweep_db, "7", "both", true) &&
+                 simulate(sweep_db, "8", "both", true) &&
+                 simulate(zab_only_db, "7", "zab", false);
+    return fixture_ok;
+}
+
+static char *path_in_dir(const char *name)
+{
+    return g_build_filename(dir, name, NULL);
+}
+
+static char *read_file(const char *path)
+{
+    char *text = NULL;
+    g_file_get_contents(path, &text, NULL, NULL);
+    return text;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* ---- what the database says ------------------------------------------------------------- */
+
+struct fault_row {
+    char time[32], kind[32], target[64];
+};
+
+/* The faults of run 1 of db. */
+static GArray *db_faults(const char *path)
+{
+    GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct fault_row));
+    sqlite3 *db = db_open(path, false, NULL);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "SELECT t_ns, kind, target FROM faults WHERE run_id = 1 "
+                           "ORDER BY t_ns, rowid", -1, &st, NULL);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        struct fault_row f;
+        units_format_duration(sqlite3_column_int64(st, 0), f.time, sizeof f.time);
+        g_strlcpy(f.kind, (const char *)sqlite3_column_text(st, 1), sizeof f.kind);
+        g_strlcpy(f.target, (const char *)sqlite3_column_text(st, 2), sizeof f.target);
+        g_array_append_val(rows, f);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rows;
+}
+
+/* run_summary of run 1 as {label, zab, pubsub} strings, formatted as the report does. */
+struct summary_row {
+    const char *label, *column;
+    bool duration;
+    char value[2][32];
+};
+
+static struct summary_row summary_rows[] = {
+    { "submitted", "submitted", false, { "" } },
+    { "acked", "acked", false, { "" } },
+    { "delivered", "delivered", false, { "" } },
+    { "lost (acked, never delivered)", "lost", false, { "" } },
+    { "duplicates", "duplicates", false, { "" } },
+    { "order disagreements", "order_disagreements", false, { "" } },
+    { "unavailable", "unavailable_ns", true, { "" } },
+    { "latency p50", "latency_p50_ns", true, { "" } },
+    { "latency p99", "latency_p99_ns", true, { "" } },
+    { "latency max", "latency_max_ns", true, { "" } },
+    { "leader changes", "leader_changes", false, { "" } },
+};
+
+static void load_summary(const char *path)
+{
+    sqlite3 *db = db_open(path, false, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(summary_rows); i++) {
+        struct summary_row *r = &summary_rows[i];
+        for (int m = 0; m < 2; m++) {
+            char *sql = g_strdup_printf("SELECT %s FROM run_summary WHERE run_id = 1 AND "
+                                        "model = '%s'", r->column, m ? "pubsub" : "zab");
+            sqlite3_stmt *st = NULL;
+            sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+            g_strlcpy(r->value[m], "-", sizeof r->value[m]);
+            if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+                int64_t v = sqlite3_column_int64(st, 0);
+                if (r->duration)
+                    units_format_duration(v, r->value[m], sizeof r->value[m]);
+                else
+                    g_snprintf(r->value[m], sizeof r->value[m], "%" PRId64, v);
+            }
+            sqlite3_finalize(st);
+            g_free(sql);
+        }
+    }
+    sqlite3_close(db);
+}
+
+static int64_t db_int(const char *path, const char *sql)
+{
+    sqlite3 *db = db_open(path, false, NULL);
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (db && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* ---- text ------------------------------------------------------------------------------- */
+
+/* The line of the text report that starts with "  LABEL " (after trimming), or NULL. */
+static char *text_line(const char *text, const char *label)
+{
+    char **lines = g_strsplit(text, "\n", -1);
+    char *found = NULL;
+    for (char **l = lines; *l && !found; l++) {
+        const char *t = *l;
+        while (*t == ' ')
+            t++;
+        if (g_str_has_prefix(t, label) && t[strlen(label)] == ' ')
+            found = g_strdup(t + strlen(label));
+    }
+    g_strfreev(lines);
+    return found;
+}
+
+static void test_text_names_hosts_faults_and_summary(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    struct cli_result r;
+    zabsim(&r, "report", single_db, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    for (int h = 1; h <= 3; h++) {
+        char host[8];
+        g_snprintf(host, sizeof host, "  h%d ", h);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.out, host)); /* its state-change line */
+    }
+    GArray *faults = db_faults(single_db);
+    CU_ASSERT_EQUAL(faults->len, 4);
+    for (guint i = 0; i < faults->len; i++) {
+        const struct fault_row *f = &g_array_index(faults, struct fault_row, i);
+        char *line = text_line(r.out, f->time);
+        CU_ASSERT_PTR_NOT_NULL(line);
+        CU_ASSERT_PTR_NOT_NULL(line && strstr(line, f->kind));
+        CU_ASSERT_PTR_NOT_NULL(line && strstr(line, f->target));
+        g_free(line);
+    }
+    g_array_free(faults, TRUE);
+    load_summary(single_db);
+    for (size_t i = 0; i < G_N_ELEMENTS(summary_rows); i++) {
+        char *line = text_line(r.out, summary_rows[i].label);
+        char **cells = line ? g_strsplit_set(g_strstrip(line), " ", -1) : NULL;
+        guint n = cells ? g_strv_length(cells) : 0;
+        CU_ASSERT_TRUE_FATAL(n >= 2);
+        CU_ASSERT_STRING_EQUAL(cells[n - 1], summary_rows[i].value[1]); /* pubsub */
+        CU_ASSERT_PTR_NOT_NULL(strstr(line, summary_rows[i].value[0]));  /* zab */
+        g_strfreev(cells);
+        g_free(line);
+    }
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "drops by cause"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "first delivery-order divergence"));
+    cli_clear(&r);
+}
+
+static void test_text_lists_every_seed_of_a_sweep(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    struct cli_result r;
+    zabsim(&r, "report", sweep_db, "--run", "1", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "runs of report_test in this database"));
+    /* both runs failed their expectation: each with its reproduce command */
+    for (int seed = 7; seed <= 8; seed++) {
+        char *cmd = g_strdup_printf("zabsim run %s --seed %d", yaml_path, seed);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.out, cmd));
+        g_free(cmd);
+    }
+    cli_clear(&r);
+}
+
+/* ---- HTML ------------------------------------------------------------------------------- */
+
+/* The text of <section id="ID"> ... </section>, or an empty string. */
+static char *section(const char *html, const char *id)
+{
+    char *open = g_strdup_printf("<section id=\"%s\">", id);
+    const char *start = strstr(html, open);
+    const char *end = start ? strstr(start, "</section>") : NULL;
+    g_free(open);
+    return end ? g_strndup(start, (gsize)(end - start)) : g_strdup("");
+}
+
+static char *make_html(const char *db, const char *name)
+{
+    char *out = path_in_dir(name);
+    struct cli_result r;
+    zabsim(&r, "report", db, "--html", out, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    cli_clear(&r);
+    char *html = read_file(out);
+    g_free(out);
+    return html ? html : g_strdup("");
+}
+
+static void check_figures_and_lanes(const char *html)
+{
+    const char *figures[] = { "timeline", "spacetime", "latency", "throughput" };
+    for (size_t i = 0; i < G_N_ELEMENTS(figures); i++) {
+        char *sec = section(html, figures[i]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(sec, "<svg"));
+        g_free(sec);
+    }
+    if (db_int(single_db, "SELECT order_disagreements FROM run_summary "
+                          "WHERE run_id = 1 AND model = 'pubsub'") > 0) {
+        char *sec = section(html, "order");
+        CU_ASSERT_PTR_NOT_NULL(strstr(sec, "<svg"));
+        g_free(sec);
+    }
+    char *timeline = section(html, "timeline"), *spacetime = section(html, "spacetime");
+    for (int h = 1; h <= 3; h++) {
+        char lane[64];
+        g_snprintf(lane, sizeof lane, "class=\"lane\" text-anchor=\"end\">h%d</text>", h);
+        CU_ASSERT_EQUAL(count(timeline, lane), 1);
+        CU_ASSERT_EQUAL(count(spacetime, lane), 1);
+    }
+    g_free(timeline);
+    g_free(spacetime);
+}
+
+static void check_faults_and_summary(const char *html)
+{
+    GArray *faults = db_faults(single_db);
+    for (guint i = 0; i < faults->len; i++) {
+        const struct fault_row *f = &g_array_index(faults, struct fault_row, i);
+        char *row = g_strdup_printf("<tr><td class=\"l\">%s</td><td class=\"l\">%s</td>"
+                                    "<td class=\"l\">%s</td>", f->time, f->kind, f->target);
+        CU_ASSERT_PTR_NOT_NULL(strstr(html, row));
+        g_free(row);
+    }
+    g_array_free(faults, TRUE);
+    load_summary(single_db);
+    char *sec = section(html, "summary");
+    GRegex *cls = g_regex_new(" class=\"(bad|good)\"", 0, 0, NULL);
+    char *plain = g_regex_replace_literal(cls, sec, -1, 0, "", 0, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(summary_rows); i++) {
+        char *row = g_strdup_printf("<tr><td>%s</td><td>%s</td><td>%s</td>",
+                                    summary_rows[i].label, summary_rows[i].value[0],
+                                    summary_rows[i].value[1]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(plain, row));
+        g_free(row);
+    }
+    g_regex_unref(cls);
+    g_free(plain);
+    g_free(sec);
+}
+
+static void test_html_has_figures_lanes_faults_and_summary(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *html = make_html(single_db, "single.html");
+    check_figures_and_lanes(html);
+    check_faults_and_summary(html);
+    /* the description is user text: escaped, never markup */
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "Three &lt;hosts&gt; &amp; &quot;friends&quot;"));
+    CU_ASSERT_PTR_NULL(strstr(html, "<hosts>"));
+    g_free(html);
+}
+
+static void test_html_is_self_contained(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *html = make_html(single_db, "self.html");
+    int http = count(html, "http"), xmlns = count(html, "http://www.w3.org/2000/svg\"");
+    CU_ASSERT_TRUE(http > 0);
+    CU_ASSERT_EQUAL(http, xmlns); /* nothing but the SVG namespace */
+    CU_ASSERT_PTR_NULL(strstr(html, "<script"));
+    CU_ASSERT_PTR_NULL(strstr(html, "<link"));
+    CU_ASSERT_PTR_NULL(strstr(html, "src="));
+    CU_ASSERT_PTR_NULL(strstr(html, "@import"));
+    g_free(html);
+}
+
+static void test_html_without_message_log_says_how_to_get_one(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *html = make_html(zab_only_db, "zab_only.html");
+    char *sec = section(html, "spacetime");
+    CU_ASSERT_PTR_NOT_NULL(strstr(sec, "--log messages"));
+    CU_ASSERT_PTR_NULL(strstr(sec, "<svg"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "pub/sub was not simulated"));
+    g_free(sec);
+    g_free(html);
+}
+
+static void test_html_sweep_shows_seeds_and_failing_runs(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *html = make_html(sweep_db, "sweep.html");
+    char *sec = section(html, "sweep");
+    CU_ASSERT_PTR_NOT_NULL(strstr(sec, "<svg"));
+    CU_ASSERT_EQUAL(count(sec, "<circle"), 2 * 21); /* a dot per seed and measure */
+    char *cmd = g_strdup_printf("<code>zabsim run %s --seed 8</code>", yaml_path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sec, cmd));
+    g_free(cmd);
+    g_free(sec);
+    g_free(html);
+}
+
+static void test_window_chooses_the_space_time_span(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *out = path_in_dir("window.html");
+    struct cli_result r;
+    zabsim(&r, "report", single_db, "--html", out, "--window", "1s..1050ms", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    char *html = read_file(out);
+    CU_ASSERT_PTR_NOT_NULL(html && strstr(html, "Messages sent from 1s to 1.05s."));
+    g_free(html);
+    g_free(out);
+    cli_clear(&r);
+}
+
+/* ---- trace ------------------------------------------------------------------------------ */
+
+/* A small JSON syntax check (the format has no validator in our dependencies): objects,
+ * arrays, strings with escapes, numbers and literals, nothing after the value. */
+static const char *json_value(const char *p, int depth);
+
+static const char *json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *json_string(const char *p)
+{
+    if (*p != '"')
+        return NULL;
+    for (p++; *p && *p != '"'; p++) {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\' && !strchr("\"\\/bfnrtu", *++p))
+            return NULL;
+    }
+    return *p == '"' ? p + 1 : NULL;
+}
+
+static const char *json_number(const char *p)
+{
+    const char *start = p;
+    p += *p == '-';
+    while (g_ascii_isdigit(*p))
+        p++;
+    if (*p == '.')
+        for (p++; g_ascii_isdigit(*p); p++) {}
+    if (*p == 'e' || *p == 'E') {
+        p += 1 + (p[1] == '+' || p[1] == '-');
+        while (g_ascii_isdigit(*p))
+            p++;
+    }
+    return p > start && g_ascii_isdigit(p[-1]) ? p : NULL;
+}
+
+static const char *json_members(const char *p, char close, bool object, int depth)
+{
+    p = json_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (object) {
+            p = json_string(json_ws(p));
+            if (!p || *(p = json_ws(p)) != ':')
+                return NULL;
+            p++;
+        }
+        if (!(p = json_value(p, depth + 1)))
+            return NULL;
+        p = json_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+    }
+}
+
+static const char *json_value(const char *p, int depth)
+{
+    p = json_ws(p);
+    if (depth > 32)
+        return NULL;
+    if (*p == '{' || *p == '[')
+        return json_members(p, *p == '{' ? '}' : ']', *p == '{', depth);
+    if (*p == '"')
+        return json_string(p);
+    const char *literals[] = { "true", "false", "null" };
+    for (size_t i = 0; i < G_N_ELEMENTS(literals); i++) {
+        if (g_str_has_prefix(p, literals[i]))
+            return p + strlen(literals[i]);
+    }
+    return json_number(p);
+}
+
+static bool json_valid(const char *text)
+{
+    const char *end = json_value(text, 0);
+    return end && *json_ws(end) == '\0';
+}
+
+static char *make_trace(const char *db, const char *name)
+{
+    char *out = path_in_dir(name);
+    struct cli_result r;
+    zabsim(&r, "report", db, "--trace", out, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    cli_clear(&r);
+    char *json = read_file(out);
+    char *python = g_find_program_in_path("python3");
+    if (json && python) { /* a real parser, where there is one */
+        const char *argv[] = { "python3", "-c", "import json,sys; json.load(open(sys.argv[1]))",
+                               out, NULL };
+        int status = -1;
+        CU_ASSERT_TRUE(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                                    NULL, NULL, &status, NULL));
+        CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    g_free(python);
+    g_free(out);
+    return json ? json : g_strdup("");
+}
+
+static void test_trace_is_json_with_tracks_flows_and_faults(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *json = make_trace(single_db, "single.json");
+    CU_ASSERT_TRUE(json_valid(json));
+    CU_ASSERT_TRUE(g_str_has_prefix(json, "{\"displayTimeUnit\":\"ns\""));
+    for (int h = 1; h <= 3; h++) {
+        char name[64];
+        g_snprintf(name, sizeof name, "\"name\":\"thread_name\",\"args\":{\"name\":\"h%d\"}", h);
+        CU_ASSERT_EQUAL(count(json, name), 2); /* a track in each model's process */
+    }
+    CU_ASSERT_EQUAL(count(json, "\"name\":\"process_name\""), 2);
+    int starts = count(json, "{\"ph\":\"s\""), ends = count(json, "{\"ph\":\"f\"");
+    CU_ASSERT_TRUE(starts > 0);
+    CU_ASSERT_EQUAL(starts, ends);
+    CU_ASSERT_EQUAL(count(json, ",\"s\":\"g\",\"cat\":\"fault\""), 4); /* one per fault */
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"name\":\"crash h"));
+    CU_ASSERT_TRUE(count(json, "\"name\":\"deliver c") > 0);
+    CU_ASSERT_TRUE(count(json, "\"cat\":\"state\"") > 0);
+    g_free(json);
+}
+
+static void test_trace_of_a_run_without_message_log(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *json = make_trace(zab_only_db, "zab_only.json");
+    CU_ASSERT_TRUE(json_valid(json));
+    CU_ASSERT_EQUAL(count(json, "{\"ph\":\"s\""), 0);
+    CU_ASSERT_EQUAL(count(json, "\"name\":\"process_name\""), 1); /* ZAB only */
+    CU_ASSERT_TRUE(count(json, "\"name\":\"deliver c") > 0);
+    g_free(json);
+}
+
+/* ---- determinism, bad input, rendering -------------------------------------------------- */
+
+static void test_same_database_gives_identical_bytes(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    struct cli_result a, b;
+    zabsim(&a, "report", sweep_db, NULL);
+    zabsim(&b, "report", sweep_db, NULL);
+    CU_ASSERT_STRING_EQUAL(a.out, b.out);
+    cli_clear(&a);
+    cli_clear(&b);
+    char *h1 = make_html(sweep_db, "a.html"), *h2 = make_html(sweep_db, "b.html");
+    CU_ASSERT_STRING_EQUAL(h1, h2);
+    char *t1 = make_trace(sweep_db, "a.json"), *t2 = make_trace(sweep_db, "b.json");
+    CU_ASSERT_STRING_EQUAL(t1, t2);
+    g_free(h1);
+    g_free(h2);
+    g_free(t1);
+    g_free(t2);
+}
+
+static void expect_bad_input(const char *what, const char *a, const char *b, const char *c,
+                             const char *d)
+{
+    struct cli_result r;
+    zabsim(&r, "report", a, b, c, d, NULL);
+    if (r.status != 2)
+        fprintf(stderr, "\n%s: exit %d, wanted 2\n", what, r.status);
+    CU_ASSERT_EQUAL(r.status, 2);
+    CU_ASSERT_TRUE(r.err && g_str_has_prefix(r.err, "zabsim report: "));
+    cli_clear(&r);
+}
+
+static void test_bad_inputs_exit_2(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *text = path_in_dir("not-a-db.txt"), *plain = path_in_dir("plain.db");
+    char *html = path_in_dir("never.html");
+    g_file_set_contents(text, "hello\n", -1, NULL);
+    sqlite3 *db = NULL;
+    sqlite3_open(plain, &db);
+    sqlite3_exec(db, "CREATE TABLE runs (run_id INTEGER)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    expect_bad_input("missing file", "/nonexistent/zabsim.db", NULL, NULL, NULL);
+    expect_bad_input("text file", text, NULL, NULL, NULL);
+    expect_bad_input("foreign SQLite file", plain, NULL, NULL, NULL);
+    expect_bad_input("unknown run", single_db, "--run", "99", NULL);
+    expect_bad_input("run 0", single_db, "--run", "0", NULL);
+    expect_bad_input("window without ..", single_db, "--window", "3s", NULL);
+    expect_bad_input("window backwards", single_db, "--window", "2s..1s", NULL);
+    expect_bad_input("window without unit", single_db, "--window", "1..2s", NULL);
+    expect_bad_input("window after the run", single_db, "--window", "10s..11s", NULL);
+    expect_bad_input("no database", NULL, NULL, NULL, NULL);
+    expect_bad_input("unwritable html", single_db, "--html", "/nonexistent/dir/r.html", NULL);
+    expect_bad_input("unwritable trace", single_db, "--trace", "/nonexistent/dir/r.json", NULL);
+    expect_bad_input("bad window, html", single_db, "--html", html, "--window=2s..1s");
+    CU_ASSERT_FALSE(g_file_test(html, G_FILE_TEST_EXISTS));
+    g_free(text);
+    g_free(plain);
+    g_free(html);
+}
+
+/* Renders the page in headless chromium when it is installed (skipped otherwise): it must
+ * load from disk and paint something substantial. */
+static void test_html_renders_in_a_headless_browser(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    if (!g_file_test("/usr/bin/chromium", G_FILE_TEST_IS_EXECUTABLE)) {
+        fprintf(stderr, "\n/usr/bin/chromium not installed: rendering not checked\n");
+        return;
+    }
+    char *html = path_in_dir("render.html"), *png = path_in_dir("render.png");
+    char *profile = path_in_dir("chromium-profile");
+    char *page = make_html(single_db, "render.html");
+    char *url = g_strconcat("file://", html, NULL), *shot = g_strconcat("--screenshot=", png, NULL);
+    char *user = g_strconcat("--user-data-dir=", profile, NULL);
+    const char *argv[] = { "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                           "--disable-background-networking", "--disable-component-update",
+                           "--disable-sync", "--no-first-run", user, shot,
+                           "--window-size=1400,3000", url, NULL };
+    int status = -1;
+    CU_ASSERT_TRUE(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL |
+                                G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL));
+    CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    GStatBuf st;
+    CU_ASSERT_TRUE(g_stat(png, &st) == 0 && st.st_size > 10 * 1024);
+    char *rm[] = { "rm", "-rf", profile, NULL };
+    g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(page);
+    g_free(url);
+    g_free(shot);
+    g_free(user);
+    g_free(profile);
+    g_free(png);
+    g_free(html);
+}
+
+void test_register(void)
+{
+    TEST_SUITE("zabsim report",
+               TEST(test_text_names_hosts_faults_and_summary),
+               TEST(test_text_lists_every_seed_of_a_sweep),
+               TEST(test_html_has_figures_lanes_faults_and_summary),
+               TEST(test_html_is_self_contained),
+               TEST(test_html_without_message_log_says_how_to_get_one),
+               TEST(test_html_sweep_shows_seeds_and_failing_runs),
+               TEST(test_window_chooses_the_space_time_span),
+               TEST(test_trace_is_json_with_tracks_flows_and_faults),
+               TEST(test_trace_of_a_run_without_message_log),
+               TEST(test_same_database_gives_identical_bytes),
+               TEST(test_bad_inputs_exit_2),
+               TEST(test_html_renders_in_a_headless_browser));
+}
