@@ -83,7 +83,7 @@ void rep_caption(GString *out, const char *fmt, ...)
 
 void rep_time_label(double ns, char *buf, size_t len)
 {
-    rep_format_time((sim_time)ns, buf, len);
+    units_format_duration_short((sim_time)ns, buf, len);
 }
 
 void rep_fault_markers(const struct rep_page *p, const struct svg_scale *x, double top,
@@ -96,7 +96,7 @@ void rep_fault_markers(const struct rep_page *p, const struct svg_scale *x, doub
             continue;
         double at = svg_at(x, (double)f->t_ns);
         char when[REP_TIME_LEN], *title;
-        rep_format_exact(f->t_ns, when, sizeof when);
+        units_format_duration(f->t_ns, when, sizeof when);
         title = g_strdup_printf("%s: %s %s %s", when, f->kind, f->target, f->detail);
         svg_line(p->out, at, top, at, bottom, "fault", title);
         /* Labels of faults close together would overprint: the later one is left to the
@@ -116,7 +116,7 @@ void rep_fault_markers(const struct rep_page *p, const struct svg_scale *x, doub
 static void page_header(GString *out, const struct rep_run *run)
 {
     char dur[REP_TIME_LEN];
-    rep_format_exact(run->duration_ns, dur, sizeof dur);
+    units_format_duration(run->duration_ns, dur, sizeof dur);
     g_string_append(out, "<header><h1>");
     rep_escape_printf(out, "zabsim report: %s", run->scenario);
     g_string_append(out, "</h1>\n<p class=\"meta\">");
@@ -196,7 +196,7 @@ static void fault_table(GString *out, const struct rep_run *run)
     for (guint i = 0; i < run->faults->len; i++) {
         const struct rep_fault *f = &g_array_index(run->faults, struct rep_fault, i);
         char when[REP_TIME_LEN];
-        rep_format_exact(f->t_ns, when, sizeof when);
+        units_format_duration(f->t_ns, when, sizeof when);
         g_string_append_printf(out, "<tr><td class=\"l\">%s</td><td class=\"l\">", when);
         rep_escape(out, f->kind);
         g_string_append(out, "</td><td class=\"l\">");

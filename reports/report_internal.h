@@ -10,6 +10,7 @@
 #define REPORTS_REPORT_INTERNAL_H
 
 #include "reports/report.h"
+#include "sim/units.h"
 
 /* ---- the run ---------------------------------------------------------------------------- */
 
@@ -150,10 +151,6 @@ void rep_divergence_clear(struct rep_divergence *d);
 
 #define REP_TIME_LEN 32
 
-/* Short human time with at most four significant digits: "3.001s", "204.6ms", "12us". */
-void rep_format_time(sim_time ns, char *buf, size_t len);
-/* The exact time, as scenario files write it: "2.999589598s" (units_format_duration). */
-void rep_format_exact(sim_time ns, char *buf, size_t len);
 /* text itself, or when it is not valid UTF-8 a copy with the bad bytes replaced (kept in
  * *owned for the caller to g_free), so every output stays well formed. */
 const char *rep_valid_utf8(const char *text, char **owned);

@@ -105,8 +105,8 @@ static void chart(GString *out, const struct cdf *curves, int n_curves)
             continue;
         draw_cdf(out, c, &x, &y);
         char p50[REP_TIME_LEN], p99[REP_TIME_LEN];
-        rep_format_time(c->p50, p50, sizeof p50);
-        rep_format_time(c->p99, p99, sizeof p99);
+        units_format_duration_short(c->p50, p50, sizeof p50);
+        units_format_duration_short(c->p99, p99, sizeof p99);
         char *label = g_strdup_printf("%s (n %" PRId64 ", p50 %s, p99 %s)", c->label, c->n, p50,
                                       p99);
         svg_legend(out, &legend, c->cls, true, label);

@@ -126,7 +126,7 @@ void rep_fig_order(struct rep_page *p, const struct rep_divergence *d)
         zab_split_note(out, d);
     if (d->found) {
         char at[REP_TIME_LEN];
-        rep_format_time(d->t_ns, at, sizeof at);
+        units_format_duration_short(d->t_ns, at, sizeof at);
         g_string_append(out, "<figure>");
         order_svg(out, d);
         rep_caption(out,

@@ -3,7 +3,6 @@
  * output files that appear only when complete. It renders nothing itself. */
 #include "reports/report_internal.h"
 
-#include "sim/units.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -227,8 +226,8 @@ bool rep_window_check(const struct rep_run *run, const struct rep_options *opts,
     if (!opts->window_set || opts->window.start_ns < run->duration_ns)
         return true;
     char start[REP_TIME_LEN], dur[REP_TIME_LEN];
-    rep_format_exact(opts->window.start_ns, start, sizeof start);
-    rep_format_exact(run->duration_ns, dur, sizeof dur);
+    units_format_duration(opts->window.start_ns, start, sizeof start);
+    units_format_duration(run->duration_ns, dur, sizeof dur);
     g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT,
                 "--window starts at %s, after run %" PRId64 " ended (%s)", start, run->run_id, dur);
     return false;
@@ -319,50 +318,13 @@ void rep_format_measure(const struct rep_summary *s, enum rep_model m, int k, ch
     if (!s->has[m][k])
         g_strlcpy(buf, "-", len);
     else if (rep_measures[k].kind == REP_DURATION)
-        units_format_duration(s->value[m][k], buf, len);
+        units_format_duration_short(s->value[m][k], buf, len);
     else
         g_snprintf(buf, len, "%" PRId64, s->value[m][k]);
 }
 
 /* ---- formatting and output -------------------------------------------------------------- */
 
-void rep_format_time(sim_time ns, char *buf, size_t len)
-{
-    static const struct {
-        sim_time scale;
-        const char *unit;
-    } units[] = { { SIM_S, "s" }, { SIM_MS, "ms" }, { SIM_US, "us" } };
-    if (ns == 0) {
-        g_strlcpy(buf, "0s", len);
-        return;
-    }
-    double mag = fabs((double)ns);
-    for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
-        if (mag < (double)units[i].scale)
-            continue;
-        double v = (double)ns / (double)units[i].scale;
-        double a = fabs(v);
-        int decimals = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : 3;
-        char num[32];
-        g_snprintf(num, sizeof num, "%.*f", decimals, v);
-        /* "3.000" reads better as "3", "204.60" as "204.6" */
-        size_t n = strlen(num);
-        if (strchr(num, '.')) {
-            while (num[n - 1] == '0')
-                num[--n] = '\0';
-            if (num[n - 1] == '.')
-                num[--n] = '\0';
-        }
-        g_snprintf(buf, len, "%s%s", num, units[i].unit);
-        return;
-    }
-    g_snprintf(buf, len, "%" PRId64 "ns", ns);
-}
-
-void rep_format_exact(sim_time ns, char *buf, size_t len)
-{
-    units_format_duration(ns, buf, len);
-}
 
 const char *rep_valid_utf8(const char *text, char **owned)
 {

@@ -118,7 +118,7 @@ static void draw_message(struct st_ctx *c, enum rep_model m, sqlite3_stmt *st)
     sim_time sent = sqlite3_column_int64(st, 3);
     bool lost = sqlite3_column_type(st, 4) == SQLITE_NULL;
     char at[REP_TIME_LEN], line_cls[24];
-    rep_format_exact(sent, at, sizeof at);
+    units_format_duration(sent, at, sizeof at);
     const char *msg = rep_col_str(st, 6);
     char *title = g_strdup_printf("%s %s %s→%s%s%s sent %s%s%s", rep_model_label[m],
                                   rep_col_str(st, 0), rep_col_str(st, 1), rep_col_str(st, 2),
@@ -249,8 +249,8 @@ static double frame(struct st_ctx *c)
 static void caption(struct st_ctx *c, const struct st_counts n[REP_MODELS])
 {
     char from[REP_TIME_LEN], to[REP_TIME_LEN];
-    rep_format_time(c->w.start_ns, from, sizeof from);
-    rep_format_time(c->w.end_ns, to, sizeof to);
+    units_format_duration_short(c->w.start_ns, from, sizeof from);
+    units_format_duration_short(c->w.end_ns, to, sizeof to);
     GString *text = g_string_new(NULL);
     g_string_append_printf(text, "Messages sent from %s to %s%s.", from, to,
                            c->p->opts->window_set ? "" : " (choose another span with "

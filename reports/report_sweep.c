@@ -132,7 +132,7 @@ static GArray *measure_values(const GArray *runs, enum rep_model m, int k)
 static void format_value(int k, int64_t v, char *buf, size_t len)
 {
     if (rep_measures[k].kind == REP_DURATION)
-        rep_format_time(v, buf, len);
+        units_format_duration_short(v, buf, len);
     else
         g_snprintf(buf, len, "%" PRId64, v);
 }

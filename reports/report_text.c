@@ -41,7 +41,7 @@ static void wrap(GString *out, const char *words, int indent, int *col)
 static void header(GString *out, const struct rep_run *run)
 {
     char dur[REP_TIME_LEN];
-    rep_format_exact(run->duration_ns, dur, sizeof dur);
+    units_format_duration(run->duration_ns, dur, sizeof dur);
     g_string_append_printf(out, "zabsim report: run %" PRId64 ", scenario %s (%s)\n",
                            run->run_id, run->scenario,
                            *run->scenario_path ? run->scenario_path : "path not recorded");
@@ -63,7 +63,7 @@ static void faults(GString *out, const struct rep_run *run)
     for (guint i = 0; i < run->faults->len; i++) {
         const struct rep_fault *f = &g_array_index(run->faults, struct rep_fault, i);
         char at[REP_TIME_LEN];
-        rep_format_exact(f->t_ns, at, sizeof at);
+        units_format_duration(f->t_ns, at, sizeof at);
         g_string_append_printf(out, "  %-14s %-10s %s%s%s\n", at, f->kind, f->target,
                                *f->detail ? "  " : "", f->detail);
     }
@@ -88,7 +88,7 @@ static GPtrArray *state_phrases(const GArray *spans, int host)
         if (s->host != host)
             continue;
         char at[REP_TIME_LEN];
-        rep_format_time(s->start_ns, at, sizeof at);
+        units_format_duration_short(s->start_ns, at, sizeof at);
         if (!seg || strcmp(seg->state, s->state) != 0 || seg->incarnation != s->incarnation) {
             GString *phrase = g_string_new(NULL);
             g_string_printf(phrase, "%s %s%s", at, s->state,
@@ -183,8 +183,8 @@ static bool drops(GString *out, sqlite3 *db, const struct rep_run *run, GError *
                                    "model", "cause", "drops", "messages", "first", "last");
         any = true;
         char first[REP_TIME_LEN], last[REP_TIME_LEN];
-        rep_format_time(sqlite3_column_int64(st, 4), first, sizeof first);
-        rep_format_time(sqlite3_column_int64(st, 5), last, sizeof last);
+        units_format_duration_short(sqlite3_column_int64(st, 4), first, sizeof first);
+        units_format_duration_short(sqlite3_column_int64(st, 5), last, sizeof last);
         g_string_append_printf(out, "  %-7s %-24s %8" PRId64 " %9" PRId64 " %12s %12s\n",
                                rep_col_str(st, 0), rep_col_str(st, 1),
                                (int64_t)sqlite3_column_int64(st, 2),
@@ -239,7 +239,7 @@ static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GEr
     g_string_append(out, "first delivery-order divergence\n");
     if (d.found) {
         char at[REP_TIME_LEN];
-        rep_format_time(d.t_ns, at, sizeof at);
+        units_format_duration_short(d.t_ns, at, sizeof at);
         char *what = g_strdup_printf("pub/sub: by %s %s had received %s before %s, %s the "
                                      "other way round; each host incarnation's order:",
                                      at, d.in_order_at, d.first, d.second, d.reversed_at);
@@ -284,7 +284,7 @@ static void seed_row(GString *out, const struct rep_sweep_run *r)
         char v[REP_TIME_LEN];
         int k = seed_columns[c].measure;
         if (r->summary.has[seed_columns[c].model][k] && rep_measures[k].kind == REP_DURATION)
-            rep_format_time(r->summary.value[seed_columns[c].model][k], v, sizeof v);
+            units_format_duration_short(r->summary.value[seed_columns[c].model][k], v, sizeof v);
         else
             rep_format_measure(&r->summary, seed_columns[c].model, k, v, sizeof v);
         g_string_append_printf(out, " %9s", v);

@@ -45,8 +45,8 @@ static void draw_span(const struct rep_page *p, const struct svg_scale *x,
                            strcmp(s->state, "LOOKING") == 0;
     char cls[40], from[REP_TIME_LEN], to[REP_TIME_LEN];
     g_snprintf(cls, sizeof cls, "s-%s%s", s->state, serving_or_idle ? "" : " rec");
-    rep_format_time(s->start_ns, from, sizeof from);
-    rep_format_time(s->end_ns, to, sizeof to);
+    units_format_duration_short(s->start_ns, from, sizeof from);
+    units_format_duration_short(s->end_ns, to, sizeof to);
     char *title = g_strdup_printf("%s %s%s%s, epoch %" PRId64 ", incarnation %" PRId64
                                   ": %s to %s",
                                   (const char *)g_ptr_array_index(p->run->host_names, s->host),
@@ -119,8 +119,8 @@ static void strip_flush(const struct rep_page *p, const struct svg_scale *x, int
         return;
     const char *host = g_ptr_array_index(p->run->host_names, r->host);
     char from[REP_TIME_LEN], to[REP_TIME_LEN], cls[8];
-    rep_format_time(r->first * bucket, from, sizeof from);
-    rep_format_time((r->last + 1) * bucket, to, sizeof to);
+    units_format_duration_short(r->first * bucket, from, sizeof from);
+    units_format_duration_short((r->last + 1) * bucket, to, sizeof to);
     char *title = r->level
         ? g_strdup_printf("%s pub/sub: %" PRId64 " deliveries, %s to %s", host, r->count, from, to)
         : g_strdup_printf("%s pub/sub: %" PRId64 " messages dropped (%s), %s to %s", host,
@@ -334,7 +334,7 @@ bool rep_fig_throughput(struct rep_page *p, GError **err)
     bool ok = load_throughput(p, bucket, counts, err);
     if (ok) {
         char width[REP_TIME_LEN];
-        rep_format_time(bucket, width, sizeof width);
+        units_format_duration_short(bucket, width, sizeof width);
         rep_section_open(p->out, "throughput", "Throughput over time");
         g_string_append(p->out, "<figure>");
         throughput_chart(p, counts, bucket);

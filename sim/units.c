@@ -6,6 +6,8 @@
  * rounded). This file knows nothing about YAML or scenario keys; scenario.c adds those. */
 #include "sim/units.h"
 
+#include <math.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -373,4 +375,37 @@ void units_format_duration(sim_time ns, char *buf, size_t len)
     while (n > 0 && digits[n - 1] == '0')
         digits[--n] = '\0';
     snprintf(buf, len, "%s%" G_GUINT64_FORMAT ".%s%s", sign, whole, digits, steps[i].name);
+}
+
+void units_format_duration_short(sim_time ns, char *buf, size_t len)
+{
+    static const struct {
+        sim_time scale;
+        const char *unit;
+    } units[] = { { SIM_S, "s" }, { SIM_MS, "ms" }, { SIM_US, "us" } };
+    if (ns == 0) {
+        g_strlcpy(buf, "0s", len);
+        return;
+    }
+    double mag = fabs((double)ns);
+    for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
+        if (mag < (double)units[i].scale)
+            continue;
+        double v = (double)ns / (double)units[i].scale;
+        double a = fabs(v);
+        int decimals = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : 3;
+        char num[32];
+        g_snprintf(num, sizeof num, "%.*f", decimals, v);
+        /* "3.000" reads better as "3", "204.60" as "204.6". */
+        size_t n = strlen(num);
+        if (strchr(num, '.')) {
+            while (num[n - 1] == '0')
+                num[--n] = '\0';
+            if (num[n - 1] == '.')
+                num[--n] = '\0';
+        }
+        g_snprintf(buf, len, "%s%s", num, units[i].unit);
+        return;
+    }
+    g_snprintf(buf, len, "%" G_GINT64_FORMAT "ns", ns);
 }

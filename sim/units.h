@@ -28,5 +28,7 @@ bool units_parse_rate(const char *text, double *out, char **error);
  * needed), so units_parse_duration() reads every result back to the same value. buf gets
  * at most len bytes; 32 always suffice. */
 void units_format_duration(sim_time ns, char *buf, size_t len);
+/* For people, not parsers: about three significant digits ("444ms", "8.53ms", "4.17s"). */
+void units_format_duration_short(sim_time ns, char *buf, size_t len);
 
 #endif

@@ -221,7 +221,7 @@ static void load_summary(const char *path)
             if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
                 int64_t v = sqlite3_column_int64(st, 0);
                 if (r->duration)
-                    units_format_duration(v, r->value[m], sizeof r->value[m]);
+                    units_format_duration_short(v, r->value[m], sizeof r->value[m]);
                 else
                     g_snprintf(r->value[m], sizeof r->value[m], "%" PRId64, v);
             }

@@ -75,7 +75,7 @@ static void format_value(int64_t v, bool present, enum column_format f, char *bu
     if (!present)
         g_strlcpy(buf, "-", len);
     else if (f == COL_DURATION)
-        units_format_duration(v, buf, len);
+        units_format_duration_short(v, buf, len);
     else
         g_snprintf(buf, len, "%" PRId64, v);
 }
