@@ -38,24 +38,54 @@ struct db_host_end {
     enum zab_phase zab_phase;
 };
 
+/* Schema version (PRAGMA user_version) and file marker (PRAGMA application_id) of a results
+ * database; reports/schema.sql sets both. */
+#define DB_SCHEMA_VERSION 1
+#define DB_APPLICATION_ID 0x7a616273 /* "zabs" */
+
+/* Opens an existing results database, read-only unless writable. Fails (ZS_ERROR_IO, message
+ * naming the path) when the file is missing or unreadable, is not a zabsim database, or has
+ * another schema version. Close with sqlite3_close(). */
+sqlite3 *db_open(const char *path, bool writable, GError **err);
+
+/* Called for each row a statement of db_exec_rows() returns; returning false (with err set)
+ * stops the script. */
+typedef bool db_row_fn(void *ctx, sqlite3_stmt *row, GError **err);
+
+/* Runs every statement of the SQL script in order, binding the parameter :run_id (in the
+ * statements that use it) to run_id and handing each result row to row_fn (may be NULL).
+ * name labels error messages ("checks.sql:42: no such column: x"). */
+bool db_exec_rows(sqlite3 *db, const char *name, const char *sql, int64_t run_id,
+                  db_row_fn *row_fn, void *ctx, GError **err);
+bool db_exec(sqlite3 *db, const char *name, const char *sql, int64_t run_id, GError **err);
+
 struct db_run;
 
 /* Creates the private database for one run beside target_path (same directory, so the
- * final rename stays on one file system). host_names index the `host` columns. */
+ * final rename stays on one file system). host_names index the `host` columns. Fails early
+ * when target_path exists but cannot take the run (not a zabsim database, other schema). */
 struct db_run *db_run_create(const char *target_path, const char *const *host_names,
                              uint32_t n_hosts, GError **err);
-/* The recorder to hand to the simulator: every trace record becomes rows. */
+/* The recorder to hand to the simulator: every trace record becomes rows. A record that
+ * cannot be written (database error, host index outside host_names) stops recording; the
+ * error is reported by db_run_finish. */
 struct recorder db_run_recorder(struct db_run *r);
-/* Writes the runs row (verdict still NULL), the hosts table, then computes the summary and
- * checks every invariant; returns false on a database error. */
+/* Writes the runs row (verdict still NULL), the hosts table (hosts[i] describes host i of
+ * host_names), then computes the summary and checks every invariant (violations table);
+ * returns false on a database or recording error. Records arriving later are ignored. */
 bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
                    const struct db_host_end *hosts, GError **err);
-/* Number of invariant violations found by db_run_finish. */
+/* Number of invariant violations found by db_run_finish, including any beyond the rows the
+ * violations table lists per invariant (CHECK_LISTED_MAX in reports/check.h). */
 int64_t db_run_violations(const struct db_run *r);
 /* The private database, for reading the summary and expectations before commit. */
 sqlite3 *db_run_handle(struct db_run *r);
-/* Sets runs.verdict ("pass" or "fail"), then publishes the run into target_path. On
- * success *run_id (if not NULL) is the run's id in the target. Frees r either way. */
+/* Sets runs.verdict ("pass" or "fail"), then publishes the run into target_path: a new
+ * target is the private file renamed into place; an existing one receives every row in one
+ * transaction under run_id max + 1, and nothing at all on failure (a target that is not a
+ * zabsim database, or has another schema version, is left untouched). On success *run_id (if
+ * not NULL) is the run's id in the target. Needs db_run_finish first. Frees r and deletes the
+ * private file either way. */
 bool db_run_commit(struct db_run *r, const char *verdict, int64_t *run_id, GError **err);
 /* Deletes the private database and frees r. */
 void db_run_abort(struct db_run *r);

@@ -1,1 +1,89 @@
--- placeholder
+-- summary.sql: creates the run_summary_data rows of run :run_id (read them through the
+-- run_summary view), one per model the run simulated, and fills the measures of time:
+-- unavailable_ns and leader_changes. Definitions of every column: docs/database.md.
+--
+-- The measures of messages (submitted, acked, delivered, lost, duplicates,
+-- order_disagreements, latency_*) are computed by reports/db_seq.c and written by
+-- db_run_finish() right after this file: they look at every delivery, which as queries
+-- (window functions, per-delivery joins, pairwise comparisons of host sequences) took about
+-- 18 s on a run with a million deliveries of each model; in C, about a second per model.
+--
+-- Run by db_run_finish() after the runs and hosts rows exist; it can be re-run by hand:
+--   sqlite3 DB -cmd '.parameter set :run_id 1' < reports/summary.sql
+
+DELETE FROM run_summary_data WHERE run_id = :run_id;
+
+-- One row per model of the run (runs.model 'both' means both), measures of messages at 0
+-- until db_seq.c fills them.
+INSERT INTO run_summary_data (run_id, model, submitted, acked, delivered, lost, duplicates,
+                              order_disagreements, unavailable_ns, leader_changes)
+SELECT :run_id, m.model, 0, 0, 0, 0, 0, 0, 0, CASE m.model WHEN 'zab' THEN 0 END
+FROM (SELECT 1 AS k, 'zab' AS model UNION ALL SELECT 2, 'pubsub') AS m
+JOIN runs AS r ON r.run_id = :run_id AND r.model IN (m.model, 'both')
+ORDER BY m.k;
+
+-- unavailable_ns: time within [0, duration] when no host was "on". ZAB: on = LEADING in
+-- phase BROADCAST (a crash or power-off ends it at that instant even when no DOWN state was
+-- recorded). pub/sub: on = up (every host starts up; crash and power_off stop it, restart
+-- starts it). leader_changes (ZAB): entries into LEADING+BROADCAST after the first.
+UPDATE run_summary_data
+SET unavailable_ns = x.unavailable_ns,
+    leader_changes = CASE run_summary_data.model WHEN 'zab' THEN x.leader_entries - 1 END
+FROM (
+    WITH RECURSIVE
+    -- crash, power_off and restart faults, one row per host named in their target list
+    fault_split (t_ns, fault_row, kind, host, rest) AS (
+        SELECT t_ns, rowid, kind, '', coalesce(target, '') || ','
+        FROM faults
+        WHERE run_id = :run_id AND kind IN ('crash', 'power_off', 'restart')
+        UNION ALL
+        SELECT t_ns, fault_row, kind, trim(substr(rest, 1, instr(rest, ',') - 1)),
+               substr(rest, instr(rest, ',') + 1)
+        FROM fault_split
+        WHERE rest != ''
+    ),
+    host_faults AS (SELECT * FROM fault_split WHERE host != ''),
+    -- every instant a host's "on" flag may change; src orders host_states before faults
+    -- at the same instant, ord keeps the recording order
+    flags (model, host, t_ns, src, ord, is_on) AS (
+        SELECT 'zab', host, t_ns, 0, rowid, state = 'LEADING' AND phase IS 'BROADCAST'
+        FROM host_states WHERE run_id = :run_id
+        UNION ALL
+        SELECT 'zab', host, t_ns, 1, fault_row, 0 FROM host_faults WHERE kind != 'restart'
+        UNION ALL
+        SELECT 'pubsub', host, 0, 0, 0, 1 FROM hosts WHERE run_id = :run_id
+        UNION ALL
+        SELECT 'pubsub', host, t_ns, 1, fault_row, kind = 'restart' FROM host_faults
+    ),
+    changes AS (
+        SELECT model, t_ns,
+               is_on - coalesce(lag(is_on) OVER (PARTITION BY model, host
+                                                 ORDER BY t_ns, src, ord), 0) AS delta
+        FROM flags
+    ),
+    -- t = 0 is always a point, so time before the first change is counted too
+    points AS (
+        SELECT model, t_ns, sum(delta) AS delta
+        FROM (SELECT model, t_ns, delta FROM changes
+              UNION ALL SELECT 'zab', 0, 0
+              UNION ALL SELECT 'pubsub', 0, 0)
+        GROUP BY model, t_ns
+    ),
+    levels AS (
+        SELECT model, t_ns,
+               sum(delta) OVER (PARTITION BY model ORDER BY t_ns) AS n_on,
+               lead(t_ns) OVER (PARTITION BY model ORDER BY t_ns) AS t_next
+        FROM points
+    ),
+    run AS (SELECT duration_ns FROM runs WHERE run_id = :run_id)
+    SELECT l.model,
+           sum(CASE WHEN l.n_on = 0
+                    THEN max(0, min(coalesce(l.t_next, run.duration_ns), run.duration_ns)
+                                - l.t_ns)
+                    ELSE 0 END) AS unavailable_ns,
+           max(1, (SELECT count(*) FROM changes AS c
+                   WHERE c.model = l.model AND c.delta = 1)) AS leader_entries
+    FROM levels AS l, run
+    GROUP BY l.model
+) AS x
+WHERE run_summary_data.run_id = :run_id AND run_summary_data.model = x.model;

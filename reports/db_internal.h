@@ -1,0 +1,228 @@
+/* db_internal.h: what the results-database modules (reports/db*.c, reports/check.c) share
+ * and nothing outside reports/ should use: the private run state, the embedded SQL, error
+ * helpers, the in-memory messages and delivery sequences that the delivery-scale measures
+ * and checks work on, and the collector those checks report to. */
+#ifndef REPORTS_DB_INTERNAL_H
+#define REPORTS_DB_INTERNAL_H
+
+#include "reports/check.h"
+#include "reports/db.h"
+
+/* Generated from the reports/ SQL files by tools/embed.cmake. */
+extern const char embedded_schema_sql[];
+extern const char embedded_checks_sql[];
+extern const char embedded_summary_sql[];
+
+/* The run_id of the only run in a private run database. */
+#define DB_PRIVATE_RUN_ID 1
+
+/* Statements the recorder keeps prepared, one per kind of row it writes. */
+enum db_stmt {
+    DB_INSERT_HOST_STATE = 0,
+    DB_INSERT_SUBMISSION,
+    DB_UPDATE_OUTCOME,
+    DB_INSERT_PROPOSAL,
+    DB_UPDATE_COMMIT,
+    DB_INSERT_DELIVERY,
+    DB_INSERT_DROP,
+    DB_INSERT_FAULT,
+    DB_INSERT_MESSAGE,
+    DB_INSERT_TRUNCATION,
+    DB_STMT_COUNT
+};
+
+struct db_run {
+    sqlite3 *db;          /* the private database; NULL once closed */
+    char *target_path;
+    char *private_path;
+    char **host_names;    /* n_hosts names, NULL-terminated */
+    uint32_t n_hosts;
+    sqlite3_stmt *stmt[DB_STMT_COUNT];
+    uint32_t rows_in_transaction;
+    GError *record_error; /* first failure while recording; db_run_finish reports it */
+    int64_t violations;
+    bool closed;          /* db_run_finish was called: later records are ignored */
+    bool finished;        /* db_run_finish succeeded: the run may be committed */
+};
+
+/* Sets err to "what: <SQLite's message>" (ZS_ERROR_IO). */
+void db__set_error(GError **err, sqlite3 *db, const char *what);
+/* Finalizes the prepared statements, closes the private database and deletes its file. */
+void db__run_discard(struct db_run *r);
+/* Frees r's memory (the database must be closed). */
+void db__run_free(struct db_run *r);
+
+/* ---- one model's messages and deliveries, in memory --------------------------------------
+ *
+ * Measures and checks that look at every delivery (a million in a large run) are computed
+ * in C over this structure, loaded once per model, instead of in SQL: the same questions as
+ * window functions and correlated joins took half a minute on a million deliveries. A
+ * message is a dense number, so per-message facts are array slots. */
+
+#define DB_NO_ZXID INT64_MIN       /* deliveries.zxid is NULL */
+#define DB_NOT_SUBMITTED INT64_MIN /* the message has no submissions row */
+
+struct db_seq_entry {
+    int64_t row_id; /* deliveries.rowid */
+    int64_t seq;
+    int64_t zxid;   /* DB_NO_ZXID when NULL */
+    int64_t t_ns;
+    uint32_t msg;   /* message number */
+    bool replayed;
+};
+
+/* One host incarnation's deliveries: entries [first, first + count), in seq order. */
+struct db_seq_span {
+    const char *host;
+    uint32_t incarnation;
+    size_t first, count;
+};
+
+/* What the submissions table says about one message. */
+struct db_msg {
+    int64_t submitted_ns; /* its first submission; DB_NOT_SUBMITTED when none */
+    int64_t acked_row;    /* rowid of its first acked submission; 0 when never acked */
+};
+
+/* A host as the run ended (table hosts), with the span of its final incarnation (NULL when
+ * that incarnation delivered nothing). */
+struct db_final_host {
+    const char *host;
+    uint32_t incarnation;
+    int64_t row_id;  /* hosts.rowid */
+    bool up;
+    bool serving;    /* up and in phase BROADCAST */
+    const struct db_seq_span *span;
+};
+
+struct db_seqs {
+    const char *model;
+    GArray *entries;      /* struct db_seq_entry, ordered by (host, incarnation, seq, rowid) */
+    GArray *spans;        /* struct db_seq_span, in (host, incarnation) order */
+    GArray *msgs;         /* struct db_msg by message number */
+    GArray *finals;       /* struct db_final_host, in host_index order */
+    GPtrArray *msg_names; /* msg_id text by message number */
+    GHashTable *ids;      /* msg_id text -> message number + 1 (lookups only) */
+    GStringChunk *strings;
+    uint32_t n_delivered; /* messages numbered below this were delivered at least once */
+    /* Scratch for comparisons, one slot per message: pos[m] is the position of m's first
+     * delivery in the span indexed last, valid when pos_mark[m] == pos_now; seen_mark[m] ==
+     * seen_now marks messages already met in the span being walked. Marks with a generation
+     * number make clearing the arrays free. */
+    uint32_t *pos;
+    uint32_t *pos_mark;
+    uint32_t *seen_mark;
+    uint32_t pos_now, seen_now;
+};
+
+static inline const struct db_seq_entry *db_seq_at(const struct db_seqs *s, size_t i)
+{
+    return &g_array_index(s->entries, struct db_seq_entry, i);
+}
+
+static inline const struct db_seq_span *db_seq_span_at(const struct db_seqs *s, size_t i)
+{
+    return &g_array_index(s->spans, struct db_seq_span, i);
+}
+
+static inline const char *db_seq_msg_name(const struct db_seqs *s, uint32_t msg)
+{
+    return g_ptr_array_index(s->msg_names, msg);
+}
+
+static inline struct db_msg *db_seq_msg(const struct db_seqs *s, uint32_t msg)
+{
+    return &g_array_index(s->msgs, struct db_msg, msg);
+}
+
+/* Loads the deliveries, submissions and final host states of one model of one run. */
+bool db_seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
+                  GError **err);
+void db_seqs_clear(struct db_seqs *s);
+/* The message number of a msg_id, or -1 when the model never saw it. */
+int64_t db_seqs_msg_number(const struct db_seqs *s, const char *msg_id);
+/* The span of (host, incarnation), or NULL. */
+const struct db_seq_span *db_seqs_find_span(const struct db_seqs *s, const char *host,
+                                            uint32_t incarnation);
+/* The span holding entry i. */
+const struct db_seq_span *db_seqs_span_of(const struct db_seqs *s, size_t i);
+
+/* Two host incarnations x < y that deliver the same two messages in opposite orders (first
+ * occurrences); the indices are entries. */
+struct db_seq_inversion {
+    size_t x, y;
+    size_t x_first, x_second; /* in x: x_first before x_second */
+    size_t y_first, y_second; /* in y: the same two messages, the other way round */
+};
+
+/* The first inversion of every pair of spans that has one, ordered by (x, y): walking x's
+ * deliveries, the first message whose position in y is below the previous common one. */
+GArray *db_seqs_inversions(struct db_seqs *s);
+
+/* Which of the final hosts each message reached: for the hosts chosen (serving ones, or all
+ * that are up), bit k of a message's row is set when the k-th chosen host's final
+ * incarnation delivered it. */
+struct db_presence {
+    GPtrArray *hosts; /* const struct db_final_host *, the chosen ones (borrowed) */
+    size_t words;     /* 64-bit words per message */
+    uint64_t *bits;
+};
+
+void db_presence_build(const struct db_seqs *s, bool serving_only, struct db_presence *p);
+void db_presence_clear(struct db_presence *p);
+static inline bool db_presence_has(const struct db_presence *p, uint32_t msg, guint k)
+{
+    return (p->bits[(size_t)msg * p->words + k / 64] >> (k % 64)) & 1;
+}
+
+/* The run_summary columns computed from messages and deliveries (docs/database.md). */
+struct db_seq_measures {
+    int64_t submitted, acked, delivered, lost, duplicates, order_disagreements;
+    bool has_latency;
+    int64_t latency_p50_ns, latency_p99_ns, latency_max_ns;
+};
+
+void db_seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m);
+
+/* ---- invariant checks: the collector reports/check.c hands to the checks in C ---------- */
+
+struct check_ctx;
+
+/* Evidence rows, formatted by the TEMP views of checks.sql. */
+enum db_evidence {
+    DB_EVIDENCE_DELIVERY = 0,
+    DB_EVIDENCE_PROPOSAL,
+    DB_EVIDENCE_SUBMISSION,
+    DB_EVIDENCE_HOST,
+    DB_EVIDENCE_COUNT
+};
+
+sqlite3 *check__db(const struct check_ctx *c);
+int64_t check__run_id(const struct check_ctx *c);
+/* Counts one violation of inv; true when it is to be listed, i.e. when the caller should
+ * build its detail and evidence and hand them to check__list. */
+bool check__count(struct check_ctx *c, enum check_invariant inv);
+/* Lists a counted violation; takes detail and evidence. */
+void check__list(struct check_ctx *c, enum check_invariant inv, char *detail,
+                 GString *evidence);
+/* Appends one evidence row (a line) to out. */
+bool check__evidence(struct check_ctx *c, enum db_evidence table, int64_t row_id,
+                     GString *out, GError **err);
+/* Like check_run, with the run's ZAB sequences already loaded. */
+bool check__run_seqs(sqlite3 *db, int64_t run_id, struct db_seqs *zab,
+                     struct check_result *res, GError **err);
+
+/* The invariants checked in C (reports/db_check_order.c, reports/db_check_history.c). */
+bool check__integrity(struct check_ctx *c, struct db_seqs *zab, GError **err);
+bool check__total_order(struct check_ctx *c, struct db_seqs *zab, GError **err);
+bool check__agreement(struct check_ctx *c, struct db_seqs *zab, GError **err);
+/* local_primary_order, global_primary_order and the deliveries half of zxid_monotonic:
+ * every step of every span belongs to at most one of them. */
+bool check__zxid_steps(struct check_ctx *c, struct db_seqs *zab, GError **err);
+bool check__primary_integrity(struct check_ctx *c, struct db_seqs *zab, GError **err);
+bool check__durability(struct check_ctx *c, struct db_seqs *zab, GError **err);
+
+/* Formats a zxid the way ZooKeeper logs it (0x100000003) into buf (at least 24 bytes). */
+const char *db_zxid_text(int64_t zxid, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,587 @@
+/* db_run.c: recording one run into its private database: db_run_create, the recorder that
+ * turns trace records into rows, db_run_finish (runs and hosts rows, summary, checks) and
+ * db_run_abort. Publishing the finished file is reports/db_commit.c.
+ *
+ * The private file belongs to this run alone and is thrown away on any failure, so it is
+ * written without a journal or fsyncs, under an exclusive lock, in transactions of
+ * DB_ROWS_PER_COMMIT rows. A recording error cannot be returned through the recorder
+ * interface; the first one is kept and stops recording, and db_run_finish reports it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reports/check.h"
+#include "reports/db_internal.h"
+
+/* Rows per transaction while recording: commits are cheap without a journal, and bounded
+ * transactions keep SQLite's dirty pages, hence memory, bounded. */
+#define DB_ROWS_PER_COMMIT 50000
+/* Names tried for the private file before giving up (stale files of crashed runs whose
+ * process id came round again take some). */
+#define DB_PRIVATE_NAME_ATTEMPTS 1000
+
+static const char *const stmt_sql[DB_STMT_COUNT] = {
+    [DB_INSERT_HOST_STATE] =
+        "INSERT INTO host_states (run_id, t_ns, host, incarnation, state, phase, epoch) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+    [DB_INSERT_SUBMISSION] =
+        "INSERT INTO submissions (run_id, model, msg_id, client, client_seq, host, "
+        "submitted_ns, outcome) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+    /* The first definitive outcome wins; a message offered twice gets outcomes in order. */
+    [DB_UPDATE_OUTCOME] =
+        "UPDATE submissions SET outcome = ?3, outcome_ns = ?4 WHERE rowid = "
+        "(SELECT rowid FROM submissions WHERE run_id = 1 AND model = ?1 AND msg_id = ?2 "
+        "AND outcome = 'pending' ORDER BY rowid LIMIT 1)",
+    [DB_INSERT_PROPOSAL] =
+        "INSERT INTO proposals (run_id, epoch, zxid, leader, incarnation, msg_id, proposed_ns) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+    /* A commit happens in the process that proposed: match its incarnation too. */
+    [DB_UPDATE_COMMIT] =
+        "UPDATE proposals SET committed_ns = ?4 WHERE committed_ns IS NULL AND rowid = "
+        "(SELECT rowid FROM proposals WHERE run_id = 1 AND zxid = ?1 AND leader = ?2 "
+        "AND incarnation = ?3 ORDER BY rowid DESC LIMIT 1)",
+    [DB_INSERT_DELIVERY] =
+        "INSERT INTO deliveries (run_id, model, host, incarnation, seq, msg_id, zxid, replayed, "
+        "delivered_ns) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [DB_INSERT_DROP] =
+        "INSERT INTO drops (run_id, model, msg_id, host, t_ns, cause) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+    [DB_INSERT_FAULT] =
+        "INSERT INTO faults (run_id, t_ns, kind, target, detail) VALUES (1, ?1, ?2, ?3, ?4)",
+    [DB_INSERT_MESSAGE] =
+        "INSERT INTO messages (run_id, model, type, src, dst, sent_ns, recv_ns, lost_reason, "
+        "msg_id) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [DB_INSERT_TRUNCATION] =
+        "INSERT INTO truncations (run_id, t_ns, host, incarnation, zxid, msg_id, delivered) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+};
+
+/* ---- the private file ------------------------------------------------------------------ */
+
+/* Creates an unused file name beside target (O_EXCL, so two runs never share one). */
+static char *claim_private_path(const char *target, GError **err)
+{
+    static gint counter;
+    for (int i = 0; i < DB_PRIVATE_NAME_ATTEMPTS; i++) {
+        char *path = g_strdup_printf("%s.tmp-%ld-%d", target, (long)getpid(),
+                                     g_atomic_int_add(&counter, 1));
+        int fd = g_open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd >= 0) {
+            close(fd);
+            return path;
+        }
+        int e = errno;
+        g_free(path);
+        if (e != EEXIST) {
+            g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: cannot create a file beside it: %s",
+                        target, g_strerror(e));
+            return NULL;
+        }
+    }
+    g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: no free name for a private run file", target);
+    return NULL;
+}
+
+static bool open_private(struct db_run *r, GError **err)
+{
+    if (sqlite3_open_v2(r->private_path, &r->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: cannot open: %s", r->private_path,
+                    r->db ? sqlite3_errmsg(r->db) : "out of memory");
+        return false;
+    }
+    /* No journal and no fsync: the file is discarded on failure, and db_commit.c syncs it
+     * once before publishing. The cache holds the hot index pages of a large run. */
+    static const char setup[] = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
+                                "PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -65536; "
+                                "PRAGMA temp_store = MEMORY;";
+    if (!db_exec(r->db, "setup", setup, 0, err) ||
+        !db_exec(r->db, "schema.sql", embedded_schema_sql, 0, err) ||
+        !db_exec(r->db, "begin", "BEGIN", 0, err))
+        return false;
+    for (int i = 0; i < DB_STMT_COUNT; i++) {
+        if (sqlite3_prepare_v3(r->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &r->stmt[i],
+                               NULL) != SQLITE_OK) {
+            db__set_error(err, r->db, "preparing the recorder");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void finalize_statements(struct db_run *r)
+{
+    for (int i = 0; i < DB_STMT_COUNT; i++) {
+        sqlite3_finalize(r->stmt[i]);
+        r->stmt[i] = NULL;
+    }
+}
+
+void db__run_discard(struct db_run *r)
+{
+    finalize_statements(r);
+    if (r->db) {
+        sqlite3_close(r->db);
+        r->db = NULL;
+    }
+    if (r->private_path)
+        g_unlink(r->private_path);
+}
+
+void db__run_free(struct db_run *r)
+{
+    g_free(r->target_path);
+    g_free(r->private_path);
+    g_strfreev(r->host_names);
+    g_clear_error(&r->record_error);
+    g_free(r);
+}
+
+struct db_run *db_run_create(const char *target_path, const char *const *host_names,
+                             uint32_t n_hosts, GError **err)
+{
+    /* Fail before the simulation runs, not after, when the target cannot take the run. */
+    if (g_file_test(target_path, G_FILE_TEST_EXISTS)) {
+        sqlite3 *target = db_open(target_path, true, err);
+        if (!target)
+            return NULL;
+        sqlite3_close(target);
+    }
+    struct db_run *r = g_new0(struct db_run, 1);
+    r->target_path = g_strdup(target_path);
+    r->n_hosts = n_hosts;
+    r->host_names = g_new0(char *, n_hosts + 1);
+    for (uint32_t i = 0; i < n_hosts; i++)
+        r->host_names[i] = g_strdup(host_names[i]);
+    r->private_path = claim_private_path(target_path, err);
+    if (!r->private_path || !open_private(r, err)) {
+        db__run_discard(r);
+        db__run_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- the recorder ---------------------------------------------------------------------- */
+
+static bool bind_host(struct db_run *r, sqlite3_stmt *st, int col, int32_t host, bool required,
+                      GError **err)
+{
+    if (host < 0 && !required) {
+        sqlite3_bind_null(st, col);
+        return true;
+    }
+    if (host < 0 || (uint32_t)host >= r->n_hosts) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL,
+                    "trace record names host %d; the run has %u hosts", host, r->n_hosts);
+        return false;
+    }
+    sqlite3_bind_text(st, col, r->host_names[host], -1, SQLITE_STATIC);
+    return true;
+}
+
+static void bind_msg(sqlite3_stmt *st, int col, msg_id_t id)
+{
+    if (id == MSG_ID_NONE) {
+        sqlite3_bind_null(st, col);
+        return;
+    }
+    char buf[24];
+    msg_id_format(id, buf, sizeof buf);
+    sqlite3_bind_text(st, col, buf, -1, SQLITE_TRANSIENT);
+}
+
+/* Strings in records are borrowed for the call only, hence SQLITE_TRANSIENT. */
+static void bind_text(sqlite3_stmt *st, int col, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, col);
+}
+
+static bool step(struct db_run *r, sqlite3_stmt *st, GError **err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        db__set_error(err, r->db, "recording the run");
+        return false;
+    }
+    return true;
+}
+
+static bool record_host_state(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_INSERT_HOST_STATE];
+    sqlite3_bind_int64(st, 1, t->t_ns);
+    if (!bind_host(r, st, 2, t->host, true, err))
+        return false;
+    sqlite3_bind_int64(st, 3, t->incarnation);
+    bind_text(st, 4, zab_state_name(t->u.host_state.state));
+    bind_text(st, 5, zab_phase_name(t->u.host_state.phase));
+    sqlite3_bind_int64(st, 6, t->u.host_state.epoch);
+    return step(r, st, err);
+}
+
+static bool record_submission(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_INSERT_SUBMISSION];
+    char client[16];
+    g_snprintf(client, sizeof client, "c%u", t->u.submission.client);
+    bind_text(st, 1, sim_model_name(t->u.submission.model));
+    bind_msg(st, 2, t->u.submission.msg_id);
+    bind_text(st, 3, client);
+    sqlite3_bind_int64(st, 4, msg_id_seq(t->u.submission.msg_id));
+    if (!bind_host(r, st, 5, t->u.submission.host, false, err))
+        return false;
+    sqlite3_bind_int64(st, 6, t->t_ns);
+    return step(r, st, err);
+}
+
+static bool record_outcome(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    if (t->u.outcome.outcome == OUTCOME_PENDING) /* not definitive: nothing to record */
+        return true;
+    sqlite3_stmt *st = r->stmt[DB_UPDATE_OUTCOME];
+    bind_text(st, 1, sim_model_name(t->u.outcome.model));
+    bind_msg(st, 2, t->u.outcome.msg_id);
+    bind_text(st, 3, outcome_name(t->u.outcome.outcome));
+    sqlite3_bind_int64(st, 4, t->t_ns);
+    return step(r, st, err);
+}
+
+static bool record_proposal(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_INSERT_PROPOSAL];
+    sqlite3_bind_int64(st, 1, t->u.proposal.epoch);
+    sqlite3_bind_int64(st, 2, t->u.proposal.zxid);
+    if (!bind_host(r, st, 3, t->host, true, err))
+        return false;
+    sqlite3_bind_int64(st, 4, t->incarnation);
+    bind_msg(st, 5, t->u.proposal.msg_id);
+    sqlite3_bind_int64(st, 6, t->t_ns);
+    return step(r, st, err);
+}
+
+static bool record_commit(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_UPDATE_COMMIT];
+    sqlite3_bind_int64(st, 1, t->u.commit.zxid);
+    if (!bind_host(r, st, 2, t->host, true, err))
+        return false;
+    sqlite3_bind_int64(st, 3, t->incarnation);
+    sqlite3_bind_int64(st, 4, t->t_ns);
+    return step(r, st, err);
+}
+
+static bool record_delivery(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_INSERT_DELIVERY];
+    bind_text(st, 1, sim_model_name(t->u.delivery.model));
+    if (!bind_host(r, st, 2, t->host, true, err))
+        return false;
+    sqlite3_bind_int64(st, 3, t->incarnation);
+    sqlite3_bind_int64(st, 4, (int64_t)t->u.delivery.seq);
+    bind_msg(st, 5, t->u.delivery.msg_id);
+    if (t->u.delivery.model == MODEL_ZAB && t->u.delivery.zxid != -1)
+        sqlite3_bind_int64(st, 6, t->u.delivery.zxid);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_int(st, 7, t->u.delivery.replayed);
+    sqlite3_bind_int64(st, 8, t->t_ns);
+    return step(r, st, err);
+}
+
+static bool record_drop(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_INSERT_DROP];
+    bind_text(st, 1, sim_model_name(t->u.drop.model));
+    bind_msg(st, 2, t->u.drop.msg_id);
+    if (!bind_host(r, st, 3, t->u.drop.meant_for, false, err))
+        return false;
+    sqlite3_bind_int64(st, 4, t->t_ns);
+    bind_text(st, 5, drop_cause_name(t->u.drop.cause));
+    return step(r, st, err);
+}
+
+static bool record_fault(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_INSERT_FAULT];
+    sqlite3_bind_int64(st, 1, t->t_ns);
+    bind_text(st, 2, fault_kind_name(t->u.fault.kind));
+    bind_text(st, 3, t->u.fault.target);
+    bind_text(st, 4, t->u.fault.detail);
+    return step(r, st, err);
+}
+
+static bool record_message(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_INSERT_MESSAGE];
+    bind_text(st, 1, sim_model_name(t->u.message.model));
+    bind_text(st, 2, t->u.message.type);
+    bind_text(st, 3, t->u.message.src);
+    bind_text(st, 4, t->u.message.dst);
+    sqlite3_bind_int64(st, 5, t->u.message.sent_ns);
+    if (t->u.message.recv_ns == -1)
+        sqlite3_bind_null(st, 6);
+    else
+        sqlite3_bind_int64(st, 6, t->u.message.recv_ns);
+    bind_text(st, 7, msg_loss_name(t->u.message.loss));
+    bind_msg(st, 8, t->u.message.msg_id);
+    return step(r, st, err);
+}
+
+static bool record_truncation(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[DB_INSERT_TRUNCATION];
+    sqlite3_bind_int64(st, 1, t->t_ns);
+    if (!bind_host(r, st, 2, t->host, true, err))
+        return false;
+    sqlite3_bind_int64(st, 3, t->incarnation);
+    sqlite3_bind_int64(st, 4, t->u.truncate.zxid);
+    bind_msg(st, 5, t->u.truncate.msg_id);
+    sqlite3_bind_int(st, 6, t->u.truncate.delivered);
+    return step(r, st, err);
+}
+
+static bool record_row(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    switch (t->kind) {
+    case TRACE_HOST_STATE:
+        return record_host_state(r, t, err);
+    case TRACE_SUBMISSION:
+        return record_submission(r, t, err);
+    case TRACE_OUTCOME:
+        return record_outcome(r, t, err);
+    case TRACE_PROPOSAL:
+        return record_proposal(r, t, err);
+    case TRACE_COMMIT:
+        return record_commit(r, t, err);
+    case TRACE_DELIVERY:
+        return record_delivery(r, t, err);
+    case TRACE_DROP:
+        return record_drop(r, t, err);
+    case TRACE_FAULT:
+        return record_fault(r, t, err);
+    case TRACE_MESSAGE:
+        return record_message(r, t, err);
+    case TRACE_TRUNCATE:
+        return record_truncation(r, t, err);
+    case TRACE_KIND_COUNT:
+        break;
+    }
+    g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL, "unknown trace record kind %d", (int)t->kind);
+    return false;
+}
+
+static void record(void *ctx, const struct trace_rec *t)
+{
+    struct db_run *r = ctx;
+    if (r->record_error || r->closed)
+        return;
+    if (!record_row(r, t, &r->record_error))
+        return;
+    if (++r->rows_in_transaction >= DB_ROWS_PER_COMMIT) {
+        r->rows_in_transaction = 0;
+        db_exec(r->db, "commit", "COMMIT; BEGIN", 0, &r->record_error);
+    }
+}
+
+struct recorder db_run_recorder(struct db_run *r)
+{
+    return (struct recorder){ .record = record, .ctx = r };
+}
+
+/* ---- finishing ------------------------------------------------------------------------- */
+
+static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError **err)
+{
+    static const char sql[] =
+        "INSERT INTO runs (run_id, scenario, description, scenario_path, scenario_text, seed, "
+        "hosts, duration_ns, model, queue_group, zabsim_version, wall_ms) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db__set_error(err, r->db, "writing the runs row");
+        return false;
+    }
+    bind_text(st, 1, meta->scenario);
+    bind_text(st, 2, meta->description);
+    bind_text(st, 3, meta->scenario_path);
+    bind_text(st, 4, meta->scenario_text);
+    /* INTEGER is signed 64-bit: seeds above 2^63 - 1 are stored as their bit pattern. */
+    sqlite3_bind_int64(st, 5, (int64_t)meta->seed);
+    sqlite3_bind_int64(st, 6, meta->hosts);
+    sqlite3_bind_int64(st, 7, meta->duration_ns);
+    bind_text(st, 8, meta->model ? meta->model : "both");
+    bind_text(st, 9, meta->queue_group);
+    bind_text(st, 10, ZABSIM_VERSION);
+    sqlite3_bind_int64(st, 11, meta->wall_ms);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    if (!ok)
+        db__set_error(err, r->db, "writing the runs row");
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static bool insert_hosts(struct db_run *r, const struct db_host_end *hosts, GError **err)
+{
+    static const char sql[] =
+        "INSERT INTO hosts (run_id, host_index, host, up_at_end, incarnation_at_end, "
+        "zab_state_at_end, zab_phase_at_end) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db__set_error(err, r->db, "writing the hosts rows");
+        return false;
+    }
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < r->n_hosts; i++) {
+        const struct db_host_end *h = &hosts[i];
+        if (h->name && strcmp(h->name, r->host_names[i]) != 0) {
+            g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL,
+                        "host %u is %s, but its end state names %s", i, r->host_names[i],
+                        h->name);
+            ok = false;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, i);
+        bind_text(st, 2, r->host_names[i]);
+        sqlite3_bind_int(st, 3, h->up);
+        sqlite3_bind_int64(st, 4, h->incarnation);
+        bind_text(st, 5, zab_state_name(h->zab_state));
+        bind_text(st, 6, zab_phase_name(h->zab_phase));
+        ok = step(r, st, err);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static bool read_queue_group(struct db_run *r, bool *queue_group, GError **err)
+{
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_prepare_v2(r->db,
+                                 "SELECT queue_group IS NOT NULL FROM runs WHERE run_id = 1",
+                                 -1, &st, NULL) == SQLITE_OK &&
+              sqlite3_step(st) == SQLITE_ROW;
+    if (ok)
+        *queue_group = sqlite3_column_int(st, 0) != 0;
+    else
+        db__set_error(err, r->db, "reading the runs row");
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* The measures of messages of one model (no row to update when the run did not simulate
+ * it). */
+static bool write_measures(struct db_run *r, const char *model,
+                           const struct db_seq_measures *m, GError **err)
+{
+    static const char sql[] =
+        "UPDATE run_summary_data SET submitted = ?2, acked = ?3, delivered = ?4, lost = ?5, "
+        "duplicates = ?6, order_disagreements = ?7, latency_p50_ns = ?8, "
+        "latency_p99_ns = ?9, latency_max_ns = ?10 WHERE run_id = 1 AND model = ?1";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db__set_error(err, r->db, "writing the summary");
+        return false;
+    }
+    bind_text(st, 1, model);
+    const int64_t counts[] = { m->submitted, m->acked,      m->delivered,
+                               m->lost,      m->duplicates, m->order_disagreements };
+    for (int i = 0; i < (int)G_N_ELEMENTS(counts); i++)
+        sqlite3_bind_int64(st, 2 + i, counts[i]);
+    if (m->has_latency) { /* otherwise NULL: nothing was delivered */
+        sqlite3_bind_int64(st, 8, m->latency_p50_ns);
+        sqlite3_bind_int64(st, 9, m->latency_p99_ns);
+        sqlite3_bind_int64(st, 10, m->latency_max_ns);
+    }
+    bool ok = step(r, st, err);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static bool record_violations(struct db_run *r, struct db_seqs *zab, GError **err)
+{
+    struct check_result res;
+    if (!check__run_seqs(r->db, DB_PRIVATE_RUN_ID, zab, &res, err))
+        return false;
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_prepare_v2(r->db,
+                                 "INSERT INTO violations (run_id, invariant, detail, evidence) "
+                                 "VALUES (1, ?1, ?2, ?3)",
+                                 -1, &st, NULL) == SQLITE_OK;
+    if (!ok)
+        db__set_error(err, r->db, "writing violations");
+    for (guint i = 0; ok && i < res.violations->len; i++) {
+        const struct check_violation *v = g_ptr_array_index(res.violations, i);
+        bind_text(st, 1, v->invariant);
+        bind_text(st, 2, v->detail);
+        bind_text(st, 3, v->evidence);
+        ok = step(r, st, err);
+    }
+    sqlite3_finalize(st);
+    r->violations = res.found;
+    check_result_clear(&res);
+    return ok;
+}
+
+/* summary.sql, then for each model the measures of messages and, for ZAB, the invariant
+ * checks: each model's deliveries are loaded once, and one model's at a time. */
+static bool summarize_and_check(struct db_run *r, GError **err)
+{
+    bool queue_group = false;
+    if (!db_exec(r->db, "summary.sql", embedded_summary_sql, DB_PRIVATE_RUN_ID, err) ||
+        !read_queue_group(r, &queue_group, err))
+        return false;
+    static const char *const models[] = { "zab", "pubsub" };
+    for (size_t i = 0; i < G_N_ELEMENTS(models); i++) {
+        bool zab = i == 0;
+        struct db_seqs s;
+        if (!db_seqs_load(r->db, DB_PRIVATE_RUN_ID, models[i], &s, err))
+            return false;
+        struct db_seq_measures m;
+        db_seqs_measure(&s, !zab && queue_group, &m);
+        bool ok = write_measures(r, models[i], &m, err) &&
+                  (!zab || record_violations(r, &s, err));
+        db_seqs_clear(&s);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
+                   const struct db_host_end *hosts, GError **err)
+{
+    if (r->closed) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL, "db_run_finish called twice");
+        return false;
+    }
+    r->closed = true;
+    finalize_statements(r);
+    if (r->record_error) {
+        g_propagate_prefixed_error(err, g_error_copy(r->record_error), "%s: ", r->target_path);
+        return false;
+    }
+    r->finished = insert_run(r, meta, err) && insert_hosts(r, hosts, err) &&
+                  summarize_and_check(r, err) && db_exec(r->db, "commit", "COMMIT", 0, err);
+    return r->finished;
+}
+
+int64_t db_run_violations(const struct db_run *r)
+{
+    return r->violations;
+}
+
+sqlite3 *db_run_handle(struct db_run *r)
+{
+    return r->db;
+}
+
+void db_run_abort(struct db_run *r)
+{
+    db__run_discard(r);
+    db__run_free(r);
+}

@@ -1,0 +1,457 @@
+/* db_seq.c: one model's messages and delivery sequences in memory (db_internal.h), and the
+ * run_summary measures computed from them: submitted, acked, delivered, lost, duplicates,
+ * order_disagreements and the latency percentiles.
+ *
+ * The pairwise comparisons (order_disagreements here, total order in
+ * reports/db_check_order.c) index one host incarnation's sequence into an array (message ->
+ * position of its first delivery) and walk every other sequence against it: O(P * N) for P
+ * host incarnations and N deliveries, where SQL needs a join of every delivery against
+ * every other host's. */
+#include "reports/db_internal.h"
+
+#include <string.h>
+
+/* ---- loading --------------------------------------------------------------------------- */
+
+/* Text of a column; "" for NULL, which the schema forbids in the columns read here but a
+ * hand-edited file could still hold. */
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    return text ? text : "";
+}
+
+static uint32_t intern_msg(struct db_seqs *s, const char *msg_id)
+{
+    gpointer found = g_hash_table_lookup(s->ids, msg_id);
+    if (found)
+        return GPOINTER_TO_UINT(found) - 1;
+    char *name = g_string_chunk_insert(s->strings, msg_id);
+    uint32_t m = s->msg_names->len;
+    g_ptr_array_add(s->msg_names, name);
+    g_hash_table_insert(s->ids, name, GUINT_TO_POINTER(m + 1));
+    struct db_msg info = { .submitted_ns = DB_NOT_SUBMITTED, .acked_row = 0 };
+    g_array_append_val(s->msgs, info);
+    return m;
+}
+
+static void add_delivery(struct db_seqs *s, sqlite3_stmt *st)
+{
+    const char *host = column_text(st, 1);
+    uint32_t incarnation = (uint32_t)sqlite3_column_int64(st, 2);
+    struct db_seq_span *last =
+        s->spans->len ? &g_array_index(s->spans, struct db_seq_span, s->spans->len - 1) : NULL;
+    if (!last || last->incarnation != incarnation || strcmp(last->host, host) != 0) {
+        struct db_seq_span span = { .host = g_string_chunk_insert_const(s->strings, host),
+                                    .incarnation = incarnation,
+                                    .first = s->entries->len };
+        g_array_append_val(s->spans, span);
+        last = &g_array_index(s->spans, struct db_seq_span, s->spans->len - 1);
+    }
+    struct db_seq_entry e = {
+        .row_id = sqlite3_column_int64(st, 0),
+        .seq = sqlite3_column_int64(st, 3),
+        .zxid = sqlite3_column_type(st, 5) == SQLITE_NULL ? DB_NO_ZXID
+                                                          : sqlite3_column_int64(st, 5),
+        .t_ns = sqlite3_column_int64(st, 6),
+        .msg = intern_msg(s, column_text(st, 4)),
+        .replayed = sqlite3_column_int(st, 7) != 0,
+    };
+    g_array_append_val(s->entries, e);
+    last->count++;
+}
+
+static void add_submission(struct db_seqs *s, sqlite3_stmt *st)
+{
+    struct db_msg *m = db_seq_msg(s, intern_msg(s, column_text(st, 1)));
+    int64_t row_id = sqlite3_column_int64(st, 0);
+    int64_t t = sqlite3_column_int64(st, 2);
+    if (m->submitted_ns == DB_NOT_SUBMITTED || t < m->submitted_ns)
+        m->submitted_ns = t;
+    if (sqlite3_column_int(st, 3) && (m->acked_row == 0 || row_id < m->acked_row))
+        m->acked_row = row_id;
+}
+
+static void add_final_host(struct db_seqs *s, sqlite3_stmt *st)
+{
+    const char *phase = (const char *)sqlite3_column_text(st, 4);
+    struct db_final_host h = {
+        .row_id = sqlite3_column_int64(st, 0),
+        .host = g_string_chunk_insert_const(s->strings, column_text(st, 1)),
+        .incarnation = (uint32_t)sqlite3_column_int64(st, 2),
+        .up = sqlite3_column_int(st, 3) != 0,
+    };
+    h.serving = h.up && g_strcmp0(phase, "BROADCAST") == 0;
+    g_array_append_val(s->finals, h);
+}
+
+/* Runs sql (parameters ?1 run_id, ?2 model) and hands each row to add. */
+static bool load_rows(sqlite3 *db, int64_t run_id, struct db_seqs *s, const char *sql,
+                      void (*add)(struct db_seqs *, sqlite3_stmt *), GError **err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db__set_error(err, db, "loading the run");
+        return false;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_text(st, 2, s->model, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        add(s, st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        db__set_error(err, db, "loading the run");
+        return false;
+    }
+    return true;
+}
+
+bool db_seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
+                  GError **err)
+{
+    memset(s, 0, sizeof *s);
+    s->model = model;
+    s->entries = g_array_new(FALSE, FALSE, sizeof(struct db_seq_entry));
+    s->spans = g_array_new(FALSE, FALSE, sizeof(struct db_seq_span));
+    s->msgs = g_array_new(FALSE, FALSE, sizeof(struct db_msg));
+    s->finals = g_array_new(FALSE, FALSE, sizeof(struct db_final_host));
+    s->msg_names = g_ptr_array_new();
+    s->ids = g_hash_table_new(g_str_hash, g_str_equal);
+    s->strings = g_string_chunk_new(64 * 1024);
+    /* Deliveries first, so that messages delivered somewhere get the low numbers. The index
+     * on (run_id, model, host, incarnation, seq) yields this order without a sort. */
+    bool ok = load_rows(db, run_id, s,
+                        "SELECT rowid, host, incarnation, seq, msg_id, zxid, delivered_ns, "
+                        "replayed FROM deliveries WHERE run_id = ?1 AND model = ?2 "
+                        "ORDER BY host, incarnation, seq, rowid",
+                        add_delivery, err);
+    s->n_delivered = s->msg_names->len;
+    ok = ok &&
+         load_rows(db, run_id, s,
+                   "SELECT rowid, msg_id, submitted_ns, outcome = 'acked' FROM submissions "
+                   "WHERE run_id = ?1 AND model = ?2",
+                   add_submission, err) &&
+         load_rows(db, run_id, s,
+                   "SELECT rowid, host, incarnation_at_end, up_at_end, zab_phase_at_end "
+                   "FROM hosts WHERE run_id = ?1 ORDER BY host_index",
+                   add_final_host, err);
+    if (!ok) {
+        db_seqs_clear(s);
+        return false;
+    }
+    for (guint i = 0; i < s->finals->len; i++) {
+        struct db_final_host *h = &g_array_index(s->finals, struct db_final_host, i);
+        h->span = db_seqs_find_span(s, h->host, h->incarnation);
+    }
+    size_t n_msgs = s->msg_names->len;
+    s->pos = g_new(uint32_t, n_msgs);
+    s->pos_mark = g_new0(uint32_t, n_msgs);
+    s->seen_mark = g_new0(uint32_t, n_msgs);
+    return true;
+}
+
+void db_seqs_clear(struct db_seqs *s)
+{
+    if (s->entries)
+        g_array_free(s->entries, TRUE);
+    if (s->spans)
+        g_array_free(s->spans, TRUE);
+    if (s->msgs)
+        g_array_free(s->msgs, TRUE);
+    if (s->finals)
+        g_array_free(s->finals, TRUE);
+    if (s->msg_names)
+        g_ptr_array_free(s->msg_names, TRUE);
+    if (s->ids)
+        g_hash_table_destroy(s->ids);
+    if (s->strings)
+        g_string_chunk_free(s->strings);
+    g_free(s->pos);
+    g_free(s->pos_mark);
+    g_free(s->seen_mark);
+    memset(s, 0, sizeof *s);
+}
+
+int64_t db_seqs_msg_number(const struct db_seqs *s, const char *msg_id)
+{
+    gpointer found = g_hash_table_lookup(s->ids, msg_id);
+    return found ? (int64_t)GPOINTER_TO_UINT(found) - 1 : -1;
+}
+
+const struct db_seq_span *db_seqs_find_span(const struct db_seqs *s, const char *host,
+                                            uint32_t incarnation)
+{
+    for (guint i = 0; i < s->spans->len; i++) {
+        const struct db_seq_span *span = db_seq_span_at(s, i);
+        if (span->incarnation == incarnation && strcmp(span->host, host) == 0)
+            return span;
+    }
+    return NULL;
+}
+
+const struct db_seq_span *db_seqs_span_of(const struct db_seqs *s, size_t i)
+{
+    guint lo = 0, hi = s->spans->len;
+    while (hi - lo > 1) { /* the last span starting at or before i */
+        guint mid = lo + (hi - lo) / 2;
+        if (db_seq_span_at(s, mid)->first <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return db_seq_span_at(s, lo);
+}
+
+/* ---- pairwise order -------------------------------------------------------------------- */
+
+static uint32_t next_mark(uint32_t *now, uint32_t *marks, size_t n)
+{
+    if (++*now == 0) { /* wrapped: old marks could match again */
+        memset(marks, 0, n * sizeof *marks);
+        *now = 1;
+    }
+    return *now;
+}
+
+/* Indexes span y: afterwards pos[m] is the offset in y of m's first delivery, for every m
+ * with pos_mark[m] == the returned mark. */
+static uint32_t index_span(struct db_seqs *s, const struct db_seq_span *y)
+{
+    uint32_t mark = next_mark(&s->pos_now, s->pos_mark, s->msg_names->len);
+    for (size_t i = 0; i < y->count; i++) {
+        uint32_t m = db_seq_at(s, y->first + i)->msg;
+        if (s->pos_mark[m] != mark) {
+            s->pos_mark[m] = mark;
+            s->pos[m] = (uint32_t)i;
+        }
+    }
+    return mark;
+}
+
+/* Walks x's first occurrences against the indexed span: the first message whose position
+ * there is below the previous common message's is an inversion (previous, this one). */
+static bool first_inversion(struct db_seqs *s, const struct db_seq_span *x, uint32_t y_mark,
+                            size_t *x_first, size_t *x_second)
+{
+    uint32_t seen = next_mark(&s->seen_now, s->seen_mark, s->msg_names->len);
+    bool have_prev = false;
+    uint32_t prev_pos = 0;
+    size_t prev = 0;
+    for (size_t i = x->first; i < x->first + x->count; i++) {
+        uint32_t m = db_seq_at(s, i)->msg;
+        if (s->seen_mark[m] == seen)
+            continue;
+        s->seen_mark[m] = seen;
+        if (s->pos_mark[m] != y_mark)
+            continue;
+        if (have_prev && s->pos[m] < prev_pos) {
+            *x_first = prev;
+            *x_second = i;
+            return true;
+        }
+        have_prev = true;
+        prev_pos = s->pos[m];
+        prev = i;
+    }
+    return false;
+}
+
+static int compare_inversions(gconstpointer a, gconstpointer b)
+{
+    const struct db_seq_inversion *p = a, *q = b;
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    return p->y < q->y ? -1 : p->y > q->y;
+}
+
+GArray *db_seqs_inversions(struct db_seqs *s)
+{
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(struct db_seq_inversion));
+    for (size_t y = 1; y < s->spans->len; y++) {
+        const struct db_seq_span *ys = db_seq_span_at(s, y);
+        uint32_t mark = index_span(s, ys);
+        for (size_t x = 0; x < y; x++) {
+            struct db_seq_inversion inv = { .x = x, .y = y };
+            if (!first_inversion(s, db_seq_span_at(s, x), mark, &inv.x_first, &inv.x_second))
+                continue;
+            /* In y the second message of the pair comes first. */
+            inv.y_first = ys->first + s->pos[db_seq_at(s, inv.x_second)->msg];
+            inv.y_second = ys->first + s->pos[db_seq_at(s, inv.x_first)->msg];
+            g_array_append_val(out, inv);
+        }
+    }
+    g_array_sort(out, compare_inversions);
+    return out;
+}
+
+static int compare_u64(gconstpointer a, gconstpointer b)
+{
+    uint64_t p = *(const uint64_t *)a, q = *(const uint64_t *)b;
+    return p < q ? -1 : p > q;
+}
+
+static int compare_i64(gconstpointer a, gconstpointer b)
+{
+    int64_t p = *(const int64_t *)a, q = *(const int64_t *)b;
+    return p < q ? -1 : p > q;
+}
+
+/* Adds to pairs every pair (a, b) adjacent among span x's first deliveries that the
+ * indexed span delivers as b before a, keyed as the unordered pair {min, max}. Repeats are
+ * skipped: a message delivered again is a duplicate, not a reordering. */
+static void collect_reversed_neighbours(struct db_seqs *s, const struct db_seq_span *x,
+                                        uint32_t y_mark, GArray *pairs)
+{
+    uint32_t seen = next_mark(&s->seen_now, s->seen_mark, s->msg_names->len);
+    bool have_prev = false;
+    uint32_t a = 0;
+    for (size_t i = x->first; i < x->first + x->count; i++) {
+        uint32_t b = db_seq_at(s, i)->msg;
+        if (s->seen_mark[b] == seen)
+            continue;
+        s->seen_mark[b] = seen;
+        if (have_prev && s->pos_mark[a] == y_mark && s->pos_mark[b] == y_mark &&
+            s->pos[b] < s->pos[a]) {
+            uint64_t key = ((uint64_t)MIN(a, b) << 32) | MAX(a, b);
+            g_array_append_val(pairs, key);
+        }
+        have_prev = true;
+        a = b;
+    }
+}
+
+/* Distinct unordered pairs {a, b} adjacent among some span's first deliveries and delivered
+ * the other way round (first deliveries) by another span. */
+static int64_t order_disagreements(struct db_seqs *s)
+{
+    GArray *pairs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    for (size_t y = 0; y < s->spans->len; y++) {
+        uint32_t mark = index_span(s, db_seq_span_at(s, y));
+        for (size_t x = 0; x < s->spans->len; x++) {
+            if (x != y)
+                collect_reversed_neighbours(s, db_seq_span_at(s, x), mark, pairs);
+        }
+    }
+    g_array_sort(pairs, compare_u64);
+    int64_t distinct = 0;
+    for (guint i = 0; i < pairs->len; i++) {
+        if (i == 0 || g_array_index(pairs, uint64_t, i) != g_array_index(pairs, uint64_t, i - 1))
+            distinct++;
+    }
+    g_array_free(pairs, TRUE);
+    return distinct;
+}
+
+/* ---- presence at the end --------------------------------------------------------------- */
+
+void db_presence_build(const struct db_seqs *s, bool serving_only, struct db_presence *p)
+{
+    p->hosts = g_ptr_array_new();
+    for (guint i = 0; i < s->finals->len; i++) {
+        const struct db_final_host *h = &g_array_index(s->finals, struct db_final_host, i);
+        if (serving_only ? h->serving : h->up)
+            g_ptr_array_add(p->hosts, (gpointer)h);
+    }
+    p->words = MAX(1, (p->hosts->len + 63) / 64);
+    p->bits = g_new0(uint64_t, s->msg_names->len * p->words);
+    for (guint k = 0; k < p->hosts->len; k++) {
+        const struct db_seq_span *span = ((const struct db_final_host *)p->hosts->pdata[k])->span;
+        for (size_t i = 0; span && i < span->count; i++) {
+            uint32_t m = db_seq_at(s, span->first + i)->msg;
+            p->bits[(size_t)m * p->words + k / 64] |= (uint64_t)1 << (k % 64);
+        }
+    }
+}
+
+void db_presence_clear(struct db_presence *p)
+{
+    g_ptr_array_free(p->hosts, TRUE);
+    g_free(p->bits);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- run_summary measures -------------------------------------------------------------- */
+
+/* Acked messages missing at some chosen final host, or, with a queue group (where a message
+ * goes to one member only), acked messages delivered nowhere. */
+static int64_t lost(const struct db_seqs *s, bool queue_group)
+{
+    struct db_presence p;
+    db_presence_build(s, strcmp(s->model, "zab") == 0, &p);
+    int64_t n = 0;
+    for (uint32_t m = 0; m < s->msg_names->len; m++) {
+        if (db_seq_msg(s, m)->acked_row == 0)
+            continue;
+        bool missing = queue_group && m >= s->n_delivered;
+        for (guint k = 0; !queue_group && !missing && k < p.hosts->len; k++)
+            missing = !db_presence_has(&p, m, k);
+        n += missing;
+    }
+    db_presence_clear(&p);
+    return n;
+}
+
+/* Deliveries beyond the first of the same message to the same host incarnation. */
+static int64_t duplicates(struct db_seqs *s)
+{
+    int64_t n = 0;
+    for (guint x = 0; x < s->spans->len; x++) {
+        const struct db_seq_span *span = db_seq_span_at(s, x);
+        uint32_t seen = next_mark(&s->seen_now, s->seen_mark, s->msg_names->len);
+        for (size_t i = span->first; i < span->first + span->count; i++) {
+            uint32_t m = db_seq_at(s, i)->msg;
+            n += s->seen_mark[m] == seen;
+            s->seen_mark[m] = seen;
+        }
+    }
+    return n;
+}
+
+/* delivered_ns - submitted_ns over deliveries that are not replays, nearest-rank p50, p99
+ * (the value at rank ceil(p * n / 100)) and max. */
+static void latency(const struct db_seqs *s, struct db_seq_measures *m)
+{
+    GArray *ns = g_array_sized_new(FALSE, FALSE, sizeof(int64_t), s->entries->len);
+    for (guint i = 0; i < s->entries->len; i++) {
+        const struct db_seq_entry *e = db_seq_at(s, i);
+        int64_t submitted = db_seq_msg(s, e->msg)->submitted_ns;
+        if (!e->replayed && submitted != DB_NOT_SUBMITTED) {
+            int64_t v = e->t_ns - submitted;
+            g_array_append_val(ns, v);
+        }
+    }
+    m->has_latency = ns->len > 0;
+    if (m->has_latency) {
+        g_array_sort(ns, compare_i64);
+        int64_t n = ns->len;
+        m->latency_p50_ns = g_array_index(ns, int64_t, (n * 50 + 99) / 100 - 1);
+        m->latency_p99_ns = g_array_index(ns, int64_t, (n * 99 + 99) / 100 - 1);
+        m->latency_max_ns = g_array_index(ns, int64_t, n - 1);
+    }
+    g_array_free(ns, TRUE);
+}
+
+void db_seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m)
+{
+    memset(m, 0, sizeof *m);
+    for (uint32_t i = 0; i < s->msg_names->len; i++) {
+        m->submitted += db_seq_msg(s, i)->submitted_ns != DB_NOT_SUBMITTED;
+        m->acked += db_seq_msg(s, i)->acked_row != 0;
+    }
+    m->delivered = s->n_delivered;
+    m->lost = lost(s, queue_group);
+    m->duplicates = duplicates(s);
+    m->order_disagreements = order_disagreements(s);
+    latency(s, m);
+}
+
+const char *db_zxid_text(int64_t zxid, char *buf, size_t len)
+{
+    if (zxid == DB_NO_ZXID)
+        g_strlcpy(buf, "NULL", len);
+    else
+        g_snprintf(buf, len, "0x%" G_GINT64_MODIFIER "x", (uint64_t)zxid);
+    return buf;
+}

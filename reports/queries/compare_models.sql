@@ -1,0 +1,60 @@
+-- compare_models.sql: the two models side by side.
+--
+-- First result: run_summary as one row per measure with a column per model. Second
+-- result: what happened to each client message in each model, counted: delivered by both,
+-- by ZAB only, by pub/sub only, by neither (joined on msg_id, the same in both models).
+--
+-- Runs on the newest run; put a number in `params` for another one.
+--   sqlite3 -header -column results.db < reports/queries/compare_models.sql
+
+WITH params (run_id) AS (SELECT max(run_id) FROM runs),
+s AS (SELECT r.* FROM run_summary AS r, params AS p WHERE r.run_id = p.run_id),
+measures (k, measure) AS (
+    VALUES (1, 'submitted'), (2, 'acked'), (3, 'delivered'), (4, 'lost'), (5, 'duplicates'),
+           (6, 'order_disagreements'), (7, 'unavailable_ns'), (8, 'latency_p50_ns'),
+           (9, 'latency_p99_ns'), (10, 'latency_max_ns'), (11, 'leader_changes')
+),
+cells AS (
+    SELECT m.k, m.measure, s.model,
+           CASE m.measure
+               WHEN 'submitted' THEN s.submitted WHEN 'acked' THEN s.acked
+               WHEN 'delivered' THEN s.delivered WHEN 'lost' THEN s.lost
+               WHEN 'duplicates' THEN s.duplicates
+               WHEN 'order_disagreements' THEN s.order_disagreements
+               WHEN 'unavailable_ns' THEN s.unavailable_ns
+               WHEN 'latency_p50_ns' THEN s.latency_p50_ns
+               WHEN 'latency_p99_ns' THEN s.latency_p99_ns
+               WHEN 'latency_max_ns' THEN s.latency_max_ns
+               WHEN 'leader_changes' THEN s.leader_changes
+           END AS value
+    FROM measures AS m, s
+)
+SELECT measure,
+       max(CASE model WHEN 'zab' THEN value END) AS zab,
+       max(CASE model WHEN 'pubsub' THEN value END) AS pubsub
+FROM cells
+GROUP BY k, measure
+ORDER BY k;
+
+WITH params (run_id) AS (SELECT max(run_id) FROM runs),
+messages AS (
+    SELECT DISTINCT s.msg_id FROM submissions AS s, params AS p WHERE s.run_id = p.run_id
+),
+fate AS (
+    SELECT m.msg_id,
+           EXISTS (SELECT 1 FROM deliveries AS d, params AS p
+                   WHERE d.run_id = p.run_id AND d.model = 'zab'
+                     AND d.msg_id = m.msg_id) AS by_zab,
+           EXISTS (SELECT 1 FROM deliveries AS d, params AS p
+                   WHERE d.run_id = p.run_id AND d.model = 'pubsub'
+                     AND d.msg_id = m.msg_id) AS by_pubsub
+    FROM messages AS m
+)
+SELECT CASE WHEN by_zab AND by_pubsub THEN 'both'
+            WHEN by_zab THEN 'zab only'
+            WHEN by_pubsub THEN 'pubsub only'
+            ELSE 'neither' END AS delivered_by,
+       count(*) AS messages
+FROM fate
+GROUP BY delivered_by
+ORDER BY delivered_by;

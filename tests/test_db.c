@@ -1,0 +1,657 @@
+/* test_db.c: the results database (reports/db*.c, schema.sql, summary.sql): recording a
+ * hand-made run through the recorder, reading every table and the summary back exactly,
+ * appending a second run, aborting, refusing files that are not zabsim databases, and
+ * running every canned query in reports/queries/. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "reports/db.h"
+#include "tests/harness.h"
+
+#define ZXID(epoch, counter) (((int64_t)(epoch) << 32) | (counter))
+#define MSG(client, seq) msg_id_make(client, seq)
+
+enum { H1, H2, H3, N_HOSTS };
+static const char *const host_names[N_HOSTS] = { "h1", "h2", "h3" };
+
+/* ---- recording the synthetic run ------------------------------------------------------- */
+
+static struct recorder rec;
+
+static void emit(struct trace_rec r)
+{
+    rec.record(rec.ctx, &r);
+}
+
+static void state(sim_time t, int host, uint32_t inc, enum zab_server_state st,
+                  enum zab_phase phase, int64_t epoch)
+{
+    emit((struct trace_rec){ .kind = TRACE_HOST_STATE, .t_ns = t, .host = host,
+                             .incarnation = inc, .u.host_state = { st, phase, epoch } });
+}
+
+/* Offers message m to both models at t from a client attached to host (-1: none). */
+static void submit(sim_time t, enum sim_model model, msg_id_t m, int host)
+{
+    emit((struct trace_rec){ .kind = TRACE_SUBMISSION, .t_ns = t, .host = -1,
+                             .u.submission = { model, m, msg_id_client(m), host } });
+}
+
+static void outcome(sim_time t, enum sim_model model, msg_id_t m, enum submission_outcome o)
+{
+    emit((struct trace_rec){ .kind = TRACE_OUTCOME, .t_ns = t, .host = -1,
+                             .u.outcome = { model, m, o } });
+}
+
+static void propose(sim_time t, int host, int64_t epoch, int64_t zxid, msg_id_t m)
+{
+    emit((struct trace_rec){ .kind = TRACE_PROPOSAL, .t_ns = t, .host = host,
+                             .incarnation = 1, .u.proposal = { epoch, zxid, m } });
+}
+
+static void commit(sim_time t, int host, int64_t zxid)
+{
+    emit((struct trace_rec){ .kind = TRACE_COMMIT, .t_ns = t, .host = host, .incarnation = 1,
+                             .u.commit = { zxid } });
+}
+
+static void deliver(sim_time t, enum sim_model model, int host, uint32_t inc, uint64_t seq,
+                    msg_id_t m, int64_t zxid, bool replayed)
+{
+    emit((struct trace_rec){ .kind = TRACE_DELIVERY, .t_ns = t, .host = host,
+                             .incarnation = inc,
+                             .u.delivery = { model, seq, m, zxid, replayed } });
+}
+
+static void drop(sim_time t, msg_id_t m, enum drop_cause cause, int meant_for)
+{
+    emit((struct trace_rec){ .kind = TRACE_DROP, .t_ns = t, .host = -1,
+                             .u.drop = { MODEL_PUBSUB, m, cause, meant_for } });
+}
+
+static void fault(sim_time t, enum fault_kind kind, const char *target, const char *detail)
+{
+    emit((struct trace_rec){ .kind = TRACE_FAULT, .t_ns = t, .host = -1,
+                             .u.fault = { kind, target, detail } });
+}
+
+static void message(enum sim_model model, const char *type, const char *src, const char *dst,
+                    sim_time sent, sim_time recv, enum msg_loss loss, msg_id_t m)
+{
+    emit((struct trace_rec){ .kind = TRACE_MESSAGE, .t_ns = recv < 0 ? sent : recv,
+                             .host = -1,
+                             .u.message = { model, type, src, dst, sent, recv, loss, m } });
+}
+
+static const msg_id_t C1_1 = ((int64_t)1 << 32) | 1, C1_2 = ((int64_t)1 << 32) | 2,
+                      C1_3 = ((int64_t)1 << 32) | 3, C2_1 = ((int64_t)2 << 32) | 1,
+                      C2_2 = ((int64_t)2 << 32) | 2;
+
+/* Epoch 1 under leader h1: four writes offered to both models, three committed. Pub/sub
+ * reorders c1:1/c2:1 at h2, duplicates c1:2 there, and drops c2:2 at h2. */
+static void record_epoch_one(void)
+{
+    for (int h = H1; h < N_HOSTS; h++)
+        state(0, h, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 0);
+    state(100, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, 1);
+    state(100, H2, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, 1);
+    state(100, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, 1);
+    state(200, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
+    state(200, H2, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
+    state(200, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
+    const msg_id_t msgs[] = { C1_1, C2_1, C1_2, C2_2 };
+    const int hosts[] = { H1, H2, H1, H2 };
+    for (int i = 0; i < 4; i++) {
+        submit(300 + 10 * i, MODEL_ZAB, msgs[i], hosts[i]);
+        submit(300 + 10 * i, MODEL_PUBSUB, msgs[i], msgs[i] == C2_2 ? -1 : hosts[i]);
+        outcome(301 + 10 * i, MODEL_PUBSUB, msgs[i], OUTCOME_ACKED);
+    }
+    drop(335, C2_2, DROP_PUBLISHER_DISCONNECTED, -1);
+    for (int i = 0; i < 3; i++)
+        propose(400 + 10 * i, H1, 1, ZXID(1, i + 1), msgs[i]);
+    message(MODEL_ZAB, "PROPOSAL", "h1", "h2", 400, 401, LOSS_NONE, C1_1);
+    message(MODEL_ZAB, "PING", "h1", "h3", 450, 451, LOSS_NONE, MSG_ID_NONE);
+    for (int i = 0; i < 3; i++) {
+        commit(500 + 10 * i, H1, ZXID(1, i + 1));
+        outcome(505 + 10 * i, MODEL_ZAB, msgs[i], OUTCOME_ACKED);
+    }
+    commit(600, H1, ZXID(1, 1));                  /* a second commit changes nothing */
+    outcome(999, MODEL_ZAB, C1_1, OUTCOME_TIMEOUT); /* nor does a second outcome */
+    for (int i = 0; i < 3; i++) {
+        deliver(530 + 10 * i, MODEL_ZAB, H1, 1, i + 1, msgs[i], ZXID(1, i + 1), false);
+        if (i < 2)
+            deliver(535 + 10 * i, MODEL_ZAB, H2, 1, i + 1, msgs[i], ZXID(1, i + 1), false);
+        deliver(536 + 10 * i, MODEL_ZAB, H3, 1, i + 1, msgs[i], ZXID(1, i + 1), false);
+    }
+    for (int i = 0; i < 4; i++) {
+        deliver(350 + 10 * i, MODEL_PUBSUB, H1, 1, i + 1, msgs[i], -1, false);
+        deliver(351 + 10 * i, MODEL_PUBSUB, H3, 1, i + 1, msgs[i], -1, false);
+    }
+    deliver(352, MODEL_PUBSUB, H2, 1, 1, C2_1, -1, false);
+    deliver(362, MODEL_PUBSUB, H2, 1, 2, C1_1, -1, false);
+    deliver(372, MODEL_PUBSUB, H2, 1, 3, C1_2, -1, false);
+    deliver(373, MODEL_PUBSUB, H2, 1, 4, C1_2, -1, false);
+    drop(381, C2_2, DROP_SLOW_CONSUMER, H2);
+}
+
+/* h2 crashes and comes back (replaying what it had), then leader h1 crashes after proposing
+ * c2:2, which is never committed; h2 truncates it in epoch 2 under leader h3. */
+static void record_crashes(void)
+{
+    fault(600, FAULT_CRASH, "h2", "process crash");
+    state(600, H2, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE, 1);
+    message(MODEL_PUBSUB, "MSG", "h1", "h2", 650, -1, LOSS_RECEIVER_DOWN, C2_2);
+    fault(700, FAULT_RESTART, "h2", "restart");
+    state(700, H2, 2, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 1);
+    state(750, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_SYNCHRONIZATION, 1);
+    state(800, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
+    deliver(810, MODEL_ZAB, H2, 2, 1, C1_1, ZXID(1, 1), true);
+    deliver(811, MODEL_ZAB, H2, 2, 2, C2_1, ZXID(1, 2), true);
+    deliver(812, MODEL_ZAB, H2, 2, 3, C1_2, ZXID(1, 3), false);
+    propose(880, H1, 1, ZXID(1, 4), C2_2);
+    fault(900, FAULT_CRASH, "h1", "process crash");
+    state(900, H1, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE, 1);
+    outcome(950, MODEL_ZAB, C2_2, OUTCOME_TIMEOUT);
+    state(1000, H3, 1, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, 2);
+    state(1000, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, 2);
+    emit((struct trace_rec){ .kind = TRACE_TRUNCATE, .t_ns = 1050, .host = H2,
+                             .incarnation = 2, .u.truncate = { ZXID(1, 4), C2_2, false } });
+    state(1100, H3, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 2);
+    state(1100, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2);
+}
+
+/* Epoch 2 commits c1:3; then h2 and h3 lose power together (no DOWN state is recorded for
+ * them: the summary must end h3's leadership at the fault) and come back for epoch 3. */
+static void record_epoch_two(void)
+{
+    submit(1200, MODEL_ZAB, C1_3, H3);
+    submit(1200, MODEL_PUBSUB, C1_3, H3);
+    outcome(1201, MODEL_PUBSUB, C1_3, OUTCOME_ACKED);
+    deliver(1202, MODEL_PUBSUB, H3, 1, 5, C1_3, -1, false);
+    drop(1202, C1_3, DROP_BROKER_DOWN, H1);
+    deliver(1203, MODEL_PUBSUB, H2, 2, 1, C1_3, -1, false);
+    propose(1210, H3, 2, ZXID(2, 1), C1_3);
+    commit(1250, H3, ZXID(2, 1));
+    outcome(1260, MODEL_ZAB, C1_3, OUTCOME_ACKED);
+    deliver(1270, MODEL_ZAB, H3, 1, 4, C1_3, ZXID(2, 1), false);
+    deliver(1275, MODEL_ZAB, H2, 2, 4, C1_3, ZXID(2, 1), false);
+    fault(1800, FAULT_POWER_OFF, "h2,h3", "power off");
+    fault(1900, FAULT_RESTART, "h2,h3", "restart");
+    state(1900, H2, 3, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 2);
+    state(1900, H3, 2, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 2);
+    state(1950, H2, 3, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 3);
+    state(1950, H3, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 3);
+    const msg_id_t history[] = { C1_1, C2_1, C1_2, C1_3 };
+    const int64_t zxids[] = { ZXID(1, 1), ZXID(1, 2), ZXID(1, 3), ZXID(2, 1) };
+    for (int i = 0; i < 4; i++) {
+        deliver(1960 + i, MODEL_ZAB, H2, 3, i + 1, history[i], zxids[i], true);
+        deliver(1965 + i, MODEL_ZAB, H3, 2, i + 1, history[i], zxids[i], true);
+    }
+}
+
+static const struct db_host_end synthetic_end[N_HOSTS] = {
+    { "h1", false, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE },
+    { "h2", true, 3, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST },
+    { "h3", true, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST },
+};
+
+/* Records the synthetic run into path (a new file or an existing database) and commits it
+ * with the given verdict and wall time; returns its run_id. */
+static int64_t commit_synthetic(const char *path, const char *verdict, int64_t wall_ms)
+{
+    GError *err = NULL;
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    rec = db_run_recorder(r);
+    record_epoch_one();
+    record_crashes();
+    record_epoch_two();
+    struct db_run_meta meta = {
+        .scenario = "synthetic", .description = "A small hand-made run",
+        .scenario_path = "scenarios/synthetic.yaml", .scenario_text = "name: synthetic\n",
+        .seed = 42, .hosts = N_HOSTS, .duration_ns = 2000, .model = "both",
+        .queue_group = NULL, .wall_ms = wall_ms,
+    };
+    CU_ASSERT_TRUE_FATAL(db_run_finish(r, &meta, synthetic_end, &err));
+    CU_ASSERT_EQUAL(db_run_violations(r), 0);
+    int64_t run_id = 0;
+    CU_ASSERT_TRUE_FATAL(db_run_commit(r, verdict, &run_id, &err));
+    return run_id;
+}
+
+/* ---- reading back ---------------------------------------------------------------------- */
+
+/* Every row of a query, columns joined by '|', rows by '\n', NULL as "NULL". */
+static char *rows(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    GString *out = g_string_new(NULL);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->len)
+            g_string_append_c(out, '\n');
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *v = (const char *)sqlite3_column_text(st, i);
+            g_string_append_printf(out, "%s%s", i ? "|" : "", v ? v : "NULL");
+        }
+    }
+    CU_ASSERT_EQUAL(rc, SQLITE_DONE);
+    sqlite3_finalize(st);
+    return g_string_free(out, FALSE);
+}
+
+static void expect_rows(sqlite3 *db, const char *sql, const char *expect)
+{
+    char *got = rows(db, sql);
+    CU_ASSERT_STRING_EQUAL(got, expect);
+    if (strcmp(got, expect) != 0)
+        fprintf(stderr, "\n%s\n  expected:\n%s\n  got:\n%s\n", sql, expect, got);
+    g_free(got);
+}
+
+/* Every table's rows of one run, in insertion order, without the columns listed in skip
+ * (comma separated, e.g. "run_id,wall_ms"). */
+static char *dump_run(sqlite3 *db, int64_t run_id, const char *skip)
+{
+    char *tables = rows(db, "SELECT name FROM sqlite_schema WHERE type = 'table' "
+                            "AND name NOT LIKE 'sqlite%' ORDER BY name");
+    char **names = g_strsplit(tables, "\n", -1);
+    GString *out = g_string_new(NULL);
+    for (char **t = names; *t; t++) {
+        char *cols_sql = g_strdup_printf("SELECT name FROM pragma_table_info('%s') "
+                                         "WHERE instr(',%s,', ',' || name || ',') = 0",
+                                         *t, skip);
+        char *cols = rows(db, cols_sql);
+        g_strdelimit(cols, "\n", ',');
+        char *sql = g_strdup_printf("SELECT %s FROM %s WHERE run_id = %" G_GINT64_FORMAT
+                                    " ORDER BY rowid", cols, *t, run_id);
+        char *content = rows(db, sql);
+        g_string_append_printf(out, "[%s]\n%s\n", *t, content);
+        g_free(content);
+        g_free(sql);
+        g_free(cols);
+        g_free(cols_sql);
+    }
+    g_strfreev(names);
+    g_free(tables);
+    return g_string_free(out, FALSE);
+}
+
+static char *temp_dir(void)
+{
+    char *dir = g_dir_make_tmp("zabsim-db-XXXXXX", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    return dir;
+}
+
+/* Removes dir and what is in it; asserts it held exactly `expect_files` files first. */
+static void remove_dir(char *dir, int expect_files)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    int n = 0;
+    for (const char *name; (name = g_dir_read_name(d)); n++) {
+        char *path = g_build_filename(dir, name, NULL);
+        g_unlink(path);
+        g_free(path);
+    }
+    g_dir_close(d);
+    CU_ASSERT_EQUAL(n, expect_files);
+    g_rmdir(dir);
+    g_free(dir);
+}
+
+static sqlite3 *open_read_only(const char *path)
+{
+    GError *err = NULL;
+    sqlite3 *db = db_open(path, false, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    return db;
+}
+
+/* ---- tests ----------------------------------------------------------------------------- */
+
+static void test_db_records_run_tables(void)
+{
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    CU_ASSERT_EQUAL(commit_synthetic(path, "pass", 1234), 1);
+    sqlite3 *db = open_read_only(path);
+    expect_rows(db, "SELECT * FROM runs",
+                "1|synthetic|A small hand-made run|scenarios/synthetic.yaml|name: synthetic\n"
+                "|42|3|2000|both|NULL|" ZABSIM_VERSION "|1234|pass");
+    expect_rows(db, "SELECT * FROM hosts ORDER BY rowid",
+                "1|0|h1|0|1|DOWN|NULL\n"
+                "1|1|h2|1|3|LEADING|BROADCAST\n"
+                "1|2|h3|1|2|FOLLOWING|BROADCAST");
+    expect_rows(db, "SELECT * FROM faults ORDER BY rowid",
+                "1|600|crash|h2|process crash\n"
+                "1|700|restart|h2|restart\n"
+                "1|900|crash|h1|process crash\n"
+                "1|1800|power_off|h2,h3|power off\n"
+                "1|1900|restart|h2,h3|restart");
+    expect_rows(db, "SELECT count(*) FROM host_states", "22");
+    expect_rows(db, "SELECT * FROM host_states WHERE host = 'h2' ORDER BY rowid",
+                "1|0|h2|1|LOOKING|ELECTION|0\n"
+                "1|100|h2|1|FOLLOWING|DISCOVERY|1\n"
+                "1|200|h2|1|FOLLOWING|BROADCAST|1\n"
+                "1|600|h2|1|DOWN|NULL|1\n"
+                "1|700|h2|2|LOOKING|ELECTION|1\n"
+                "1|750|h2|2|FOLLOWING|SYNCHRONIZATION|1\n"
+                "1|800|h2|2|FOLLOWING|BROADCAST|1\n"
+                "1|1000|h2|2|FOLLOWING|DISCOVERY|2\n"
+                "1|1100|h2|2|FOLLOWING|BROADCAST|2\n"
+                "1|1900|h2|3|LOOKING|ELECTION|2\n"
+                "1|1950|h2|3|LEADING|BROADCAST|3");
+    char *version = g_strdup_printf("%d|%d", DB_APPLICATION_ID, DB_SCHEMA_VERSION);
+    expect_rows(db, "SELECT * FROM pragma_application_id, pragma_user_version", version);
+    g_free(version);
+    sqlite3_close(db);
+    g_free(path);
+    remove_dir(dir, 1); /* the database, and no private file left behind */
+}
+
+static void test_db_records_message_tables(void)
+{
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    commit_synthetic(path, "pass", 0);
+    sqlite3 *db = open_read_only(path);
+    /* First definitive outcome wins; a client without a host has host NULL. */
+    expect_rows(db, "SELECT * FROM submissions ORDER BY rowid",
+                "1|zab|c1:1|c1|1|h1|300|acked|505\n"
+                "1|pubsub|c1:1|c1|1|h1|300|acked|301\n"
+                "1|zab|c2:1|c2|1|h2|310|acked|515\n"
+                "1|pubsub|c2:1|c2|1|h2|310|acked|311\n"
+                "1|zab|c1:2|c1|2|h1|320|acked|525\n"
+                "1|pubsub|c1:2|c1|2|h1|320|acked|321\n"
+                "1|zab|c2:2|c2|2|h2|330|timeout|950\n"
+                "1|pubsub|c2:2|c2|2|NULL|330|acked|331\n"
+                "1|zab|c1:3|c1|3|h3|1200|acked|1260\n"
+                "1|pubsub|c1:3|c1|3|h3|1200|acked|1201");
+    /* First commit only; the uncommitted proposal keeps committed_ns NULL. */
+    expect_rows(db, "SELECT * FROM proposals ORDER BY rowid",
+                "1|1|4294967297|h1|1|c1:1|400|500\n"
+                "1|1|4294967298|h1|1|c2:1|410|510\n"
+                "1|1|4294967299|h1|1|c1:2|420|520\n"
+                "1|1|4294967300|h1|1|c2:2|880|NULL\n"
+                "1|2|8589934593|h3|1|c1:3|1210|1250");
+    expect_rows(db, "SELECT model, count(*), count(zxid), sum(replayed) FROM deliveries "
+                    "GROUP BY model ORDER BY model",
+                "pubsub|14|0|0\nzab|21|21|10");
+    expect_rows(db, "SELECT * FROM deliveries WHERE host = 'h2' AND incarnation = 2 "
+                    "ORDER BY model, seq",
+                "1|pubsub|h2|2|1|c1:3|NULL|0|1203\n"
+                "1|zab|h2|2|1|c1:1|4294967297|1|810\n"
+                "1|zab|h2|2|2|c2:1|4294967298|1|811\n"
+                "1|zab|h2|2|3|c1:2|4294967299|0|812\n"
+                "1|zab|h2|2|4|c1:3|8589934593|0|1275");
+    expect_rows(db, "SELECT * FROM drops ORDER BY rowid",
+                "1|pubsub|c2:2|NULL|335|publisher_disconnected\n"
+                "1|pubsub|c2:2|h2|381|slow_consumer\n"
+                "1|pubsub|c1:3|h1|1202|broker_down");
+    expect_rows(db, "SELECT * FROM messages ORDER BY rowid",
+                "1|zab|PROPOSAL|h1|h2|400|401|NULL|c1:1\n"
+                "1|zab|PING|h1|h3|450|451|NULL|NULL\n"
+                "1|pubsub|MSG|h1|h2|650|NULL|receiver_down|c2:2");
+    expect_rows(db, "SELECT * FROM truncations", "1|1050|h2|2|4294967300|c2:2|0");
+    expect_rows(db, "SELECT count(*) FROM violations", "0");
+    sqlite3_close(db);
+    g_free(path);
+    remove_dir(dir, 1);
+}
+
+/* The numbers, worked out by hand from the definitions in docs/database.md:
+ * ZAB: 5 submitted, 4 acked (c2:2 timed out), 4 delivered, nothing lost (h2#3 and h3#2, the
+ * hosts serving at the end, hold all four). No leader in [0, 200) (election), [900, 1100)
+ * (h1 crashed) and [1800, 1950) (h3 lost power; no DOWN state was recorded, the fault ends
+ * its leadership): 550. Leaders h1, h3, h2: 2 changes. Non-replayed latencies 70, 75, 230 x3,
+ * 235 x2, 236 x3, 492: p50 = 6th of 11 = 235, p99 = 11th = 492.
+ * pub/sub: 5 acked, 5 delivered; h2#3 and h3#2 (up at the end) got nothing: 5 lost. c1:2
+ * twice at h2#1: 1 duplicate. {c1:1, c2:1} adjacent at h1#1 and reversed at h2#1: 1
+ * disagreement. No host up in [1800, 1900): 100. Latencies 2, 3, 42, 50 x4, 51 x4, 52, 53,
+ * 62: p50 = 7th of 14 = 50, p99 = 14th = 62. */
+static void test_db_summary_is_exact(void)
+{
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    commit_synthetic(path, "pass", 0);
+    sqlite3 *db = open_read_only(path);
+    expect_rows(db, "SELECT * FROM run_summary ORDER BY model DESC",
+                "1|zab|5|4|4|0|0|0|550|235|492|492|2\n"
+                "1|pubsub|5|5|5|5|1|1|100|50|62|62|NULL");
+    sqlite3_close(db);
+    g_free(path);
+    remove_dir(dir, 1);
+}
+
+/* A second run appends under run_id 2, leaves run 1's rows as they were, and differs from
+ * the identical run 1 only in wall_ms (the documented promise). */
+static void test_db_second_run_appends(void)
+{
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    CU_ASSERT_EQUAL(commit_synthetic(path, "pass", 10), 1);
+    sqlite3 *db = open_read_only(path);
+    char *before = dump_run(db, 1, "");
+    sqlite3_close(db);
+
+    CU_ASSERT_EQUAL(commit_synthetic(path, "pass", 20), 2);
+    db = open_read_only(path);
+    char *after = dump_run(db, 1, "");
+    CU_ASSERT_STRING_EQUAL(after, before);
+    char *first = dump_run(db, 1, "run_id,wall_ms");
+    char *second = dump_run(db, 2, "run_id,wall_ms");
+    CU_ASSERT_STRING_EQUAL(first, second);
+    CU_ASSERT_TRUE(strstr(second, "c1:3") != NULL); /* the dump is not empty */
+    expect_rows(db, "SELECT run_id, wall_ms FROM runs ORDER BY run_id", "1|10\n2|20");
+    g_free(before);
+    g_free(after);
+    g_free(first);
+    g_free(second);
+    sqlite3_close(db);
+    g_free(path);
+    remove_dir(dir, 1);
+}
+
+static void test_db_abort_leaves_no_file(void)
+{
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    GError *err = NULL;
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    rec = db_run_recorder(r);
+    record_epoch_one();
+    db_run_abort(r);
+    CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_free(path);
+    remove_dir(dir, 0);
+}
+
+/* A target that is not a zabsim database is refused when the run starts and, should it
+ * appear meanwhile, when it commits; either way the file is left exactly as it was. */
+static void test_db_commit_into_non_database_fails_cleanly(void)
+{
+    static const char garbage[] = "not a database, just text\n";
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    CU_ASSERT_TRUE(g_file_set_contents(path, garbage, -1, NULL));
+    GError *err = NULL;
+    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, &err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "not a zabsim results database"));
+    g_clear_error(&err);
+
+    g_unlink(path);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    rec = db_run_recorder(r);
+    record_epoch_one();
+    struct db_run_meta meta = { .scenario = "synthetic", .hosts = N_HOSTS,
+                                .duration_ns = 2000, .model = "both" };
+    CU_ASSERT_TRUE_FATAL(db_run_finish(r, &meta, synthetic_end, &err));
+    CU_ASSERT_TRUE(g_file_set_contents(path, garbage, -1, NULL));
+    CU_ASSERT_FALSE(db_run_commit(r, "pass", NULL, &err));
+    CU_ASSERT_PTR_NOT_NULL(err);
+    g_clear_error(&err);
+    char *content = NULL;
+    CU_ASSERT_TRUE(g_file_get_contents(path, &content, NULL, NULL));
+    CU_ASSERT_STRING_EQUAL(content, garbage);
+    g_free(content);
+    g_free(path);
+    remove_dir(dir, 1);
+}
+
+/* SQLite files that are not ours, or from a newer zabsim, are refused by name. */
+static void test_db_refuses_foreign_and_newer_databases(void)
+{
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "other.db", NULL);
+    sqlite3 *db = NULL;
+    CU_ASSERT_EQUAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    GError *err = NULL;
+    CU_ASSERT_PTR_NULL(db_open(path, false, &err));
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "not a zabsim results database"));
+    g_clear_error(&err);
+
+    CU_ASSERT_EQUAL(sqlite3_open(path, &db), SQLITE_OK);
+    char *sql = g_strdup_printf("PRAGMA application_id = %d; PRAGMA user_version = %d",
+                                DB_APPLICATION_ID, DB_SCHEMA_VERSION + 1);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    g_free(sql);
+    sqlite3_close(db);
+    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, &err));
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "newer zabsim"));
+    g_clear_error(&err);
+    g_free(path);
+    remove_dir(dir, 1);
+}
+
+/* A record naming a host the run does not have stops recording; finish reports it. */
+static void test_db_recording_error_is_reported_by_finish(void)
+{
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    GError *err = NULL;
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    rec = db_run_recorder(r);
+    deliver(10, MODEL_ZAB, 7, 1, 1, C1_1, ZXID(1, 1), false);
+    deliver(11, MODEL_ZAB, H1, 1, 1, C1_1, ZXID(1, 1), false);
+    struct db_run_meta meta = { .scenario = "broken", .hosts = N_HOSTS, .duration_ns = 100 };
+    CU_ASSERT_FALSE(db_run_finish(r, &meta, synthetic_end, &err));
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "host 7"));
+    g_clear_error(&err);
+    CU_ASSERT_FALSE(db_run_commit(r, "pass", NULL, &err)); /* never publishes half a run */
+    g_clear_error(&err);
+    CU_ASSERT_FALSE(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_free(path);
+    remove_dir(dir, 0);
+}
+
+/* Loss counts only the hosts the definition names: for ZAB those serving (in BROADCAST) at
+ * the end, for pub/sub every host up; with a queue group, a pub/sub message is lost only if
+ * delivered nowhere. A host's own repeat (a, b, a) is a duplicate, not an order
+ * disagreement. */
+static void test_db_loss_follows_the_definitions(void)
+{
+    static const struct db_host_end end[2] = {
+        { "h1", true, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST },
+        { "h2", true, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION },
+    };
+    for (int queue_group = 0; queue_group <= 1; queue_group++) {
+        char *dir = temp_dir();
+        char *path = g_build_filename(dir, "results.db", NULL);
+        GError *err = NULL;
+        struct db_run *r = db_run_create(path, host_names, 2, &err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        rec = db_run_recorder(r);
+        const msg_id_t msgs[] = { C1_1, C1_2 };
+        for (int i = 0; i < 2; i++) {
+            for (enum sim_model model = MODEL_ZAB; model <= MODEL_PUBSUB; model++) {
+                submit(10 + i, model, msgs[i], H1);
+                outcome(20 + i, model, msgs[i], OUTCOME_ACKED);
+            }
+        }
+        deliver(30, MODEL_ZAB, H1, 1, 1, C1_1, ZXID(1, 1), false);
+        deliver(30, MODEL_PUBSUB, H1, 1, 1, C1_1, -1, false);
+        deliver(31, MODEL_PUBSUB, H1, 1, 2, C1_2, -1, false);
+        deliver(32, MODEL_PUBSUB, H1, 1, 3, C1_1, -1, false);
+        struct db_run_meta meta = { .scenario = "loss", .hosts = 2, .duration_ns = 100,
+                                    .model = "both", .queue_group = queue_group ? "q" : NULL };
+        CU_ASSERT_TRUE_FATAL(db_run_finish(r, &meta, end, &err));
+        /* ZAB: c1:2 never reached h1 (h2 is not serving); pub/sub: both messages miss h2,
+         * or with a queue group both reached someone. */
+        expect_rows(db_run_handle(r),
+                    "SELECT model, lost, duplicates, order_disagreements FROM run_summary "
+                    "ORDER BY model DESC",
+                    queue_group ? "zab|1|0|0\npubsub|0|1|0" : "zab|1|0|0\npubsub|2|1|0");
+        db_run_abort(r);
+        g_free(path);
+        remove_dir(dir, 0);
+    }
+}
+
+static bool count_row(void *ctx, sqlite3_stmt *row, GError **err)
+{
+    (*(int *)ctx)++;
+    return true;
+}
+
+/* Every canned query runs on a real database and finds something in the synthetic runs. */
+static void test_db_canned_queries_run(void)
+{
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    commit_synthetic(path, "pass", 0);
+    commit_synthetic(path, "fail", 0);
+    sqlite3 *db = open_read_only(path);
+    const char *queries = test_source_path("reports/queries");
+    GDir *d = g_dir_open(queries, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    for (const char *name; (name = g_dir_read_name(d));) {
+        if (g_str_has_suffix(name, ".sql"))
+            g_ptr_array_add(names, g_strdup(name));
+    }
+    g_dir_close(d);
+    CU_ASSERT_TRUE(names->len >= 5);
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        char *file = g_build_filename(queries, name, NULL);
+        char *sql = NULL;
+        CU_ASSERT_TRUE_FATAL(g_file_get_contents(file, &sql, NULL, NULL));
+        GError *err = NULL;
+        int n = 0;
+        bool ok = db_exec_rows(db, name, sql, 0, count_row, &n, &err);
+        CU_ASSERT_TRUE(ok);
+        CU_ASSERT_TRUE(n > 0);
+        if (!ok || n == 0)
+            fprintf(stderr, "\n%s: %s\n", name, ok ? "no rows" : err->message);
+        g_clear_error(&err);
+        g_free(sql);
+        g_free(file);
+    }
+    g_ptr_array_free(names, TRUE);
+    sqlite3_close(db);
+    g_free(path);
+    remove_dir(dir, 1);
+}
+
+void test_register(void)
+{
+    TEST_SUITE("db",
+               TEST(test_db_records_run_tables),
+               TEST(test_db_records_message_tables),
+               TEST(test_db_summary_is_exact),
+               TEST(test_db_second_run_appends),
+               TEST(test_db_abort_leaves_no_file),
+               TEST(test_db_commit_into_non_database_fails_cleanly),
+               TEST(test_db_refuses_foreign_and_newer_databases),
+               TEST(test_db_recording_error_is_reported_by_finish),
+               TEST(test_db_loss_follows_the_definitions),
+               TEST(test_db_canned_queries_run));
+}
