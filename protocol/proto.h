@@ -165,6 +165,12 @@ void proto_disk_put(struct proto_out *o, uint16_t file, const void *data, size_t
 void proto_disk_sync(struct proto_out *o, uint16_t file, uint64_t token);
 /* Trace record; time, host and incarnation are stamped by the simulator. */
 void proto_trace(struct proto_out *o, const struct trace_rec *rec);
+/* The two records every client node emits: a message offered to a model (host = the host
+ * it is connected to, -1 when none) and, later, that offer's outcome. */
+void proto_trace_submission(struct proto_out *o, enum sim_model model, msg_id_t msg_id,
+                            uint32_t client, int32_t host);
+void proto_trace_outcome(struct proto_out *o, enum sim_model model, msg_id_t msg_id,
+                         enum submission_outcome outcome);
 /* Opens or closes one of the node's ports. A (re)created node listens on every port it was
  * registered with; a dial to a closed port is refused (PROTO_IN_CONN_FAILED). */
 void proto_listen(struct proto_out *o, enum proto_port port, bool on);

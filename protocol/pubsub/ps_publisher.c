@@ -35,40 +35,22 @@ static const struct ps_client_hooks publisher_hooks = {
     .on_discard = on_discard,
 };
 
-static void record_submission(struct ps_publisher *p, msg_id_t id, struct proto_out *out)
-{
-    struct trace_rec r = { .kind = TRACE_SUBMISSION };
-    r.u.submission.model = MODEL_PUBSUB;
-    r.u.submission.msg_id = id;
-    r.u.submission.client = p->cfg->client;
-    r.u.submission.host = ps_client_connected_host(&p->client);
-    proto_trace(out, &r);
-}
-
-static void record_outcome(msg_id_t id, enum submission_outcome outcome, struct proto_out *out)
-{
-    struct trace_rec r = { .kind = TRACE_OUTCOME };
-    r.u.outcome.model = MODEL_PUBSUB;
-    r.u.outcome.msg_id = id;
-    r.u.outcome.outcome = outcome;
-    proto_trace(out, &r);
-}
-
 static void publish(struct ps_publisher *p, const struct ps_publish_op *op, struct proto_out *out)
 {
-    record_submission(p, op->msg_id, out);
+    proto_trace_submission(out, MODEL_PUBSUB, op->msg_id, p->cfg->client,
+                           ps_client_connected_host(&p->client));
     struct ps_msg *pub = ps_msg_pub(p->cfg->subject, op->msg_id, op->payload_bytes);
     switch (ps_client_publish(&p->client, pub, out)) {
     case PS_PUBLISH_SENT:
     case PS_PUBLISH_BUFFERED:
-        record_outcome(op->msg_id, OUTCOME_ACKED, out);
+        proto_trace_outcome(out, MODEL_PUBSUB, op->msg_id, OUTCOME_ACKED);
         break;
     case PS_PUBLISH_BUFFER_FULL:
-        record_outcome(op->msg_id, OUTCOME_REJECTED, out);
+        proto_trace_outcome(out, MODEL_PUBSUB, op->msg_id, OUTCOME_REJECTED);
         record_drop(op->msg_id, DROP_RECONNECT_BUFFER_FULL, out);
         break;
     case PS_PUBLISH_CLOSED:
-        record_outcome(op->msg_id, OUTCOME_REJECTED, out);
+        proto_trace_outcome(out, MODEL_PUBSUB, op->msg_id, OUTCOME_REJECTED);
         record_drop(op->msg_id, DROP_PUBLISHER_DISCONNECTED, out);
         break;
     }

@@ -83,15 +83,6 @@ static void client_destroy(void *state)
     g_free(c);
 }
 
-static void outcome(msg_id_t id, enum submission_outcome o, struct proto_out *out)
-{
-    struct trace_rec r = { .kind = TRACE_OUTCOME };
-    r.u.outcome.model = MODEL_ZAB;
-    r.u.outcome.msg_id = id;
-    r.u.outcome.outcome = o;
-    proto_trace(out, &r);
-}
-
 static void send_write(struct zab_client *c, msg_id_t id, const struct proto_env *env,
                        struct proto_out *out)
 {
@@ -137,9 +128,11 @@ static void connection_lost(struct zab_client *c, bool close, const struct proto
         c->failed_in_pass++;
     c->conn = CONN_NONE;
     for (guint i = 0; i < c->in_flight->len; i++)
-        outcome(g_array_index(c->in_flight, msg_id_t, i), OUTCOME_TIMEOUT, out);
+        proto_trace_outcome(out, MODEL_ZAB, g_array_index(c->in_flight, msg_id_t, i),
+                            OUTCOME_TIMEOUT);
     for (guint i = 0; i < c->queued->len; i++)
-        outcome(g_array_index(c->queued, msg_id_t, i), OUTCOME_TIMEOUT, out);
+        proto_trace_outcome(out, MODEL_ZAB, g_array_index(c->queued, msg_id_t, i),
+                            OUTCOME_TIMEOUT);
     g_array_set_size(c->in_flight, 0);
     g_array_set_size(c->queued, 0);
     schedule_attempt(c, env, out);
@@ -179,7 +172,7 @@ static void on_response(struct zab_client *c, const struct zab_msg *m, const str
         for (guint i = 0; i < c->in_flight->len; i++) {
             if (g_array_index(c->in_flight, msg_id_t, i) == m->txn.msg_id) {
                 g_array_remove_index(c->in_flight, i);
-                outcome(m->txn.msg_id, OUTCOME_ACKED, out);
+                proto_trace_outcome(out, MODEL_ZAB, m->txn.msg_id, OUTCOME_ACKED);
                 return;
             }
         }
@@ -192,12 +185,8 @@ static void on_response(struct zab_client *c, const struct zab_msg *m, const str
 static void on_write_op(struct zab_client *c, const struct zab_write_op *op,
                         const struct proto_env *env, struct proto_out *out)
 {
-    struct trace_rec r = { .kind = TRACE_SUBMISSION };
-    r.u.submission.model = MODEL_ZAB;
-    r.u.submission.msg_id = op->msg_id;
-    r.u.submission.client = c->cfg->client;
-    r.u.submission.host = c->status == CS_CONNECTED ? (int32_t)c->host : -1;
-    proto_trace(out, &r);
+    proto_trace_submission(out, MODEL_ZAB, op->msg_id, c->cfg->client,
+                           c->status == CS_CONNECTED ? (int32_t)c->host : -1);
     if (c->status == CS_CONNECTED)
         send_write(c, op->msg_id, env, out);
     else
