@@ -268,7 +268,8 @@ int main(int argc, char **argv)
         keep_best(&core, run_core());
         rss_after_core = MAX(rss_after_core, peak_rss_kib());
     }
-    double bare_eps = (double)bare.events / bare.seconds, core_eps = (double)core.events / core.seconds;
+    double bare_eps = (double)bare.events / bare.seconds;
+    double core_eps = (double)core.events / core.seconds;
     printf("bare loop : %10.0f events/s %10.0f messages/s  %.3f s  pending peak %zu\n", bare_eps,
            (double)bare.messages / bare.seconds, bare.seconds, bare.pending_peak);
     printf("sim core  : %10.0f events/s %10.0f messages/s  %.3f s  pending peak %zu\n", core_eps,

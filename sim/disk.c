@@ -189,7 +189,8 @@ const void *disk_blob_get(const struct disk *d, uint16_t file, size_t *size)
 bool disk_blob_is_durable(const struct disk *d, uint16_t file)
 {
     const struct disk_file *f = file_view(d, file);
-    return f->kind == FILE_BLOB && f->current && f->durable && g_bytes_equal(f->current, f->durable);
+    return f->kind == FILE_BLOB && f->current && f->durable &&
+           g_bytes_equal(f->current, f->durable);
 }
 
 uint64_t disk_bytes_written(const struct disk *d)

@@ -182,7 +182,8 @@ static int current_leader(const struct world *w)
         const void *z = zab_state_of(w, h);
         if (!z || zab_server_state(z) != ZAB_STATE_LEADING)
             continue;
-        int64_t epoch = zab_server_phase(z) == ZAB_PHASE_BROADCAST ? zab_server_current_epoch(z) : -1;
+        bool serving = zab_server_phase(z) == ZAB_PHASE_BROADCAST;
+        int64_t epoch = serving ? zab_server_current_epoch(z) : -1;
         if (best < 0 || epoch > best_epoch) {
             best = (int)h;
             best_epoch = epoch;

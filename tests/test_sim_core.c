@@ -418,10 +418,13 @@ static void test_timer_cancel_and_rearm(void)
 {
     struct world w;
     world_init(&w, 10, dist_fixed(SIM_MS));
-    probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_TIMER, .token = 1, .delay = 10 * SIM_MS });
-    probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_TIMER, .token = 2, .delay = 10 * SIM_MS });
+    probe_do(w.s, w.n[0],
+             (struct probe_cmd){ .kind = PROBE_TIMER, .token = 1, .delay = 10 * SIM_MS });
+    probe_do(w.s, w.n[0],
+             (struct probe_cmd){ .kind = PROBE_TIMER, .token = 2, .delay = 10 * SIM_MS });
     probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_CANCEL, .token = 1 });
-    probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_TIMER, .token = 2, .delay = 30 * SIM_MS });
+    probe_do(w.s, w.n[0],
+             (struct probe_cmd){ .kind = PROBE_TIMER, .token = 2, .delay = 30 * SIM_MS });
     sim_run_until(w.s, SIM_S);
     const struct probe_state *p = probe_state(w.s, w.n[0]);
     CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_TIMER), 1);
@@ -429,7 +432,8 @@ static void test_timer_cancel_and_rearm(void)
     CU_ASSERT_EQUAL(g_array_index(p->events, struct probe_event, i).token, 2);
     CU_ASSERT_EQUAL(g_array_index(p->events, struct probe_event, i).t, 30 * SIM_MS);
     /* A crash takes pending timers with it. */
-    probe_do(w.s, w.n[1], (struct probe_cmd){ .kind = PROBE_TIMER, .token = 1, .delay = 10 * SIM_MS });
+    probe_do(w.s, w.n[1],
+             (struct probe_cmd){ .kind = PROBE_TIMER, .token = 1, .delay = 10 * SIM_MS });
     sim_crash(w.s, w.m[1]);
     sim_restart(w.s, w.m[1]);
     sim_run_until(w.s, 2 * SIM_S);

@@ -58,7 +58,8 @@ static void ens_record(void *ctx, const struct trace_rec *r)
         g_array_append_val(e->truncations, *r);
         break;
     case TRACE_HOST_STATE:
-        if (r->u.host_state.state == ZAB_STATE_LEADING && r->u.host_state.phase == ZAB_PHASE_BROADCAST)
+        if (r->u.host_state.state == ZAB_STATE_LEADING &&
+            r->u.host_state.phase == ZAB_PHASE_BROADCAST)
             e->leaders_established++;
         break;
     default:
@@ -128,7 +129,8 @@ static int leader_of(struct ensemble *e)
     int found = -1;
     for (uint32_t h = 0; h < e->n; h++) {
         const void *z = server(e, h);
-        if (z && zab_server_state(z) == ZAB_STATE_LEADING && zab_server_phase(z) == ZAB_PHASE_BROADCAST)
+        if (z && zab_server_state(z) == ZAB_STATE_LEADING &&
+            zab_server_phase(z) == ZAB_PHASE_BROADCAST)
             found = (int)h;
     }
     return found;

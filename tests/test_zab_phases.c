@@ -267,8 +267,9 @@ static GArray *sync_with(int64_t leader_epoch, int leader_count, int64_t leader_
     struct script t;
     make_leader(&t, d);
     learner_joins(&t, 101, 1, peer_epoch);
-    feed(&t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE,
-                                   .token = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED) });
+    feed(&t, (struct proto_input){
+                 .kind = PROTO_IN_DISK_DONE,
+                 .token = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED) });
     struct zab_msg *ack = msg(ZM_ACKEPOCH, peer_zxid);
     ack->value = peer_epoch;
     feed_msg(&t, 101, ack, 1);
@@ -346,8 +347,9 @@ static void test_sync_snap_when_trunc_would_cross_epochs(void)
     struct script t;
     make_leader(&t, d);
     learner_joins(&t, 101, 1, 1);
-    feed(&t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE,
-                                   .token = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED) });
+    feed(&t, (struct proto_input){
+                 .kind = PROTO_IN_DISK_DONE,
+                 .token = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED) });
     struct zab_msg *ack = msg(ZM_ACKEPOCH, zxid_make(1, 9));
     ack->value = 1;
     feed_msg(&t, 101, ack, 1);

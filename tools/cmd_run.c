@@ -13,7 +13,8 @@ int cmd_run(int argc, char **argv)
     GOptionEntry entries[] = {
         { "seed", 's', 0, G_OPTION_ARG_STRING, &seed_text, "Seed (default: the scenario's)", "N" },
         { "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_path,
-          "Results database (default: NAME-seedN.db here); an existing one gets a new run", "FILE" },
+          "Results database (default: NAME-seedN.db here); an existing one gets a new run",
+          "FILE" },
         { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Models to run (default: both)",
           "zab|pubsub|both" },
         { "log", 0, 0, G_OPTION_ARG_STRING, &log, "Also record every network message", "messages" },

@@ -159,7 +159,8 @@ int cmd_sweep(int argc, char **argv)
     gchar *seeds = NULL, *db_path = NULL, *model = NULL;
     gint jobs = 1;
     GOptionEntry entries[] = {
-        { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds to run, inclusive (required)", "A..B" },
+        { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds to run, inclusive (required)",
+          "A..B" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Simulations run in parallel (default 1)", "J" },
         { "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_path,
           "Results database (default: NAME-seedsA-B.db here)", "FILE" },

@@ -106,7 +106,8 @@ static void dial(struct zab_client *c, const struct proto_env *env, struct proto
     proto_timer_set(out, client_token(c, CT_CONNECT), c->cfg->session_timeout / c->cfg->n_hosts);
 }
 
-static void schedule_attempt(struct zab_client *c, const struct proto_env *env, struct proto_out *out)
+static void schedule_attempt(struct zab_client *c, const struct proto_env *env,
+                             struct proto_out *out)
 {
     c->attempt++;
     c->status = CS_WAITING;

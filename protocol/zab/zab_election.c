@@ -52,7 +52,8 @@ void zab_election_free(struct zab_server *s)
 static bool vote_better(int64_t id, int64_t zxid, int64_t epoch, const struct zab_vote *cur)
 {
     return epoch > cur->peer_epoch ||
-           (epoch == cur->peer_epoch && (zxid > cur->zxid || (zxid == cur->zxid && id > cur->leader)));
+           (epoch == cur->peer_epoch &&
+            (zxid > cur->zxid || (zxid == cur->zxid && id > cur->leader)));
 }
 
 /* Vote.equals: full comparison when either side is LOOKING, else (leader, peerEpoch). */
@@ -402,7 +403,8 @@ void zab_election_drain_loopback(struct zab_server *s, const struct proto_env *e
     struct zab_election *e = &s->election;
     /* Handling one notification may queue another to ourselves; take them in order. */
     for (guint i = 0; i < e->loopback->len; i++) {
-        struct loopback_notification n = g_array_index(e->loopback, struct loopback_notification, i);
+        struct loopback_notification n =
+            g_array_index(e->loopback, struct loopback_notification, i);
         receive_notification(s, n.sid, &n.vote, env, out);
     }
     g_array_set_size(e->loopback, 0);

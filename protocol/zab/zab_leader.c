@@ -94,7 +94,8 @@ struct sync_queue {
     bool need_op;
 };
 
-static void queue_op(struct zab_server *s, struct sync_queue *q, enum zab_msg_type type, int64_t zxid)
+static void queue_op(struct zab_server *s, struct sync_queue *q, enum zab_msg_type type,
+                     int64_t zxid)
 {
     struct zab_msg *m = zab_msg_new(type, s->cfg);
     m->zxid = zxid;
@@ -186,7 +187,8 @@ static bool sync_decide(struct zab_server *s, int64_t peer_last, struct sync_que
     struct zab_leader *l = s->leader;
     bool peer_new_epoch = zxid_counter(peer_last) == 0;
     uint64_t applied = l->applied;
-    uint64_t window_lo = applied > s->cfg->commit_log_count ? applied - s->cfg->commit_log_count : 0;
+    uint64_t window = s->cfg->commit_log_count;
+    uint64_t window_lo = applied > window ? applied - window : 0;
     int64_t max = applied ? zab_txn_at(s, applied - 1)->zxid : l->last_processed;
     int64_t min = applied ? zab_txn_at(s, window_lo)->zxid : l->last_processed;
     bool need_snap = true;
@@ -260,7 +262,8 @@ static void sync_learner(struct zab_server *s, struct zab_learner_handler *h,
         snap->zxid = l->last_processed;
         snap->snapshot = g_array_sized_new(FALSE, FALSE, sizeof(struct zab_txn), (guint)l->applied);
         g_array_append_vals(snap->snapshot, s->txns->data, (guint)l->applied);
-        snap->hdr.size_bytes += (uint32_t)MIN(l->applied * (s->cfg->payload_bytes + 32), UINT32_MAX / 2);
+        uint64_t bytes = l->applied * (s->cfg->payload_bytes + 32);
+        snap->hdr.size_bytes += (uint32_t)MIN(bytes, UINT32_MAX / 2);
         zab_send(s, h->conn, snap, out);
     }
     for (guint i = 0; i < q.packets->len; i++)

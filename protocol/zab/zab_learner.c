@@ -107,7 +107,8 @@ void zab_learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
     arm_read(s, env, out);
 }
 
-static void retry_or_give_up(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+static void retry_or_give_up(struct zab_server *s, const struct proto_env *env,
+                             struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     sim_time remaining = f->connect_started + init_timeout(s) - env->now_ns;
@@ -142,8 +143,8 @@ static void send_ackepoch(struct zab_server *s, int64_t payload, struct proto_ou
     zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_SYNCHRONIZATION, f->new_epoch, out);
 }
 
-static void on_leaderinfo(struct zab_server *s, const struct zab_msg *m, const struct proto_env *env,
-                          struct proto_out *out)
+static void on_leaderinfo(struct zab_server *s, const struct zab_msg *m,
+                          const struct proto_env *env, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     f->new_epoch = zxid_epoch(m->zxid);
@@ -292,7 +293,8 @@ static void on_uptodate(struct zab_server *s, struct proto_out *out)
     zab_deliver_committed(s, out);
 }
 
-static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m, struct proto_out *out)
+static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m,
+                                struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     switch (m->hdr.type) {
@@ -312,8 +314,8 @@ static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m, s
     }
 }
 
-static void handle_packet(struct zab_server *s, const struct zab_msg *m, const struct proto_env *env,
-                          struct proto_out *out)
+static void handle_packet(struct zab_server *s, const struct zab_msg *m,
+                          const struct proto_env *env, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     switch (f->stage) {
