@@ -34,6 +34,7 @@ enum zab_msg_type {
     ZM_WRITE_RESP,
     ZM_CLIENT_PING,
     ZM_CLIENT_PONG,
+    ZM_REVALIDATE,       /* learner <-> leader: is this client's session valid? */
     ZM_TYPE_COUNT
 };
 
@@ -362,5 +363,9 @@ void zab_learner_on_disk(struct zab_server *s, uint64_t token, const struct prot
                          struct proto_out *out);
 void zab_learner_send_ack(struct zab_server *s, int64_t zxid, struct proto_out *out);
 void zab_learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out *out);
+/* Asks the leader to revalidate the session of local client connection `client`. */
+void zab_learner_revalidate(struct zab_server *s, conn_id client, struct proto_out *out);
+/* zab_server.c: the leader answered a REVALIDATE for local client connection `client`. */
+void zab_session_validated(struct zab_server *s, conn_id client, struct proto_out *out);
 
 #endif

@@ -621,6 +621,13 @@ static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler
     case ZM_REQUEST:
         zab_leader_propose(s, m->txn.msg_id, env, out);
         break;
+    case ZM_REVALIDATE: {
+        /* Sessions never expire in the model: every session the leader hears of is valid. */
+        struct zab_msg *reply = zab_msg_new(ZM_REVALIDATE, s->cfg);
+        reply->value = m->value;
+        zab_send(s, h->conn, reply, out);
+        break;
+    }
     default:
         break; /* PING replies only refresh the deadline */
     }

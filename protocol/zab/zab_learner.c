@@ -309,6 +309,9 @@ static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m,
     case ZM_PING:
         learner_send(s, ZM_PING, m->zxid, out);
         break;
+    case ZM_REVALIDATE:
+        zab_session_validated(s, (conn_id)m->value, out);
+        break;
     default:
         break;
     }
@@ -455,5 +458,15 @@ void zab_learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out
     struct zab_msg *m = zab_msg_new(ZM_REQUEST, s->cfg);
     m->txn.msg_id = msg_id;
     m->hdr.msg_id = msg_id;
+    zab_send(s, f->conn, m, out);
+}
+
+void zab_learner_revalidate(struct zab_server *s, conn_id client, struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    if (!f || f->stage != FS_BROADCAST)
+        return;
+    struct zab_msg *m = zab_msg_new(ZM_REVALIDATE, s->cfg);
+    m->value = (int64_t)client;
     zab_send(s, f->conn, m, out);
 }

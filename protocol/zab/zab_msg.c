@@ -18,6 +18,7 @@ const char *zab_msg_type_name(uint8_t type)
         [ZM_CONNECT_REQ] = "CONNECT",       [ZM_CONNECT_RESP] = "CONNECT_RESPONSE",
         [ZM_WRITE_REQ] = "CREATE",          [ZM_WRITE_RESP] = "CREATE_RESPONSE",
         [ZM_CLIENT_PING] = "CLIENT_PING",   [ZM_CLIENT_PONG] = "CLIENT_PONG",
+        [ZM_REVALIDATE] = "REVALIDATE",
     };
     return type < ZM_TYPE_COUNT && names[type] ? names[type] : "?";
 }

@@ -180,8 +180,14 @@ static void on_client_msg(struct zab_server *s, struct zab_conn *c, const struct
             zab_conn_drop(s, c->id, true, out);
             return;
         }
-        c->session_open = true;
-        zab_send(s, c->id, zab_msg_new(ZM_CONNECT_RESP, s->cfg), out);
+        if (s->state == ZAB_STATE_LEADING) {
+            zab_session_validated(s, c->id, out);
+            return;
+        }
+        /* A learner owns no sessions: it asks the leader (Learner.validateSession) and
+         * answers the client only when the leader does. A learner cut off from its leader
+         * leaves the client waiting until its connect timeout. */
+        zab_learner_revalidate(s, c->id, out);
         return;
     case ZM_WRITE_REQ: {
         if (!c->session_open || !zab_serving(s)) {
@@ -201,6 +207,15 @@ static void on_client_msg(struct zab_server *s, struct zab_conn *c, const struct
     default:
         return;
     }
+}
+
+void zab_session_validated(struct zab_server *s, conn_id client, struct proto_out *out)
+{
+    struct zab_conn *c = zab_conn_get(s, client);
+    if (!c || c->kind != ZC_CLIENT || c->session_open || !zab_serving(s))
+        return; /* the client left, or this server stopped serving, meanwhile */
+    c->session_open = true;
+    zab_send(s, c->id, zab_msg_new(ZM_CONNECT_RESP, s->cfg), out);
 }
 
 static void on_client_write(struct zab_server *s, const struct zab_msg *m,
