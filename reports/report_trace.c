@@ -196,18 +196,28 @@ static void message_end(struct tr_ctx *c, int pid, int tid, sim_time t, const ch
     }
 }
 
+/* A statement over the run restricted to the trace window (:t0, :t1), or NULL. */
+static sqlite3_stmt *prepare_in_window(struct tr_ctx *c, const char *sql, GError **err)
+{
+    sqlite3_stmt *st = rep_prepare(c->db, sql, c->run->run_id, err);
+    if (st) {
+        rep_bind_int(st, ":t0", c->w.start_ns);
+        rep_bind_int(st, ":t1", c->w.end_ns);
+    }
+    return st;
+}
+
 static bool messages(struct tr_ctx *c, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(c->db,
-                                   "SELECT model, type, src, dst, sent_ns, recv_ns, lost_reason, "
-                                   "  msg_id FROM messages WHERE run_id = :run_id "
-                                   "  AND sent_ns >= :t0 AND sent_ns < :t1 "
-                                   "ORDER BY sent_ns, rowid",
-                                   c->run->run_id, err);
+    sqlite3_stmt *st = prepare_in_window(
+        c,
+        "SELECT model, type, src, dst, sent_ns, recv_ns, lost_reason, "
+        "  msg_id FROM messages WHERE run_id = :run_id "
+        "  AND sent_ns >= :t0 AND sent_ns < :t1 "
+        "ORDER BY sent_ns, rowid",
+        err);
     if (!st)
         return false;
-    rep_bind_int(st, ":t0", c->w.start_ns);
-    rep_bind_int(st, ":t1", c->w.end_ns);
     while (sqlite3_step(st) == SQLITE_ROW) {
         bool zab = strcmp(rep_col_str(st, 0), "zab") == 0;
         const char *type = rep_col_str(st, 1), *src = rep_col_str(st, 2), *dst = rep_col_str(st, 3);
@@ -228,16 +238,15 @@ static bool messages(struct tr_ctx *c, GError **err)
 
 static bool deliveries(struct tr_ctx *c, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(c->db,
-                                   "SELECT model, host, incarnation, seq, msg_id, zxid, replayed, "
-                                   "  delivered_ns FROM deliveries WHERE run_id = :run_id "
-                                   "  AND delivered_ns >= :t0 AND delivered_ns < :t1 "
-                                   "ORDER BY delivered_ns, rowid",
-                                   c->run->run_id, err);
+    sqlite3_stmt *st = prepare_in_window(
+        c,
+        "SELECT model, host, incarnation, seq, msg_id, zxid, replayed, "
+        "  delivered_ns FROM deliveries WHERE run_id = :run_id "
+        "  AND delivered_ns >= :t0 AND delivered_ns < :t1 "
+        "ORDER BY delivered_ns, rowid",
+        err);
     if (!st)
         return false;
-    rep_bind_int(st, ":t0", c->w.start_ns);
-    rep_bind_int(st, ":t1", c->w.end_ns);
     while (sqlite3_step(st) == SQLITE_ROW) {
         bool zab = strcmp(rep_col_str(st, 0), "zab") == 0;
         int tid = tid_of(c, rep_col_str(st, 1));
@@ -261,15 +270,14 @@ static bool deliveries(struct tr_ctx *c, GError **err)
 
 static bool drops(struct tr_ctx *c, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(c->db,
-                                   "SELECT model, host, msg_id, cause, t_ns FROM drops "
-                                   "WHERE run_id = :run_id AND t_ns >= :t0 AND t_ns < :t1 "
-                                   "ORDER BY t_ns, rowid",
-                                   c->run->run_id, err);
+    sqlite3_stmt *st = prepare_in_window(
+        c,
+        "SELECT model, host, msg_id, cause, t_ns FROM drops "
+        "WHERE run_id = :run_id AND t_ns >= :t0 AND t_ns < :t1 "
+        "ORDER BY t_ns, rowid",
+        err);
     if (!st)
         return false;
-    rep_bind_int(st, ":t0", c->w.start_ns);
-    rep_bind_int(st, ":t1", c->w.end_ns);
     while (sqlite3_step(st) == SQLITE_ROW) {
         bool zab = strcmp(rep_col_str(st, 0), "zab") == 0;
         int tid = tid_of(c, rep_col_str(st, 1));
