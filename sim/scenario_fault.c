@@ -453,6 +453,13 @@ static void read_expect_value(struct scenario__ctx *c, const struct scenario__fi
                                  .line = f->key->line, .column_no = f->key->column };
     bool ok;
     snprintf(where, sizeof where, "expect.%s.%s", expect_models[model], column);
+    if (strcmp(column, "invariants") == 0 && model == MODEL_PUBSUB) {
+        /* Only ZAB promises ordering invariants; a pub/sub "hold" would pass vacuously. */
+        scenario__report_at(c, f->key, "%s: pub/sub makes no ordering promises to check; "
+                            "assert its measures instead (lost, duplicates, "
+                            "order_disagreements, ...)", where);
+        return;
+    }
     if (strcmp(column, "invariants") == 0) {
         ok = n->kind == YNODE_SCALAR && strcmp(n->text, "hold") == 0;
         if (!ok && n->kind != YNODE_INVALID)
