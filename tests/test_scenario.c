@@ -575,6 +575,8 @@ static void test_scenario_bad_expect(void)
                     "5:3 unknown key 'kafka' in expect (valid keys: zab, pubsub)");
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {lost: -1}\n",
                     "5:15 expect.zab.lost: must not be negative");
+    EXPECT_PROBLEMS(BASE "expect:\n  pubsub: {invariants: hold}\n",
+                    "5:12 expect.pubsub.invariants: pub/sub makes no ordering promises");
 }
 
 static void test_scenario_required_keys_and_name(void)
