@@ -151,7 +151,6 @@ void sim__trace(struct sim *s, struct trace_rec *r)
 
 void sim_record(struct sim *s, struct trace_rec *r)
 {
-    r->host = r->host < 0 ? -1 : r->host;
     sim__trace(s, r);
 }
 
@@ -608,54 +607,14 @@ sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to)
 
 /* ---- queries --------------------------------------------------------------------------- */
 
-uint32_t sim_machine_count(const struct sim *s)
-{
-    return s->machines->len;
-}
-
-uint32_t sim_node_count(const struct sim *s)
-{
-    return s->nodes->len;
-}
-
-const char *sim_machine_name(const struct sim *s, uint32_t machine)
-{
-    return sim__machine(s, machine)->name;
-}
-
-uint32_t sim_node_machine(const struct sim *s, uint32_t node)
-{
-    return sim__node(s, node)->machine;
-}
-
 bool sim_machine_up(const struct sim *s, uint32_t machine)
 {
     return sim__machine(s, machine)->up;
 }
 
-bool sim_machine_powered(const struct sim *s, uint32_t machine)
-{
-    return sim__machine(s, machine)->powered;
-}
-
-bool sim_machine_paused(const struct sim *s, uint32_t machine)
-{
-    return sim__machine(s, machine)->paused;
-}
-
 uint32_t sim_machine_incarnation(const struct sim *s, uint32_t machine)
 {
     return sim__machine(s, machine)->incarnation;
-}
-
-int sim_machine_group(const struct sim *s, uint32_t machine)
-{
-    return sim__machine(s, machine)->group;
-}
-
-const struct disk *sim_machine_disk(const struct sim *s, uint32_t machine)
-{
-    return sim__machine(s, machine)->disk;
 }
 
 const void *sim_node_state(const struct sim *s, uint32_t node)

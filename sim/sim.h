@@ -82,16 +82,8 @@ void sim_slow_link(struct sim *s, uint32_t from, uint32_t to, const struct dist 
 void sim_slow_disk(struct sim *s, uint32_t machine, const struct dist *d, sim_time until);
 
 /* Queries. */
-uint32_t sim_machine_count(const struct sim *s);
-uint32_t sim_node_count(const struct sim *s);
-const char *sim_machine_name(const struct sim *s, uint32_t machine);
-uint32_t sim_node_machine(const struct sim *s, uint32_t node);
 bool sim_machine_up(const struct sim *s, uint32_t machine);      /* processes running */
-bool sim_machine_powered(const struct sim *s, uint32_t machine);
-bool sim_machine_paused(const struct sim *s, uint32_t machine);
 uint32_t sim_machine_incarnation(const struct sim *s, uint32_t machine);
-int sim_machine_group(const struct sim *s, uint32_t machine);
-const struct disk *sim_machine_disk(const struct sim *s, uint32_t machine);
 /* A node's protocol state, for read-only observation by tests; NULL when down. */
 const void *sim_node_state(const struct sim *s, uint32_t node);
 const struct sim_stats *sim_get_stats(const struct sim *s);
