@@ -19,8 +19,6 @@ struct disk_file {
 struct disk {
     struct disk_file files[DISK_MAX_FILES];
     uint64_t power_generation;
-    uint64_t bytes_written;
-    uint64_t syncs_completed;
 };
 
 struct disk *disk_new(void)
@@ -73,7 +71,6 @@ void disk_log_append(struct disk *d, uint16_t file, const void *record, size_t s
     g_byte_array_set_size(f->records, (guint)(f->len * size));
     g_byte_array_append(f->records, record, (guint)size);
     f->len++;
-    d->bytes_written += size;
 }
 
 void disk_log_truncate(struct disk *d, uint16_t file, uint64_t records)
@@ -94,7 +91,6 @@ void disk_blob_put(struct disk *d, uint16_t file, const void *data, size_t size)
     if (f->current)
         g_bytes_unref(f->current);
     f->current = g_bytes_new(data, size);
-    d->bytes_written += size;
 }
 
 struct disk_sync_ticket disk_sync_begin(struct disk *d, uint16_t file)
@@ -122,7 +118,6 @@ void disk_sync_complete(struct disk *d, struct disk_sync_ticket *t)
 {
     struct disk_file *f = &d->files[t->file];
     if (t->power_generation == d->power_generation) {
-        d->syncs_completed++;
         if (f->kind == FILE_LOG && t->trunc_generation == f->trunc_generation) {
             /* A truncation after the fsync was issued invalidates what it covered; the
              * writer issues another fsync after its post-truncation appends. */
@@ -184,21 +179,4 @@ const void *disk_blob_get(const struct disk *d, uint16_t file, size_t *size)
     const void *p = g_bytes_get_data(f->current, &n);
     *size = n;
     return p;
-}
-
-bool disk_blob_is_durable(const struct disk *d, uint16_t file)
-{
-    const struct disk_file *f = file_view(d, file);
-    return f->kind == FILE_BLOB && f->current && f->durable &&
-           g_bytes_equal(f->current, f->durable);
-}
-
-uint64_t disk_bytes_written(const struct disk *d)
-{
-    return d->bytes_written;
-}
-
-uint64_t disk_syncs_completed(const struct disk *d)
-{
-    return d->syncs_completed;
 }

@@ -52,9 +52,5 @@ uint64_t disk_log_durable_len(const struct disk *d, uint16_t file);
 const void *disk_log_record(const struct disk *d, uint16_t file, uint64_t i);
 /* Blob content, or NULL when never written; *size gets its length. */
 const void *disk_blob_get(const struct disk *d, uint16_t file, size_t *size);
-bool disk_blob_is_durable(const struct disk *d, uint16_t file);
-/* Bytes written / fsyncs completed, for reports. */
-uint64_t disk_bytes_written(const struct disk *d);
-uint64_t disk_syncs_completed(const struct disk *d);
 
 #endif

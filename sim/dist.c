@@ -26,19 +26,6 @@ sim_time dist_sample(const struct dist *d, struct rng *r)
     return 0;
 }
 
-sim_time dist_mean(const struct dist *d)
-{
-    switch (d->kind) {
-    case DIST_UNIFORM:
-        return d->a + (d->b - d->a) / 2;
-    case DIST_FIXED:
-    case DIST_NORMAL:
-    case DIST_EXPONENTIAL:
-        return d->a;
-    }
-    return d->a;
-}
-
 static void format_ns(sim_time ns, char *buf, size_t len)
 {
     if (ns % SIM_S == 0 && ns != 0)

@@ -28,8 +28,6 @@ static inline struct dist dist_fixed(sim_time value)
 }
 
 sim_time dist_sample(const struct dist *d, struct rng *r);
-/* The distribution's mean, for reports and for choosing timeouts in tests. */
-sim_time dist_mean(const struct dist *d);
 /* "uniform{min=0.5ms,max=2ms}": for summaries and error messages. buf gets at most len. */
 void dist_format(const struct dist *d, char *buf, size_t len);
 

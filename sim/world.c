@@ -464,11 +464,6 @@ void world_host_ends(const struct world *w, struct world_host_end *ends)
     }
 }
 
-struct sim *world_sim(struct world *w)
-{
-    return w->sim;
-}
-
 void world_free(struct world *w)
 {
     if (!w)

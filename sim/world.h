@@ -37,7 +37,6 @@ struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned model
 void world_run(struct world *w);
 /* Fills ends[h] for every host with its state at the end of the run. */
 void world_host_ends(const struct world *w, struct world_host_end *ends);
-struct sim *world_sim(struct world *w);
 void world_free(struct world *w);
 
 #endif

@@ -76,8 +76,5 @@ extern const struct proto_ops zab_client_ops;
 enum zab_server_state zab_server_state(const void *server);
 enum zab_phase zab_server_phase(const void *server);
 int64_t zab_server_current_epoch(const void *server);
-int64_t zab_server_accepted_epoch(const void *server);
-int64_t zab_server_last_zxid(const void *server);
-uint64_t zab_server_delivered(const void *server);
 
 #endif

@@ -439,18 +439,3 @@ int64_t zab_server_current_epoch(const void *server)
 {
     return ((const struct zab_server *)server)->current_epoch;
 }
-
-int64_t zab_server_accepted_epoch(const void *server)
-{
-    return ((const struct zab_server *)server)->accepted_epoch;
-}
-
-int64_t zab_server_last_zxid(const void *server)
-{
-    return zab_last_zxid(server);
-}
-
-uint64_t zab_server_delivered(const void *server)
-{
-    return ((const struct zab_server *)server)->delivered;
-}
