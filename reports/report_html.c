@@ -144,7 +144,7 @@ static const char *const measure_why[REP_N_MEASURES] = {
     "acked, yet some host up at the end (for ZAB: serving) never delivered it",
     "deliveries of a message a host incarnation already had",
     "pairs of messages two hosts delivered in opposite orders",
-    "time with no serving leader (ZAB) or no broker up (pub/sub)",
+    "ZAB: no serving leader, or client writes failing; pub/sub: no broker up",
     "submission to delivery",
     "submission to delivery",
     "submission to delivery",

@@ -22,10 +22,11 @@ FROM (SELECT 1 AS k, 'zab' AS model UNION ALL SELECT 2, 'pubsub') AS m
 JOIN runs AS r ON r.run_id = :run_id AND r.model IN (m.model, 'both')
 ORDER BY m.k;
 
--- unavailable_ns: time within [0, duration] when no host was "on". ZAB: on = LEADING in
--- phase BROADCAST (a crash or power-off ends it at that instant even when no DOWN state was
--- recorded). pub/sub: on = up (every host starts up; crash and power_off stop it, restart
--- starts it). leader_changes (ZAB): entries into LEADING+BROADCAST after the first.
+-- unavailable_ns: time within [0, duration] when no host was "on" or, for ZAB, a client
+-- write was failing (see stretches below). ZAB: on = LEADING in phase BROADCAST (a crash or
+-- power-off ends it at that instant even when no DOWN state was recorded). pub/sub: on = up
+-- (every host starts up; crash and power_off stop it, restart starts it). leader_changes
+-- (ZAB): entries into LEADING+BROADCAST after the first.
 UPDATE run_summary_data
 SET unavailable_ns = x.unavailable_ns,
     leader_changes = CASE run_summary_data.model WHEN 'zab' THEN x.leader_entries - 1 END
@@ -75,15 +76,46 @@ FROM (
                lead(t_ns) OVER (PARTITION BY model ORDER BY t_ns) AS t_next
         FROM points
     ),
-    run AS (SELECT duration_ns FROM runs WHERE run_id = :run_id)
-    SELECT l.model,
-           sum(CASE WHEN l.n_on = 0
-                    THEN max(0, min(coalesce(l.t_next, run.duration_ns), run.duration_ns)
-                                - l.t_ns)
-                    ELSE 0 END) AS unavailable_ns,
+    run AS (SELECT duration_ns FROM runs WHERE run_id = :run_id),
+    -- stretches to count: no host on, and (ZAB) a client write failing: from its submission
+    -- to its timeout or rejection, or to the end while still pending. A leader cut off from
+    -- its quorum still says LEADING, and its followers take syncLimit ticks to notice; the
+    -- writes it cannot commit are what show that it is not available.
+    stretches (model, s, e) AS (
+        SELECT l.model, l.t_ns, min(coalesce(l.t_next, run.duration_ns), run.duration_ns)
+        FROM levels AS l, run
+        WHERE l.n_on = 0
+        UNION ALL
+        SELECT 'zab', min(submitted_ns, run.duration_ns),
+               min(coalesce(outcome_ns, run.duration_ns), run.duration_ns)
+        FROM submissions, run
+        WHERE run_id = :run_id AND model = 'zab' AND outcome != 'acked'
+    ),
+    -- merge overlapping stretches: a stretch opens an island when it starts after every
+    -- earlier stretch ended
+    ordered AS (
+        SELECT model, s, e,
+               max(e) OVER (PARTITION BY model ORDER BY s, e
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+        FROM stretches WHERE e > s
+    ),
+    islands AS (
+        SELECT model, s, e,
+               sum(CASE WHEN reach IS NULL OR s > reach THEN 1 ELSE 0 END)
+                   OVER (PARTITION BY model ORDER BY s, e) AS island
+        FROM ordered
+    ),
+    unavailable AS (
+        SELECT model, sum(e_max - s_min) AS ns
+        FROM (SELECT model, island, min(s) AS s_min, max(e) AS e_max
+              FROM islands GROUP BY model, island)
+        GROUP BY model
+    )
+    SELECT m.model,
+           coalesce((SELECT ns FROM unavailable AS u WHERE u.model = m.model), 0)
+               AS unavailable_ns,
            max(1, (SELECT count(*) FROM changes AS c
-                   WHERE c.model = l.model AND c.delta = 1)) AS leader_entries
-    FROM levels AS l, run
-    GROUP BY l.model
+                   WHERE c.model = m.model AND c.delta = 1)) AS leader_entries
+    FROM (SELECT 'zab' AS model UNION ALL SELECT 'pubsub') AS m
 ) AS x
 WHERE run_summary_data.run_id = :run_id AND run_summary_data.model = x.model;

@@ -1,8 +1,9 @@
 -- unavailability_after_crash.sql: how long was the ensemble unavailable after the crash?
 --
--- Every stretch of time with no ZAB host LEADING in phase BROADCAST (the stretches that add
--- up to run_summary.unavailable_ns), with the latest fault at or before its start, and the
--- host and epoch that ended it (NULL when it lasted to the end of the run).
+-- Every stretch of time with no ZAB host LEADING in phase BROADCAST, with the latest fault
+-- at or before its start, and the host and epoch that ended it (NULL when it lasted to the
+-- end of the run). run_summary.unavailable_ns adds the time client writes were failing,
+-- which also covers a leader that still says LEADING but has lost its quorum.
 --
 -- Runs on the newest run; put a number in `params` for another one.
 --   sqlite3 -header -column results.db < reports/queries/unavailability_after_crash.sql
