@@ -8,7 +8,7 @@
  * libFuzzer adds the inputs it finds to the first directory it is given:
  *   mkdir -p ../fuzz/corpus-run
  *   ./fuzz_scenario -max_total_time=60 ../fuzz/corpus-run ../fuzz/corpus */
-#include "sim/scenario.h"
+#include "world/scenario.h"
 
 #include <string.h>
 

@@ -1,200 +1,397 @@
-/* check.c: runs every invariant check of one run and collects what they find.
+/* check.c: `zabsim check`'s replay of one run's rows into its models' oracles (check.h).
  *
- * reports/checks.sql holds the checks over the small tables (proposals, host states,
- * truncations) and the TEMP views that format evidence rows; the checks that look at every
- * delivery are C (reports/db_check_order.c, reports/db_check_history.c) over the run's ZAB
- * sequences loaded once. All of them report to one collector, which counts everything,
- * lists at most CHECK_LISTED_MAX violations per invariant and orders the result by
- * invariant, each in the order its check produced them (every check orders its output). */
+ * Each table that holds trace records is read by one cursor in trace order (rowid order is
+ * insertion order, which is trace order; outcomes and a model's updates carry their own
+ * trace position), every cursor yields the same normalized columns, and the cursors are
+ * merged by trace_seq into one stream of records for world/verdict.c. */
 #include "reports/check.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reports/db_internal.h"
+#include "world/verdict.h"
 
-const char *const check_invariants[CHECK_INVARIANT_COUNT] = {
-    [CHECK_INTEGRITY] = "integrity",
-    [CHECK_TOTAL_ORDER] = "total_order",
-    [CHECK_AGREEMENT] = "agreement",
-    [CHECK_LOCAL_PRIMARY_ORDER] = "local_primary_order",
-    [CHECK_GLOBAL_PRIMARY_ORDER] = "global_primary_order",
-    [CHECK_PRIMARY_INTEGRITY] = "primary_integrity",
-    [CHECK_DURABILITY] = "durability",
-    [CHECK_COMMITTED_LOG_DURABILITY] = "committed_log_durability",
-    [CHECK_ONE_LEADER_PER_EPOCH] = "one_leader_per_epoch",
-    [CHECK_ZXID_MONOTONIC] = "zxid_monotonic",
+/* Normalized columns every cursor returns. */
+enum replay_col {
+    COL_SEQ = 0, /* trace_seq */
+    COL_MODEL,
+    COL_T_NS,
+    COL_HOST,    /* host name or NULL */
+    COL_INCARNATION,
+    COL_I1,
+    COL_I2,
+    COL_I3,
+    COL_MSG_ID,  /* text or NULL */
+    COL_S1,
+    COL_S2,
 };
 
-/* The TEMP views of checks.sql that format each kind of evidence row. */
-static const char *const evidence_views[DB_EVIDENCE_COUNT] = {
-    [DB_EVIDENCE_DELIVERY] = "evidence_deliveries",
-    [DB_EVIDENCE_PROPOSAL] = "evidence_proposals",
-    [DB_EVIDENCE_SUBMISSION] = "evidence_submissions",
-    [DB_EVIDENCE_HOST] = "evidence_hosts",
+/* What each cursor turns its rows into. */
+enum replay_kind {
+    REPLAY_STATE,      /* i1 epoch, s1 state, s2 phase */
+    REPLAY_SUBMISSION, /* s1 attached host */
+    REPLAY_OUTCOME,    /* s1 outcome */
+    REPLAY_DELIVERY,   /* i1 seq, i2 zxid, i3 replayed */
+    REPLAY_DROP,       /* s1 meant_for host, s2 cause */
+    REPLAY_EVENT,      /* i1 a, i2 b, i3 flag; the cursor knows model and type */
 };
 
-struct check_ctx {
+static const char *const base_sql[] = {
+    [REPLAY_STATE] = "SELECT trace_seq, model, t_ns, host, incarnation, epoch, 0, 0, NULL, "
+                     "state, phase FROM host_states WHERE run_id = :run_id ORDER BY rowid",
+    [REPLAY_SUBMISSION] = "SELECT trace_seq, model, submitted_ns, NULL, 0, 0, 0, 0, msg_id, "
+                          "host, NULL FROM submissions WHERE run_id = :run_id ORDER BY rowid",
+    [REPLAY_OUTCOME] = "SELECT outcome_seq, model, outcome_ns, NULL, 0, 0, 0, 0, msg_id, "
+                       "outcome, NULL FROM submissions WHERE run_id = :run_id AND outcome_seq "
+                       "IS NOT NULL ORDER BY outcome_seq",
+    [REPLAY_DELIVERY] = "SELECT trace_seq, model, delivered_ns, host, incarnation, seq, "
+                        "coalesce(zxid, -1), replayed, msg_id, NULL, NULL FROM deliveries "
+                        "WHERE run_id = :run_id ORDER BY rowid",
+    [REPLAY_DROP] = "SELECT trace_seq, model, t_ns, NULL, 0, 0, 0, 0, msg_id, host, cause "
+                    "FROM drops WHERE run_id = :run_id ORDER BY rowid",
+};
+
+struct cursor {
+    sqlite3_stmt *st;
+    enum replay_kind kind;
+    model_id model;   /* REPLAY_EVENT */
+    uint16_t type;    /* REPLAY_EVENT */
+    bool has_row;
+    int64_t seq;
+};
+
+struct replay {
     sqlite3 *db;
     int64_t run_id;
-    GPtrArray *listed[CHECK_INVARIANT_COUNT];
-    int64_t found[CHECK_INVARIANT_COUNT];
-    sqlite3_stmt *evidence[DB_EVIDENCE_COUNT];
+    uint32_t n_hosts;
+    char **host_names; /* NULL-terminated */
+    unsigned models;
+    GArray *cursors;   /* struct cursor */
 };
 
-static void violation_free(gpointer p)
+/* ---- reading the run ------------------------------------------------------------------ */
+
+static bool read_hosts(struct replay *rp, GError **err)
 {
-    struct check_violation *v = p;
-    g_free(v->detail);
-    g_free(v->evidence);
-    g_free(v);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(rp->db, "SELECT host FROM hosts WHERE run_id = ?1 ORDER BY host_index",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db__set_error(err, rp->db, "reading hosts");
+        return false;
+    }
+    sqlite3_bind_int64(st, 1, rp->run_id);
+    GPtrArray *names = g_ptr_array_new();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        g_ptr_array_add(names, g_strdup(name ? name : ""));
+    }
+    sqlite3_finalize(st);
+    rp->n_hosts = names->len;
+    g_ptr_array_add(names, NULL);
+    rp->host_names = (char **)g_ptr_array_free(names, FALSE);
+    if (rc != SQLITE_DONE) {
+        db__set_error(err, rp->db, "reading hosts");
+        return false;
+    }
+    if (rp->n_hosts > 64) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "run %" PRId64 " has %u hosts; at most 64",
+                    rp->run_id, rp->n_hosts);
+        return false;
+    }
+    return true;
 }
 
-sqlite3 *check__db(const struct check_ctx *c)
+static bool read_models(struct replay *rp, GError **err)
 {
-    return c->db;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(rp->db, "SELECT model FROM models WHERE run_id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        db__set_error(err, rp->db, "reading models");
+        return false;
+    }
+    sqlite3_bind_int64(st, 1, rp->run_id);
+    int rc;
+    bool ok = true;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int id = model_find(name);
+        if (id < 0) {
+            g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT,
+                        "run %" PRId64 " simulated model '%s', which this zabsim does not have",
+                        rp->run_id, name ? name : "");
+            ok = false;
+        } else {
+            rp->models |= 1u << id;
+        }
+    }
+    if (ok && rc != SQLITE_DONE) {
+        db__set_error(err, rp->db, "reading models");
+        ok = false;
+    }
+    sqlite3_finalize(st);
+    return ok;
 }
 
-int64_t check__run_id(const struct check_ctx *c)
+static bool add_cursor(struct replay *rp, const char *sql, enum replay_kind kind,
+                       model_id model, uint16_t type, GError **err)
 {
-    return c->run_id;
+    struct cursor c = { .kind = kind, .model = model, .type = type };
+    if (sqlite3_prepare_v2(rp->db, sql, -1, &c.st, NULL) != SQLITE_OK) {
+        db__set_error(err, rp->db, "reading the run's records");
+        return false;
+    }
+    int param = sqlite3_bind_parameter_index(c.st, ":run_id");
+    if (param > 0)
+        sqlite3_bind_int64(c.st, param, rp->run_id);
+    g_array_append_val(rp->cursors, c);
+    return true;
 }
 
-bool check__count(struct check_ctx *c, enum check_invariant inv)
+/* A model's replay_sql, reshaped into the normalized columns. */
+static bool add_event_cursor(struct replay *rp, model_id id, uint16_t type, GError **err)
 {
-    return ++c->found[inv] <= CHECK_LISTED_MAX;
+    const struct model_event *e = &model_get(id)->events[type];
+    char *sql = g_strdup_printf("WITH x (c0, c1, c2, c3, c4, c5, c6, c7) AS (%s) "
+                                "SELECT c0, '%s', c1, c2, c3, c5, c6, c7, c4, NULL, NULL "
+                                "FROM x ORDER BY c0",
+                                e->replay_sql, model_get(id)->name);
+    bool ok = add_cursor(rp, sql, REPLAY_EVENT, id, type, err);
+    g_free(sql);
+    return ok;
 }
 
-static struct check_violation *new_violation(enum check_invariant inv, char *detail,
-                                             GString *evidence)
+static bool open_cursors(struct replay *rp, GError **err)
 {
-    struct check_violation *v = g_new(struct check_violation, 1);
-    *v = (struct check_violation){ .invariant = check_invariants[inv],
-                                   .detail = detail,
-                                   .evidence = g_string_free(evidence, FALSE) };
-    return v;
-}
-
-void check__list(struct check_ctx *c, enum check_invariant inv, char *detail,
-                 GString *evidence)
-{
-    g_ptr_array_add(c->listed[inv], new_violation(inv, detail, evidence));
-}
-
-bool check__evidence(struct check_ctx *c, enum db_evidence table, int64_t row_id,
-                     GString *out, GError **err)
-{
-    if (!c->evidence[table]) {
-        char *sql = g_strdup_printf("SELECT text FROM %s WHERE row_id = ?1",
-                                    evidence_views[table]);
-        int rc = sqlite3_prepare_v2(c->db, sql, -1, &c->evidence[table], NULL);
-        g_free(sql);
-        if (rc != SQLITE_OK) {
-            db__set_error(err, c->db, "formatting evidence");
+    for (size_t k = 0; k < G_N_ELEMENTS(base_sql); k++) {
+        if (!add_cursor(rp, base_sql[k], (enum replay_kind)k, 0, 0, err))
             return false;
+    }
+    for (model_id id = 0; id < model_count(); id++) {
+        const struct model_desc *d = model_get(id);
+        for (size_t t = 1; (rp->models & (1u << id)) && t < d->n_events; t++) {
+            if (!add_event_cursor(rp, id, (uint16_t)t, err))
+                return false;
         }
     }
-    sqlite3_stmt *st = c->evidence[table];
-    sqlite3_bind_int64(st, 1, row_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        g_string_append_printf(out, "%s%s", out->len ? "\n" : "", sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        db__set_error(err, c->db, "formatting evidence");
+    return true;
+}
+
+/* ---- rows into records ------------------------------------------------------------------ */
+
+static const char *text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+static bool host_index(const struct replay *rp, const char *name, bool required, int32_t *out,
+                       GError **err)
+{
+    *out = -1;
+    if (!name && !required)
+        return true;
+    for (uint32_t h = 0; name && h < rp->n_hosts; h++) {
+        if (strcmp(rp->host_names[h], name) == 0) {
+            *out = (int32_t)h;
+            return true;
+        }
+    }
+    g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "run %" PRId64 ": a row names host '%s', which "
+                "is not in its hosts table", rp->run_id, name ? name : "NULL");
+    return false;
+}
+
+static bool parse_msg_id(const char *s, msg_id_t *out)
+{
+    *out = MSG_ID_NONE;
+    if (!s)
+        return true;
+    unsigned client = 0, seq = 0;
+    char extra;
+    if (sscanf(s, "c%u:%u%c", &client, &seq, &extra) != 2)
+        return false;
+    *out = msg_id_make(client, seq);
+    return true;
+}
+
+/* Index of name among a model's names (name_of(0..255)), or -1; NULL matches index 0 when
+ * index 0 has no name (phase none). */
+static int name_index(const char *(*name_of)(uint8_t), const char *name)
+{
+    for (int i = 0; name_of && i < 256; i++) {
+        const char *n = name_of((uint8_t)i);
+        if ((n && name && strcmp(n, name) == 0) || (!n && !name && i == 0))
+            return i;
+    }
+    return -1;
+}
+
+static int outcome_index(const char *name)
+{
+    for (int o = OUTCOME_PENDING; o <= OUTCOME_TIMEOUT; o++) {
+        if (name && strcmp(outcome_name((enum outcome)o), name) == 0)
+            return o;
+    }
+    return -1;
+}
+
+static bool bad_value(const struct replay *rp, const char *what, const char *value, GError **err)
+{
+    g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "run %" PRId64 ": unknown %s '%s'", rp->run_id,
+                what, value ? value : "NULL");
+    return false;
+}
+
+static bool fill_kind(const struct replay *rp, const struct cursor *c, const struct model_desc *d,
+                      struct trace_rec *r, GError **err)
+{
+    sqlite3_stmt *st = c->st;
+    int v;
+    switch (c->kind) {
+    case REPLAY_STATE:
+        r->kind = TRACE_STATE;
+        r->u.state.epoch = sqlite3_column_int64(st, COL_I1);
+        if ((v = name_index(d->state_name, text(st, COL_S1))) < 0)
+            return bad_value(rp, "state", text(st, COL_S1), err);
+        r->u.state.state = (uint8_t)v;
+        if ((v = name_index(d->phase_name, text(st, COL_S2))) < 0)
+            return bad_value(rp, "phase", text(st, COL_S2), err);
+        r->u.state.phase = (uint8_t)v;
+        return true;
+    case REPLAY_SUBMISSION:
+        r->kind = TRACE_SUBMISSION;
+        r->u.submission.msg_id = r->u.event.msg_id;
+        r->u.submission.client = msg_id_client(r->u.submission.msg_id);
+        return host_index(rp, text(st, COL_S1), false, &r->u.submission.host, err);
+    case REPLAY_OUTCOME:
+        r->kind = TRACE_OUTCOME;
+        r->u.outcome.msg_id = r->u.event.msg_id;
+        if ((v = outcome_index(text(st, COL_S1))) < 0)
+            return bad_value(rp, "outcome", text(st, COL_S1), err);
+        r->u.outcome.outcome = (enum outcome)v;
+        return true;
+    case REPLAY_DELIVERY: {
+        msg_id_t id = r->u.event.msg_id;
+        r->kind = TRACE_DELIVERY;
+        r->u.delivery = (typeof(r->u.delivery)){
+            .seq = (uint64_t)sqlite3_column_int64(st, COL_I1), .msg_id = id,
+            .log_id = sqlite3_column_int64(st, COL_I2),
+            .replayed = sqlite3_column_int(st, COL_I3) != 0 };
+        return true;
+    }
+    case REPLAY_DROP:
+        r->kind = TRACE_DROP;
+        r->u.drop.msg_id = r->u.event.msg_id;
+        if ((v = name_index(d->drop_cause_name, text(st, COL_S2))) < 0)
+            return bad_value(rp, "drop cause", text(st, COL_S2), err);
+        r->u.drop.cause = (uint8_t)v;
+        return host_index(rp, text(st, COL_S1), false, &r->u.drop.meant_for, err);
+    case REPLAY_EVENT: {
+        msg_id_t id = r->u.event.msg_id;
+        r->kind = TRACE_EVENT;
+        r->u.event = (typeof(r->u.event)){ .type = c->type, .msg_id = id,
+                                           .a = sqlite3_column_int64(st, COL_I1),
+                                           .b = sqlite3_column_int64(st, COL_I2),
+                                           .flag = sqlite3_column_int(st, COL_I3) != 0 };
+        return true;
+    }
+    }
+    return false;
+}
+
+/* The record of c's current row. The msg_id is parsed into u.event.msg_id first and moved
+ * to its kind's field by fill_kind. */
+static bool to_record(const struct replay *rp, const struct cursor *c, struct trace_rec *r,
+                      GError **err)
+{
+    sqlite3_stmt *st = c->st;
+    memset(r, 0, sizeof *r);
+    const char *model = text(st, COL_MODEL);
+    int id = model_find(model);
+    if (id < 0)
+        return bad_value(rp, "model", model, err);
+    r->model = (model_id)id;
+    r->t_ns = sqlite3_column_int64(st, COL_T_NS);
+    r->incarnation = (uint32_t)sqlite3_column_int64(st, COL_INCARNATION);
+    if (!host_index(rp, text(st, COL_HOST), false, &r->host, err))
+        return false;
+    msg_id_t msg_id;
+    if (!parse_msg_id(text(st, COL_MSG_ID), &msg_id))
+        return bad_value(rp, "msg_id", text(st, COL_MSG_ID), err);
+    r->u.event.msg_id = msg_id;
+    return fill_kind(rp, c, model_get(r->model), r, err);
+}
+
+/* ---- the merge ----------------------------------------------------------------------------- */
+
+static bool advance(struct replay *rp, struct cursor *c, GError **err)
+{
+    int rc = sqlite3_step(c->st);
+    c->has_row = rc == SQLITE_ROW;
+    if (c->has_row)
+        c->seq = sqlite3_column_int64(c->st, COL_SEQ);
+    else if (rc != SQLITE_DONE) {
+        db__set_error(err, rp->db, "reading the run's records");
         return false;
     }
     return true;
 }
 
-/* A row of a checks.sql query: (invariant, detail, evidence). */
-static bool collect_sql_row(void *ctx, sqlite3_stmt *row, GError **err)
+static bool replay_all(struct replay *rp, struct recorder *rec, GError **err)
 {
-    struct check_ctx *c = ctx;
-    const char *name = (const char *)sqlite3_column_text(row, 0);
-    int inv = -1;
-    for (int i = 0; name && sqlite3_column_count(row) == 3 && i < CHECK_INVARIANT_COUNT; i++) {
-        if (strcmp(check_invariants[i], name) == 0)
-            inv = i;
+    for (guint i = 0; i < rp->cursors->len; i++) {
+        if (!advance(rp, &g_array_index(rp->cursors, struct cursor, i), err))
+            return false;
     }
-    if (inv < 0) {
-        g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL,
-                    "checks.sql: a check returned a row that does not name an invariant");
-        return false;
-    }
-    if (check__count(c, inv)) {
-        const char *detail = (const char *)sqlite3_column_text(row, 1);
-        const char *evidence = (const char *)sqlite3_column_text(row, 2);
-        check__list(c, inv, g_strdup(detail ? detail : ""),
-                    g_string_new(evidence ? evidence : ""));
-    }
-    return true;
-}
-
-/* Moves the listed violations into res in invariant order, each invariant's list followed
- * by a note of how many more were found. */
-static void gather(struct check_ctx *c, struct check_result *res)
-{
-    for (int i = 0; i < CHECK_INVARIANT_COUNT; i++) {
-        for (guint k = 0; k < c->listed[i]->len; k++)
-            g_ptr_array_add(res->violations, g_ptr_array_index(c->listed[i], k));
-        g_ptr_array_set_free_func(c->listed[i], NULL);
-        if (c->found[i] > CHECK_LISTED_MAX) {
-            char *detail = g_strdup_printf("%" PRId64 " more violations of %s not listed",
-                                           c->found[i] - CHECK_LISTED_MAX, check_invariants[i]);
-            g_ptr_array_add(res->violations, new_violation(i, detail, g_string_new(NULL)));
+    for (;;) {
+        struct cursor *next = NULL;
+        for (guint i = 0; i < rp->cursors->len; i++) { /* few cursors: a scan beats a heap */
+            struct cursor *c = &g_array_index(rp->cursors, struct cursor, i);
+            if (c->has_row && (!next || c->seq < next->seq))
+                next = c;
         }
-        res->found += c->found[i];
+        if (!next)
+            return true;
+        struct trace_rec r;
+        if (!to_record(rp, next, &r, err))
+            return false;
+        rec->record(rec->ctx, &r);
+        if (!advance(rp, next, err))
+            return false;
     }
 }
 
-static bool run_checks(struct check_ctx *c, struct db_seqs *zab, GError **err)
+static void replay_clear(struct replay *rp)
 {
-    /* checks.sql first: it creates the evidence views the checks in C use. */
-    return db_exec_rows(c->db, "checks.sql", embedded_checks_sql, c->run_id, collect_sql_row,
-                        c, err) &&
-           check__integrity(c, zab, err) && check__total_order(c, zab, err) &&
-           check__agreement(c, zab, err) && check__zxid_steps(c, zab, err) &&
-           check__primary_integrity(c, zab, err) && check__durability(c, zab, err);
+    for (guint i = 0; rp->cursors && i < rp->cursors->len; i++)
+        sqlite3_finalize(g_array_index(rp->cursors, struct cursor, i).st);
+    if (rp->cursors)
+        g_array_free(rp->cursors, TRUE);
+    g_strfreev(rp->host_names);
 }
 
-bool check__run_seqs(sqlite3 *db, int64_t run_id, struct db_seqs *zab,
-                     struct check_result *res, GError **err)
+bool check_run(sqlite3 *db, int64_t run_id, struct oracle_result *res, GError **err)
 {
-    struct check_ctx c = { .db = db, .run_id = run_id };
-    for (int i = 0; i < CHECK_INVARIANT_COUNT; i++)
-        c.listed[i] = g_ptr_array_new_with_free_func(violation_free);
-    res->violations = g_ptr_array_new_with_free_func(violation_free);
-    res->found = 0;
-    bool ok = run_checks(&c, zab, err);
-    if (ok)
-        gather(&c, res);
-    for (int i = 0; i < CHECK_INVARIANT_COUNT; i++)
-        g_ptr_array_free(c.listed[i], TRUE);
-    for (int i = 0; i < DB_EVIDENCE_COUNT; i++)
-        sqlite3_finalize(c.evidence[i]);
-    if (!ok)
-        check_result_clear(res);
-    return ok;
-}
-
-bool check_run(sqlite3 *db, int64_t run_id, struct check_result *res, GError **err)
-{
-    struct db_seqs zab;
-    if (!db_seqs_load(db, run_id, "zab", &zab, err)) {
-        res->violations = NULL;
-        res->found = 0;
-        return false;
-    }
-    bool ok = check__run_seqs(db, run_id, &zab, res, err);
-    db_seqs_clear(&zab);
-    return ok;
-}
-
-void check_result_clear(struct check_result *res)
-{
-    if (res->violations)
-        g_ptr_array_free(res->violations, TRUE);
+    struct replay rp = { .db = db, .run_id = run_id,
+                         .cursors = g_array_new(FALSE, FALSE, sizeof(struct cursor)) };
     res->violations = NULL;
     res->found = 0;
+    bool ok = read_hosts(&rp, err) && read_models(&rp, err) && open_cursors(&rp, err);
+    if (ok) {
+        struct verdict *v = verdict_new(rp.models, rp.n_hosts, (const char *const *)rp.host_names);
+        struct recorder rec = verdict_recorder(v);
+        ok = replay_all(&rp, &rec, err);
+        struct oracle_result found;
+        verdict_finish(v, &found);
+        verdict_free(v);
+        if (ok)
+            *res = found;
+        else
+            oracle_result_clear(&found);
+    }
+    replay_clear(&rp);
+    return ok;
 }

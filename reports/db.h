@@ -1,4 +1,4 @@
-/* db.h: the results database (CONTRACT.md section 4).
+/* db.h: the results database (docs/database.md).
  *
  * A run records into its own private SQLite file next to the target database; nothing
  * is visible in the target until db_run_commit(), which either renames the private file
@@ -13,7 +13,7 @@
 
 #include <sqlite3.h>
 
-#include "sim/trace.h"
+#include "sim/oracle.h"
 
 /* What is known about a run besides its trace records. */
 struct db_run_meta {
@@ -24,7 +24,7 @@ struct db_run_meta {
     uint64_t seed;
     uint32_t hosts;
     sim_time duration_ns;
-    const char *model;         /* "zab", "pubsub" or "both" */
+    unsigned models;           /* the run's model set (bits by model id) */
     const char *queue_group;   /* pub/sub queue group, or NULL */
     int64_t wall_ms;
 };
@@ -34,13 +34,11 @@ struct db_host_end {
     const char *name;
     bool up;                   /* processes running at the end */
     uint32_t incarnation;
-    enum zab_server_state zab_state;
-    enum zab_phase zab_phase;
 };
 
 /* Schema version (PRAGMA user_version) and file marker (PRAGMA application_id) of a results
  * database; reports/schema.sql sets both. */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 #define DB_APPLICATION_ID 0x7a616273 /* "zabs" */
 
 /* Opens an existing results database, read-only unless writable. Fails (ZS_ERROR_IO, message
@@ -61,23 +59,28 @@ bool db_exec(sqlite3 *db, const char *name, const char *sql, int64_t run_id, GEr
 
 struct db_run;
 
-/* Creates the private database for one run beside target_path (same directory, so the
- * final rename stays on one file system). host_names index the `host` columns. Fails early
- * when target_path exists but cannot take the run (not a zabsim database, other schema). */
+/* Creates the private database for one run of the given model set beside target_path (same
+ * directory, so the final rename stays on one file system). host_names index the `host`
+ * columns. Fails early when target_path exists but cannot take the run (not a zabsim
+ * database, other schema). */
 struct db_run *db_run_create(const char *target_path, const char *const *host_names,
-                             uint32_t n_hosts, GError **err);
-/* The recorder to hand to the simulator: every trace record becomes rows. A record that
- * cannot be written (database error, host index outside host_names) stops recording; the
- * error is reported by db_run_finish. */
+                             uint32_t n_hosts, unsigned models, GError **err);
+/* The recorder to hand to the simulator: every trace record becomes rows, and goes to the
+ * run's invariant oracles (world/verdict.h) as it is recorded. A record that cannot be
+ * written (database error, host index outside host_names) stops recording; the error is
+ * reported by db_run_finish. */
 struct recorder db_run_recorder(struct db_run *r);
-/* Writes the runs row (verdict still NULL), the hosts table (hosts[i] describes host i of
- * host_names), then computes the summary and checks every invariant (violations table);
- * returns false on a database or recording error. Records arriving later are ignored. */
+/* Writes the runs row (verdict still NULL), the models and hosts tables (hosts[i] describes
+ * host i of host_names), computes the summary, and ends the oracles' trace: their
+ * violations go to the violations table. Returns false on a database or recording error.
+ * Records arriving later are ignored. */
 bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
                    const struct db_host_end *hosts, GError **err);
 /* Number of invariant violations found by db_run_finish, including any beyond the rows the
- * violations table lists per invariant (CHECK_LISTED_MAX in reports/check.h). */
+ * violations table lists per invariant (ORACLE_LISTED_MAX). */
 int64_t db_run_violations(const struct db_run *r);
+/* The same, for the invariants of one model. */
+int64_t db_run_model_violations(const struct db_run *r, model_id model);
 /* The private database, for reading the summary and expectations before commit. */
 sqlite3 *db_run_handle(struct db_run *r);
 /* Sets runs.verdict ("pass" or "fail"), then publishes the run into target_path: a new

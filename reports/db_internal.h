@@ -1,16 +1,16 @@
 /* db_internal.h: what the results-database modules (reports/db*.c, reports/check.c) share
  * and nothing outside reports/ should use: the private run state, the embedded SQL, error
- * helpers, the in-memory messages and delivery sequences that the delivery-scale measures
- * and checks work on, and the collector those checks report to. */
+ * helpers, and the in-memory messages and delivery sequences that the delivery-scale
+ * measures work on. */
 #ifndef REPORTS_DB_INTERNAL_H
 #define REPORTS_DB_INTERNAL_H
 
 #include "reports/check.h"
 #include "reports/db.h"
+#include "world/verdict.h"
 
 /* Generated from the reports/ SQL files by tools/embed.cmake. */
 extern const char embedded_schema_sql[];
-extern const char embedded_checks_sql[];
 extern const char embedded_summary_sql[];
 
 /* The run_id of the only run in a private run database. */
@@ -21,15 +21,15 @@ enum db_stmt {
     DB_INSERT_HOST_STATE = 0,
     DB_INSERT_SUBMISSION,
     DB_UPDATE_OUTCOME,
-    DB_INSERT_PROPOSAL,
-    DB_UPDATE_COMMIT,
     DB_INSERT_DELIVERY,
     DB_INSERT_DROP,
     DB_INSERT_FAULT,
     DB_INSERT_MESSAGE,
-    DB_INSERT_TRUNCATION,
     DB_STMT_COUNT
 };
+
+/* Most event types one model may declare (model_desc.n_events). */
+#define DB_MODEL_EVENTS_MAX 16
 
 struct db_run {
     sqlite3 *db;          /* the private database; NULL once closed */
@@ -37,13 +37,23 @@ struct db_run {
     char *private_path;
     char **host_names;    /* n_hosts names, NULL-terminated */
     uint32_t n_hosts;
+    unsigned models;      /* the run's model set */
     sqlite3_stmt *stmt[DB_STMT_COUNT];
+    sqlite3_stmt *event_stmt[MODELS_MAX][DB_MODEL_EVENTS_MAX]; /* models' record_sql */
+    int64_t trace_seq;    /* records recorded so far: the next one's position */
+    struct verdict *verdict; /* the run's oracles, fed every record */
     uint32_t rows_in_transaction;
     GError *record_error; /* first failure while recording; db_run_finish reports it */
     int64_t violations;
+    int64_t violations_by_model[MODELS_MAX];
     bool closed;          /* db_run_finish was called: later records are ignored */
     bool finished;        /* db_run_finish succeeded: the run may be committed */
 };
+
+/* Applies schema.sql and every registered model's tables to a new database. */
+bool db__create_schema(sqlite3 *db, GError **err);
+/* Writes res to the violations table of run 1 of a private database. */
+bool db__write_violations(sqlite3 *db, const struct oracle_result *res, GError **err);
 
 /* Sets err to "what: <SQLite's message>" (ZS_ERROR_IO). */
 void db__set_error(GError **err, sqlite3 *db, const char *what);
@@ -105,6 +115,7 @@ struct db_seqs {
     GHashTable *ids;      /* msg_id text -> message number + 1 (lookups only) */
     GStringChunk *strings;
     uint32_t n_delivered; /* messages numbered below this were delivered at least once */
+    bool serving_only;    /* the model has a serving phase: loss counts at serving hosts */
     /* Scratch for comparisons, one slot per message: pos[m] is the position of m's first
      * delivery in the span indexed last, valid when pos_mark[m] == pos_now; seen_mark[m] ==
      * seen_now marks messages already met in the span being walked. Marks with a generation
@@ -183,44 +194,6 @@ struct db_seq_measures {
 };
 
 void db_seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m);
-
-/* ---- invariant checks: the collector reports/check.c hands to the checks in C ---------- */
-
-struct check_ctx;
-
-/* Evidence rows, formatted by the TEMP views of checks.sql. */
-enum db_evidence {
-    DB_EVIDENCE_DELIVERY = 0,
-    DB_EVIDENCE_PROPOSAL,
-    DB_EVIDENCE_SUBMISSION,
-    DB_EVIDENCE_HOST,
-    DB_EVIDENCE_COUNT
-};
-
-sqlite3 *check__db(const struct check_ctx *c);
-int64_t check__run_id(const struct check_ctx *c);
-/* Counts one violation of inv; true when it is to be listed, i.e. when the caller should
- * build its detail and evidence and hand them to check__list. */
-bool check__count(struct check_ctx *c, enum check_invariant inv);
-/* Lists a counted violation; takes detail and evidence. */
-void check__list(struct check_ctx *c, enum check_invariant inv, char *detail,
-                 GString *evidence);
-/* Appends one evidence row (a line) to out. */
-bool check__evidence(struct check_ctx *c, enum db_evidence table, int64_t row_id,
-                     GString *out, GError **err);
-/* Like check_run, with the run's ZAB sequences already loaded. */
-bool check__run_seqs(sqlite3 *db, int64_t run_id, struct db_seqs *zab,
-                     struct check_result *res, GError **err);
-
-/* The invariants checked in C (reports/db_check_order.c, reports/db_check_history.c). */
-bool check__integrity(struct check_ctx *c, struct db_seqs *zab, GError **err);
-bool check__total_order(struct check_ctx *c, struct db_seqs *zab, GError **err);
-bool check__agreement(struct check_ctx *c, struct db_seqs *zab, GError **err);
-/* local_primary_order, global_primary_order and the deliveries half of zxid_monotonic:
- * every step of every span belongs to at most one of them. */
-bool check__zxid_steps(struct check_ctx *c, struct db_seqs *zab, GError **err);
-bool check__primary_integrity(struct check_ctx *c, struct db_seqs *zab, GError **err);
-bool check__durability(struct check_ctx *c, struct db_seqs *zab, GError **err);
 
 /* Formats a zxid the way ZooKeeper logs it (0x100000003) into buf (at least 24 bytes). */
 const char *db_zxid_text(int64_t zxid, char *buf, size_t len);

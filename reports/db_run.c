@@ -24,38 +24,28 @@
 
 static const char *const stmt_sql[DB_STMT_COUNT] = {
     [DB_INSERT_HOST_STATE] =
-        "INSERT INTO host_states (run_id, t_ns, host, incarnation, state, phase, epoch) "
-        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO host_states (run_id, trace_seq, model, t_ns, host, incarnation, state, "
+        "phase, epoch) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [DB_INSERT_SUBMISSION] =
-        "INSERT INTO submissions (run_id, model, msg_id, client, client_seq, host, "
-        "submitted_ns, outcome) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+        "INSERT INTO submissions (run_id, trace_seq, model, msg_id, client, client_seq, host, "
+        "submitted_ns, outcome) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
     /* The first definitive outcome wins; a message offered twice gets outcomes in order. */
     [DB_UPDATE_OUTCOME] =
-        "UPDATE submissions SET outcome = ?3, outcome_ns = ?4 WHERE rowid = "
+        "UPDATE submissions SET outcome = ?3, outcome_ns = ?4, outcome_seq = ?5 WHERE rowid = "
         "(SELECT rowid FROM submissions WHERE run_id = 1 AND model = ?1 AND msg_id = ?2 "
         "AND outcome = 'pending' ORDER BY rowid LIMIT 1)",
-    [DB_INSERT_PROPOSAL] =
-        "INSERT INTO proposals (run_id, epoch, zxid, leader, incarnation, msg_id, proposed_ns) "
-        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
-    /* A commit happens in the process that proposed: match its incarnation too. */
-    [DB_UPDATE_COMMIT] =
-        "UPDATE proposals SET committed_ns = ?4 WHERE committed_ns IS NULL AND rowid = "
-        "(SELECT rowid FROM proposals WHERE run_id = 1 AND zxid = ?1 AND leader = ?2 "
-        "AND incarnation = ?3 ORDER BY rowid DESC LIMIT 1)",
     [DB_INSERT_DELIVERY] =
-        "INSERT INTO deliveries (run_id, model, host, incarnation, seq, msg_id, zxid, replayed, "
-        "delivered_ns) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO deliveries (run_id, trace_seq, model, host, incarnation, seq, msg_id, zxid, "
+        "replayed, delivered_ns) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [DB_INSERT_DROP] =
-        "INSERT INTO drops (run_id, model, msg_id, host, t_ns, cause) "
-        "VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-    [DB_INSERT_FAULT] =
-        "INSERT INTO faults (run_id, t_ns, kind, target, detail) VALUES (1, ?1, ?2, ?3, ?4)",
-    [DB_INSERT_MESSAGE] =
-        "INSERT INTO messages (run_id, model, type, src, dst, sent_ns, recv_ns, lost_reason, "
-        "msg_id) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [DB_INSERT_TRUNCATION] =
-        "INSERT INTO truncations (run_id, t_ns, host, incarnation, zxid, msg_id, delivered) "
+        "INSERT INTO drops (run_id, trace_seq, model, msg_id, host, t_ns, cause) "
         "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+    [DB_INSERT_FAULT] =
+        "INSERT INTO faults (run_id, trace_seq, t_ns, kind, target, detail) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+    [DB_INSERT_MESSAGE] =
+        "INSERT INTO messages (run_id, trace_seq, model, type, src, dst, sent_ns, recv_ns, "
+        "lost_reason, msg_id) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
 /* ---- the private file ------------------------------------------------------------------ */
@@ -84,6 +74,35 @@ static char *claim_private_path(const char *target, GError **err)
     return NULL;
 }
 
+bool db__create_schema(sqlite3 *db, GError **err)
+{
+    if (!db_exec(db, "schema.sql", embedded_schema_sql, 0, err))
+        return false;
+    for (model_id id = 0; id < model_count(); id++) {
+        const struct model_desc *d = model_get(id);
+        if (d->schema_sql && !db_exec(db, d->name, d->schema_sql, 0, err))
+            return false;
+    }
+    return true;
+}
+
+static bool prepare_events(struct db_run *r, GError **err)
+{
+    for (model_id id = 0; id < model_count(); id++) {
+        const struct model_desc *d = model_get(id);
+        ZS_ASSERT(d->n_events <= DB_MODEL_EVENTS_MAX);
+        for (size_t t = 1; t < d->n_events; t++) {
+            if (sqlite3_prepare_v3(r->db, d->events[t].record_sql, -1,
+                                   SQLITE_PREPARE_PERSISTENT, &r->event_stmt[id][t],
+                                   NULL) != SQLITE_OK) {
+                db__set_error(err, r->db, d->events[t].name);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static bool open_private(struct db_run *r, GError **err)
 {
     if (sqlite3_open_v2(r->private_path, &r->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -96,8 +115,7 @@ static bool open_private(struct db_run *r, GError **err)
     static const char setup[] = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
                                 "PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -65536; "
                                 "PRAGMA temp_store = MEMORY;";
-    if (!db_exec(r->db, "setup", setup, 0, err) ||
-        !db_exec(r->db, "schema.sql", embedded_schema_sql, 0, err) ||
+    if (!db_exec(r->db, "setup", setup, 0, err) || !db__create_schema(r->db, err) ||
         !db_exec(r->db, "begin", "BEGIN", 0, err))
         return false;
     for (int i = 0; i < DB_STMT_COUNT; i++) {
@@ -107,7 +125,7 @@ static bool open_private(struct db_run *r, GError **err)
             return false;
         }
     }
-    return true;
+    return prepare_events(r, err);
 }
 
 static void finalize_statements(struct db_run *r)
@@ -115,6 +133,12 @@ static void finalize_statements(struct db_run *r)
     for (int i = 0; i < DB_STMT_COUNT; i++) {
         sqlite3_finalize(r->stmt[i]);
         r->stmt[i] = NULL;
+    }
+    for (int m = 0; m < MODELS_MAX; m++) {
+        for (int t = 0; t < DB_MODEL_EVENTS_MAX; t++) {
+            sqlite3_finalize(r->event_stmt[m][t]);
+            r->event_stmt[m][t] = NULL;
+        }
     }
 }
 
@@ -131,6 +155,7 @@ void db__run_discard(struct db_run *r)
 
 void db__run_free(struct db_run *r)
 {
+    verdict_free(r->verdict);
     g_free(r->target_path);
     g_free(r->private_path);
     g_strfreev(r->host_names);
@@ -139,8 +164,9 @@ void db__run_free(struct db_run *r)
 }
 
 struct db_run *db_run_create(const char *target_path, const char *const *host_names,
-                             uint32_t n_hosts, GError **err)
+                             uint32_t n_hosts, unsigned models, GError **err)
 {
+    ZS_ASSERT(models != 0 && (models & ~model_all()) == 0);
     /* Fail before the simulation runs, not after, when the target cannot take the run. */
     if (g_file_test(target_path, G_FILE_TEST_EXISTS)) {
         sqlite3 *target = db_open(target_path, true, err);
@@ -151,9 +177,11 @@ struct db_run *db_run_create(const char *target_path, const char *const *host_na
     struct db_run *r = g_new0(struct db_run, 1);
     r->target_path = g_strdup(target_path);
     r->n_hosts = n_hosts;
+    r->models = models;
     r->host_names = g_new0(char *, n_hosts + 1);
     for (uint32_t i = 0; i < n_hosts; i++)
         r->host_names[i] = g_strdup(host_names[i]);
+    r->verdict = verdict_new(models, n_hosts, (const char *const *)r->host_names);
     r->private_path = claim_private_path(target_path, err);
     if (!r->private_path || !open_private(r, err)) {
         db__run_discard(r);
@@ -201,6 +229,19 @@ static void bind_text(sqlite3_stmt *st, int col, const char *s)
         sqlite3_bind_null(st, col);
 }
 
+/* The model of a record, which must be one of the run's. */
+static const struct model_desc *record_model(struct db_run *r, const struct trace_rec *t,
+                                             GError **err)
+{
+    if (t->model >= model_count() || !(r->models & (1u << t->model))) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL,
+                    "trace record of kind %d names model %u, which the run does not simulate",
+                    (int)t->kind, t->model);
+        return NULL;
+    }
+    return model_get(t->model);
+}
+
 static bool step(struct db_run *r, sqlite3_stmt *st, GError **err)
 {
     int rc = sqlite3_step(st);
@@ -212,31 +253,46 @@ static bool step(struct db_run *r, sqlite3_stmt *st, GError **err)
     return true;
 }
 
-static bool record_host_state(struct db_run *r, const struct trace_rec *t, GError **err)
+static bool record_state(struct db_run *r, const struct trace_rec *t, GError **err)
 {
-    sqlite3_stmt *st = r->stmt[DB_INSERT_HOST_STATE];
-    sqlite3_bind_int64(st, 1, t->t_ns);
-    if (!bind_host(r, st, 2, t->host, true, err))
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
         return false;
-    sqlite3_bind_int64(st, 3, t->incarnation);
-    bind_text(st, 4, zab_state_name(t->u.host_state.state));
-    bind_text(st, 5, zab_phase_name(t->u.host_state.phase));
-    sqlite3_bind_int64(st, 6, t->u.host_state.epoch);
+    const char *state = d->state_name ? d->state_name(t->u.state.state) : NULL;
+    if (!state) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL, "%s records state %u, which it does not "
+                    "name", d->name, t->u.state.state);
+        return false;
+    }
+    sqlite3_stmt *st = r->stmt[DB_INSERT_HOST_STATE];
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_text(st, 2, d->name);
+    sqlite3_bind_int64(st, 3, t->t_ns);
+    if (!bind_host(r, st, 4, t->host, true, err))
+        return false;
+    sqlite3_bind_int64(st, 5, t->incarnation);
+    bind_text(st, 6, state);
+    bind_text(st, 7, d->phase_name ? d->phase_name(t->u.state.phase) : NULL);
+    sqlite3_bind_int64(st, 8, t->u.state.epoch);
     return step(r, st, err);
 }
 
 static bool record_submission(struct db_run *r, const struct trace_rec *t, GError **err)
 {
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
+        return false;
     sqlite3_stmt *st = r->stmt[DB_INSERT_SUBMISSION];
     char client[16];
     g_snprintf(client, sizeof client, "c%u", t->u.submission.client);
-    bind_text(st, 1, sim_model_name(t->u.submission.model));
-    bind_msg(st, 2, t->u.submission.msg_id);
-    bind_text(st, 3, client);
-    sqlite3_bind_int64(st, 4, msg_id_seq(t->u.submission.msg_id));
-    if (!bind_host(r, st, 5, t->u.submission.host, false, err))
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_text(st, 2, d->name);
+    bind_msg(st, 3, t->u.submission.msg_id);
+    bind_text(st, 4, client);
+    sqlite3_bind_int64(st, 5, msg_id_seq(t->u.submission.msg_id));
+    if (!bind_host(r, st, 6, t->u.submission.host, false, err))
         return false;
-    sqlite3_bind_int64(st, 6, t->t_ns);
+    sqlite3_bind_int64(st, 7, t->t_ns);
     return step(r, st, err);
 }
 
@@ -244,121 +300,154 @@ static bool record_outcome(struct db_run *r, const struct trace_rec *t, GError *
 {
     if (t->u.outcome.outcome == OUTCOME_PENDING) /* not definitive: nothing to record */
         return true;
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
+        return false;
     sqlite3_stmt *st = r->stmt[DB_UPDATE_OUTCOME];
-    bind_text(st, 1, sim_model_name(t->u.outcome.model));
+    bind_text(st, 1, d->name);
     bind_msg(st, 2, t->u.outcome.msg_id);
     bind_text(st, 3, outcome_name(t->u.outcome.outcome));
     sqlite3_bind_int64(st, 4, t->t_ns);
-    return step(r, st, err);
-}
-
-static bool record_proposal(struct db_run *r, const struct trace_rec *t, GError **err)
-{
-    sqlite3_stmt *st = r->stmt[DB_INSERT_PROPOSAL];
-    sqlite3_bind_int64(st, 1, t->u.proposal.epoch);
-    sqlite3_bind_int64(st, 2, t->u.proposal.zxid);
-    if (!bind_host(r, st, 3, t->host, true, err))
-        return false;
-    sqlite3_bind_int64(st, 4, t->incarnation);
-    bind_msg(st, 5, t->u.proposal.msg_id);
-    sqlite3_bind_int64(st, 6, t->t_ns);
-    return step(r, st, err);
-}
-
-static bool record_commit(struct db_run *r, const struct trace_rec *t, GError **err)
-{
-    sqlite3_stmt *st = r->stmt[DB_UPDATE_COMMIT];
-    sqlite3_bind_int64(st, 1, t->u.commit.zxid);
-    if (!bind_host(r, st, 2, t->host, true, err))
-        return false;
-    sqlite3_bind_int64(st, 3, t->incarnation);
-    sqlite3_bind_int64(st, 4, t->t_ns);
+    sqlite3_bind_int64(st, 5, r->trace_seq);
     return step(r, st, err);
 }
 
 static bool record_delivery(struct db_run *r, const struct trace_rec *t, GError **err)
 {
-    sqlite3_stmt *st = r->stmt[DB_INSERT_DELIVERY];
-    bind_text(st, 1, sim_model_name(t->u.delivery.model));
-    if (!bind_host(r, st, 2, t->host, true, err))
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
         return false;
-    sqlite3_bind_int64(st, 3, t->incarnation);
-    sqlite3_bind_int64(st, 4, (int64_t)t->u.delivery.seq);
-    bind_msg(st, 5, t->u.delivery.msg_id);
-    if (t->u.delivery.model == MODEL_ZAB && t->u.delivery.zxid != -1)
-        sqlite3_bind_int64(st, 6, t->u.delivery.zxid);
+    sqlite3_stmt *st = r->stmt[DB_INSERT_DELIVERY];
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_text(st, 2, d->name);
+    if (!bind_host(r, st, 3, t->host, true, err))
+        return false;
+    sqlite3_bind_int64(st, 4, t->incarnation);
+    sqlite3_bind_int64(st, 5, (int64_t)t->u.delivery.seq);
+    bind_msg(st, 6, t->u.delivery.msg_id);
+    if (t->u.delivery.log_id != TRACE_NO_LOG_ID)
+        sqlite3_bind_int64(st, 7, t->u.delivery.log_id);
     else
-        sqlite3_bind_null(st, 6);
-    sqlite3_bind_int(st, 7, t->u.delivery.replayed);
-    sqlite3_bind_int64(st, 8, t->t_ns);
+        sqlite3_bind_null(st, 7);
+    sqlite3_bind_int(st, 8, t->u.delivery.replayed);
+    sqlite3_bind_int64(st, 9, t->t_ns);
     return step(r, st, err);
 }
 
 static bool record_drop(struct db_run *r, const struct trace_rec *t, GError **err)
 {
-    sqlite3_stmt *st = r->stmt[DB_INSERT_DROP];
-    bind_text(st, 1, sim_model_name(t->u.drop.model));
-    bind_msg(st, 2, t->u.drop.msg_id);
-    if (!bind_host(r, st, 3, t->u.drop.meant_for, false, err))
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
         return false;
-    sqlite3_bind_int64(st, 4, t->t_ns);
-    bind_text(st, 5, drop_cause_name(t->u.drop.cause));
+    const char *cause = d->drop_cause_name ? d->drop_cause_name(t->u.drop.cause) : NULL;
+    if (!cause) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL, "%s records drop cause %u, which it does "
+                    "not name", d->name, t->u.drop.cause);
+        return false;
+    }
+    sqlite3_stmt *st = r->stmt[DB_INSERT_DROP];
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_text(st, 2, d->name);
+    bind_msg(st, 3, t->u.drop.msg_id);
+    if (!bind_host(r, st, 4, t->u.drop.meant_for, false, err))
+        return false;
+    sqlite3_bind_int64(st, 5, t->t_ns);
+    bind_text(st, 6, cause);
     return step(r, st, err);
 }
 
 static bool record_fault(struct db_run *r, const struct trace_rec *t, GError **err)
 {
     sqlite3_stmt *st = r->stmt[DB_INSERT_FAULT];
-    sqlite3_bind_int64(st, 1, t->t_ns);
-    bind_text(st, 2, fault_kind_name(t->u.fault.kind));
-    bind_text(st, 3, t->u.fault.target);
-    bind_text(st, 4, t->u.fault.detail);
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    sqlite3_bind_int64(st, 2, t->t_ns);
+    bind_text(st, 3, fault_kind_name(t->u.fault.kind));
+    bind_text(st, 4, t->u.fault.target);
+    bind_text(st, 5, t->u.fault.detail);
     return step(r, st, err);
 }
 
 static bool record_message(struct db_run *r, const struct trace_rec *t, GError **err)
 {
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
+        return false;
     sqlite3_stmt *st = r->stmt[DB_INSERT_MESSAGE];
-    bind_text(st, 1, sim_model_name(t->u.message.model));
-    bind_text(st, 2, t->u.message.type);
-    bind_text(st, 3, t->u.message.src);
-    bind_text(st, 4, t->u.message.dst);
-    sqlite3_bind_int64(st, 5, t->u.message.sent_ns);
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_text(st, 2, d->name);
+    bind_text(st, 3, t->u.message.type);
+    bind_text(st, 4, t->u.message.src);
+    bind_text(st, 5, t->u.message.dst);
+    sqlite3_bind_int64(st, 6, t->u.message.sent_ns);
     if (t->u.message.recv_ns == -1)
-        sqlite3_bind_null(st, 6);
+        sqlite3_bind_null(st, 7);
     else
-        sqlite3_bind_int64(st, 6, t->u.message.recv_ns);
-    bind_text(st, 7, msg_loss_name(t->u.message.loss));
-    bind_msg(st, 8, t->u.message.msg_id);
+        sqlite3_bind_int64(st, 7, t->u.message.recv_ns);
+    bind_text(st, 8, msg_loss_name(t->u.message.loss));
+    bind_msg(st, 9, t->u.message.msg_id);
     return step(r, st, err);
 }
 
-static bool record_truncation(struct db_run *r, const struct trace_rec *t, GError **err)
+/* Binds the named parameters a model's record_sql may use (model.h). */
+static bool bind_event(struct db_run *r, sqlite3_stmt *st, const struct trace_rec *t,
+                       GError **err)
 {
-    sqlite3_stmt *st = r->stmt[DB_INSERT_TRUNCATION];
-    sqlite3_bind_int64(st, 1, t->t_ns);
-    if (!bind_host(r, st, 2, t->host, true, err))
+    int n = sqlite3_bind_parameter_count(st);
+    for (int i = 1; i <= n; i++) {
+        const char *name = sqlite3_bind_parameter_name(st, i);
+        if (!name)
+            continue;
+        if (strcmp(name, ":run_id") == 0)
+            sqlite3_bind_int64(st, i, DB_PRIVATE_RUN_ID);
+        else if (strcmp(name, ":trace_seq") == 0)
+            sqlite3_bind_int64(st, i, r->trace_seq);
+        else if (strcmp(name, ":t_ns") == 0)
+            sqlite3_bind_int64(st, i, t->t_ns);
+        else if (strcmp(name, ":host") == 0) {
+            if (!bind_host(r, st, i, t->host, false, err))
+                return false;
+        } else if (strcmp(name, ":incarnation") == 0)
+            sqlite3_bind_int64(st, i, t->incarnation);
+        else if (strcmp(name, ":msg_id") == 0)
+            bind_msg(st, i, t->u.event.msg_id);
+        else if (strcmp(name, ":a") == 0)
+            sqlite3_bind_int64(st, i, t->u.event.a);
+        else if (strcmp(name, ":b") == 0)
+            sqlite3_bind_int64(st, i, t->u.event.b);
+        else if (strcmp(name, ":flag") == 0)
+            sqlite3_bind_int(st, i, t->u.event.flag);
+        else {
+            g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL, "event SQL uses unknown parameter %s",
+                        name);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool record_event(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
         return false;
-    sqlite3_bind_int64(st, 3, t->incarnation);
-    sqlite3_bind_int64(st, 4, t->u.truncate.zxid);
-    bind_msg(st, 5, t->u.truncate.msg_id);
-    sqlite3_bind_int(st, 6, t->u.truncate.delivered);
-    return step(r, st, err);
+    if (t->u.event.type == 0 || t->u.event.type >= d->n_events) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL, "%s records event type %u, which it does "
+                    "not declare", d->name, t->u.event.type);
+        return false;
+    }
+    sqlite3_stmt *st = r->event_stmt[t->model][t->u.event.type];
+    return bind_event(r, st, t, err) && step(r, st, err);
 }
 
 static bool record_row(struct db_run *r, const struct trace_rec *t, GError **err)
 {
     switch (t->kind) {
-    case TRACE_HOST_STATE:
-        return record_host_state(r, t, err);
+    case TRACE_STATE:
+        return record_state(r, t, err);
     case TRACE_SUBMISSION:
         return record_submission(r, t, err);
     case TRACE_OUTCOME:
         return record_outcome(r, t, err);
-    case TRACE_PROPOSAL:
-        return record_proposal(r, t, err);
-    case TRACE_COMMIT:
-        return record_commit(r, t, err);
     case TRACE_DELIVERY:
         return record_delivery(r, t, err);
     case TRACE_DROP:
@@ -367,8 +456,8 @@ static bool record_row(struct db_run *r, const struct trace_rec *t, GError **err
         return record_fault(r, t, err);
     case TRACE_MESSAGE:
         return record_message(r, t, err);
-    case TRACE_TRUNCATE:
-        return record_truncation(r, t, err);
+    case TRACE_EVENT:
+        return record_event(r, t, err);
     case TRACE_KIND_COUNT:
         break;
     }
@@ -381,7 +470,10 @@ static void record(void *ctx, const struct trace_rec *t)
     struct db_run *r = ctx;
     if (r->record_error || r->closed)
         return;
-    if (!record_row(r, t, &r->record_error))
+    verdict_recorder(r->verdict).record(r->verdict, t);
+    bool ok = record_row(r, t, &r->record_error);
+    r->trace_seq++;
+    if (!ok)
         return;
     if (++r->rows_in_transaction >= DB_ROWS_PER_COMMIT) {
         r->rows_in_transaction = 0;
@@ -407,6 +499,7 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
         db__set_error(err, r->db, "writing the runs row");
         return false;
     }
+    char models[256];
     bind_text(st, 1, meta->scenario);
     bind_text(st, 2, meta->description);
     bind_text(st, 3, meta->scenario_path);
@@ -415,7 +508,7 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     sqlite3_bind_int64(st, 5, (int64_t)meta->seed);
     sqlite3_bind_int64(st, 6, meta->hosts);
     sqlite3_bind_int64(st, 7, meta->duration_ns);
-    bind_text(st, 8, meta->model ? meta->model : "both");
+    bind_text(st, 8, model_format_set(r->models, models, sizeof models));
     bind_text(st, 9, meta->queue_group);
     bind_text(st, 10, ZABSIM_VERSION);
     sqlite3_bind_int64(st, 11, meta->wall_ms);
@@ -426,11 +519,39 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     return ok;
 }
 
+static bool insert_models(struct db_run *r, GError **err)
+{
+    static const char sql[] =
+        "INSERT INTO models (run_id, position, model, title, leader_state, serving_phase, "
+        "has_oracle) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db__set_error(err, r->db, "writing the models rows");
+        return false;
+    }
+    bool ok = true;
+    int position = 0;
+    for (model_id id = 0; ok && id < model_count(); id++) {
+        const struct model_desc *d = model_get(id);
+        if (!(r->models & (1u << id)))
+            continue;
+        sqlite3_bind_int(st, 1, position++);
+        bind_text(st, 2, d->name);
+        bind_text(st, 3, d->title);
+        bind_text(st, 4, d->leader_state);
+        bind_text(st, 5, d->serving_phase);
+        sqlite3_bind_int(st, 6, d->oracle != NULL);
+        ok = step(r, st, err);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static bool insert_hosts(struct db_run *r, const struct db_host_end *hosts, GError **err)
 {
     static const char sql[] =
-        "INSERT INTO hosts (run_id, host_index, host, up_at_end, incarnation_at_end, "
-        "zab_state_at_end, zab_phase_at_end) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)";
+        "INSERT INTO hosts (run_id, host_index, host, up_at_end, incarnation_at_end) "
+        "VALUES (1, ?1, ?2, ?3, ?4)";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
         db__set_error(err, r->db, "writing the hosts rows");
@@ -450,8 +571,6 @@ static bool insert_hosts(struct db_run *r, const struct db_host_end *hosts, GErr
         bind_text(st, 2, r->host_names[i]);
         sqlite3_bind_int(st, 3, h->up);
         sqlite3_bind_int64(st, 4, h->incarnation);
-        bind_text(st, 5, zab_state_name(h->zab_state));
-        bind_text(st, 6, zab_phase_name(h->zab_phase));
         ok = step(r, st, err);
     }
     sqlite3_finalize(st);
@@ -473,8 +592,7 @@ static bool read_queue_group(struct db_run *r, bool *queue_group, GError **err)
     return ok;
 }
 
-/* The measures of messages of one model (no row to update when the run did not simulate
- * it). */
+/* The measures of messages of one model. */
 static bool write_measures(struct db_run *r, const char *model,
                            const struct db_seq_measures *m, GError **err)
 {
@@ -502,49 +620,65 @@ static bool write_measures(struct db_run *r, const char *model,
     return ok;
 }
 
-static bool record_violations(struct db_run *r, struct db_seqs *zab, GError **err)
+bool db__write_violations(sqlite3 *db, const struct oracle_result *res, GError **err)
 {
-    struct check_result res;
-    if (!check__run_seqs(r->db, DB_PRIVATE_RUN_ID, zab, &res, err))
-        return false;
     sqlite3_stmt *st = NULL;
-    bool ok = sqlite3_prepare_v2(r->db,
-                                 "INSERT INTO violations (run_id, invariant, detail, evidence) "
-                                 "VALUES (1, ?1, ?2, ?3)",
+    bool ok = sqlite3_prepare_v2(db,
+                                 "INSERT INTO violations (run_id, model, invariant, detail, "
+                                 "evidence) VALUES (1, ?1, ?2, ?3, ?4)",
                                  -1, &st, NULL) == SQLITE_OK;
     if (!ok)
-        db__set_error(err, r->db, "writing violations");
-    for (guint i = 0; ok && i < res.violations->len; i++) {
-        const struct check_violation *v = g_ptr_array_index(res.violations, i);
-        bind_text(st, 1, v->invariant);
-        bind_text(st, 2, v->detail);
-        bind_text(st, 3, v->evidence);
-        ok = step(r, st, err);
+        db__set_error(err, db, "writing violations");
+    for (guint i = 0; ok && i < res->violations->len; i++) {
+        const struct oracle_violation *v = g_ptr_array_index(res->violations, i);
+        bind_text(st, 1, v->model);
+        bind_text(st, 2, v->invariant);
+        bind_text(st, 3, v->detail);
+        bind_text(st, 4, v->evidence);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_reset(st);
+        if (!ok)
+            db__set_error(err, db, "writing violations");
     }
     sqlite3_finalize(st);
-    r->violations = res.found;
-    check_result_clear(&res);
     return ok;
 }
 
-/* summary.sql, then for each model the measures of messages and, for ZAB, the invariant
- * checks: each model's deliveries are loaded once, and one model's at a time. */
-static bool summarize_and_check(struct db_run *r, GError **err)
+static bool record_violations(struct db_run *r, GError **err)
+{
+    struct oracle_result res;
+    verdict_finish(r->verdict, &res);
+    bool ok = db__write_violations(r->db, &res, err);
+    r->violations = res.found;
+    for (guint i = 0; i < res.violations->len; i++) {
+        const struct oracle_violation *v = g_ptr_array_index(res.violations, i);
+        int id = model_find(v->model);
+        ZS_ASSERT(id >= 0);
+        r->violations_by_model[id] += v->count;
+    }
+    oracle_result_clear(&res);
+    return ok;
+}
+
+/* summary.sql, then for each model of the run the measures of messages: each model's
+ * deliveries are loaded once, and one model's at a time. */
+static bool summarize(struct db_run *r, GError **err)
 {
     bool queue_group = false;
     if (!db_exec(r->db, "summary.sql", embedded_summary_sql, DB_PRIVATE_RUN_ID, err) ||
         !read_queue_group(r, &queue_group, err))
         return false;
-    static const char *const models[] = { "zab", "pubsub" };
-    for (size_t i = 0; i < G_N_ELEMENTS(models); i++) {
-        bool zab = i == 0;
+    for (model_id id = 0; id < model_count(); id++) {
+        if (!(r->models & (1u << id)))
+            continue;
+        const struct model_desc *d = model_get(id);
         struct db_seqs s;
-        if (!db_seqs_load(r->db, DB_PRIVATE_RUN_ID, models[i], &s, err))
+        if (!db_seqs_load(r->db, DB_PRIVATE_RUN_ID, d->name, &s, err))
             return false;
         struct db_seq_measures m;
-        db_seqs_measure(&s, !zab && queue_group, &m);
-        bool ok = write_measures(r, models[i], &m, err) &&
-                  (!zab || record_violations(r, &s, err));
+        /* A queue group sends each message to one of the model's subscribers. */
+        db_seqs_measure(&s, queue_group && d->queue_groups, &m);
+        bool ok = write_measures(r, d->name, &m, err);
         db_seqs_clear(&s);
         if (!ok)
             return false;
@@ -565,14 +699,22 @@ bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
         g_propagate_prefixed_error(err, g_error_copy(r->record_error), "%s: ", r->target_path);
         return false;
     }
-    r->finished = insert_run(r, meta, err) && insert_hosts(r, hosts, err) &&
-                  summarize_and_check(r, err) && db_exec(r->db, "commit", "COMMIT", 0, err);
+    ZS_ASSERT(meta->models == r->models);
+    r->finished = insert_run(r, meta, err) && insert_models(r, err) &&
+                  insert_hosts(r, hosts, err) && summarize(r, err) &&
+                  record_violations(r, err) && db_exec(r->db, "commit", "COMMIT", 0, err);
     return r->finished;
 }
 
 int64_t db_run_violations(const struct db_run *r)
 {
     return r->violations;
+}
+
+int64_t db_run_model_violations(const struct db_run *r, model_id model)
+{
+    ZS_ASSERT(model < MODELS_MAX);
+    return r->violations_by_model[model];
 }
 
 sqlite3 *db_run_handle(struct db_run *r)

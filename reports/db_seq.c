@@ -74,14 +74,14 @@ static void add_submission(struct db_seqs *s, sqlite3_stmt *st)
 
 static void add_final_host(struct db_seqs *s, sqlite3_stmt *st)
 {
-    const char *phase = (const char *)sqlite3_column_text(st, 4);
     struct db_final_host h = {
         .row_id = sqlite3_column_int64(st, 0),
         .host = g_string_chunk_insert_const(s->strings, column_text(st, 1)),
         .incarnation = (uint32_t)sqlite3_column_int64(st, 2),
         .up = sqlite3_column_int(st, 3) != 0,
+        .serving = sqlite3_column_int(st, 4) != 0,
     };
-    h.serving = h.up && g_strcmp0(phase, "BROADCAST") == 0;
+    s->serving_only = sqlite3_column_int(st, 5) != 0;
     g_array_append_val(s->finals, h);
 }
 
@@ -134,8 +134,13 @@ bool db_seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs
                    "WHERE run_id = ?1 AND model = ?2",
                    add_submission, err) &&
          load_rows(db, run_id, s,
-                   "SELECT rowid, host, incarnation_at_end, up_at_end, zab_phase_at_end "
-                   "FROM hosts WHERE run_id = ?1 ORDER BY host_index",
+                   /* serving: up, and in the model's serving phase if it has one */
+                   "SELECT h.rowid, h.host, h.incarnation_at_end, h.up_at_end, "
+                   "h.up_at_end AND (m.serving_phase IS NULL OR e.phase IS m.serving_phase), "
+                   "m.serving_phase IS NOT NULL "
+                   "FROM hosts AS h JOIN models AS m ON m.run_id = h.run_id AND m.model = ?2 "
+                   "LEFT JOIN host_ends AS e ON e.run_id = h.run_id AND e.model = ?2 "
+                   "AND e.host = h.host WHERE h.run_id = ?1 ORDER BY h.host_index",
                    add_final_host, err);
     if (!ok) {
         db_seqs_clear(s);
@@ -379,7 +384,7 @@ void db_presence_clear(struct db_presence *p)
 static int64_t lost(const struct db_seqs *s, bool queue_group)
 {
     struct db_presence p;
-    db_presence_build(s, strcmp(s->model, "zab") == 0, &p);
+    db_presence_build(s, s->serving_only, &p);
     int64_t n = 0;
     for (uint32_t m = 0; m < s->msg_names->len; m++) {
         if (db_seq_msg(s, m)->acked_row == 0)

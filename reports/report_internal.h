@@ -10,7 +10,7 @@
 #define REPORTS_REPORT_INTERNAL_H
 
 #include "reports/report.h"
-#include "sim/units.h"
+#include "world/units.h"
 
 /* ---- the run ---------------------------------------------------------------------------- */
 

@@ -1,18 +1,23 @@
--- schema.sql: the zabsim results database (CONTRACT.md section 4; docs/database.md
--- describes every column and gives example queries).
+-- schema.sql: the zabsim results database (docs/database.md describes every column and
+-- gives example queries).
 --
 -- One file holds many runs; every table carries run_id. Times are integer nanoseconds of
 -- simulated time, host columns hold host names (h1, h2, ... or the scenario's names), msg_id
--- is the client message's identity 'c<client>:<seq>', the same in both models.
+-- is the client message's identity 'c<client>:<seq>', the same in every model, and `model`
+-- names a registered model ('zab', 'pubsub', ...; the `models` table lists a run's).
 --
--- reports/db.c applies this file to every new private run database; appending a run to an
--- existing file copies every table below under a fresh run_id, so a table added here is
--- copied without code changes. application_id marks the file as a zabsim database and
--- user_version is the schema version (DB_SCHEMA_VERSION in reports/db.h must match; a test
--- checks it).
+-- Tables written from trace records carry trace_seq, the record's position in the run's
+-- trace: rows of different tables that share a t_ns are ordered by it, and `zabsim check`
+-- replays them in that order through the same invariant oracles the run used.
+--
+-- reports/db_run.c applies this file, then each registered model's own tables (proposals
+-- and truncations for ZAB), to every new private run database; appending a run to an
+-- existing file copies every table under a fresh run_id, so a table added here is copied
+-- without code changes. application_id marks the file as a zabsim database and user_version
+-- is the schema version (DB_SCHEMA_VERSION in reports/db.h must match; a test checks it).
 
 PRAGMA application_id = 2053202547; -- 0x7a616273, "zabs"
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE runs (
     run_id          INTEGER PRIMARY KEY,
@@ -23,87 +28,94 @@ CREATE TABLE runs (
     seed            INTEGER NOT NULL,  -- seeds above 2^63-1 read back negative (two's complement)
     hosts           INTEGER NOT NULL,  -- number of hosts
     duration_ns     INTEGER NOT NULL,
-    model           TEXT NOT NULL CHECK (model IN ('zab', 'pubsub', 'both')),
+    model           TEXT NOT NULL,     -- the models simulated, comma separated ('zab,pubsub')
     queue_group     TEXT,              -- pub/sub queue group of the subscribers, NULL if none
     zabsim_version  TEXT NOT NULL,
     wall_ms         INTEGER,           -- wall-clock run time: the one non-reproducible column
     verdict         TEXT CHECK (verdict IN ('pass', 'fail'))
 );
 
--- Each host as the run ended (extension).
+-- The models a run simulated, in registry order, and what their measures take as a leader
+-- and as serving.
+CREATE TABLE models (
+    run_id         INTEGER NOT NULL,
+    position       INTEGER NOT NULL,  -- 0, 1, ...: column order in summaries
+    model          TEXT NOT NULL,
+    title          TEXT NOT NULL,     -- for people ('ZAB', 'pub/sub')
+    leader_state   TEXT,              -- host_states.state of a leader; NULL: no leader
+    serving_phase  TEXT,              -- host_states.phase of a serving host; NULL: when up
+    has_oracle     INTEGER NOT NULL CHECK (has_oracle IN (0, 1)),  -- invariants checked
+    PRIMARY KEY (run_id, model)
+);
+
+-- Each host as the run ended. Its state in each model is its last host_states row (view
+-- host_ends).
 CREATE TABLE hosts (
     run_id              INTEGER NOT NULL,
     host_index          INTEGER NOT NULL,  -- 0-based position in the scenario's host list
     host                TEXT NOT NULL,
     up_at_end           INTEGER NOT NULL CHECK (up_at_end IN (0, 1)),
     incarnation_at_end  INTEGER NOT NULL,
-    zab_state_at_end    TEXT NOT NULL,
-    zab_phase_at_end    TEXT,              -- NULL when the ZAB server is down
     PRIMARY KEY (run_id, host)
 );
 
 CREATE TABLE faults (
-    run_id  INTEGER NOT NULL,
-    t_ns    INTEGER NOT NULL,
-    kind    TEXT NOT NULL,   -- crash, power_off, restart, partition, isolate, heal, pause, ...
-    target  TEXT,            -- resolved host names, comma separated
-    detail  TEXT
+    run_id     INTEGER NOT NULL,
+    trace_seq  INTEGER NOT NULL,
+    t_ns       INTEGER NOT NULL,
+    kind       TEXT NOT NULL,   -- crash, power_off, restart, partition, isolate, heal, pause, ...
+    target     TEXT,            -- resolved host names, comma separated
+    detail     TEXT
 );
 
 CREATE TABLE host_states (
     run_id       INTEGER NOT NULL,
+    trace_seq    INTEGER NOT NULL,
+    model        TEXT NOT NULL,
     t_ns         INTEGER NOT NULL,
     host         TEXT NOT NULL,
     incarnation  INTEGER NOT NULL,
-    state        TEXT NOT NULL CHECK (state IN ('DOWN', 'LOOKING', 'FOLLOWING', 'LEADING')),
-    phase        TEXT CHECK (phase IN ('ELECTION', 'DISCOVERY', 'SYNCHRONIZATION', 'BROADCAST')),
-    epoch        INTEGER NOT NULL  -- acceptedEpoch in DISCOVERY, currentEpoch otherwise
+    state        TEXT NOT NULL,  -- the model's: ZAB DOWN, LOOKING, FOLLOWING, LEADING
+    phase        TEXT,           -- the model's: ZAB ELECTION, ... BROADCAST; NULL when down
+    epoch        INTEGER NOT NULL  -- ZAB: acceptedEpoch in DISCOVERY, currentEpoch otherwise
 );
-CREATE INDEX host_states_by_host ON host_states (run_id, host, t_ns);
+CREATE INDEX host_states_by_host ON host_states (run_id, model, host, t_ns);
 
 CREATE TABLE submissions (
     run_id        INTEGER NOT NULL,
-    model         TEXT NOT NULL CHECK (model IN ('zab', 'pubsub')),
+    trace_seq     INTEGER NOT NULL,
+    model         TEXT NOT NULL,
     msg_id        TEXT NOT NULL,
     client        TEXT NOT NULL,     -- 'c<n>'
     client_seq    INTEGER NOT NULL,  -- the client's sequence number (the <seq> of msg_id)
     host          TEXT,              -- host the client was attached to, NULL when none
     submitted_ns  INTEGER NOT NULL,
     outcome       TEXT NOT NULL CHECK (outcome IN ('pending', 'acked', 'rejected', 'timeout')),
-    outcome_ns    INTEGER            -- NULL while pending
+    outcome_ns    INTEGER,           -- NULL while pending
+    outcome_seq   INTEGER            -- trace position of the outcome; NULL while pending
 );
 CREATE INDEX submissions_by_msg ON submissions (run_id, model, msg_id, submitted_ns);
 
-CREATE TABLE proposals (
-    run_id        INTEGER NOT NULL,
-    epoch         INTEGER NOT NULL,
-    zxid          INTEGER NOT NULL,  -- epoch << 32 | counter
-    leader        TEXT NOT NULL,
-    incarnation   INTEGER NOT NULL,  -- the leader's incarnation (extension)
-    msg_id        TEXT NOT NULL,
-    proposed_ns   INTEGER NOT NULL,
-    committed_ns  INTEGER            -- first commit at the leader; NULL if never committed
-);
-CREATE INDEX proposals_by_zxid ON proposals (run_id, zxid, msg_id);
-
 CREATE TABLE deliveries (
     run_id        INTEGER NOT NULL,
-    model         TEXT NOT NULL CHECK (model IN ('zab', 'pubsub')),
+    trace_seq     INTEGER NOT NULL,
+    model         TEXT NOT NULL,
     host          TEXT NOT NULL,
     incarnation   INTEGER NOT NULL,
     seq           INTEGER NOT NULL,  -- 1, 2, ... per host incarnation
     msg_id        TEXT NOT NULL,
-    zxid          INTEGER,           -- NULL for pub/sub
+    zxid          INTEGER,           -- the log position delivered (ZAB's zxid); NULL for none
     replayed      INTEGER NOT NULL CHECK (replayed IN (0, 1)),
     delivered_ns  INTEGER NOT NULL
 );
--- Delivery sequences in order (ordering checks) and per message (loss, duplicates).
+-- Delivery sequences in order (ordering measures) and per message (loss, duplicates).
 CREATE INDEX deliveries_by_position ON deliveries (run_id, model, host, incarnation, seq);
 CREATE INDEX deliveries_by_msg ON deliveries (run_id, model, msg_id, host, incarnation);
 
 CREATE TABLE messages (
     run_id       INTEGER NOT NULL,
-    model        TEXT NOT NULL CHECK (model IN ('zab', 'pubsub')),
+    trace_seq    INTEGER NOT NULL,
+    model        TEXT NOT NULL,
     type         TEXT NOT NULL,
     src          TEXT NOT NULL,
     dst          TEXT NOT NULL,
@@ -114,38 +126,29 @@ CREATE TABLE messages (
 );
 
 CREATE TABLE drops (
-    run_id  INTEGER NOT NULL,
-    model   TEXT NOT NULL CHECK (model IN ('zab', 'pubsub')),
-    msg_id  TEXT NOT NULL,
-    host    TEXT,          -- host whose subscriber missed it; NULL when not host-bound
-    t_ns    INTEGER NOT NULL,
-    cause   TEXT NOT NULL  -- no_interest, broker_down, route_down, connection_closed, ...
+    run_id     INTEGER NOT NULL,
+    trace_seq  INTEGER NOT NULL,
+    model      TEXT NOT NULL,
+    msg_id     TEXT NOT NULL,
+    host       TEXT,          -- host whose subscriber missed it; NULL when not host-bound
+    t_ns       INTEGER NOT NULL,
+    cause      TEXT NOT NULL  -- the model's: no_interest, broker_down, route_down, ...
 );
 CREATE INDEX drops_by_msg ON drops (run_id, model, msg_id);
 
--- One row per log entry a ZAB server removed (extension, for committed-log durability).
-CREATE TABLE truncations (
-    run_id       INTEGER NOT NULL,
-    t_ns         INTEGER NOT NULL,
-    host         TEXT NOT NULL,
-    incarnation  INTEGER NOT NULL,
-    zxid         INTEGER NOT NULL,
-    msg_id       TEXT NOT NULL,
-    delivered    INTEGER NOT NULL CHECK (delivered IN (0, 1))  -- this incarnation had delivered it
-);
-
 CREATE TABLE violations (
     run_id     INTEGER NOT NULL,
+    model      TEXT NOT NULL,
     invariant  TEXT NOT NULL,
     detail     TEXT NOT NULL,
     evidence   TEXT NOT NULL  -- the rows that prove it, one per line
 );
 
--- Filled once per run by reports/summary.sql (and reports/db_seq.c for order_disagreements)
--- when the run finishes; read it through the run_summary view.
+-- Filled once per run by reports/summary.sql (and reports/db_seq.c for the measures of
+-- messages) when the run finishes; read it through the run_summary view.
 CREATE TABLE run_summary_data (
     run_id               INTEGER NOT NULL,
-    model                TEXT NOT NULL CHECK (model IN ('zab', 'pubsub')),
+    model                TEXT NOT NULL,
     submitted            INTEGER NOT NULL,
     acked                INTEGER NOT NULL,
     delivered            INTEGER NOT NULL,
@@ -156,11 +159,20 @@ CREATE TABLE run_summary_data (
     latency_p50_ns       INTEGER,  -- NULL when nothing was delivered
     latency_p99_ns       INTEGER,
     latency_max_ns       INTEGER,
-    leader_changes       INTEGER,  -- NULL for pub/sub
+    leader_changes       INTEGER,  -- NULL for a model without a leader
     PRIMARY KEY (run_id, model)
 );
 
 CREATE VIEW run_summary AS
-SELECT run_id, model, submitted, acked, delivered, lost, duplicates, order_disagreements,
+SELECT d.run_id, d.model, submitted, acked, delivered, lost, duplicates, order_disagreements,
        unavailable_ns, latency_p50_ns, latency_p99_ns, latency_max_ns, leader_changes
-FROM run_summary_data;
+FROM run_summary_data AS d
+JOIN models AS m ON m.run_id = d.run_id AND m.model = d.model
+ORDER BY d.run_id, m.position;
+
+-- Each host's state in each model with states, as the run ended: its last host_states row.
+CREATE VIEW host_ends AS
+SELECT s.run_id, s.model, s.host, s.incarnation, s.state, s.phase, s.epoch
+FROM host_states AS s
+WHERE s.trace_seq = (SELECT max(x.trace_seq) FROM host_states AS x
+                     WHERE x.run_id = s.run_id AND x.model = s.model AND x.host = s.host);

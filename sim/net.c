@@ -66,8 +66,7 @@ static void log_message(struct sim *s, const struct sim_msg *m, const struct net
                         int from, sim_time recv_ns, enum msg_loss loss)
 {
     const struct sim_node *sender = sim__node(s, c->node[from]);
-    struct trace_rec r = { .kind = TRACE_MESSAGE, .host = -1 };
-    r.u.message.model = m->model;
+    struct trace_rec r = { .kind = TRACE_MESSAGE, .model = m->model, .host = -1 };
     r.u.message.type = sender->ops->msg_type_name ? sender->ops->msg_type_name(m->type) : "?";
     r.u.message.src = sim__machine(s, c->machine[from])->name;
     r.u.message.dst = sim__machine(s, c->machine[!from])->name;
@@ -106,18 +105,18 @@ static void track_conn(struct sim *s, uint32_t machine, conn_id id)
     g_array_append_val(list, id);
 }
 
-static uint32_t listener_of(const struct sim *s, uint32_t machine, enum proto_port port)
+static uint32_t listener_of(const struct sim *s, uint32_t machine, proto_port port)
 {
     const struct sim_machine *m = sim__machine(s, machine);
     for (guint i = 0; i < m->nodes->len; i++) {
         uint32_t node = g_array_index(m->nodes, uint32_t, i);
-        if (sim__node(s, node)->port_mask & (1u << port))
+        if (sim__has_port(sim__node(s, node), port))
             return node;
     }
     return UINT32_MAX;
 }
 
-void net__connect(struct sim *s, uint32_t node, uint32_t machine, enum proto_port port,
+void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port port,
                   uint64_t token)
 {
     uint32_t acceptor = listener_of(s, machine, port);
@@ -167,7 +166,7 @@ static void on_accept(struct sim *s, struct net_conn *c)
     struct sim_machine *m = sim__machine(s, c->machine[1]);
     if (c->cut || !c->open[0])
         return; /* the dialler gave up or the path broke: the SYN is moot */
-    if (!m->up || !(sim__node(s, c->node[1])->listen_mask & (1u << c->port))) {
+    if (!m->up || !sim__listening(sim__node(s, c->node[1]), c->port)) {
         /* The machine answers for a dead process or a closed port: connection refused. */
         push_conn_event(s, c, fifo_arrival(s, c, 1), EV_NET_REFUSED, 0, 0, NULL);
         return;
@@ -210,6 +209,7 @@ void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
     struct net_conn *c = conn_get(s, id);
     int from = c ? end_of(c, node) : -1;
     msg->sent_ns = s->now;
+    msg->model = sim__node(s, node)->model;
     s->stats.messages_sent++;
     if (from < 0) {
         /* The connection is long gone (both ends closed): the write fails locally. */

@@ -77,7 +77,6 @@ void sim_free(struct sim *s)
         g_array_free(m->deferred, TRUE);
         g_array_free(m->nodes, TRUE);
         g_array_free(m->conns, TRUE);
-        g_array_free(m->delivered, TRUE);
         disk_free(m->disk);
         g_free(m->name);
         g_free(m);
@@ -93,41 +92,81 @@ void sim_free(struct sim *s)
     g_free(s);
 }
 
-uint32_t sim_add_machine(struct sim *s, const char *name, bool has_disk)
+uint32_t sim_add_machine(struct sim *s, const char *name, bool has_disk, int32_t trace_host)
 {
     ZS_ASSERT(!s->started);
+    ZS_ASSERT(trace_host >= -1);
     struct sim_machine *m = g_new0(struct sim_machine, 1);
     uint32_t index = s->machines->len;
     m->name = g_strdup(name);
+    m->trace_host = trace_host;
     m->up = m->powered = true;
     m->incarnation = 1;
     m->disk = has_disk ? disk_new() : NULL;
     m->deferred = g_array_new(FALSE, FALSE, sizeof(struct deferred_input));
     m->nodes = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     m->conns = g_array_new(FALSE, FALSE, sizeof(conn_id));
-    m->delivered = g_array_new(FALSE, FALSE, sizeof(msg_id_t));
     rng_init_indexed(&m->net_rng, s->cfg.seed, "net/", index);
     rng_init_indexed(&m->disk_rng, s->cfg.seed, "disk/", index);
     g_ptr_array_add(s->machines, m);
     return index;
 }
 
-uint32_t sim_add_node(struct sim *s, uint32_t machine, const char *name,
-                      const struct proto_ops *ops, const void *config, uint32_t port_mask)
+bool sim__has_port(const struct sim_node *n, proto_port port)
+{
+    for (int i = 0; i < PROTO_NODE_PORTS_MAX; i++) {
+        if (n->ports[i] != 0 && n->ports[i] == port)
+            return true;
+    }
+    return false;
+}
+
+bool sim__listening(const struct sim_node *n, proto_port port)
+{
+    for (int i = 0; i < PROTO_NODE_PORTS_MAX; i++) {
+        if (n->ports[i] != 0 && n->ports[i] == port)
+            return (n->listening >> i) & 1;
+    }
+    return false;
+}
+
+static void set_listening(struct sim_node *n, proto_port port, bool on)
+{
+    for (int i = 0; i < PROTO_NODE_PORTS_MAX; i++) {
+        if (n->ports[i] != 0 && n->ports[i] == port) {
+            n->listening = on ? n->listening | (1u << i) : n->listening & ~(1u << i);
+            return;
+        }
+    }
+    ZS_ASSERT(!on); /* a node opens only the ports it was registered with */
+}
+
+static uint8_t all_ports(const struct sim_node *n)
+{
+    uint8_t mask = 0;
+    for (int i = 0; i < PROTO_NODE_PORTS_MAX; i++)
+        mask |= (uint8_t)((n->ports[i] != 0) << i);
+    return mask;
+}
+
+uint32_t sim_add_node(struct sim *s, uint32_t machine, const struct sim_node_spec *spec)
 {
     ZS_ASSERT(!s->started);
+    ZS_ASSERT(spec->ops != NULL);
     struct sim_machine *m = sim__machine(s, machine);
     struct sim_node *n = g_new0(struct sim_node, 1);
     uint32_t index = s->nodes->len;
-    for (guint i = 0; i < m->nodes->len; i++) {
-        struct sim_node *other = sim__node(s, g_array_index(m->nodes, uint32_t, i));
-        ZS_ASSERT((other->port_mask & port_mask) == 0); /* one listener per port */
+    for (int p = 0; p < PROTO_NODE_PORTS_MAX && spec->ports[p] != 0; p++) {
+        for (guint i = 0; i < m->nodes->len; i++) /* one listener per port per machine */
+            ZS_ASSERT(!sim__has_port(sim__node(s, g_array_index(m->nodes, uint32_t, i)),
+                                     spec->ports[p]));
+        n->ports[p] = spec->ports[p];
     }
-    n->name = g_strdup(name);
+    n->name = g_strdup(spec->name);
     n->machine = machine;
-    n->ops = ops;
-    n->config = config;
-    n->port_mask = port_mask;
+    n->model = spec->model;
+    n->ops = spec->ops;
+    n->config = spec->config;
     n->timers = g_array_new(FALSE, FALSE, sizeof(struct node_timer));
     rng_init_indexed(&n->rng, s->cfg.seed, "node/", index);
     g_ptr_array_add(s->nodes, n);
@@ -231,18 +270,6 @@ static void disk_sync(struct sim *s, uint32_t node, uint16_t file, uint64_t toke
     sim__push(s, m->disk_busy_until, &ev);
 }
 
-static void stamp_delivery(struct sim_machine *m, struct trace_rec *r)
-{
-    if (r->kind != TRACE_DELIVERY || r->u.delivery.model != MODEL_ZAB || r->u.delivery.seq == 0)
-        return;
-    uint64_t i = r->u.delivery.seq - 1;
-    r->u.delivery.replayed = i < m->delivered_prev_len &&
-                             g_array_index(m->delivered, msg_id_t, i) == r->u.delivery.msg_id;
-    if (i >= m->delivered->len)
-        g_array_set_size(m->delivered, (guint)i + 1);
-    g_array_index(m->delivered, msg_id_t, i) = r->u.delivery.msg_id;
-}
-
 static void apply_effects(struct sim *s, uint32_t node)
 {
     struct sim_node *n = sim__node(s, node);
@@ -280,16 +307,13 @@ static void apply_effects(struct sim *s, uint32_t node)
             disk_sync(s, node, e->file, e->token);
             break;
         case EFFECT_LISTEN:
-            if (e->on)
-                n->listen_mask |= (1u << e->port) & n->port_mask;
-            else
-                n->listen_mask &= ~(1u << e->port);
+            set_listening(n, e->port, e->on);
             break;
         case EFFECT_TRACE: {
             struct trace_rec *r = proto_out_trace(o, e);
-            r->host = (int32_t)n->machine;
+            r->model = n->model;
+            r->host = m->trace_host;
             r->incarnation = m->incarnation;
-            stamp_delivery(m, r);
             sim__trace(s, r);
             break;
         }
@@ -359,7 +383,7 @@ static void create_nodes(struct sim *s, uint32_t machine)
         uint32_t node = g_array_index(m->nodes, uint32_t, i);
         struct sim_node *n = sim__node(s, node);
         struct proto_env env = node_env(s, node);
-        n->listen_mask = n->port_mask;
+        n->listening = all_ports(n);
         n->state = n->ops->create(n->config, &env, m->disk);
     }
     for (guint i = 0; i < m->nodes->len; i++) {
@@ -554,7 +578,6 @@ bool sim_restart(struct sim *s, uint32_t machine)
     m->powered = true;
     m->up = true;
     m->incarnation++;
-    m->delivered_prev_len = m->delivered->len;
     if (was_off)
         net__topology_changed(s);
     create_nodes(s, machine);

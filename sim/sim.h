@@ -17,7 +17,7 @@
 #ifndef SIM_SIM_H
 #define SIM_SIM_H
 
-#include "protocol/proto.h"
+#include "sim/proto.h"
 #include "sim/dist.h"
 #include "sim/trace.h"
 
@@ -45,11 +45,20 @@ struct sim *sim_new(const struct sim_config *cfg, const struct recorder *rec);
 /* Destroys every node and frees everything, including messages still in flight. */
 void sim_free(struct sim *s);
 
-/* Topology, before sim_start. Machines and nodes are numbered from 0 in creation order. */
-uint32_t sim_add_machine(struct sim *s, const char *name, bool has_disk);
-/* port_mask: bit (1 << port) for each enum proto_port the node listens on. */
-uint32_t sim_add_node(struct sim *s, uint32_t machine, const char *name,
-                      const struct proto_ops *ops, const void *config, uint32_t port_mask);
+/* Topology, before sim_start. Machines and nodes are numbered from 0 in creation order.
+ * trace_host is the host index stamped on the records of the machine's nodes (-1 for a
+ * machine that is not one of the run's hosts, such as a client's). */
+uint32_t sim_add_machine(struct sim *s, const char *name, bool has_disk, int32_t trace_host);
+
+/* A node to place on a machine. */
+struct sim_node_spec {
+    const char *name;          /* for the message log ("h1/zab") */
+    model_id model;            /* stamped on the node's records and messages */
+    const struct proto_ops *ops;
+    const void *config;        /* borrowed for the simulation's lifetime */
+    proto_port ports[PROTO_NODE_PORTS_MAX]; /* ports it listens on; 0 ends the list */
+};
+uint32_t sim_add_node(struct sim *s, uint32_t machine, const struct sim_node_spec *spec);
 /* Creates every node (incarnation 1) and delivers PROTO_IN_START to each, in node order. */
 void sim_start(struct sim *s);
 
@@ -65,7 +74,8 @@ void sim_at(struct sim *s, sim_time t, sim_call_fn *fn, void *ctx, uint64_t arg)
 /* Hands an input to a node now (used for client operations). Returns false, doing nothing,
  * when the node's machine is down or paused: a stopped process issues no work. */
 bool sim_node_input(struct sim *s, uint32_t node, const struct proto_input *in);
-/* Records a world-level trace record (faults), stamped with the current time. */
+/* Records a world-level trace record (faults, states of crashed hosts), stamped with the
+ * current time; the caller sets its model, host and incarnation. */
 void sim_record(struct sim *s, struct trace_rec *r);
 
 /* Faults. Each returns false when it does not apply (crashing a machine that is down,

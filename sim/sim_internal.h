@@ -34,10 +34,11 @@ struct node_timer {
 struct sim_node {
     char *name;
     uint32_t machine;
+    model_id model;
     const struct proto_ops *ops;
     const void *config;
-    uint32_t port_mask;
-    uint32_t listen_mask; /* ports open now; reset to port_mask when the node is created */
+    proto_port ports[PROTO_NODE_PORTS_MAX]; /* 0 marks an unused slot */
+    uint8_t listening; /* bit i: ports[i] is open now; all open when the node is created */
     void *state; /* NULL while the machine is down */
     GArray *timers; /* struct node_timer; few per node, so a linear scan beats hashing */
     uint64_t timer_generation;
@@ -59,6 +60,7 @@ struct slow_override {
 
 struct sim_machine {
     char *name;
+    int32_t trace_host; /* host index stamped on its nodes' records, -1 for none */
     bool up;      /* processes running */
     bool powered; /* machine on */
     bool paused;
@@ -72,9 +74,6 @@ struct sim_machine {
     GArray *conns;     /* conn_id with an end here (may hold dead ones; compacted lazily) */
     struct rng net_rng;
     struct rng disk_rng;
-    /* ZAB delivery history across incarnations: to mark replays. */
-    GArray *delivered;  /* msg_id_t by seq - 1 */
-    uint64_t delivered_prev_len;
 };
 
 enum conn_end_state { END_OPEN = 0, END_CLOSED };
@@ -84,7 +83,7 @@ struct net_conn {
     uint32_t node[2];    /* 0 = initiator, 1 = acceptor */
     uint32_t machine[2];
     uint32_t incarnation[2];
-    enum proto_port port;
+    proto_port port;
     uint64_t token;      /* initiator's dial token */
     bool accepted;       /* acceptor has been told */
     bool connected;      /* initiator has been told */
@@ -128,6 +127,10 @@ static inline struct sim_node *sim__node(const struct sim *s, uint32_t n)
 }
 
 /* sim.c services used by net.c */
+/* Whether node listens on port now. */
+bool sim__listening(const struct sim_node *n, proto_port port);
+/* Whether port is one of the node's ports at all. */
+bool sim__has_port(const struct sim_node *n, proto_port port);
 evq_handle sim__push(struct sim *s, sim_time t, const struct evq_event *ev);
 /* Hands an input to a live node (or defers it while its machine is paused); takes msg. */
 void sim__deliver(struct sim *s, uint32_t node, const struct proto_input *in,
@@ -138,7 +141,7 @@ bool sim__reachable(const struct sim *s, uint32_t a, uint32_t b);
 sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to);
 
 /* net.c */
-void net__connect(struct sim *s, uint32_t node, uint32_t machine, enum proto_port port,
+void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port port,
                   uint64_t token);
 void net__send(struct sim *s, uint32_t node, conn_id conn, struct sim_msg *msg);
 void net__close(struct sim *s, uint32_t node, conn_id conn);

@@ -4,49 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *sim_model_name(enum sim_model m)
-{
-    switch (m) {
-    case MODEL_ZAB:
-        return "zab";
-    case MODEL_PUBSUB:
-        return "pubsub";
-    case MODEL_COUNT:
-        break;
-    }
-    return "?";
-}
-
 void msg_id_format(msg_id_t id, char *buf, size_t len)
 {
     snprintf(buf, len, "c%u:%u", msg_id_client(id), msg_id_seq(id));
 }
 
-const char *zab_state_name(enum zab_server_state s)
-{
-    static const char *const names[] = { "DOWN", "LOOKING", "FOLLOWING", "LEADING" };
-    return (unsigned)s < G_N_ELEMENTS(names) ? names[s] : "?";
-}
-
-const char *zab_phase_name(enum zab_phase p)
-{
-    static const char *const names[] = { NULL, "ELECTION", "DISCOVERY", "SYNCHRONIZATION",
-                                         "BROADCAST" };
-    return (unsigned)p < G_N_ELEMENTS(names) ? names[p] : NULL;
-}
-
-const char *outcome_name(enum submission_outcome o)
+const char *outcome_name(enum outcome o)
 {
     static const char *const names[] = { "pending", "acked", "rejected", "timeout" };
     return (unsigned)o < G_N_ELEMENTS(names) ? names[o] : "?";
-}
-
-const char *drop_cause_name(enum drop_cause c)
-{
-    static const char *const names[] = { "no_interest", "broker_down", "route_down",
-                                         "connection_closed", "slow_consumer",
-                                         "reconnect_buffer_full", "publisher_disconnected" };
-    return (unsigned)c < G_N_ELEMENTS(names) ? names[c] : "?";
 }
 
 const char *fault_kind_name(enum fault_kind k)
@@ -83,37 +49,28 @@ static uint64_t mix_str(uint64_t h, const char *s)
 uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
 {
     h = mix(h, (uint64_t)r->kind);
+    h = mix(h, r->model);
     h = mix(h, (uint64_t)r->t_ns);
     h = mix(h, (uint64_t)(int64_t)r->host);
     h = mix(h, r->incarnation);
     switch (r->kind) {
-    case TRACE_HOST_STATE:
-        h = mix(h, r->u.host_state.state);
-        h = mix(h, r->u.host_state.phase);
-        return mix(h, (uint64_t)r->u.host_state.epoch);
+    case TRACE_STATE:
+        h = mix(h, r->u.state.state);
+        h = mix(h, r->u.state.phase);
+        return mix(h, (uint64_t)r->u.state.epoch);
     case TRACE_SUBMISSION:
-        h = mix(h, r->u.submission.model);
         h = mix(h, (uint64_t)r->u.submission.msg_id);
         h = mix(h, r->u.submission.client);
         return mix(h, (uint64_t)(int64_t)r->u.submission.host);
     case TRACE_OUTCOME:
-        h = mix(h, r->u.outcome.model);
         h = mix(h, (uint64_t)r->u.outcome.msg_id);
         return mix(h, r->u.outcome.outcome);
-    case TRACE_PROPOSAL:
-        h = mix(h, (uint64_t)r->u.proposal.epoch);
-        h = mix(h, (uint64_t)r->u.proposal.zxid);
-        return mix(h, (uint64_t)r->u.proposal.msg_id);
-    case TRACE_COMMIT:
-        return mix(h, (uint64_t)r->u.commit.zxid);
     case TRACE_DELIVERY:
-        h = mix(h, r->u.delivery.model);
         h = mix(h, r->u.delivery.seq);
         h = mix(h, (uint64_t)r->u.delivery.msg_id);
-        h = mix(h, (uint64_t)r->u.delivery.zxid);
+        h = mix(h, (uint64_t)r->u.delivery.log_id);
         return mix(h, r->u.delivery.replayed);
     case TRACE_DROP:
-        h = mix(h, r->u.drop.model);
         h = mix(h, (uint64_t)r->u.drop.msg_id);
         h = mix(h, r->u.drop.cause);
         return mix(h, (uint64_t)(int64_t)r->u.drop.meant_for);
@@ -122,7 +79,6 @@ uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
         h = mix_str(h, r->u.fault.target);
         return mix_str(h, r->u.fault.detail);
     case TRACE_MESSAGE:
-        h = mix(h, r->u.message.model);
         h = mix_str(h, r->u.message.type);
         h = mix_str(h, r->u.message.src);
         h = mix_str(h, r->u.message.dst);
@@ -130,10 +86,12 @@ uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
         h = mix(h, (uint64_t)r->u.message.recv_ns);
         h = mix(h, r->u.message.loss);
         return mix(h, (uint64_t)r->u.message.msg_id);
-    case TRACE_TRUNCATE:
-        h = mix(h, (uint64_t)r->u.truncate.zxid);
-        h = mix(h, (uint64_t)r->u.truncate.msg_id);
-        return mix(h, r->u.truncate.delivered);
+    case TRACE_EVENT:
+        h = mix(h, r->u.event.type);
+        h = mix(h, (uint64_t)r->u.event.msg_id);
+        h = mix(h, (uint64_t)r->u.event.a);
+        h = mix(h, (uint64_t)r->u.event.b);
+        return mix(h, r->u.event.flag);
     case TRACE_KIND_COUNT:
         break;
     }

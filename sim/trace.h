@@ -1,9 +1,14 @@
-/* trace.h: the typed records a run produces, and the recorder interface they go through.
+/* trace.h: the model-neutral records a run produces, and the recorder interface they go
+ * through.
  *
  * The simulator core and the protocol nodes emit these records without knowing where they
- * end up; the results database (reports/db.c) is one recorder, the determinism digest
- * another. The simulator stamps time, host and incarnation on records that nodes emit, so a
- * node never needs to know the time it ran at.
+ * end up: the results database is one recorder, the invariant oracles and the determinism
+ * digest are others. The simulator stamps time, host, incarnation and model on every record
+ * a node emits, so a node never needs to know when it ran or which model it belongs to.
+ *
+ * Nothing here names a protocol. A model gives meaning to the small integers it puts in a
+ * record (its states and phases, its drop causes, its own event types) and names them
+ * through its descriptor in the assembly layer (world/model.h).
  *
  * Strings in records are borrowed for the duration of the record() call only. */
 #ifndef SIM_TRACE_H
@@ -11,16 +16,13 @@
 
 #include "sim/zs.h"
 
-/* The two models compared by zabsim (CONTRACT.md section 4, column `model`). */
-enum sim_model {
-    MODEL_ZAB = 0,
-    MODEL_PUBSUB = 1,
-    MODEL_COUNT
-};
+/* Which model a record or message belongs to: the model's position in the assembly layer's
+ * registry. The simulator copies it from the node that emitted the record and never reads
+ * it. */
+typedef uint8_t model_id;
+#define MODEL_ID_NONE ((model_id)0xff)
 
-const char *sim_model_name(enum sim_model m);
-
-/* A client message's identity, the same in both models: client number (1-based) and that
+/* A client message's identity, the same in every model: client number (1-based) and that
  * client's sequence number (1-based). Printed as "c<client>:<seq>". */
 typedef int64_t msg_id_t;
 #define MSG_ID_NONE ((msg_id_t)0)
@@ -39,46 +41,23 @@ static inline uint32_t msg_id_seq(msg_id_t id)
 /* Writes "c3:17" into buf (at least 24 bytes). */
 void msg_id_format(msg_id_t id, char *buf, size_t len);
 
-enum zab_server_state {
-    ZAB_STATE_DOWN = 0,
-    ZAB_STATE_LOOKING,
-    ZAB_STATE_FOLLOWING,
-    ZAB_STATE_LEADING,
-};
+/* A log position's identifier in a replicated log (ZAB's zxid); TRACE_NO_LOG_ID for models
+ * without one. */
+#define TRACE_NO_LOG_ID ((int64_t)-1)
 
-enum zab_phase {
-    ZAB_PHASE_NONE = 0, /* NULL in the database: the server is down */
-    ZAB_PHASE_ELECTION,
-    ZAB_PHASE_DISCOVERY,
-    ZAB_PHASE_SYNCHRONIZATION,
-    ZAB_PHASE_BROADCAST,
-};
+/* State 0 of every model with states: the host's process is down. */
+#define TRACE_STATE_DOWN 0
+/* Phase 0: none (the host is down, or the model has no phases). */
+#define TRACE_PHASE_NONE 0
 
-const char *zab_state_name(enum zab_server_state s);
-const char *zab_phase_name(enum zab_phase p); /* NULL for ZAB_PHASE_NONE */
-
-enum submission_outcome {
+enum outcome {
     OUTCOME_PENDING = 0,
     OUTCOME_ACKED,
     OUTCOME_REJECTED,
     OUTCOME_TIMEOUT,
 };
 
-const char *outcome_name(enum submission_outcome o);
-
-/* Why a message did not reach a subscriber it was meant for (table `drops`). */
-enum drop_cause {
-    DROP_NO_INTEREST = 0,
-    DROP_BROKER_DOWN,
-    DROP_ROUTE_DOWN,
-    DROP_CONNECTION_CLOSED,
-    DROP_SLOW_CONSUMER,
-    DROP_RECONNECT_BUFFER_FULL,
-    DROP_PUBLISHER_DISCONNECTED,
-    DROP_CAUSE_COUNT
-};
-
-const char *drop_cause_name(enum drop_cause c);
+const char *outcome_name(enum outcome o);
 
 enum fault_kind {
     FAULT_CRASH = 0,
@@ -96,16 +75,14 @@ enum fault_kind {
 const char *fault_kind_name(enum fault_kind k);
 
 enum trace_kind {
-    TRACE_HOST_STATE = 1, /* ZAB server state or phase change */
-    TRACE_SUBMISSION,     /* client offered a message to a model */
-    TRACE_OUTCOME,        /* a submission's outcome became known */
-    TRACE_PROPOSAL,       /* ZAB leader proposed a transaction */
-    TRACE_COMMIT,         /* ZAB leader committed a transaction */
-    TRACE_DELIVERY,       /* a host's subscriber received a message */
-    TRACE_DROP,           /* a message missed a subscriber it was meant for */
-    TRACE_FAULT,          /* the simulator applied a fault */
-    TRACE_MESSAGE,        /* a network message arrived or was lost (optional log) */
-    TRACE_TRUNCATE,       /* ZAB server removed a log entry (for durability checks) */
+    TRACE_STATE = 1,  /* a host's state, phase or epoch changed, in its model */
+    TRACE_SUBMISSION, /* a client offered a message to a model */
+    TRACE_OUTCOME,    /* a submission's outcome became known */
+    TRACE_DELIVERY,   /* a host's subscriber received a message */
+    TRACE_DROP,       /* a message missed a subscriber it was meant for */
+    TRACE_FAULT,      /* the simulator applied a fault (model MODEL_ID_NONE) */
+    TRACE_MESSAGE,    /* a network message arrived or was lost (optional log) */
+    TRACE_EVENT,      /* a model's own event, typed by the model (ZAB: a proposal) */
     TRACE_KIND_COUNT
 };
 
@@ -122,46 +99,35 @@ const char *msg_loss_name(enum msg_loss l);
 
 struct trace_rec {
     enum trace_kind kind;
+    model_id model;       /* stamped by the simulator for records nodes emit */
     sim_time t_ns;        /* stamped by the simulator */
     int32_t host;         /* host index (0-based), -1 when not host-bound; stamped */
     uint32_t incarnation; /* host incarnation; stamped */
     union {
         struct {
-            enum zab_server_state state;
-            enum zab_phase phase;
-            int64_t epoch; /* acceptedEpoch in discovery, currentEpoch otherwise */
-        } host_state;
+            uint8_t state; /* the model's; TRACE_STATE_DOWN = 0 */
+            uint8_t phase; /* the model's; TRACE_PHASE_NONE = 0 */
+            int64_t epoch;
+        } state;
         struct {
-            enum sim_model model;
             msg_id_t msg_id;
             uint32_t client; /* 1-based */
             int32_t host;    /* host the client was attached to, -1 when none */
         } submission;
         struct {
-            enum sim_model model;
             msg_id_t msg_id;
-            enum submission_outcome outcome;
+            enum outcome outcome;
         } outcome;
         struct {
-            int64_t epoch;
-            int64_t zxid;
+            uint64_t seq;  /* 1, 2, ... per host incarnation */
             msg_id_t msg_id;
-        } proposal; /* leader = host */
-        struct {
-            int64_t zxid;
-        } commit; /* at the leader = host */
-        struct {
-            enum sim_model model;
-            uint64_t seq;
-            msg_id_t msg_id;
-            int64_t zxid;  /* -1 for pub/sub */
-            bool replayed; /* filled in by the simulator from the host's earlier deliveries */
+            int64_t log_id; /* the log position delivered; TRACE_NO_LOG_ID when none */
+            bool replayed;  /* stamped by the assembly layer from earlier incarnations */
         } delivery;
         struct {
-            enum sim_model model;
             msg_id_t msg_id;
-            enum drop_cause cause;
-            int32_t meant_for; /* host whose subscriber missed it */
+            uint8_t cause;     /* the model's drop cause */
+            int32_t meant_for; /* host whose subscriber missed it, -1 when none */
         } drop;
         struct {
             enum fault_kind kind;
@@ -169,7 +135,6 @@ struct trace_rec {
             const char *detail;
         } fault;
         struct {
-            enum sim_model model;
             const char *type;
             const char *src, *dst; /* node names */
             sim_time sent_ns;
@@ -178,10 +143,11 @@ struct trace_rec {
             msg_id_t msg_id;
         } message;
         struct {
-            int64_t zxid;     /* the removed log entry */
+            uint16_t type;   /* the model's event type */
             msg_id_t msg_id;
-            bool delivered;   /* this incarnation had delivered it to its subscriber */
-        } truncate; /* one record per entry removed from a ZAB server's log */
+            int64_t a, b;    /* the model's fields (ZAB proposal: epoch, zxid) */
+            bool flag;
+        } event;
     } u;
 };
 

@@ -4,7 +4,7 @@
 #ifndef TESTS_PROBE_H
 #define TESTS_PROBE_H
 
-#include "protocol/proto.h"
+#include "sim/proto.h"
 #include "sim/sim.h"
 
 enum probe_cmd_kind {

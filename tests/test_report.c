@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 
 #include "reports/db.h"
-#include "sim/units.h"
+#include "world/units.h"
 #include "tests/harness.h"
 
 static const char scenario_yaml[] =

@@ -6,7 +6,7 @@
  * nesting, binary, random bytes) is rejected quickly without crashing. Finally the built
  * binary is run on a good and a bad file. */
 #include "sim/rng.h"
-#include "sim/scenario.h"
+#include "world/scenario.h"
 #include "tests/harness.h"
 
 #include <glib/gstdio.h>

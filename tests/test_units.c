@@ -1,7 +1,7 @@
 /* test_units.c: the scenario value syntax (sim/units.h): durations, sizes and rates, valid
  * and invalid, at the overflow edges, and the human duration format reading back exactly. */
 #include "sim/rng.h"
-#include "sim/units.h"
+#include "world/units.h"
 #include "tests/harness.h"
 
 #include <math.h>

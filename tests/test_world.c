@@ -2,8 +2,8 @@
  * what the comparison exists for (two publishers' messages arrive in different orders at
  * different pub/sub subscribers, in one order everywhere under ZAB), that a run is a pure
  * function of scenario and seed, and that symbolic fault targets resolve from the state. */
-#include "sim/scenario.h"
-#include "sim/world.h"
+#include "world/scenario.h"
+#include "world/world.h"
 #include "tests/harness.h"
 
 #include <string.h>

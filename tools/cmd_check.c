@@ -1,6 +1,7 @@
-/* cmd_check.c: `zabsim check DB...` re-derives every ordering invariant from the tables of
- * each run (reports/check.c), never from runs.verdict or the violations table, and prints
- * either `run N (scenario, seed S): ok` or each violation with the rows that prove it. */
+/* cmd_check.c: `zabsim check DB...` re-derives every invariant from the tables of each run
+ * (reports/check.c replays them through the models' oracles), never from runs.verdict or
+ * the violations table, and prints either `run N (scenario, seed S): ok` or each violation
+ * with the rows that prove it. */
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -8,11 +9,11 @@
 #include "reports/db.h"
 #include "tools/cli.h"
 
-static void print_violations(const struct check_result *res)
+static void print_violations(const struct oracle_result *res)
 {
     for (guint i = 0; i < res->violations->len; i++) {
-        const struct check_violation *v = g_ptr_array_index(res->violations, i);
-        printf("  %s: %s\n", v->invariant, v->detail);
+        const struct oracle_violation *v = g_ptr_array_index(res->violations, i);
+        printf("  %s.%s: %s\n", v->model, v->invariant, v->detail);
         char **lines = g_strsplit(v->evidence, "\n", -1);
         for (char **l = lines; *l; l++) {
             if (**l)
@@ -26,7 +27,7 @@ static void print_violations(const struct check_result *res)
 static int check_one_run(sqlite3 *db, const char *path, int64_t run_id, const char *scenario,
                          uint64_t seed)
 {
-    struct check_result res;
+    struct oracle_result res;
     GError *err = NULL;
     if (!check_run(db, run_id, &res, &err)) {
         fprintf(stderr, "zabsim check: %s: run %" PRId64 ": %s\n", path, run_id, err->message);
@@ -42,7 +43,7 @@ static int check_one_run(sqlite3 *db, const char *path, int64_t run_id, const ch
         print_violations(&res);
         status = EXIT_VIOLATION;
     }
-    check_result_clear(&res);
+    oracle_result_clear(&res);
     return status;
 }
 
@@ -98,11 +99,12 @@ int cmd_check(int argc, char **argv)
         { "run", 0, 0, G_OPTION_ARG_INT64, &only, "Check only the run with this run_id", "ID" },
         G_OPTION_ENTRY_NULL,
     };
-    GOptionContext *ctx = g_option_context_new("DB... - re-check the ordering invariants");
+    GOptionContext *ctx = g_option_context_new("DB... - re-check the invariants");
     g_option_context_set_summary(
-        ctx, "Re-derives every ZAB ordering invariant (CONTRACT.md section 5) from the tables "
-             "of each run\nin each results database, without trusting the run's own verdict "
-             "or violations table,\nand prints each violation with the rows that prove it.");
+        ctx, "Re-derives every invariant of each run's models (docs/database.md, Invariants) "
+             "from the\ntables of each results database, replaying them through the same "
+             "oracles the run used,\nwithout trusting the run's own verdict or violations "
+             "table, and prints each violation\nwith the rows that prove it.");
     g_option_context_set_description(
         ctx, "Exit status: 0 every invariant holds, 1 a violation was found, 2 a database is "
              "unreadable,\nnot a zabsim database, or has no such run.");

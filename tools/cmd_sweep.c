@@ -1,4 +1,4 @@
-/* cmd_sweep.c: `zabsim sweep SCENARIO.yaml --seeds A..B [--jobs J] [--db FILE] [--model M]`.
+/* cmd_sweep.c: `zabsim sweep SCENARIO.yaml --seeds A..B [--jobs J] [--db FILE] [--model M,...]`.
  *
  * Seeds run in parallel on a GThreadPool (each simulation stays on one thread), but runs
  * are published into the database strictly in seed order, so the database is the same for
@@ -6,6 +6,7 @@
  * every failing seed is printed as the `zabsim run` command that reproduces it. This file
  * reads the wall clock for the ETA only. */
 #include "tools/cli.h"
+#include "tools/cli_options.h"
 #include "tools/run_one.h"
 
 #include <inttypes.h>
@@ -106,10 +107,13 @@ static int64_t publish_in_order(struct sweep *sw, uint64_t count, const char *sc
             return -1;
         }
         if (!job->outcome.passed) {
+            char set[128];
             failed++;
             g_string_append_printf(failures, "zabsim run %s --seed %" PRIu64 "%s%s\n", scenario_arg,
-                                   job->seed, sw->models == WORLD_BOTH ? "" : " --model ",
-                                   sw->models == WORLD_BOTH ? "" : run_models_name(sw->models));
+                                   job->seed, sw->models == model_all() ? "" : " --model ",
+                                   sw->models == model_all()
+                                       ? ""
+                                       : model_format_set(sw->models, set, sizeof set));
         }
         show_progress(tty, i + 1, count, (uint64_t)failed, started, job);
         run_outcome_clear(&job->outcome);
@@ -156,53 +160,38 @@ static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64
 
 int cmd_sweep(int argc, char **argv)
 {
-    gchar *seeds = NULL, *db_path = NULL, *model = NULL;
+    struct cli_common common = { .command = "sweep" };
+    gchar *seeds = NULL;
     gint jobs = 1;
-    GOptionEntry entries[] = {
+    GOptionEntry entries[8] = {
         { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds to run, inclusive (required)",
           "A..B" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Simulations run in parallel (default 1)", "J" },
-        { "db", 'd', 0, G_OPTION_ARG_FILENAME, &db_path,
-          "Results database (default: NAME-seedsA-B.db here)", "FILE" },
-        { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Models to run (default: both)",
-          "zab|pubsub|both" },
-        { NULL },
     };
+    size_t n = 2;
+    cli_common_entries(&common, entries, &n);
     GOptionContext *ctx = g_option_context_new("SCENARIO.yaml - run a scenario over many seeds");
     g_option_context_set_summary(ctx,
         "Runs the scenario once per seed into one database (the same database for any --jobs)\n"
         "and prints every failing seed as the `zabsim run` command that reproduces it.\n\n"
         "Exit status: 0 every seed passed; 1 some failed; 2 bad input or database error.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    GError *err = NULL;
     int status = EXIT_BAD_INPUT;
-    struct scenario *sc = NULL;
-    char *default_db = NULL;
     uint64_t from = 0, to = 0;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-        fprintf(stderr, "zabsim sweep: %s\n", err->message);
-        goto out;
+    if (!cli_common_parse(&common, ctx, &argc, &argv)) {
+        /* reported */
+    } else if (!parse_seeds(seeds, &from, &to) || jobs < 1 || jobs > 256) {
+        cli_fail(&common, "usage: zabsim sweep SCENARIO.yaml --seeds A..B [--jobs 1..256] "
+                          "[--db FILE] [--model M,...]");
+    } else {
+        char *default_db = g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 ".db", common.sc->name,
+                                           from, to);
+        status = sweep_run(common.sc, argv[1], from, to, jobs, common.models,
+                           common.db_path ? common.db_path : default_db);
+        g_free(default_db);
     }
-    unsigned models = run_parse_models(model ? model : "both");
-    if (argc != 2 || !parse_seeds(seeds, &from, &to) || jobs < 1 || jobs > 256 || !models) {
-        fprintf(stderr, "zabsim sweep: usage: zabsim sweep SCENARIO.yaml --seeds A..B "
-                        "[--jobs 1..256] [--db FILE] [--model zab|pubsub|both]\n");
-        goto out;
-    }
-    sc = scenario_load(argv[1], &err);
-    if (!sc) {
-        fprintf(stderr, "%s\n", err->message);
-        goto out;
-    }
-    default_db = g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 ".db", sc->name, from, to);
-    status = sweep_run(sc, argv[1], from, to, jobs, models, db_path ? db_path : default_db);
-out:
-    scenario_free(sc);
-    g_free(default_db);
-    g_clear_error(&err);
+    cli_common_clear(&common);
     g_free(seeds);
-    g_free(db_path);
-    g_free(model);
     g_option_context_free(ctx);
     return status;
 }

@@ -1,7 +1,7 @@
 /* cmd_validate.c: `zabsim validate SCENARIO.yaml...` (CONTRACT.md section 3): loads every
  * file given with the same loader `zabsim run` uses, prints "FILE: ok" on stdout for each
  * valid one and every problem of the others on stderr. It runs nothing. */
-#include "sim/scenario.h"
+#include "world/scenario.h"
 #include "tools/cli.h"
 
 #include <stdio.h>

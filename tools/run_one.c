@@ -2,7 +2,7 @@
  * clock, for runs.wall_ms; nothing printed or compared depends on it. */
 #include "tools/run_one.h"
 
-#include "sim/units.h"
+#include "world/units.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -10,22 +10,6 @@
 char *run_default_db_path(const struct scenario *sc, uint64_t seed)
 {
     return g_strdup_printf("%s-seed%" PRIu64 ".db", sc->name, seed);
-}
-
-unsigned run_parse_models(const char *text)
-{
-    if (g_strcmp0(text, "zab") == 0)
-        return WORLD_ZAB;
-    if (g_strcmp0(text, "pubsub") == 0)
-        return WORLD_PUBSUB;
-    if (g_strcmp0(text, "both") == 0)
-        return WORLD_BOTH;
-    return 0;
-}
-
-const char *run_models_name(unsigned models)
-{
-    return models == WORLD_ZAB ? "zab" : models == WORLD_PUBSUB ? "pubsub" : "both";
 }
 
 /* ---- the summary table ---------------------------------------------------------------- */
@@ -80,18 +64,28 @@ static void format_value(int64_t v, bool present, enum column_format f, char *bu
         g_snprintf(buf, len, "%" PRId64, v);
 }
 
+/* One column per model of the run, in registry order. */
 static void render_table(sqlite3 *db, unsigned models, GString *out)
 {
-    g_string_append_printf(out, "%-32s %14s %14s\n", "", "zab", "pubsub");
+    g_string_append_printf(out, "%-32s", "");
+    for (model_id id = 0; id < model_count(); id++) {
+        if (models & (1u << id))
+            g_string_append_printf(out, " %14s", model_get(id)->name);
+    }
+    g_string_append_c(out, '\n');
     for (size_t i = 0; i < G_N_ELEMENTS(summary_columns); i++) {
         const struct summary_column *c = &summary_columns[i];
-        char zab[32], ps[32];
-        bool zp, pp;
-        int64_t zv = summary_value(db, "zab", c->name, &zp);
-        int64_t pv = summary_value(db, "pubsub", c->name, &pp);
-        format_value(zv, zp && (models & WORLD_ZAB), c->format, zab, sizeof zab);
-        format_value(pv, pp && (models & WORLD_PUBSUB), c->format, ps, sizeof ps);
-        g_string_append_printf(out, "%-32s %14s %14s\n", c->label, zab, ps);
+        g_string_append_printf(out, "%-32s", c->label);
+        for (model_id id = 0; id < model_count(); id++) {
+            if (!(models & (1u << id)))
+                continue;
+            char text[32];
+            bool present;
+            int64_t v = summary_value(db, model_get(id)->name, c->name, &present);
+            format_value(v, present, c->format, text, sizeof text);
+            g_string_append_printf(out, " %14s", text);
+        }
+        g_string_append_c(out, '\n');
     }
 }
 
@@ -119,46 +113,58 @@ static void render_faults(sqlite3 *db, GString *out)
     sqlite3_finalize(st);
 }
 
-static void render_violations(sqlite3 *db, int64_t count, GString *out)
+/* "invariants (zab): hold", naming the models of the run that have invariants. */
+static void render_violations(sqlite3 *db, unsigned models, int64_t count, GString *out)
 {
+    char names[128];
+    size_t used = 0;
+    names[0] = '\0';
+    for (model_id id = 0; id < model_count(); id++) {
+        if ((models & (1u << id)) && model_get(id)->oracle)
+            used += (size_t)g_snprintf(names + used, sizeof names - MIN(used, sizeof names),
+                                       "%s%s", used ? ", " : "", model_get(id)->name);
+    }
+    if (used == 0)
+        return;
     if (count == 0) {
-        g_string_append(out, "invariants (zab): hold\n");
+        g_string_append_printf(out, "invariants (%s): hold\n", names);
         return;
     }
-    g_string_append_printf(out, "invariants (zab): %" PRId64 " violation%s\n", count,
+    g_string_append_printf(out, "invariants (%s): %" PRId64 " violation%s\n", names, count,
                            count == 1 ? "" : "s");
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
-                           "SELECT invariant, detail FROM violations WHERE run_id = 1 "
+                           "SELECT model, invariant, detail FROM violations WHERE run_id = 1 "
                            "ORDER BY rowid LIMIT 20",
                            -1, &st, NULL) != SQLITE_OK)
         return;
     while (sqlite3_step(st) == SQLITE_ROW)
-        g_string_append_printf(out, "  %s: %s\n", (const char *)sqlite3_column_text(st, 0),
-                               (const char *)sqlite3_column_text(st, 1));
+        g_string_append_printf(out, "  %s.%s: %s\n", (const char *)sqlite3_column_text(st, 0),
+                               (const char *)sqlite3_column_text(st, 1),
+                               (const char *)sqlite3_column_text(st, 2));
     sqlite3_finalize(st);
     if (count > 20)
         g_string_append(out, "  ... (zabsim check DB prints them all)\n");
 }
 
 /* Checks the scenario's expect: block; appends one line per expectation. */
-static bool check_expectations(sqlite3 *db, const struct run_request *rq, int64_t violations,
-                               GString *out)
+static bool check_expectations(sqlite3 *db, const struct run_request *rq,
+                               const struct db_run *run, GString *out)
 {
     bool all = true;
     for (guint i = 0; i < rq->sc->expect->len; i++) {
         const struct scenario_expect *x = &g_array_index(rq->sc->expect, struct scenario_expect, i);
-        const char *model = sim_model_name(x->model);
-        unsigned needs = x->model == MODEL_ZAB ? WORLD_ZAB : WORLD_PUBSUB;
-        if (!(rq->models & needs)) {
+        const char *model = model_get(x->model)->name;
+        if (!(rq->models & (1u << x->model))) {
+            char set[128];
             g_string_append_printf(out, "expect %s.%s: skipped (--model %s)\n", model,
-                                   x->column, run_models_name(rq->models));
+                                   x->column, model_format_set(rq->models, set, sizeof set));
             continue;
         }
         bool present = true;
         int64_t v;
         if (strcmp(x->column, "invariants") == 0)
-            v = violations; /* the loader accepts `invariants` for zab only */
+            v = db_run_model_violations(run, x->model); /* only models with invariants */
         else
             v = summary_value(db, model, x->column, &present);
         bool ok = present && v >= x->min && v <= x->max;
@@ -189,16 +195,15 @@ static void to_db_hosts(const struct world_host_end *ends, const struct scenario
 {
     for (uint32_t h = 0; h < sc->hosts; h++)
         hosts[h] = (struct db_host_end){ .name = sc->host_names[h], .up = ends[h].up,
-                                         .incarnation = ends[h].incarnation,
-                                         .zab_state = ends[h].zab_state,
-                                         .zab_phase = ends[h].zab_phase };
+                                         .incarnation = ends[h].incarnation };
 }
 
 bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError **err)
 {
     const struct scenario *sc = rq->sc;
     memset(out, 0, sizeof *out);
-    out->run = db_run_create(rq->db_path, (const char *const *)sc->host_names, sc->hosts, err);
+    out->run = db_run_create(rq->db_path, (const char *const *)sc->host_names, sc->hosts,
+                             rq->models, err);
     if (!out->run)
         return false;
     zs_assert_set_context(sc->name, rq->seed);
@@ -215,7 +220,7 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     struct db_run_meta meta = { .scenario = sc->name, .description = sc->description,
                                 .scenario_path = sc->path, .scenario_text = sc->text,
                                 .seed = rq->seed, .hosts = sc->hosts,
-                                .duration_ns = sc->duration, .model = run_models_name(rq->models),
+                                .duration_ns = sc->duration, .models = rq->models,
                                 .queue_group = sc->pubsub.queue_group, .wall_ms = out->wall_ms };
     if (!db_run_finish(out->run, &meta, hosts, err)) {
         db_run_abort(out->run);
@@ -225,20 +230,19 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     sqlite3 *db = db_run_handle(out->run);
     out->violations = db_run_violations(out->run);
     out->summary = g_string_new(NULL);
-    char dur[32];
+    char dur[32], set[128];
     units_format_duration(sc->duration, dur, sizeof dur);
     g_string_append_printf(out->summary,
                            "zabsim %s  scenario %s  seed %" PRIu64 "  %u hosts  %u clients  "
                            "%s simulated  models %s\n",
                            ZABSIM_VERSION, sc->name, rq->seed, sc->hosts, sc->workload.clients,
-                           dur, run_models_name(rq->models));
+                           dur, model_format_set(rq->models, set, sizeof set));
     render_faults(db, out->summary);
     g_string_append_c(out->summary, '\n');
     render_table(db, rq->models, out->summary);
     g_string_append_c(out->summary, '\n');
-    if (rq->models & WORLD_ZAB)
-        render_violations(db, out->violations, out->summary);
-    out->expectations_met = check_expectations(db, rq, out->violations, out->summary);
+    render_violations(db, rq->models, out->violations, out->summary);
+    out->expectations_met = check_expectations(db, rq, out->run, out->summary);
     out->passed = out->violations == 0 && out->expectations_met;
     return true;
 }

@@ -7,13 +7,13 @@
 #define TOOLS_RUN_ONE_H
 
 #include "reports/db.h"
-#include "sim/scenario.h"
-#include "sim/world.h"
+#include "world/scenario.h"
+#include "world/world.h"
 
 struct run_request {
     const struct scenario *sc;
     uint64_t seed;
-    unsigned models;      /* enum world_models */
+    unsigned models;      /* model set: bits by model id (world/model.h) */
     bool log_messages;
     const char *db_path;  /* target database */
 };
@@ -37,8 +37,5 @@ void run_outcome_clear(struct run_outcome *out);
 
 /* "leader_crash-seed1.db" for a scenario and seed. */
 char *run_default_db_path(const struct scenario *sc, uint64_t seed);
-/* Parses "zab", "pubsub" or "both"; returns 0 for anything else. */
-unsigned run_parse_models(const char *text);
-const char *run_models_name(unsigned models);
 
 #endif

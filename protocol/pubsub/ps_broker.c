@@ -29,11 +29,10 @@
 #define ROUTE_PING_INTERVAL_NS (30 * SIM_S) /* route.go routeMaxPingInterval */
 #define PING_MAX 2                          /* ping_max, const.go DEFAULT_PING_MAX_OUT */
 
-static void record_drop(struct proto_out *out, msg_id_t id, enum drop_cause cause,
+static void record_drop(struct proto_out *out, msg_id_t id, enum ps_drop_cause cause,
                         uint32_t meant_for)
 {
     struct trace_rec r = { .kind = TRACE_DROP };
-    r.u.drop.model = MODEL_PUBSUB;
     r.u.drop.msg_id = id;
     r.u.drop.cause = cause;
     r.u.drop.meant_for = (int32_t)meant_for;
@@ -200,14 +199,14 @@ static void client_unsub(struct ps_broker *b, struct bconn *c, uint32_t sid,
     for (guint i = 0; i < c->subs->len; i++) {
         if (((struct ps_sub *)g_ptr_array_index(c->subs, i))->sid == sid) {
             unsubscribe(b, c, i, out);
-            b->local_miss_cause = DROP_NO_INTEREST;
+            b->local_miss_cause = PS_DROP_NO_INTEREST;
             return;
         }
     }
 }
 
 /* closeConnection for a client: its outbound queue is lost, its subscriptions go. */
-static void client_closed(struct ps_broker *b, struct bconn *c, enum drop_cause cause,
+static void client_closed(struct ps_broker *b, struct bconn *c, enum ps_drop_cause cause,
                           struct proto_out *out)
 {
     struct ps_msg *m;
@@ -224,7 +223,7 @@ static void client_closed(struct ps_broker *b, struct bconn *c, enum drop_cause 
 }
 
 void ps__bconn_close(struct ps_broker *b, const struct proto_env *env, struct bconn *c,
-                     enum drop_cause cause, bool close_socket, struct proto_out *out)
+                     enum ps_drop_cause cause, bool close_socket, struct proto_out *out)
 {
     proto_timer_cancel(out, BROKER_TIMER(TIMER_CONN_PING, c->id));
     if (close_socket)
@@ -263,7 +262,7 @@ static void ping_timer(struct ps_broker *b, const struct proto_env *env, struct 
         return;
     }
     if (c->pings_out + 1 > PING_MAX) {
-        ps__bconn_close(b, env, c, DROP_CONNECTION_CLOSED, true, out);
+        ps__bconn_close(b, env, c, PS_DROP_CONNECTION_CLOSED, true, out);
         return;
     }
     c->pings_out++;
@@ -333,9 +332,9 @@ static void record_unserved(struct ps_broker *b, msg_id_t id, struct proto_out *
     for (uint32_t h = 0; h < b->cfg->n_hosts; h++) {
         if (b->served[h])
             continue;
-        enum drop_cause cause = h == b->cfg->host               ? b->local_miss_cause
-                                : b->routes[h].state == ROUTE_UP ? DROP_NO_INTEREST
-                                                                 : DROP_ROUTE_DOWN;
+        enum ps_drop_cause cause = h == b->cfg->host               ? b->local_miss_cause
+                                : b->routes[h].state == ROUTE_UP ? PS_DROP_NO_INTEREST
+                                                                 : PS_DROP_ROUTE_DOWN;
         record_drop(out, id, cause, h);
     }
 }
@@ -436,7 +435,7 @@ static void client_msg(struct ps_broker *b, const struct proto_env *env, struct 
 static void accept_conn(struct ps_broker *b, const struct proto_env *env,
                         const struct proto_input *in, struct proto_out *out)
 {
-    bool client = in->port == PORT_PS_CLIENT;
+    bool client = in->port == PS_PORT_CLIENT;
     struct bconn *c = ps__bconn_new(b, in->conn, client ? BCONN_CLIENT : BCONN_ROUTE_PENDING);
     c->last_in_ns = env->now_ns;
     if (client)
@@ -475,7 +474,7 @@ static void close_slow_consumers(struct ps_broker *b, const struct proto_env *en
                                  struct proto_out *out)
 {
     for (guint i = 0; i < b->slow_consumers->len; i++)
-        ps__bconn_close(b, env, g_ptr_array_index(b->slow_consumers, i), DROP_SLOW_CONSUMER,
+        ps__bconn_close(b, env, g_ptr_array_index(b->slow_consumers, i), PS_DROP_SLOW_CONSUMER,
                         true, out);
     g_ptr_array_set_size(b->slow_consumers, 0);
 }
@@ -500,7 +499,7 @@ static void broker_handle(void *state, const struct proto_env *env, const struct
         break;
     case PROTO_IN_CONN_DOWN:
         if ((c = bconn_find(b, in->conn)))
-            ps__bconn_close(b, env, c, DROP_CONNECTION_CLOSED, false, out);
+            ps__bconn_close(b, env, c, PS_DROP_CONNECTION_CLOSED, false, out);
         break;
     case PROTO_IN_MSG:
         on_msg(b, env, in, out);
@@ -525,7 +524,7 @@ static void *broker_create(const void *config, const struct proto_env *env,
     b->sublist = ps_sublist_new();
     b->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, bconn_free);
     b->interest = g_array_new(FALSE, FALSE, sizeof(struct interest));
-    b->local_miss_cause = DROP_NO_INTEREST;
+    b->local_miss_cause = PS_DROP_NO_INTEREST;
     b->slow_consumers = g_ptr_array_new();
     b->served = g_new0(bool, cfg->n_hosts);
     b->route_plain = g_new0(bool, cfg->n_hosts);

@@ -7,8 +7,8 @@
 #include "protocol/pubsub/ps_sublist.h"
 
 enum bconn_kind {
-    BCONN_CLIENT,        /* a client on PORT_PS_CLIENT */
-    BCONN_ROUTE_PENDING, /* accepted on PORT_PS_ROUTE, the peer's CONNECT not yet read */
+    BCONN_CLIENT,        /* a client on PS_PORT_CLIENT */
+    BCONN_ROUTE_PENDING, /* accepted on PS_PORT_ROUTE, the peer's CONNECT not yet read */
     BCONN_ROUTE,         /* an established route */
 };
 
@@ -58,7 +58,7 @@ struct ps_broker {
     GArray *interest;           /* struct interest, in first-subscribed order */
     /* Why the last local subscription went away: the cause recorded when a message for
      * this host finds no local subscriber. */
-    enum drop_cause local_miss_cause;
+    enum ps_drop_cause local_miss_cause;
     GPtrArray *slow_consumers;  /* struct bconn * to close once the current input is done */
     /* Fan-out scratch, by host index. */
     bool *served;
@@ -80,7 +80,7 @@ enum broker_timer {
 struct bconn *ps__bconn_new(struct ps_broker *b, conn_id id, enum bconn_kind kind);
 /* Closes a connection (closing the socket too when close_socket) and forgets it. */
 void ps__bconn_close(struct ps_broker *b, const struct proto_env *env, struct bconn *c,
-                     enum drop_cause cause, bool close_socket, struct proto_out *out);
+                     enum ps_drop_cause cause, bool close_socket, struct proto_out *out);
 void ps__arm_ping(struct bconn *c, struct proto_out *out);
 /* PING/PONG handling common to clients and routes; false if m is neither. */
 bool ps__handle_ping_pong(struct ps_broker *b, struct bconn *c, const struct ps_msg *m,

@@ -55,7 +55,7 @@ static void attempt(struct ps_client *c, bool counts, struct proto_out *out)
         s->reconnects++;
     c->dial_token++;
     c->phase = PS_PHASE_DIALING;
-    proto_connect(out, s->machine, PORT_PS_CLIENT, c->dial_token);
+    proto_connect(out, s->machine, PS_PORT_CLIENT, c->dial_token);
     /* A dial nobody answers (partition, machine off) is only ended by this timeout. */
     proto_timer_set(out, TIMER_CONNECT, CONNECT_TIMEOUT_NS);
 }

@@ -40,7 +40,6 @@ static uint32_t decimal_digits(uint64_t n)
 static struct ps_msg *msg_new(enum ps_msg_type type, size_t text_len)
 {
     struct ps_msg *m = g_malloc0(sizeof *m + text_len);
-    m->hdr.model = MODEL_PUBSUB;
     m->hdr.type = (uint8_t)type;
     m->hdr.msg_id = MSG_ID_NONE;
     return m;

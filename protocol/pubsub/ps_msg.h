@@ -1,5 +1,5 @@
 /* ps_msg.h: the NATS protocol messages exchanged by brokers and clients, as simulated wire
- * messages (proto.h struct sim_msg first, model MODEL_PUBSUB).
+ * messages (sim/proto.h struct sim_msg first).
  *
  * size_bytes is what the real protocol line plus payload would take on the wire
  * ("PUB users.signup 64\r\n" + 64 bytes + "\r\n"), so buffer limits and the message log see
@@ -70,10 +70,12 @@ static inline const char *ps_msg_next_queue(const char *q)
     return q + strlen(q) + 1;
 }
 
-/* A received message as a pub/sub message, or NULL if it is not one. */
+/* A received message as a pub/sub message (NULL for none). Only pub/sub nodes listen on the
+ * pub/sub ports, so anything that arrives is one. */
 static inline const struct ps_msg *ps_msg_from(const struct sim_msg *m)
 {
-    return m && m->model == MODEL_PUBSUB ? (const struct ps_msg *)m : NULL;
+    ZS_ASSERT(!m || (m->type >= PS_MSG_INFO && m->type < PS_MSG_TYPE_COUNT));
+    return (const struct ps_msg *)m;
 }
 
 #endif

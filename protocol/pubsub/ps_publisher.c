@@ -14,10 +14,9 @@ struct ps_publisher {
     struct ps_client client;
 };
 
-static void record_drop(msg_id_t id, enum drop_cause cause, struct proto_out *out)
+static void record_drop(msg_id_t id, enum ps_drop_cause cause, struct proto_out *out)
 {
     struct trace_rec r = { .kind = TRACE_DROP };
-    r.u.drop.model = MODEL_PUBSUB;
     r.u.drop.msg_id = id;
     r.u.drop.cause = cause;
     r.u.drop.meant_for = -1; /* every subscriber misses it */
@@ -28,7 +27,7 @@ static void record_drop(msg_id_t id, enum drop_cause cause, struct proto_out *ou
  * 5): they had been acknowledged to the application. */
 static void on_discard(void *owner, const struct ps_msg *pub, struct proto_out *out)
 {
-    record_drop(pub->hdr.msg_id, DROP_PUBLISHER_DISCONNECTED, out);
+    record_drop(pub->hdr.msg_id, PS_DROP_PUBLISHER_DISCONNECTED, out);
 }
 
 static const struct ps_client_hooks publisher_hooks = {
@@ -37,21 +36,21 @@ static const struct ps_client_hooks publisher_hooks = {
 
 static void publish(struct ps_publisher *p, const struct ps_publish_op *op, struct proto_out *out)
 {
-    proto_trace_submission(out, MODEL_PUBSUB, op->msg_id, p->cfg->client,
+    proto_trace_submission(out, op->msg_id, p->cfg->client,
                            ps_client_connected_host(&p->client));
     struct ps_msg *pub = ps_msg_pub(p->cfg->subject, op->msg_id, op->payload_bytes);
     switch (ps_client_publish(&p->client, pub, out)) {
     case PS_PUBLISH_SENT:
     case PS_PUBLISH_BUFFERED:
-        proto_trace_outcome(out, MODEL_PUBSUB, op->msg_id, OUTCOME_ACKED);
+        proto_trace_outcome(out, op->msg_id, OUTCOME_ACKED);
         break;
     case PS_PUBLISH_BUFFER_FULL:
-        proto_trace_outcome(out, MODEL_PUBSUB, op->msg_id, OUTCOME_REJECTED);
-        record_drop(op->msg_id, DROP_RECONNECT_BUFFER_FULL, out);
+        proto_trace_outcome(out, op->msg_id, OUTCOME_REJECTED);
+        record_drop(op->msg_id, PS_DROP_RECONNECT_BUFFER_FULL, out);
         break;
     case PS_PUBLISH_CLOSED:
-        proto_trace_outcome(out, MODEL_PUBSUB, op->msg_id, OUTCOME_REJECTED);
-        record_drop(op->msg_id, DROP_PUBLISHER_DISCONNECTED, out);
+        proto_trace_outcome(out, op->msg_id, OUTCOME_REJECTED);
+        record_drop(op->msg_id, PS_DROP_PUBLISHER_DISCONNECTED, out);
         break;
     }
 }

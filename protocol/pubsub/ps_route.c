@@ -50,7 +50,7 @@ static void route_dial(struct ps_broker *b, uint32_t host, struct proto_out *out
     struct route *r = &b->routes[host];
     r->dial_generation++;
     r->state = ROUTE_DIALING;
-    proto_connect(out, b->cfg->host_machines[host], PORT_PS_ROUTE,
+    proto_connect(out, b->cfg->host_machines[host], PS_PORT_ROUTE,
                   dial_token(r->dial_generation, host));
     proto_timer_set(out, BROKER_TIMER(TIMER_ROUTE_DIAL, host), ROUTE_DIAL_TIMEOUT_NS);
 }
@@ -125,12 +125,12 @@ static void route_accepted(struct ps_broker *b, const struct proto_env *env, str
                            uint32_t host, struct proto_out *out)
 {
     if (host >= b->cfg->n_hosts || host == b->cfg->host) {
-        ps__bconn_close(b, env, c, DROP_CONNECTION_CLOSED, true, out);
+        ps__bconn_close(b, env, c, PS_DROP_CONNECTION_CLOSED, true, out);
         return;
     }
     struct route *r = &b->routes[host];
     if (r->state == ROUTE_UP)
-        ps__bconn_close(b, env, r->conn, DROP_CONNECTION_CLOSED, true, out);
+        ps__bconn_close(b, env, r->conn, PS_DROP_CONNECTION_CLOSED, true, out);
     route_up(b, host, c, out);
 }
 

@@ -53,10 +53,9 @@ static msg_id_t queue_pop(struct ps_subscriber *s)
 static void deliver(struct ps_subscriber *s, msg_id_t id, struct proto_out *out)
 {
     struct trace_rec r = { .kind = TRACE_DELIVERY };
-    r.u.delivery.model = MODEL_PUBSUB;
     r.u.delivery.seq = ++s->delivered;
     r.u.delivery.msg_id = id;
-    r.u.delivery.zxid = -1;
+    r.u.delivery.log_id = TRACE_NO_LOG_ID;
     proto_trace(out, &r);
     if (s->callback_ns == 0)
         return; /* the callback returns at once */
@@ -67,9 +66,8 @@ static void deliver(struct ps_subscriber *s, msg_id_t id, struct proto_out *out)
 static void drop_slow(struct ps_subscriber *s, msg_id_t id, struct proto_out *out)
 {
     struct trace_rec r = { .kind = TRACE_DROP };
-    r.u.drop.model = MODEL_PUBSUB;
     r.u.drop.msg_id = id;
-    r.u.drop.cause = DROP_SLOW_CONSUMER;
+    r.u.drop.cause = PS_DROP_SLOW_CONSUMER;
     r.u.drop.meant_for = (int32_t)s->cfg->host;
     proto_trace(out, &r);
 }

@@ -1,4 +1,4 @@
-/* pubsub.h: a NATS-style core pub/sub cluster as pure state machines (protocol/proto.h).
+/* pubsub.h: a NATS-style core pub/sub cluster as pure state machines (sim/proto.h).
  *
  * Three node kinds, all at-most-once like core NATS (../shared/reference/NATS.md):
  *   - the broker (nats-server) on every host: client connections, a subject trie of local
@@ -17,7 +17,28 @@
 #ifndef PROTOCOL_PUBSUB_H
 #define PROTOCOL_PUBSUB_H
 
-#include "protocol/proto.h"
+#include "sim/proto.h"
+
+/* ---- the model's vocabulary in trace records ------------------------------------------ */
+
+/* Ports, as nats-server numbers them by default. */
+#define PS_PORT_CLIENT 4222 /* client connections */
+#define PS_PORT_ROUTE 6222  /* cluster routes */
+
+/* Why a message did not reach a subscriber it was meant for (TRACE_DROP cause). */
+enum ps_drop_cause {
+    PS_DROP_NO_INTEREST = 0,
+    PS_DROP_BROKER_DOWN,
+    PS_DROP_ROUTE_DOWN,
+    PS_DROP_CONNECTION_CLOSED,
+    PS_DROP_SLOW_CONSUMER,
+    PS_DROP_RECONNECT_BUFFER_FULL,
+    PS_DROP_PUBLISHER_DISCONNECTED,
+    PS_DROP_CAUSE_COUNT
+};
+
+/* "no_interest", "route_down", ...; NULL out of range. */
+const char *ps_drop_cause_name(enum ps_drop_cause c);
 
 /* Bytes a client connection holds in the kernel (send buffer plus the peer's receive
  * window) before the broker's own outbound buffer starts to grow: Linux's tcp_wmem

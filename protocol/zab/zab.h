@@ -1,4 +1,4 @@
-/* zab.h: ZooKeeper's atomic broadcast (ZAB) as pure state machines (protocol/proto.h).
+/* zab.h: ZooKeeper's atomic broadcast (ZAB) as pure state machines (sim/proto.h).
  *
  * Two node kinds:
  *   - zab_server_ops: a member of the ensemble, one per host. It runs Fast Leader Election,
@@ -6,7 +6,7 @@
  *     ZooKeeper 3.9 (Leader, LearnerHandler, Learner, Follower), keeps its durable state on
  *     the host's disk (transaction log, acceptedEpoch, currentEpoch), acks a proposal only
  *     after its log fsync, and delivers committed transactions, in zxid order, to its host's
- *     subscriber (TRACE_DELIVERY). It serves clients on PORT_ZAB_CLIENT while in BROADCAST.
+ *     subscriber (TRACE_DELIVERY). It serves clients on ZAB_PORT_CLIENT while in BROADCAST.
  *   - zab_client_ops: a ZooKeeper client (c1..cM) that knows every server, writes each
  *     workload message, and reconnects elsewhere when its server fails it, reporting the
  *     outcome a real client would (acked, or timeout for CONNECTIONLOSS).
@@ -14,7 +14,47 @@
 #ifndef PROTOCOL_ZAB_H
 #define PROTOCOL_ZAB_H
 
-#include "protocol/proto.h"
+#include "sim/oracle.h"
+#include "sim/proto.h"
+
+/* ---- the model's vocabulary in trace records ------------------------------------------ */
+
+/* Ports, as ZooKeeper's sample configuration numbers them. */
+#define ZAB_PORT_CLIENT 2181   /* clientPort */
+#define ZAB_PORT_QUORUM 2888   /* learner <-> leader */
+#define ZAB_PORT_ELECTION 3888 /* fast leader election */
+
+/* A server's state (TRACE_STATE state; 0 is TRACE_STATE_DOWN). */
+enum zab_server_state {
+    ZAB_STATE_DOWN = TRACE_STATE_DOWN,
+    ZAB_STATE_LOOKING,
+    ZAB_STATE_FOLLOWING,
+    ZAB_STATE_LEADING,
+    ZAB_STATE_COUNT
+};
+
+/* The phase of a server's current role (TRACE_STATE phase; 0 is TRACE_PHASE_NONE: down). */
+enum zab_phase {
+    ZAB_PHASE_NONE = TRACE_PHASE_NONE,
+    ZAB_PHASE_ELECTION,
+    ZAB_PHASE_DISCOVERY,
+    ZAB_PHASE_SYNCHRONIZATION,
+    ZAB_PHASE_BROADCAST,
+    ZAB_PHASE_COUNT
+};
+
+/* The model's own records (TRACE_EVENT type), one table each in the results database. */
+enum zab_event {
+    ZAB_EVENT_PROPOSAL = 1, /* the leader (host) proposed: a = epoch, b = zxid, msg_id */
+    ZAB_EVENT_COMMIT,       /* the leader (host) committed: b = zxid */
+    ZAB_EVENT_TRUNCATE,     /* a server removed a log entry: b = zxid, msg_id, flag = this
+                               incarnation had delivered it */
+    ZAB_EVENT_COUNT
+};
+
+/* "LOOKING", "BROADCAST", ...; NULL for ZAB_PHASE_NONE and out-of-range values. */
+const char *zab_state_name(enum zab_server_state s);
+const char *zab_phase_name(enum zab_phase p);
 
 /* Host disk files used by a ZAB server. */
 enum zab_disk_file {
@@ -41,6 +81,11 @@ static inline int64_t zxid_counter(int64_t zxid)
 {
     return zxid & 0xffffffffLL;
 }
+
+/* ZooKeeper's defaults: ZKDatabase.commitLogCount and the txn-log sync bound
+ * (zookeeper.snapshotSizeFactor). */
+#define ZAB_COMMIT_LOG_COUNT_DEFAULT 500
+#define ZAB_SNAPSHOT_SIZE_FACTOR_DEFAULT 0.33
 
 struct zab_server_config {
     uint32_t sid;                  /* this server's id = host index + 1 */
@@ -71,6 +116,9 @@ struct zab_write_op {
 
 extern const struct proto_ops zab_server_ops;
 extern const struct proto_ops zab_client_ops;
+
+/* The ZAB invariants over the trace (zab_oracle.c; docs/database.md lists them). */
+extern const struct oracle_ops zab_oracle_ops;
 
 /* Read-only views of a live server, for the simulation world and for tests. */
 enum zab_server_state zab_server_state(const void *server);

@@ -101,7 +101,7 @@ static void dial(struct zab_client *c, const struct proto_env *env, struct proto
     c->status = CS_DIALING;
     c->host = c->order[c->next_index];
     c->next_index = (c->next_index + 1) % c->cfg->n_hosts;
-    proto_connect(out, c->cfg->host_machines[c->host], PORT_ZAB_CLIENT, c->attempt);
+    proto_connect(out, c->cfg->host_machines[c->host], ZAB_PORT_CLIENT, c->attempt);
     /* connectTimeout = sessionTimeout / number of servers */
     proto_timer_set(out, client_token(c, CT_CONNECT), c->cfg->session_timeout / c->cfg->n_hosts);
 }
@@ -129,10 +129,10 @@ static void connection_lost(struct zab_client *c, bool close, const struct proto
         c->failed_in_pass++;
     c->conn = CONN_NONE;
     for (guint i = 0; i < c->in_flight->len; i++)
-        proto_trace_outcome(out, MODEL_ZAB, g_array_index(c->in_flight, msg_id_t, i),
+        proto_trace_outcome(out, g_array_index(c->in_flight, msg_id_t, i),
                             OUTCOME_TIMEOUT);
     for (guint i = 0; i < c->queued->len; i++)
-        proto_trace_outcome(out, MODEL_ZAB, g_array_index(c->queued, msg_id_t, i),
+        proto_trace_outcome(out, g_array_index(c->queued, msg_id_t, i),
                             OUTCOME_TIMEOUT);
     g_array_set_size(c->in_flight, 0);
     g_array_set_size(c->queued, 0);
@@ -173,7 +173,7 @@ static void on_response(struct zab_client *c, const struct zab_msg *m, const str
         for (guint i = 0; i < c->in_flight->len; i++) {
             if (g_array_index(c->in_flight, msg_id_t, i) == m->txn.msg_id) {
                 g_array_remove_index(c->in_flight, i);
-                proto_trace_outcome(out, MODEL_ZAB, m->txn.msg_id, OUTCOME_ACKED);
+                proto_trace_outcome(out, m->txn.msg_id, OUTCOME_ACKED);
                 return;
             }
         }
@@ -186,7 +186,7 @@ static void on_response(struct zab_client *c, const struct zab_msg *m, const str
 static void on_write_op(struct zab_client *c, const struct zab_write_op *op,
                         const struct proto_env *env, struct proto_out *out)
 {
-    proto_trace_submission(out, MODEL_ZAB, op->msg_id, c->cfg->client,
+    proto_trace_submission(out, op->msg_id, c->cfg->client,
                            c->status == CS_CONNECTED ? (int32_t)c->host : -1);
     if (c->status == CS_CONNECTED)
         send_write(c, op->msg_id, env, out);

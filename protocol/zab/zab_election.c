@@ -96,7 +96,7 @@ static void connect_one(struct zab_server *s, uint32_t sid, const struct proto_e
     ch->dial_started = env->now_ns;
     ch->dial_attempt++;
     uint32_t index = sid | ((ch->dial_attempt & 0xffffu) << 8);
-    proto_connect(out, zab_machine_of(s, sid), PORT_ZAB_ELECTION,
+    proto_connect(out, zab_machine_of(s, sid), ZAB_PORT_ELECTION,
                   zab_token(TOK_ELECTION_DIAL, 0, index));
     proto_timer_set(out, zab_token(TOK_PEER_DIAL, 0, index), CNX_TIMEOUT);
 }

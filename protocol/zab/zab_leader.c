@@ -405,7 +405,7 @@ void zab_lead(struct zab_server *s, const struct proto_env *env, struct proto_ou
     l->leader_current_epoch = s->current_epoch;
     l->leader_last_zxid = l->last_processed;
     zab_set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
-    proto_listen(out, PORT_ZAB_QUORUM, true); /* the LearnerCnxAcceptor starts */
+    proto_listen(out, ZAB_PORT_QUORUM, true); /* the LearnerCnxAcceptor starts */
     leader_arm_wait(s, out);
     epoch_to_propose(s, s->cfg->sid, s->accepted_epoch, out);
 }
@@ -462,10 +462,11 @@ void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct prot
                               .proposed_ns = env->now_ns };
     l->last_proposed = p.txn.zxid;
     g_array_append_val(l->outstanding, p);
-    struct trace_rec r = { .kind = TRACE_PROPOSAL };
-    r.u.proposal.epoch = l->epoch;
-    r.u.proposal.zxid = p.txn.zxid;
-    r.u.proposal.msg_id = msg_id;
+    struct trace_rec r = { .kind = TRACE_EVENT };
+    r.u.event.type = ZAB_EVENT_PROPOSAL;
+    r.u.event.a = l->epoch;
+    r.u.event.b = p.txn.zxid;
+    r.u.event.msg_id = msg_id;
     proto_trace(out, &r);
     for (guint i = 0; i < l->handlers->len; i++) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
@@ -494,8 +495,9 @@ static void commit_head(struct zab_server *s, struct proto_out *out)
     l->last_processed = p.txn.zxid;
     l->applied++;
     s->committed = l->applied;
-    struct trace_rec r = { .kind = TRACE_COMMIT };
-    r.u.commit.zxid = p.txn.zxid;
+    struct trace_rec r = { .kind = TRACE_EVENT };
+    r.u.event.type = ZAB_EVENT_COMMIT;
+    r.u.event.b = p.txn.zxid;
     proto_trace(out, &r);
     for (guint i = 0; i < l->handlers->len; i++) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);

@@ -46,7 +46,7 @@ static void dial_leader(struct zab_server *s, const struct proto_env *env, struc
     struct zab_learner *f = s->learner;
     f->connect_tries++;
     sim_time remaining = f->connect_started + init_timeout(s) - env->now_ns;
-    proto_connect(out, zab_machine_of(s, f->leader_sid), PORT_ZAB_QUORUM,
+    proto_connect(out, zab_machine_of(s, f->leader_sid), ZAB_PORT_QUORUM,
                   zab_token(TOK_LEADER_DIAL, s->role, (uint32_t)f->connect_tries));
     /* sockConnect timeout: min(connectTimeout, remaining) */
     proto_timer_set(out, zab_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries),

@@ -51,7 +51,6 @@ static uint32_t wire_size(enum zab_msg_type type, uint32_t payload)
 struct zab_msg *zab_msg_new(enum zab_msg_type type, const struct zab_server_config *cfg)
 {
     struct zab_msg *m = g_new0(struct zab_msg, 1);
-    m->hdr.model = MODEL_ZAB;
     m->hdr.type = (uint8_t)type;
     m->hdr.size_bytes = wire_size(type, cfg ? cfg->payload_bytes : 64);
     m->hdr.free_fn = zab_msg_free;

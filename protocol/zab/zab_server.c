@@ -21,10 +21,10 @@ void zab_set_state(struct zab_server *s, enum zab_server_state state, enum zab_p
     s->phase = phase;
     if (!changed)
         return;
-    struct trace_rec r = { .kind = TRACE_HOST_STATE };
-    r.u.host_state.state = state;
-    r.u.host_state.phase = phase;
-    r.u.host_state.epoch = epoch;
+    struct trace_rec r = { .kind = TRACE_STATE };
+    r.u.state.state = (uint8_t)state;
+    r.u.state.phase = (uint8_t)phase;
+    r.u.state.epoch = epoch;
     proto_trace(out, &r);
 }
 
@@ -100,10 +100,9 @@ void zab_deliver_committed(struct zab_server *s, struct proto_out *out)
         const struct zab_txn *t = zab_txn_at(s, s->delivered);
         s->delivered++;
         struct trace_rec r = { .kind = TRACE_DELIVERY };
-        r.u.delivery.model = MODEL_ZAB;
         r.u.delivery.seq = s->delivered;
         r.u.delivery.msg_id = t->msg_id;
-        r.u.delivery.zxid = t->zxid;
+        r.u.delivery.log_id = t->zxid;
         proto_trace(out, &r);
         gpointer conn;
         if (g_hash_table_lookup_extended(s->pending_writes, &t->msg_id, NULL, &conn)) {
@@ -125,10 +124,11 @@ void zab_truncate_history(struct zab_server *s, uint64_t keep, struct proto_out 
     if (keep >= s->txns->len)
         return;
     for (uint64_t i = keep; i < s->txns->len; i++) {
-        struct trace_rec r = { .kind = TRACE_TRUNCATE };
-        r.u.truncate.zxid = zab_txn_at(s, i)->zxid;
-        r.u.truncate.msg_id = zab_txn_at(s, i)->msg_id;
-        r.u.truncate.delivered = i < s->delivered;
+        struct trace_rec r = { .kind = TRACE_EVENT };
+        r.u.event.type = ZAB_EVENT_TRUNCATE;
+        r.u.event.b = zab_txn_at(s, i)->zxid;
+        r.u.event.msg_id = zab_txn_at(s, i)->msg_id;
+        r.u.event.flag = i < s->delivered;
         proto_trace(out, &r);
     }
     if (s->logged > keep)
@@ -157,7 +157,7 @@ static void end_role(struct zab_server *s, struct proto_out *out)
     g_ptr_array_free(to_leader, TRUE);
     zab_close_clients(s, out);
     zab_log_flush_all(s, out);
-    proto_listen(out, PORT_ZAB_QUORUM, false);
+    proto_listen(out, ZAB_PORT_QUORUM, false);
     s->role++;
 }
 
@@ -269,16 +269,16 @@ static void on_conn_up(struct zab_server *s, const struct proto_input *in,
         return;
     }
     switch (in->port) {
-    case PORT_ZAB_ELECTION:
+    case ZAB_PORT_ELECTION:
         zab_election_on_conn_up(s, in, env, out);
         break;
-    case PORT_ZAB_QUORUM:
+    case ZAB_PORT_QUORUM:
         if (s->state == ZAB_STATE_LEADING && s->leader)
             zab_leader_on_accept(s, in->conn, env, out);
         else
             proto_close(out, in->conn); /* only a leader runs the learner acceptor */
         break;
-    case PORT_ZAB_CLIENT:
+    case ZAB_PORT_CLIENT:
         zab_conn_add(s, in->conn, ZC_CLIENT);
         break;
     default:

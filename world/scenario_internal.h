@@ -5,10 +5,10 @@
  *
  * Every reader reports what is wrong with a node and returns false, leaving its output
  * untouched; callers continue with the next key, so one pass finds every problem. */
-#ifndef SIM_SCENARIO_INTERNAL_H
-#define SIM_SCENARIO_INTERNAL_H
+#ifndef WORLD_SCENARIO_INTERNAL_H
+#define WORLD_SCENARIO_INTERNAL_H
 
-#include "sim/scenario.h"
+#include "world/scenario.h"
 
 /* Deeper nesting than any valid scenario needs (at most 5 levels) by a wide margin. */
 #define SCENARIO__MAX_DEPTH 32

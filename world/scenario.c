@@ -5,9 +5,9 @@
  *
  * Sections are read in dependency order (hosts and duration before anything that refers to
  * them), whatever order the file uses; problems are sorted by position at the end. */
-#include "sim/scenario_internal.h"
+#include "world/scenario_internal.h"
 
-#include "sim/units.h"
+#include "world/units.h"
 
 #include <errno.h>
 #include <stdio.h>

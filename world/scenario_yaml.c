@@ -4,7 +4,7 @@
  * Hostile input stops here: files that are not UTF-8 text, aliases (the billion-laughs
  * expansion never happens because aliases are rejected, not resolved), nesting deeper than
  * SCENARIO__MAX_DEPTH and extra documents. What the keys mean is not this file's business. */
-#include "sim/scenario_internal.h"
+#include "world/scenario_internal.h"
 
 #include <string.h>
 #include <yaml.h>

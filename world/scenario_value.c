@@ -4,9 +4,9 @@
  *
  * The unit syntax itself lives in units.c; this file adds the key path and the value to its
  * messages, and the scenario-wide limits. */
-#include "sim/scenario_internal.h"
+#include "world/scenario_internal.h"
 
-#include "sim/units.h"
+#include "world/units.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,9 +4,10 @@
  * order they apply: by time, then by position in the file. Symbolic targets (leader,
  * follower, random, crashed) stay symbolic here; the simulator resolves them when the fault
  * fires. What a fault does to the simulated world is not this file's business. */
-#include "sim/scenario_internal.h"
+#include "world/model.h"
+#include "world/scenario_internal.h"
 
-#include "sim/units.h"
+#include "world/units.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -386,9 +387,6 @@ void scenario__read_faults(struct scenario__ctx *c, const struct ynode *n)
 
 /* ---- expect --------------------------------------------------------------------------------- */
 
-/* In enum sim_model order. */
-static const char *const expect_models[MODEL_COUNT] = { "zab", "pubsub" };
-
 /* The run_summary columns (CONTRACT.md section 4), plus invariants. */
 static const char *const expect_columns[] = {
     "submitted",      "acked",          "delivered",      "lost",
@@ -445,19 +443,20 @@ static bool expect_range(struct scenario__ctx *c, const struct ynode *n, const c
 }
 
 static void read_expect_value(struct scenario__ctx *c, const struct scenario__field *f,
-                              const char *column, enum sim_model model)
+                              const char *column, model_id model)
 {
     char where[64];
     const struct ynode *n = f->value;
     struct scenario_expect e = { .model = model, .min = INT64_MIN, .max = INT64_MAX,
                                  .line = f->key->line, .column_no = f->key->column };
     bool ok;
-    snprintf(where, sizeof where, "expect.%s.%s", expect_models[model], column);
-    if (strcmp(column, "invariants") == 0 && model == MODEL_PUBSUB) {
-        /* Only ZAB promises ordering invariants; a pub/sub "hold" would pass vacuously. */
-        scenario__report_at(c, f->key, "%s: pub/sub makes no ordering promises to check; "
+    const struct model_desc *desc = model_get(model);
+    snprintf(where, sizeof where, "expect.%s.%s", desc->name, column);
+    if (strcmp(column, "invariants") == 0 && !desc->oracle) {
+        /* A model without invariants would pass "hold" vacuously. */
+        scenario__report_at(c, f->key, "%s: %s makes no ordering promises to check; "
                             "assert its measures instead (lost, duplicates, "
-                            "order_disagreements, ...)", where);
+                            "order_disagreements, ...)", where, desc->title);
         return;
     }
     if (strcmp(column, "invariants") == 0) {
@@ -490,21 +489,24 @@ static gint expect_cmp(gconstpointer pa, gconstpointer pb)
 
 void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n)
 {
-    struct scenario__field models[MODEL_COUNT];
+    const char *names[MODELS_MAX];
+    struct scenario__field models[MODELS_MAX];
     struct scenario__field f[G_N_ELEMENTS(expect_columns)];
     char where[32];
-    if (!scenario__fields(c, n, "expect", expect_models, MODEL_COUNT, models))
+    for (model_id m = 0; m < model_count(); m++)
+        names[m] = model_get(m)->name;
+    if (!scenario__fields(c, n, "expect", names, model_count(), models))
         return;
-    for (int m = 0; m < MODEL_COUNT; m++) {
+    for (model_id m = 0; m < model_count(); m++) {
         if (!models[m].value)
             continue;
-        snprintf(where, sizeof where, "expect.%s", expect_models[m]);
+        snprintf(where, sizeof where, "expect.%s", names[m]);
         if (!scenario__fields(c, models[m].value, where, expect_columns,
                               G_N_ELEMENTS(expect_columns), f))
             continue;
         for (size_t k = 0; k < G_N_ELEMENTS(expect_columns); k++) {
             if (f[k].value)
-                read_expect_value(c, &f[k], expect_columns[k], (enum sim_model)m);
+                read_expect_value(c, &f[k], expect_columns[k], m);
         }
     }
     g_array_sort(c->sc->expect, expect_cmp);

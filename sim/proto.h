@@ -23,8 +23,8 @@
  *
  * On a crash the simulator calls destroy() and, on restart, create() again with a
  * read-only view of the host's disk: recovery code runs on every restart. */
-#ifndef PROTOCOL_PROTO_H
-#define PROTOCOL_PROTO_H
+#ifndef SIM_PROTO_H
+#define SIM_PROTO_H
 
 #include "sim/disk.h"
 #include "sim/rng.h"
@@ -34,21 +34,16 @@
 typedef uint64_t conn_id;
 #define CONN_NONE ((conn_id)0)
 
-/* Well-known ports a node can listen on (one node per port per machine). */
-enum proto_port {
-    PORT_NONE = 0,
-    PORT_ZAB_CLIENT,   /* ZooKeeper clientPort (2181) */
-    PORT_ZAB_QUORUM,   /* learner <-> leader (2888) */
-    PORT_ZAB_ELECTION, /* fast leader election (3888) */
-    PORT_PS_CLIENT,    /* NATS client port (4222) */
-    PORT_PS_ROUTE,     /* NATS cluster route port (6222) */
-    PORT_COUNT
-};
+/* A port number on a machine. Models choose their own (ZooKeeper's 2181, NATS's 4222, ...);
+ * a machine has at most one listener per port. */
+typedef uint16_t proto_port;
+/* Ports one node may listen on. */
+#define PROTO_NODE_PORTS_MAX 4
 
 /* Every message on the simulated network starts with this header. Protocols embed it as
  * the first member of their own message structs and allocate with g_malloc/g_new. */
 struct sim_msg {
-    uint8_t model;       /* enum sim_model, for the message log */
+    model_id model;      /* stamped by the simulator from the sending node */
     uint8_t type;        /* protocol's message type, named by ops->msg_type_name */
     uint16_t flags;
     uint32_t size_bytes; /* simulated wire size, for buffers and the message log */
@@ -76,7 +71,7 @@ struct proto_input {
     uint64_t token;        /* CONN_UP (dialled), CONN_FAILED, TIMER, DISK_DONE */
     bool incoming;         /* CONN_UP: accepted rather than dialled */
     uint32_t peer_machine; /* CONN_UP, CONN_FAILED */
-    enum proto_port port;  /* CONN_UP: the port involved */
+    proto_port port;       /* CONN_UP: the port involved */
     bool reset;            /* CONN_DOWN: reset (crash) rather than orderly close */
     const struct sim_msg *msg;
     const void *op;        /* CLIENT_OP: protocol-defined */
@@ -112,7 +107,7 @@ struct proto_effect {
     uint64_t token;        /* CONNECT, TIMER_*, DISK_SYNC */
     sim_time delay_ns;     /* TIMER_SET */
     uint32_t machine;      /* CONNECT */
-    enum proto_port port;  /* CONNECT, LISTEN */
+    proto_port port;       /* CONNECT, LISTEN */
     bool on;               /* LISTEN */
     uint16_t file;         /* DISK_* */
     uint64_t records;      /* DISK_TRUNCATE */
@@ -153,7 +148,7 @@ static inline struct trace_rec *proto_out_trace(const struct proto_out *o,
 
 /* Effect constructors: all a node ever calls. */
 void proto_send(struct proto_out *o, conn_id conn, struct sim_msg *msg);
-void proto_connect(struct proto_out *o, uint32_t machine, enum proto_port port, uint64_t token);
+void proto_connect(struct proto_out *o, uint32_t machine, proto_port port, uint64_t token);
 void proto_close(struct proto_out *o, conn_id conn);
 /* Arms timer `token` to fire after delay_ns, replacing a pending timer with that token. */
 void proto_timer_set(struct proto_out *o, uint64_t token, sim_time delay_ns);
@@ -165,15 +160,14 @@ void proto_disk_put(struct proto_out *o, uint16_t file, const void *data, size_t
 void proto_disk_sync(struct proto_out *o, uint16_t file, uint64_t token);
 /* Trace record; time, host and incarnation are stamped by the simulator. */
 void proto_trace(struct proto_out *o, const struct trace_rec *rec);
-/* The two records every client node emits: a message offered to a model (host = the host
+/* The two records every client node emits: a message offered to its model (host = the host
  * it is connected to, -1 when none) and, later, that offer's outcome. */
-void proto_trace_submission(struct proto_out *o, enum sim_model model, msg_id_t msg_id,
-                            uint32_t client, int32_t host);
-void proto_trace_outcome(struct proto_out *o, enum sim_model model, msg_id_t msg_id,
-                         enum submission_outcome outcome);
+void proto_trace_submission(struct proto_out *o, msg_id_t msg_id, uint32_t client,
+                            int32_t host);
+void proto_trace_outcome(struct proto_out *o, msg_id_t msg_id, enum outcome outcome);
 /* Opens or closes one of the node's ports. A (re)created node listens on every port it was
  * registered with; a dial to a closed port is refused (PROTO_IN_CONN_FAILED). */
-void proto_listen(struct proto_out *o, enum proto_port port, bool on);
+void proto_listen(struct proto_out *o, proto_port port, bool on);
 
 struct proto_ops {
     const char *name;

@@ -4,7 +4,7 @@
  * exactly 100000000ns on every machine and no locale can move the decimal point. Only rates,
  * which are doubles anyway, go through g_ascii_strtod (locale-independent, correctly
  * rounded). This file knows nothing about YAML or scenario keys; scenario.c adds those. */
-#include "sim/units.h"
+#include "world/units.h"
 
 #include <math.h>
 

@@ -1,5 +1,5 @@
 /* proto.c: the outbox that protocol nodes fill; see proto.h. */
-#include "protocol/proto.h"
+#include "sim/proto.h"
 
 #include <string.h>
 
@@ -67,7 +67,7 @@ void proto_send(struct proto_out *o, conn_id conn, struct sim_msg *msg)
     e->msg = msg;
 }
 
-void proto_connect(struct proto_out *o, uint32_t machine, enum proto_port port, uint64_t token)
+void proto_connect(struct proto_out *o, uint32_t machine, proto_port port, uint64_t token)
 {
     struct proto_effect *e = push(o, EFFECT_CONNECT);
     e->machine = machine;
@@ -127,28 +127,24 @@ void proto_trace(struct proto_out *o, const struct trace_rec *rec)
     g_array_append_val(o->traces, *rec);
 }
 
-void proto_trace_submission(struct proto_out *o, enum sim_model model, msg_id_t msg_id,
-                            uint32_t client, int32_t host)
+void proto_trace_submission(struct proto_out *o, msg_id_t msg_id, uint32_t client, int32_t host)
 {
     struct trace_rec r = { .kind = TRACE_SUBMISSION };
-    r.u.submission.model = model;
     r.u.submission.msg_id = msg_id;
     r.u.submission.client = client;
     r.u.submission.host = host;
     proto_trace(o, &r);
 }
 
-void proto_trace_outcome(struct proto_out *o, enum sim_model model, msg_id_t msg_id,
-                         enum submission_outcome outcome)
+void proto_trace_outcome(struct proto_out *o, msg_id_t msg_id, enum outcome outcome)
 {
     struct trace_rec r = { .kind = TRACE_OUTCOME };
-    r.u.outcome.model = model;
     r.u.outcome.msg_id = msg_id;
     r.u.outcome.outcome = outcome;
     proto_trace(o, &r);
 }
 
-void proto_listen(struct proto_out *o, enum proto_port port, bool on)
+void proto_listen(struct proto_out *o, proto_port port, bool on)
 {
     struct proto_effect *e = push(o, EFFECT_LISTEN);
     e->port = port;

@@ -5,8 +5,8 @@
  * not just the first). A loaded scenario is immutable; the run reads it, never changes it.
  * Defaults for omitted fields are documented in docs/scenarios.md and set by
  * scenario_defaults(). */
-#ifndef SIM_SCENARIO_H
-#define SIM_SCENARIO_H
+#ifndef WORLD_SCENARIO_H
+#define WORLD_SCENARIO_H
 
 #include "sim/dist.h"
 #include "sim/trace.h"
@@ -56,7 +56,7 @@ struct scenario_fault {
 
 /* One `expect:` entry: model, run_summary column (or "invariants"), and a range. */
 struct scenario_expect {
-    enum sim_model model;
+    model_id model;    /* registry id (world/model.h) */
     char *column;      /* e.g. "lost", "acked", "invariants" */
     int64_t min, max;  /* exact value: min == max; INT64_MIN / INT64_MAX when open */
     int line, column_no;

@@ -10,8 +10,8 @@
  * On failure a parser leaves *out unchanged and, when error is not NULL, stores a newly
  * allocated message (free with g_free) that describes the problem without repeating the
  * text, so a caller can prefix it with the key and the value. */
-#ifndef SIM_UNITS_H
-#define SIM_UNITS_H
+#ifndef WORLD_UNITS_H
+#define WORLD_UNITS_H
 
 #include "sim/zs.h"
 

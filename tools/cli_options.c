@@ -1,0 +1,67 @@
+/* cli_options.c: see cli_options.h. */
+#include "tools/cli_options.h"
+
+#include "world/model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n)
+{
+    char names[96];
+    g_snprintf(c->model_help, sizeof c->model_help, "Models to run, comma separated "
+               "(default: all)");
+    entries[(*n)++] = (GOptionEntry){
+        "db", 'd', 0, G_OPTION_ARG_FILENAME, &c->db_path,
+        "Results database (default: derived from the scenario's name); an existing one gets "
+        "the new runs", "FILE" };
+    entries[(*n)++] = (GOptionEntry){ "model", 'm', 0, G_OPTION_ARG_STRING, &c->model,
+                                      c->model_help, NULL };
+    /* The registered names, e.g. "zab|pubsub|all", as the argument's description. */
+    entries[*n - 1].arg_description = g_intern_string(model_names_usage(names, sizeof names));
+    entries[*n] = (GOptionEntry){ NULL };
+}
+
+bool cli_fail(const struct cli_common *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "zabsim %s: %s\n", c->command, msg);
+    g_free(msg);
+    return false;
+}
+
+bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char ***argv)
+{
+    GError *err = NULL;
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        cli_fail(c, "%s", err->message);
+        g_error_free(err);
+        return false;
+    }
+    if (*argc != 2)
+        return cli_fail(c, "give exactly one scenario file (zabsim %s --help)", c->command);
+    char bad[64], names[96];
+    c->models = c->model ? model_parse_set(c->model, bad, sizeof bad) : model_all();
+    if (!c->models)
+        return cli_fail(c, "--model: no model named '%s' (the models: %s)",
+                        c->model && *c->model ? bad : "", model_names_usage(names, sizeof names));
+    c->sc = scenario_load((*argv)[1], &err);
+    if (!c->sc) {
+        fprintf(stderr, "%s\n", err->message);
+        g_error_free(err);
+        return false;
+    }
+    return true;
+}
+
+void cli_common_clear(struct cli_common *c)
+{
+    scenario_free(c->sc);
+    c->sc = NULL;
+    g_free(c->db_path);
+    g_free(c->model);
+    c->db_path = c->model = NULL;
+}

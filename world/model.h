@@ -1,0 +1,115 @@
+/* model.h: a model as a plug-in. Each model (ZAB, core pub/sub, ...) registers one
+ * descriptor in world/models.c; the world, the results database, the summary, `--model`,
+ * `zabsim check` and the report iterate over the registered models and never name one.
+ *
+ * A descriptor says:
+ *   - the model's vocabulary in trace records: names of its states, phases, drop causes and
+ *     its own event types, and how each event type becomes rows of its own tables;
+ *   - what it places on the hosts and client machines of a run, how it offers a workload
+ *     message to its client nodes, how it resolves symbolic fault targets (`leader`,
+ *     `follower`) from its state, and how it refines records it cannot attribute alone;
+ *   - its invariants (an oracle over the trace, sim/oracle.h) and what its summary measures
+ *     take as "serving" and "leader".
+ * docs/architecture.md walks through adding a model. */
+#ifndef WORLD_MODEL_H
+#define WORLD_MODEL_H
+
+#include "sim/oracle.h"
+#include "sim/sim.h"
+#include "world/scenario.h"
+
+/* Most models a build can register (bits of a run's model set). */
+#define MODELS_MAX 8
+
+/* A model's own record type (TRACE_EVENT, u.event.type = its index in the descriptor's
+ * events array) and how the results database keeps it. SQL statements use the named
+ * parameters :run_id, :trace_seq, :t_ns, :host (name), :incarnation, :msg_id (text), :a, :b
+ * and :flag; replay_sql returns the records back in the columns (trace_seq, t_ns, host,
+ * incarnation, msg_id, a, b, flag), so `zabsim check` can feed them to the oracle again. */
+struct model_event {
+    const char *name;       /* "proposal" */
+    const char *record_sql; /* INSERT (or UPDATE) of one record */
+    const char *replay_sql; /* SELECT of every record of run :run_id */
+};
+
+/* What a model gets to build its part of one run. Arrays are indexed by host or client
+ * index and live as long as the run. */
+struct model_build {
+    const struct scenario *sc;
+    struct sim *sim;
+    model_id id;
+    const uint32_t *host_machines;
+    const uint32_t *client_machines;
+};
+
+/* The model's part of a running world, built by build() and freed by free(). */
+struct model_run;
+
+struct model_desc {
+    const char *name;    /* "zab": the --model value, the `model` column, the expect: key */
+    const char *title;   /* "ZAB": for people */
+    const char *summary; /* one line: what the model is */
+
+    /* Vocabulary. state_name is NULL for a model that records no states; every name
+     * function returns NULL outside its range (and for phase 0, "none"). */
+    const char *(*state_name)(uint8_t state);
+    const char *(*phase_name)(uint8_t phase);
+    const char *(*drop_cause_name)(uint8_t cause);
+    const struct model_event *events; /* indexed by event type; [0] unused */
+    size_t n_events;
+    const char *schema_sql;           /* CREATE TABLE of its event tables, or NULL */
+
+    /* Measures. leader_state names the state of the host that leads (NULL: the model has
+     * no leader, leader_changes is NULL); serving_phase the phase in which a host serves
+     * (NULL: a host serves whenever it is up). A restarted host of a model that
+     * replays_history delivers its log again; those deliveries are marked replayed. */
+    const char *leader_state;
+    const char *serving_phase;
+    bool replays_history;
+    /* Its subscribers join the scenario's queue group when one is set (runs.queue_group):
+     * each message is then meant for one subscriber, not for every host. */
+    bool queue_groups;
+
+    /* Invariants over the trace; NULL for a model with none. */
+    const struct oracle_ops *oracle;
+
+    /* Symbolic fault targets it resolves: bit (1 << TARGET_LEADER), (1 << TARGET_FOLLOWER). */
+    unsigned targets;
+
+    /* Builds the model's part of a run; then, before the simulation starts, the world asks
+     * it to place its nodes host by host and client by client, every model in registry
+     * order at each machine (node creation order names the nodes' random streams).
+     * place_host returns the node that delivers to the host's subscriber, place_client the
+     * client's node. */
+    struct model_run *(*build)(const struct model_build *b);
+    uint32_t (*place_host)(struct model_run *m, uint32_t host);
+    uint32_t (*place_client)(struct model_run *m, uint32_t client);
+    /* Offers workload message msg_id of client (0-based) to the model's client node. */
+    void (*offer)(struct model_run *m, uint32_t client, msg_id_t msg_id);
+    /* The host a symbolic target names now, or -1 when none (rng: the fault stream, for a
+     * random pick). Only for kinds in `targets`. */
+    int (*resolve)(struct model_run *m, enum target_kind kind, struct rng *rng);
+    /* Refines a record of the model before it is recorded (may be NULL). */
+    void (*annotate)(struct model_run *m, struct trace_rec *r);
+    void (*free)(struct model_run *m);
+};
+
+/* ---- the registry (world/models.c) ------------------------------------------------------ */
+
+/* Number of registered models; ids are 0 .. model_count() - 1 in registration order. */
+model_id model_count(void);
+const struct model_desc *model_get(model_id id);
+/* The model of that name, or -1. */
+int model_find(const char *name);
+/* Every registered model: the set a run takes by default. */
+unsigned model_all(void);
+/* Parses "zab", "zab,pubsub", "all" or "both" (the two original models) into a set; 0 with
+ * *bad set to the first unknown name (a pointer into text's copy, owned by the caller's
+ * buffer) when a name is not registered. */
+unsigned model_parse_set(const char *text, char *bad, size_t bad_len);
+/* "zab,pubsub" in registration order, into buf. */
+const char *model_format_set(unsigned set, char *buf, size_t len);
+/* "zab|pubsub|all": the registered names, for usage lines, into buf. */
+const char *model_names_usage(char *buf, size_t len);
+
+#endif

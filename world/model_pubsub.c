@@ -1,0 +1,127 @@
+/* model_pubsub.c: the core pub/sub model's descriptor (world/model.h): a NATS-style broker
+ * and a subscriber application on every host, a publishing NATS client on every client
+ * machine, its drop causes, and the one drop it refines: a message blamed on a route whose
+ * far host is down missed that host because its broker is down. Core pub/sub promises no
+ * ordering or durability, so it has no oracle: its losses and reorderings are measures. */
+#include "world/model.h"
+
+#include "protocol/pubsub/pubsub.h"
+
+struct model_run {
+    struct model_build b;
+    struct ps_broker_config *brokers;         /* by host */
+    struct ps_subscriber_config *subscribers; /* by host */
+    struct ps_publisher_config *publishers;   /* by client */
+    uint32_t *publisher_nodes;                /* by client */
+};
+
+static struct model_run *ps_build(const struct model_build *b)
+{
+    struct model_run *m = g_new0(struct model_run, 1);
+    m->b = *b;
+    m->brokers = g_new0(struct ps_broker_config, MAX(b->sc->hosts, 1));
+    m->subscribers = g_new0(struct ps_subscriber_config, MAX(b->sc->hosts, 1));
+    m->publishers = g_new0(struct ps_publisher_config, MAX(b->sc->workload.clients, 1));
+    m->publisher_nodes = g_new0(uint32_t, MAX(b->sc->workload.clients, 1));
+    return m;
+}
+
+static uint32_t ps_place_host(struct model_run *m, uint32_t h)
+{
+    const struct scenario *sc = m->b.sc;
+    uint32_t machine = m->b.host_machines[h];
+    m->brokers[h] = (struct ps_broker_config){ .host = h, .n_hosts = sc->hosts,
+                                               .host_machines = m->b.host_machines,
+                                               .max_pending = sc->pubsub.max_pending };
+    char name[96];
+    g_snprintf(name, sizeof name, "%s/broker", sc->host_names[h]);
+    struct sim_node_spec broker = { .name = name, .model = m->b.id, .ops = &ps_broker_ops,
+                                    .config = &m->brokers[h],
+                                    .ports = { PS_PORT_CLIENT, PS_PORT_ROUTE } };
+    sim_add_node(m->b.sim, machine, &broker);
+    m->subscribers[h] = (struct ps_subscriber_config){
+        .host = h, .machine = machine, .subscribe = sc->pubsub.subscribe,
+        .queue_group = sc->pubsub.queue_group, .sub_pending_msgs = sc->pubsub.sub_pending_msgs,
+        .consume_rate = sc->pubsub.consume_rate, .reconnect_wait = sc->pubsub.reconnect_wait };
+    g_snprintf(name, sizeof name, "%s/subscriber", sc->host_names[h]);
+    struct sim_node_spec subscriber = { .name = name, .model = m->b.id,
+                                        .ops = &ps_subscriber_ops,
+                                        .config = &m->subscribers[h] };
+    return sim_add_node(m->b.sim, machine, &subscriber);
+}
+
+static uint32_t ps_place_client(struct model_run *m, uint32_t c)
+{
+    const struct scenario *sc = m->b.sc;
+    m->publishers[c] = (struct ps_publisher_config){
+        .client = c + 1, .home_host = sc->workload.attach[c], .n_hosts = sc->hosts,
+        .host_machines = m->b.host_machines, .subject = sc->pubsub.subject,
+        .reconnect_wait = sc->pubsub.reconnect_wait,
+        .reconnect_buffer = sc->pubsub.reconnect_buffer };
+    char name[64];
+    g_snprintf(name, sizeof name, "c%u/nats", c + 1);
+    struct sim_node_spec spec = { .name = name, .model = m->b.id, .ops = &ps_publisher_ops,
+                                  .config = &m->publishers[c] };
+    m->publisher_nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[c], &spec);
+    return m->publisher_nodes[c];
+}
+
+static void ps_offer(struct model_run *m, uint32_t client, msg_id_t msg_id)
+{
+    struct ps_publish_op op = { .msg_id = msg_id, .payload_bytes = m->b.sc->workload.payload };
+    struct proto_input in = { .kind = PROTO_IN_CLIENT_OP, .op = &op };
+    sim_node_input(m->b.sim, m->publisher_nodes[client], &in);
+}
+
+/* A broker only sees that its route to a host is down; when that host itself is down, the
+ * message missed it because its broker is down. */
+static void ps_annotate(struct model_run *m, struct trace_rec *r)
+{
+    if (r->kind != TRACE_DROP || r->u.drop.cause != PS_DROP_ROUTE_DOWN ||
+        r->u.drop.meant_for < 0)
+        return;
+    ZS_ASSERT((uint32_t)r->u.drop.meant_for < m->b.sc->hosts);
+    if (!sim_machine_up(m->b.sim, m->b.host_machines[r->u.drop.meant_for]))
+        r->u.drop.cause = PS_DROP_BROKER_DOWN;
+}
+
+static void ps_free(struct model_run *m)
+{
+    if (!m)
+        return;
+    g_free(m->brokers);
+    g_free(m->subscribers);
+    g_free(m->publishers);
+    g_free(m->publisher_nodes);
+    g_free(m);
+}
+
+static const char *drop_cause_name(uint8_t cause)
+{
+    return ps_drop_cause_name((enum ps_drop_cause)cause);
+}
+
+const struct model_desc pubsub_model = {
+    .name = "pubsub",
+    .title = "pub/sub",
+    .summary = "a NATS-style core pub/sub cluster: at-most-once, no ordering across hosts",
+    .state_name = NULL,
+    .phase_name = NULL,
+    .drop_cause_name = drop_cause_name,
+    .events = NULL,
+    .n_events = 0,
+    .schema_sql = NULL,
+    .leader_state = NULL,
+    .serving_phase = NULL,
+    .queue_groups = true,
+    .replays_history = false,
+    .oracle = NULL,
+    .targets = 0,
+    .build = ps_build,
+    .place_host = ps_place_host,
+    .place_client = ps_place_client,
+    .offer = ps_offer,
+    .resolve = NULL,
+    .annotate = ps_annotate,
+    .free = ps_free,
+};

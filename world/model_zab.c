@@ -1,0 +1,217 @@
+/* model_zab.c: the ZAB model's descriptor (world/model.h): a ZooKeeper server on every host
+ * (clientPort, quorum and election ports), a ZooKeeper client on every client machine, its
+ * vocabulary, the tables its own records go to, leader and follower as fault targets, and
+ * its oracle (protocol/zab/zab_oracle.c). */
+#include "world/model.h"
+
+#include "protocol/zab/zab.h"
+
+struct model_run {
+    struct model_build b;
+    struct zab_server_config *servers; /* by host */
+    struct zab_client_config *clients; /* by client */
+    uint32_t *server_nodes;            /* by host */
+    uint32_t *client_nodes;            /* by client */
+};
+
+static struct model_run *zab_build(const struct model_build *b)
+{
+    struct model_run *m = g_new0(struct model_run, 1);
+    m->b = *b;
+    m->servers = g_new0(struct zab_server_config, MAX(b->sc->hosts, 1));
+    m->clients = g_new0(struct zab_client_config, MAX(b->sc->workload.clients, 1));
+    m->server_nodes = g_new0(uint32_t, MAX(b->sc->hosts, 1));
+    m->client_nodes = g_new0(uint32_t, MAX(b->sc->workload.clients, 1));
+    return m;
+}
+
+static uint32_t zab_place_host(struct model_run *m, uint32_t h)
+{
+    const struct scenario *sc = m->b.sc;
+    m->servers[h] = (struct zab_server_config){
+        .sid = h + 1, .n_servers = sc->hosts, .host_machines = m->b.host_machines,
+        .tick = sc->zab.tick, .init_limit = sc->zab.init_limit,
+        .sync_limit = sc->zab.sync_limit, .max_batch = sc->zab.max_batch,
+        .commit_log_count = ZAB_COMMIT_LOG_COUNT_DEFAULT,
+        .snapshot_size_factor = ZAB_SNAPSHOT_SIZE_FACTOR_DEFAULT,
+        .payload_bytes = sc->workload.payload };
+    char name[96];
+    g_snprintf(name, sizeof name, "%s/zab", sc->host_names[h]);
+    struct sim_node_spec spec = { .name = name, .model = m->b.id, .ops = &zab_server_ops,
+                                  .config = &m->servers[h],
+                                  .ports = { ZAB_PORT_CLIENT, ZAB_PORT_QUORUM,
+                                             ZAB_PORT_ELECTION } };
+    m->server_nodes[h] = sim_add_node(m->b.sim, m->b.host_machines[h], &spec);
+    return m->server_nodes[h];
+}
+
+static uint32_t zab_place_client(struct model_run *m, uint32_t c)
+{
+    const struct scenario *sc = m->b.sc;
+    m->clients[c] = (struct zab_client_config){
+        .client = c + 1, .home_host = sc->workload.attach[c], .n_hosts = sc->hosts,
+        .host_machines = m->b.host_machines, .session_timeout = sc->zab.session_timeout,
+        .payload_bytes = sc->workload.payload };
+    char name[64];
+    g_snprintf(name, sizeof name, "c%u/zk", c + 1);
+    struct sim_node_spec spec = { .name = name, .model = m->b.id, .ops = &zab_client_ops,
+                                  .config = &m->clients[c] };
+    m->client_nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[c], &spec);
+    return m->client_nodes[c];
+}
+
+static void zab_offer(struct model_run *m, uint32_t client, msg_id_t msg_id)
+{
+    struct zab_write_op op = { .msg_id = msg_id };
+    struct proto_input in = { .kind = PROTO_IN_CLIENT_OP, .op = &op };
+    sim_node_input(m->b.sim, m->client_nodes[client], &in);
+}
+
+/* The server on host h, or NULL when its machine is down. */
+static const void *server_of(const struct model_run *m, uint32_t h)
+{
+    if (!sim_machine_up(m->b.sim, m->b.host_machines[h]))
+        return NULL;
+    return sim_node_state(m->b.sim, m->server_nodes[h]);
+}
+
+/* The leader at this moment: the LEADING server with the newest epoch (an old leader that
+ * has not noticed it lost its quorum may still say LEADING). -1 when there is none. */
+static int current_leader(const struct model_run *m)
+{
+    int best = -1;
+    int64_t best_epoch = -1;
+    for (uint32_t h = 0; h < m->b.sc->hosts; h++) {
+        const void *z = server_of(m, h);
+        if (!z || zab_server_state(z) != ZAB_STATE_LEADING)
+            continue;
+        bool serving = zab_server_phase(z) == ZAB_PHASE_BROADCAST;
+        int64_t epoch = serving ? zab_server_current_epoch(z) : -1;
+        if (best < 0 || epoch > best_epoch) {
+            best = (int)h;
+            best_epoch = epoch;
+        }
+    }
+    return best;
+}
+
+static int random_follower(const struct model_run *m, struct rng *rng)
+{
+    uint32_t candidates[SCENARIO_MAX_HOSTS], n = 0;
+    for (uint32_t h = 0; h < m->b.sc->hosts; h++) {
+        const void *z = server_of(m, h);
+        if (z && zab_server_state(z) == ZAB_STATE_FOLLOWING)
+            candidates[n++] = h;
+    }
+    return n ? (int)candidates[rng_below(rng, n)] : -1;
+}
+
+static int zab_resolve(struct model_run *m, enum target_kind kind, struct rng *rng)
+{
+    ZS_ASSERT(kind == TARGET_LEADER || kind == TARGET_FOLLOWER);
+    return kind == TARGET_LEADER ? current_leader(m) : random_follower(m, rng);
+}
+
+static void zab_free(struct model_run *m)
+{
+    if (!m)
+        return;
+    g_free(m->servers);
+    g_free(m->clients);
+    g_free(m->server_nodes);
+    g_free(m->client_nodes);
+    g_free(m);
+}
+
+static const char *state_name(uint8_t state)
+{
+    return zab_state_name((enum zab_server_state)state);
+}
+
+static const char *phase_name(uint8_t phase)
+{
+    return zab_phase_name((enum zab_phase)phase);
+}
+
+/* The tables of the model's own records. trace_seq (and committed_seq) are the records'
+ * positions in the run's trace: `zabsim check` replays them in that order. */
+static const char schema_sql[] =
+    "CREATE TABLE proposals (\n"
+    "    run_id         INTEGER NOT NULL,\n"
+    "    trace_seq      INTEGER NOT NULL,  -- position of the proposal in the run's trace\n"
+    "    epoch          INTEGER NOT NULL,\n"
+    "    zxid           INTEGER NOT NULL,  -- epoch << 32 | counter\n"
+    "    leader         TEXT NOT NULL,\n"
+    "    incarnation    INTEGER NOT NULL,  -- the leader's incarnation\n"
+    "    msg_id         TEXT NOT NULL,\n"
+    "    proposed_ns    INTEGER NOT NULL,\n"
+    "    committed_ns   INTEGER,           -- first commit at the leader; NULL if never\n"
+    "    committed_seq  INTEGER            -- position of that commit in the trace\n"
+    ");\n"
+    "CREATE INDEX proposals_by_zxid ON proposals (run_id, zxid, msg_id);\n"
+    "-- One row per log entry a server removed (for committed-log durability).\n"
+    "CREATE TABLE truncations (\n"
+    "    run_id       INTEGER NOT NULL,\n"
+    "    trace_seq    INTEGER NOT NULL,\n"
+    "    t_ns         INTEGER NOT NULL,\n"
+    "    host         TEXT NOT NULL,\n"
+    "    incarnation  INTEGER NOT NULL,\n"
+    "    zxid         INTEGER NOT NULL,\n"
+    "    msg_id       TEXT NOT NULL,\n"
+    "    delivered    INTEGER NOT NULL CHECK (delivered IN (0, 1))  -- this incarnation had\n"
+    "                                                               -- delivered it\n"
+    ");\n";
+
+static const struct model_event zab_events[ZAB_EVENT_COUNT] = {
+    [ZAB_EVENT_PROPOSAL] = {
+        .name = "proposal",
+        .record_sql = "INSERT INTO proposals (run_id, trace_seq, epoch, zxid, leader, "
+                      "incarnation, msg_id, proposed_ns) VALUES (:run_id, :trace_seq, :a, :b, "
+                      ":host, :incarnation, :msg_id, :t_ns)",
+        .replay_sql = "SELECT trace_seq, proposed_ns, leader, incarnation, msg_id, epoch, "
+                      "zxid, 0 FROM proposals WHERE run_id = :run_id",
+    },
+    /* A commit happens in the process that proposed: match its incarnation too. */
+    [ZAB_EVENT_COMMIT] = {
+        .name = "commit",
+        .record_sql = "UPDATE proposals SET committed_ns = :t_ns, committed_seq = :trace_seq "
+                      "WHERE committed_ns IS NULL AND rowid = (SELECT rowid FROM proposals "
+                      "WHERE run_id = :run_id AND zxid = :b AND leader = :host AND "
+                      "incarnation = :incarnation ORDER BY rowid DESC LIMIT 1)",
+        .replay_sql = "SELECT committed_seq, committed_ns, leader, incarnation, NULL, 0, zxid, "
+                      "0 FROM proposals WHERE run_id = :run_id AND committed_ns IS NOT NULL",
+    },
+    [ZAB_EVENT_TRUNCATE] = {
+        .name = "truncation",
+        .record_sql = "INSERT INTO truncations (run_id, trace_seq, t_ns, host, incarnation, "
+                      "zxid, msg_id, delivered) VALUES (:run_id, :trace_seq, :t_ns, :host, "
+                      ":incarnation, :b, :msg_id, :flag)",
+        .replay_sql = "SELECT trace_seq, t_ns, host, incarnation, msg_id, 0, zxid, delivered "
+                      "FROM truncations WHERE run_id = :run_id",
+    },
+};
+
+const struct model_desc zab_model = {
+    .name = "zab",
+    .title = "ZAB",
+    .summary = "a ZooKeeper ensemble: election, discovery, synchronization, broadcast",
+    .state_name = state_name,
+    .phase_name = phase_name,
+    .drop_cause_name = NULL,
+    .events = zab_events,
+    .n_events = ZAB_EVENT_COUNT,
+    .schema_sql = schema_sql,
+    .leader_state = "LEADING",
+    .serving_phase = "BROADCAST",
+    .queue_groups = false,
+    .replays_history = true,
+    .oracle = &zab_oracle_ops,
+    .targets = (1u << TARGET_LEADER) | (1u << TARGET_FOLLOWER),
+    .build = zab_build,
+    .place_host = zab_place_host,
+    .place_client = zab_place_client,
+    .offer = zab_offer,
+    .resolve = zab_resolve,
+    .annotate = NULL,
+    .free = zab_free,
+};

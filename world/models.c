@@ -1,0 +1,91 @@
+/* models.c: the registry of models (model.h). Adding a model is one descriptor in its own
+ * file and one line in `registry` below. */
+#include "world/model.h"
+
+#include <string.h>
+
+extern const struct model_desc zab_model;
+extern const struct model_desc pubsub_model;
+
+/* Registration order is the order of columns in summaries and of sections in reports. */
+static const struct model_desc *const registry[] = {
+    &zab_model,
+    &pubsub_model,
+};
+
+G_STATIC_ASSERT(G_N_ELEMENTS(registry) <= MODELS_MAX);
+
+model_id model_count(void)
+{
+    return (model_id)G_N_ELEMENTS(registry);
+}
+
+const struct model_desc *model_get(model_id id)
+{
+    ZS_ASSERT(id < G_N_ELEMENTS(registry));
+    return registry[id];
+}
+
+int model_find(const char *name)
+{
+    for (size_t i = 0; name && i < G_N_ELEMENTS(registry); i++) {
+        if (strcmp(registry[i]->name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+unsigned model_all(void)
+{
+    return (1u << G_N_ELEMENTS(registry)) - 1;
+}
+
+unsigned model_parse_set(const char *text, char *bad, size_t bad_len)
+{
+    if (bad_len)
+        bad[0] = '\0';
+    if (!text || !*text)
+        return 0;
+    if (strcmp(text, "all") == 0)
+        return model_all();
+    /* "both" predates plug-in models: it meant the two original ones. */
+    if (strcmp(text, "both") == 0)
+        return (1u << model_find("zab")) | (1u << model_find("pubsub"));
+    unsigned set = 0;
+    gchar **names = g_strsplit(text, ",", -1);
+    for (gchar **n = names; *n; n++) {
+        int id = model_find(*n);
+        if (id < 0) {
+            g_strlcpy(bad, *n, bad_len);
+            set = 0;
+            break;
+        }
+        set |= 1u << id;
+    }
+    g_strfreev(names);
+    return set;
+}
+
+const char *model_format_set(unsigned set, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (model_id i = 0; i < model_count(); i++) {
+        if (!(set & (1u << i)))
+            continue;
+        used += (size_t)g_snprintf(buf + MIN(used, len), len - MIN(used, len), "%s%s",
+                                   used ? "," : "", registry[i]->name);
+    }
+    return buf;
+}
+
+const char *model_names_usage(char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (model_id i = 0; i < model_count(); i++)
+        used += (size_t)g_snprintf(buf + MIN(used, len), len - MIN(used, len), "%s|",
+                                   registry[i]->name);
+    g_strlcpy(buf + MIN(used, len), "all", len - MIN(used, len));
+    return buf;
+}

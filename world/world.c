@@ -1,0 +1,514 @@
+/* world.c: assembling and driving a zabsim run; see world.h. Nothing here names a model:
+ * each selected model's descriptor builds and drives its own nodes. */
+#include "world/world.h"
+
+#include "world/units.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A model selected for the run. */
+struct world_model {
+    model_id id;
+    const struct model_desc *desc;
+    struct model_run *run;
+    uint32_t *host_nodes;   /* by host */
+    uint32_t *client_nodes; /* by client */
+    /* Replay marking (desc->replays_history): per host, the message delivered at each seq by
+     * its latest incarnation, and how much of that earlier incarnations delivered. */
+    GArray **delivered;     /* by host: msg_id_t by seq - 1 */
+    guint *earlier_len;     /* by host */
+    uint32_t *incarnation;  /* by host: incarnation of its latest delivery */
+};
+
+struct world_client {
+    uint32_t machine;
+    uint32_t next_seq;
+    sim_time interval_ns;
+};
+
+struct world {
+    const struct scenario *sc;
+    unsigned models;
+    struct world_model *by_id[MODELS_MAX]; /* NULL for models not in the run */
+    GArray *selected;                      /* struct world_model, in registry order */
+    struct sim *sim;
+    struct recorder user_rec;
+    struct rng fault_rng, workload_rng;
+    uint32_t *host_machines;
+    uint32_t *client_machines;
+    struct world_client *clients;
+    int *groups; /* per machine */
+};
+
+static struct world_model *selected_at(const struct world *w, guint i)
+{
+    return &g_array_index(w->selected, struct world_model, i);
+}
+
+/* ---- records on their way out ---------------------------------------------------------- */
+
+static void mark_replay(struct world_model *wm, struct trace_rec *r)
+{
+    if (r->host < 0 || r->u.delivery.seq == 0)
+        return;
+    uint32_t h = (uint32_t)r->host;
+    GArray *d = wm->delivered[h];
+    if (r->incarnation != wm->incarnation[h]) {
+        wm->incarnation[h] = r->incarnation;
+        wm->earlier_len[h] = d->len;
+    }
+    uint64_t i = r->u.delivery.seq - 1;
+    ZS_ASSERT(i < G_MAXUINT);
+    r->u.delivery.replayed = i < wm->earlier_len[h] &&
+                             g_array_index(d, msg_id_t, i) == r->u.delivery.msg_id;
+    if (i >= d->len)
+        g_array_set_size(d, (guint)i + 1);
+    g_array_index(d, msg_id_t, i) = r->u.delivery.msg_id;
+}
+
+static void world_record(void *ctx, const struct trace_rec *r)
+{
+    struct world *w = ctx;
+    struct world_model *wm = r->model < MODELS_MAX ? w->by_id[r->model] : NULL;
+    if (wm && (wm->desc->annotate || wm->desc->replays_history)) {
+        struct trace_rec copy = *r;
+        if (wm->desc->annotate)
+            wm->desc->annotate(wm->run, &copy);
+        if (wm->desc->replays_history && copy.kind == TRACE_DELIVERY)
+            mark_replay(wm, &copy);
+        if (w->user_rec.record)
+            w->user_rec.record(w->user_rec.ctx, &copy);
+        return;
+    }
+    if (w->user_rec.record)
+        w->user_rec.record(w->user_rec.ctx, r);
+}
+
+/* ---- building ------------------------------------------------------------------------ */
+
+static void add_machines(struct world *w)
+{
+    const struct scenario *sc = w->sc;
+    for (uint32_t h = 0; h < sc->hosts; h++)
+        w->host_machines[h] = sim_add_machine(w->sim, sc->host_names[h], true, (int32_t)h);
+    for (uint32_t c = 0; c < sc->workload.clients; c++) {
+        char name[32];
+        g_snprintf(name, sizeof name, "c%u", c + 1);
+        w->client_machines[c] = sim_add_machine(w->sim, name, false, -1);
+        w->groups[w->client_machines[c]] = 0;
+    }
+}
+
+static void build_models(struct world *w)
+{
+    const struct scenario *sc = w->sc;
+    for (guint i = 0; i < w->selected->len; i++) {
+        struct world_model *wm = selected_at(w, i);
+        struct model_build b = { .sc = sc, .sim = w->sim, .id = wm->id,
+                                 .host_machines = w->host_machines,
+                                 .client_machines = w->client_machines };
+        wm->run = wm->desc->build(&b);
+        wm->host_nodes = g_new(uint32_t, MAX(sc->hosts, 1));
+        wm->client_nodes = g_new(uint32_t, MAX(sc->workload.clients, 1));
+        wm->delivered = g_new0(GArray *, MAX(sc->hosts, 1));
+        wm->earlier_len = g_new0(guint, MAX(sc->hosts, 1));
+        wm->incarnation = g_new0(uint32_t, MAX(sc->hosts, 1));
+        for (uint32_t h = 0; h < sc->hosts; h++)
+            wm->delivered[h] = g_array_new(FALSE, FALSE, sizeof(msg_id_t));
+    }
+    /* Host by host, then client by client, every model at each: node creation order. */
+    for (uint32_t h = 0; h < sc->hosts; h++) {
+        for (guint i = 0; i < w->selected->len; i++) {
+            struct world_model *wm = selected_at(w, i);
+            wm->host_nodes[h] = wm->desc->place_host(wm->run, h);
+        }
+    }
+    for (uint32_t c = 0; c < sc->workload.clients; c++) {
+        for (guint i = 0; i < w->selected->len; i++) {
+            struct world_model *wm = selected_at(w, i);
+            wm->client_nodes[c] = wm->desc->place_client(wm->run, c);
+        }
+        double rate = sc->workload.rate;
+        w->clients[c].machine = w->client_machines[c];
+        w->clients[c].interval_ns = rate > 0 ? (sim_time)llround(1e9 / rate) : 0;
+    }
+}
+
+/* ---- workload ------------------------------------------------------------------------ */
+
+static void workload_tick(struct sim *s, void *ctx, uint64_t index)
+{
+    struct world *w = ctx;
+    struct world_client *c = &w->clients[index];
+    msg_id_t id = msg_id_make((uint32_t)index + 1, ++c->next_seq);
+    for (guint i = 0; i < w->selected->len; i++) {
+        struct world_model *wm = selected_at(w, i);
+        wm->desc->offer(wm->run, (uint32_t)index, id);
+    }
+    sim_time next = sim_now(s) + c->interval_ns;
+    if (next < w->sc->workload.stop)
+        sim_at(s, next, workload_tick, w, index);
+}
+
+static void schedule_workload(struct world *w)
+{
+    for (uint32_t i = 0; i < w->sc->workload.clients; i++) {
+        struct world_client *c = &w->clients[i];
+        if (c->interval_ns <= 0)
+            continue;
+        /* Clients do not tick in lockstep: each starts at a random phase of its interval. */
+        sim_time first = w->sc->workload.start +
+                         (sim_time)rng_below(&w->workload_rng, (uint64_t)c->interval_ns);
+        if (first < w->sc->workload.stop)
+            sim_at(w->sim, first, workload_tick, w, i);
+    }
+}
+
+/* ---- faults -------------------------------------------------------------------------- */
+
+static bool host_up(const struct world *w, uint32_t h)
+{
+    return sim_machine_up(w->sim, w->host_machines[h]);
+}
+
+/* The first selected model that resolves this kind of target, or NULL. */
+static struct world_model *resolver_of(const struct world *w, enum target_kind kind)
+{
+    for (guint i = 0; i < w->selected->len; i++) {
+        struct world_model *wm = selected_at(w, i);
+        if (wm->desc->targets & (1u << kind))
+            return wm;
+    }
+    return NULL;
+}
+
+/* Resolves a target to host indices; returns how many. */
+static uint32_t resolve(struct world *w, const struct scenario_target *t, uint32_t *hosts)
+{
+    uint32_t n = 0;
+    switch (t->kind) {
+    case TARGET_HOSTS:
+        memcpy(hosts, t->hosts, t->n_hosts * sizeof *hosts);
+        return t->n_hosts;
+    case TARGET_LEADER:
+    case TARGET_FOLLOWER: {
+        struct world_model *wm = resolver_of(w, t->kind);
+        int h = wm ? wm->desc->resolve(wm->run, t->kind, &w->fault_rng) : -1;
+        if (h < 0)
+            return 0;
+        ZS_ASSERT((uint32_t)h < w->sc->hosts);
+        hosts[0] = (uint32_t)h;
+        return 1;
+    }
+    case TARGET_RANDOM: {
+        uint32_t up[SCENARIO_MAX_HOSTS];
+        for (uint32_t h = 0; h < w->sc->hosts; h++) {
+            if (host_up(w, h))
+                up[n++] = h;
+        }
+        if (n == 0)
+            return 0;
+        hosts[0] = up[rng_below(&w->fault_rng, n)];
+        return 1;
+    }
+    case TARGET_CRASHED:
+        for (uint32_t h = 0; h < w->sc->hosts; h++) {
+            if (!host_up(w, h))
+                hosts[n++] = h;
+        }
+        return n;
+    case TARGET_ALL:
+        for (uint32_t h = 0; h < w->sc->hosts; h++)
+            hosts[h] = h;
+        return w->sc->hosts;
+    }
+    return 0;
+}
+
+/* Every model with states records the host's processes as down. */
+static void record_down(struct world *w, uint32_t host)
+{
+    for (guint i = 0; i < w->selected->len; i++) {
+        struct world_model *wm = selected_at(w, i);
+        if (!wm->desc->state_name)
+            continue;
+        struct trace_rec r = { .kind = TRACE_STATE, .model = wm->id, .host = (int32_t)host,
+                               .incarnation = sim_machine_incarnation(w->sim,
+                                                                      w->host_machines[host]) };
+        r.u.state.state = TRACE_STATE_DOWN;
+        r.u.state.phase = TRACE_PHASE_NONE;
+        r.u.state.epoch = -1;
+        sim_record(w->sim, &r);
+    }
+}
+
+static void set_groups(struct world *w, const int *host_group)
+{
+    for (uint32_t h = 0; h < w->sc->hosts; h++)
+        w->groups[w->host_machines[h]] = host_group[h];
+    for (uint32_t i = 0; i < w->sc->workload.clients; i++)
+        w->groups[w->clients[i].machine] = host_group[w->sc->workload.attach[i]];
+    sim_set_groups(w->sim, w->groups);
+}
+
+static void names_of(const struct world *w, const uint32_t *hosts, uint32_t n, GString *out)
+{
+    for (uint32_t i = 0; i < n; i++)
+        g_string_append_printf(out, "%s%s", i ? "," : "", w->sc->host_names[hosts[i]]);
+}
+
+static void describe_partition(const struct world *w, const int *group, GString *detail)
+{
+    int max_group = 0;
+    for (uint32_t h = 0; h < w->sc->hosts; h++)
+        max_group = MAX(max_group, group[h]);
+    for (int g = 0; g <= max_group; g++) {
+        g_string_append(detail, g ? " | " : "");
+        bool first = true;
+        for (uint32_t h = 0; h < w->sc->hosts; h++) {
+            if (group[h] == g) {
+                g_string_append_printf(detail, "%s%s", first ? "" : ",", w->sc->host_names[h]);
+                first = false;
+            }
+        }
+    }
+}
+
+/* Applies a host-level fault (crash, power_off, restart, pause) to each resolved host. */
+static void apply_to_hosts(struct world *w, const struct scenario_fault *f,
+                           const uint32_t *hosts, uint32_t n, GString *detail)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t m = w->host_machines[hosts[i]];
+        bool applied = true;
+        switch (f->kind) {
+        case FAULT_CRASH:
+            applied = sim_crash(w->sim, m);
+            if (applied)
+                record_down(w, hosts[i]);
+            break;
+        case FAULT_POWER_OFF:
+            applied = sim_power_off(w->sim, m);
+            if (applied)
+                record_down(w, hosts[i]);
+            break;
+        case FAULT_RESTART:
+            applied = sim_restart(w->sim, m);
+            break;
+        case FAULT_PAUSE:
+            applied = sim_pause(w->sim, m, f->duration);
+            break;
+        default:
+            break;
+        }
+        if (!applied)
+            g_string_append_printf(detail, "%s%s unchanged (already %s)", detail->len ? "; " : "",
+                                   w->sc->host_names[hosts[i]],
+                                   f->kind == FAULT_RESTART ? "up" : "down");
+    }
+}
+
+/* Applies one fault to the resolved hosts; appends what happened to detail. */
+static void apply_fault(struct world *w, const struct scenario_fault *f, const uint32_t *hosts,
+                        uint32_t n, GString *detail)
+{
+    int group[SCENARIO_MAX_HOSTS] = { 0 };
+    char buf[64];
+    apply_to_hosts(w, f, hosts, n, detail);
+    switch (f->kind) {
+    case FAULT_PARTITION:
+        set_groups(w, f->group);
+        describe_partition(w, f->group, detail);
+        break;
+    case FAULT_ISOLATE:
+        for (uint32_t h = 0; h < w->sc->hosts; h++)
+            group[h] = (n > 0 && h == hosts[0]) ? 1 : 0;
+        set_groups(w, group);
+        describe_partition(w, group, detail);
+        break;
+    case FAULT_HEAL:
+        set_groups(w, group);
+        break;
+    case FAULT_PAUSE:
+        units_format_duration(f->duration, buf, sizeof buf);
+        g_string_append_printf(detail, "%sfor %s", detail->len ? "; " : "", buf);
+        break;
+    case FAULT_SLOW_LINK:
+        sim_slow_link(w->sim, w->host_machines[f->link_from], w->host_machines[f->link_to],
+                      &f->delay, sim_now(w->sim) + f->duration);
+        dist_format(&f->delay, buf, sizeof buf);
+        g_string_append_printf(detail, "%s->%s latency %s", w->sc->host_names[f->link_from],
+                               w->sc->host_names[f->link_to], buf);
+        break;
+    case FAULT_SLOW_DISK:
+        sim_slow_disk(w->sim, w->host_machines[f->disk_host], &f->delay,
+                      sim_now(w->sim) + f->duration);
+        dist_format(&f->delay, buf, sizeof buf);
+        g_string_append_printf(detail, "fsync %s", buf);
+        break;
+    default:
+        break;
+    }
+}
+
+static void fire_fault(struct sim *s, void *ctx, uint64_t index)
+{
+    struct world *w = ctx;
+    const struct scenario_fault *f = &g_array_index(w->sc->faults, struct scenario_fault, index);
+    uint32_t hosts[SCENARIO_MAX_HOSTS];
+    uint32_t n = 0;
+    switch (f->kind) {
+    case FAULT_PARTITION:
+    case FAULT_HEAL:
+    case FAULT_SLOW_LINK:
+        break;
+    case FAULT_SLOW_DISK:
+        hosts[n++] = f->disk_host;
+        break;
+    default:
+        n = resolve(w, &f->target, hosts);
+    }
+    GString *target = g_string_new(NULL), *detail = g_string_new(NULL);
+    if (f->kind == FAULT_SLOW_LINK) {
+        uint32_t ends[2] = { f->link_from, f->link_to };
+        names_of(w, ends, 2, target);
+    } else if (f->kind == FAULT_PARTITION || f->kind == FAULT_HEAL) {
+        g_string_append(target, "all");
+    } else {
+        names_of(w, hosts, n, target);
+    }
+    if (n == 0 && f->kind != FAULT_PARTITION && f->kind != FAULT_HEAL && f->kind != FAULT_SLOW_LINK)
+        g_string_append(detail, "no host matched the target: nothing done");
+    else
+        apply_fault(w, f, hosts, n, detail);
+    struct trace_rec r = { .kind = TRACE_FAULT, .model = MODEL_ID_NONE, .host = -1 };
+    r.u.fault.kind = f->kind;
+    r.u.fault.target = target->str;
+    r.u.fault.detail = detail->str;
+    sim_record(s, &r);
+    g_string_free(target, TRUE);
+    g_string_free(detail, TRUE);
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------- */
+
+static void select_models(struct world *w, unsigned models)
+{
+    w->selected = g_array_new(FALSE, TRUE, sizeof(struct world_model));
+    for (model_id id = 0; id < model_count(); id++) {
+        if (!(models & (1u << id)))
+            continue;
+        struct world_model wm = { .id = id, .desc = model_get(id) };
+        g_array_append_val(w->selected, wm);
+    }
+    for (guint i = 0; i < w->selected->len; i++)
+        w->by_id[selected_at(w, i)->id] = selected_at(w, i);
+}
+
+struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned models,
+                        bool log_messages, const struct recorder *rec)
+{
+    ZS_ASSERT(models != 0 && (models & ~model_all()) == 0);
+    struct world *w = g_new0(struct world, 1);
+    w->sc = sc;
+    w->models = models;
+    if (rec)
+        w->user_rec = *rec;
+    rng_init(&w->fault_rng, seed, "faults");
+    rng_init(&w->workload_rng, seed, "workload");
+    struct sim_config cfg = { .seed = seed, .latency = sc->latency, .fsync = sc->fsync,
+                              .loopback_ns = 20 * SIM_US, .log_messages = log_messages };
+    struct recorder wrap = { .record = world_record, .ctx = w };
+    w->sim = sim_new(&cfg, &wrap);
+    uint32_t n = sc->hosts, m = sc->workload.clients;
+    w->host_machines = g_new0(uint32_t, MAX(n, 1));
+    w->client_machines = g_new0(uint32_t, MAX(m, 1));
+    w->clients = g_new0(struct world_client, MAX(m, 1));
+    w->groups = g_new0(int, n + m);
+    select_models(w, models);
+    add_machines(w);
+    build_models(w);
+    sim_start(w->sim);
+    schedule_workload(w);
+    for (guint i = 0; i < sc->faults->len; i++)
+        sim_at(w->sim, g_array_index(sc->faults, struct scenario_fault, i).at, fire_fault, w, i);
+    return w;
+}
+
+void world_run(struct world *w)
+{
+    sim_run_until(w->sim, w->sc->duration);
+}
+
+void world_host_ends(const struct world *w, struct world_host_end *ends)
+{
+    for (uint32_t h = 0; h < w->sc->hosts; h++) {
+        uint32_t m = w->host_machines[h];
+        ends[h] = (struct world_host_end){ .up = sim_machine_up(w->sim, m),
+                                           .incarnation = sim_machine_incarnation(w->sim, m) };
+    }
+}
+
+void world_free(struct world *w)
+{
+    if (!w)
+        return;
+    sim_free(w->sim);
+    for (guint i = 0; i < w->selected->len; i++) {
+        struct world_model *wm = selected_at(w, i);
+        wm->desc->free(wm->run);
+        for (uint32_t h = 0; h < w->sc->hosts; h++)
+            g_array_free(wm->delivered[h], TRUE);
+        g_free(wm->delivered);
+        g_free(wm->earlier_len);
+        g_free(wm->incarnation);
+        g_free(wm->host_nodes);
+        g_free(wm->client_nodes);
+    }
+    g_array_free(w->selected, TRUE);
+    g_free(w->host_machines);
+    g_free(w->client_machines);
+    g_free(w->clients);
+    g_free(w->groups);
+    g_free(w);
+}
+
+struct sim *world_sim(const struct world *w)
+{
+    return w->sim;
+}
+
+uint32_t world_host_machine(const struct world *w, uint32_t host)
+{
+    ZS_ASSERT(host < w->sc->hosts);
+    return w->host_machines[host];
+}
+
+uint32_t world_client_machine(const struct world *w, uint32_t client)
+{
+    ZS_ASSERT(client < w->sc->workload.clients);
+    return w->client_machines[client];
+}
+
+uint32_t world_host_node(const struct world *w, model_id model, uint32_t host)
+{
+    ZS_ASSERT(host < w->sc->hosts);
+    const struct world_model *wm = model < MODELS_MAX ? w->by_id[model] : NULL;
+    return wm ? wm->host_nodes[host] : UINT32_MAX;
+}
+
+uint32_t world_client_node(const struct world *w, model_id model, uint32_t client)
+{
+    ZS_ASSERT(client < w->sc->workload.clients);
+    const struct world_model *wm = model < MODELS_MAX ? w->by_id[model] : NULL;
+    return wm ? wm->client_nodes[client] : UINT32_MAX;
+}
+
+void world_offer(struct world *w, model_id model, uint32_t client, msg_id_t msg_id)
+{
+    struct world_model *wm = model < MODELS_MAX ? w->by_id[model] : NULL;
+    ZS_ASSERT(wm != NULL);
+    ZS_ASSERT(client < w->sc->workload.clients);
+    wm->desc->offer(wm->run, client, msg_id);
+}
