@@ -12,6 +12,9 @@
  * depend on the machine; compare ratios from one run. */
 #include "sim/sim.h"
 
+/* The port relays listen on. */
+#define BENCH_PORT 6000
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +75,7 @@ static void relay_handle(void *state, const struct proto_env *env, const struct 
     switch (in->kind) {
     case PROTO_IN_START:
         for (uint32_t h = r->cfg->self + 1; h < HOSTS; h++)
-            proto_connect(out, r->cfg->machines[h], PORT_PS_ROUTE, h);
+            proto_connect(out, r->cfg->machines[h], BENCH_PORT, h);
         break;
     case PROTO_IN_CONN_UP: {
         uint32_t peer = in->incoming ? in->peer_machine : (uint32_t)in->token;
@@ -120,11 +123,13 @@ static struct result run_core(void)
     for (uint32_t h = 0; h < HOSTS; h++) {
         char name[8];
         g_snprintf(name, sizeof name, "h%u", h + 1);
-        machines[h] = sim_add_machine(s, name, false);
+        machines[h] = sim_add_machine(s, name, false, (int32_t)h);
     }
     for (uint32_t h = 0; h < HOSTS; h++) {
         rc[h] = (struct relay_config){ .self = h, .machines = machines, .delivered = &delivered };
-        sim_add_node(s, machines[h], "relay", &relay_ops, &rc[h], 1u << PORT_PS_ROUTE);
+        struct sim_node_spec spec = { .name = "relay", .ops = &relay_ops, .config = &rc[h],
+                                      .ports = { BENCH_PORT } };
+        sim_add_node(s, machines[h], &spec);
     }
     double t0 = now_s();
     sim_start(s);

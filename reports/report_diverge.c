@@ -1,6 +1,7 @@
 /* report_diverge.c: the first delivery-order divergence of a run, for the text and HTML
- * reports (report_internal.h): which pub/sub host incarnations received the first messages
- * they disagree on in which order, next to the single order ZAB delivered them in.
+ * reports (report_internal.h): for the first model without an order promise whose host
+ * incarnations disagree, which of them received the first messages they disagree on in which
+ * order, next to the single order each model with an order promise delivered them in.
  *
  * The disagreeing pair comes from the same in-memory comparison of delivery sequences that
  * computes run_summary.order_disagreements (reports/db_seq.c), so the report shows an
@@ -86,16 +87,19 @@ static void collect_orders(const struct db_seqs *s, GHashTable *chosen, GPtrArra
     g_hash_table_destroy(seen);
 }
 
-static bool load_pubsub(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
-                        GError **err)
+/* Whether model m's host incarnations disagree; the first model that does is described. */
+static bool load_unordered(sqlite3 *db, const struct rep_run *run, int m,
+                           struct rep_divergence *d, GError **err)
 {
     struct db_seqs s;
-    if (!db_seqs_load(db, run->run_id, "pubsub", &s, err))
+    if (!db_seqs_load(db, run->run_id, rep_model_name(m), &s, err))
         return false;
     GArray *invs = db_seqs_inversions(&s);
     const struct db_seq_inversion *inv = first_inversion(&s, invs);
-    if (inv) {
+    d->diverges[m] = inv != NULL;
+    if (inv && !d->found) {
         d->found = true;
+        d->model = m;
         d->t_ns = MAX(db_seq_at(&s, inv->x_second)->t_ns, db_seq_at(&s, inv->y_second)->t_ns);
         d->first = g_strdup(db_seq_msg_name(&s, db_seq_at(&s, inv->x_first)->msg));
         d->second = g_strdup(db_seq_msg_name(&s, db_seq_at(&s, inv->x_second)->msg));
@@ -111,17 +115,18 @@ static bool load_pubsub(sqlite3 *db, const struct rep_run *run, struct rep_diver
     return true;
 }
 
-/* The chosen messages in ZAB's order: by the position (seq) that carries them, which is the
- * same at every host while the agreement invariant holds. */
-static bool load_zab_order(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
-                           GError **err)
+/* The chosen messages in an ordered model's order: by the position (seq) that carries them,
+ * which is the same at every host while its agreement invariant holds. */
+static bool load_order(sqlite3 *db, const struct rep_run *run, const struct rep_divergence *d,
+                       struct rep_ordered *o, GError **err)
 {
     sqlite3_stmt *st = rep_prepare(db,
                                    "SELECT min(seq) FROM deliveries WHERE run_id = :run_id "
-                                   "AND model = 'zab' AND msg_id = :msg",
+                                   "AND model = :model AND msg_id = :msg",
                                    run->run_id, err);
     if (!st)
         return false;
+    rep_bind_str(st, ":model", rep_model_name(o->model));
     int64_t seqs[REP_ORDER_MSGS];
     for (guint i = 0; i < d->msgs->len; i++) {
         sqlite3_reset(st);
@@ -139,46 +144,66 @@ static bool load_zab_order(sqlite3 *db, const struct rep_run *run, struct rep_di
         }
         if (best < 0)
             return true;
-        g_ptr_array_add(d->zab_order, g_strdup(g_ptr_array_index(d->msgs, best)));
+        g_ptr_array_add(o->order, g_strdup(g_ptr_array_index(d->msgs, best)));
         seqs[best] = -1;
     }
 }
 
-/* The first seq at which ZAB host incarnations hold different messages (a violation of
- * agreement), with every holder of it. */
-static bool load_zab_split(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
-                           GError **err)
+/* The first seq at which an ordered model's host incarnations hold different messages (a
+ * violation of agreement), with every holder of it. */
+static bool load_split(sqlite3 *db, const struct rep_run *run, struct rep_ordered *o,
+                       GError **err)
 {
     sqlite3_stmt *st = rep_prepare(
         db,
-        "WITH split AS (SELECT seq FROM deliveries WHERE run_id = :run_id AND model = 'zab' "
+        "WITH split AS (SELECT seq FROM deliveries WHERE run_id = :run_id AND model = :model "
         "               GROUP BY seq HAVING count(DISTINCT msg_id) > 1 ORDER BY seq LIMIT 1) "
         "SELECT d.seq, d.host || '#' || d.incarnation || ' ' || d.msg_id "
         "FROM deliveries AS d JOIN split AS s ON s.seq = d.seq "
-        "WHERE d.run_id = :run_id AND d.model = 'zab' ORDER BY d.host, d.incarnation, d.rowid",
+        "WHERE d.run_id = :run_id AND d.model = :model ORDER BY d.host, d.incarnation, d.rowid",
         run->run_id, err);
     if (!st)
         return false;
+    rep_bind_str(st, ":model", rep_model_name(o->model));
     while (sqlite3_step(st) == SQLITE_ROW) {
-        d->zab_split_seq = sqlite3_column_int64(st, 0);
-        g_ptr_array_add(d->zab_split, g_strdup(rep_col_str(st, 1)));
+        o->split_seq = sqlite3_column_int64(st, 0);
+        g_ptr_array_add(o->split, g_strdup(rep_col_str(st, 1)));
     }
     return rep_done(db, st, err);
+}
+
+static void free_ordered(gpointer p)
+{
+    struct rep_ordered *o = p;
+    g_ptr_array_free(o->order, TRUE);
+    g_ptr_array_free(o->split, TRUE);
+    g_free(o);
 }
 
 bool rep_divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
                          GError **err)
 {
     memset(d, 0, sizeof *d);
+    d->model = -1;
     d->msgs = g_ptr_array_new_with_free_func(g_free);
     d->orders = g_ptr_array_new_with_free_func(free_order);
-    d->zab_order = g_ptr_array_new_with_free_func(g_free);
-    d->zab_split = g_ptr_array_new_with_free_func(g_free);
-    if (run->has[REP_PUBSUB] && !load_pubsub(db, run, d, err))
-        return false;
-    if (!run->has[REP_ZAB])
-        return true;
-    return load_zab_order(db, run, d, err) && load_zab_split(db, run, d, err);
+    d->ordered = g_ptr_array_new_with_free_func(free_ordered);
+    for (int m = 0; m < model_count(); m++) {
+        if (run->has[m] && !rep_model_ordered(m) && !load_unordered(db, run, m, d, err))
+            return false;
+    }
+    for (int m = 0; m < model_count(); m++) {
+        if (!run->has[m] || !rep_model_ordered(m))
+            continue;
+        struct rep_ordered *o = g_new0(struct rep_ordered, 1);
+        o->model = m;
+        o->order = g_ptr_array_new_with_free_func(g_free);
+        o->split = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(d->ordered, o);
+        if (!load_order(db, run, d, o, err) || !load_split(db, run, o, err))
+            return false;
+    }
+    return true;
 }
 
 void rep_divergence_clear(struct rep_divergence *d)
@@ -190,8 +215,7 @@ void rep_divergence_clear(struct rep_divergence *d)
     if (d->msgs) {
         g_ptr_array_free(d->msgs, TRUE);
         g_ptr_array_free(d->orders, TRUE);
-        g_ptr_array_free(d->zab_order, TRUE);
-        g_ptr_array_free(d->zab_split, TRUE);
+        g_ptr_array_free(d->ordered, TRUE);
     }
     memset(d, 0, sizeof *d);
 }

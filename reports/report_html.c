@@ -35,25 +35,36 @@ static const char page_style[] =
     "line.axis{stroke:#8c959f}line.grid{stroke:#eaeef2}line.lanel{stroke:#d0d7de}\n"
     "line.fault{stroke:#dc2626;stroke-dasharray:4 3}line.leader{stroke:#1e3a8a;"
     "stroke-width:2}\n"
-    "rect.s-LEADING{fill:#1d4ed8}rect.s-FOLLOWING{fill:#60a5fa}rect.s-LOOKING{fill:#f59e0b}"
-    "rect.s-DOWN{fill:#9ca3af}rect.rec{fill-opacity:.38}rect.down{fill:#e5e7eb}\n"
-    "rect.d1{fill:#ea580c;fill-opacity:.22}rect.d2{fill:#ea580c;fill-opacity:.45}"
-    "rect.d3{fill:#ea580c;fill-opacity:.7}rect.d4{fill:#ea580c}rect.drop{fill:#b91c1c}\n"
-    "rect.zabbox{fill:#2563eb}rect.psbox{fill:#ea580c}\n"
-    "line.zab,polyline.zab,path.zab{stroke:#2563eb;fill:none;stroke-width:1.6}\n"
-    "line.ps,polyline.ps,path.ps{stroke:#ea580c;fill:none;stroke-width:1.6}\n"
-    "line.arr{stroke-width:1.1;stroke-opacity:.75}line.arr.zab{marker-end:url(#ah-zab)}"
-    "line.arr.ps{marker-end:url(#ah-ps)}\n"
+    /* host states by index in the model's vocabulary (s0: down), its leader state "lead" */
+    "rect.lead{fill:#1d4ed8}rect.s0{fill:#9ca3af}rect.s1{fill:#f59e0b}rect.s2{fill:#60a5fa}"
+    "rect.s3{fill:#34d399}rect.s4{fill:#a78bfa}rect.s5{fill:#f472b6}rect.s6{fill:#2dd4bf}"
+    "rect.s7{fill:#a3a3a3}rect.rec{fill-opacity:.38}rect.down{fill:#e5e7eb}\n"
+    "rect.d1{fill-opacity:.22}rect.d2{fill-opacity:.45}rect.d3{fill-opacity:.7}"
+    "rect.drop{fill:#b91c1c}\n"
+    "line.arr{stroke-width:1.1;stroke-opacity:.75}\n"
     "line.lost{stroke-dasharray:3 2}.dash{stroke-dasharray:5 3}line.x{stroke:#b91c1c;"
     "stroke-width:2}\n"
-    "line.link{stroke-width:2;stroke-opacity:.55}circle.ok{fill:#2563eb;fill-opacity:.7}"
-    "circle.fail{fill:#dc2626}p.bad{color:#b91c1c;font-weight:600}\n"
+    "line.link{stroke-width:2;stroke-opacity:.55}circle{fill-opacity:.7}"
+    "circle.fail{fill:#dc2626;fill-opacity:1}p.bad{color:#b91c1c;font-weight:600}\n"
     /* one colour per message in the delivery-order figure: chips (c) and links (k) */
     "rect.c0{fill:#4e79a7}rect.c1{fill:#e15759}rect.c2{fill:#59a14f}rect.c3{fill:#b07aa1}"
     "rect.c4{fill:#9c755f}rect.c5{fill:#f28e2b}rect.c6{fill:#17becf}rect.c7{fill:#7f7f7f}\n"
     "line.k0{stroke:#4e79a7}line.k1{stroke:#e15759}line.k2{stroke:#59a14f}"
     "line.k3{stroke:#b07aa1}line.k4{stroke:#9c755f}line.k5{stroke:#f28e2b}"
     "line.k6{stroke:#17becf}line.k7{stroke:#7f7f7f}\n";
+
+/* One colour per model, by registry id, on every figure: lines, arrows, strips, dots. */
+static void model_style(GString *out)
+{
+    for (int m = 0; m < model_count(); m++) {
+        const char *c = rep_model_class(m), *colour = rep_model_colour(m);
+        g_string_append_printf(out,
+                               "line.%s,polyline.%s,path.%s{stroke:%s;fill:none;"
+                               "stroke-width:1.6}rect.%s,circle.%s{fill:%s}"
+                               "line.arr.%s{marker-end:url(#ah-%s)}\n",
+                               c, c, c, colour, c, c, colour, c, c);
+    }
+}
 
 /* ---- helpers for the figure modules ----------------------------------------------------- */
 
@@ -139,20 +150,21 @@ static void page_header(GString *out, const struct rep_run *run)
 /* What each run_summary measure means, for a reader who has not read docs/database.md. */
 static const char *const measure_why[REP_N_MEASURES] = {
     "messages clients offered",
-    "ZAB: write committed; pub/sub: publish accepted by the client's broker connection",
+    "the client was told its message was taken (a write committed, a publish accepted)",
     "distinct messages delivered at some host",
-    "acked, yet some host up at the end (for ZAB: serving) never delivered it",
+    "acked, yet some host up at the end (serving, for a model that has a serving phase) "
+    "never delivered it",
     "deliveries of a message a host incarnation already had",
     "pairs of messages two hosts delivered in opposite orders",
-    "ZAB: no serving leader, or client writes failing; pub/sub: no broker up",
+    "no host serving (no serving leader, for a model with a leader), or client writes failing",
     "submission to delivery",
     "submission to delivery",
     "submission to delivery",
-    "new leaders after the first",
+    "new leaders after the first (models with a leader)",
 };
 
 /* Counts that should be zero are flagged when they are not. */
-static const char *cell_class(const struct rep_summary *s, enum rep_model m, int k)
+static const char *cell_class(const struct rep_summary *s, int m, int k)
 {
     const char *c = rep_measures[k].column;
     bool bad_if_any = strcmp(c, "lost") == 0 || strcmp(c, "duplicates") == 0 ||
@@ -168,13 +180,22 @@ static bool summary_table(struct rep_page *p, GError **err)
     if (!rep_summary_load(p->db, p->run->run_id, &s, err))
         return false;
     GString *out = p->out;
-    rep_section_open(out, "summary", "Both models side by side");
-    g_string_append(out, "<table><tr><th>measure (run_summary)</th><th>ZAB</th>"
-                         "<th>pub/sub</th><th class=\"l\">meaning</th></tr>\n");
+    rep_section_open(out, "summary", "The models side by side");
+    g_string_append(out, "<table><tr><th>measure (run_summary)</th>");
+    for (int m = 0; m < model_count(); m++) {
+        if (!p->run->has[m])
+            continue;
+        g_string_append(out, "<th>");
+        rep_escape(out, rep_model_label(m));
+        g_string_append(out, "</th>");
+    }
+    g_string_append(out, "<th class=\"l\">meaning</th></tr>\n");
     for (int k = 0; k < REP_N_MEASURES; k++) {
         g_string_append_printf(out, "<tr><td>%s</td>", rep_measures[k].label);
-        for (int m = 0; m < REP_MODELS; m++) {
+        for (int m = 0; m < model_count(); m++) {
             char v[REP_TIME_LEN];
+            if (!p->run->has[m])
+                continue;
             rep_format_measure(&s, m, k, v, sizeof v);
             g_string_append_printf(out, "<td%s>%s</td>", cell_class(&s, m, k), v);
         }
@@ -213,7 +234,7 @@ static void fault_table(GString *out, const struct rep_run *run)
 static bool violation_list(struct rep_page *p, GError **err)
 {
     sqlite3_stmt *st = rep_prepare(p->db,
-                                   "SELECT invariant, detail FROM violations "
+                                   "SELECT model || '.' || invariant, detail FROM violations "
                                    "WHERE run_id = :run_id ORDER BY rowid LIMIT :limit",
                                    p->run->run_id, err);
     if (!st)
@@ -221,7 +242,7 @@ static bool violation_list(struct rep_page *p, GError **err)
     rep_bind_int(st, ":limit", VIOLATIONS_SHOWN);
     bool any = false;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        g_string_append(p->out, any ? "<li>" : "<p>ZAB invariant violations (<code>zabsim "
+        g_string_append(p->out, any ? "<li>" : "<p>Invariant violations (<code>zabsim "
                                                "check</code> lists all):</p><ul><li>");
         rep_escape_printf(p->out, "%s: %s", rep_col_str(st, 0), rep_col_str(st, 1));
         g_string_append(p->out, "</li>\n");
@@ -265,7 +286,9 @@ static bool build_page(sqlite3 *db, const struct rep_run *run, const struct rep_
     g_string_append(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                          "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
     rep_escape_printf(out, "zabsim report: %s, seed %" PRIu64, run->scenario, run->seed);
-    g_string_append_printf(out, "</title>\n<style>\n%s</style></head>\n<body>\n", page_style);
+    g_string_append_printf(out, "</title>\n<style>\n%s", page_style);
+    model_style(out);
+    g_string_append(out, "</style></head>\n<body>\n");
     bool ok = page_body(&p, err);
     g_string_append_printf(out, "<footer class=\"note\"><p>zabsim %s · run %" PRId64
                                 "</p></footer>\n</body></html>\n",

@@ -10,17 +10,26 @@
 #define REPORTS_REPORT_INTERNAL_H
 
 #include "reports/report.h"
+#include "world/model.h"
 #include "world/units.h"
 
 /* ---- the run ---------------------------------------------------------------------------- */
 
-enum rep_model { REP_ZAB = 0, REP_PUBSUB, REP_MODELS };
-
-extern const char *const rep_model_name[REP_MODELS];  /* "zab", "pubsub" (the column values) */
-extern const char *const rep_model_label[REP_MODELS]; /* "ZAB", "pub/sub" (for people) */
+/* Models are indexed by their registry id (world/model.h) everywhere in the report, so that
+ * the report's layout never names one: every table column, plot line and legend entry is a
+ * loop over the run's models, and a model's colour is the CSS class rep_model_class() of
+ * its id on every figure. */
+#define REP_MODELS MODELS_MAX
 
 /* The model a column value names, or -1 for anything else. */
 int rep_model_of(const char *name);
+const char *rep_model_name(int m);  /* "zab" (the column value) */
+const char *rep_model_label(int m); /* "ZAB" (for people) */
+const char *rep_model_class(int m); /* "m0": its colour in every figure */
+const char *rep_model_colour(int m); /* "#2563eb": that colour */
+/* Whether the model promises one delivery order (it has invariants): reports show its order
+ * as the one every host keeps, and its disagreements as violations. */
+bool rep_model_ordered(int m);
 
 struct rep_fault {
     sim_time t_ns;
@@ -32,7 +41,7 @@ struct rep_run {
     char *scenario, *description, *scenario_path, *model, *verdict, *version; /* never NULL */
     uint64_t seed;
     sim_time duration_ns;
-    bool has[REP_MODELS];      /* the run simulated this model */
+    bool has[REP_MODELS];      /* the run simulated this model (by registry id) */
     GPtrArray *host_names;     /* char *, in host_index order */
     GPtrArray *client_names;   /* char *, c1, c2, ... in number order */
     GArray *faults;            /* struct rep_fault, by time then recording order */
@@ -59,21 +68,25 @@ bool rep_done(sqlite3 *db, sqlite3_stmt *st, GError **err);
 /* A text column, "" when NULL. */
 const char *rep_col_str(sqlite3_stmt *st, int col);
 
-/* ---- ZAB host states as intervals ------------------------------------------------------- */
+/* ---- host states as intervals ------------------------------------------------------------ */
 
 struct rep_state_span {
+    int model;                /* registry id */
     int host;                 /* index in run->host_names */
     int64_t incarnation, epoch;
     sim_time start_ns, end_ns; /* end: the host's next state row, or the end of the run */
-    char state[12];           /* DOWN, LOOKING, FOLLOWING, LEADING */
-    char phase[16];           /* ELECTION ... BROADCAST, "" when DOWN */
+    int state_index;          /* in the model's vocabulary; 0 is down */
+    char state[16];           /* ZAB: DOWN, LOOKING, FOLLOWING, LEADING */
+    char phase[24];           /* ZAB: ELECTION ... BROADCAST; "" when down */
 };
 
-/* The host_states rows of the run as intervals, by host then time (rows naming hosts the run
- * does not list are skipped). */
+/* The host_states rows of the run as intervals, by model, host, then time (rows naming
+ * hosts or models the run does not list are skipped). */
 bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GError **err);
-/* True for a span of a leader serving in phase BROADCAST. */
+/* True for a span of a leader serving: the model's leader state in its serving phase. */
 bool rep_span_is_leading(const struct rep_state_span *s);
+/* True for a span in the model's serving phase (or any up state without one). */
+bool rep_span_is_serving(const struct rep_state_span *s);
 
 /* ---- run_summary ------------------------------------------------------------------------ */
 
@@ -103,8 +116,7 @@ bool rep_summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError
 /* Stores a row of run_summary read as REP_SUMMARY_COLUMNS from column col on. */
 void rep_summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col);
 /* "1234", "4.165957158s" (exact, as `zabsim run` prints), or "-" when absent. */
-void rep_format_measure(const struct rep_summary *s, enum rep_model m, int k, char *buf,
-                        size_t len);
+void rep_format_measure(const struct rep_summary *s, int m, int k, char *buf, size_t len);
 
 /* ---- the runs of a sweep ---------------------------------------------------------------- */
 
@@ -131,16 +143,27 @@ struct rep_order {
 
 #define REP_ORDER_MSGS 8 /* messages shown around the first divergence */
 
+/* A model that promises one order (rep_model_ordered): that order of the chosen messages,
+ * and where its hosts disagree anyway. */
+struct rep_ordered {
+    int model;
+    GPtrArray *order;      /* char *, the chosen messages it delivered, in its order */
+    int64_t split_seq;     /* first seq where its hosts hold different messages, 0 if none */
+    GPtrArray *split;      /* char *, "h1#1 c1:5" for each holder of that seq */
+};
+
 struct rep_divergence {
-    bool found;            /* pub/sub hosts disagreed on some pair */
+    /* Models without an order promise: whether their host incarnations disagree on the
+     * order of some pair; the first one that does is shown in detail. */
+    bool diverges[REP_MODELS];
+    bool found;            /* some model diverged: the fields below describe the first */
+    int model;             /* that model */
     sim_time t_ns;         /* when both orders had been delivered */
     char *first, *second;  /* in_order_at delivered first before second, reversed_at not */
     char *in_order_at, *reversed_at;
     GPtrArray *msgs;       /* char *, the chosen messages in in_order_at's order */
-    GPtrArray *orders;     /* struct rep_order *, pub/sub host incarnations, by host */
-    GPtrArray *zab_order;  /* char *, the chosen messages ZAB delivered, in ZAB's order */
-    int64_t zab_split_seq; /* first seq where ZAB hosts hold different messages, 0 if none */
-    GPtrArray *zab_split;  /* char *, "h1#1 c1:5" for each holder of that seq */
+    GPtrArray *orders;     /* struct rep_order *, its host incarnations, by host */
+    GPtrArray *ordered;    /* struct rep_ordered *, every ordered model of the run */
 };
 
 bool rep_divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,

@@ -1,7 +1,7 @@
 /* report_latency.c: the latency figure of the HTML report: cumulative distributions, on a
  * logarithmic time axis, of each model's delivery latency (delivered_ns minus the message's
- * first submitted_ns, replays left out: the run_summary definition) and of ZAB's commit
- * latency (proposals.committed_ns - proposed_ns).
+ * first submitted_ns, replays left out: the run_summary definition) and of its clients'
+ * acknowledgement latency (submissions.outcome_ns - submitted_ns, acked ones).
  *
  * SQL sorts the latencies and hands back about CURVE_POINTS of them (every k-th rank, plus
  * the first, the last and the nearest-rank p50 and p99), so a run with millions of
@@ -31,16 +31,17 @@ static const char delivery_sql[] =
     "             AS ns FROM deliveries AS d "
     "             WHERE d.run_id = :run_id AND d.model = :model AND d.replayed = 0)" RANKED;
 
-static const char commit_sql[] =
-    "WITH lat AS (SELECT committed_ns - proposed_ns AS ns FROM proposals "
-    "             WHERE run_id = :run_id AND committed_ns IS NOT NULL)" RANKED;
+/* Submission to the client's acknowledgement. */
+static const char ack_sql[] =
+    "WITH lat AS (SELECT outcome_ns - submitted_ns AS ns FROM submissions "
+    "             WHERE run_id = :run_id AND model = :model AND outcome = 'acked')" RANKED;
 
 struct cdf_point {
     int64_t ns, k;
 };
 
 struct cdf {
-    const char *label, *cls;
+    char *label, *cls;
     GArray *points; /* struct cdf_point, by rank */
     int64_t n, p50, p99;
 };
@@ -117,38 +118,42 @@ static void chart(GString *out, const struct cdf *curves, int n_curves)
 
 bool rep_fig_latency(struct rep_page *p, GError **err)
 {
-    struct cdf curves[] = {
-        { .label = "ZAB delivery", .cls = "zab" },
-        { .label = "pub/sub delivery", .cls = "ps" },
-        { .label = "ZAB commit (leader)", .cls = "zab dash" },
-    };
+    /* Per model: delivery latency (solid) and the clients' acknowledgement latency (dashed). */
+    struct cdf curves[2 * REP_MODELS] = { { 0 } };
+    int n = 0;
     bool ok = true, any = false;
-    for (size_t i = 0; i < G_N_ELEMENTS(curves); i++) {
-        curves[i].points = g_array_new(FALSE, FALSE, sizeof(struct cdf_point));
-        enum rep_model m = i == 1 ? REP_PUBSUB : REP_ZAB;
-        if (ok && p->run->has[m])
-            ok = load_cdf(p, i == 2 ? commit_sql : delivery_sql, rep_model_name[m], &curves[i],
-                          err);
-        any = any || curves[i].points->len > 0;
+    for (int m = 0; m < model_count(); m++) {
+        for (int ack = 0; p->run->has[m] && ack < 2; ack++) {
+            struct cdf *c = &curves[n++];
+            c->label = g_strdup_printf("%s %s", rep_model_label(m), ack ? "ack" : "delivery");
+            c->cls = g_strdup_printf("%s%s", rep_model_class(m), ack ? " dash" : "");
+            c->points = g_array_new(FALSE, FALSE, sizeof(struct cdf_point));
+            if (ok)
+                ok = load_cdf(p, ack ? ack_sql : delivery_sql, rep_model_name(m), c, err);
+            any = any || c->points->len > 0;
+        }
     }
     if (ok) {
         rep_section_open(p->out, "latency", "Latency distributions");
         g_string_append(p->out, "<figure>");
         if (any)
-            chart(p->out, curves, G_N_ELEMENTS(curves));
+            chart(p->out, curves, n);
         if (any)
             rep_caption(p->out, "Cumulative distributions on a logarithmic time axis: delivery "
                                 "latency is submission to delivery at a host (replays left "
-                                "out), commit latency proposal to commit at the leader. Curves "
-                                "pass through at most %d sorted values each, always including "
-                                "the median (p50) and p99.",
+                                "out), ack latency submission to the client's acknowledgement. "
+                                "Curves pass through at most %d sorted values each, always "
+                                "including the median (p50) and p99.",
                         CURVE_POINTS);
         else
-            rep_caption(p->out, "Nothing was delivered or committed: no latencies to show.");
+            rep_caption(p->out, "Nothing was delivered or acknowledged: no latencies to show.");
         g_string_append(p->out, "</figure>\n");
         rep_section_close(p->out);
     }
-    for (size_t i = 0; i < G_N_ELEMENTS(curves); i++)
+    for (int i = 0; i < n; i++) {
         g_array_free(curves[i].points, TRUE);
+        g_free(curves[i].label);
+        g_free(curves[i].cls);
+    }
     return ok;
 }

@@ -1,9 +1,10 @@
 /* report_order.c: the delivery-order figure of the HTML report. For the first messages on
- * whose order pub/sub hosts disagree (report_diverge.c), one column per host incarnation
- * lists them in the order it received them, each message a chip of its own colour, and lines
- * join a message's chips in neighbouring columns: where lines cross, two hosts saw two
- * messages in opposite orders. A last column gives ZAB's order, the one every host has.
- * Drawn only when there is a divergence; at most MAX_COLUMNS host incarnations. */
+ * whose order the hosts of a model without an order promise disagree (report_diverge.c),
+ * one column per host incarnation lists them in the order it received them, each message a
+ * chip of its own colour, and lines join a message's chips in neighbouring columns: where
+ * lines cross, two hosts saw two messages in opposite orders. A last column per model with
+ * an order promise gives that model's order, the one all its hosts have. Drawn only when
+ * there is a divergence; at most MAX_COLUMNS host incarnations. */
 #include "reports/report_html.h"
 
 #include <inttypes.h>
@@ -27,15 +28,16 @@ static int position(const GPtrArray *list, const char *msg)
     return -1;
 }
 
-static double col_x(int col, bool zab)
+/* x of column col; columns of ordered models stand a little apart. */
+static double col_x(int col, bool ordered)
 {
-    return LEFT + COL_W * col + (zab ? 40 : 0);
+    return LEFT + COL_W * col + (ordered ? 40 : 0);
 }
 
 static void draw_column(GString *out, const struct rep_divergence *d, const GPtrArray *msgs,
-                        int col, bool zab, const char *label)
+                        int col, bool ordered, const char *label)
 {
-    double x = col_x(col, zab);
+    double x = col_x(col, ordered);
     svg_text(out, x + CHIP_W / 2, TOP - 12, "lane", "middle", label);
     for (guint i = 0; i < msgs->len; i++) {
         const char *msg = g_ptr_array_index(msgs, i);
@@ -80,7 +82,7 @@ static void order_svg(GString *out, const struct rep_divergence *d)
 {
     int cols = (int)MIN(d->orders->len, MAX_COLUMNS);
     double height = TOP + ROW_H * d->msgs->len + 40;
-    double width = col_x(cols, true) + CHIP_W + 20;
+    double width = col_x(cols + (int)d->ordered->len - 1, true) + CHIP_W + 20;
     svg_open(out, (int)width, (int)height, "delivery order of the first diverging messages");
     svg_text(out, 8, TOP + 14, "sub", "start", "1st");
     svg_text(out, 8, TOP + ROW_H * (d->msgs->len - 1) + 14, "sub", "start", "later");
@@ -92,23 +94,31 @@ static void order_svg(GString *out, const struct rep_divergence *d)
             draw_links(out, d, o->msgs, next->msgs, c);
         }
     }
-    draw_column(out, d, d->zab_order, cols, true, "ZAB (every host)");
+    for (guint i = 0; i < d->ordered->len; i++) {
+        const struct rep_ordered *o = g_ptr_array_index(d->ordered, i);
+        char *label = g_strdup_printf("%s (every host)", rep_model_label(o->model));
+        draw_column(out, d, o->order, cols + (int)i, true, label);
+        g_free(label);
+    }
     svg_close(out);
 }
 
-static void zab_split_note(GString *out, const struct rep_divergence *d)
+static void split_note(GString *out, const struct rep_ordered *o)
 {
-    if (d->zab_split_seq == 0) {
-        g_string_append(out, "<p>ZAB: every host delivered the same message at every position "
-                             "of its history.</p>\n");
+    const char *title = rep_model_label(o->model);
+    if (o->split_seq == 0) {
+        g_string_append(out, "<p>");
+        rep_escape_printf(out, "%s: every host delivered the same message at every position of "
+                               "its history.", title);
+        g_string_append(out, "</p>\n");
         return;
     }
     g_string_append(out, "<p class=\"bad\">");
-    rep_escape_printf(out, "ZAB disagrees too (an agreement violation): position %" PRId64
-                           " holds different messages:", d->zab_split_seq);
-    for (guint i = 0; i < d->zab_split->len; i++) {
+    rep_escape_printf(out, "%s disagrees too (an agreement violation): position %" PRId64
+                           " holds different messages:", title, o->split_seq);
+    for (guint i = 0; i < o->split->len; i++) {
         g_string_append(out, i ? ", " : " ");
-        rep_escape(out, g_ptr_array_index(d->zab_split, i));
+        rep_escape(out, g_ptr_array_index(o->split, i));
     }
     g_string_append(out, "</p>\n");
 }
@@ -117,27 +127,33 @@ void rep_fig_order(struct rep_page *p, const struct rep_divergence *d)
 {
     GString *out = p->out;
     rep_section_open(out, "order", "Delivery order: the first divergence");
-    if (!p->run->has[REP_PUBSUB])
-        g_string_append(out, "<p class=\"note\">pub/sub was not simulated in this run.</p>\n");
-    else if (!d->found)
-        g_string_append(out, "<p>pub/sub: every host incarnation delivered the messages it "
-                             "shares with another in the same order.</p>\n");
-    if (p->run->has[REP_ZAB])
-        zab_split_note(out, d);
+    for (int m = 0; m < model_count(); m++) {
+        if (!p->run->has[m] || rep_model_ordered(m) || d->diverges[m])
+            continue;
+        g_string_append(out, "<p>");
+        rep_escape_printf(out, "%s: every host incarnation delivered the messages it shares "
+                               "with another in the same order.", rep_model_label(m));
+        g_string_append(out, "</p>\n");
+    }
+    for (guint i = 0; i < d->ordered->len; i++)
+        split_note(out, g_ptr_array_index(d->ordered, i));
     if (d->found) {
         char at[REP_TIME_LEN];
         units_format_duration_short(d->t_ns, at, sizeof at);
         g_string_append(out, "<figure>");
         order_svg(out, d);
         rep_caption(out,
-                    "By %s pub/sub host %s had received %s before %s, and host %s the other "
-                    "way round. Each column is one host incarnation (host#incarnation), top to "
+                    "By %s %s host %s had received %s before %s, and host %s the other way "
+                    "round. Each column is one host incarnation (host#incarnation), top to "
                     "bottom in the order it received these messages; crossing lines are "
-                    "disagreements.%s The last column is ZAB's order of the same messages, "
-                    "which every ZAB host delivers.",
-                    at, d->in_order_at, d->first, d->second, d->reversed_at,
+                    "disagreements.%s%s",
+                    at, rep_model_label(d->model), d->in_order_at, d->first, d->second,
+                    d->reversed_at,
                     d->orders->len > MAX_COLUMNS ? " Only the first host incarnations are "
-                                                   "shown." : "");
+                                                   "shown." : "",
+                    d->ordered->len ? " The last columns are the order of the same messages in "
+                                      "each model that promises one order, which all its hosts "
+                                      "deliver." : "");
         g_string_append(out, "</figure>\n");
     }
     rep_section_close(out);

@@ -10,12 +10,41 @@
 #include <math.h>
 #include <string.h>
 
-const char *const rep_model_name[REP_MODELS] = { "zab", "pubsub" };
-const char *const rep_model_label[REP_MODELS] = { "ZAB", "pub/sub" };
-
 int rep_model_of(const char *name)
 {
-    return strcmp(name, "zab") == 0 ? REP_ZAB : strcmp(name, "pubsub") == 0 ? REP_PUBSUB : -1;
+    return model_find(name);
+}
+
+const char *rep_model_name(int m)
+{
+    return model_get((model_id)m)->name;
+}
+
+const char *rep_model_label(int m)
+{
+    return model_get((model_id)m)->title;
+}
+
+const char *rep_model_class(int m)
+{
+    static const char *const classes[REP_MODELS] = { "m0", "m1", "m2", "m3",
+                                                     "m4", "m5", "m6", "m7" };
+    ZS_ASSERT(m >= 0 && m < REP_MODELS);
+    return classes[m];
+}
+
+const char *rep_model_colour(int m)
+{
+    static const char *const colours[REP_MODELS] = { "#2563eb", "#ea580c", "#16a34a",
+                                                     "#9333ea", "#0891b2", "#be185d",
+                                                     "#854d0e", "#475569" };
+    ZS_ASSERT(m >= 0 && m < REP_MODELS);
+    return colours[m];
+}
+
+bool rep_model_ordered(int m)
+{
+    return model_get((model_id)m)->oracle != NULL;
 }
 
 /* In the column order of the run_summary view. */
@@ -113,8 +142,11 @@ static bool load_run_row(sqlite3 *db, int64_t requested, struct rep_run *run, GE
             g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "no run %" PRId64, requested);
         return false;
     }
-    run->has[REP_ZAB] = strcmp(run->model, "pubsub") != 0;
-    run->has[REP_PUBSUB] = strcmp(run->model, "zab") != 0;
+    /* runs.model lists the run's models ("zab,pubsub"); "both" is how version 1 wrote it. */
+    char bad[64];
+    unsigned set = model_parse_set(run->model, bad, sizeof bad);
+    for (int m = 0; m < model_count(); m++)
+        run->has[m] = (set >> m) & 1;
     return true;
 }
 
@@ -242,36 +274,45 @@ int rep_host_index(const struct rep_run *run, const char *host)
     return -1;
 }
 
-/* ---- ZAB host states -------------------------------------------------------------------- */
+/* ---- host states ------------------------------------------------------------------------ */
 
 static int compare_spans(gconstpointer a, gconstpointer b)
 {
     const struct rep_state_span *x = a, *y = b;
+    if (x->model != y->model)
+        return x->model < y->model ? -1 : 1;
     return x->host != y->host ? (x->host < y->host ? -1 : 1) : 0; /* stable: time kept */
 }
 
 bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GError **err)
 {
     sqlite3_stmt *st = rep_prepare(db,
-                                   "SELECT host, t_ns, incarnation, state, phase, epoch, "
-                                   "  lead(t_ns) OVER (PARTITION BY host ORDER BY t_ns, rowid) "
+                                   "SELECT model, host, t_ns, incarnation, state, phase, epoch, "
+                                   "  lead(t_ns) OVER (PARTITION BY model, host "
+                                   "                   ORDER BY t_ns, trace_seq) "
                                    "FROM host_states WHERE run_id = :run_id "
-                                   "ORDER BY host, t_ns, rowid",
+                                   "ORDER BY model, host, t_ns, trace_seq",
                                    run->run_id, err);
     if (!st)
         return false;
     *spans = g_array_new(FALSE, FALSE, sizeof(struct rep_state_span));
     while (sqlite3_step(st) == SQLITE_ROW) {
-        struct rep_state_span s = { .host = rep_host_index(run, rep_col_str(st, 0)),
-                                    .start_ns = sqlite3_column_int64(st, 1),
-                                    .incarnation = sqlite3_column_int64(st, 2),
-                                    .epoch = sqlite3_column_int64(st, 5) };
-        if (s.host < 0)
+        struct rep_state_span s = { .model = rep_model_of(rep_col_str(st, 0)),
+                                    .host = rep_host_index(run, rep_col_str(st, 1)),
+                                    .start_ns = sqlite3_column_int64(st, 2),
+                                    .incarnation = sqlite3_column_int64(st, 3),
+                                    .epoch = sqlite3_column_int64(st, 6) };
+        if (s.host < 0 || s.model < 0 || !run->has[s.model] || !model_get(s.model)->state_name)
             continue;
-        s.end_ns = sqlite3_column_type(st, 6) == SQLITE_NULL ? MAX(run->duration_ns, s.start_ns)
-                                                              : sqlite3_column_int64(st, 6);
-        g_strlcpy(s.state, rep_col_str(st, 3), sizeof s.state);
-        g_strlcpy(s.phase, rep_col_str(st, 4), sizeof s.phase);
+        s.end_ns = sqlite3_column_type(st, 7) == SQLITE_NULL ? MAX(run->duration_ns, s.start_ns)
+                                                              : sqlite3_column_int64(st, 7);
+        g_strlcpy(s.state, rep_col_str(st, 4), sizeof s.state);
+        g_strlcpy(s.phase, rep_col_str(st, 5), sizeof s.phase);
+        const struct model_desc *d = model_get(s.model);
+        for (int i = 0; i < 256 && d->state_name((uint8_t)i); i++) {
+            if (strcmp(d->state_name((uint8_t)i), s.state) == 0)
+                s.state_index = i;
+        }
         g_array_append_val(*spans, s);
     }
     g_array_sort(*spans, compare_spans); /* g_array_sort is stable */
@@ -284,7 +325,16 @@ bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GEr
 
 bool rep_span_is_leading(const struct rep_state_span *s)
 {
-    return strcmp(s->state, "LEADING") == 0 && strcmp(s->phase, "BROADCAST") == 0;
+    const struct model_desc *d = model_get((model_id)s->model);
+    return d->leader_state && strcmp(s->state, d->leader_state) == 0 && rep_span_is_serving(s);
+}
+
+bool rep_span_is_serving(const struct rep_state_span *s)
+{
+    const struct model_desc *d = model_get((model_id)s->model);
+    if (s->state_index == TRACE_STATE_DOWN)
+        return false;
+    return !d->serving_phase || strcmp(s->phase, d->serving_phase) == 0;
 }
 
 /* ---- run_summary ------------------------------------------------------------------------ */
@@ -312,8 +362,7 @@ bool rep_summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError
     return rep_done(db, st, err);
 }
 
-void rep_format_measure(const struct rep_summary *s, enum rep_model m, int k, char *buf,
-                        size_t len)
+void rep_format_measure(const struct rep_summary *s, int m, int k, char *buf, size_t len)
 {
     if (!s->has[m][k])
         g_strlcpy(buf, "-", len);

@@ -107,9 +107,8 @@ static void plan_sampling(struct st_counts *n)
 
 /* ---- drawing ---------------------------------------------------------------------------- */
 
-static void draw_message(struct st_ctx *c, enum rep_model m, sqlite3_stmt *st)
+static void draw_message(struct st_ctx *c, int m, sqlite3_stmt *st)
 {
-    static const char *const cls[REP_MODELS] = { "zab", "ps" };
     gpointer src = g_hash_table_lookup(c->lanes, rep_col_str(st, 1));
     gpointer dst = g_hash_table_lookup(c->lanes, rep_col_str(st, 2));
     if (!src || !dst)
@@ -120,19 +119,19 @@ static void draw_message(struct st_ctx *c, enum rep_model m, sqlite3_stmt *st)
     char at[REP_TIME_LEN], line_cls[24];
     units_format_duration(sent, at, sizeof at);
     const char *msg = rep_col_str(st, 6);
-    char *title = g_strdup_printf("%s %s %s→%s%s%s sent %s%s%s", rep_model_label[m],
+    char *title = g_strdup_printf("%s %s %s→%s%s%s sent %s%s%s", rep_model_label(m),
                                   rep_col_str(st, 0), rep_col_str(st, 1), rep_col_str(st, 2),
                                   *msg ? " carrying " : "", msg, at, lost ? ", lost: " : "",
                                   lost ? rep_col_str(st, 5) : "");
     double x0 = svg_at(&c->x, (double)sent);
     if (!lost) {
-        g_snprintf(line_cls, sizeof line_cls, "%s arr", cls[m]);
+        g_snprintf(line_cls, sizeof line_cls, "%s arr", rep_model_class(m));
         svg_line(c->p->out, x0, y0, svg_at(&c->x, (double)sqlite3_column_int64(st, 4)), y1,
                  line_cls, title);
     } else {
         double x1 = x0 + (svg_at(&c->x, (double)(sent + c->lost_len[m])) - x0) * LOST_REACH;
         double ye = y0 + (y1 - y0) * LOST_REACH;
-        g_snprintf(line_cls, sizeof line_cls, "%s lost", cls[m]);
+        g_snprintf(line_cls, sizeof line_cls, "%s lost", rep_model_class(m));
         svg_line(c->p->out, x0, y0, x1, ye, line_cls, title);
         svg_line(c->p->out, x1 - 4, ye - 4, x1 + 4, ye + 4, "x", NULL);
         svg_line(c->p->out, x1 - 4, ye + 4, x1 + 4, ye - 4, "x", NULL);
@@ -140,7 +139,7 @@ static void draw_message(struct st_ctx *c, enum rep_model m, sqlite3_stmt *st)
     g_free(title);
 }
 
-static bool draw_model(struct st_ctx *c, enum rep_model m, bool lost, int64_t stride,
+static bool draw_model(struct st_ctx *c, int m, bool lost, int64_t stride,
                        GError **err)
 {
     sqlite3_stmt *st = rep_prepare(
@@ -153,7 +152,7 @@ static bool draw_model(struct st_ctx *c, enum rep_model m, bool lost, int64_t st
         c->p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_str(st, ":model", rep_model_name[m]);
+    rep_bind_str(st, ":model", rep_model_name(m));
     rep_bind_int(st, ":t0", c->w.start_ns);
     rep_bind_int(st, ":t1", c->w.end_ns);
     rep_bind_int(st, ":lost", lost);
@@ -178,7 +177,7 @@ static bool measure_reach(struct st_ctx *c, GError **err)
         return false;
     rep_bind_int(st, ":t0", c->w.start_ns);
     rep_bind_int(st, ":t1", c->w.end_ns);
-    for (int m = 0; m < REP_MODELS; m++)
+    for (int m = 0; m < model_count(); m++)
         c->lost_len[m] = MAX((c->w.end_ns - c->w.start_ns) / 100, 1);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int m = rep_model_of(rep_col_str(st, 0));
@@ -205,7 +204,7 @@ static void draw_down(struct st_ctx *c)
         const struct rep_state_span *s = &g_array_index(c->p->spans, struct rep_state_span, i);
         const char *host = g_ptr_array_index(c->p->run->host_names, s->host);
         gpointer lane = g_hash_table_lookup(c->lanes, host);
-        if (strcmp(s->state, "DOWN") != 0 || !lane || s->end_ns <= c->w.start_ns ||
+        if (s->state_index != TRACE_STATE_DOWN || !lane || s->end_ns <= c->w.start_ns ||
             s->start_ns >= c->w.end_ns)
             continue;
         double x0 = svg_at(&c->x, (double)s->start_ns), x1 = svg_at(&c->x, (double)s->end_ns);
@@ -227,19 +226,24 @@ static double frame(struct st_ctx *c)
     rep_fault_markers(c->p, &c->x, 18, bottom, 14);
     svg_axis_x(out, &c->x, bottom + 4, bottom + 4, 10, rep_time_label);
     g_string_append(out, "<defs>");
-    g_string_append(out, "<marker id=\"ah-zab\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" "
-                         "markerWidth=\"5\" markerHeight=\"5\" orient=\"auto\"><path "
-                         "d=\"M0,0L8,4L0,8z\" fill=\"#2563eb\"/></marker>");
-    g_string_append(out, "<marker id=\"ah-ps\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" "
-                         "markerWidth=\"5\" markerHeight=\"5\" orient=\"auto\"><path "
-                         "d=\"M0,0L8,4L0,8z\" fill=\"#ea580c\"/></marker>");
+    for (int m = 0; m < model_count(); m++) /* an arrowhead in each model's colour */
+        g_string_append_printf(out, "<marker id=\"ah-%s\" viewBox=\"0 0 8 8\" refX=\"8\" "
+                                    "refY=\"4\" markerWidth=\"5\" markerHeight=\"5\" "
+                                    "orient=\"auto\"><path d=\"M0,0L8,4L0,8z\" "
+                                    "fill=\"%s\"/></marker>",
+                               rep_model_class(m), rep_model_colour(m));
     g_string_append_printf(out, "<clipPath id=\"clip-st\"><rect x=\"%.1f\" y=\"0\" "
                                 "width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n",
                            REP_PLOT_X0, REP_PLOT_X1 - REP_PLOT_X0, bottom + 4);
     struct svg_legend_pos legend = { REP_PLOT_X0, bottom + 44, REP_PLOT_X0, REP_PLOT_X1 };
-    svg_legend(out, &legend, "zab", true, "ZAB message");
-    svg_legend(out, &legend, "ps", true, "pub/sub message");
-    svg_legend(out, &legend, "ps lost", true, "lost (cross; hover for the reason)");
+    for (int m = 0; m < model_count(); m++) {
+        if (!c->p->run->has[m])
+            continue;
+        char *what = g_strdup_printf("%s message", rep_model_label(m));
+        svg_legend(out, &legend, rep_model_class(m), true, what);
+        g_free(what);
+    }
+    svg_legend(out, &legend, "lost", true, "lost (cross; hover for the reason)");
     svg_legend(out, &legend, "down", false, "host down");
     return bottom;
 }
@@ -255,12 +259,12 @@ static void caption(struct st_ctx *c, const struct st_counts n[REP_MODELS])
     g_string_append_printf(text, "Messages sent from %s to %s%s.", from, to,
                            c->p->opts->window_set ? "" : " (choose another span with "
                                                          "--window START..END)");
-    for (int m = 0; m < REP_MODELS; m++) {
+    for (int m = 0; m < model_count(); m++) {
         if (!c->p->run->has[m])
             continue;
         g_string_append_printf(text, " %s: showing %" PRId64 " of %" PRId64 " messages between "
                                "lanes (%" PRId64 " of %" PRId64 " lost ones",
-                               rep_model_label[m], n[m].drawn_delivered + n[m].drawn_lost,
+                               rep_model_label(m), n[m].drawn_delivered + n[m].drawn_lost,
                                n[m].delivered + n[m].lost, n[m].drawn_lost, n[m].lost);
         if (n[m].stride_delivered > 1)
             g_string_append_printf(text, ", every %" PRId64 "th delivered one",
@@ -281,7 +285,7 @@ static bool diagram(struct st_ctx *c, GError **err)
     svg_open(c->p->out, REP_W, (int)(TOP + LANE * lanes + 72), "space-time diagram of messages");
     frame(c);
     g_string_append(c->p->out, "<g clip-path=\"url(#clip-st)\">\n");
-    for (int m = 0; m < REP_MODELS; m++) {
+    for (int m = 0; m < model_count(); m++) {
         plan_sampling(&n[m]);
         if (!draw_model(c, m, false, n[m].stride_delivered, err) ||
             !draw_model(c, m, true, n[m].stride_lost, err))

@@ -117,7 +117,7 @@ static int compare_i64(gconstpointer a, gconstpointer b)
 }
 
 /* The values of measure k of model m over the runs that have it, sorted. */
-static GArray *measure_values(const GArray *runs, enum rep_model m, int k)
+static GArray *measure_values(const GArray *runs, int m, int k)
 {
     GArray *v = g_array_new(FALSE, FALSE, sizeof(int64_t));
     for (guint i = 0; i < runs->len; i++) {
@@ -138,7 +138,7 @@ static void format_value(int k, int64_t v, char *buf, size_t len)
 }
 
 /* "min / median / max" cells of one model's measure k, or "-" cells. */
-static void distribution_cells(GString *out, const GArray *runs, enum rep_model m, int k)
+static void distribution_cells(GString *out, const GArray *runs, int m, int k)
 {
     GArray *v = measure_values(runs, m, k);
     for (int q = 0; q < 3; q++) {
@@ -152,15 +152,28 @@ static void distribution_cells(GString *out, const GArray *runs, enum rep_model 
     g_array_free(v, TRUE);
 }
 
-static void distribution_table(GString *out, const GArray *runs)
+static void distribution_table(GString *out, const struct rep_run *run, const GArray *runs)
 {
-    g_string_append(out, "<table><tr><th rowspan=\"2\">measure</th><th colspan=\"3\">ZAB</th>"
-                         "<th colspan=\"3\">pub/sub</th></tr>\n<tr><th>min</th><th>median</th>"
-                         "<th>max</th><th>min</th><th>median</th><th>max</th></tr>\n");
+    g_string_append(out, "<table><tr><th rowspan=\"2\">measure</th>");
+    for (int m = 0; m < model_count(); m++) {
+        if (!run->has[m])
+            continue;
+        g_string_append(out, "<th colspan=\"3\">");
+        rep_escape(out, rep_model_label(m));
+        g_string_append(out, "</th>");
+    }
+    g_string_append(out, "</tr>\n<tr>");
+    for (int m = 0; m < model_count(); m++) {
+        if (run->has[m])
+            g_string_append(out, "<th>min</th><th>median</th><th>max</th>");
+    }
+    g_string_append(out, "</tr>\n");
     for (int k = 0; k < REP_N_MEASURES; k++) {
         g_string_append_printf(out, "<tr><td>%s</td>", rep_measures[k].label);
-        for (int m = 0; m < REP_MODELS; m++)
-            distribution_cells(out, runs, m, k);
+        for (int m = 0; m < model_count(); m++) {
+            if (run->has[m])
+                distribution_cells(out, runs, m, k);
+        }
         g_string_append(out, "</tr>\n");
     }
     g_string_append(out, "</table>\n");
@@ -173,7 +186,7 @@ static bool failed(const struct rep_sweep_run *r)
     return strcmp(r->verdict, "fail") == 0;
 }
 
-static void strip(GString *out, const GArray *runs, enum rep_model m, int k, double y,
+static void strip(GString *out, const GArray *runs, int m, int k, double y,
                   guint stride)
 {
     GArray *v = measure_values(runs, m, k);
@@ -181,7 +194,7 @@ static void strip(GString *out, const GArray *runs, enum rep_model m, int k, dou
     char lo_text[REP_TIME_LEN], hi_text[REP_TIME_LEN];
     format_value(k, lo, lo_text, sizeof lo_text);
     format_value(k, hi, hi_text, sizeof hi_text);
-    svg_textf(out, 8, y + 4, "legend", "start", "%s %s", rep_model_label[m], rep_measures[k].label);
+    svg_textf(out, 8, y + 4, "legend", "start", "%s %s", rep_model_label(m), rep_measures[k].label);
     svg_text(out, STRIP_X0 - 10, y + 4, "tick", "end", lo_text);
     svg_text(out, STRIP_X1 + 10, y + 4, "tick", "start", hi_text);
     svg_line(out, STRIP_X0, y, STRIP_X1, y, "grid", NULL);
@@ -197,13 +210,14 @@ static void strip(GString *out, const GArray *runs, enum rep_model m, int k, dou
         double cx = hi > lo ? svg_at(&x, (double)r->summary.value[m][k])
                             : (STRIP_X0 + STRIP_X1) / 2;
         /* a little deterministic vertical spread so that equal values stay countable */
-        svg_circle(out, cx, y + (double)(i % 5) * 2 - 4, 3.5, failed(r) ? "fail" : "ok", title);
+        svg_circle(out, cx, y + (double)(i % 5) * 2 - 4, 3.5,
+                   failed(r) ? "fail" : rep_model_class(m), title);
         g_free(title);
     }
     g_array_free(v, TRUE);
 }
 
-static bool measure_values_present(const GArray *runs, enum rep_model m, int k)
+static bool measure_values_present(const GArray *runs, int m, int k)
 {
     for (guint i = 0; i < runs->len; i++) {
         if (g_array_index(runs, struct rep_sweep_run, i).summary.has[m][k])
@@ -216,13 +230,13 @@ static void strip_plot(GString *out, const GArray *runs, guint stride)
 {
     int rows = 0;
     for (int k = 0; k < REP_N_MEASURES; k++) {
-        for (int m = 0; m < REP_MODELS; m++)
+        for (int m = 0; m < model_count(); m++)
             rows += measure_values_present(runs, m, k);
     }
     svg_open(out, REP_W, (int)(TOP + STRIP_H * rows + 10), "each measure across seeds");
     int row = 0;
     for (int k = 0; k < REP_N_MEASURES; k++) {
-        for (int m = 0; m < REP_MODELS; m++) {
+        for (int m = 0; m < model_count(); m++) {
             if (measure_values_present(runs, m, k))
                 strip(out, runs, m, k, TOP + STRIP_H * row++ + 6, stride);
         }
@@ -269,7 +283,7 @@ bool rep_fig_sweep(struct rep_page *p, GError **err)
                               "(run_summary; durations rounded):",
                       runs->len, p->run->scenario);
     g_string_append(p->out, "</p>\n");
-    distribution_table(p->out, runs);
+    distribution_table(p->out, p->run, runs);
     g_string_append(p->out, "<figure>");
     strip_plot(p->out, runs, MAX(stride, 1));
     if (stride > 1)

@@ -1,7 +1,7 @@
 /* report_text.c: `zabsim report DB`, the plain-text report of one run: what was simulated,
- * the faults, each ZAB server's state changes on one (wrapped) line per host, both models'
- * run_summary side by side, pub/sub's drops by cause, the first delivery-order divergence,
- * and, for a database holding several runs of the scenario, one line per seed.
+ * the faults, the state changes of each model with states on one (wrapped) line per host,
+ * every model's run_summary side by side, drops by cause, the first delivery-order
+ * divergence, and, for a database holding several runs of the scenario, one line per seed.
  *
  * Meant for a terminal and for diffs: no colour, lines within TEXT_WIDTH where the data
  * allows, nothing that changes between two reports of the same database. */
@@ -76,16 +76,16 @@ static void free_phrase(gpointer p)
     g_string_free(p, TRUE);
 }
 
-/* One host's state changes as phrases: "T STATE" for each new state or incarnation, with
- * ", serving eN at T" where the server reached phase BROADCAST. */
-static GPtrArray *state_phrases(const GArray *spans, int host)
+/* One host's state changes in one model as phrases: "T STATE" for each new state or
+ * incarnation, with ", serving eN at T" where the host reached the model's serving phase. */
+static GPtrArray *state_phrases(const GArray *spans, int model, int host)
 {
     GPtrArray *phrases = g_ptr_array_new_with_free_func(free_phrase);
     const struct rep_state_span *seg = NULL;
     bool serving = false;
     for (guint i = 0; i < spans->len; i++) {
         const struct rep_state_span *s = &g_array_index(spans, struct rep_state_span, i);
-        if (s->host != host)
+        if (s->host != host || s->model != model)
             continue;
         char at[REP_TIME_LEN];
         units_format_duration_short(s->start_ns, at, sizeof at);
@@ -97,7 +97,7 @@ static GPtrArray *state_phrases(const GArray *spans, int host)
             seg = s;
             serving = false;
         }
-        if (!serving && strcmp(s->phase, "BROADCAST") == 0) {
+        if (!serving && *s->phase && rep_span_is_serving(s)) {
             GString *phrase = g_ptr_array_index(phrases, phrases->len - 1);
             g_string_append_printf(phrase, ", serving e%" PRId64, s->epoch);
             if (s != seg)
@@ -108,10 +108,11 @@ static GPtrArray *state_phrases(const GArray *spans, int host)
     return phrases;
 }
 
-static void host_states(GString *out, const struct rep_run *run, const GArray *spans, int host)
+static void host_states(GString *out, const struct rep_run *run, const GArray *spans,
+                        int model, int host)
 {
     const char *name = g_ptr_array_index(run->host_names, host);
-    GPtrArray *phrases = state_phrases(spans, host);
+    GPtrArray *phrases = state_phrases(spans, model, host);
     guint shown = MIN(phrases->len, MAX_SEGMENTS);
     g_string_append_printf(out, "  %-4s", name);
     int col = 2 + MAX(4, (int)g_utf8_strlen(name, -1));
@@ -134,33 +135,49 @@ static void host_states(GString *out, const struct rep_run *run, const GArray *s
 
 static bool states(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
 {
-    if (!run->has[REP_ZAB])
-        return true;
     GArray *spans;
     if (!rep_state_spans(db, run, &spans, err))
         return false;
-    g_string_append(out, "zab host states (time and state; \"serving eN\" once the server "
-                         "reaches phase BROADCAST in epoch N)\n");
-    for (guint h = 0; h < run->host_names->len; h++)
-        host_states(out, run, spans, (int)h);
-    g_string_append_c(out, '\n');
+    for (int m = 0; m < model_count(); m++) {
+        const struct model_desc *d = model_get(m);
+        if (!run->has[m] || !d->state_name)
+            continue;
+        g_string_append_printf(out, "%s host states (time and state", d->name);
+        if (d->serving_phase)
+            g_string_append_printf(out, "; \"serving eN\" once the host reaches phase %s in "
+                                        "epoch N", d->serving_phase);
+        g_string_append(out, ")\n");
+        for (guint h = 0; h < run->host_names->len; h++)
+            host_states(out, run, spans, m, (int)h);
+        g_string_append_c(out, '\n');
+    }
     g_array_free(spans, TRUE);
     return true;
 }
 
-/* ---- the two models --------------------------------------------------------------------- */
+/* ---- the models side by side ------------------------------------------------------------- */
 
 static bool summary(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
 {
     struct rep_summary s;
     if (!rep_summary_load(db, run->run_id, &s, err))
         return false;
-    g_string_append_printf(out, "%-32s %14s %14s\n", "both models (run_summary)", "zab", "pubsub");
+    g_string_append_printf(out, "%-32s", "the models (run_summary)");
+    for (int m = 0; m < model_count(); m++) {
+        if (run->has[m])
+            g_string_append_printf(out, " %14s", rep_model_name(m));
+    }
+    g_string_append_c(out, '\n');
     for (int k = 0; k < REP_N_MEASURES; k++) {
-        char zab[REP_TIME_LEN], ps[REP_TIME_LEN];
-        rep_format_measure(&s, REP_ZAB, k, zab, sizeof zab);
-        rep_format_measure(&s, REP_PUBSUB, k, ps, sizeof ps);
-        g_string_append_printf(out, "  %-30s %14s %14s\n", rep_measures[k].label, zab, ps);
+        g_string_append_printf(out, "  %-30s", rep_measures[k].label);
+        for (int m = 0; m < model_count(); m++) {
+            char v[REP_TIME_LEN];
+            if (!run->has[m])
+                continue;
+            rep_format_measure(&s, m, k, v, sizeof v);
+            g_string_append_printf(out, " %14s", v);
+        }
+        g_string_append_c(out, '\n');
     }
     g_string_append_c(out, '\n');
     return true;
@@ -206,28 +223,31 @@ static void order_line(GString *out, const char *label, const GPtrArray *msgs)
     g_string_append_c(out, '\n');
 }
 
-static void zab_order(GString *out, const struct rep_divergence *d)
+/* A model that promises one order: that order of the chosen messages, or its split. */
+static void ordered_model(GString *out, const struct rep_divergence *d,
+                          const struct rep_ordered *o)
 {
-    if (d->zab_split_seq > 0) {
-        g_string_append_printf(out, "  zab: position %" PRId64 " holds different messages "
-                                    "(agreement violated):\n", d->zab_split_seq);
-        for (guint i = 0; i < d->zab_split->len; i++)
-            g_string_append_printf(out, "    %s\n",
-                                   (const char *)g_ptr_array_index(d->zab_split, i));
+    const char *name = rep_model_name(o->model);
+    if (o->split_seq > 0) {
+        g_string_append_printf(out, "  %s: position %" PRId64 " holds different messages "
+                                    "(agreement violated):\n", name, o->split_seq);
+        for (guint i = 0; i < o->split->len; i++)
+            g_string_append_printf(out, "    %s\n", (const char *)g_ptr_array_index(o->split, i));
     } else if (d->found) {
-        g_string_append(out, "  zab, one order at every host:\n");
-        order_line(out, "all", d->zab_order);
+        g_string_append_printf(out, "  %s, one order at every host:\n", name);
+        order_line(out, "all", o->order);
         GPtrArray *never = g_ptr_array_new();
         for (guint i = 0; i < d->msgs->len; i++) {
             char *msg = g_ptr_array_index(d->msgs, i);
-            if (!g_ptr_array_find_with_equal_func(d->zab_order, msg, g_str_equal, NULL))
+            if (!g_ptr_array_find_with_equal_func(o->order, msg, g_str_equal, NULL))
                 g_ptr_array_add(never, msg);
         }
         if (never->len)
             order_line(out, "never", never);
         g_ptr_array_free(never, TRUE);
     } else {
-        g_string_append(out, "  zab: every host delivered the same message at every position\n");
+        g_string_append_printf(out, "  %s: every host delivered the same message at every "
+                                    "position\n", name);
     }
 }
 
@@ -240,9 +260,10 @@ static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GEr
     if (d.found) {
         char at[REP_TIME_LEN];
         units_format_duration_short(d.t_ns, at, sizeof at);
-        char *what = g_strdup_printf("pub/sub: by %s %s had received %s before %s, %s the "
+        char *what = g_strdup_printf("%s: by %s %s had received %s before %s, %s the "
                                      "other way round; each host incarnation's order:",
-                                     at, d.in_order_at, d.first, d.second, d.reversed_at);
+                                     rep_model_label(d.model), at, d.in_order_at, d.first,
+                                     d.second, d.reversed_at);
         int col = 2;
         g_string_append(out, "  ");
         wrap(out, what, 4, &col);
@@ -252,12 +273,17 @@ static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GEr
             const struct rep_order *o = g_ptr_array_index(d.orders, i);
             order_line(out, o->label, o->msgs);
         }
-    } else if (run->has[REP_PUBSUB]) {
-        g_string_append(out, "  pub/sub: every host incarnation delivered shared messages in "
-                             "the same order\n");
     }
-    if (run->has[REP_ZAB])
-        zab_order(out, &d);
+    for (int m = 0; m < model_count(); m++) {
+        if (run->has[m] && !rep_model_ordered(m) && !d.diverges[m])
+            g_string_append_printf(out, "  %s: every host incarnation delivered shared messages "
+                                        "in the same order\n", rep_model_label(m));
+        else if (run->has[m] && !rep_model_ordered(m) && (!d.found || m != d.model))
+            g_string_append_printf(out, "  %s: its host incarnations disagree on some order "
+                                        "too\n", rep_model_label(m));
+    }
+    for (guint i = 0; i < d.ordered->len; i++)
+        ordered_model(out, &d, g_ptr_array_index(d.ordered, i));
     g_string_append_c(out, '\n');
     rep_divergence_clear(&d);
     return true;
@@ -265,29 +291,29 @@ static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GEr
 
 /* ---- the seeds of a sweep --------------------------------------------------------------- */
 
-/* The measures of the per-seed table: model and run_summary column. */
-static const struct {
-    enum rep_model model;
-    int measure;
-    const char *heading;
-} seed_columns[] = {
-    { REP_ZAB, 3, "zab lost" },    { REP_PUBSUB, 3, "ps lost" },  { REP_PUBSUB, 5, "ps order" },
-    { REP_ZAB, 6, "zab unav." },   { REP_ZAB, 8, "zab p99" },     { REP_PUBSUB, 8, "ps p99" },
-    { REP_ZAB, 10, "leaders" },
-};
+/* The measures of the per-seed table, for every model of the run: lost, order
+ * disagreements and p99 latency; unavailability and leader changes for a model with a
+ * leader. Indices into rep_measures. */
+static const int seed_measures[] = { 3, 5, 8, 6, 10 };
+static const char *const seed_headings[] = { "lost", "order", "p99", "unav.", "leaders" };
 
-static void seed_row(GString *out, const struct rep_sweep_run *r)
+static bool seed_column_shown(const struct rep_run *run, int m, size_t c)
+{
+    return run->has[m] && (c < 3 || model_get((model_id)m)->leader_state != NULL);
+}
+
+static void seed_row(GString *out, const struct rep_run *run, const struct rep_sweep_run *r)
 {
     g_string_append_printf(out, "  %5" PRId64 " %10" PRIu64 " %-7s", r->run_id, r->seed,
                            *r->verdict ? r->verdict : "-");
-    for (size_t c = 0; c < G_N_ELEMENTS(seed_columns); c++) {
-        char v[REP_TIME_LEN];
-        int k = seed_columns[c].measure;
-        if (r->summary.has[seed_columns[c].model][k] && rep_measures[k].kind == REP_DURATION)
-            units_format_duration_short(r->summary.value[seed_columns[c].model][k], v, sizeof v);
-        else
-            rep_format_measure(&r->summary, seed_columns[c].model, k, v, sizeof v);
-        g_string_append_printf(out, " %9s", v);
+    for (int m = 0; m < model_count(); m++) {
+        for (size_t c = 0; c < G_N_ELEMENTS(seed_measures); c++) {
+            char v[REP_TIME_LEN];
+            if (!seed_column_shown(run, m, c))
+                continue;
+            rep_format_measure(&r->summary, m, seed_measures[c], v, sizeof v);
+            g_string_append_printf(out, " %10s", v);
+        }
     }
     g_string_append_c(out, '\n');
 }
@@ -301,11 +327,17 @@ static bool seeds(GString *out, sqlite3 *db, const struct rep_run *run, GError *
         return false;
     g_string_append_printf(out, "runs of %s in this database\n  %5s %10s %-7s", run->scenario,
                            "run", "seed", "verdict");
-    for (size_t c = 0; c < G_N_ELEMENTS(seed_columns); c++)
-        g_string_append_printf(out, " %9s", seed_columns[c].heading);
+    for (int m = 0; m < model_count(); m++) {
+        for (size_t c = 0; c < G_N_ELEMENTS(seed_measures); c++) {
+            char heading[32];
+            g_snprintf(heading, sizeof heading, "%.3s %s", rep_model_name(m), seed_headings[c]);
+            if (seed_column_shown(run, m, c))
+                g_string_append_printf(out, " %10s", heading);
+        }
+    }
     g_string_append_c(out, '\n');
     for (guint i = 0; i < runs->len; i++)
-        seed_row(out, &g_array_index(runs, struct rep_sweep_run, i));
+        seed_row(out, run, &g_array_index(runs, struct rep_sweep_run, i));
     for (guint i = 0; i < runs->len; i++) {
         const struct rep_sweep_run *r = &g_array_index(runs, struct rep_sweep_run, i);
         if (strcmp(r->verdict, "fail") == 0)

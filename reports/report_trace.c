@@ -21,7 +21,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-enum { PID_ZAB = 1, PID_PUBSUB = 2 };
 
 struct tr_ctx {
     FILE *f;
@@ -97,7 +96,6 @@ static void metadata(struct tr_ctx *c, int pid, int tid, const char *what, const
 /* Hosts get tids 1..H and clients H+1..H+C in every model's process. */
 static void tracks(struct tr_ctx *c)
 {
-    static const char *const process[REP_MODELS] = { "ZAB ensemble", "pub/sub cluster" };
     GPtrArray *names = g_ptr_array_new(); /* by tid - 1 */
     const GPtrArray *lists[] = { c->run->host_names, c->run->client_names };
     for (size_t l = 0; l < G_N_ELEMENTS(lists); l++) {
@@ -109,10 +107,11 @@ static void tracks(struct tr_ctx *c)
             g_hash_table_insert(c->tids, (gpointer)name, GINT_TO_POINTER(names->len));
         }
     }
-    for (int m = 0; m < REP_MODELS; m++) {
+    /* One process per model: pid = registry id + 1. */
+    for (int m = 0; m < model_count(); m++) {
         if (!c->run->has[m])
             continue;
-        metadata(c, m + 1, 0, "process", process[m], m + 1);
+        metadata(c, m + 1, 0, "process", rep_model_label(m), m + 1);
         for (guint t = 0; t < names->len; t++)
             metadata(c, m + 1, (int)t + 1, "thread", g_ptr_array_index(names, t), (int)t + 1);
     }
@@ -149,8 +148,6 @@ static void faults(struct tr_ctx *c)
 static bool states(struct tr_ctx *c, GError **err)
 {
     GArray *spans;
-    if (!c->run->has[REP_ZAB])
-        return true;
     if (!rep_state_spans(c->db, c->run, &spans, err))
         return false;
     for (guint i = 0; i < spans->len; i++) {
@@ -159,7 +156,8 @@ static bool states(struct tr_ctx *c, GError **err)
         if (from >= to)
             continue;
         char *name = g_strdup_printf("%s%s%s", s->state, *s->phase ? " · " : "", s->phase);
-        event(c, 'X', PID_ZAB, tid_of(c, g_ptr_array_index(c->run->host_names, s->host)), from);
+        event(c, 'X', s->model + 1, tid_of(c, g_ptr_array_index(c->run->host_names, s->host)),
+              from);
         fputs(",\"dur\":", c->f);
         json_us(c->f, to - from);
         field(c->f, "name", name);
@@ -219,14 +217,14 @@ static bool messages(struct tr_ctx *c, GError **err)
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        bool zab = strcmp(rep_col_str(st, 0), "zab") == 0;
+        int m = rep_model_of(rep_col_str(st, 0));
         const char *type = rep_col_str(st, 1), *src = rep_col_str(st, 2), *dst = rep_col_str(st, 3);
-        int pid = zab ? PID_ZAB : PID_PUBSUB, from = tid_of(c, src), to = tid_of(c, dst);
+        int pid = m + 1, from = tid_of(c, src), to = tid_of(c, dst);
         bool lost = sqlite3_column_type(st, 5) == SQLITE_NULL;
-        if (!from || !to)
+        if (m < 0 || !from || !to)
             continue;
         c->flow_id++;
-        const char *cat = zab ? "zab" : "pubsub", *msg_id = rep_col_str(st, 7);
+        const char *cat = rep_model_name(m), *msg_id = rep_col_str(st, 7);
         message_end(c, pid, from, sqlite3_column_int64(st, 4), type, cat, "to", dst, msg_id,
                     lost ? rep_col_str(st, 6) : NULL, lost ? 0 : 's');
         if (!lost)
@@ -248,13 +246,13 @@ static bool deliveries(struct tr_ctx *c, GError **err)
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        bool zab = strcmp(rep_col_str(st, 0), "zab") == 0;
+        int m = rep_model_of(rep_col_str(st, 0));
         int tid = tid_of(c, rep_col_str(st, 1));
-        if (!tid)
+        if (m < 0 || !tid)
             continue;
         char *name = g_strdup_printf("deliver %s", rep_col_str(st, 4));
-        event(c, 'i', zab ? PID_ZAB : PID_PUBSUB, tid, sqlite3_column_int64(st, 7));
-        fprintf(c->f, ",\"s\":\"t\",\"cat\":\"%s\"", zab ? "zab" : "pubsub");
+        event(c, 'i', m + 1, tid, sqlite3_column_int64(st, 7));
+        fprintf(c->f, ",\"s\":\"t\",\"cat\":\"%s\"", rep_model_name(m));
         field(c->f, "name", name);
         fprintf(c->f, ",\"args\":{\"seq\":%" PRId64 ",\"incarnation\":%" PRId64
                       ",\"replayed\":%d",
@@ -279,12 +277,14 @@ static bool drops(struct tr_ctx *c, GError **err)
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        bool zab = strcmp(rep_col_str(st, 0), "zab") == 0;
+        int m = rep_model_of(rep_col_str(st, 0));
         int tid = tid_of(c, rep_col_str(st, 1));
+        if (m < 0)
+            continue;
         char *name = g_strdup_printf("drop %s", rep_col_str(st, 2));
         /* a drop not bound to a host belongs to the model's process as a whole */
-        event(c, 'i', zab ? PID_ZAB : PID_PUBSUB, tid, sqlite3_column_int64(st, 4));
-        fprintf(c->f, ",\"s\":\"%s\",\"cat\":\"%s\"", tid ? "t" : "p", zab ? "zab" : "pubsub");
+        event(c, 'i', m + 1, tid, sqlite3_column_int64(st, 4));
+        fprintf(c->f, ",\"s\":\"%s\",\"cat\":\"%s\"", tid ? "t" : "p", rep_model_name(m));
         field(c->f, "name", name);
         fputs(",\"args\":{\"cause\":", c->f);
         json_str(c->f, rep_col_str(st, 3));

@@ -5,6 +5,9 @@
 #define TESTS_PROBE_H
 
 #include "sim/proto.h"
+
+/* The port probes listen on. */
+#define PROBE_PORT 7000
 #include "sim/sim.h"
 
 enum probe_cmd_kind {
@@ -22,7 +25,7 @@ enum probe_cmd_kind {
 struct probe_cmd {
     enum probe_cmd_kind kind;
     uint32_t machine;
-    enum proto_port port;
+    proto_port port;
     conn_id conn;
     int64_t value;
     uint64_t token;

@@ -1,13 +1,18 @@
-/* test_check.c: the ordering invariants (reports/check.c, reports/checks.sql) and `zabsim
- * check`. A correct history passes every check; each broken history, recorded through the
- * database recorder exactly as a run would be, must be reported under the invariant it
- * breaks and no other (one exception, explained at the total-order test). */
+/* test_check.c: the ZAB invariants (protocol/zab/zab_oracle*.c), the one oracle that runs
+ * online during a run, offline in `zabsim check`, and here. A correct history passes; each
+ * broken history is reported under the invariant it breaks. Every history goes through all
+ * three paths, which must find the same violations with the same evidence:
+ *   - the oracle alone (world/verdict.h fed the records);
+ *   - the run's path: the database recorder, which feeds the same oracle while it writes;
+ *   - `zabsim check`'s path: the rows of that database replayed (reports/check.c). */
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "protocol/zab/zab.h"
 #include "reports/check.h"
 #include "reports/db.h"
 #include "tests/harness.h"
+#include "world/verdict.h"
 
 #define ZXID(epoch, counter) (((int64_t)(epoch) << 32) | (counter))
 #define MSG(client, seq) msg_id_make(client, seq)
@@ -16,124 +21,100 @@
 enum { H1, H2, H3, N_HOSTS };
 static const char *const host_names[N_HOSTS] = { "h1", "h2", "h3" };
 
-/* ---- recording histories ------------------------------------------------------------- */
-
-struct history {
-    char *dir;
-    char *path;
-    struct db_run *run;
-    struct recorder rec;
-};
-
-static void history_open(struct history *h, const char *name)
+static model_id zab_id(void)
 {
-    GError *err = NULL;
-    h->dir = g_dir_make_tmp("zabsim-check-XXXXXX", &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h->dir);
-    h->path = g_strdup_printf("%s/%s.db", h->dir, name);
-    h->run = db_run_create(h->path, host_names, N_HOSTS, &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h->run);
-    h->rec = db_run_recorder(h->run);
+    return (model_id)model_find("zab");
 }
 
-static void emit(struct history *h, struct trace_rec r)
+static model_id ps_id(void)
 {
-    h->rec.record(h->rec.ctx, &r);
+    return (model_id)model_find("pubsub");
+}
+
+static unsigned both(void)
+{
+    return (1u << zab_id()) | (1u << ps_id());
+}
+
+/* ---- building histories ------------------------------------------------------------------ */
+
+/* A history is a list of records, put in time order (stably: equal times keep the order they
+ * were added in) before anything sees it, as a run's trace is. */
+struct history {
+    GArray *recs; /* struct trace_rec */
+};
+
+static void add(struct history *h, struct trace_rec r)
+{
+    g_array_append_val(h->recs, r);
 }
 
 static void state(struct history *h, sim_time t, int host, uint32_t inc,
                   enum zab_server_state st, enum zab_phase phase, int64_t epoch)
 {
-    emit(h, (struct trace_rec){ .kind = TRACE_HOST_STATE, .t_ns = t, .host = host,
-                                .incarnation = inc,
-                                .u.host_state = { st, phase, epoch } });
+    add(h, (struct trace_rec){ .kind = TRACE_STATE, .model = zab_id(), .t_ns = t, .host = host,
+                               .incarnation = inc, .u.state = { st, phase, epoch } });
 }
 
-static void submit(struct history *h, sim_time t, enum sim_model model, msg_id_t m, int host)
+static void submit(struct history *h, sim_time t, model_id model, msg_id_t m, int host)
 {
-    emit(h, (struct trace_rec){ .kind = TRACE_SUBMISSION, .t_ns = t, .host = -1,
-                                .u.submission = { model, m, msg_id_client(m), host } });
+    add(h, (struct trace_rec){ .kind = TRACE_SUBMISSION, .model = model, .t_ns = t, .host = -1,
+                               .u.submission = { m, msg_id_client(m), host } });
 }
 
-static void outcome(struct history *h, sim_time t, enum sim_model model, msg_id_t m,
-                    enum submission_outcome o)
+static void outcome(struct history *h, sim_time t, model_id model, msg_id_t m, enum outcome o)
 {
-    emit(h, (struct trace_rec){ .kind = TRACE_OUTCOME, .t_ns = t, .host = -1,
-                                .u.outcome = { model, m, o } });
+    add(h, (struct trace_rec){ .kind = TRACE_OUTCOME, .model = model, .t_ns = t, .host = -1,
+                               .u.outcome = { m, o } });
+}
+
+static void zab_event(struct history *h, sim_time t, int host, enum zab_event type, msg_id_t m,
+                      int64_t a, int64_t b, bool flag)
+{
+    add(h, (struct trace_rec){ .kind = TRACE_EVENT, .model = zab_id(), .t_ns = t, .host = host,
+                               .incarnation = 1, .u.event = { type, m, a, b, flag } });
 }
 
 static void propose(struct history *h, sim_time t, int host, int64_t epoch, int64_t zxid,
                     msg_id_t m)
 {
-    emit(h, (struct trace_rec){ .kind = TRACE_PROPOSAL, .t_ns = t, .host = host,
-                                .incarnation = 1, .u.proposal = { epoch, zxid, m } });
+    zab_event(h, t, host, ZAB_EVENT_PROPOSAL, m, epoch, zxid, false);
 }
 
 static void commit(struct history *h, sim_time t, int host, int64_t zxid)
 {
-    emit(h, (struct trace_rec){ .kind = TRACE_COMMIT, .t_ns = t, .host = host,
-                                .incarnation = 1, .u.commit = { zxid } });
-}
-
-static void deliver(struct history *h, sim_time t, enum sim_model model, int host,
-                    uint64_t seq, msg_id_t m, int64_t zxid)
-{
-    emit(h, (struct trace_rec){ .kind = TRACE_DELIVERY, .t_ns = t, .host = host,
-                                .incarnation = 1,
-                                .u.delivery = { model, seq, m, zxid, false } });
+    zab_event(h, t, host, ZAB_EVENT_COMMIT, MSG_ID_NONE, 0, zxid, false);
 }
 
 static void truncate_entry(struct history *h, sim_time t, int host, int64_t zxid, msg_id_t m)
 {
-    emit(h, (struct trace_rec){ .kind = TRACE_TRUNCATE, .t_ns = t, .host = host,
-                                .incarnation = 1, .u.truncate = { zxid, m, true } });
+    zab_event(h, t, host, ZAB_EVENT_TRUNCATE, m, 0, zxid, true);
+}
+
+static void deliver(struct history *h, sim_time t, model_id model, int host, uint64_t seq,
+                    msg_id_t m, int64_t zxid)
+{
+    add(h, (struct trace_rec){ .kind = TRACE_DELIVERY, .model = model, .t_ns = t, .host = host,
+                               .incarnation = 1, .u.delivery = { seq, m, zxid, false } });
 }
 
 static void fault(struct history *h, sim_time t, enum fault_kind kind, const char *target)
 {
-    emit(h, (struct trace_rec){ .kind = TRACE_FAULT, .t_ns = t, .host = -1,
-                                .u.fault = { kind, target, "test" } });
+    add(h, (struct trace_rec){ .kind = TRACE_FAULT, .model = MODEL_ID_NONE, .t_ns = t,
+                               .host = -1, .u.fault = { kind, target, "test" } });
 }
 
-/* h1 down; h2 leading and h3 following, both in BROADCAST. */
-static const struct db_host_end end_states[N_HOSTS] = {
-    { "h1", false, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE },
-    { "h2", true, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST },
-    { "h3", true, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST },
-};
-
-static void history_finish_with(struct history *h, const char *scenario,
-                                const struct db_host_end *ends)
+static int by_time(gconstpointer a, gconstpointer b)
 {
-    struct db_run_meta meta = { .scenario = scenario, .description = "test history",
-                                .seed = 1, .hosts = N_HOSTS, .duration_ns = 1000,
-                                .model = "both" };
-    GError *err = NULL;
-    CU_ASSERT_TRUE_FATAL(db_run_finish(h->run, &meta, ends, &err));
+    const struct trace_rec *x = a, *y = b;
+    return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
 }
 
-static void history_finish(struct history *h, const char *scenario)
+static void replay(struct history *h, const struct recorder *rec)
 {
-    history_finish_with(h, scenario, end_states);
-}
-
-/* Commits the run to h->path (or into an existing database there). */
-static void history_commit(struct history *h)
-{
-    GError *err = NULL;
-    CU_ASSERT_TRUE(db_run_commit(h->run, db_run_violations(h->run) ? "fail" : "pass", NULL,
-                                 &err));
-    h->run = NULL;
-}
-
-static void history_close(struct history *h)
-{
-    if (h->run)
-        db_run_abort(h->run);
-    g_unlink(h->path);
-    g_rmdir(h->dir);
-    g_free(h->path);
-    g_free(h->dir);
+    g_array_sort(h->recs, by_time); /* g_array_sort is stable */
+    for (guint i = 0; i < h->recs->len; i++)
+        rec->record(rec->ctx, &g_array_index(h->recs, struct trace_rec, i));
 }
 
 /* ---- the reference history and its broken variants ------------------------------------- */
@@ -155,6 +136,7 @@ enum variant {
     NEVER_SUBMITTED,
     EPOCH_STARTS_LATE,
     RETRIED_WRITE,
+    VARIANT_COUNT
 };
 
 static const msg_id_t A = ((int64_t)1 << 32) | 1, B = ((int64_t)1 << 32) | 2,
@@ -169,14 +151,18 @@ static void epoch_one(struct history *h, enum variant v)
     state(h, 10, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
     const msg_id_t msgs[] = { A, B, C };
     for (int i = 0; i < 3; i++) {
-        submit(h, 20 + i, MODEL_ZAB, msgs[i], H1);
+        submit(h, 20 + i, zab_id(), msgs[i], H1);
         propose(h, 30 + i, H1, 1, ZXID(1, i + 1), msgs[i]);
-        if (v == COUNTER_GAP && msgs[i] == B) {
-            outcome(h, 90, MODEL_ZAB, B, OUTCOME_TIMEOUT);
-            continue;
+        bool timed_out = (v == COUNTER_GAP && msgs[i] == B) ||
+                         (v == DISAGREE_AT_ONE_SEQ && msgs[i] == C);
+        if (timed_out) {
+            outcome(h, 90, zab_id(), msgs[i], OUTCOME_TIMEOUT);
+            if (v == COUNTER_GAP)
+                continue; /* b is never committed */
         }
         commit(h, 40 + i, H1, ZXID(1, i + 1));
-        outcome(h, 45 + i, MODEL_ZAB, msgs[i], OUTCOME_ACKED);
+        if (!timed_out)
+            outcome(h, 45 + i, zab_id(), msgs[i], OUTCOME_ACKED);
     }
 }
 
@@ -185,25 +171,36 @@ static void deliver_epoch_one(struct history *h, enum variant v, int host)
 {
     sim_time t = 50 + 3 * host;
     if (v == COUNTER_GAP) {
-        deliver(h, t, MODEL_ZAB, host, 1, A, ZXID(1, 1));
-        deliver(h, t + 1, MODEL_ZAB, host, 2, C, ZXID(1, 3));
+        deliver(h, t, zab_id(), host, 1, A, ZXID(1, 1));
+        deliver(h, t + 1, zab_id(), host, 2, C, ZXID(1, 3));
         return;
     }
-    deliver(h, t, MODEL_ZAB, host, 1, A, ZXID(1, 1));
-    deliver(h, t + 1, MODEL_ZAB, host, 2, B, ZXID(1, 2));
-    if (v == DISAGREE_AT_ONE_SEQ && host == H1) /* h1 holds d where the others hold c */
-        deliver(h, t + 2, MODEL_ZAB, host, 3, D, ZXID(2, 1));
-    else if (v == EPOCH_BACKWARDS) {
-        /* d (epoch 2) before c (epoch 1) at h2 and h3, while h1 stops after b; h2 delivers
-         * before it proposes, so only the order breaks, not h2's knowledge of epoch 1 */
-        if (host != H1) {
-            deliver(h, t + 2, MODEL_ZAB, host, 3, D, ZXID(2, 1));
-            deliver(h, t + 3, MODEL_ZAB, host, 4, C, ZXID(1, 3));
-        }
+    deliver(h, t, zab_id(), host, 1, A, ZXID(1, 1));
+    deliver(h, t + 1, zab_id(), host, 2, B, ZXID(1, 2));
+    if (v == DISAGREE_AT_ONE_SEQ && host == H3)
+        return; /* h3 holds d (epoch 2) where the others hold c */
+    if (v == EPOCH_BACKWARDS && host == H3) {
+        /* d (epoch 2) before c (epoch 1) at h3 */
+        deliver(h, 332, zab_id(), host, 3, D, ZXID(2, 1));
+        deliver(h, 333, zab_id(), host, 4, C, ZXID(1, 3));
     } else if (v == LEADER_MISSING_TXN && host == H2)
-        deliver(h, 315, MODEL_ZAB, host, 3, C, ZXID(1, 3)); /* after its first proposal */
+        deliver(h, 315, zab_id(), host, 3, C, ZXID(1, 3)); /* after its first proposal */
     else
-        deliver(h, t + 2, MODEL_ZAB, host, 3, C, ZXID(1, 3));
+        deliver(h, t + 2, zab_id(), host, 3, C, ZXID(1, 3));
+}
+
+static void epoch_two_deliveries(struct history *h, enum variant v, msg_id_t d, int64_t zxid)
+{
+    if (v == EPOCH_BACKWARDS) {
+        deliver(h, 330, zab_id(), H2, 4, d, zxid);
+        return;
+    }
+    uint64_t seq = v == COUNTER_GAP ? 3 : 4;
+    deliver(h, 330, zab_id(), H2, seq, d, zxid);
+    if (v == DISAGREE_AT_ONE_SEQ)
+        deliver(h, 331, zab_id(), H3, 3, d, zxid);
+    else if (v != LOST_ACKED_WRITE)
+        deliver(h, 331, zab_id(), H3, seq, d, zxid);
 }
 
 static void epoch_two(struct history *h, enum variant v)
@@ -222,27 +219,22 @@ static void epoch_two(struct history *h, enum variant v)
     /* d, or in RETRIED_WRITE a client's second submission of a, committed again */
     msg_id_t d = v == RETRIED_WRITE ? A : D;
     int64_t zxid = ZXID(2, v == EPOCH_STARTS_LATE ? 2 : 1);
-    submit(h, 300, MODEL_ZAB, d, H2);
+    submit(h, 300, zab_id(), d, H2);
     propose(h, 310, H2, 2, zxid, d);
     commit(h, 320, H2, zxid);
-    outcome(h, 325, MODEL_ZAB, d, OUTCOME_ACKED);
+    outcome(h, 325, zab_id(), d, OUTCOME_ACKED);
     if (v == ZXID_BACKWARDS) {
         propose(h, 340, H2, 2, ZXID(2, 3), MSG(2, 1));
         propose(h, 341, H2, 2, ZXID(2, 2), MSG(2, 2));
     }
-    if (v != EPOCH_BACKWARDS) {
-        uint64_t seq = v == COUNTER_GAP ? 3 : 4;
-        deliver(h, 330, MODEL_ZAB, H2, seq, d, zxid);
-        if (v != LOST_ACKED_WRITE)
-            deliver(h, 331, MODEL_ZAB, H3, seq, d, zxid);
-    }
+    epoch_two_deliveries(h, v, d, zxid);
     if (v == NEVER_SUBMITTED) { /* proposed and committed, but no client offered it */
         propose(h, 350, H2, 2, ZXID(2, 2), MSG(9, 1));
         commit(h, 360, H2, ZXID(2, 2));
     }
     if (v == NEVER_PROPOSED || v == NEVER_SUBMITTED) {
-        deliver(h, 400, MODEL_ZAB, H2, 5, MSG(9, 1), ZXID(2, 2));
-        deliver(h, 401, MODEL_ZAB, H3, 5, MSG(9, 1), ZXID(2, 2));
+        deliver(h, 400, zab_id(), H2, 5, MSG(9, 1), ZXID(2, 2));
+        deliver(h, 401, zab_id(), H3, 5, MSG(9, 1), ZXID(2, 2));
     }
 }
 
@@ -251,72 +243,188 @@ static void pubsub(struct history *h)
 {
     const msg_id_t msgs[] = { A, B, C, D };
     for (int i = 0; i < 4; i++) {
-        submit(h, 20 + i, MODEL_PUBSUB, msgs[i], H1);
-        outcome(h, 21 + i, MODEL_PUBSUB, msgs[i], OUTCOME_ACKED);
+        submit(h, 20 + i, ps_id(), msgs[i], H1);
+        outcome(h, 21 + i, ps_id(), msgs[i], OUTCOME_ACKED);
     }
-    deliver(h, 60, MODEL_PUBSUB, H2, 1, B, -1);
-    deliver(h, 61, MODEL_PUBSUB, H2, 2, A, -1);
-    deliver(h, 60, MODEL_PUBSUB, H3, 1, A, -1);
-    deliver(h, 61, MODEL_PUBSUB, H3, 2, B, -1);
-    deliver(h, 62, MODEL_PUBSUB, H3, 3, B, -1);
+    deliver(h, 60, ps_id(), H2, 1, B, TRACE_NO_LOG_ID);
+    deliver(h, 61, ps_id(), H2, 2, A, TRACE_NO_LOG_ID);
+    deliver(h, 60, ps_id(), H3, 1, A, TRACE_NO_LOG_ID);
+    deliver(h, 61, ps_id(), H3, 2, B, TRACE_NO_LOG_ID);
+    deliver(h, 62, ps_id(), H3, 3, B, TRACE_NO_LOG_ID);
 }
 
-static void record_history(struct history *h, enum variant v)
+static struct history *history_of(enum variant v)
 {
+    struct history *h = g_new0(struct history, 1);
+    h->recs = g_array_new(FALSE, FALSE, sizeof(struct trace_rec));
     epoch_one(h, v);
     for (int host = H1; host < N_HOSTS; host++)
         deliver_epoch_one(h, v, host);
     epoch_two(h, v);
     pubsub(h);
+    return h;
 }
 
-/* The invariants a run breaks, as "name,name,..." in report order ("" when none). */
-static char *broken_invariants(sqlite3 *db, int64_t run_id, int64_t *found)
+static void history_free(struct history *h)
 {
-    struct check_result res;
+    g_array_free(h->recs, TRUE);
+    g_free(h);
+}
+
+/* ---- the three paths --------------------------------------------------------------------- */
+
+/* The oracle alone. */
+static void oracle_path(struct history *h, unsigned models, struct oracle_result *res)
+{
+    struct verdict *v = verdict_new(models, N_HOSTS, host_names);
+    struct recorder rec = verdict_recorder(v);
+    replay(h, &rec);
+    verdict_finish(v, res);
+    verdict_free(v);
+}
+
+/* A recorded database: the run's path. */
+struct recorded {
+    char *dir, *path;
+    struct db_run *run;
+};
+
+static const struct db_host_end end_states[N_HOSTS] = {
+    { "h1", false, 1 },
+    { "h2", true, 1 },
+    { "h3", true, 1 },
+};
+
+static void record_history(struct recorded *r, struct history *h, const char *name,
+                           unsigned models)
+{
     GError *err = NULL;
-    CU_ASSERT_TRUE_FATAL(check_run(db, run_id, &res, &err));
+    if (!r->dir) {
+        r->dir = g_dir_make_tmp("zabsim-check-XXXXXX", &err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r->dir);
+        r->path = g_strdup_printf("%s/history.db", r->dir);
+    }
+    r->run = db_run_create(r->path, host_names, N_HOSTS, models, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r->run);
+    struct recorder rec = db_run_recorder(r->run);
+    replay(h, &rec);
+    struct db_run_meta meta = { .scenario = name, .description = "test history", .seed = 1,
+                                .hosts = N_HOSTS, .duration_ns = 1000, .models = models };
+    CU_ASSERT_TRUE_FATAL(db_run_finish(r->run, &meta, end_states, &err));
+}
+
+/* Publishes the recorded run into r->path (a new file, or a new run of it). */
+static void publish(struct recorded *r)
+{
+    GError *err = NULL;
+    CU_ASSERT_TRUE(db_run_commit(r->run, db_run_violations(r->run) ? "fail" : "pass", NULL,
+                                 &err));
+    r->run = NULL;
+}
+
+static void recorded_close(struct recorded *r)
+{
+    if (r->run)
+        db_run_abort(r->run);
+    if (r->path)
+        g_unlink(r->path);
+    if (r->dir)
+        g_rmdir(r->dir);
+    g_free(r->path);
+    g_free(r->dir);
+}
+
+/* The violations table of run 1 of db, as a result. */
+static void stored_violations(sqlite3 *db, struct oracle_result *res)
+{
+    res->violations = g_ptr_array_new();
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "SELECT model, invariant, detail, evidence FROM violations "
+                           "ORDER BY rowid", -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct oracle_violation *v = g_new0(struct oracle_violation, 1);
+        v->model = g_intern_string((const char *)sqlite3_column_text(st, 0));
+        v->invariant = g_intern_string((const char *)sqlite3_column_text(st, 1));
+        v->detail = g_strdup((const char *)sqlite3_column_text(st, 2));
+        v->evidence = g_strdup((const char *)sqlite3_column_text(st, 3));
+        g_ptr_array_add(res->violations, v);
+    }
+    sqlite3_finalize(st);
+}
+
+static void assert_same(const struct oracle_result *a, const struct oracle_result *b)
+{
+    CU_ASSERT_EQUAL_FATAL(a->violations->len, b->violations->len);
+    for (guint i = 0; i < a->violations->len; i++) {
+        const struct oracle_violation *x = g_ptr_array_index(a->violations, i);
+        const struct oracle_violation *y = g_ptr_array_index(b->violations, i);
+        CU_ASSERT_STRING_EQUAL(x->model, y->model);
+        CU_ASSERT_STRING_EQUAL(x->invariant, y->invariant);
+        CU_ASSERT_STRING_EQUAL(x->detail, y->detail);
+        CU_ASSERT_STRING_EQUAL(x->evidence, y->evidence);
+    }
+}
+
+/* "name,name,..." of the invariants a result reports, in report order. */
+static char *names_of(const struct oracle_result *res)
+{
     GString *names = g_string_new(NULL);
-    for (guint i = 0; i < res.violations->len; i++) {
-        const struct check_violation *v = g_ptr_array_index(res.violations, i);
+    for (guint i = 0; i < res->violations->len; i++) {
+        const struct oracle_violation *v = g_ptr_array_index(res->violations, i);
         CU_ASSERT_TRUE(v->detail[0] != '\0');
         if (!strstr(v->detail, "more violations"))
             CU_ASSERT_TRUE(v->evidence[0] != '\0');
-        if (i == 0 || strcmp(v->invariant, ((const struct check_violation *)g_ptr_array_index(
-                                               res.violations, i - 1))
-                                               ->invariant) != 0)
+        const struct oracle_violation *prev =
+            i ? g_ptr_array_index(res->violations, i - 1) : NULL;
+        if (!prev || strcmp(v->invariant, prev->invariant) != 0)
             g_string_append_printf(names, "%s%s", names->len ? "," : "", v->invariant);
     }
-    if (found)
-        *found = res.found;
-    check_result_clear(&res);
     return g_string_free(names, FALSE);
 }
 
-/* Records variant v and asserts that exactly `expect` is reported, both by check_run and in
- * the violations table the run wrote. */
+static void free_stored(struct oracle_result *res)
+{
+    for (guint i = 0; i < res->violations->len; i++) {
+        struct oracle_violation *v = g_ptr_array_index(res->violations, i);
+        g_free(v->detail);
+        g_free(v->evidence);
+        g_free(v);
+    }
+    g_ptr_array_free(res->violations, TRUE);
+}
+
+/* Runs h through all three paths; each must report exactly `expect` (invariant names in
+ * report order), with identical violations and evidence. */
+static void expect_history(struct history *h, const char *expect)
+{
+    struct oracle_result alone, offline, stored;
+    oracle_path(h, both(), &alone);
+    struct recorded r = { 0 };
+    record_history(&r, h, "variant", both());
+    sqlite3 *db = db_run_handle(r.run);
+    GError *err = NULL;
+    CU_ASSERT_TRUE_FATAL(check_run(db, 1, &offline, &err));
+    stored_violations(db, &stored);
+    char *names = names_of(&alone);
+    CU_ASSERT_STRING_EQUAL(names, expect);
+    if (strcmp(names, expect) != 0)
+        fprintf(stderr, "\nexpected '%s', got '%s'\n", expect, names);
+    assert_same(&alone, &offline);
+    assert_same(&alone, &stored);
+    CU_ASSERT_EQUAL(alone.found, offline.found);
+    CU_ASSERT_EQUAL(db_run_violations(r.run), alone.found);
+    g_free(names);
+    free_stored(&stored);
+    oracle_result_clear(&alone);
+    oracle_result_clear(&offline);
+    recorded_close(&r);
+}
+
 static void expect_broken(enum variant v, const char *expect)
 {
-    struct history h;
-    history_open(&h, "variant");
-    record_history(&h, v);
-    history_finish(&h, "variant");
-    sqlite3 *db = db_run_handle(h.run);
-    int64_t found = 0;
-    char *names = broken_invariants(db, 1, &found);
-    CU_ASSERT_STRING_EQUAL(names, expect);
-    CU_ASSERT_EQUAL(db_run_violations(h.run), found);
-    if (strcmp(names, expect) != 0)
-        fprintf(stderr, "\nvariant %d: expected '%s', got '%s'\n", v, expect, names);
-    g_free(names);
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(db, "SELECT group_concat(DISTINCT invariant) FROM violations", -1, &st,
-                       NULL);
-    CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
-    const char *table = (const char *)sqlite3_column_text(st, 0);
-    CU_ASSERT_STRING_EQUAL(table ? table : "", expect);
-    sqlite3_finalize(st);
-    history_close(&h);
+    struct history *h = history_of(v);
+    expect_history(h, expect);
+    history_free(h);
 }
 
 static void test_correct_history_passes_every_check(void)
@@ -354,9 +462,12 @@ static void test_counter_gap_is_local_primary_order(void)
     expect_broken(COUNTER_GAP, "local_primary_order");
 }
 
+/* An epoch going backwards cannot come alone: the epoch-2 leader had to deliver c before
+ * it proposed d (or primary integrity breaks), so h3's c-after-d also puts the two at other
+ * positions than the leader's history (agreement) and inverts them (total order). */
 static void test_epoch_going_backwards_is_global_primary_order(void)
 {
-    expect_broken(EPOCH_BACKWARDS, "global_primary_order");
+    expect_broken(EPOCH_BACKWARDS, "total_order,agreement,global_primary_order");
 }
 
 static void test_leader_missing_committed_txn_is_primary_integrity(void)
@@ -379,18 +490,35 @@ static void test_epoch_starting_after_counter_one_is_local_primary_order(void)
     expect_broken(EPOCH_STARTS_LATE, "local_primary_order");
 }
 
+/* A delivery of a proposal that comes only later in the trace is not integrity: proposing
+ * must come first. */
+static void test_delivery_before_its_proposal_is_integrity(void)
+{
+    struct history *h = history_of(GOOD);
+    deliver(h, 305, zab_id(), H3, 4, D, ZXID(2, 1)); /* proposed at 310 */
+    struct oracle_result res;
+    oracle_path(h, both(), &res);
+    char *names = names_of(&res);
+    CU_ASSERT_PTR_NOT_NULL(strstr(names, "integrity"));
+    const struct oracle_violation *v = g_ptr_array_index(res.violations, 0);
+    CU_ASSERT_STRING_EQUAL(v->detail, "h3#1 delivered c1:4 with zxid 0x200000001 at seq 4, "
+                                      "but no leader had proposed that message with that zxid");
+    g_free(names);
+    oracle_result_clear(&res);
+    history_free(h);
+}
+
 /* A write committed twice (a client's retry) is a duplicate delivery, not an ordering
  * violation: orders compare first deliveries. */
 static void test_retried_write_committed_twice_breaks_nothing(void)
 {
     expect_broken(RETRIED_WRITE, "");
     /* ... and the summary counts it once, as duplicates at h2 and h3, without reordering. */
-    struct history h;
-    history_open(&h, "retried");
-    record_history(&h, RETRIED_WRITE);
-    history_finish(&h, "retried");
+    struct history *h = history_of(RETRIED_WRITE);
+    struct recorded r = { 0 };
+    record_history(&r, h, "retried", both());
     sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(db_run_handle(h.run),
+    sqlite3_prepare_v2(db_run_handle(r.run),
                        "SELECT duplicates, order_disagreements FROM run_summary "
                        "WHERE model = 'zab'",
                        -1, &st, NULL);
@@ -398,26 +526,24 @@ static void test_retried_write_committed_twice_breaks_nothing(void)
     CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 2);
     CU_ASSERT_EQUAL(sqlite3_column_int(st, 1), 0);
     sqlite3_finalize(st);
-    history_close(&h);
+    recorded_close(&r);
+    history_free(h);
 }
 
 /* Durability binds only hosts serving at the end: h1, back up but still electing, lacks d
- * and that is fine. */
+ * and that is fine; once it serves, it is bound. */
 static void test_host_not_serving_at_end_is_not_bound_by_durability(void)
 {
-    static const struct db_host_end ends[N_HOSTS] = {
-        { "h1", true, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION },
-        { "h2", true, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST },
-        { "h3", true, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST },
-    };
-    struct history h;
-    history_open(&h, "electing");
-    record_history(&h, GOOD);
-    history_finish_with(&h, "electing", ends);
-    char *names = broken_invariants(db_run_handle(h.run), 1, NULL);
-    CU_ASSERT_STRING_EQUAL(names, "");
-    g_free(names);
-    history_close(&h);
+    struct history *h = history_of(GOOD);
+    add(h, (struct trace_rec){ .kind = TRACE_STATE, .model = zab_id(), .t_ns = 500, .host = H1,
+                               .incarnation = 2,
+                               .u.state = { ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 2 } });
+    expect_history(h, "");
+    add(h, (struct trace_rec){ .kind = TRACE_STATE, .model = zab_id(), .t_ns = 600, .host = H1,
+                               .incarnation = 2,
+                               .u.state = { ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2 } });
+    expect_history(h, "durability"); /* its new incarnation delivered none of a, b, c, d */
+    history_free(h);
 }
 
 /* A total-order inversion cannot come alone in ZAB: seq is a position in one history, so
@@ -427,73 +553,86 @@ static void test_host_not_serving_at_end_is_not_bound_by_durability(void)
  * them in that order. Everything else (zxids, proposals, epochs) is consistent. */
 static void test_total_order_inversion_between_two_hosts(void)
 {
-    struct history h;
-    history_open(&h, "inversion");
+    struct history h0 = { g_array_new(FALSE, FALSE, sizeof(struct trace_rec)) }, *h = &h0;
     for (int host = H1; host < N_HOSTS; host++)
-        state(&h, 0, host, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 0);
-    state(&h, 10, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
-    submit(&h, 20, MODEL_ZAB, A, H1);
-    submit(&h, 21, MODEL_ZAB, B, H1);
-    propose(&h, 30, H1, 1, ZXID(1, 1), A);
-    propose(&h, 31, H1, 1, ZXID(1, 2), B);
-    commit(&h, 40, H1, ZXID(1, 1));
-    commit(&h, 41, H1, ZXID(1, 2));
-    outcome(&h, 45, MODEL_ZAB, A, OUTCOME_ACKED);
-    outcome(&h, 46, MODEL_ZAB, B, OUTCOME_ACKED);
+        state(h, 0, host, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 0);
+    state(h, 10, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
+    submit(h, 20, zab_id(), A, H1);
+    submit(h, 21, zab_id(), B, H1);
+    propose(h, 30, H1, 1, ZXID(1, 1), A);
+    propose(h, 31, H1, 1, ZXID(1, 2), B);
+    commit(h, 40, H1, ZXID(1, 1));
+    commit(h, 41, H1, ZXID(1, 2));
+    outcome(h, 45, zab_id(), A, OUTCOME_ACKED);
+    outcome(h, 46, zab_id(), B, OUTCOME_ACKED);
     for (int host = H1; host <= H2; host++) {
-        deliver(&h, 50, MODEL_ZAB, host, 1, A, ZXID(1, 1));
-        deliver(&h, 51, MODEL_ZAB, host, 2, B, ZXID(1, 2));
+        deliver(h, 50, zab_id(), host, 1, A, ZXID(1, 1));
+        deliver(h, 51, zab_id(), host, 2, B, ZXID(1, 2));
     }
-    state(&h, 100, H1, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE, 1);
-    state(&h, 200, H2, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 2);
-    state(&h, 200, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2);
-    propose(&h, 300, H2, 2, ZXID(2, 1), B);
-    propose(&h, 301, H2, 2, ZXID(2, 2), A);
-    deliver(&h, 310, MODEL_ZAB, H3, 1, B, ZXID(2, 1));
-    deliver(&h, 311, MODEL_ZAB, H3, 2, A, ZXID(2, 2));
-    history_finish(&h, "inversion");
-    char *names = broken_invariants(db_run_handle(h.run), 1, NULL);
-    CU_ASSERT_STRING_EQUAL(names, "total_order,agreement");
-    g_free(names);
+    state(h, 100, H1, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE, 1);
+    state(h, 200, H2, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 2);
+    state(h, 200, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2);
+    propose(h, 300, H2, 2, ZXID(2, 1), B);
+    propose(h, 301, H2, 2, ZXID(2, 2), A);
+    deliver(h, 310, zab_id(), H3, 1, B, ZXID(2, 1));
+    deliver(h, 311, zab_id(), H3, 2, A, ZXID(2, 2));
+    expect_history(h, "total_order,agreement");
 
-    /* The evidence names both orders: h1 a-then-b against h3 b-then-a. */
-    struct check_result res;
-    CU_ASSERT_TRUE_FATAL(check_run(db_run_handle(h.run), 1, &res, NULL));
-    const struct check_violation *first = g_ptr_array_index(res.violations, 0);
+    /* The evidence names both orders: h3 b-then-a against the first deliveries, a-then-b. */
+    struct oracle_result res;
+    oracle_path(h, both(), &res);
+    const struct oracle_violation *first = g_ptr_array_index(res.violations, 0);
     CU_ASSERT_STRING_EQUAL(first->detail,
-                           "h1#1 delivered c1:1 (seq 1) before c1:2 (seq 2), but h3#1 "
-                           "delivered c1:2 (seq 1) before c1:1 (seq 2)");
-    CU_ASSERT_EQUAL(res.found, 3); /* h1-h3, h2-h3, and the agreement stretch */
-    check_result_clear(&res);
-    history_close(&h);
+                           "h3#1 delivered c1:1 (seq 2) after c1:2 (seq 1), but h1#1 delivered "
+                           "c1:1 (seq 1) before h1#1 delivered c1:2 (seq 2)");
+    CU_ASSERT_EQUAL(res.found, 2); /* the inversion, and h3's two disagreeing positions */
+    const struct oracle_violation *second = g_ptr_array_index(res.violations, 1);
+    CU_ASSERT_STRING_EQUAL(second->detail,
+                           "h3#1 delivered c1:2 (zxid 0x200000001) at seq 1, where h1#1 had "
+                           "delivered c1:1 (zxid 0x100000001) (2 positions of this "
+                           "incarnation disagree)");
+    oracle_result_clear(&res);
+    g_array_free(h0.recs, TRUE);
 }
 
-/* More violations of one invariant than CHECK_LISTED_MAX: all counted, the first ones
+/* More violations of one invariant than ORACLE_LISTED_MAX: all counted, the first ones
  * listed, then one line saying how many more. */
 static void test_many_violations_are_counted_and_capped(void)
 {
-    struct history h;
-    history_open(&h, "many");
-    state(&h, 10, H2, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
-    const int n = CHECK_LISTED_MAX + 50;
+    struct history h0 = { g_array_new(FALSE, FALSE, sizeof(struct trace_rec)) }, *h = &h0;
+    state(h, 10, H2, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
+    state(h, 10, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
+    const int n = ORACLE_LISTED_MAX + 50;
     for (int i = 1; i <= n; i++) {
-        submit(&h, 20 + i, MODEL_ZAB, MSG(1, i), H2);
-        outcome(&h, 1000 + i, MODEL_ZAB, MSG(1, i), OUTCOME_ACKED);
+        submit(h, 20 + i, zab_id(), MSG(1, i), H2);
+        outcome(h, 1000 + i, zab_id(), MSG(1, i), OUTCOME_ACKED);
     }
-    history_finish(&h, "many");
-    struct check_result res;
-    CU_ASSERT_TRUE_FATAL(check_run(db_run_handle(h.run), 1, &res, NULL));
+    struct oracle_result res;
+    oracle_path(h, both(), &res);
     CU_ASSERT_EQUAL(res.found, n); /* one per write, naming both hosts that miss it */
-    CU_ASSERT_EQUAL(res.violations->len, CHECK_LISTED_MAX + 1);
-    const struct check_violation *last =
+    CU_ASSERT_EQUAL(res.violations->len, ORACLE_LISTED_MAX + 1);
+    const struct oracle_violation *last =
         g_ptr_array_index(res.violations, res.violations->len - 1);
     CU_ASSERT_STRING_EQUAL(last->detail, "50 more violations of durability not listed");
-    const struct check_violation *v0 = g_ptr_array_index(res.violations, 0);
+    CU_ASSERT_EQUAL(last->count, 50);
+    const struct oracle_violation *v0 = g_ptr_array_index(res.violations, 0);
     CU_ASSERT_STRING_EQUAL(v0->detail, "acked write c1:1 was never delivered by h2#1, h3#1, "
                                        "up and in BROADCAST at the end");
-    CU_ASSERT_EQUAL(db_run_violations(h.run), n);
-    check_result_clear(&res);
-    history_close(&h);
+    oracle_result_clear(&res);
+    expect_history(h, "durability"); /* and the database paths agree */
+    g_array_free(h0.recs, TRUE);
+}
+
+/* The oracle ignores what is not its model's, and a model without invariants has none. */
+static void test_pubsub_alone_has_no_invariants(void)
+{
+    struct history *h = history_of(LOST_ACKED_WRITE);
+    struct oracle_result res;
+    oracle_path(h, 1u << ps_id(), &res);
+    CU_ASSERT_EQUAL(res.found, 0);
+    CU_ASSERT_EQUAL(res.violations->len, 0);
+    oracle_result_clear(&res);
+    history_free(h);
 }
 
 /* ---- zabsim check ---------------------------------------------------------------------- */
@@ -510,6 +649,7 @@ static bool run_zabsim(const char *const *args, struct cli_result *res)
     const char *bin = g_getenv("ZABSIM_BIN");
     if (!bin) {
         fprintf(stderr, "\nZABSIM_BIN not set (run through ctest): zabsim check not run\n");
+        CU_FAIL("ZABSIM_BIN not set: run the tests through ctest");
         return false;
     }
     GPtrArray *argv = g_ptr_array_new();
@@ -535,83 +675,98 @@ static void cli_result_clear(struct cli_result *res)
 }
 
 /* One database with a correct run (1) and a run with two leaders in epoch 2 (2). */
-static void make_database(struct history *h)
+static void make_database(struct recorded *r)
 {
-    history_open(h, "runs");
-    record_history(h, GOOD);
-    history_finish(h, "good");
-    history_commit(h);
-    GError *err = NULL;
-    h->run = db_run_create(h->path, host_names, N_HOSTS, &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h->run);
-    h->rec = db_run_recorder(h->run);
-    record_history(h, TWO_LEADERS);
-    history_finish(h, "two_leaders");
-    history_commit(h);
+    struct history *good = history_of(GOOD), *bad = history_of(TWO_LEADERS);
+    record_history(r, good, "good", both());
+    publish(r);
+    record_history(r, bad, "two_leaders", both());
+    publish(r);
+    history_free(good);
+    history_free(bad);
 }
 
 static void test_cli_check_reports_each_run(void)
 {
-    struct history h;
-    make_database(&h);
+    struct recorded r = { 0 };
+    make_database(&r);
     struct cli_result res;
-    if (!run_zabsim((const char *[]){ "check", h.path, NULL }, &res)) {
-        history_close(&h);
+    if (!run_zabsim((const char *[]){ "check", r.path, NULL }, &res)) {
+        recorded_close(&r);
         return;
     }
     CU_ASSERT_EQUAL(res.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(res.out, "run 1 (good, seed 1): ok\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(res.out, "run 2 (two_leaders, seed 1): 1 violation\n"
-                                           "  one_leader_per_epoch: epoch 2 has 2 leaders in "
-                                           "BROADCAST: h2#1, h3#1\n"
-                                           "    host_states t_ns=200 host=h2 incarnation=1 "
-                                           "state=LEADING phase=BROADCAST epoch=2\n"
-                                           "    host_states t_ns=210 host=h3"));
+                                           "  zab.one_leader_per_epoch: epoch 2 has 2 leaders "
+                                           "in BROADCAST: h2#1, h3#1\n"
+                                           "    host_states model=zab t_ns=200 host=h2 "
+                                           "incarnation=1 state=LEADING phase=BROADCAST "
+                                           "epoch=2\n"
+                                           "    host_states model=zab t_ns=210 host=h3"));
     cli_result_clear(&res);
 
-    CU_ASSERT_TRUE(run_zabsim((const char *[]){ "check", "--run", "1", h.path, NULL }, &res));
+    CU_ASSERT_TRUE(run_zabsim((const char *[]){ "check", "--run", "1", r.path, NULL }, &res));
     CU_ASSERT_EQUAL(res.status, 0);
     CU_ASSERT_STRING_EQUAL(res.out, "run 1 (good, seed 1): ok\n");
     cli_result_clear(&res);
 
-    CU_ASSERT_TRUE(run_zabsim((const char *[]){ "check", "--run", "7", h.path, NULL }, &res));
+    CU_ASSERT_TRUE(run_zabsim((const char *[]){ "check", "--run", "7", r.path, NULL }, &res));
     CU_ASSERT_EQUAL(res.status, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(res.err, "no run 7"));
     cli_result_clear(&res);
-    history_close(&h);
+    recorded_close(&r);
 }
 
 /* The verdict and violations stored by the run are not evidence: wiping them changes
  * nothing. */
 static void test_cli_check_does_not_trust_the_stored_verdict(void)
 {
-    struct history h;
-    make_database(&h);
+    struct recorded r = { 0 };
+    make_database(&r);
     sqlite3 *db = NULL;
-    CU_ASSERT_EQUAL_FATAL(sqlite3_open(h.path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(r.path, &db), SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE runs SET verdict = 'pass'; DELETE FROM violations",
                                  NULL, NULL, NULL),
                     SQLITE_OK);
     sqlite3_close(db);
     struct cli_result res;
-    if (run_zabsim((const char *[]){ "check", h.path, NULL }, &res)) {
+    if (run_zabsim((const char *[]){ "check", r.path, NULL }, &res)) {
         CU_ASSERT_EQUAL(res.status, 1);
         CU_ASSERT_PTR_NOT_NULL(strstr(res.out, "one_leader_per_epoch"));
         cli_result_clear(&res);
     }
-    history_close(&h);
+    recorded_close(&r);
+}
+
+/* A hand-edited table naming a host the run does not have is bad input, not a crash. */
+static void test_cli_check_refuses_a_row_naming_an_unknown_host(void)
+{
+    struct recorded r = { 0 };
+    make_database(&r);
+    sqlite3 *db = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(r.path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE deliveries SET host = 'h9' WHERE rowid = 1", NULL,
+                                 NULL, NULL),
+                    SQLITE_OK);
+    sqlite3_close(db);
+    struct cli_result res;
+    if (run_zabsim((const char *[]){ "check", "--run", "1", r.path, NULL }, &res)) {
+        CU_ASSERT_EQUAL(res.status, 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(res.err, "host 'h9'"));
+        cli_result_clear(&res);
+    }
+    recorded_close(&r);
 }
 
 static void test_cli_check_rejects_unusable_files(void)
 {
-    struct history h;
-    history_open(&h, "garbage");
-    db_run_abort(h.run);
-    h.run = NULL;
-    CU_ASSERT_TRUE(g_file_set_contents(h.path, "this is not a database\n", -1, NULL));
-    char *missing = g_strdup_printf("%s/missing.db", h.dir);
+    char *dir = g_dir_make_tmp("zabsim-check-XXXXXX", NULL);
+    char *path = g_strdup_printf("%s/garbage.db", dir);
+    CU_ASSERT_TRUE(g_file_set_contents(path, "this is not a database\n", -1, NULL));
+    char *missing = g_strdup_printf("%s/missing.db", dir);
     struct cli_result res;
-    if (run_zabsim((const char *[]){ "check", h.path, NULL }, &res)) {
+    if (run_zabsim((const char *[]){ "check", path, NULL }, &res)) {
         CU_ASSERT_EQUAL(res.status, 2);
         CU_ASSERT_PTR_NOT_NULL(strstr(res.err, "not a zabsim results database"));
         cli_result_clear(&res);
@@ -626,8 +781,11 @@ static void test_cli_check_rejects_unusable_files(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(res.out, "--run"));
         cli_result_clear(&res);
     }
+    g_unlink(path);
+    g_rmdir(dir);
     g_free(missing);
-    history_close(&h);
+    g_free(path);
+    g_free(dir);
 }
 
 void test_register(void)
@@ -645,12 +803,15 @@ void test_register(void)
                TEST(test_truncated_committed_entry_is_committed_log_durability),
                TEST(test_delivery_never_submitted_is_integrity),
                TEST(test_epoch_starting_after_counter_one_is_local_primary_order),
+               TEST(test_delivery_before_its_proposal_is_integrity),
                TEST(test_retried_write_committed_twice_breaks_nothing),
                TEST(test_host_not_serving_at_end_is_not_bound_by_durability),
                TEST(test_total_order_inversion_between_two_hosts),
-               TEST(test_many_violations_are_counted_and_capped));
+               TEST(test_many_violations_are_counted_and_capped),
+               TEST(test_pubsub_alone_has_no_invariants));
     TEST_SUITE("zabsim check",
                TEST(test_cli_check_reports_each_run),
                TEST(test_cli_check_does_not_trust_the_stored_verdict),
+               TEST(test_cli_check_refuses_a_row_naming_an_unknown_host),
                TEST(test_cli_check_rejects_unusable_files));
 }

@@ -195,8 +195,10 @@ static void world_init(struct world *w, uint64_t seed, struct dist latency)
     for (int i = 0; i < 3; i++) {
         char name[8];
         g_snprintf(name, sizeof name, "h%d", i + 1);
-        w->m[i] = sim_add_machine(w->s, name, true);
-        w->n[i] = sim_add_node(w->s, w->m[i], name, &probe_ops, NULL, 1u << PORT_ZAB_QUORUM);
+        w->m[i] = sim_add_machine(w->s, name, true, (int32_t)i);
+        struct sim_node_spec spec = { .name = name, .ops = &probe_ops,
+                                      .ports = { PROBE_PORT } };
+        w->n[i] = sim_add_node(w->s, w->m[i], &spec);
     }
     sim_start(w->s);
 }
@@ -205,7 +207,7 @@ static void world_init(struct world *w, uint64_t seed, struct dist latency)
 static conn_id world_connect(struct world *w, int a, int b)
 {
     probe_do(w->s, w->n[a], (struct probe_cmd){ .kind = PROBE_DIAL, .machine = w->m[b],
-                                                .port = PORT_ZAB_QUORUM, .token = 99 });
+                                                .port = PROBE_PORT, .token = 99 });
     sim_run_until(w->s, sim_now(w->s) + SIM_S);
     const struct probe_state *p = probe_state(w->s, w->n[a]);
     int i = probe_find(p, PROTO_IN_CONN_UP, probe_count(p, PROTO_IN_CONN_UP) - 1);
@@ -267,7 +269,7 @@ static void test_net_partition_loses_in_flight_and_heal_restores(void)
     CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 0);
     /* A new connection cannot form across the cut. */
     probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_DIAL, .machine = w.m[2],
-                                              .port = PORT_ZAB_QUORUM, .token = 7 });
+                                              .port = PROBE_PORT, .token = 7 });
     sim_run_until(w.s, sim_now(w.s) + SIM_S);
     CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_UP), 1);
     /* Heal: the broken connection is reset at both ends, and a new one works. */
@@ -304,7 +306,7 @@ static void test_crash_resets_peers_after_data_already_sent(void)
     CU_ASSERT(down > probe_find(p, PROTO_IN_MSG, 2));
     /* Dialling the dead process is refused. */
     probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_DIAL, .machine = w.m[1],
-                                              .port = PORT_ZAB_QUORUM, .token = 5 });
+                                              .port = PROBE_PORT, .token = 5 });
     sim_run_until(w.s, sim_now(w.s) + SIM_S);
     CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_FAILED), 1);
     sim_free(w.s);
@@ -317,7 +319,7 @@ static void test_unanswered_dial_fails_after_syn_retries(void)
     int groups[3] = { 0, 1, 0 };
     sim_set_groups(w.s, groups);
     probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_DIAL, .machine = w.m[1],
-                                              .port = PORT_ZAB_QUORUM, .token = 4 });
+                                              .port = PROBE_PORT, .token = 4 });
     sim_run_until(w.s, 126 * SIM_S);
     const struct probe_state *p = probe_state(w.s, w.n[0]);
     CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_FAILED), 0); /* silence, for a long time */
