@@ -5,14 +5,21 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "protocol/pubsub/pubsub.h"
+#include "protocol/zab/zab.h"
 #include "reports/db.h"
 #include "tests/harness.h"
+#include "world/model.h"
 
 #define ZXID(epoch, counter) (((int64_t)(epoch) << 32) | (counter))
 #define MSG(client, seq) msg_id_make(client, seq)
 
 enum { H1, H2, H3, N_HOSTS };
 static const char *const host_names[N_HOSTS] = { "h1", "h2", "h3" };
+
+#define MODEL_ZAB ((model_id)model_find("zab"))
+#define MODEL_PUBSUB ((model_id)model_find("pubsub"))
+#define BOTH ((1u << MODEL_ZAB) | (1u << MODEL_PUBSUB))
 
 /* ---- recording the synthetic run ------------------------------------------------------- */
 
@@ -26,61 +33,62 @@ static void emit(struct trace_rec r)
 static void state(sim_time t, int host, uint32_t inc, enum zab_server_state st,
                   enum zab_phase phase, int64_t epoch)
 {
-    emit((struct trace_rec){ .kind = TRACE_HOST_STATE, .t_ns = t, .host = host,
-                             .incarnation = inc, .u.host_state = { st, phase, epoch } });
+    emit((struct trace_rec){ .kind = TRACE_STATE, .model = MODEL_ZAB, .t_ns = t, .host = host,
+                             .incarnation = inc, .u.state = { st, phase, epoch } });
 }
 
 /* Offers message m to both models at t from a client attached to host (-1: none). */
-static void submit(sim_time t, enum sim_model model, msg_id_t m, int host)
+static void submit(sim_time t, model_id model, msg_id_t m, int host)
 {
-    emit((struct trace_rec){ .kind = TRACE_SUBMISSION, .t_ns = t, .host = -1,
-                             .u.submission = { model, m, msg_id_client(m), host } });
+    emit((struct trace_rec){ .kind = TRACE_SUBMISSION, .model = model, .t_ns = t, .host = -1,
+                             .u.submission = { m, msg_id_client(m), host } });
 }
 
-static void outcome(sim_time t, enum sim_model model, msg_id_t m, enum submission_outcome o)
+static void outcome(sim_time t, model_id model, msg_id_t m, enum outcome o)
 {
-    emit((struct trace_rec){ .kind = TRACE_OUTCOME, .t_ns = t, .host = -1,
-                             .u.outcome = { model, m, o } });
+    emit((struct trace_rec){ .kind = TRACE_OUTCOME, .model = model, .t_ns = t, .host = -1,
+                             .u.outcome = { m, o } });
 }
 
 static void propose(sim_time t, int host, int64_t epoch, int64_t zxid, msg_id_t m)
 {
-    emit((struct trace_rec){ .kind = TRACE_PROPOSAL, .t_ns = t, .host = host,
-                             .incarnation = 1, .u.proposal = { epoch, zxid, m } });
+    emit((struct trace_rec){ .kind = TRACE_EVENT, .model = MODEL_ZAB, .t_ns = t, .host = host,
+                             .incarnation = 1,
+                             .u.event = { ZAB_EVENT_PROPOSAL, m, epoch, zxid, false } });
 }
 
 static void commit(sim_time t, int host, int64_t zxid)
 {
-    emit((struct trace_rec){ .kind = TRACE_COMMIT, .t_ns = t, .host = host, .incarnation = 1,
-                             .u.commit = { zxid } });
+    emit((struct trace_rec){ .kind = TRACE_EVENT, .model = MODEL_ZAB, .t_ns = t, .host = host,
+                             .incarnation = 1,
+                             .u.event = { ZAB_EVENT_COMMIT, MSG_ID_NONE, 0, zxid, false } });
 }
 
-static void deliver(sim_time t, enum sim_model model, int host, uint32_t inc, uint64_t seq,
+static void deliver(sim_time t, model_id model, int host, uint32_t inc, uint64_t seq,
                     msg_id_t m, int64_t zxid, bool replayed)
 {
-    emit((struct trace_rec){ .kind = TRACE_DELIVERY, .t_ns = t, .host = host,
-                             .incarnation = inc,
-                             .u.delivery = { model, seq, m, zxid, replayed } });
+    emit((struct trace_rec){ .kind = TRACE_DELIVERY, .model = model, .t_ns = t, .host = host,
+                             .incarnation = inc, .u.delivery = { seq, m, zxid, replayed } });
 }
 
-static void drop(sim_time t, msg_id_t m, enum drop_cause cause, int meant_for)
+static void drop(sim_time t, msg_id_t m, enum ps_drop_cause cause, int meant_for)
 {
-    emit((struct trace_rec){ .kind = TRACE_DROP, .t_ns = t, .host = -1,
-                             .u.drop = { MODEL_PUBSUB, m, cause, meant_for } });
+    emit((struct trace_rec){ .kind = TRACE_DROP, .model = MODEL_PUBSUB, .t_ns = t, .host = -1,
+                             .u.drop = { m, (uint8_t)cause, meant_for } });
 }
 
 static void fault(sim_time t, enum fault_kind kind, const char *target, const char *detail)
 {
-    emit((struct trace_rec){ .kind = TRACE_FAULT, .t_ns = t, .host = -1,
-                             .u.fault = { kind, target, detail } });
+    emit((struct trace_rec){ .kind = TRACE_FAULT, .model = MODEL_ID_NONE, .t_ns = t,
+                             .host = -1, .u.fault = { kind, target, detail } });
 }
 
-static void message(enum sim_model model, const char *type, const char *src, const char *dst,
+static void message(model_id model, const char *type, const char *src, const char *dst,
                     sim_time sent, sim_time recv, enum msg_loss loss, msg_id_t m)
 {
-    emit((struct trace_rec){ .kind = TRACE_MESSAGE, .t_ns = recv < 0 ? sent : recv,
-                             .host = -1,
-                             .u.message = { model, type, src, dst, sent, recv, loss, m } });
+    emit((struct trace_rec){ .kind = TRACE_MESSAGE, .model = model,
+                             .t_ns = recv < 0 ? sent : recv, .host = -1,
+                             .u.message = { type, src, dst, sent, recv, loss, m } });
 }
 
 static const msg_id_t C1_1 = ((int64_t)1 << 32) | 1, C1_2 = ((int64_t)1 << 32) | 2,
@@ -106,7 +114,7 @@ static void record_epoch_one(void)
         submit(300 + 10 * i, MODEL_PUBSUB, msgs[i], msgs[i] == C2_2 ? -1 : hosts[i]);
         outcome(301 + 10 * i, MODEL_PUBSUB, msgs[i], OUTCOME_ACKED);
     }
-    drop(335, C2_2, DROP_PUBLISHER_DISCONNECTED, -1);
+    drop(335, C2_2, PS_DROP_PUBLISHER_DISCONNECTED, -1);
     for (int i = 0; i < 3; i++)
         propose(400 + 10 * i, H1, 1, ZXID(1, i + 1), msgs[i]);
     message(MODEL_ZAB, "PROPOSAL", "h1", "h2", 400, 401, LOSS_NONE, C1_1);
@@ -124,14 +132,14 @@ static void record_epoch_one(void)
         deliver(536 + 10 * i, MODEL_ZAB, H3, 1, i + 1, msgs[i], ZXID(1, i + 1), false);
     }
     for (int i = 0; i < 4; i++) {
-        deliver(350 + 10 * i, MODEL_PUBSUB, H1, 1, i + 1, msgs[i], -1, false);
-        deliver(351 + 10 * i, MODEL_PUBSUB, H3, 1, i + 1, msgs[i], -1, false);
+        deliver(350 + 10 * i, MODEL_PUBSUB, H1, 1, i + 1, msgs[i], TRACE_NO_LOG_ID, false);
+        deliver(351 + 10 * i, MODEL_PUBSUB, H3, 1, i + 1, msgs[i], TRACE_NO_LOG_ID, false);
     }
-    deliver(352, MODEL_PUBSUB, H2, 1, 1, C2_1, -1, false);
-    deliver(362, MODEL_PUBSUB, H2, 1, 2, C1_1, -1, false);
-    deliver(372, MODEL_PUBSUB, H2, 1, 3, C1_2, -1, false);
-    deliver(373, MODEL_PUBSUB, H2, 1, 4, C1_2, -1, false);
-    drop(381, C2_2, DROP_SLOW_CONSUMER, H2);
+    deliver(352, MODEL_PUBSUB, H2, 1, 1, C2_1, TRACE_NO_LOG_ID, false);
+    deliver(362, MODEL_PUBSUB, H2, 1, 2, C1_1, TRACE_NO_LOG_ID, false);
+    deliver(372, MODEL_PUBSUB, H2, 1, 3, C1_2, TRACE_NO_LOG_ID, false);
+    deliver(373, MODEL_PUBSUB, H2, 1, 4, C1_2, TRACE_NO_LOG_ID, false);
+    drop(381, C2_2, PS_DROP_SLOW_CONSUMER, H2);
 }
 
 /* h2 crashes and comes back (replaying what it had), then leader h1 crashes after proposing
@@ -154,8 +162,9 @@ static void record_crashes(void)
     outcome(950, MODEL_ZAB, C2_2, OUTCOME_TIMEOUT);
     state(1000, H3, 1, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, 2);
     state(1000, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, 2);
-    emit((struct trace_rec){ .kind = TRACE_TRUNCATE, .t_ns = 1050, .host = H2,
-                             .incarnation = 2, .u.truncate = { ZXID(1, 4), C2_2, false } });
+    emit((struct trace_rec){ .kind = TRACE_EVENT, .model = MODEL_ZAB, .t_ns = 1050, .host = H2,
+                             .incarnation = 2,
+                             .u.event = { ZAB_EVENT_TRUNCATE, C2_2, 0, ZXID(1, 4), false } });
     state(1100, H3, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 2);
     state(1100, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2);
 }
@@ -167,9 +176,9 @@ static void record_epoch_two(void)
     submit(1200, MODEL_ZAB, C1_3, H3);
     submit(1200, MODEL_PUBSUB, C1_3, H3);
     outcome(1201, MODEL_PUBSUB, C1_3, OUTCOME_ACKED);
-    deliver(1202, MODEL_PUBSUB, H3, 1, 5, C1_3, -1, false);
-    drop(1202, C1_3, DROP_BROKER_DOWN, H1);
-    deliver(1203, MODEL_PUBSUB, H2, 2, 1, C1_3, -1, false);
+    deliver(1202, MODEL_PUBSUB, H3, 1, 5, C1_3, TRACE_NO_LOG_ID, false);
+    drop(1202, C1_3, PS_DROP_BROKER_DOWN, H1);
+    deliver(1203, MODEL_PUBSUB, H2, 2, 1, C1_3, TRACE_NO_LOG_ID, false);
     propose(1210, H3, 2, ZXID(2, 1), C1_3);
     commit(1250, H3, ZXID(2, 1));
     outcome(1260, MODEL_ZAB, C1_3, OUTCOME_ACKED);
@@ -190,9 +199,9 @@ static void record_epoch_two(void)
 }
 
 static const struct db_host_end synthetic_end[N_HOSTS] = {
-    { "h1", false, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE },
-    { "h2", true, 3, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST },
-    { "h3", true, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST },
+    { "h1", false, 1 },
+    { "h2", true, 3 },
+    { "h3", true, 2 },
 };
 
 /* Records the synthetic run into path (a new file or an existing database) and commits it
@@ -200,7 +209,7 @@ static const struct db_host_end synthetic_end[N_HOSTS] = {
 static int64_t commit_synthetic(const char *path, const char *verdict, int64_t wall_ms)
 {
     GError *err = NULL;
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     record_epoch_one();
@@ -209,7 +218,7 @@ static int64_t commit_synthetic(const char *path, const char *verdict, int64_t w
     struct db_run_meta meta = {
         .scenario = "synthetic", .description = "A small hand-made run",
         .scenario_path = "scenarios/synthetic.yaml", .scenario_text = "name: synthetic\n",
-        .seed = 42, .hosts = N_HOSTS, .duration_ns = 2000, .model = "both",
+        .seed = 42, .hosts = N_HOSTS, .duration_ns = 2000, .models = BOTH,
         .queue_group = NULL, .wall_ms = wall_ms,
     };
     CU_ASSERT_TRUE_FATAL(db_run_finish(r, &meta, synthetic_end, &err));
@@ -319,30 +328,39 @@ static void test_db_records_run_tables(void)
     sqlite3 *db = open_read_only(path);
     expect_rows(db, "SELECT * FROM runs",
                 "1|synthetic|A small hand-made run|scenarios/synthetic.yaml|name: synthetic\n"
-                "|42|3|2000|both|NULL|" ZABSIM_VERSION "|1234|pass");
+                "|42|3|2000|zab,pubsub|NULL|" ZABSIM_VERSION "|1234|pass");
+    expect_rows(db, "SELECT * FROM models ORDER BY position",
+                "1|0|zab|ZAB|LEADING|BROADCAST|1\n"
+                "1|1|pubsub|pub/sub|NULL|NULL|0");
     expect_rows(db, "SELECT * FROM hosts ORDER BY rowid",
-                "1|0|h1|0|1|DOWN|NULL\n"
-                "1|1|h2|1|3|LEADING|BROADCAST\n"
-                "1|2|h3|1|2|FOLLOWING|BROADCAST");
+                "1|0|h1|0|1\n"
+                "1|1|h2|1|3\n"
+                "1|2|h3|1|2");
+    /* Each host's state at the end is its last host_states row. */
+    expect_rows(db, "SELECT model, host, incarnation, state, phase FROM host_ends ORDER BY host",
+                "zab|h1|1|DOWN|NULL\n"
+                "zab|h2|3|LEADING|BROADCAST\n"
+                "zab|h3|2|FOLLOWING|BROADCAST");
+    /* trace_seq: the record's position in the trace, across tables. */
     expect_rows(db, "SELECT * FROM faults ORDER BY rowid",
-                "1|600|crash|h2|process crash\n"
-                "1|700|restart|h2|restart\n"
-                "1|900|crash|h1|process crash\n"
-                "1|1800|power_off|h2,h3|power off\n"
-                "1|1900|restart|h2,h3|restart");
+                "1|56|600|crash|h2|process crash\n"
+                "1|59|700|restart|h2|restart\n"
+                "1|67|900|crash|h1|process crash\n"
+                "1|86|1800|power_off|h2,h3|power off\n"
+                "1|87|1900|restart|h2,h3|restart");
     expect_rows(db, "SELECT count(*) FROM host_states", "22");
     expect_rows(db, "SELECT * FROM host_states WHERE host = 'h2' ORDER BY rowid",
-                "1|0|h2|1|LOOKING|ELECTION|0\n"
-                "1|100|h2|1|FOLLOWING|DISCOVERY|1\n"
-                "1|200|h2|1|FOLLOWING|BROADCAST|1\n"
-                "1|600|h2|1|DOWN|NULL|1\n"
-                "1|700|h2|2|LOOKING|ELECTION|1\n"
-                "1|750|h2|2|FOLLOWING|SYNCHRONIZATION|1\n"
-                "1|800|h2|2|FOLLOWING|BROADCAST|1\n"
-                "1|1000|h2|2|FOLLOWING|DISCOVERY|2\n"
-                "1|1100|h2|2|FOLLOWING|BROADCAST|2\n"
-                "1|1900|h2|3|LOOKING|ELECTION|2\n"
-                "1|1950|h2|3|LEADING|BROADCAST|3");
+                "1|1|zab|0|h2|1|LOOKING|ELECTION|0\n"
+                "1|4|zab|100|h2|1|FOLLOWING|DISCOVERY|1\n"
+                "1|7|zab|200|h2|1|FOLLOWING|BROADCAST|1\n"
+                "1|57|zab|600|h2|1|DOWN|NULL|1\n"
+                "1|60|zab|700|h2|2|LOOKING|ELECTION|1\n"
+                "1|61|zab|750|h2|2|FOLLOWING|SYNCHRONIZATION|1\n"
+                "1|62|zab|800|h2|2|FOLLOWING|BROADCAST|1\n"
+                "1|71|zab|1000|h2|2|FOLLOWING|DISCOVERY|2\n"
+                "1|74|zab|1100|h2|2|FOLLOWING|BROADCAST|2\n"
+                "1|88|zab|1900|h2|3|LOOKING|ELECTION|2\n"
+                "1|90|zab|1950|h2|3|LEADING|BROADCAST|3");
     char *version = g_strdup_printf("%d|%d", DB_APPLICATION_ID, DB_SCHEMA_VERSION);
     expect_rows(db, "SELECT * FROM pragma_application_id, pragma_user_version", version);
     g_free(version);
@@ -357,44 +375,45 @@ static void test_db_records_message_tables(void)
     char *path = g_build_filename(dir, "results.db", NULL);
     commit_synthetic(path, "pass", 0);
     sqlite3 *db = open_read_only(path);
-    /* First definitive outcome wins; a client without a host has host NULL. */
+    /* First definitive outcome wins (with its own trace position); a client without a
+     * host has host NULL. */
     expect_rows(db, "SELECT * FROM submissions ORDER BY rowid",
-                "1|zab|c1:1|c1|1|h1|300|acked|505\n"
-                "1|pubsub|c1:1|c1|1|h1|300|acked|301\n"
-                "1|zab|c2:1|c2|1|h2|310|acked|515\n"
-                "1|pubsub|c2:1|c2|1|h2|310|acked|311\n"
-                "1|zab|c1:2|c1|2|h1|320|acked|525\n"
-                "1|pubsub|c1:2|c1|2|h1|320|acked|321\n"
-                "1|zab|c2:2|c2|2|h2|330|timeout|950\n"
-                "1|pubsub|c2:2|c2|2|NULL|330|acked|331\n"
-                "1|zab|c1:3|c1|3|h3|1200|acked|1260\n"
-                "1|pubsub|c1:3|c1|3|h3|1200|acked|1201");
+                "1|9|zab|c1:1|c1|1|h1|300|acked|505|28\n"
+                "1|10|pubsub|c1:1|c1|1|h1|300|acked|301|11\n"
+                "1|12|zab|c2:1|c2|1|h2|310|acked|515|30\n"
+                "1|13|pubsub|c2:1|c2|1|h2|310|acked|311|14\n"
+                "1|15|zab|c1:2|c1|2|h1|320|acked|525|32\n"
+                "1|16|pubsub|c1:2|c1|2|h1|320|acked|321|17\n"
+                "1|18|zab|c2:2|c2|2|h2|330|timeout|950|69\n"
+                "1|19|pubsub|c2:2|c2|2|NULL|330|acked|331|20\n"
+                "1|75|zab|c1:3|c1|3|h3|1200|acked|1260|83\n"
+                "1|76|pubsub|c1:3|c1|3|h3|1200|acked|1201|77");
     /* First commit only; the uncommitted proposal keeps committed_ns NULL. */
     expect_rows(db, "SELECT * FROM proposals ORDER BY rowid",
-                "1|1|4294967297|h1|1|c1:1|400|500\n"
-                "1|1|4294967298|h1|1|c2:1|410|510\n"
-                "1|1|4294967299|h1|1|c1:2|420|520\n"
-                "1|1|4294967300|h1|1|c2:2|880|NULL\n"
-                "1|2|8589934593|h3|1|c1:3|1210|1250");
+                "1|22|1|4294967297|h1|1|c1:1|400|500|27\n"
+                "1|23|1|4294967298|h1|1|c2:1|410|510|29\n"
+                "1|24|1|4294967299|h1|1|c1:2|420|520|31\n"
+                "1|66|1|4294967300|h1|1|c2:2|880|NULL|NULL\n"
+                "1|81|2|8589934593|h3|1|c1:3|1210|1250|82");
     expect_rows(db, "SELECT model, count(*), count(zxid), sum(replayed) FROM deliveries "
                     "GROUP BY model ORDER BY model",
                 "pubsub|14|0|0\nzab|21|21|10");
     expect_rows(db, "SELECT * FROM deliveries WHERE host = 'h2' AND incarnation = 2 "
                     "ORDER BY model, seq",
-                "1|pubsub|h2|2|1|c1:3|NULL|0|1203\n"
-                "1|zab|h2|2|1|c1:1|4294967297|1|810\n"
-                "1|zab|h2|2|2|c2:1|4294967298|1|811\n"
-                "1|zab|h2|2|3|c1:2|4294967299|0|812\n"
-                "1|zab|h2|2|4|c1:3|8589934593|0|1275");
+                "1|80|pubsub|h2|2|1|c1:3|NULL|0|1203\n"
+                "1|63|zab|h2|2|1|c1:1|4294967297|1|810\n"
+                "1|64|zab|h2|2|2|c2:1|4294967298|1|811\n"
+                "1|65|zab|h2|2|3|c1:2|4294967299|0|812\n"
+                "1|85|zab|h2|2|4|c1:3|8589934593|0|1275");
     expect_rows(db, "SELECT * FROM drops ORDER BY rowid",
-                "1|pubsub|c2:2|NULL|335|publisher_disconnected\n"
-                "1|pubsub|c2:2|h2|381|slow_consumer\n"
-                "1|pubsub|c1:3|h1|1202|broker_down");
+                "1|21|pubsub|c2:2|NULL|335|publisher_disconnected\n"
+                "1|55|pubsub|c2:2|h2|381|slow_consumer\n"
+                "1|79|pubsub|c1:3|h1|1202|broker_down");
     expect_rows(db, "SELECT * FROM messages ORDER BY rowid",
-                "1|zab|PROPOSAL|h1|h2|400|401|NULL|c1:1\n"
-                "1|zab|PING|h1|h3|450|451|NULL|NULL\n"
-                "1|pubsub|MSG|h1|h2|650|NULL|receiver_down|c2:2");
-    expect_rows(db, "SELECT * FROM truncations", "1|1050|h2|2|4294967300|c2:2|0");
+                "1|25|zab|PROPOSAL|h1|h2|400|401|NULL|c1:1\n"
+                "1|26|zab|PING|h1|h3|450|451|NULL|NULL\n"
+                "1|58|pubsub|MSG|h1|h2|650|NULL|receiver_down|c2:2");
+    expect_rows(db, "SELECT * FROM truncations", "1|72|1050|h2|2|4294967300|c2:2|0");
     expect_rows(db, "SELECT count(*) FROM violations", "0");
     sqlite3_close(db);
     g_free(path);
@@ -460,7 +479,7 @@ static void test_db_abort_leaves_no_file(void)
     char *dir = temp_dir();
     char *path = g_build_filename(dir, "results.db", NULL);
     GError *err = NULL;
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     record_epoch_one();
@@ -479,18 +498,18 @@ static void test_db_commit_into_non_database_fails_cleanly(void)
     char *path = g_build_filename(dir, "results.db", NULL);
     CU_ASSERT_TRUE(g_file_set_contents(path, garbage, -1, NULL));
     GError *err = NULL;
-    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, &err));
+    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, BOTH, &err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
     CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "not a zabsim results database"));
     g_clear_error(&err);
 
     g_unlink(path);
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     record_epoch_one();
     struct db_run_meta meta = { .scenario = "synthetic", .hosts = N_HOSTS,
-                                .duration_ns = 2000, .model = "both" };
+                                .duration_ns = 2000, .models = BOTH };
     CU_ASSERT_TRUE_FATAL(db_run_finish(r, &meta, synthetic_end, &err));
     CU_ASSERT_TRUE(g_file_set_contents(path, garbage, -1, NULL));
     CU_ASSERT_FALSE(db_run_commit(r, "pass", NULL, &err));
@@ -524,7 +543,7 @@ static void test_db_refuses_foreign_and_newer_databases(void)
     CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     g_free(sql);
     sqlite3_close(db);
-    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, &err));
+    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, BOTH, &err));
     CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "newer zabsim"));
     g_clear_error(&err);
     g_free(path);
@@ -537,12 +556,13 @@ static void test_db_recording_error_is_reported_by_finish(void)
     char *dir = temp_dir();
     char *path = g_build_filename(dir, "results.db", NULL);
     GError *err = NULL;
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     deliver(10, MODEL_ZAB, 7, 1, 1, C1_1, ZXID(1, 1), false);
     deliver(11, MODEL_ZAB, H1, 1, 1, C1_1, ZXID(1, 1), false);
-    struct db_run_meta meta = { .scenario = "broken", .hosts = N_HOSTS, .duration_ns = 100 };
+    struct db_run_meta meta = { .scenario = "broken", .hosts = N_HOSTS, .duration_ns = 100,
+                                .models = BOTH };
     CU_ASSERT_FALSE(db_run_finish(r, &meta, synthetic_end, &err));
     CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "host 7"));
     g_clear_error(&err);
@@ -559,30 +579,31 @@ static void test_db_recording_error_is_reported_by_finish(void)
  * disagreement. */
 static void test_db_loss_follows_the_definitions(void)
 {
-    static const struct db_host_end end[2] = {
-        { "h1", true, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST },
-        { "h2", true, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION },
-    };
+    static const struct db_host_end end[2] = { { "h1", true, 1 }, { "h2", true, 1 } };
     for (int queue_group = 0; queue_group <= 1; queue_group++) {
         char *dir = temp_dir();
         char *path = g_build_filename(dir, "results.db", NULL);
         GError *err = NULL;
-        struct db_run *r = db_run_create(path, host_names, 2, &err);
+        struct db_run *r = db_run_create(path, host_names, 2, BOTH, &err);
         CU_ASSERT_PTR_NOT_NULL_FATAL(r);
         rec = db_run_recorder(r);
+        state(5, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
+        state(5, H2, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 1);
         const msg_id_t msgs[] = { C1_1, C1_2 };
+        const model_id models[] = { MODEL_ZAB, MODEL_PUBSUB };
         for (int i = 0; i < 2; i++) {
-            for (enum sim_model model = MODEL_ZAB; model <= MODEL_PUBSUB; model++) {
+            for (int k = 0; k < 2; k++) {
+                model_id model = models[k];
                 submit(10 + i, model, msgs[i], H1);
                 outcome(20 + i, model, msgs[i], OUTCOME_ACKED);
             }
         }
         deliver(30, MODEL_ZAB, H1, 1, 1, C1_1, ZXID(1, 1), false);
-        deliver(30, MODEL_PUBSUB, H1, 1, 1, C1_1, -1, false);
-        deliver(31, MODEL_PUBSUB, H1, 1, 2, C1_2, -1, false);
-        deliver(32, MODEL_PUBSUB, H1, 1, 3, C1_1, -1, false);
+        deliver(30, MODEL_PUBSUB, H1, 1, 1, C1_1, TRACE_NO_LOG_ID, false);
+        deliver(31, MODEL_PUBSUB, H1, 1, 2, C1_2, TRACE_NO_LOG_ID, false);
+        deliver(32, MODEL_PUBSUB, H1, 1, 3, C1_1, TRACE_NO_LOG_ID, false);
         struct db_run_meta meta = { .scenario = "loss", .hosts = 2, .duration_ns = 100,
-                                    .model = "both", .queue_group = queue_group ? "q" : NULL };
+                                    .models = BOTH, .queue_group = queue_group ? "q" : NULL };
         CU_ASSERT_TRUE_FATAL(db_run_finish(r, &meta, end, &err));
         /* ZAB: c1:2 never reached h1 (h2 is not serving); pub/sub: both messages miss h2,
          * or with a queue group both reached someone. */

@@ -85,7 +85,7 @@ static int effects_of(const struct bench *b, enum proto_effect_kind kind)
 }
 
 /* Drops in the last step for meant_for with cause. */
-static int drops(const struct bench *b, int32_t meant_for, enum drop_cause cause)
+static int drops(const struct bench *b, int32_t meant_for, enum ps_drop_cause cause)
 {
     int n = 0;
     for (guint i = 0; i < proto_out_len(&b->out); i++) {
@@ -106,16 +106,16 @@ static void bench_connect_all(struct bench *b)
     CU_ASSERT_EQUAL(effects_of(b, EFFECT_CONNECT), 1); /* only to the higher host */
     const struct proto_effect *dial = proto_out_at(&b->out, 0);
     CU_ASSERT_EQUAL(dial->machine, 2);
-    CU_ASSERT_EQUAL(dial->port, PORT_PS_ROUTE);
+    CU_ASSERT_EQUAL(dial->port, PS_PORT_ROUTE);
     uint64_t token = dial->token;
     step(b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = ROUTE_TO_2, .token = token,
-                                  .peer_machine = 2, .port = PORT_PS_ROUTE });
+                                  .peer_machine = 2, .port = PS_PORT_ROUTE });
     CU_ASSERT_EQUAL(first_sent(b, ROUTE_TO_2, PS_MSG_CONNECT)->host, 1);
     step(b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = ROUTE_TO_0, .incoming = true,
-                                  .peer_machine = 0, .port = PORT_PS_ROUTE });
+                                  .peer_machine = 0, .port = PS_PORT_ROUTE });
     receive(b, ROUTE_TO_0, ps_msg_connect_route(0));
     step(b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = CLIENT, .incoming = true,
-                                  .peer_machine = 1, .port = PORT_PS_CLIENT });
+                                  .peer_machine = 1, .port = PS_PORT_CLIENT });
     CU_ASSERT_EQUAL(sent(b, CLIENT, PS_MSG_INFO), 1);
 }
 
@@ -145,9 +145,9 @@ static void test_ps_broker_interest_follows_sub_and_unsub(void)
     CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_2, PS_MSG_RS_MINUS), 1);
     /* With nothing left, a publish reaches nobody and says so, per host. */
     receive(&b, CLIENT, ps_msg_pub("users.signup", msg_id_make(1, 1), 64));
-    CU_ASSERT_EQUAL(drops(&b, 1, DROP_NO_INTEREST), 1);
-    CU_ASSERT_EQUAL(drops(&b, 0, DROP_NO_INTEREST), 1);
-    CU_ASSERT_EQUAL(drops(&b, 2, DROP_NO_INTEREST), 1);
+    CU_ASSERT_EQUAL(drops(&b, 1, PS_DROP_NO_INTEREST), 1);
+    CU_ASSERT_EQUAL(drops(&b, 0, PS_DROP_NO_INTEREST), 1);
+    CU_ASSERT_EQUAL(drops(&b, 2, PS_DROP_NO_INTEREST), 1);
     bench_free(&b);
 }
 
@@ -164,7 +164,7 @@ static void test_ps_broker_fans_out_once_per_route_and_never_re_forwards(void)
     CU_ASSERT_EQUAL(sent(&b, CLIENT, PS_MSG_MSG), 2);     /* one per local subscription */
     CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_2, PS_MSG_RMSG), 1); /* one per interested route */
     CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_0, PS_MSG_RMSG), 0);
-    CU_ASSERT_EQUAL(drops(&b, 0, DROP_NO_INTEREST), 1);   /* h1 has no interest */
+    CU_ASSERT_EQUAL(drops(&b, 0, PS_DROP_NO_INTEREST), 1);   /* h1 has no interest */
     /* A routed message from h1 goes to local clients only, never on to h3. */
     receive(&b, ROUTE_TO_0, ps_msg_rmsg("users.signup", msg_id_make(2, 1), 64, NULL, 0));
     CU_ASSERT_EQUAL(sent(&b, CLIENT, PS_MSG_MSG), 2);
@@ -173,7 +173,7 @@ static void test_ps_broker_fans_out_once_per_route_and_never_re_forwards(void)
     step(&b, (struct proto_input){ .kind = PROTO_IN_CONN_DOWN, .conn = ROUTE_TO_2, .reset = true });
     CU_ASSERT_EQUAL(effects_of(&b, EFFECT_TIMER_SET), 1);
     receive(&b, CLIENT, ps_msg_pub("users.signup", msg_id_make(1, 2), 64));
-    CU_ASSERT_EQUAL(drops(&b, 2, DROP_ROUTE_DOWN), 1);
+    CU_ASSERT_EQUAL(drops(&b, 2, PS_DROP_ROUTE_DOWN), 1);
     bench_free(&b);
 }
 
@@ -207,7 +207,7 @@ static void test_ps_broker_queue_pick_serves_routed_group_locally(void)
     const char *other[] = { "nobody" };
     receive(&b, ROUTE_TO_0, ps_msg_rmsg("users.signup", msg_id_make(2, 2), 64, other, 1));
     CU_ASSERT_EQUAL(sent(&b, CLIENT, PS_MSG_MSG), 0);
-    CU_ASSERT_EQUAL(drops(&b, 1, DROP_NO_INTEREST), 1);
+    CU_ASSERT_EQUAL(drops(&b, 1, PS_DROP_NO_INTEREST), 1);
     bench_free(&b);
 }
 
@@ -218,7 +218,7 @@ static void test_ps_broker_new_route_from_same_peer_replaces_old(void)
     bench_connect_all(&b);
     receive(&b, ROUTE_TO_0, ps_msg_rs_plus("users.*", NULL, 0));
     step(&b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 21, .incoming = true,
-                                   .peer_machine = 0, .port = PORT_PS_ROUTE });
+                                   .peer_machine = 0, .port = PS_PORT_ROUTE });
     receive(&b, 21, ps_msg_connect_route(0));
     CU_ASSERT_EQUAL(effects_of(&b, EFFECT_CLOSE), 1);
     CU_ASSERT_EQUAL(proto_out_at(&b.out, 1)->conn, ROUTE_TO_0);
@@ -226,7 +226,7 @@ static void test_ps_broker_new_route_from_same_peer_replaces_old(void)
     receive(&b, ROUTE_TO_0, ps_msg_rs_plus("users.*", NULL, 0));
     receive(&b, CLIENT, ps_msg_pub("users.signup", msg_id_make(1, 1), 64));
     CU_ASSERT_EQUAL(sent(&b, 21, PS_MSG_RMSG), 0);
-    CU_ASSERT_EQUAL(drops(&b, 0, DROP_NO_INTEREST), 1);
+    CU_ASSERT_EQUAL(drops(&b, 0, PS_DROP_NO_INTEREST), 1);
     receive(&b, 21, ps_msg_rs_plus("users.*", NULL, 0));
     receive(&b, CLIENT, ps_msg_pub("users.signup", msg_id_make(1, 2), 64));
     CU_ASSERT_EQUAL(sent(&b, 21, PS_MSG_RMSG), 1);

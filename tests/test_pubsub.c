@@ -31,7 +31,7 @@ struct delivery {
 struct drop {
     int32_t at_host; /* where it was recorded (machine index) */
     int32_t meant_for;
-    enum drop_cause cause;
+    enum ps_drop_cause cause;
     msg_id_t id;
     sim_time t;
 };
@@ -169,7 +169,7 @@ static struct cluster *cluster_new(const struct cluster_opts *o)
                                                    .max_pending = o->max_pending,
                                                    .socket_buffer = o->socket_buffer };
         sim_add_node(cl->s, cl->machines[h], "broker", &ps_broker_ops, &cl->broker[h],
-                     (1u << PORT_PS_CLIENT) | (1u << PORT_PS_ROUTE));
+                     (1u << PS_PORT_CLIENT) | (1u << PS_PORT_ROUTE));
         cl->subscriber[h] = (struct ps_subscriber_config){
             .host = h, .machine = cl->machines[h], .subscribe = PATTERN,
             .queue_group = o->queue_group, .sub_pending_msgs = o->sub_pending_msgs,
@@ -338,7 +338,7 @@ static guint count_drops(const struct cluster *cl, int32_t meant_for, int cause)
     guint n = 0;
     for (guint i = 0; i < cl->log.drops->len; i++) {
         const struct drop *d = &g_array_index(cl->log.drops, struct drop, i);
-        n += d->meant_for == meant_for && (cause < 0 || d->cause == (enum drop_cause)cause);
+        n += d->meant_for == meant_for && (cause < 0 || d->cause == (enum ps_drop_cause)cause);
     }
     return n;
 }
@@ -500,7 +500,7 @@ static void test_pubsub_partition_loses_cross_traffic_and_resumes_after_heal(voi
     for (guint i = 0; i < cl->log.drops->len; i++) {
         const struct drop *d = &g_array_index(cl->log.drops, struct drop, i);
         silent += d->t < 4 * SIM_S;
-        route_down += d->cause == DROP_ROUTE_DOWN && d->t >= 4 * SIM_S;
+        route_down += d->cause == PS_DROP_ROUTE_DOWN && d->t >= 4 * SIM_S;
     }
     printf("\n    partition: cross traffic resumed %.3f s after the heal; %u route_down drops\n",
            (double)(resumed[2] - 4 * SIM_S) / 1e9, route_down);
@@ -525,7 +525,7 @@ static void test_pubsub_power_off_half_open_route_swallows_until_ping_detection(
     sim_time detected = 0, first_dropped_published = 0;
     for (guint i = 0; i < cl->log.drops->len && !detected; i++) {
         const struct drop *d = &g_array_index(cl->log.drops, struct drop, i);
-        if (d->meant_for == 2 && d->cause == DROP_ROUTE_DOWN) {
+        if (d->meant_for == 2 && d->cause == PS_DROP_ROUTE_DOWN) {
             detected = d->t;
             first_dropped_published = submission_of(cl, d->id)->t;
         }
@@ -657,7 +657,7 @@ static void test_pubsub_reconnect_buffer_overflow_rejects_publishes(void)
     printf("\n    buffer overflow: %u buffered, %u rejected\n", buffered, rejected);
     CU_ASSERT_EQUAL(buffered, 10);
     CU_ASSERT(rejected > 900);
-    CU_ASSERT_EQUAL(count_drops(cl, -1, DROP_RECONNECT_BUFFER_FULL), rejected);
+    CU_ASSERT_EQUAL(count_drops(cl, -1, PS_DROP_RECONNECT_BUFFER_FULL), rejected);
     /* the ten buffered ones arrive after the reconnect */
     GArray *got = delivered_at(cl, 1, 2);
     guint buffered_delivered = 0;
@@ -692,7 +692,7 @@ static void test_pubsub_publisher_gives_up_after_max_reconnect(void)
     guint discarded = 0;
     for (guint i = 0; i < cl->log.drops->len; i++) {
         const struct drop *d = &g_array_index(cl->log.drops, struct drop, i);
-        if (d->cause == DROP_PUBLISHER_DISCONNECTED)
+        if (d->cause == PS_DROP_PUBLISHER_DISCONNECTED)
             discarded += submission_of(cl, d->id)->outcome == OUTCOME_ACKED;
     }
     CU_ASSERT_EQUAL(discarded, acked_blind);
@@ -754,7 +754,7 @@ static void test_pubsub_client_slow_consumer_tail_drops_at_the_limit(void)
             uint32_t expected_seq = i < 50 ? i + 1 : 200 + (i - 50) + 1;
             CU_ASSERT_EQUAL(msg_id_seq(g_array_index(got, msg_id_t, i)), expected_seq);
         }
-        CU_ASSERT_EQUAL(count_drops(cl, h, DROP_SLOW_CONSUMER), 150);
+        CU_ASSERT_EQUAL(count_drops(cl, h, PS_DROP_SLOW_CONSUMER), 150);
         CU_ASSERT_EQUAL(count_drops(cl, h, -1), 150);
         g_array_free(got, TRUE);
     }
@@ -802,7 +802,7 @@ static void test_pubsub_server_cuts_off_slow_consumer_and_drops_its_buffer(void)
     for (guint i = 0; i < cl->log.drops->len; i++) {
         const struct drop *d = &g_array_index(cl->log.drops, struct drop, i);
         set_add(dropped, &d->id);
-        not_slow += d->cause != DROP_SLOW_CONSUMER || d->meant_for != 0;
+        not_slow += d->cause != PS_DROP_SLOW_CONSUMER || d->meant_for != 0;
         if (!cut_at)
             cut_at = d->t;
         at_cut += d->t == cut_at;
@@ -867,7 +867,7 @@ static void test_pubsub_restart_race_loses_until_remote_interest_is_back(void)
                 const struct drop *d = &g_array_index(cl->log.drops, struct drop, j);
                 if (d->id == sub->id && d->meant_for == h && d->at_host == 0) {
                     lost_with_drop++;
-                    route_down += d->cause == DROP_ROUTE_DOWN;
+                    route_down += d->cause == PS_DROP_ROUTE_DOWN;
                 }
             }
             late_missing += sub->t > 5200 * SIM_MS;
