@@ -202,6 +202,17 @@ static bool summary_table(struct rep_page *p, GError **err)
         g_string_append_printf(out, "<td class=\"why\">%s</td></tr>\n", measure_why[k]);
     }
     g_string_append(out, "</table>\n");
+    GString *absent = g_string_new(NULL);
+    for (int m = 0; m < model_count(); m++) {
+        if (!p->run->has[m])
+            g_string_append_printf(absent, "%s%s", absent->len ? ", " : "", rep_model_label(m));
+    }
+    if (absent->len) {
+        g_string_append(out, "<p class=\"note\">");
+        rep_escape_printf(out, "Not simulated in this run: %s.", absent->str);
+        g_string_append(out, "</p>\n");
+    }
+    g_string_free(absent, TRUE);
     rep_section_close(out);
     return true;
 }

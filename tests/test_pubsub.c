@@ -8,6 +8,7 @@
 #include "protocol/pubsub/pubsub.h"
 #include "sim/sim.h"
 #include "tests/harness.h"
+#include "world/world.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,7 @@ struct submission {
     msg_id_t id;
     int32_t host;
     sim_time t;
-    enum submission_outcome outcome;
+    enum outcome outcome;
 };
 
 struct lost_msg {
@@ -88,7 +89,7 @@ static void record(void *ctx, const struct trace_rec *r)
         CU_ASSERT_EQUAL(s->id, r->u.outcome.msg_id); /* the outcome follows at once */
         s->outcome = r->u.outcome.outcome;
     } else if (r->kind == TRACE_MESSAGE && r->u.message.recv_ns < 0 &&
-               r->u.message.model == MODEL_PUBSUB) {
+               r->model == (model_id)model_find("pubsub")) {
         struct lost_msg l = { .dst = machine_index(log, r->u.message.dst),
                                .id = r->u.message.msg_id };
         g_strlcpy(l.type, r->u.message.type, sizeof l.type);
@@ -114,18 +115,23 @@ struct cluster_opts {
     uint64_t socket_buffer;
 };
 
+/* A pub/sub-only world built by world_new(), the constructor every run uses, from a
+ * scenario made in code; the tests drive its publishers and faults themselves. */
 struct cluster {
+    struct scenario *sc;
+    struct world *w;
     struct sim *s;
     struct cluster_opts o;
     uint32_t machines[MAX_HOSTS];
-    struct ps_broker_config broker[MAX_HOSTS];
-    struct ps_subscriber_config subscriber[MAX_HOSTS];
-    struct ps_publisher_config publisher[MAX_CLIENTS];
-    uint32_t publisher_node[MAX_CLIENTS];
     uint32_t next_seq[MAX_CLIENTS];
-    GPtrArray *ops; /* struct ps_publish_op *, alive as long as the simulation */
+    GPtrArray *ops; /* allocations alive as long as the simulation */
     struct log log;
 };
+
+static model_id ps_model(void)
+{
+    return (model_id)model_find("pubsub");
+}
 
 static struct cluster_opts default_opts(uint32_t hosts, uint32_t clients)
 {
@@ -135,6 +141,28 @@ static struct cluster_opts default_opts(uint32_t hosts, uint32_t clients)
     for (uint32_t c = 0; c < clients; c++)
         o.home[c] = c % hosts;
     return o;
+}
+
+static struct scenario *cluster_scenario(const struct cluster_opts *o)
+{
+    struct scenario *sc = scenario_new_default("pubsub_test", o->hosts, o->clients);
+    for (uint32_t c = 0; c < o->clients; c++)
+        sc->workload.attach[c] = o->home[c];
+    g_free(sc->pubsub.subject);
+    g_free(sc->pubsub.subscribe);
+    sc->pubsub.subject = g_strdup(SUBJECT);
+    sc->pubsub.subscribe = g_strdup(PATTERN);
+    sc->pubsub.queue_group = g_strdup(o->queue_group);
+    sc->pubsub.sub_pending_msgs = o->sub_pending_msgs;
+    sc->pubsub.consume_rate = o->consume_rate;
+    sc->pubsub.reconnect_buffer = o->reconnect_buffer;
+    sc->pubsub.reconnect_wait = o->reconnect_wait;
+    sc->pubsub.max_pending = o->max_pending;
+    sc->pubsub.subscribers_apart = o->subscribers_apart;
+    if (o->socket_buffer)
+        sc->pubsub.socket_buffer = o->socket_buffer;
+    sc->workload.payload = PAYLOAD;
+    return sc;
 }
 
 static struct cluster *cluster_new(const struct cluster_opts *o)
@@ -148,54 +176,19 @@ static struct cluster *cluster_new(const struct cluster_opts *o)
     cl->log.drops = g_array_new(FALSE, FALSE, sizeof(struct drop));
     cl->log.submissions = g_array_new(FALSE, FALSE, sizeof(struct submission));
     cl->log.lost = g_array_new(FALSE, FALSE, sizeof(struct lost_msg));
-    struct sim_config cfg = { .seed = o->seed,
-                              .latency = { DIST_UNIFORM, 500 * SIM_US, 2 * SIM_MS },
-                              .fsync = dist_fixed(SIM_MS), .loopback_ns = 20 * SIM_US,
-                              .log_messages = o->log_messages };
+    cl->sc = cluster_scenario(o);
     struct recorder rec = { .record = record, .ctx = &cl->log };
-    cl->s = sim_new(&cfg, &rec);
-    char name[8];
-    for (uint32_t h = 0; h < o->hosts; h++) {
-        g_snprintf(name, sizeof name, "h%u", h + 1);
-        cl->machines[h] = sim_add_machine(cl->s, name, false);
-    }
-    for (uint32_t c = 0; c < o->clients; c++) {
-        g_snprintf(name, sizeof name, "c%u", c + 1);
-        sim_add_machine(cl->s, name, false);
-    }
-    for (uint32_t h = 0; h < o->hosts; h++) {
-        cl->broker[h] = (struct ps_broker_config){ .host = h, .n_hosts = o->hosts,
-                                                   .host_machines = cl->machines,
-                                                   .max_pending = o->max_pending,
-                                                   .socket_buffer = o->socket_buffer };
-        sim_add_node(cl->s, cl->machines[h], "broker", &ps_broker_ops, &cl->broker[h],
-                     (1u << PS_PORT_CLIENT) | (1u << PS_PORT_ROUTE));
-        cl->subscriber[h] = (struct ps_subscriber_config){
-            .host = h, .machine = cl->machines[h], .subscribe = PATTERN,
-            .queue_group = o->queue_group, .sub_pending_msgs = o->sub_pending_msgs,
-            .consume_rate = o->consume_rate, .reconnect_wait = o->reconnect_wait };
-        uint32_t where = cl->machines[h];
-        if (o->subscribers_apart) {
-            g_snprintf(name, sizeof name, "s%u", h + 1);
-            where = sim_add_machine(cl->s, name, false);
-        }
-        sim_add_node(cl->s, where, "subscriber", &ps_subscriber_ops, &cl->subscriber[h], 0);
-    }
-    for (uint32_t c = 0; c < o->clients; c++) {
-        cl->publisher[c] = (struct ps_publisher_config){
-            .client = c + 1, .home_host = o->home[c], .n_hosts = o->hosts,
-            .host_machines = cl->machines, .subject = SUBJECT,
-            .reconnect_wait = o->reconnect_wait, .reconnect_buffer = o->reconnect_buffer };
-        cl->publisher_node[c] = sim_add_node(cl->s, o->hosts + c, "publisher",
-                                             &ps_publisher_ops, &cl->publisher[c], 0);
-    }
-    sim_start(cl->s);
+    cl->w = world_new(cl->sc, o->seed, 1u << ps_model(), o->log_messages, &rec);
+    cl->s = world_sim(cl->w);
+    for (uint32_t h = 0; h < o->hosts; h++)
+        cl->machines[h] = world_host_machine(cl->w, h);
     return cl;
 }
 
 static void cluster_free(struct cluster *cl)
 {
-    sim_free(cl->s);
+    world_free(cl->w);
+    scenario_free(cl->sc);
     g_ptr_array_free(cl->ops, TRUE);
     g_array_free(cl->log.deliveries, TRUE);
     g_array_free(cl->log.drops, TRUE);
@@ -206,12 +199,7 @@ static void cluster_free(struct cluster *cl)
 
 static void publish_now(struct cluster *cl, uint32_t client)
 {
-    struct ps_publish_op *op = g_new(struct ps_publish_op, 1);
-    op->msg_id = msg_id_make(client + 1, ++cl->next_seq[client]);
-    op->payload_bytes = PAYLOAD;
-    g_ptr_array_add(cl->ops, op);
-    struct proto_input in = { .kind = PROTO_IN_CLIENT_OP, .op = op };
-    sim_node_input(cl->s, cl->publisher_node[client], &in);
+    world_offer(cl->w, ps_model(), client, msg_id_make(client + 1, ++cl->next_seq[client]));
 }
 
 /* A steady stream from one client: `rate` messages per second in [start, stop). */
@@ -512,8 +500,9 @@ static void test_pubsub_partition_loses_cross_traffic_and_resumes_after_heal(voi
 /* ---- half-open route after a power-off -------------------------------------------------- */
 
 /* h3 loses power at 10 s. Its peers hear nothing: h1 keeps forwarding into the dead route
- * until route pings (every 30 s, closed after 2 unanswered, NATS.md 4.1) find it, 60 to
- * 90 s later. Until then nothing is recorded; after it, each message is a route_down drop. */
+ * until route pings (every 30 s, closed after 2 unanswered) find it, 60 to 90 s later.
+ * Until then nothing is recorded; after it, each message is a drop: route_down as h1 sees
+ * it, which the world attributes to h3's broker being down (broker_down). */
 static void test_pubsub_power_off_half_open_route_swallows_until_ping_detection(void)
 {
     struct cluster_opts o = default_opts(3, 1);
@@ -525,7 +514,7 @@ static void test_pubsub_power_off_half_open_route_swallows_until_ping_detection(
     sim_time detected = 0, first_dropped_published = 0;
     for (guint i = 0; i < cl->log.drops->len && !detected; i++) {
         const struct drop *d = &g_array_index(cl->log.drops, struct drop, i);
-        if (d->meant_for == 2 && d->cause == PS_DROP_ROUTE_DOWN) {
+        if (d->meant_for == 2 && d->cause == PS_DROP_BROKER_DOWN) {
             detected = d->t;
             first_dropped_published = submission_of(cl, d->id)->t;
         }
@@ -784,7 +773,7 @@ static void test_pubsub_server_cuts_off_slow_consumer_and_drops_its_buffer(void)
     o.socket_buffer = 16u << 10;
     o.reconnect_wait = 500 * SIM_MS;
     struct cluster *cl = cluster_new(&o);
-    uint32_t sub_machine = 2; /* h1, c1, s1 */
+    uint32_t sub_machine = 2; /* h1, c1, s1; its records are h1's */
     static const sim_time stall = 3 * SIM_S;
     stream(cl, 0, 1000, 200 * SIM_MS, 6 * SIM_S);
     sim_at(cl->s, SIM_S, pause_call, (void *)&stall, sub_machine);
@@ -792,7 +781,7 @@ static void test_pubsub_server_cuts_off_slow_consumer_and_drops_its_buffer(void)
     struct ps_msg *probe = ps_msg_msg(SUBJECT, 1, msg_id_make(1, 1), PAYLOAD);
     uint64_t msg_size = probe->hdr.size_bytes;
     sim_msg_free(&probe->hdr);
-    GArray *got = delivered_at(cl, (int32_t)sub_machine, 0);
+    GArray *got = delivered_at(cl, 0, 0);
     CU_ASSERT_TRUE(once_and_fifo(got));
     GHashTable *delivered = id_set(), *dropped = id_set();
     for (guint i = 0; i < got->len; i++)

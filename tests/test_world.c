@@ -10,8 +10,11 @@
 
 #define HOSTS 5
 
+#define ZAB ((model_id)model_find("zab"))
+#define PUBSUB ((model_id)model_find("pubsub"))
+
 struct capture {
-    GArray *order[MODEL_COUNT][HOSTS]; /* msg_id_t by delivery, last incarnation only */
+    GArray *order[MODELS_MAX][HOSTS]; /* msg_id_t by delivery, last incarnation only */
     uint64_t digest;
     GString *faults;
 };
@@ -21,7 +24,7 @@ static void capture_record(void *ctx, const struct trace_rec *r)
     struct capture *c = ctx;
     c->digest = trace_rec_digest(r, c->digest);
     if (r->kind == TRACE_DELIVERY && r->host < HOSTS && !r->u.delivery.replayed)
-        g_array_append_val(c->order[r->u.delivery.model][r->host], r->u.delivery.msg_id);
+        g_array_append_val(c->order[r->model][r->host], r->u.delivery.msg_id);
     if (r->kind == TRACE_FAULT)
         g_string_append_printf(c->faults, "%s %s;", fault_kind_name(r->u.fault.kind),
                                r->u.fault.target);
@@ -40,19 +43,19 @@ static struct scenario *parse(const char *yaml)
 static void run(const struct scenario *sc, uint64_t seed, struct capture *c)
 {
     memset(c, 0, sizeof *c);
-    for (int m = 0; m < MODEL_COUNT; m++)
+    for (int m = 0; m < MODELS_MAX; m++)
         for (int h = 0; h < HOSTS; h++)
             c->order[m][h] = g_array_new(FALSE, FALSE, sizeof(msg_id_t));
     c->faults = g_string_new(NULL);
     struct recorder rec = { capture_record, c };
-    struct world *w = world_new(sc, seed, WORLD_BOTH, false, &rec);
+    struct world *w = world_new(sc, seed, model_all(), false, &rec);
     world_run(w);
     world_free(w);
 }
 
 static void capture_free(struct capture *c)
 {
-    for (int m = 0; m < MODEL_COUNT; m++)
+    for (int m = 0; m < MODELS_MAX; m++)
         for (int h = 0; h < HOSTS; h++)
             g_array_free(c->order[m][h], TRUE);
     g_string_free(c->faults, TRUE);
@@ -104,10 +107,10 @@ static void test_pubsub_orders_differ_zab_agrees(void)
         for (int b = 0; b < HOSTS; b++) {
             if (a == b)
                 continue;
-            pubsub_inversions += cross_publisher_inversions(c.order[MODEL_PUBSUB][a],
-                                                            c.order[MODEL_PUBSUB][b]);
-            zab_inversions += cross_publisher_inversions(c.order[MODEL_ZAB][a],
-                                                         c.order[MODEL_ZAB][b]);
+            pubsub_inversions += cross_publisher_inversions(c.order[PUBSUB][a],
+                                                            c.order[PUBSUB][b]);
+            zab_inversions += cross_publisher_inversions(c.order[ZAB][a],
+                                                         c.order[ZAB][b]);
         }
     }
     /* Same seed, same fault schedule: pub/sub subscribers disagree on the order of the two
@@ -116,7 +119,7 @@ static void test_pubsub_orders_differ_zab_agrees(void)
     CU_ASSERT_EQUAL(zab_inversions, 0);
     /* And ZAB's hosts hold the very same sequence. */
     for (int h = 1; h < HOSTS; h++) {
-        GArray *x = c.order[MODEL_ZAB][0], *y = c.order[MODEL_ZAB][h];
+        GArray *x = c.order[ZAB][0], *y = c.order[ZAB][h];
         guint n = MIN(x->len, y->len);
         CU_ASSERT(n > 1000);
         CU_ASSERT(memcmp(x->data, y->data, n * sizeof(msg_id_t)) == 0);

@@ -122,7 +122,7 @@ static struct zab_msg *notification(int64_t leader, int64_t zxid, int64_t round,
 static conn_id election_conn(struct script *t, uint32_t peer_sid, conn_id id)
 {
     feed(t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = id, .incoming = true,
-                                  .peer_machine = peer_sid - 1, .port = PORT_ZAB_ELECTION });
+                                  .peer_machine = peer_sid - 1, .port = ZAB_PORT_ELECTION });
     return id;
 }
 
@@ -181,7 +181,7 @@ static void test_fle_decides_after_finalize_wait_only(void)
     CU_ASSERT_EQUAL(srv(&t)->phase, ZAB_PHASE_DISCOVERY);
     int dial = effect_index(&t, EFFECT_CONNECT, 0);
     CU_ASSERT_FATAL(dial >= 0);
-    CU_ASSERT_EQUAL(proto_out_at(&t.out, (guint)dial)->port, PORT_ZAB_QUORUM);
+    CU_ASSERT_EQUAL(proto_out_at(&t.out, (guint)dial)->port, ZAB_PORT_QUORUM);
     CU_ASSERT_EQUAL(proto_out_at(&t.out, (guint)dial)->machine, 2);
     script_free(&t);
 }
@@ -219,7 +219,7 @@ static void make_leader(struct script *t, struct disk *disk)
             dial = e->token;
     }
     feed(t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 10, .token = dial,
-                                  .peer_machine = 0, .port = PORT_ZAB_ELECTION });
+                                  .peer_machine = 0, .port = ZAB_PORT_ELECTION });
     feed_msg(t, 10, n1, 1);
     uint64_t finalize = effect_token(t, EFFECT_TIMER_SET, TOK_FINALIZE);
     CU_ASSERT_NOT_EQUAL_FATAL(finalize, 0);
@@ -230,7 +230,7 @@ static void make_leader(struct script *t, struct disk *disk)
 static conn_id learner_joins(struct script *t, conn_id conn, uint32_t sid, int64_t accepted_epoch)
 {
     feed(t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = conn, .incoming = true,
-                                  .peer_machine = sid - 1, .port = PORT_ZAB_QUORUM });
+                                  .peer_machine = sid - 1, .port = ZAB_PORT_QUORUM });
     feed_msg(t, conn, msg(ZM_FOLLOWERINFO, zxid_make(accepted_epoch, 0)), sid);
     return conn;
 }
@@ -406,7 +406,7 @@ static void test_commits_only_in_zxid_order_with_quorum(void)
     establish(&t, d);
     int64_t epoch = srv(&t)->leader->epoch;
     feed(&t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 500, .incoming = true,
-                                   .port = PORT_ZAB_CLIENT });
+                                   .port = ZAB_PORT_CLIENT });
     feed_msg(&t, 500, zab_msg_new(ZM_CONNECT_REQ, NULL), 0);
     client_write(&t, 500, 1);
     CU_ASSERT_PTR_NOT_NULL(sent(&t, ZM_PROPOSAL, 101, 0));
@@ -467,7 +467,7 @@ static void follow(struct script *t)
                                   .token = effect_token(t, EFFECT_TIMER_SET, TOK_FINALIZE) });
     uint64_t dial = effect_token(t, EFFECT_CONNECT, TOK_LEADER_DIAL);
     feed(t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 77, .token = dial,
-                                  .peer_machine = 2, .port = PORT_ZAB_QUORUM });
+                                  .peer_machine = 2, .port = ZAB_PORT_QUORUM });
     CU_ASSERT_PTR_NOT_NULL(sent(t, ZM_FOLLOWERINFO, 77, 0));
     feed_msg(t, 77, msg(ZM_LEADERINFO, zxid_make(1, 0)), 3);
     CU_ASSERT_PTR_NULL(sent(t, ZM_ACKEPOCH, 77, 0)); /* D2: acceptedEpoch first */
@@ -537,7 +537,7 @@ static void test_follower_delivers_on_commit_in_order(void)
     const struct trace_rec *r = proto_out_trace(&t.out, proto_out_at(&t.out, (guint)i));
     CU_ASSERT_EQUAL(r->kind, TRACE_DELIVERY);
     CU_ASSERT_EQUAL(r->u.delivery.seq, 1);
-    CU_ASSERT_EQUAL(r->u.delivery.zxid, zxid_make(1, 1));
+    CU_ASSERT_EQUAL(r->u.delivery.log_id, zxid_make(1, 1));
     script_free(&t);
 }
 
@@ -554,7 +554,7 @@ static void test_follower_refuses_older_epoch(void)
                                    .token = effect_token(&t, EFFECT_TIMER_SET, TOK_FINALIZE) });
     feed(&t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 77,
                                    .token = effect_token(&t, EFFECT_CONNECT, TOK_LEADER_DIAL),
-                                   .peer_machine = 2, .port = PORT_ZAB_QUORUM });
+                                   .peer_machine = 2, .port = ZAB_PORT_QUORUM });
     CU_ASSERT_EQUAL(sent(&t, ZM_FOLLOWERINFO, 77, 0)->zxid, zxid_make(5, 0));
     feed_msg(&t, 77, msg(ZM_LEADERINFO, zxid_make(4, 0)), 3);
     CU_ASSERT_EQUAL(srv(&t)->state, ZAB_STATE_LOOKING);

@@ -40,6 +40,10 @@ struct model_build {
     model_id id;
     const uint32_t *host_machines;
     const uint32_t *client_machines;
+    /* Adds a machine (no disk) that stands beside host: on its side of every partition.
+     * For a model whose processes may live off the hosts. */
+    uint32_t (*add_machine_beside)(void *world, uint32_t host, const char *name);
+    void *world;
 };
 
 /* The model's part of a running world, built by build() and freed by free(). */

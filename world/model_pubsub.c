@@ -32,7 +32,8 @@ static uint32_t ps_place_host(struct model_run *m, uint32_t h)
     uint32_t machine = m->b.host_machines[h];
     m->brokers[h] = (struct ps_broker_config){ .host = h, .n_hosts = sc->hosts,
                                                .host_machines = m->b.host_machines,
-                                               .max_pending = sc->pubsub.max_pending };
+                                               .max_pending = sc->pubsub.max_pending,
+                                               .socket_buffer = sc->pubsub.socket_buffer };
     char name[96];
     g_snprintf(name, sizeof name, "%s/broker", sc->host_names[h]);
     struct sim_node_spec broker = { .name = name, .model = m->b.id, .ops = &ps_broker_ops,
@@ -43,11 +44,16 @@ static uint32_t ps_place_host(struct model_run *m, uint32_t h)
         .host = h, .machine = machine, .subscribe = sc->pubsub.subscribe,
         .queue_group = sc->pubsub.queue_group, .sub_pending_msgs = sc->pubsub.sub_pending_msgs,
         .consume_rate = sc->pubsub.consume_rate, .reconnect_wait = sc->pubsub.reconnect_wait };
+    uint32_t where = machine;
+    if (sc->pubsub.subscribers_apart) {
+        g_snprintf(name, sizeof name, "s%u", h + 1);
+        where = m->b.add_machine_beside(m->b.world, h, name);
+    }
     g_snprintf(name, sizeof name, "%s/subscriber", sc->host_names[h]);
     struct sim_node_spec subscriber = { .name = name, .model = m->b.id,
                                         .ops = &ps_subscriber_ops,
                                         .config = &m->subscribers[h] };
-    return sim_add_node(m->b.sim, machine, &subscriber);
+    return sim_add_node(m->b.sim, where, &subscriber);
 }
 
 static uint32_t ps_place_client(struct model_run *m, uint32_t c)

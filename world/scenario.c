@@ -311,12 +311,30 @@ enum pubsub_key {
     PS_MAX_PENDING,
     PS_SUB_PENDING_MSGS,
     PS_CONSUME_RATE,
+    PS_SUBSCRIBERS,
+    PS_SOCKET_BUFFER,
     PS_COUNT
 };
 static const char *const pubsub_keys[PS_COUNT] = {
     "subject", "subscribe", "queue_group", "reconnect_wait", "reconnect_buffer", "max_pending",
-    "sub_pending_msgs", "consume_rate",
+    "sub_pending_msgs", "consume_rate", "subscribers", "socket_buffer",
 };
+
+/* Where each host's subscriber application runs: on the host, or on a machine of its own. */
+static void read_subscribers(struct scenario__ctx *c, const struct ynode *n)
+{
+    char *s;
+    if (!n || !scenario__string(c, n, "pubsub.subscribers", &s))
+        return;
+    if (strcmp(s, "on_host") == 0)
+        c->sc->pubsub.subscribers_apart = false;
+    else if (strcmp(s, "apart") == 0)
+        c->sc->pubsub.subscribers_apart = true;
+    else
+        scenario__report_at(c, n, "pubsub.subscribers: '%s' is not on_host or apart",
+                            scenario__quote(c->diag, s));
+    g_free(s);
+}
 
 static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
 {
@@ -347,6 +365,15 @@ static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
         scenario__uint(c, f[PS_SUB_PENDING_MSGS].value, "pubsub.sub_pending_msgs", 1,
                        UINT64_MAX, &sc->pubsub.sub_pending_msgs);
     read_consume_rate(c, f[PS_CONSUME_RATE].value);
+    read_subscribers(c, f[PS_SUBSCRIBERS].value);
+    const struct ynode *socket_buffer = f[PS_SOCKET_BUFFER].value;
+    if (socket_buffer && scenario__size(c, socket_buffer, "pubsub.socket_buffer", &v)) {
+        if (v == 0)
+            scenario__report_at(c, socket_buffer, "pubsub.socket_buffer: must be greater "
+                                "than 0");
+        else
+            sc->pubsub.socket_buffer = v;
+    }
 }
 
 /* ---- workload ------------------------------------------------------------------------------- */
@@ -525,9 +552,30 @@ void scenario_defaults(struct scenario *sc)
     sc->pubsub.max_pending = 64 * 1024 * 1024;
     sc->pubsub.sub_pending_msgs = 500000;
     sc->pubsub.consume_rate = 0.0;
+    sc->pubsub.subscribers_apart = false;
+    sc->pubsub.socket_buffer = 4 * 1024 * 1024;
     sc->workload.clients = 3;
     sc->workload.rate = 100.0;
     sc->workload.payload = 64;
+}
+
+struct scenario *scenario_new_default(const char *name, uint32_t hosts, uint32_t clients)
+{
+    ZS_ASSERT(hosts >= 1 && hosts <= SCENARIO_MAX_HOSTS);
+    ZS_ASSERT(clients <= SCENARIO_MAX_CLIENTS);
+    struct scenario *sc = scenario_new(name, "", 0);
+    sc->name = g_strdup(name);
+    sc->description = g_strdup("built in code");
+    sc->hosts = hosts;
+    for (uint32_t h = 0; h < hosts; h++)
+        sc->host_names[h] = g_strdup_printf("h%u", h + 1);
+    sc->duration = SCENARIO_MAX_TIME_NS;
+    sc->workload.clients = clients;
+    sc->workload.rate = 0.0;
+    sc->workload.stop = sc->duration;
+    for (uint32_t i = 0; i < SCENARIO_MAX_CLIENTS; i++)
+        sc->workload.attach[i] = i % hosts;
+    return sc;
 }
 
 struct scenario *scenario_parse(const char *display_path, const char *text, size_t len,

@@ -92,6 +92,9 @@ struct scenario {
         uint64_t max_pending;        /* bytes, server side, per client connection */
         uint64_t sub_pending_msgs;   /* client side, per subscription */
         double consume_rate;         /* messages per second per subscriber; 0 = unlimited */
+        bool subscribers_apart;      /* each subscriber on a machine of its own beside its
+                                        host (s1..sN), not on the host */
+        uint64_t socket_buffer;      /* bytes a client connection holds in the kernel */
     } pubsub;
 
     struct {
@@ -124,6 +127,11 @@ struct scenario *scenario_load(const char *path, GError **err);
  * SCENARIO_MAX_FILE_BYTES); display_path is used in messages. */
 struct scenario *scenario_parse(const char *display_path, const char *text, size_t len,
                                 GError **err);
+/* A complete scenario built in code rather than read from a file, for tests and tools that
+ * drive a world themselves: the defaults, `hosts` hosts named h1..hN, `clients` clients
+ * attached round-robin, no workload (rate 0: the caller offers messages), no faults, no
+ * expectations, and the longest duration allowed. Change fields before world_new(). */
+struct scenario *scenario_new_default(const char *name, uint32_t hosts, uint32_t clients);
 /* Frees a loaded scenario; NULL is fine. */
 void scenario_free(struct scenario *sc);
 

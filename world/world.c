@@ -38,7 +38,8 @@ struct world {
     uint32_t *host_machines;
     uint32_t *client_machines;
     struct world_client *clients;
-    int *groups; /* per machine */
+    GArray *beside;  /* int32_t host index of every machine, -1 for clients' */
+    int *groups;     /* per machine, rebuilt by set_groups */
 };
 
 static struct world_model *selected_at(const struct world *w, guint i)
@@ -90,14 +91,30 @@ static void world_record(void *ctx, const struct trace_rec *r)
 static void add_machines(struct world *w)
 {
     const struct scenario *sc = w->sc;
-    for (uint32_t h = 0; h < sc->hosts; h++)
+    for (uint32_t h = 0; h < sc->hosts; h++) {
+        int32_t beside = (int32_t)h;
         w->host_machines[h] = sim_add_machine(w->sim, sc->host_names[h], true, (int32_t)h);
+        g_array_append_val(w->beside, beside);
+    }
     for (uint32_t c = 0; c < sc->workload.clients; c++) {
         char name[32];
+        int32_t none = -1;
         g_snprintf(name, sizeof name, "c%u", c + 1);
         w->client_machines[c] = sim_add_machine(w->sim, name, false, -1);
-        w->groups[w->client_machines[c]] = 0;
+        g_array_append_val(w->beside, none);
     }
+}
+
+static uint32_t add_machine_beside(void *ctx, uint32_t host, const char *name)
+{
+    struct world *w = ctx;
+    ZS_ASSERT(host < w->sc->hosts);
+    /* Its nodes' records are the host's: a subscriber apart still delivers for its host. */
+    int32_t h = (int32_t)host;
+    uint32_t m = sim_add_machine(w->sim, name, false, h);
+    ZS_ASSERT(m == w->beside->len);
+    g_array_append_val(w->beside, h);
+    return m;
 }
 
 static void build_models(struct world *w)
@@ -107,7 +124,8 @@ static void build_models(struct world *w)
         struct world_model *wm = selected_at(w, i);
         struct model_build b = { .sc = sc, .sim = w->sim, .id = wm->id,
                                  .host_machines = w->host_machines,
-                                 .client_machines = w->client_machines };
+                                 .client_machines = w->client_machines,
+                                 .add_machine_beside = add_machine_beside, .world = w };
         wm->run = wm->desc->build(&b);
         wm->host_nodes = g_new(uint32_t, MAX(sc->hosts, 1));
         wm->client_nodes = g_new(uint32_t, MAX(sc->workload.clients, 1));
@@ -243,10 +261,17 @@ static void record_down(struct world *w, uint32_t host)
     }
 }
 
+/* Hosts and the machines beside them take their host's group; a client machine, its home
+ * host's. */
 static void set_groups(struct world *w, const int *host_group)
 {
-    for (uint32_t h = 0; h < w->sc->hosts; h++)
-        w->groups[w->host_machines[h]] = host_group[h];
+    g_free(w->groups);
+    w->groups = g_new0(int, w->beside->len);
+    for (guint m = 0; m < w->beside->len; m++) {
+        int32_t h = g_array_index(w->beside, int32_t, m);
+        if (h >= 0)
+            w->groups[m] = host_group[h];
+    }
     for (uint32_t i = 0; i < w->sc->workload.clients; i++)
         w->groups[w->clients[i].machine] = host_group[w->sc->workload.attach[i]];
     sim_set_groups(w->sim, w->groups);
@@ -425,7 +450,7 @@ struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned model
     w->host_machines = g_new0(uint32_t, MAX(n, 1));
     w->client_machines = g_new0(uint32_t, MAX(m, 1));
     w->clients = g_new0(struct world_client, MAX(m, 1));
-    w->groups = g_new0(int, n + m);
+    w->beside = g_array_new(FALSE, FALSE, sizeof(int32_t));
     select_models(w, models);
     add_machines(w);
     build_models(w);
@@ -470,6 +495,7 @@ void world_free(struct world *w)
     g_free(w->host_machines);
     g_free(w->client_machines);
     g_free(w->clients);
+    g_array_free(w->beside, TRUE);
     g_free(w->groups);
     g_free(w);
 }
