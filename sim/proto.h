@@ -146,6 +146,33 @@ static inline struct trace_rec *proto_out_trace(const struct proto_out *o,
     return &g_array_index(o->traces, struct trace_rec, e->data_offset);
 }
 
+/* Tokens: the 64-bit names a node gives its timers, dials and fsyncs, which come back with
+ * PROTO_IN_TIMER, PROTO_IN_CONN_UP / CONN_FAILED and PROTO_IN_DISK_DONE. Every model encodes
+ * them the same way: a kind (what the token is for, 8 bits), a generation (the role,
+ * attempt or dial it belongs to, so that answers to an older one are recognised as stale;
+ * kept modulo 2^24) and an index (a peer, a connection, a host: 32 bits). */
+#define PROTO_TOKEN_GENERATION_MASK 0xffffffu
+
+static inline uint64_t proto_token(uint8_t kind, uint32_t generation, uint32_t index)
+{
+    return (uint64_t)kind << 56 | (uint64_t)(generation & PROTO_TOKEN_GENERATION_MASK) << 32 |
+           index;
+}
+static inline uint8_t proto_token_kind(uint64_t token)
+{
+    return (uint8_t)(token >> 56);
+}
+static inline uint32_t proto_token_index(uint64_t token)
+{
+    return (uint32_t)token;
+}
+/* Whether token belongs to this generation (compared modulo 2^24). */
+static inline bool proto_token_of(uint64_t token, uint32_t generation)
+{
+    return ((token >> 32) & PROTO_TOKEN_GENERATION_MASK) ==
+           (generation & PROTO_TOKEN_GENERATION_MASK);
+}
+
 /* Effect constructors: all a node ever calls. */
 void proto_send(struct proto_out *o, conn_id conn, struct sim_msg *msg);
 void proto_connect(struct proto_out *o, uint32_t machine, proto_port port, uint64_t token);

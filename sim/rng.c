@@ -110,3 +110,20 @@ double rng_exponential(struct rng *r, double mean)
 {
     return -mean * log(1.0 - rng_unit(r));
 }
+
+void rng_order_first(struct rng *r, uint32_t first, uint32_t n, uint32_t *out)
+{
+    ZS_ASSERT(first < n);
+    out[0] = first;
+    uint32_t k = 1;
+    for (uint32_t v = 0; v < n; v++) {
+        if (v != first)
+            out[k++] = v;
+    }
+    for (uint32_t i = n - 1; i > 1; i--) {
+        uint32_t j = 1 + (uint32_t)rng_below(r, i);
+        uint32_t t = out[i];
+        out[i] = out[j];
+        out[j] = t;
+    }
+}

@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "sim/zs.h"
+
 struct rng {
     uint64_t s[4];
 };
@@ -36,5 +38,9 @@ double rng_exponential(struct rng *r, double mean);
 
 /* splitmix64 step, exposed for hashing labels and for tests. */
 uint64_t rng_splitmix64(uint64_t *state);
+/* out[0] = first, then every other value of 0 .. n-1 in an order drawn from r (Fisher-Yates):
+ * a client's server list, its home host first (ZooKeeper's StaticHostProvider and nats.go
+ * both shuffle the rest once). first < n. */
+void rng_order_first(struct rng *r, uint32_t first, uint32_t n, uint32_t *out);
 
 #endif

@@ -95,7 +95,7 @@ static uint64_t effect_token(struct script *t, enum proto_effect_kind kind, enum
 {
     for (guint i = 0; i < proto_out_len(&t->out); i++) {
         const struct proto_effect *e = proto_out_at(&t->out, i);
-        if (e->kind == kind && zab_token_kind_of(e->token) == tk)
+        if (e->kind == kind && proto_token_kind(e->token) == tk)
             return e->token;
     }
     return 0;
@@ -446,7 +446,7 @@ static void test_leader_steps_down_when_quorum_is_silent(void)
     for (int i = 0; i < 40 && srv(&t)->state == ZAB_STATE_LEADING; i++) {
         t.now += SIM_S; /* tickTime / 2 */
         feed(&t, (struct proto_input){ .kind = PROTO_IN_TIMER,
-                                       .token = zab_token(TOK_LEADER_TICK, srv(&t)->role, 0) });
+                                       .token = proto_token(TOK_LEADER_TICK, srv(&t)->role, 0) });
     }
     CU_ASSERT_EQUAL(srv(&t)->state, ZAB_STATE_LOOKING);
     CU_ASSERT(t.now > 10 * SIM_S && t.now <= 14 * SIM_S);

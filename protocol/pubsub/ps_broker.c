@@ -70,7 +70,7 @@ static struct bconn *bconn_find(struct ps_broker *b, conn_id id)
 void ps__arm_ping(struct bconn *c, struct proto_out *out)
 {
     sim_time interval = c->kind == BCONN_CLIENT ? PING_INTERVAL_NS : ROUTE_PING_INTERVAL_NS;
-    proto_timer_set(out, BROKER_TIMER(TIMER_CONN_PING, c->id), interval);
+    proto_timer_set(out, broker_timer(TIMER_CONN_PING, c->id), interval);
 }
 
 /* Bytes sent but not yet read by the client: what sits in the kernels on both ends. */
@@ -225,7 +225,7 @@ static void client_closed(struct ps_broker *b, struct bconn *c, enum ps_drop_cau
 void ps__bconn_close(struct ps_broker *b, const struct proto_env *env, struct bconn *c,
                      enum ps_drop_cause cause, bool close_socket, struct proto_out *out)
 {
-    proto_timer_cancel(out, BROKER_TIMER(TIMER_CONN_PING, c->id));
+    proto_timer_cancel(out, broker_timer(TIMER_CONN_PING, c->id));
     if (close_socket)
         proto_close(out, c->id);
     if (c->kind == BCONN_CLIENT)
@@ -459,8 +459,8 @@ static void on_msg(struct ps_broker *b, const struct proto_env *env,
 static void on_timer(struct ps_broker *b, const struct proto_env *env, uint64_t token,
                      struct proto_out *out)
 {
-    enum broker_timer kind = BROKER_TIMER_KIND(token);
-    uint64_t value = BROKER_TIMER_VALUE(token);
+    enum broker_timer kind = (enum broker_timer)proto_token_kind(token);
+    uint64_t value = proto_token_index(token);
     if (kind != TIMER_CONN_PING) {
         ps__route_timer(b, env, kind, (uint32_t)value, out);
         return;

@@ -38,7 +38,7 @@ enum route_state {
 struct route {
     enum route_state state;
     struct bconn *conn;       /* ROUTE_UP */
-    uint64_t dial_generation; /* answers to older dials are stale */
+    uint32_t dial_generation; /* answers to older dials are stale */
     GPtrArray *interest;      /* struct ps_sub * (owned): the peer's RS+ set */
 };
 
@@ -66,15 +66,20 @@ struct ps_broker {
     GPtrArray **route_queues;   /* const char * queue names for each peer */
 };
 
-/* Timer tokens: kind in the top byte, a connection id or host index below. */
+/* Token kinds (sim/proto.h proto_token): timers name a connection or a host in the index;
+ * a route dial names the host and the dial's generation. */
 enum broker_timer {
     TIMER_CONN_PING = 1,
     TIMER_ROUTE_DIAL,      /* the route dial went unanswered */
     TIMER_ROUTE_RECONNECT, /* time to dial the peer again */
+    TOKEN_ROUTE_DIAL,      /* the dial itself (CONN_UP / CONN_FAILED) */
 };
-#define BROKER_TIMER(kind, value) (((uint64_t)(kind) << 56) | (uint64_t)(value))
-#define BROKER_TIMER_KIND(token) ((enum broker_timer)((token) >> 56))
-#define BROKER_TIMER_VALUE(token) ((token) & ((UINT64_C(1) << 56) - 1))
+
+static inline uint64_t broker_timer(enum broker_timer kind, uint64_t value)
+{
+    ZS_ASSERT(value <= UINT32_MAX); /* connection ids and host indices */
+    return proto_token((uint8_t)kind, 0, (uint32_t)value);
+}
 
 /* ps_broker.c services used by ps_route.c */
 struct bconn *ps__bconn_new(struct ps_broker *b, conn_id id, enum bconn_kind kind);

@@ -11,13 +11,44 @@
 #define RECONNECT_JITTER_NS (100 * SIM_MS) /* nats.go DefaultReconnectJitter */
 #define DELAYED_ACK_NS (40 * SIM_MS)     /* Linux TCP_DELACK_MIN */
 
-enum client_timer {
-    TIMER_CONNECT = 1, /* the attempt in progress timed out */
-    TIMER_RECONNECT,   /* ReconnectWait is over: dial */
-    TIMER_PING,
-    TIMER_ACK,
+/* Token kinds (sim/proto.h proto_token) of the client; owners use kinds above
+ * PS_CLIENT_TOKEN_LAST. A dial's generation is dial_generation. */
+enum client_token {
+    TOKEN_CONNECT = 1, /* timer: the attempt in progress timed out */
+    TOKEN_RECONNECT,   /* timer: ReconnectWait is over: dial */
+    TOKEN_PING,        /* timer */
+    TOKEN_ACK,         /* timer */
+    TOKEN_DIAL,        /* the dial of the current attempt */
 };
-G_STATIC_ASSERT(TIMER_ACK == PS_CLIENT_TIMER_LAST);
+G_STATIC_ASSERT(TOKEN_DIAL == PS_CLIENT_TOKEN_LAST);
+
+static uint64_t timer_token(enum client_token kind)
+{
+    return proto_token((uint8_t)kind, 0, 0);
+}
+
+static uint64_t dial_token(const struct ps_client *c)
+{
+    return proto_token(TOKEN_DIAL, c->dial_generation, 0);
+}
+
+/* The connection attempt's phases, and which phase each may follow: a dial (after the
+ * previous attempt or connection is over: it holds no connection), the server's INFO, our
+ * CONNECT + PING answered by PONG; back to IDLE whenever an attempt or connection ends. */
+static void set_phase(struct ps_client *c, enum ps_client_phase to)
+{
+    static const unsigned from[] = {
+        [PS_PHASE_IDLE] = ~0u,
+        [PS_PHASE_DIALING] = ~0u,
+        [PS_PHASE_AWAIT_INFO] = 1u << PS_PHASE_DIALING,
+        [PS_PHASE_AWAIT_PONG] = 1u << PS_PHASE_AWAIT_INFO,
+        [PS_PHASE_OPEN] = 1u << PS_PHASE_AWAIT_PONG,
+    };
+    ZS_ASSERT((unsigned)to < G_N_ELEMENTS(from) && (from[to] >> c->phase) & 1);
+    ZS_ASSERT(to == PS_PHASE_DIALING ? c->conn == CONN_NONE : true);
+    ZS_ASSERT(to == PS_PHASE_OPEN ? c->conn != CONN_NONE : true);
+    c->phase = to;
+}
 
 static struct ps_client_server *current_server(struct ps_client *c)
 {
@@ -53,17 +84,17 @@ static void attempt(struct ps_client *c, bool counts, struct proto_out *out)
     struct ps_client_server *s = current_server(c);
     if (counts)
         s->reconnects++;
-    c->dial_token++;
-    c->phase = PS_PHASE_DIALING;
-    proto_connect(out, s->machine, PS_PORT_CLIENT, c->dial_token);
+    c->dial_generation++;
+    set_phase(c, PS_PHASE_DIALING);
+    proto_connect(out, s->machine, PS_PORT_CLIENT, dial_token(c));
     /* A dial nobody answers (partition, machine off) is only ended by this timeout. */
-    proto_timer_set(out, TIMER_CONNECT, CONNECT_TIMEOUT_NS);
+    proto_timer_set(out, timer_token(TOKEN_CONNECT), CONNECT_TIMEOUT_NS);
 }
 
 static void close_for_good(struct ps_client *c, struct proto_out *out)
 {
     c->status = PS_CLIENT_CLOSED;
-    c->phase = PS_PHASE_IDLE;
+    set_phase(c, PS_PHASE_IDLE);
     struct ps_msg *pub;
     while ((pub = g_queue_pop_head(&c->pending))) {
         c->hooks->on_discard(c->owner, pub, out);
@@ -92,9 +123,9 @@ static void reconnect_step(struct ps_client *c, const struct proto_env *env,
         return;
     }
     c->pass_position = 0;
-    c->phase = PS_PHASE_IDLE;
+    set_phase(c, PS_PHASE_IDLE);
     sim_time jitter = (sim_time)rng_below(env->rng, RECONNECT_JITTER_NS);
-    proto_timer_set(out, TIMER_RECONNECT, c->reconnect_wait + jitter);
+    proto_timer_set(out, timer_token(TOKEN_RECONNECT), c->reconnect_wait + jitter);
 }
 
 /* Forgets the current connection, closing it first when the peer has not. */
@@ -104,7 +135,7 @@ static void drop_conn(struct ps_client *c, bool close, struct proto_out *out)
         proto_close(out, c->conn);
     c->conn = CONN_NONE;
     c->ack_pending = false;
-    proto_timer_cancel(out, TIMER_ACK);
+    proto_timer_cancel(out, timer_token(TOKEN_ACK));
 }
 
 /* The connection or the attempt in progress is gone (reset, refused, timed out, stale). */
@@ -112,12 +143,12 @@ static void connection_lost(struct ps_client *c, bool close, const struct proto_
                             struct proto_out *out)
 {
     drop_conn(c, close, out);
-    proto_timer_cancel(out, TIMER_CONNECT);
+    proto_timer_cancel(out, timer_token(TOKEN_CONNECT));
     if (c->status == PS_CLIENT_CONNECTED) {
         /* processOpErr: RECONNECTING with a fresh pending buffer, a new doReconnect. */
         c->status = PS_CLIENT_RECONNECTING;
         c->pass_position = 0;
-        proto_timer_cancel(out, TIMER_PING);
+        proto_timer_cancel(out, timer_token(TOKEN_PING));
     }
     reconnect_step(c, env, out);
 }
@@ -129,10 +160,11 @@ static void send_now(struct ps_client *c, struct ps_msg *m, struct proto_out *ou
 
 static void connected(struct ps_client *c, const struct proto_env *env, struct proto_out *out)
 {
-    proto_timer_cancel(out, TIMER_CONNECT);
+    proto_timer_cancel(out, timer_token(TOKEN_CONNECT));
     current_server(c)->reconnects = 0;
+    ZS_ASSERT(c->status != PS_CLIENT_CLOSED); /* CLOSED is for good */
     c->status = PS_CLIENT_CONNECTED;
-    c->phase = PS_PHASE_OPEN;
+    set_phase(c, PS_PHASE_OPEN);
     c->pings_out = 0;
     if (c->hooks->on_connected)
         c->hooks->on_connected(c->owner, env, out);
@@ -141,7 +173,7 @@ static void connected(struct ps_client *c, const struct proto_env *env, struct p
     while ((pub = g_queue_pop_head(&c->pending)))
         send_now(c, pub, out);
     c->pending_bytes = 0;
-    proto_timer_set(out, TIMER_PING, PING_INTERVAL_NS);
+    proto_timer_set(out, timer_token(TOKEN_PING), PING_INTERVAL_NS);
 }
 
 static void on_receive(struct ps_client *c, const struct proto_env *env, const struct ps_msg *m,
@@ -150,14 +182,14 @@ static void on_receive(struct ps_client *c, const struct proto_env *env, const s
     c->bytes_read += m->hdr.size_bytes;
     if (!c->ack_pending && c->bytes_read > c->bytes_acked) {
         c->ack_pending = true;
-        proto_timer_set(out, TIMER_ACK, DELAYED_ACK_NS);
+        proto_timer_set(out, timer_token(TOKEN_ACK), DELAYED_ACK_NS);
     }
     switch ((enum ps_msg_type)m->hdr.type) {
     case PS_MSG_INFO:
         if (c->phase == PS_PHASE_AWAIT_INFO) {
             send_now(c, ps_msg_connect_client(), out);
             send_now(c, ps_msg_ping(), out);
-            c->phase = PS_PHASE_AWAIT_PONG;
+            set_phase(c, PS_PHASE_AWAIT_PONG);
         }
         break;
     case PS_MSG_PONG:
@@ -187,7 +219,7 @@ static void ping_timer(struct ps_client *c, const struct proto_env *env, struct 
         return;
     }
     send_now(c, ps_msg_ping(), out);
-    proto_timer_set(out, TIMER_PING, PING_INTERVAL_NS);
+    proto_timer_set(out, timer_token(TOKEN_PING), PING_INTERVAL_NS);
 }
 
 static void ack_timer(struct ps_client *c, struct proto_out *out)
@@ -202,30 +234,32 @@ static void ack_timer(struct ps_client *c, struct proto_out *out)
 static void on_timer(struct ps_client *c, uint64_t token, const struct proto_env *env,
                      struct proto_out *out)
 {
-    switch ((enum client_timer)token) {
-    case TIMER_CONNECT:
+    switch ((enum client_token)proto_token_kind(token)) {
+    case TOKEN_CONNECT:
         connection_lost(c, true, env, out);
         break;
-    case TIMER_RECONNECT:
+    case TOKEN_RECONNECT:
         attempt(c, true, out);
         break;
-    case TIMER_PING:
+    case TOKEN_PING:
         ping_timer(c, env, out);
         break;
-    case TIMER_ACK:
+    case TOKEN_ACK:
         ack_timer(c, out);
         break;
+    case TOKEN_DIAL:
+        ZS_ASSERT(!"a dial token is not a timer");
     }
 }
 
 static void on_conn_up(struct ps_client *c, const struct proto_input *in, struct proto_out *out)
 {
-    if (in->token != c->dial_token || c->phase != PS_PHASE_DIALING) {
+    if (in->token != dial_token(c) || c->phase != PS_PHASE_DIALING) {
         proto_close(out, in->conn); /* an attempt already given up on */
         return;
     }
     c->conn = in->conn;
-    c->phase = PS_PHASE_AWAIT_INFO;
+    set_phase(c, PS_PHASE_AWAIT_INFO);
     c->bytes_read = c->bytes_acked = 0;
 }
 
@@ -242,7 +276,7 @@ bool ps_client_handle(struct ps_client *c, const struct proto_env *env,
         on_conn_up(c, in, out);
         return true;
     case PROTO_IN_CONN_FAILED:
-        if (in->token == c->dial_token && c->phase == PS_PHASE_DIALING)
+        if (in->token == dial_token(c) && c->phase == PS_PHASE_DIALING)
             connection_lost(c, false, env, out);
         return true;
     case PROTO_IN_CONN_DOWN:
@@ -254,7 +288,7 @@ bool ps_client_handle(struct ps_client *c, const struct proto_env *env,
             on_receive(c, env, ps_msg_from(in->msg), out);
         return true;
     case PROTO_IN_TIMER:
-        if (in->token == 0 || in->token > PS_CLIENT_TIMER_LAST)
+        if (proto_token_kind(in->token) == 0 || proto_token_kind(in->token) > PS_CLIENT_TOKEN_LAST)
             return false;
         on_timer(c, in->token, env, out);
         return true;

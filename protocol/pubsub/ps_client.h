@@ -21,8 +21,9 @@
 
 #include "protocol/pubsub/ps_msg.h"
 
-/* Timer tokens 1..PS_CLIENT_TIMER_LAST belong to the client; owners use larger ones. */
-#define PS_CLIENT_TIMER_LAST 4
+/* Token kinds (sim/proto.h proto_token) 1..PS_CLIENT_TOKEN_LAST belong to the client;
+ * owners use larger ones. */
+#define PS_CLIENT_TOKEN_LAST 5
 
 enum ps_client_status {
     PS_CLIENT_CONNECTING,   /* first connect not done yet (RetryOnFailedConnect) */
@@ -68,7 +69,7 @@ struct ps_client {
     enum ps_client_status status;
     enum ps_client_phase phase;
     conn_id conn;               /* CONN_NONE unless AWAIT_INFO..OPEN */
-    uint64_t dial_token;        /* token of the latest dial; older answers are stale */
+    uint32_t dial_generation;   /* of the latest dial; answers to older ones are stale */
     uint32_t pass_position;     /* nats.go doReconnect's i: servers tried in this pass */
     uint32_t pings_out;
     uint64_t bytes_read;        /* on the current connection */

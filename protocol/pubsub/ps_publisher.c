@@ -55,26 +55,15 @@ static void publish(struct ps_publisher *p, const struct ps_publish_op *op, stru
     }
 }
 
-/* Home host first, then the others in a Fisher-Yates order drawn from the node's stream. */
+/* Home host first, then the others in an order drawn from the node's stream. */
 static void build_pool(struct ps_publisher *p, const struct proto_env *env)
 {
     const struct ps_publisher_config *cfg = p->cfg;
-    uint32_t *others = g_new(uint32_t, cfg->n_hosts);
-    uint32_t n = 0;
-    for (uint32_t h = 0; h < cfg->n_hosts; h++) {
-        if (h != cfg->home_host)
-            others[n++] = h;
-    }
-    for (uint32_t i = n; i > 1; i--) {
-        uint32_t j = (uint32_t)rng_below(env->rng, i);
-        uint32_t t = others[i - 1];
-        others[i - 1] = others[j];
-        others[j] = t;
-    }
-    ps_client_add_server(&p->client, cfg->home_host, cfg->host_machines[cfg->home_host]);
-    for (uint32_t i = 0; i < n; i++)
-        ps_client_add_server(&p->client, others[i], cfg->host_machines[others[i]]);
-    g_free(others);
+    uint32_t *order = g_new(uint32_t, cfg->n_hosts);
+    rng_order_first(env->rng, cfg->home_host, cfg->n_hosts, order);
+    for (uint32_t i = 0; i < cfg->n_hosts; i++)
+        ps_client_add_server(&p->client, order[i], cfg->host_machines[order[i]]);
+    g_free(order);
 }
 
 static void *publisher_create(const void *config, const struct proto_env *env,

@@ -20,10 +20,10 @@
 #define ROUTE_RECONNECT_NS (1 * SIM_S)           /* const.go DEFAULT_ROUTE_CONNECT */
 #define ROUTE_RECONNECT_JITTER_NS (100 * SIM_MS) /* NATS.md 6: up to 100 ms */
 
-/* A dial token names the peer (low byte) and the dial's generation. */
+/* A dial token names the peer and the dial's generation. */
 static uint64_t dial_token(uint64_t generation, uint32_t host)
 {
-    return generation << 8 | host;
+    return proto_token(TOKEN_ROUTE_DIAL, (uint32_t)generation, host);
 }
 
 static bool we_dial(const struct ps_broker *b, uint32_t host)
@@ -49,10 +49,11 @@ static void route_dial(struct ps_broker *b, uint32_t host, struct proto_out *out
 {
     struct route *r = &b->routes[host];
     r->dial_generation++;
+    ZS_ASSERT(r->state == ROUTE_DOWN && we_dial(b, host)); /* only the dialler dials */
     r->state = ROUTE_DIALING;
     proto_connect(out, b->cfg->host_machines[host], PS_PORT_ROUTE,
                   dial_token(r->dial_generation, host));
-    proto_timer_set(out, BROKER_TIMER(TIMER_ROUTE_DIAL, host), ROUTE_DIAL_TIMEOUT_NS);
+    proto_timer_set(out, broker_timer(TIMER_ROUTE_DIAL, host), ROUTE_DIAL_TIMEOUT_NS);
 }
 
 static void route_retry_later(struct ps_broker *b, const struct proto_env *env, uint32_t host,
@@ -60,7 +61,7 @@ static void route_retry_later(struct ps_broker *b, const struct proto_env *env, 
 {
     b->routes[host].state = ROUTE_DOWN;
     sim_time delay = ROUTE_RECONNECT_NS + (sim_time)rng_below(env->rng, ROUTE_RECONNECT_JITTER_NS);
-    proto_timer_set(out, BROKER_TIMER(TIMER_ROUTE_RECONNECT, host), delay);
+    proto_timer_set(out, broker_timer(TIMER_ROUTE_RECONNECT, host), delay);
 }
 
 void ps__routes_start(struct ps_broker *b, struct proto_out *out)
@@ -90,6 +91,7 @@ static void route_up(struct ps_broker *b, uint32_t host, struct bconn *c, struct
     struct route *r = &b->routes[host];
     c->kind = BCONN_ROUTE;
     c->route_host = host;
+    ZS_ASSERT(r->state != ROUTE_UP); /* one route per pair */
     r->state = ROUTE_UP;
     r->conn = c;
     for (guint i = 0; i < b->interest->len; i++)
@@ -100,12 +102,12 @@ static void route_up(struct ps_broker *b, uint32_t host, struct bconn *c, struct
 void ps__route_dial_answered(struct ps_broker *b, const struct proto_env *env,
                              const struct proto_input *in, struct proto_out *out)
 {
-    uint32_t host = (uint32_t)(in->token & 0xff);
+    uint32_t host = proto_token_index(in->token);
     struct route *r = host < b->cfg->n_hosts ? &b->routes[host] : NULL;
-    bool current = r && r->state == ROUTE_DIALING && in->token >> 8 == r->dial_generation;
+    bool current = r && r->state == ROUTE_DIALING && proto_token_of(in->token, r->dial_generation);
     if (in->kind == PROTO_IN_CONN_FAILED) {
         if (current) {
-            proto_timer_cancel(out, BROKER_TIMER(TIMER_ROUTE_DIAL, host));
+            proto_timer_cancel(out, broker_timer(TIMER_ROUTE_DIAL, host));
             route_retry_later(b, env, host, out);
         }
         return;
@@ -114,7 +116,7 @@ void ps__route_dial_answered(struct ps_broker *b, const struct proto_env *env,
         proto_close(out, in->conn); /* a dial we already gave up on */
         return;
     }
-    proto_timer_cancel(out, BROKER_TIMER(TIMER_ROUTE_DIAL, host));
+    proto_timer_cancel(out, broker_timer(TIMER_ROUTE_DIAL, host));
     struct bconn *c = ps__bconn_new(b, in->conn, BCONN_ROUTE);
     proto_send(out, c->id, &ps_msg_connect_route(b->cfg->host)->hdr);
     route_up(b, host, c, out);

@@ -18,7 +18,7 @@
 #define SUBSCRIPTION_SID 1
 
 enum subscriber_timer {
-    TIMER_CALLBACK_DONE = PS_CLIENT_TIMER_LAST + 1, /* the application finished a message */
+    TOKEN_CALLBACK_DONE = PS_CLIENT_TOKEN_LAST + 1, /* the application finished a message */
 };
 
 struct ps_subscriber {
@@ -60,7 +60,7 @@ static void deliver(struct ps_subscriber *s, msg_id_t id, struct proto_out *out)
     if (s->callback_ns == 0)
         return; /* the callback returns at once */
     s->in_callback = true;
-    proto_timer_set(out, TIMER_CALLBACK_DONE, s->callback_ns);
+    proto_timer_set(out, proto_token(TOKEN_CALLBACK_DONE, 0, 0), s->callback_ns);
 }
 
 static void drop_slow(struct ps_subscriber *s, msg_id_t id, struct proto_out *out)
@@ -77,8 +77,7 @@ static void on_msg(void *owner, const struct proto_env *env, const struct ps_msg
 {
     struct ps_subscriber *s = owner;
     uint64_t pending = queued(s) + (s->in_callback ? 1 : 0);
-    uint64_t limit = s->cfg->sub_pending_msgs;
-    if (limit && pending + 1 > limit) {
+    if (pending + 1 > s->cfg->sub_pending_msgs) { /* the queue's bound: a tail drop */
         drop_slow(s, m->hdr.msg_id, out);
         return;
     }
@@ -114,6 +113,7 @@ static void *subscriber_create(const void *config, const struct proto_env *env,
     ZS_ASSERT(ps_subject_valid(cfg->subscribe, true));
     ZS_ASSERT(!cfg->queue_group || ps_subject_valid(cfg->queue_group, false));
     ZS_ASSERT(cfg->consume_rate >= 0);
+    ZS_ASSERT(cfg->sub_pending_msgs > 0); /* every queue has a bound */
     struct ps_subscriber *s = g_new0(struct ps_subscriber, 1);
     s->cfg = cfg;
     if (cfg->consume_rate > 0)
@@ -139,7 +139,7 @@ static void subscriber_handle(void *state, const struct proto_env *env,
     struct ps_subscriber *s = state;
     if (in->kind == PROTO_IN_START)
         ps_client_start(&s->client, env, out);
-    else if (in->kind == PROTO_IN_TIMER && in->token == TIMER_CALLBACK_DONE)
+    else if (in->kind == PROTO_IN_TIMER && proto_token_kind(in->token) == TOKEN_CALLBACK_DONE)
         callback_done(s, out);
     else
         ps_client_handle(&s->client, env, in, out);

@@ -58,7 +58,7 @@ struct ps_subscriber_config {
     uint32_t machine;            /* that host's machine */
     const char *subscribe;       /* subject pattern, NATS wildcard rules */
     const char *queue_group;     /* NULL for a plain subscription */
-    uint64_t sub_pending_msgs;   /* client-side pending limit (tail drop beyond it); 0: none */
+    uint64_t sub_pending_msgs;   /* client-side pending limit (tail drop beyond it); > 0 */
     double consume_rate;         /* messages/s the application processes; 0 = unlimited */
     sim_time reconnect_wait;     /* nats.go ReconnectWait (2 s) after a cut-off */
 };

@@ -19,7 +19,8 @@
 #define SPIN_DELAY (1000 * SIM_MS)           /* StaticHostProvider spinDelay */
 
 enum client_timer {
-    CT_RECONNECT = 1, /* the delay before the next attempt is over */
+    CT_DIAL = 1,      /* the connect of the current attempt */
+    CT_RECONNECT,     /* the delay before the next attempt is over */
     CT_CONNECT,       /* the current attempt took too long */
     CT_PING,          /* idle for readTimeout / 2: send a ping */
     CT_READ,          /* nothing heard for readTimeout */
@@ -42,9 +43,10 @@ struct zab_client {
     GArray *in_flight;         /* msg_id_t: sent, awaiting the response */
 };
 
+/* Timers and dials of the current attempt (sim/proto.h tokens; attempt = generation). */
 static uint64_t client_token(struct zab_client *c, enum client_timer t)
 {
-    return ((uint64_t)t << 32) | c->attempt;
+    return proto_token((uint8_t)t, c->attempt, 0);
 }
 
 static sim_time read_timeout(const struct zab_client *c)
@@ -57,18 +59,7 @@ static void *client_create(const void *config, const struct proto_env *env, cons
     struct zab_client *c = g_new0(struct zab_client, 1);
     c->cfg = config;
     c->order = g_new(uint32_t, c->cfg->n_hosts);
-    c->order[0] = c->cfg->home_host;
-    uint32_t k = 1;
-    for (uint32_t h = 0; h < c->cfg->n_hosts; h++) {
-        if (h != c->cfg->home_host)
-            c->order[k++] = h;
-    }
-    for (uint32_t i = c->cfg->n_hosts - 1; i > 1; i--) {
-        uint32_t j = 1 + (uint32_t)rng_below(env->rng, i); /* Fisher-Yates over order[1..] */
-        uint32_t tmp = c->order[i];
-        c->order[i] = c->order[j];
-        c->order[j] = tmp;
-    }
+    rng_order_first(env->rng, c->cfg->home_host, c->cfg->n_hosts, c->order);
     c->queued = g_array_new(FALSE, FALSE, sizeof(msg_id_t));
     c->in_flight = g_array_new(FALSE, FALSE, sizeof(msg_id_t));
     return c;
@@ -101,7 +92,7 @@ static void dial(struct zab_client *c, const struct proto_env *env, struct proto
     c->status = CS_DIALING;
     c->host = c->order[c->next_index];
     c->next_index = (c->next_index + 1) % c->cfg->n_hosts;
-    proto_connect(out, c->cfg->host_machines[c->host], ZAB_PORT_CLIENT, c->attempt);
+    proto_connect(out, c->cfg->host_machines[c->host], ZAB_PORT_CLIENT, client_token(c, CT_DIAL));
     /* connectTimeout = sessionTimeout / number of servers */
     proto_timer_set(out, client_token(c, CT_CONNECT), c->cfg->session_timeout / c->cfg->n_hosts);
 }
@@ -188,6 +179,10 @@ static void on_write_op(struct zab_client *c, const struct zab_write_op *op,
 {
     proto_trace_submission(out, op->msg_id, c->cfg->client,
                            c->status == CS_CONNECTED ? (int32_t)c->host : -1);
+    if (c->queued->len + c->in_flight->len >= ZAB_CLIENT_PENDING_MAX) {
+        proto_trace_outcome(out, op->msg_id, OUTCOME_REJECTED); /* zab_internal.h */
+        return;
+    }
     if (c->status == CS_CONNECTED)
         send_write(c, op->msg_id, env, out);
     else
@@ -197,9 +192,11 @@ static void on_write_op(struct zab_client *c, const struct zab_write_op *op,
 static void on_timer(struct zab_client *c, uint64_t token, const struct proto_env *env,
                      struct proto_out *out)
 {
-    if ((uint32_t)token != c->attempt)
+    if (!proto_token_of(token, c->attempt))
         return;
-    switch ((enum client_timer)(token >> 32)) {
+    switch ((enum client_timer)proto_token_kind(token)) {
+    case CT_DIAL:
+        return;
     case CT_RECONNECT:
         dial(c, env, out);
         return;
@@ -233,7 +230,7 @@ static void client_handle(void *state, const struct proto_env *env, const struct
         dial(c, env, out);
         return;
     case PROTO_IN_CONN_UP:
-        if (in->token != c->attempt || c->status != CS_DIALING) {
+        if (in->token != client_token(c, CT_DIAL) || c->status != CS_DIALING) {
             proto_close(out, in->conn);
             return;
         }
@@ -242,7 +239,7 @@ static void client_handle(void *state, const struct proto_env *env, const struct
         proto_send(out, c->conn, &zab_msg_new(ZM_CONNECT_REQ, NULL)->hdr);
         return;
     case PROTO_IN_CONN_FAILED:
-        if (in->token == c->attempt && c->status == CS_DIALING) {
+        if (in->token == client_token(c, CT_DIAL) && c->status == CS_DIALING) {
             proto_timer_cancel(out, client_token(c, CT_CONNECT));
             connection_lost(c, false, env, out);
         }

@@ -97,8 +97,8 @@ static void connect_one(struct zab_server *s, uint32_t sid, const struct proto_e
     ch->dial_attempt++;
     uint32_t index = sid | ((ch->dial_attempt & 0xffffu) << 8);
     proto_connect(out, zab_machine_of(s, sid), ZAB_PORT_ELECTION,
-                  zab_token(TOK_ELECTION_DIAL, 0, index));
-    proto_timer_set(out, zab_token(TOK_PEER_DIAL, 0, index), CNX_TIMEOUT);
+                  proto_token(TOK_ELECTION_DIAL, 0, index));
+    proto_timer_set(out, proto_token(TOK_PEER_DIAL, 0, index), CNX_TIMEOUT);
 }
 
 static void peer_send(struct zab_server *s, uint32_t sid, const struct zab_vote *v,
@@ -106,6 +106,7 @@ static void peer_send(struct zab_server *s, uint32_t sid, const struct zab_vote 
 {
     if (sid == s->cfg->sid) {
         struct loopback_notification n = { .sid = sid, .vote = *v };
+        ZS_ASSERT(s->election.loopback->len < ZAB_LOOPBACK_MAX);
         g_array_append_val(s->election.loopback, n);
         return;
     }
@@ -164,7 +165,7 @@ void zab_election_on_conn_up(struct zab_server *s, const struct proto_input *in,
         channel_adopt(s, sid, in->conn, out);
         return;
     }
-    uint32_t index = zab_token_index(in->token);
+    uint32_t index = proto_token_index(in->token);
     uint32_t sid = index & 0xffu;
     struct zab_peer_channel *ch = &s->peers[sid];
     bool current = ch->dialing && (ch->dial_attempt & 0xffffu) == (index >> 8);
@@ -233,7 +234,7 @@ static void send_notifications(struct zab_server *s, const struct proto_env *env
 
 static void arm_notify(struct zab_server *s, struct proto_out *out)
 {
-    proto_timer_set(out, zab_token(TOK_NOTIFY, s->role, 0), s->election.not_timeout);
+    proto_timer_set(out, proto_token(TOK_NOTIFY, s->role, 0), s->election.not_timeout);
 }
 
 void zab_election_start(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
@@ -307,8 +308,8 @@ static void on_looking_notification(struct zab_server *s, uint32_t sid, const st
     target.state = ZAB_STATE_LOOKING;
     if (has_quorum_for(s, e->recvset, e->have_recv, &target)) {
         e->finalizing = true;
-        proto_timer_cancel(out, zab_token(TOK_NOTIFY, s->role, 0));
-        proto_timer_set(out, zab_token(TOK_FINALIZE, s->role, 0), FINALIZE_WAIT);
+        proto_timer_cancel(out, proto_token(TOK_NOTIFY, s->role, 0));
+        proto_timer_set(out, proto_token(TOK_FINALIZE, s->role, 0), FINALIZE_WAIT);
     }
 }
 
@@ -347,11 +348,11 @@ static void process_notification(struct zab_server *s, uint32_t sid, const struc
     if (e->finalizing) {
         if (!vote_better(n->leader, n->zxid, n->peer_epoch, &e->proposal)) {
             /* Consumed and discarded; the finalize wait starts over. */
-            proto_timer_set(out, zab_token(TOK_FINALIZE, s->role, 0), FINALIZE_WAIT);
+            proto_timer_set(out, proto_token(TOK_FINALIZE, s->role, 0), FINALIZE_WAIT);
             return;
         }
         e->finalizing = false; /* a better vote: back to the main loop with it */
-        proto_timer_cancel(out, zab_token(TOK_FINALIZE, s->role, 0));
+        proto_timer_cancel(out, proto_token(TOK_FINALIZE, s->role, 0));
     }
     arm_notify(s, out); /* every poll that returns restarts the wait */
     switch (n->state) {
@@ -414,9 +415,9 @@ void zab_election_on_timer(struct zab_server *s, uint64_t token, const struct pr
                            struct proto_out *out)
 {
     struct zab_election *e = &s->election;
-    switch (zab_token_kind_of(token)) {
+    switch (proto_token_kind(token)) {
     case TOK_NOTIFY:
-        if (!e->active || e->finalizing || zab_token_role(token) != s->role)
+        if (!e->active || e->finalizing || !proto_token_of(token, s->role))
             return;
         if (have_delivered(s))
             send_notifications(s, env, out);
@@ -426,7 +427,7 @@ void zab_election_on_timer(struct zab_server *s, uint64_t token, const struct pr
         arm_notify(s, out);
         return;
     case TOK_FINALIZE: {
-        if (!e->active || !e->finalizing || zab_token_role(token) != s->role)
+        if (!e->active || !e->finalizing || !proto_token_of(token, s->role))
             return;
         struct zab_vote end = e->proposal;
         end.election_epoch = e->logicalclock;
@@ -435,7 +436,7 @@ void zab_election_on_timer(struct zab_server *s, uint64_t token, const struct pr
         return;
     }
     case TOK_PEER_DIAL: {
-        uint32_t index = zab_token_index(token);
+        uint32_t index = proto_token_index(token);
         struct zab_peer_channel *ch = &s->peers[index & 0xffu];
         if (ch->dialing && (ch->dial_attempt & 0xffffu) == (index >> 8))
             ch->dialing = false; /* cnxTimeout: the next send dials again */

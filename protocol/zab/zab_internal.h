@@ -11,6 +11,35 @@
 
 #include "protocol/zab/zab.h"
 
+/* ---- limits -------------------------------------------------------------------------------
+ * Every queue that grows with input has one, and a stated behaviour at it. */
+
+/* ZooKeeper's globalOutstandingLimit (zookeeper.globalOutstandingLimit, default 1000): a
+ * server with this many of its own clients' writes in flight stops reading requests from
+ * its clients until some complete. What they send meanwhile waits, unread, in `throttled`
+ * (the socket's receive side), and is read in order as writes complete. */
+#define ZAB_GLOBAL_OUTSTANDING_LIMIT 1000
+/* Requests waiting unread at one server. Each client has at most ZAB_CLIENT_PENDING_MAX
+ * requests out, so this is never reached with the scenario limits; reaching it is an
+ * assertion failure, not a silent drop. */
+#define ZAB_THROTTLED_MAX (1u << 22)
+/* A leader's outstanding proposals (proposed, not committed). Every proposal answers a
+ * request some server admitted under its own ZAB_GLOBAL_OUTSTANDING_LIMIT, so a leader
+ * never holds more than n_servers of those limits; at this bound it stops proposing: the
+ * request is dropped there and its client sees a timeout. */
+#define ZAB_OUTSTANDING_PER_SERVER ZAB_GLOBAL_OUTSTANDING_LIMIT
+/* What a learner holds while synchronizing: proposals not yet logged, proposals not yet
+ * committed, and packets held while it persists at NEWLEADER. The leader sends at most two
+ * packets (PROPOSAL, COMMIT) per outstanding proposal plus a ping per half tick, so these
+ * stay below twice the leader's bound plus ZAB_LEARNER_SLACK; beyond, an assertion fails. */
+#define ZAB_LEARNER_SLACK 4096
+/* A client's writes queued while connecting plus those awaiting a response. At the limit
+ * a new write is rejected at once (the application's back-pressure); ZooKeeper's own
+ * clients queue without a limit. */
+#define ZAB_CLIENT_PENDING_MAX 10000
+/* Notifications a server sends itself during one input (FLE's self-addressed votes). */
+#define ZAB_LOOPBACK_MAX 64
+
 /* ---- wire messages (ZooKeeper's QuorumPacket types keep their names) ------------------- */
 
 enum zab_msg_type {
@@ -227,10 +256,29 @@ struct zab_server {
     /* connections */
     GHashTable *conns;          /* conn_id -> struct zab_conn *; lookups only */
     struct zab_peer_channel *peers; /* by sid, [1, n_servers] */
-    GHashTable *pending_writes; /* msg_id -> conn_id of the local client awaiting commit */
+    GHashTable *pending_writes; /* msg_id -> conn_id of the local client awaiting commit;
+                                   at most ZAB_GLOBAL_OUTSTANDING_LIMIT */
+    GQueue throttled;           /* struct zab_throttled *: requests read once below it */
 };
 
-/* Timer and fsync tokens: kind in the top byte, role generation, then an index (sid). */
+/* A client's write request the server has not read yet (throttled). */
+struct zab_throttled {
+    conn_id conn;
+    msg_id_t msg_id;
+};
+
+static inline uint64_t zab_outstanding_max(const struct zab_server *s)
+{
+    return (uint64_t)s->cfg->n_servers * ZAB_OUTSTANDING_PER_SERVER;
+}
+
+static inline uint64_t zab_learner_queue_max(const struct zab_server *s)
+{
+    return 2 * zab_outstanding_max(s) + ZAB_LEARNER_SLACK;
+}
+
+/* Token kinds (sim/proto.h proto_token): the generation is the server's role, the index a
+ * sid or a learner handler id. */
 enum zab_token_kind {
     TOK_NOTIFY = 1,       /* FLE notification timeout */
     TOK_FINALIZE,         /* FLE finalizeWait */
@@ -247,23 +295,6 @@ enum zab_token_kind {
     TOK_ELECTION_DIAL,    /* CONNECT token for an election dial, index sid */
     TOK_LEADER_DIAL,      /* CONNECT token for the quorum dial */
 };
-
-static inline uint64_t zab_token(enum zab_token_kind kind, uint32_t role, uint32_t index)
-{
-    return ((uint64_t)kind << 56) | ((uint64_t)role << 24) | (index & 0xffffffu);
-}
-static inline enum zab_token_kind zab_token_kind_of(uint64_t t)
-{
-    return (enum zab_token_kind)(t >> 56);
-}
-static inline uint32_t zab_token_role(uint64_t t)
-{
-    return (uint32_t)((t >> 24) & 0xffffffffu);
-}
-static inline uint32_t zab_token_index(uint64_t t)
-{
-    return (uint32_t)(t & 0xffffffu);
-}
 
 /* Quorum: a strict majority of the voting members. */
 static inline bool zab_is_quorum(const struct zab_server *s, uint64_t members)
@@ -344,6 +375,11 @@ void zab_leader_self_ack(struct zab_server *s, int64_t zxid, const struct proto_
                          struct proto_out *out);
 void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
                         struct proto_out *out);
+
+/* zab_sync.c: queues and sends the learner's synchronization (DIFF/TRUNC/SNAP, missing
+ * committed proposals, then outstanding ones) and starts forwarding broadcast to it. */
+void zab_sync_learner(struct zab_server *s, struct zab_learner_handler *h,
+                      const struct proto_env *env, struct proto_out *out);
 
 /* zab_learner.c */
 void zab_follow(struct zab_server *s, uint32_t leader_sid, const struct proto_env *env,

@@ -4,11 +4,10 @@
  * leader (getEpochToPropose); it is fsynced as acceptedEpoch before any LEADERINFO leaves
  * (D1). A quorum of ACKEPOCH (waitForEpochAck) ends discovery; a learner ahead of the leader
  * is refused. currentEpoch is then fsynced (D5).
- * Synchronization: per learner, syncFollower chooses DIFF, TRUNC or SNAP from the learner's
- * last zxid against the committedLog (500 entries) and the transaction log, exactly as
- * LearnerHandler does, then forwards outstanding proposals and sends NEWLEADER. A quorum of
- * NEWLEADER acks establishes the leader (startZkServer): its whole history is committed, it
- * starts serving, and UPTODATE goes to every synced learner.
+ * Synchronization: per learner, zab_sync.c chooses DIFF, TRUNC or SNAP and queues what the
+ * learner lacks plus the outstanding proposals; then NEWLEADER. A quorum of NEWLEADER acks
+ * establishes the leader (startZkServer): its whole history is committed, it starts
+ * serving, and UPTODATE goes to every synced learner.
  * Broadcast: proposals go to every forwarding learner and to the leader's own log; a proposal
  * commits once a quorum (leader included) acked it and its predecessor is committed.
  * Each of the three waits is bounded by initLimit ticks; once broadcasting, the leader wakes
@@ -65,7 +64,7 @@ static void handler_arm_read(struct zab_server *s, struct zab_learner_handler *h
                              const struct proto_env *env, struct proto_out *out)
 {
     sim_time due = h->last_heard + h->read_timeout;
-    proto_timer_set(out, zab_token(TOK_HANDLER_READ, s->role, h->id), MAX(0, due - env->now_ns));
+    proto_timer_set(out, proto_token(TOK_HANDLER_READ, s->role, h->id), MAX(0, due - env->now_ns));
 }
 
 /* The handler's thread ends: its socket is closed and it no longer counts. */
@@ -76,201 +75,48 @@ static void handler_remove(struct zab_server *s, struct zab_learner_handler *h,
     guint index;
     if (!handler_by_conn(l, h->conn, &index))
         return;
-    proto_timer_cancel(out, zab_token(TOK_HANDLER_READ, s->role, h->id));
+    proto_timer_cancel(out, proto_token(TOK_HANDLER_READ, s->role, h->id));
     zab_conn_drop(s, h->conn, true, out);
     g_ptr_array_remove_index(l->handlers, index);
     g_free(h);
 }
 
+/* The leader's stages follow one another in order (zab_internal.h enum leader_stage). */
+static void leader_advance(struct zab_leader *l, enum leader_stage to)
+{
+    ZS_ASSERT(to == l->stage + 1);
+    l->stage = to;
+}
+
+/* A learner handler's phases, and which phase each may follow. */
+static void handler_advance(struct zab_learner_handler *h, enum lh_phase to)
+{
+    static const unsigned from[] = {
+        [LH_WAIT_EPOCH] = 1u << LH_WAIT_INFO,
+        [LH_WAIT_ACKEPOCH] = 1u << LH_WAIT_INFO | 1u << LH_WAIT_EPOCH,
+        [LH_WAIT_ELECTION] = 1u << LH_WAIT_ACKEPOCH,
+        [LH_WAIT_NEWLEADER_ACK] = 1u << LH_WAIT_ELECTION,
+        [LH_WAIT_STARTUP] = 1u << LH_WAIT_NEWLEADER_ACK,
+        [LH_BROADCAST] = 1u << LH_WAIT_NEWLEADER_ACK | 1u << LH_WAIT_STARTUP,
+    };
+    ZS_ASSERT(to < G_N_ELEMENTS(from) && (from[to] >> h->phase) & 1);
+    h->phase = to;
+}
+
 static void leader_arm_wait(struct zab_server *s, struct proto_out *out)
 {
-    proto_timer_set(out, zab_token(TOK_LEADER_WAIT, s->role, 0), init_timeout(s));
+    proto_timer_set(out, proto_token(TOK_LEADER_WAIT, s->role, 0), init_timeout(s));
 }
 
-/* ---- synchronization (LearnerHandler.syncFollower) ---------------------------------------- */
-
-struct sync_queue {
-    GPtrArray *packets; /* struct zab_msg * */
-    bool need_op;
-};
-
-static void queue_op(struct zab_server *s, struct sync_queue *q, enum zab_msg_type type,
-                     int64_t zxid)
-{
-    struct zab_msg *m = zab_msg_new(type, s->cfg);
-    m->zxid = zxid;
-    g_ptr_array_add(q->packets, m);
-}
-
-static void queue_proposal(struct zab_server *s, struct sync_queue *q, const struct zab_txn *t)
-{
-    struct zab_msg *m = zab_msg_new(ZM_PROPOSAL, s->cfg);
-    m->zxid = t->zxid;
-    m->txn = *t;
-    m->hdr.msg_id = t->msg_id;
-    g_ptr_array_add(q->packets, m);
-}
-
-/* queueCommittedProposals over txns[lo, hi): DIFF or TRUNC first, then every committed
- * proposal the learner lacks with its COMMIT. Returns the last zxid queued (or peer's). */
-static int64_t queue_committed(struct zab_server *s, struct sync_queue *q, uint64_t lo, uint64_t hi,
-                               int64_t peer_last, bool has_max, int64_t max_zxid,
-                               int64_t last_committed)
-{
-    bool peer_new_epoch = zxid_counter(peer_last) == 0;
-    int64_t queued = peer_last;
-    int64_t prev = -1;
-    for (uint64_t i = lo; i < hi; i++) {
-        const struct zab_txn *t = zab_txn_at(s, i);
-        int64_t z = t->zxid;
-        if (has_max && z > max_zxid)
-            break;
-        if (z < peer_last) {
-            prev = z;
-            continue;
-        }
-        if (q->need_op) {
-            if (z == peer_last) {
-                queue_op(s, q, ZM_DIFF, last_committed);
-                q->need_op = false;
-                continue;
-            }
-            if (peer_new_epoch) {
-                queue_op(s, q, ZM_DIFF, last_committed);
-                q->need_op = false;
-            } else if (z > peer_last) {
-                /* The learner has proposals this leader never saw. A TRUNC may not cross
-                 * an epoch boundary: fall back to a snapshot. */
-                if (zxid_epoch(z) != zxid_epoch(peer_last))
-                    return queued;
-                queue_op(s, q, ZM_TRUNC, prev);
-                q->need_op = false;
-            }
-        }
-        if (z <= queued)
-            continue;
-        queue_proposal(s, q, t);
-        queue_op(s, q, ZM_COMMIT, z);
-        queued = z;
-    }
-    if (q->need_op && peer_new_epoch) {
-        queue_op(s, q, ZM_DIFF, last_committed);
-        q->need_op = false;
-    }
-    return queued;
-}
-
-static uint64_t lower_bound(const struct zab_server *s, uint64_t hi, int64_t zxid)
-{
-    uint64_t lo = 0;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (zab_txn_at(s, mid)->zxid < zxid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static void clear_queue(struct sync_queue *q)
-{
-    for (guint i = 0; i < q->packets->len; i++)
-        sim_msg_free(g_ptr_array_index(q->packets, i));
-    g_ptr_array_set_size(q->packets, 0);
-}
-
-/* Returns true when a snapshot is needed; fills q and returns the zxid forwarding starts at. */
-static bool sync_decide(struct zab_server *s, int64_t peer_last, struct sync_queue *q,
-                        int64_t *current)
-{
-    struct zab_leader *l = s->leader;
-    bool peer_new_epoch = zxid_counter(peer_last) == 0;
-    uint64_t applied = l->applied;
-    uint64_t window = s->cfg->commit_log_count;
-    uint64_t window_lo = applied > window ? applied - window : 0;
-    int64_t max = applied ? zab_txn_at(s, applied - 1)->zxid : l->last_processed;
-    int64_t min = applied ? zab_txn_at(s, window_lo)->zxid : l->last_processed;
-    bool need_snap = true;
-    *current = peer_last;
-    if (l->last_processed == peer_last) {
-        queue_op(s, q, ZM_DIFF, peer_last);
-        q->need_op = false;
-        need_snap = false;
-    } else if (peer_last > max && !peer_new_epoch) {
-        queue_op(s, q, ZM_TRUNC, max);
-        *current = max;
-        q->need_op = false;
-        need_snap = false;
-    } else if (max >= peer_last && min <= peer_last) {
-        *current = queue_committed(s, q, window_lo, applied, peer_last, false, 0, max);
-        need_snap = false;
-    } else if (peer_last < min) {
-        /* Txn-log sync, bounded by snapshotSizeFactor of the snapshot's size. */
-        uint64_t from = lower_bound(s, applied, peer_last);
-        double limit = s->cfg->snapshot_size_factor * (double)applied;
-        if ((double)(applied - from) <= limit) {
-            uint64_t lo = from > 0 ? from - 1 : 0;
-            *current = queue_committed(s, q, lo, applied, peer_last, true, min, max);
-            if (*current < min) {
-                clear_queue(q);
-                *current = peer_last;
-                q->need_op = true;
-            } else {
-                *current = queue_committed(s, q, window_lo, applied, *current, false, 0, max);
-                need_snap = false;
-            }
-        }
-    }
-    if (q->need_op && !need_snap)
-        need_snap = true; /* "Unhandled scenario ... fall back to use snapshot" */
-    return need_snap;
-}
-
-/* startForwarding: outstanding proposals newer than what was queued, then live traffic. */
-static void start_forwarding(struct zab_server *s, struct zab_learner_handler *h,
-                             struct sync_queue *q, int64_t last_seen, const struct proto_env *env)
-{
-    struct zab_leader *l = s->leader;
-    for (guint i = 0; i < l->outstanding->len; i++) {
-        struct zab_proposal *p = &g_array_index(l->outstanding, struct zab_proposal, i);
-        if (p->txn.zxid <= last_seen)
-            continue;
-        queue_proposal(s, q, &p->txn);
-        if (h->oldest_unacked_ns == 0) {
-            h->oldest_unacked_ns = env->now_ns;
-            h->oldest_unacked_zxid = p->txn.zxid;
-        }
-    }
-    h->forwarding = true;
-}
+/* ---- synchronization: zab_sync.c decides and queues; NEWLEADER closes it ---------------- */
 
 static void sync_learner(struct zab_server *s, struct zab_learner_handler *h,
                          const struct proto_env *env, struct proto_out *out)
 {
-    struct zab_leader *l = s->leader;
-    struct sync_queue q = { .packets = g_ptr_array_new(), .need_op = true };
-    int64_t current;
-    bool need_snap = sync_decide(s, h->peer_last_zxid, &q, &current);
-    if (need_snap) {
-        clear_queue(&q);
-        current = h->peer_last_zxid;
-    }
-    start_forwarding(s, h, &q, current, env);
-    if (need_snap) {
-        struct zab_msg *snap = zab_msg_new(ZM_SNAP, s->cfg);
-        snap->zxid = l->last_processed;
-        snap->snapshot = g_array_sized_new(FALSE, FALSE, sizeof(struct zab_txn), (guint)l->applied);
-        g_array_append_vals(snap->snapshot, s->txns->data, (guint)l->applied);
-        uint64_t bytes = l->applied * (s->cfg->payload_bytes + 32);
-        snap->hdr.size_bytes += (uint32_t)MIN(bytes, UINT32_MAX / 2);
-        zab_send(s, h->conn, snap, out);
-    }
-    for (guint i = 0; i < q.packets->len; i++)
-        zab_send(s, h->conn, g_ptr_array_index(q.packets, i), out);
-    g_ptr_array_free(q.packets, TRUE);
-    handler_send(s, h, ZM_NEWLEADER, zxid_make(l->epoch, 0), out);
-    h->phase = LH_WAIT_NEWLEADER_ACK;
+    ZS_ASSERT(h->phase == LH_WAIT_ELECTION || h->phase == LH_WAIT_ACKEPOCH);
+    zab_sync_learner(s, h, env, out);
+    handler_send(s, h, ZM_NEWLEADER, zxid_make(s->leader->epoch, 0), out);
+    handler_advance(h, LH_WAIT_NEWLEADER_ACK);
 }
 
 /* ---- discovery ------------------------------------------------------------------------ */
@@ -279,7 +125,7 @@ static void send_leaderinfo(struct zab_server *s, struct zab_learner_handler *h,
                             struct proto_out *out)
 {
     handler_send(s, h, ZM_LEADERINFO, zxid_make(s->leader->epoch, 0), out);
-    h->phase = LH_WAIT_ACKEPOCH;
+    handler_advance(h, LH_WAIT_ACKEPOCH);
 }
 
 /* getEpochToPropose: a learner (or the leader itself) reports its acceptedEpoch. */
@@ -293,7 +139,7 @@ static void epoch_to_propose(struct zab_server *s, uint32_t sid, int64_t last_ac
         l->epoch = last_accepted + 1;
     l->connecting |= zab_bit(sid);
     if ((l->connecting & zab_bit(s->cfg->sid)) && zab_is_quorum(s, l->connecting)) {
-        l->stage = LS_WRITING_ACCEPTED;
+        leader_advance(l, LS_WRITING_ACCEPTED);
         zab_write_accepted_epoch(s, l->epoch, out); /* D1: before any LEADERINFO */
     }
 }
@@ -306,7 +152,7 @@ static bool more_recent(int64_t epoch_a, int64_t zxid_a, int64_t epoch_b, int64_
 static void begin_writing_current(struct zab_server *s, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    l->stage = LS_WRITING_CURRENT;
+    leader_advance(l, LS_WRITING_CURRENT);
     zab_write_current_epoch(s, l->epoch, out); /* D5 */
 }
 
@@ -355,8 +201,9 @@ static void release_election_waiters(struct zab_server *s, const struct proto_en
 static void establish(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    l->stage = LS_BROADCAST;
-    proto_timer_cancel(out, zab_token(TOK_LEADER_WAIT, s->role, 0));
+    leader_advance(l, LS_BROADCAST);
+    ZS_ASSERT(zab_is_quorum(s, l->newleader_acks)); /* only a quorum of NEWLEADER acks */
+    proto_timer_cancel(out, proto_token(TOK_LEADER_WAIT, s->role, 0));
     /* startZkServer: everything in the leader's history is committed now. */
     l->last_committed = zxid_make(l->epoch, 0);
     l->last_proposed = l->last_committed;
@@ -370,11 +217,11 @@ static void establish(struct zab_server *s, const struct proto_env *env, struct 
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
         if (h->phase == LH_WAIT_STARTUP) {
             handler_send(s, h, ZM_UPTODATE, -1, out);
-            h->phase = LH_BROADCAST;
+            handler_advance(h, LH_BROADCAST);
         }
     }
     l->tick_skip = true;
-    proto_timer_set(out, zab_token(TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
+    proto_timer_set(out, proto_token(TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
 }
 
 /* waitForNewLeaderAck */
@@ -425,11 +272,11 @@ void zab_leader_on_disk(struct zab_server *s, uint64_t token, const struct proto
                         struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    switch (zab_token_kind_of(token)) {
+    switch (proto_token_kind(token)) {
     case TOK_DISK_ACCEPTED:
         if (l->stage != LS_WRITING_ACCEPTED)
             return;
-        l->stage = LS_EPOCH_ACK;
+        leader_advance(l, LS_EPOCH_ACK);
         release_epoch_waiters(s, env, out);
         leader_arm_wait(s, out);
         /* The leader's own waitForEpochAck with its StateSummary. */
@@ -440,7 +287,7 @@ void zab_leader_on_disk(struct zab_server *s, uint64_t token, const struct proto
     case TOK_DISK_CURRENT:
         if (l->stage != LS_WRITING_CURRENT)
             return;
-        l->stage = LS_NEWLEADER_ACK;
+        leader_advance(l, LS_NEWLEADER_ACK);
         zab_set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_SYNCHRONIZATION, l->epoch, out);
         leader_arm_wait(s, out);
         newleader_ack(s, s->cfg->sid, zxid_make(l->epoch, 0), env, out);
@@ -458,6 +305,9 @@ void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct prot
     struct zab_leader *l = s->leader;
     if (!l || l->stage != LS_BROADCAST)
         return;
+    if (l->outstanding->len >= zab_outstanding_max(s))
+        return; /* at the bound: not proposed; its client times out (zab_internal.h) */
+    ZS_ASSERT(zxid_epoch(l->last_proposed + 1) == l->epoch); /* the counter never wraps */
     struct zab_proposal p = { .txn = { .zxid = l->last_proposed + 1, .msg_id = msg_id },
                               .proposed_ns = env->now_ns };
     l->last_proposed = p.txn.zxid;
@@ -488,9 +338,12 @@ void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct prot
 static void commit_head(struct zab_server *s, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
+    ZS_ASSERT(l->stage == LS_BROADCAST && l->outstanding->len > 0);
     struct zab_proposal p = g_array_index(l->outstanding, struct zab_proposal, 0);
     g_array_remove_index(l->outstanding, 0);
     ZS_ASSERT(zab_txn_at(s, l->applied)->zxid == p.txn.zxid);
+    ZS_ASSERT(p.txn.zxid == l->last_committed + 1); /* commits in zxid order, none skipped */
+    ZS_ASSERT(zab_is_quorum(s, p.acks));
     l->last_committed = p.txn.zxid;
     l->last_processed = p.txn.zxid;
     l->applied++;
@@ -561,7 +414,7 @@ static void on_followerinfo(struct zab_server *s, struct zab_learner_handler *h,
     if (l->stage >= LS_EPOCH_ACK)
         send_leaderinfo(s, h, out);
     else
-        h->phase = LH_WAIT_EPOCH;
+        handler_advance(h, LH_WAIT_EPOCH);
 }
 
 static void on_ackepoch(struct zab_server *s, struct zab_learner_handler *h,
@@ -570,7 +423,7 @@ static void on_ackepoch(struct zab_server *s, struct zab_learner_handler *h,
     struct zab_leader *l = s->leader;
     h->peer_current_epoch = m->value;
     h->peer_last_zxid = m->zxid;
-    h->phase = LH_WAIT_ELECTION;
+    handler_advance(h, LH_WAIT_ELECTION);
     if (!epoch_ack(s, h->sid, m->value, m->zxid, out)) {
         handler_remove(s, h, out);
         return;
@@ -591,11 +444,11 @@ static void on_newleader_ack(struct zab_server *s, struct zab_learner_handler *h
     h->read_timeout = sync_timeout(s);
     newleader_ack(s, h->sid, m->zxid, env, out);
     if (l->stage != LS_BROADCAST) {
-        h->phase = LH_WAIT_STARTUP; /* waitForStartup */
+        handler_advance(h, LH_WAIT_STARTUP); /* waitForStartup */
         return;
     }
     handler_send(s, h, ZM_UPTODATE, -1, out);
-    h->phase = LH_BROADCAST;
+    handler_advance(h, LH_BROADCAST);
 }
 
 static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler *h,
@@ -720,14 +573,14 @@ static void on_tick(struct zab_server *s, const struct proto_env *env, struct pr
     }
     l->tick_skip = !l->tick_skip;
     ping_learners(s, env, out);
-    proto_timer_set(out, zab_token(TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
+    proto_timer_set(out, proto_token(TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
 }
 
 void zab_leader_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
                          struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    switch (zab_token_kind_of(token)) {
+    switch (proto_token_kind(token)) {
     case TOK_LEADER_WAIT:
         if (l->stage != LS_BROADCAST)
             zab_become_looking(s, env, out); /* "Timeout while waiting for ... quorum" */
@@ -736,7 +589,7 @@ void zab_leader_on_timer(struct zab_server *s, uint64_t token, const struct prot
         on_tick(s, env, out);
         return;
     case TOK_HANDLER_READ: {
-        struct zab_learner_handler *h = handler_by_id(l, zab_token_index(token));
+        struct zab_learner_handler *h = handler_by_id(l, proto_token_index(token));
         if (!h)
             return;
         if (env->now_ns - h->last_heard >= h->read_timeout)

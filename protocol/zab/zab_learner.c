@@ -21,6 +21,22 @@
 #define LEADER_CONNECT_TRIES 5
 #define LEADER_CONNECT_DELAY (100 * SIM_MS) /* leaderConnectDelayDuringRetryMs */
 
+/* The learner's stages, and which stage each may follow (zab_internal.h enum
+ * learner_stage); a learner starts in FS_CONNECTING. */
+static void learner_advance(struct zab_learner *f, enum learner_stage to)
+{
+    static const unsigned from[] = {
+        [FS_WAIT_LEADERINFO] = 1u << FS_CONNECTING,
+        [FS_WRITING_ACCEPTED] = 1u << FS_WAIT_LEADERINFO,
+        [FS_SYNCING] = 1u << FS_WAIT_LEADERINFO | 1u << FS_WRITING_ACCEPTED,
+        [FS_PERSISTING] = 1u << FS_SYNCING,
+        [FS_WAIT_UPTODATE] = 1u << FS_PERSISTING,
+        [FS_BROADCAST] = 1u << FS_WAIT_UPTODATE,
+    };
+    ZS_ASSERT(to < G_N_ELEMENTS(from) && (from[to] >> f->stage) & 1);
+    f->stage = to;
+}
+
 static sim_time init_timeout(const struct zab_server *s)
 {
     return s->cfg->tick * s->cfg->init_limit;
@@ -38,7 +54,7 @@ static void arm_read(struct zab_server *s, const struct proto_env *env, struct p
 {
     struct zab_learner *f = s->learner;
     sim_time due = f->last_heard + f->read_timeout;
-    proto_timer_set(out, zab_token(TOK_LEARNER_READ, s->role, 0), MAX(0, due - env->now_ns));
+    proto_timer_set(out, proto_token(TOK_LEARNER_READ, s->role, 0), MAX(0, due - env->now_ns));
 }
 
 static void dial_leader(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
@@ -47,9 +63,9 @@ static void dial_leader(struct zab_server *s, const struct proto_env *env, struc
     f->connect_tries++;
     sim_time remaining = f->connect_started + init_timeout(s) - env->now_ns;
     proto_connect(out, zab_machine_of(s, f->leader_sid), ZAB_PORT_QUORUM,
-                  zab_token(TOK_LEADER_DIAL, s->role, (uint32_t)f->connect_tries));
+                  proto_token(TOK_LEADER_DIAL, s->role, (uint32_t)f->connect_tries));
     /* sockConnect timeout: min(connectTimeout, remaining) */
-    proto_timer_set(out, zab_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries),
+    proto_timer_set(out, proto_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries),
                     MAX(0, remaining));
 }
 
@@ -91,16 +107,16 @@ void zab_learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
                             const struct proto_env *env, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    bool current = f && zab_token_role(in->token) == s->role && f->stage == FS_CONNECTING &&
-                   zab_token_index(in->token) == (uint32_t)f->connect_tries;
+    bool current = f && proto_token_of(in->token, s->role) && f->stage == FS_CONNECTING &&
+                   proto_token_index(in->token) == (uint32_t)f->connect_tries;
     if (!current) {
         proto_close(out, in->conn); /* a dial from a role that has ended */
         return;
     }
-    proto_timer_cancel(out, zab_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
+    proto_timer_cancel(out, proto_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
     f->conn = in->conn;
     zab_conn_add(s, in->conn, ZC_TO_LEADER)->peer_sid = f->leader_sid;
-    f->stage = FS_WAIT_LEADERINFO;
+    learner_advance(f, FS_WAIT_LEADERINFO);
     f->last_heard = env->now_ns;
     f->read_timeout = init_timeout(s);
     learner_send(s, ZM_FOLLOWERINFO, zxid_make(s->accepted_epoch, 0), out);
@@ -117,16 +133,16 @@ static void retry_or_give_up(struct zab_server *s, const struct proto_env *env,
         return;
     }
     /* Sleep leaderConnectDelayDuringRetryMs, then dial again (index 0 marks the sleep). */
-    proto_timer_set(out, zab_token(TOK_LEARNER_CONNECT, s->role, 0), LEADER_CONNECT_DELAY);
+    proto_timer_set(out, proto_token(TOK_LEARNER_CONNECT, s->role, 0), LEADER_CONNECT_DELAY);
 }
 
 void zab_learner_on_dial_failed(struct zab_server *s, uint64_t token, const struct proto_env *env,
                                 struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    if (f->stage != FS_CONNECTING || zab_token_index(token) != (uint32_t)f->connect_tries)
+    if (f->stage != FS_CONNECTING || proto_token_index(token) != (uint32_t)f->connect_tries)
         return; /* an earlier attempt we already gave up on */
-    proto_timer_cancel(out, zab_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
+    proto_timer_cancel(out, proto_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
     retry_or_give_up(s, env, out);
 }
 
@@ -139,7 +155,7 @@ static void send_ackepoch(struct zab_server *s, int64_t payload, struct proto_ou
     m->zxid = zab_last_zxid(s); /* getLastLoggedZxid */
     m->value = payload;
     zab_send(s, f->conn, m, out);
-    f->stage = FS_SYNCING;
+    learner_advance(f, FS_SYNCING);
     zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_SYNCHRONIZATION, f->new_epoch, out);
 }
 
@@ -149,7 +165,7 @@ static void on_leaderinfo(struct zab_server *s, const struct zab_msg *m,
     struct zab_learner *f = s->learner;
     f->new_epoch = zxid_epoch(m->zxid);
     if (f->new_epoch > s->accepted_epoch) {
-        f->stage = FS_WRITING_ACCEPTED;
+        learner_advance(f, FS_WRITING_ACCEPTED);
         f->ackepoch_payload = s->current_epoch;
         zab_write_accepted_epoch(s, f->new_epoch, out); /* D2 */
     } else if (f->new_epoch == s->accepted_epoch) {
@@ -219,8 +235,8 @@ static void on_newleader(struct zab_server *s, struct proto_out *out)
     }
     g_array_set_size(f->packets_committed, 0);
     zab_log_append_now(s, out);
-    f->stage = FS_PERSISTING;
-    proto_disk_sync(out, ZAB_FILE_LOG, zab_token(TOK_DISK_SYNCLOG, s->role, 0)); /* D3 */
+    learner_advance(f, FS_PERSISTING);
+    proto_disk_sync(out, ZAB_FILE_LOG, proto_token(TOK_DISK_SYNCLOG, s->role, 0)); /* D3 */
 }
 
 static void on_sync_packet(struct zab_server *s, const struct zab_msg *m, struct proto_out *out)
@@ -243,6 +259,7 @@ static void on_sync_packet(struct zab_server *s, const struct zab_msg *m, struct
             g_array_append_vals(f->snap_base, m->snapshot->data, m->snapshot->len);
         break;
     case ZM_PROPOSAL:
+        ZS_ASSERT(f->packets_not_logged->len < zab_learner_queue_max(s));
         g_array_append_val(f->packets_not_logged, m->txn);
         break;
     case ZM_COMMIT:
@@ -276,7 +293,7 @@ static void commit_pending(struct zab_server *s, int64_t zxid)
 static void on_uptodate(struct zab_server *s, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    f->stage = FS_BROADCAST;
+    learner_advance(f, FS_BROADCAST);
     learner_send(s, ZM_ACK, zxid_make(f->new_epoch, 0), out);
     s->current_vote.peer_epoch = f->new_epoch; /* updateElectionVote */
     zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, f->new_epoch, out);
@@ -299,6 +316,7 @@ static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m,
     struct zab_learner *f = s->learner;
     switch (m->hdr.type) {
     case ZM_PROPOSAL:
+        ZS_ASSERT(f->pending_txns->len < zab_learner_queue_max(s));
         g_array_append_val(f->pending_txns, m->txn.zxid);
         zab_log_enqueue(s, &m->txn, out);
         break;
@@ -332,6 +350,8 @@ static void handle_packet(struct zab_server *s, const struct zab_msg *m,
         on_sync_packet(s, m, out);
         return;
     case FS_WAIT_UPTODATE:
+        ZS_ASSERT(f->packets_not_logged->len + f->packets_committed->len <
+                  zab_learner_queue_max(s));
         if (m->hdr.type == ZM_PROPOSAL)
             g_array_append_val(f->packets_not_logged, m->txn);
         else if (m->hdr.type == ZM_COMMIT)
@@ -359,6 +379,7 @@ void zab_learner_on_msg(struct zab_server *s, const struct zab_msg *m, const str
         struct zab_msg *copy = g_new(struct zab_msg, 1);
         *copy = *m;
         copy->snapshot = m->snapshot ? g_array_copy(m->snapshot) : NULL;
+        ZS_ASSERT(f->backlog->len < zab_learner_queue_max(s));
         g_array_append_val(f->backlog, copy);
         return;
     }
@@ -383,7 +404,7 @@ void zab_learner_on_disk(struct zab_server *s, uint64_t token, const struct prot
                          struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    switch (zab_token_kind_of(token)) {
+    switch (proto_token_kind(token)) {
     case TOK_DISK_ACCEPTED:
         if (f->stage != FS_WRITING_ACCEPTED)
             return;
@@ -398,7 +419,7 @@ void zab_learner_on_disk(struct zab_server *s, uint64_t token, const struct prot
         if (f->stage != FS_PERSISTING)
             return;
         learner_send(s, ZM_ACK, zxid_make(f->new_epoch, 0), out);
-        f->stage = FS_WAIT_UPTODATE;
+        learner_advance(f, FS_WAIT_UPTODATE);
         f->newleader_len = s->txns->len;
         f->read_timeout = s->cfg->tick * s->cfg->sync_limit;
         arm_read(s, env, out);
@@ -421,13 +442,13 @@ void zab_learner_on_timer(struct zab_server *s, uint64_t token, const struct pro
                           struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    switch (zab_token_kind_of(token)) {
+    switch (proto_token_kind(token)) {
     case TOK_LEARNER_CONNECT:
         if (f->stage != FS_CONNECTING)
             return;
-        if (zab_token_index(token) == 0)
+        if (proto_token_index(token) == 0)
             dial_leader(s, env, out); /* the retry sleep is over */
-        else if (zab_token_index(token) == (uint32_t)f->connect_tries)
+        else if (proto_token_index(token) == (uint32_t)f->connect_tries)
             zab_become_looking(s, env, out); /* connect timed out with no answer */
         return;
     case TOK_LEARNER_READ:

@@ -66,16 +66,18 @@ void zab_log_step(struct zab_server *s, struct proto_out *out)
         return;
     uint64_t start = s->logged;
     uint64_t end = MIN((uint64_t)s->txns->len, start + s->cfg->max_batch);
+    ZS_ASSERT(start < end && end - start <= s->cfg->max_batch);
     append_range(s, end, out);
     s->log_flushing = true;
     s->log_batch_start = start;
     s->log_batch_end = end;
     s->log_batch_role = s->role;
-    proto_disk_sync(out, ZAB_FILE_LOG, zab_token(TOK_DISK_LOG, s->role, 0));
+    proto_disk_sync(out, ZAB_FILE_LOG, proto_token(TOK_DISK_LOG, s->role, 0));
 }
 
 void zab_log_enqueue(struct zab_server *s, const struct zab_txn *txn, struct proto_out *out)
 {
+    ZS_ASSERT(txn->zxid > zab_last_zxid(s)); /* the log is in zxid order */
     g_array_append_val(s->txns, *txn);
     zab_log_step(s, out);
 }
@@ -86,7 +88,7 @@ void zab_log_flush_all(struct zab_server *s, struct proto_out *out)
      * server advertises its last zxid (the ZOOKEEPER-4712 fix). Nobody is acked. */
     if (s->logged < s->txns->len) {
         append_range(s, s->txns->len, out);
-        proto_disk_sync(out, ZAB_FILE_LOG, zab_token(TOK_DISK_LOG, s->role, 1));
+        proto_disk_sync(out, ZAB_FILE_LOG, proto_token(TOK_DISK_LOG, s->role, 1));
     }
     s->log_flushing = false;
 }
@@ -94,8 +96,10 @@ void zab_log_flush_all(struct zab_server *s, struct proto_out *out)
 void zab_log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,
                        struct proto_out *out)
 {
-    if (zab_token_role(token) != s->role || zab_token_index(token) != 0 || !s->log_flushing)
+    if (!proto_token_of(token, s->role) || proto_token_index(token) != 0 || !s->log_flushing)
         return; /* a previous role's fsync: the disk is durable, but nobody waits for it */
+    ZS_ASSERT(s->log_batch_role == s->role);
+    ZS_ASSERT(s->log_batch_start < s->log_batch_end && s->log_batch_end <= s->logged);
     s->log_flushing = false;
     for (uint64_t i = s->log_batch_start; i < s->log_batch_end && i < s->txns->len; i++) {
         int64_t zxid = zab_txn_at(s, i)->zxid;
@@ -111,7 +115,7 @@ static void write_epoch(struct zab_server *s, uint16_t file, enum zab_token_kind
                         int64_t epoch, struct proto_out *out)
 {
     proto_disk_put(out, file, &epoch, sizeof epoch);
-    proto_disk_sync(out, file, zab_token(kind, s->role, 0));
+    proto_disk_sync(out, file, proto_token(kind, s->role, 0));
 }
 
 void zab_write_accepted_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out)

@@ -16,6 +16,9 @@
 void zab_set_state(struct zab_server *s, enum zab_server_state state, enum zab_phase phase,
                    int64_t epoch, struct proto_out *out)
 {
+    /* LOOKING goes with ELECTION only; FOLLOWING and LEADING with the three phases after. */
+    ZS_ASSERT(state != ZAB_STATE_DOWN && phase != ZAB_PHASE_NONE);
+    ZS_ASSERT((state == ZAB_STATE_LOOKING) == (phase == ZAB_PHASE_ELECTION));
     bool changed = s->state != state || s->phase != phase;
     s->state = state;
     s->phase = phase;
@@ -92,6 +95,7 @@ void zab_close_clients(struct zab_server *s, struct proto_out *out)
         zab_conn_drop(s, *(conn_id *)g_ptr_array_index(list, i), true, out);
     g_ptr_array_free(list, TRUE);
     g_hash_table_remove_all(s->pending_writes);
+    g_queue_clear_full(&s->throttled, g_free);
 }
 
 void zab_deliver_committed(struct zab_server *s, struct proto_out *out)
@@ -194,11 +198,11 @@ static void on_client_msg(struct zab_server *s, struct zab_conn *c, const struct
             zab_conn_drop(s, c->id, true, out);
             return;
         }
-        msg_id_t *key = g_new(msg_id_t, 1);
-        conn_id *value = g_new(conn_id, 1);
-        *key = m->txn.msg_id;
-        *value = c->id;
-        g_hash_table_replace(s->pending_writes, key, value);
+        /* Read in order: behind what waits unread, or parked when at the limit. */
+        struct zab_throttled *t = g_new(struct zab_throttled, 1);
+        *t = (struct zab_throttled){ .conn = c->id, .msg_id = m->txn.msg_id };
+        ZS_ASSERT(s->throttled.length < ZAB_THROTTLED_MAX);
+        g_queue_push_tail(&s->throttled, t);
         return;
     }
     case ZM_CLIENT_PING:
@@ -218,13 +222,29 @@ void zab_session_validated(struct zab_server *s, conn_id client, struct proto_ou
     zab_send(s, c->id, zab_msg_new(ZM_CONNECT_RESP, s->cfg), out);
 }
 
-static void on_client_write(struct zab_server *s, const struct zab_msg *m,
-                            const struct proto_env *env, struct proto_out *out)
+/* Reads waiting write requests while the server has room under its outstanding limit:
+ * each becomes a pending write and goes to the leader (or is proposed by it). Requests of
+ * clients that have gone since are discarded, as a closed socket's unread data is. */
+static void read_client_writes(struct zab_server *s, const struct proto_env *env,
+                               struct proto_out *out)
 {
-    if (s->state == ZAB_STATE_LEADING)
-        zab_leader_propose(s, m->txn.msg_id, env, out);
-    else
-        zab_learner_forward(s, m->txn.msg_id, out);
+    while (s->throttled.length > 0 &&
+           g_hash_table_size(s->pending_writes) < ZAB_GLOBAL_OUTSTANDING_LIMIT) {
+        struct zab_throttled *t = g_queue_pop_head(&s->throttled);
+        if (zab_conn_get(s, t->conn) && zab_serving(s)) {
+            msg_id_t *key = g_new(msg_id_t, 1);
+            conn_id *value = g_new(conn_id, 1);
+            *key = t->msg_id;
+            *value = t->conn;
+            g_hash_table_replace(s->pending_writes, key, value);
+            if (s->state == ZAB_STATE_LEADING)
+                zab_leader_propose(s, t->msg_id, env, out);
+            else
+                zab_learner_forward(s, t->msg_id, out);
+        }
+        g_free(t);
+    }
+    ZS_ASSERT(g_hash_table_size(s->pending_writes) <= ZAB_GLOBAL_OUTSTANDING_LIMIT);
 }
 
 /* ---- node interface --------------------------------------------------------------------- */
@@ -254,6 +274,7 @@ static void server_destroy(void *state)
     g_array_free(s->txns, TRUE);
     g_hash_table_destroy(s->conns);
     g_hash_table_destroy(s->pending_writes);
+    g_queue_clear_full(&s->throttled, g_free);
     g_free(s->peers);
     g_free(s);
 }
@@ -262,7 +283,7 @@ static void on_conn_up(struct zab_server *s, const struct proto_input *in,
                        const struct proto_env *env, struct proto_out *out)
 {
     if (!in->incoming) {
-        if (zab_token_kind_of(in->token) == TOK_ELECTION_DIAL)
+        if (proto_token_kind(in->token) == TOK_ELECTION_DIAL)
             zab_election_on_conn_up(s, in, env, out);
         else
             zab_learner_on_conn_up(s, in, env, out);
@@ -327,8 +348,6 @@ static void on_msg(struct zab_server *s, const struct proto_input *in, const str
         break;
     case ZC_CLIENT:
         on_client_msg(s, c, m, out);
-        if (m->hdr.type == ZM_WRITE_REQ && zab_conn_get(s, in->conn))
-            on_client_write(s, m, env, out);
         break;
     }
 }
@@ -336,7 +355,7 @@ static void on_msg(struct zab_server *s, const struct proto_input *in, const str
 static void on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
                      struct proto_out *out)
 {
-    switch (zab_token_kind_of(token)) {
+    switch (proto_token_kind(token)) {
     case TOK_NOTIFY:
     case TOK_FINALIZE:
     case TOK_PEER_DIAL:
@@ -345,12 +364,12 @@ static void on_timer(struct zab_server *s, uint64_t token, const struct proto_en
     case TOK_LEADER_WAIT:
     case TOK_LEADER_TICK:
     case TOK_HANDLER_READ:
-        if (zab_token_role(token) == s->role && s->leader)
+        if (proto_token_of(token, s->role) && s->leader)
             zab_leader_on_timer(s, token, env, out);
         break;
     case TOK_LEARNER_CONNECT:
     case TOK_LEARNER_READ:
-        if (zab_token_role(token) == s->role && s->learner)
+        if (proto_token_of(token, s->role) && s->learner)
             zab_learner_on_timer(s, token, env, out);
         break;
     default:
@@ -361,11 +380,11 @@ static void on_timer(struct zab_server *s, uint64_t token, const struct proto_en
 static void on_disk_done(struct zab_server *s, uint64_t token, const struct proto_env *env,
                          struct proto_out *out)
 {
-    if (zab_token_kind_of(token) == TOK_DISK_LOG) {
+    if (proto_token_kind(token) == TOK_DISK_LOG) {
         zab_log_on_synced(s, token, env, out);
         return;
     }
-    if (zab_token_role(token) != s->role)
+    if (!proto_token_of(token, s->role))
         return; /* written for a role that has ended: durable, but nobody waits */
     if (s->leader)
         zab_leader_on_disk(s, token, env, out);
@@ -393,9 +412,9 @@ static void server_handle(void *state, const struct proto_env *env, const struct
         on_conn_up(s, in, env, out);
         break;
     case PROTO_IN_CONN_FAILED:
-        if (zab_token_kind_of(in->token) == TOK_ELECTION_DIAL)
-            zab_election_on_dial_failed(s, zab_token_index(in->token));
-        else if (zab_token_role(in->token) == s->role && s->learner)
+        if (proto_token_kind(in->token) == TOK_ELECTION_DIAL)
+            zab_election_on_dial_failed(s, proto_token_index(in->token));
+        else if (proto_token_of(in->token, s->role) && s->learner)
             zab_learner_on_dial_failed(s, in->token, env, out);
         break;
     case PROTO_IN_CONN_DOWN:
@@ -411,6 +430,7 @@ static void server_handle(void *state, const struct proto_env *env, const struct
         break;
     }
     zab_election_drain_loopback(s, env, out);
+    read_client_writes(s, env, out);
 }
 
 const struct proto_ops zab_server_ops = {
