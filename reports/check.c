@@ -231,7 +231,7 @@ static int name_index(const char *(*name_of)(uint8_t), const char *name)
 
 static int outcome_index(const char *name)
 {
-    for (int o = OUTCOME_PENDING; o <= OUTCOME_TIMEOUT; o++) {
+    for (int o = TRACE_OUTCOME_PENDING; o <= TRACE_OUTCOME_TIMEOUT; o++) {
         if (name && strcmp(outcome_name((enum outcome)o), name) == 0)
             return o;
     }

@@ -126,37 +126,37 @@ struct db_seqs {
     uint32_t pos_now, seen_now;
 };
 
-static inline const struct db_seq_entry *db_seq_at(const struct db_seqs *s, size_t i)
+static inline const struct db_seq_entry *db__seq_at(const struct db_seqs *s, size_t i)
 {
     return &g_array_index(s->entries, struct db_seq_entry, i);
 }
 
-static inline const struct db_seq_span *db_seq_span_at(const struct db_seqs *s, size_t i)
+static inline const struct db_seq_span *db__seq_span_at(const struct db_seqs *s, size_t i)
 {
     return &g_array_index(s->spans, struct db_seq_span, i);
 }
 
-static inline const char *db_seq_msg_name(const struct db_seqs *s, uint32_t msg)
+static inline const char *db__seq_msg_name(const struct db_seqs *s, uint32_t msg)
 {
     return g_ptr_array_index(s->msg_names, msg);
 }
 
-static inline struct db_msg *db_seq_msg(const struct db_seqs *s, uint32_t msg)
+static inline struct db_msg *db__seq_msg(const struct db_seqs *s, uint32_t msg)
 {
     return &g_array_index(s->msgs, struct db_msg, msg);
 }
 
 /* Loads the deliveries, submissions and final host states of one model of one run. */
-bool db_seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
+bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
                   GError **err);
-void db_seqs_clear(struct db_seqs *s);
+void db__seqs_clear(struct db_seqs *s);
 /* The message number of a msg_id, or -1 when the model never saw it. */
-int64_t db_seqs_msg_number(const struct db_seqs *s, const char *msg_id);
+int64_t db__seqs_msg_number(const struct db_seqs *s, const char *msg_id);
 /* The span of (host, incarnation), or NULL. */
-const struct db_seq_span *db_seqs_find_span(const struct db_seqs *s, const char *host,
+const struct db_seq_span *db__seqs_find_span(const struct db_seqs *s, const char *host,
                                             uint32_t incarnation);
 /* The span holding entry i. */
-const struct db_seq_span *db_seqs_span_of(const struct db_seqs *s, size_t i);
+const struct db_seq_span *db__seqs_span_of(const struct db_seqs *s, size_t i);
 
 /* Two host incarnations x < y that deliver the same two messages in opposite orders (first
  * occurrences); the indices are entries. */
@@ -168,7 +168,7 @@ struct db_seq_inversion {
 
 /* The first inversion of every pair of spans that has one, ordered by (x, y): walking x's
  * deliveries, the first message whose position in y is below the previous common one. */
-GArray *db_seqs_inversions(struct db_seqs *s);
+GArray *db__seqs_inversions(struct db_seqs *s);
 
 /* Which of the final hosts each message reached: for the hosts chosen (serving ones, or all
  * that are up), bit k of a message's row is set when the k-th chosen host's final
@@ -179,9 +179,9 @@ struct db_presence {
     uint64_t *bits;
 };
 
-void db_presence_build(const struct db_seqs *s, bool serving_only, struct db_presence *p);
-void db_presence_clear(struct db_presence *p);
-static inline bool db_presence_has(const struct db_presence *p, uint32_t msg, guint k)
+void db__presence_build(const struct db_seqs *s, bool serving_only, struct db_presence *p);
+void db__presence_clear(struct db_presence *p);
+static inline bool db__presence_has(const struct db_presence *p, uint32_t msg, guint k)
 {
     return (p->bits[(size_t)msg * p->words + k / 64] >> (k % 64)) & 1;
 }
@@ -193,9 +193,9 @@ struct db_seq_measures {
     int64_t latency_p50_ns, latency_p99_ns, latency_max_ns;
 };
 
-void db_seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m);
+void db__seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m);
 
 /* Formats a zxid the way ZooKeeper logs it (0x100000003) into buf (at least 24 bytes). */
-const char *db_zxid_text(int64_t zxid, char *buf, size_t len);
+const char *db__zxid_text(int64_t zxid, char *buf, size_t len);
 
 #endif

@@ -298,7 +298,7 @@ static bool record_submission(struct db_run *r, const struct trace_rec *t, GErro
 
 static bool record_outcome(struct db_run *r, const struct trace_rec *t, GError **err)
 {
-    if (t->u.outcome.outcome == OUTCOME_PENDING) /* not definitive: nothing to record */
+    if (t->u.outcome.outcome == TRACE_OUTCOME_PENDING) /* not definitive: nothing to record */
         return true;
     const struct model_desc *d = record_model(r, t, err);
     if (!d)
@@ -673,13 +673,13 @@ static bool summarize(struct db_run *r, GError **err)
             continue;
         const struct model_desc *d = model_get(id);
         struct db_seqs s;
-        if (!db_seqs_load(r->db, DB_PRIVATE_RUN_ID, d->name, &s, err))
+        if (!db__seqs_load(r->db, DB_PRIVATE_RUN_ID, d->name, &s, err))
             return false;
         struct db_seq_measures m;
         /* A queue group sends each message to one of the model's subscribers. */
-        db_seqs_measure(&s, queue_group && d->queue_groups, &m);
+        db__seqs_measure(&s, queue_group && d->queue_groups, &m);
         bool ok = write_measures(r, d->name, &m, err);
-        db_seqs_clear(&s);
+        db__seqs_clear(&s);
         if (!ok)
             return false;
     }

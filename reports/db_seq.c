@@ -63,7 +63,7 @@ static void add_delivery(struct db_seqs *s, sqlite3_stmt *st)
 
 static void add_submission(struct db_seqs *s, sqlite3_stmt *st)
 {
-    struct db_msg *m = db_seq_msg(s, intern_msg(s, column_text(st, 1)));
+    struct db_msg *m = db__seq_msg(s, intern_msg(s, column_text(st, 1)));
     int64_t row_id = sqlite3_column_int64(st, 0);
     int64_t t = sqlite3_column_int64(st, 2);
     if (m->submitted_ns == DB_NOT_SUBMITTED || t < m->submitted_ns)
@@ -108,7 +108,7 @@ static bool load_rows(sqlite3 *db, int64_t run_id, struct db_seqs *s, const char
     return true;
 }
 
-bool db_seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
+bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
                   GError **err)
 {
     memset(s, 0, sizeof *s);
@@ -143,12 +143,12 @@ bool db_seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs
                    "AND e.host = h.host WHERE h.run_id = ?1 ORDER BY h.host_index",
                    add_final_host, err);
     if (!ok) {
-        db_seqs_clear(s);
+        db__seqs_clear(s);
         return false;
     }
     for (guint i = 0; i < s->finals->len; i++) {
         struct db_final_host *h = &g_array_index(s->finals, struct db_final_host, i);
-        h->span = db_seqs_find_span(s, h->host, h->incarnation);
+        h->span = db__seqs_find_span(s, h->host, h->incarnation);
     }
     size_t n_msgs = s->msg_names->len;
     s->pos = g_new(uint32_t, n_msgs);
@@ -157,7 +157,7 @@ bool db_seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs
     return true;
 }
 
-void db_seqs_clear(struct db_seqs *s)
+void db__seqs_clear(struct db_seqs *s)
 {
     if (s->entries)
         g_array_free(s->entries, TRUE);
@@ -179,34 +179,34 @@ void db_seqs_clear(struct db_seqs *s)
     memset(s, 0, sizeof *s);
 }
 
-int64_t db_seqs_msg_number(const struct db_seqs *s, const char *msg_id)
+int64_t db__seqs_msg_number(const struct db_seqs *s, const char *msg_id)
 {
     gpointer found = g_hash_table_lookup(s->ids, msg_id);
     return found ? (int64_t)GPOINTER_TO_UINT(found) - 1 : -1;
 }
 
-const struct db_seq_span *db_seqs_find_span(const struct db_seqs *s, const char *host,
+const struct db_seq_span *db__seqs_find_span(const struct db_seqs *s, const char *host,
                                             uint32_t incarnation)
 {
     for (guint i = 0; i < s->spans->len; i++) {
-        const struct db_seq_span *span = db_seq_span_at(s, i);
+        const struct db_seq_span *span = db__seq_span_at(s, i);
         if (span->incarnation == incarnation && strcmp(span->host, host) == 0)
             return span;
     }
     return NULL;
 }
 
-const struct db_seq_span *db_seqs_span_of(const struct db_seqs *s, size_t i)
+const struct db_seq_span *db__seqs_span_of(const struct db_seqs *s, size_t i)
 {
     guint lo = 0, hi = s->spans->len;
     while (hi - lo > 1) { /* the last span starting at or before i */
         guint mid = lo + (hi - lo) / 2;
-        if (db_seq_span_at(s, mid)->first <= i)
+        if (db__seq_span_at(s, mid)->first <= i)
             lo = mid;
         else
             hi = mid;
     }
-    return db_seq_span_at(s, lo);
+    return db__seq_span_at(s, lo);
 }
 
 /* ---- pairwise order -------------------------------------------------------------------- */
@@ -226,7 +226,7 @@ static uint32_t index_span(struct db_seqs *s, const struct db_seq_span *y)
 {
     uint32_t mark = next_mark(&s->pos_now, s->pos_mark, s->msg_names->len);
     for (size_t i = 0; i < y->count; i++) {
-        uint32_t m = db_seq_at(s, y->first + i)->msg;
+        uint32_t m = db__seq_at(s, y->first + i)->msg;
         if (s->pos_mark[m] != mark) {
             s->pos_mark[m] = mark;
             s->pos[m] = (uint32_t)i;
@@ -245,7 +245,7 @@ static bool first_inversion(struct db_seqs *s, const struct db_seq_span *x, uint
     uint32_t prev_pos = 0;
     size_t prev = 0;
     for (size_t i = x->first; i < x->first + x->count; i++) {
-        uint32_t m = db_seq_at(s, i)->msg;
+        uint32_t m = db__seq_at(s, i)->msg;
         if (s->seen_mark[m] == seen)
             continue;
         s->seen_mark[m] = seen;
@@ -271,19 +271,19 @@ static int compare_inversions(gconstpointer a, gconstpointer b)
     return p->y < q->y ? -1 : p->y > q->y;
 }
 
-GArray *db_seqs_inversions(struct db_seqs *s)
+GArray *db__seqs_inversions(struct db_seqs *s)
 {
     GArray *out = g_array_new(FALSE, FALSE, sizeof(struct db_seq_inversion));
     for (size_t y = 1; y < s->spans->len; y++) {
-        const struct db_seq_span *ys = db_seq_span_at(s, y);
+        const struct db_seq_span *ys = db__seq_span_at(s, y);
         uint32_t mark = index_span(s, ys);
         for (size_t x = 0; x < y; x++) {
             struct db_seq_inversion inv = { .x = x, .y = y };
-            if (!first_inversion(s, db_seq_span_at(s, x), mark, &inv.x_first, &inv.x_second))
+            if (!first_inversion(s, db__seq_span_at(s, x), mark, &inv.x_first, &inv.x_second))
                 continue;
             /* In y the second message of the pair comes first. */
-            inv.y_first = ys->first + s->pos[db_seq_at(s, inv.x_second)->msg];
-            inv.y_second = ys->first + s->pos[db_seq_at(s, inv.x_first)->msg];
+            inv.y_first = ys->first + s->pos[db__seq_at(s, inv.x_second)->msg];
+            inv.y_second = ys->first + s->pos[db__seq_at(s, inv.x_first)->msg];
             g_array_append_val(out, inv);
         }
     }
@@ -313,7 +313,7 @@ static void collect_reversed_neighbours(struct db_seqs *s, const struct db_seq_s
     bool have_prev = false;
     uint32_t a = 0;
     for (size_t i = x->first; i < x->first + x->count; i++) {
-        uint32_t b = db_seq_at(s, i)->msg;
+        uint32_t b = db__seq_at(s, i)->msg;
         if (s->seen_mark[b] == seen)
             continue;
         s->seen_mark[b] = seen;
@@ -333,10 +333,10 @@ static int64_t order_disagreements(struct db_seqs *s)
 {
     GArray *pairs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     for (size_t y = 0; y < s->spans->len; y++) {
-        uint32_t mark = index_span(s, db_seq_span_at(s, y));
+        uint32_t mark = index_span(s, db__seq_span_at(s, y));
         for (size_t x = 0; x < s->spans->len; x++) {
             if (x != y)
-                collect_reversed_neighbours(s, db_seq_span_at(s, x), mark, pairs);
+                collect_reversed_neighbours(s, db__seq_span_at(s, x), mark, pairs);
         }
     }
     g_array_sort(pairs, compare_u64);
@@ -351,7 +351,7 @@ static int64_t order_disagreements(struct db_seqs *s)
 
 /* ---- presence at the end --------------------------------------------------------------- */
 
-void db_presence_build(const struct db_seqs *s, bool serving_only, struct db_presence *p)
+void db__presence_build(const struct db_seqs *s, bool serving_only, struct db_presence *p)
 {
     p->hosts = g_ptr_array_new();
     for (guint i = 0; i < s->finals->len; i++) {
@@ -364,13 +364,13 @@ void db_presence_build(const struct db_seqs *s, bool serving_only, struct db_pre
     for (guint k = 0; k < p->hosts->len; k++) {
         const struct db_seq_span *span = ((const struct db_final_host *)p->hosts->pdata[k])->span;
         for (size_t i = 0; span && i < span->count; i++) {
-            uint32_t m = db_seq_at(s, span->first + i)->msg;
+            uint32_t m = db__seq_at(s, span->first + i)->msg;
             p->bits[(size_t)m * p->words + k / 64] |= (uint64_t)1 << (k % 64);
         }
     }
 }
 
-void db_presence_clear(struct db_presence *p)
+void db__presence_clear(struct db_presence *p)
 {
     g_ptr_array_free(p->hosts, TRUE);
     g_free(p->bits);
@@ -384,17 +384,17 @@ void db_presence_clear(struct db_presence *p)
 static int64_t lost(const struct db_seqs *s, bool queue_group)
 {
     struct db_presence p;
-    db_presence_build(s, s->serving_only, &p);
+    db__presence_build(s, s->serving_only, &p);
     int64_t n = 0;
     for (uint32_t m = 0; m < s->msg_names->len; m++) {
-        if (db_seq_msg(s, m)->acked_row == 0)
+        if (db__seq_msg(s, m)->acked_row == 0)
             continue;
         bool missing = queue_group && m >= s->n_delivered;
         for (guint k = 0; !queue_group && !missing && k < p.hosts->len; k++)
-            missing = !db_presence_has(&p, m, k);
+            missing = !db__presence_has(&p, m, k);
         n += missing;
     }
-    db_presence_clear(&p);
+    db__presence_clear(&p);
     return n;
 }
 
@@ -403,10 +403,10 @@ static int64_t duplicates(struct db_seqs *s)
 {
     int64_t n = 0;
     for (guint x = 0; x < s->spans->len; x++) {
-        const struct db_seq_span *span = db_seq_span_at(s, x);
+        const struct db_seq_span *span = db__seq_span_at(s, x);
         uint32_t seen = next_mark(&s->seen_now, s->seen_mark, s->msg_names->len);
         for (size_t i = span->first; i < span->first + span->count; i++) {
-            uint32_t m = db_seq_at(s, i)->msg;
+            uint32_t m = db__seq_at(s, i)->msg;
             n += s->seen_mark[m] == seen;
             s->seen_mark[m] = seen;
         }
@@ -420,8 +420,8 @@ static void latency(const struct db_seqs *s, struct db_seq_measures *m)
 {
     GArray *ns = g_array_sized_new(FALSE, FALSE, sizeof(int64_t), s->entries->len);
     for (guint i = 0; i < s->entries->len; i++) {
-        const struct db_seq_entry *e = db_seq_at(s, i);
-        int64_t submitted = db_seq_msg(s, e->msg)->submitted_ns;
+        const struct db_seq_entry *e = db__seq_at(s, i);
+        int64_t submitted = db__seq_msg(s, e->msg)->submitted_ns;
         if (!e->replayed && submitted != DB_NOT_SUBMITTED) {
             int64_t v = e->t_ns - submitted;
             g_array_append_val(ns, v);
@@ -438,12 +438,12 @@ static void latency(const struct db_seqs *s, struct db_seq_measures *m)
     g_array_free(ns, TRUE);
 }
 
-void db_seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m)
+void db__seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m)
 {
     memset(m, 0, sizeof *m);
     for (uint32_t i = 0; i < s->msg_names->len; i++) {
-        m->submitted += db_seq_msg(s, i)->submitted_ns != DB_NOT_SUBMITTED;
-        m->acked += db_seq_msg(s, i)->acked_row != 0;
+        m->submitted += db__seq_msg(s, i)->submitted_ns != DB_NOT_SUBMITTED;
+        m->acked += db__seq_msg(s, i)->acked_row != 0;
     }
     m->delivered = s->n_delivered;
     m->lost = lost(s, queue_group);
@@ -452,7 +452,7 @@ void db_seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures
     latency(s, m);
 }
 
-const char *db_zxid_text(int64_t zxid, char *buf, size_t len)
+const char *db__zxid_text(int64_t zxid, char *buf, size_t len)
 {
     if (zxid == DB_NO_ZXID)
         g_strlcpy(buf, "NULL", len);

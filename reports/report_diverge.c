@@ -34,7 +34,7 @@ static const struct db_seq_inversion *first_inversion(const struct db_seqs *s, G
     sim_time best_t = 0;
     for (guint i = 0; i < invs->len; i++) {
         const struct db_seq_inversion *inv = &g_array_index(invs, struct db_seq_inversion, i);
-        sim_time t = MAX(db_seq_at(s, inv->x_second)->t_ns, db_seq_at(s, inv->y_second)->t_ns);
+        sim_time t = MAX(db__seq_at(s, inv->x_second)->t_ns, db__seq_at(s, inv->y_second)->t_ns);
         if (!best || t < best_t) {
             best = inv;
             best_t = t;
@@ -45,9 +45,9 @@ static const struct db_seq_inversion *first_inversion(const struct db_seqs *s, G
 
 static void choose_once(const struct db_seqs *s, size_t i, GHashTable *chosen, GPtrArray *msgs)
 {
-    uint32_t m = db_seq_at(s, i)->msg;
+    uint32_t m = db__seq_at(s, i)->msg;
     if (g_hash_table_add(chosen, GUINT_TO_POINTER(m + 1)))
-        g_ptr_array_add(msgs, g_strdup(db_seq_msg_name(s, m)));
+        g_ptr_array_add(msgs, g_strdup(db__seq_msg_name(s, m)));
 }
 
 /* The messages to show, in x's order: its deliveries from the pair's first message on, at
@@ -55,7 +55,7 @@ static void choose_once(const struct db_seqs *s, size_t i, GHashTable *chosen, G
 static void choose_messages(const struct db_seqs *s, const struct db_seq_inversion *inv,
                             GHashTable *chosen, GPtrArray *msgs)
 {
-    const struct db_seq_span *x = db_seqs_span_of(s, inv->x_first);
+    const struct db_seq_span *x = db__seqs_span_of(s, inv->x_first);
     for (size_t i = inv->x_first; i < inv->x_second && msgs->len < REP_ORDER_MSGS - 1; i++)
         choose_once(s, i, chosen, msgs);
     choose_once(s, inv->x_second, chosen, msgs);
@@ -68,14 +68,14 @@ static void collect_orders(const struct db_seqs *s, GHashTable *chosen, GPtrArra
 {
     GHashTable *seen = g_hash_table_new(NULL, NULL);
     for (guint k = 0; k < s->spans->len; k++) {
-        const struct db_seq_span *span = db_seq_span_at(s, k);
+        const struct db_seq_span *span = db__seq_span_at(s, k);
         struct rep_order *o = g_new0(struct rep_order, 1);
         o->msgs = g_ptr_array_new_with_free_func(g_free);
         g_hash_table_remove_all(seen);
         for (size_t i = span->first; i < span->first + span->count; i++) {
-            gpointer key = GUINT_TO_POINTER(db_seq_at(s, i)->msg + 1);
+            gpointer key = GUINT_TO_POINTER(db__seq_at(s, i)->msg + 1);
             if (g_hash_table_contains(chosen, key) && g_hash_table_add(seen, key))
-                g_ptr_array_add(o->msgs, g_strdup(db_seq_msg_name(s, db_seq_at(s, i)->msg)));
+                g_ptr_array_add(o->msgs, g_strdup(db__seq_msg_name(s, db__seq_at(s, i)->msg)));
         }
         if (o->msgs->len == 0) {
             free_order(o);
@@ -92,26 +92,26 @@ static bool load_unordered(sqlite3 *db, const struct rep_run *run, int m,
                            struct rep_divergence *d, GError **err)
 {
     struct db_seqs s;
-    if (!db_seqs_load(db, run->run_id, rep_model_name(m), &s, err))
+    if (!db__seqs_load(db, run->run_id, rep__model_name(m), &s, err))
         return false;
-    GArray *invs = db_seqs_inversions(&s);
+    GArray *invs = db__seqs_inversions(&s);
     const struct db_seq_inversion *inv = first_inversion(&s, invs);
     d->diverges[m] = inv != NULL;
     if (inv && !d->found) {
         d->found = true;
         d->model = m;
-        d->t_ns = MAX(db_seq_at(&s, inv->x_second)->t_ns, db_seq_at(&s, inv->y_second)->t_ns);
-        d->first = g_strdup(db_seq_msg_name(&s, db_seq_at(&s, inv->x_first)->msg));
-        d->second = g_strdup(db_seq_msg_name(&s, db_seq_at(&s, inv->x_second)->msg));
-        d->in_order_at = span_label(db_seq_span_at(&s, inv->x));
-        d->reversed_at = span_label(db_seq_span_at(&s, inv->y));
+        d->t_ns = MAX(db__seq_at(&s, inv->x_second)->t_ns, db__seq_at(&s, inv->y_second)->t_ns);
+        d->first = g_strdup(db__seq_msg_name(&s, db__seq_at(&s, inv->x_first)->msg));
+        d->second = g_strdup(db__seq_msg_name(&s, db__seq_at(&s, inv->x_second)->msg));
+        d->in_order_at = span_label(db__seq_span_at(&s, inv->x));
+        d->reversed_at = span_label(db__seq_span_at(&s, inv->y));
         GHashTable *chosen = g_hash_table_new(NULL, NULL);
         choose_messages(&s, inv, chosen, d->msgs);
         collect_orders(&s, chosen, d->orders);
         g_hash_table_destroy(chosen);
     }
     g_array_free(invs, TRUE);
-    db_seqs_clear(&s);
+    db__seqs_clear(&s);
     return true;
 }
 
@@ -120,21 +120,21 @@ static bool load_unordered(sqlite3 *db, const struct rep_run *run, int m,
 static bool load_order(sqlite3 *db, const struct rep_run *run, const struct rep_divergence *d,
                        struct rep_ordered *o, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(db,
+    sqlite3_stmt *st = rep__prepare(db,
                                    "SELECT min(seq) FROM deliveries WHERE run_id = :run_id "
                                    "AND model = :model AND msg_id = :msg",
                                    run->run_id, err);
     if (!st)
         return false;
-    rep_bind_str(st, ":model", rep_model_name(o->model));
+    rep__bind_str(st, ":model", rep__model_name(o->model));
     int64_t seqs[REP_ORDER_MSGS];
     for (guint i = 0; i < d->msgs->len; i++) {
         sqlite3_reset(st);
-        rep_bind_str(st, ":msg", g_ptr_array_index(d->msgs, i));
+        rep__bind_str(st, ":msg", g_ptr_array_index(d->msgs, i));
         seqs[i] = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
                       ? sqlite3_column_int64(st, 0) : -1;
     }
-    if (!rep_done(db, st, err))
+    if (!rep__done(db, st, err))
         return false;
     for (;;) { /* selection by smallest seq: eight messages at most */
         int best = -1;
@@ -154,7 +154,7 @@ static bool load_order(sqlite3 *db, const struct rep_run *run, const struct rep_
 static bool load_split(sqlite3 *db, const struct rep_run *run, struct rep_ordered *o,
                        GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(
+    sqlite3_stmt *st = rep__prepare(
         db,
         "WITH split AS (SELECT seq FROM deliveries WHERE run_id = :run_id AND model = :model "
         "               GROUP BY seq HAVING count(DISTINCT msg_id) > 1 ORDER BY seq LIMIT 1) "
@@ -164,12 +164,12 @@ static bool load_split(sqlite3 *db, const struct rep_run *run, struct rep_ordere
         run->run_id, err);
     if (!st)
         return false;
-    rep_bind_str(st, ":model", rep_model_name(o->model));
+    rep__bind_str(st, ":model", rep__model_name(o->model));
     while (sqlite3_step(st) == SQLITE_ROW) {
         o->split_seq = sqlite3_column_int64(st, 0);
-        g_ptr_array_add(o->split, g_strdup(rep_col_str(st, 1)));
+        g_ptr_array_add(o->split, g_strdup(rep__col_str(st, 1)));
     }
-    return rep_done(db, st, err);
+    return rep__done(db, st, err);
 }
 
 static void free_ordered(gpointer p)
@@ -180,7 +180,7 @@ static void free_ordered(gpointer p)
     g_free(o);
 }
 
-bool rep_divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
+bool rep__divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
                          GError **err)
 {
     memset(d, 0, sizeof *d);
@@ -189,11 +189,11 @@ bool rep_divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_dive
     d->orders = g_ptr_array_new_with_free_func(free_order);
     d->ordered = g_ptr_array_new_with_free_func(free_ordered);
     for (int m = 0; m < model_count(); m++) {
-        if (run->has[m] && !rep_model_ordered(m) && !load_unordered(db, run, m, d, err))
+        if (run->has[m] && !rep__model_ordered(m) && !load_unordered(db, run, m, d, err))
             return false;
     }
     for (int m = 0; m < model_count(); m++) {
-        if (!run->has[m] || !rep_model_ordered(m))
+        if (!run->has[m] || !rep__model_ordered(m))
             continue;
         struct rep_ordered *o = g_new0(struct rep_ordered, 1);
         o->model = m;
@@ -206,7 +206,7 @@ bool rep_divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_dive
     return true;
 }
 
-void rep_divergence_clear(struct rep_divergence *d)
+void rep__divergence_clear(struct rep_divergence *d)
 {
     g_free(d->first);
     g_free(d->second);

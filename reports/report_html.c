@@ -57,7 +57,7 @@ static const char page_style[] =
 static void model_style(GString *out)
 {
     for (int m = 0; m < model_count(); m++) {
-        const char *c = rep_model_class(m), *colour = rep_model_colour(m);
+        const char *c = rep__model_class(m), *colour = rep__model_colour(m);
         g_string_append_printf(out,
                                "line.%s,polyline.%s,path.%s{stroke:%s;fill:none;"
                                "stroke-width:1.6}rect.%s,circle.%s{fill:%s}"
@@ -177,7 +177,7 @@ static const char *cell_class(const struct rep_summary *s, int m, int k)
 static bool summary_table(struct rep_page *p, GError **err)
 {
     struct rep_summary s;
-    if (!rep_summary_load(p->db, p->run->run_id, &s, err))
+    if (!rep__summary_load(p->db, p->run->run_id, &s, err))
         return false;
     GString *out = p->out;
     rep_section_open(out, "summary", "The models side by side");
@@ -186,7 +186,7 @@ static bool summary_table(struct rep_page *p, GError **err)
         if (!p->run->has[m])
             continue;
         g_string_append(out, "<th>");
-        rep_escape(out, rep_model_label(m));
+        rep_escape(out, rep__model_label(m));
         g_string_append(out, "</th>");
     }
     g_string_append(out, "<th class=\"l\">meaning</th></tr>\n");
@@ -196,7 +196,7 @@ static bool summary_table(struct rep_page *p, GError **err)
             char v[REP_TIME_LEN];
             if (!p->run->has[m])
                 continue;
-            rep_format_measure(&s, m, k, v, sizeof v);
+            rep__format_measure(&s, m, k, v, sizeof v);
             g_string_append_printf(out, "<td%s>%s</td>", cell_class(&s, m, k), v);
         }
         g_string_append_printf(out, "<td class=\"why\">%s</td></tr>\n", measure_why[k]);
@@ -205,7 +205,7 @@ static bool summary_table(struct rep_page *p, GError **err)
     GString *absent = g_string_new(NULL);
     for (int m = 0; m < model_count(); m++) {
         if (!p->run->has[m])
-            g_string_append_printf(absent, "%s%s", absent->len ? ", " : "", rep_model_label(m));
+            g_string_append_printf(absent, "%s%s", absent->len ? ", " : "", rep__model_label(m));
     }
     if (absent->len) {
         g_string_append(out, "<p class=\"note\">");
@@ -244,33 +244,33 @@ static void fault_table(GString *out, const struct rep_run *run)
 
 static bool violation_list(struct rep_page *p, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(p->db,
+    sqlite3_stmt *st = rep__prepare(p->db,
                                    "SELECT model || '.' || invariant, detail FROM violations "
                                    "WHERE run_id = :run_id ORDER BY rowid LIMIT :limit",
                                    p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_int(st, ":limit", VIOLATIONS_SHOWN);
+    rep__bind_int(st, ":limit", VIOLATIONS_SHOWN);
     bool any = false;
     while (sqlite3_step(st) == SQLITE_ROW) {
         g_string_append(p->out, any ? "<li>" : "<p>Invariant violations (<code>zabsim "
                                                "check</code> lists all):</p><ul><li>");
-        rep_escape_printf(p->out, "%s: %s", rep_col_str(st, 0), rep_col_str(st, 1));
+        rep_escape_printf(p->out, "%s: %s", rep__col_str(st, 0), rep__col_str(st, 1));
         g_string_append(p->out, "</li>\n");
         any = true;
     }
     if (any)
         g_string_append(p->out, "</ul>\n");
-    return rep_done(p->db, st, err);
+    return rep__done(p->db, st, err);
 }
 
 static bool order_section(struct rep_page *p, GError **err)
 {
     struct rep_divergence d;
-    bool ok = rep_divergence_load(p->db, p->run, &d, err);
+    bool ok = rep__divergence_load(p->db, p->run, &d, err);
     if (ok)
         rep_fig_order(p, &d);
-    rep_divergence_clear(&d);
+    rep__divergence_clear(&d);
     return ok;
 }
 
@@ -292,7 +292,7 @@ static bool build_page(sqlite3 *db, const struct rep_run *run, const struct rep_
                        GString *out, GError **err)
 {
     struct rep_page p = { .out = out, .db = db, .run = run, .opts = opts };
-    if (!rep_state_spans(db, run, &p.spans, err))
+    if (!rep__state_spans(db, run, &p.spans, err))
         return false;
     g_string_append(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                          "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
@@ -311,16 +311,16 @@ static bool build_page(sqlite3 *db, const struct rep_run *run, const struct rep_
 bool rep_html(sqlite3 *db, const struct rep_options *opts, const char *path, GError **err)
 {
     struct rep_run run;
-    bool ok = rep_run_load(db, opts->run_id, &run, err) && rep_window_check(&run, opts, err);
+    bool ok = rep__run_load(db, opts->run_id, &run, err) && rep__window_check(&run, opts, err);
     GString *out = g_string_new(NULL);
     ok = ok && build_page(db, &run, opts, out, err);
-    FILE *f = ok ? rep_output_open(path, err) : NULL;
+    FILE *f = ok ? rep__output_open(path, err) : NULL;
     if (f) {
         fwrite(out->str, 1, out->len, f); /* a failure shows in ferror(), checked on close */
-        ok = rep_output_close(f, path, true, err);
+        ok = rep__output_close(f, path, true, err);
     }
     ok = ok && f;
     g_string_free(out, TRUE);
-    rep_run_clear(&run);
+    rep__run_clear(&run);
     return ok;
 }

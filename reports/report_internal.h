@@ -17,19 +17,19 @@
 
 /* Models are indexed by their registry id (world/model.h) everywhere in the report, so that
  * the report's layout never names one: every table column, plot line and legend entry is a
- * loop over the run's models, and a model's colour is the CSS class rep_model_class() of
+ * loop over the run's models, and a model's colour is the CSS class rep__model_class() of
  * its id on every figure. */
 #define REP_MODELS MODELS_MAX
 
 /* The model a column value names, or -1 for anything else. */
-int rep_model_of(const char *name);
-const char *rep_model_name(int m);  /* "zab" (the column value) */
-const char *rep_model_label(int m); /* "ZAB" (for people) */
-const char *rep_model_class(int m); /* "m0": its colour in every figure */
-const char *rep_model_colour(int m); /* "#2563eb": that colour */
+int rep__model_of(const char *name);
+const char *rep__model_name(int m);  /* "zab" (the column value) */
+const char *rep__model_label(int m); /* "ZAB" (for people) */
+const char *rep__model_class(int m); /* "m0": its colour in every figure */
+const char *rep__model_colour(int m); /* "#2563eb": that colour */
 /* Whether the model promises one delivery order (it has invariants): reports show its order
  * as the one every host keeps, and its disagreements as violations. */
-bool rep_model_ordered(int m);
+bool rep__model_ordered(int m);
 
 struct rep_fault {
     sim_time t_ns;
@@ -49,24 +49,24 @@ struct rep_run {
 };
 
 /* Loads run `requested` (0: the newest). Fails with ZS_ERROR_INPUT when there is no such run. */
-bool rep_run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err);
-void rep_run_clear(struct rep_run *run);
+bool rep__run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err);
+void rep__run_clear(struct rep_run *run);
 /* Checks that a window given in opts overlaps the run; ZS_ERROR_INPUT when not. */
-bool rep_window_check(const struct rep_run *run, const struct rep_options *opts, GError **err);
+bool rep__window_check(const struct rep_run *run, const struct rep_options *opts, GError **err);
 /* Index of a host in run->host_names, or -1. */
-int rep_host_index(const struct rep_run *run, const char *host);
+int rep__host_index(const struct rep_run *run, const char *host);
 
 /* ---- queries ---------------------------------------------------------------------------- */
 
 /* Prepares sql and binds :run_id when the statement uses it. NULL with err on failure. */
-sqlite3_stmt *rep_prepare(sqlite3 *db, const char *sql, int64_t run_id, GError **err);
+sqlite3_stmt *rep__prepare(sqlite3 *db, const char *sql, int64_t run_id, GError **err);
 /* Bind a named parameter if the statement uses it. */
-void rep_bind_int(sqlite3_stmt *st, const char *name, int64_t value);
-void rep_bind_str(sqlite3_stmt *st, const char *name, const char *value);
+void rep__bind_int(sqlite3_stmt *st, const char *name, int64_t value);
+void rep__bind_str(sqlite3_stmt *st, const char *name, const char *value);
 /* Finalizes st; false with err when its last step failed. */
-bool rep_done(sqlite3 *db, sqlite3_stmt *st, GError **err);
+bool rep__done(sqlite3 *db, sqlite3_stmt *st, GError **err);
 /* A text column, "" when NULL. */
-const char *rep_col_str(sqlite3_stmt *st, int col);
+const char *rep__col_str(sqlite3_stmt *st, int col);
 
 /* ---- host states as intervals ------------------------------------------------------------ */
 
@@ -82,11 +82,11 @@ struct rep_state_span {
 
 /* The host_states rows of the run as intervals, by model, host, then time (rows naming
  * hosts or models the run does not list are skipped). */
-bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GError **err);
+bool rep__state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GError **err);
 /* True for a span of a leader serving: the model's leader state in its serving phase. */
-bool rep_span_is_leading(const struct rep_state_span *s);
+bool rep__span_is_leading(const struct rep_state_span *s);
 /* True for a span in the model's serving phase (or any up state without one). */
-bool rep_span_is_serving(const struct rep_state_span *s);
+bool rep__span_is_serving(const struct rep_state_span *s);
 
 /* ---- run_summary ------------------------------------------------------------------------ */
 
@@ -107,16 +107,16 @@ struct rep_summary {
     bool has[REP_MODELS][REP_N_MEASURES];
 };
 
-bool rep_summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError **err);
+bool rep__summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError **err);
 /* The run_summary columns in rep_measures order, after the model. */
 #define REP_SUMMARY_COLUMNS                                                                 \
     "model, submitted, acked, delivered, lost, duplicates, order_disagreements, "          \
     "unavailable_ns, latency_p50_ns, latency_p99_ns, latency_max_ns, leader_changes"
 
 /* Stores a row of run_summary read as REP_SUMMARY_COLUMNS from column col on. */
-void rep_summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col);
+void rep__summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col);
 /* "1234", "4.165957158s" (exact, as `zabsim run` prints), or "-" when absent. */
-void rep_format_measure(const struct rep_summary *s, int m, int k, char *buf, size_t len);
+void rep__format_measure(const struct rep_summary *s, int m, int k, char *buf, size_t len);
 
 /* ---- the runs of a sweep ---------------------------------------------------------------- */
 
@@ -130,8 +130,8 @@ struct rep_sweep_run {
 };
 
 /* Every run of run->scenario in run_id order (struct rep_sweep_run). */
-bool rep_sweep_load(sqlite3 *db, const struct rep_run *run, GArray **runs, GError **err);
-void rep_sweep_free(GArray *runs);
+bool rep__sweep_load(sqlite3 *db, const struct rep_run *run, GArray **runs, GError **err);
+void rep__sweep_free(GArray *runs);
 
 /* ---- the first delivery-order divergence ------------------------------------------------ */
 
@@ -143,7 +143,7 @@ struct rep_order {
 
 #define REP_ORDER_MSGS 8 /* messages shown around the first divergence */
 
-/* A model that promises one order (rep_model_ordered): that order of the chosen messages,
+/* A model that promises one order (rep__model_ordered): that order of the chosen messages,
  * and where its hosts disagree anyway. */
 struct rep_ordered {
     int model;
@@ -166,9 +166,9 @@ struct rep_divergence {
     GPtrArray *ordered;    /* struct rep_ordered *, every ordered model of the run */
 };
 
-bool rep_divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
+bool rep__divergence_load(sqlite3 *db, const struct rep_run *run, struct rep_divergence *d,
                          GError **err);
-void rep_divergence_clear(struct rep_divergence *d);
+void rep__divergence_clear(struct rep_divergence *d);
 
 /* ---- formatting and output -------------------------------------------------------------- */
 
@@ -176,11 +176,11 @@ void rep_divergence_clear(struct rep_divergence *d);
 
 /* text itself, or when it is not valid UTF-8 a copy with the bad bytes replaced (kept in
  * *owned for the caller to g_free), so every output stays well formed. */
-const char *rep_valid_utf8(const char *text, char **owned);
+const char *rep__valid_utf8(const char *text, char **owned);
 
 /* Opens path.tmp for writing. */
-FILE *rep_output_open(const char *path, GError **err);
+FILE *rep__output_open(const char *path, GError **err);
 /* Closes f; when ok and every write succeeded renames path.tmp to path, else removes it. */
-bool rep_output_close(FILE *f, const char *path, bool ok, GError **err);
+bool rep__output_close(FILE *f, const char *path, bool ok, GError **err);
 
 #endif

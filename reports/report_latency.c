@@ -49,11 +49,11 @@ struct cdf {
 static bool load_cdf(const struct rep_page *p, const char *sql, const char *model,
                      struct cdf *c, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(p->db, sql, p->run->run_id, err);
+    sqlite3_stmt *st = rep__prepare(p->db, sql, p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_str(st, ":model", model);
-    rep_bind_int(st, ":points", CURVE_POINTS);
+    rep__bind_str(st, ":model", model);
+    rep__bind_int(st, ":points", CURVE_POINTS);
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct cdf_point pt = { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) };
         c->n = sqlite3_column_int64(st, 2);
@@ -63,7 +63,7 @@ static bool load_cdf(const struct rep_page *p, const char *sql, const char *mode
             c->p99 = pt.ns;
         g_array_append_val(c->points, pt);
     }
-    return rep_done(p->db, st, err);
+    return rep__done(p->db, st, err);
 }
 
 static void percent_label(double v, char *buf, size_t len)
@@ -125,11 +125,11 @@ bool rep_fig_latency(struct rep_page *p, GError **err)
     for (int m = 0; m < model_count(); m++) {
         for (int ack = 0; p->run->has[m] && ack < 2; ack++) {
             struct cdf *c = &curves[n++];
-            c->label = g_strdup_printf("%s %s", rep_model_label(m), ack ? "ack" : "delivery");
-            c->cls = g_strdup_printf("%s%s", rep_model_class(m), ack ? " dash" : "");
+            c->label = g_strdup_printf("%s %s", rep__model_label(m), ack ? "ack" : "delivery");
+            c->cls = g_strdup_printf("%s%s", rep__model_class(m), ack ? " dash" : "");
             c->points = g_array_new(FALSE, FALSE, sizeof(struct cdf_point));
             if (ok)
-                ok = load_cdf(p, ack ? ack_sql : delivery_sql, rep_model_name(m), c, err);
+                ok = load_cdf(p, ack ? ack_sql : delivery_sql, rep__model_name(m), c, err);
             any = any || c->points->len > 0;
         }
     }

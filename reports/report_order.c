@@ -96,7 +96,7 @@ static void order_svg(GString *out, const struct rep_divergence *d)
     }
     for (guint i = 0; i < d->ordered->len; i++) {
         const struct rep_ordered *o = g_ptr_array_index(d->ordered, i);
-        char *label = g_strdup_printf("%s (every host)", rep_model_label(o->model));
+        char *label = g_strdup_printf("%s (every host)", rep__model_label(o->model));
         draw_column(out, d, o->order, cols + (int)i, true, label);
         g_free(label);
     }
@@ -105,7 +105,7 @@ static void order_svg(GString *out, const struct rep_divergence *d)
 
 static void split_note(GString *out, const struct rep_ordered *o)
 {
-    const char *title = rep_model_label(o->model);
+    const char *title = rep__model_label(o->model);
     if (o->split_seq == 0) {
         g_string_append(out, "<p>");
         rep_escape_printf(out, "%s: every host delivered the same message at every position of "
@@ -128,11 +128,11 @@ void rep_fig_order(struct rep_page *p, const struct rep_divergence *d)
     GString *out = p->out;
     rep_section_open(out, "order", "Delivery order: the first divergence");
     for (int m = 0; m < model_count(); m++) {
-        if (!p->run->has[m] || rep_model_ordered(m) || d->diverges[m])
+        if (!p->run->has[m] || rep__model_ordered(m) || d->diverges[m])
             continue;
         g_string_append(out, "<p>");
         rep_escape_printf(out, "%s: every host incarnation delivered the messages it shares "
-                               "with another in the same order.", rep_model_label(m));
+                               "with another in the same order.", rep__model_label(m));
         g_string_append(out, "</p>\n");
     }
     for (guint i = 0; i < d->ordered->len; i++)
@@ -147,7 +147,7 @@ void rep_fig_order(struct rep_page *p, const struct rep_divergence *d)
                     "round. Each column is one host incarnation (host#incarnation), top to "
                     "bottom in the order it received these messages; crossing lines are "
                     "disagreements.%s%s",
-                    at, rep_model_label(d->model), d->in_order_at, d->first, d->second,
+                    at, rep__model_label(d->model), d->in_order_at, d->first, d->second,
                     d->reversed_at,
                     d->orders->len > MAX_COLUMNS ? " Only the first host incarnations are "
                                                    "shown." : "",

@@ -10,22 +10,22 @@
 #include <math.h>
 #include <string.h>
 
-int rep_model_of(const char *name)
+int rep__model_of(const char *name)
 {
     return model_find(name);
 }
 
-const char *rep_model_name(int m)
+const char *rep__model_name(int m)
 {
     return model_get((model_id)m)->name;
 }
 
-const char *rep_model_label(int m)
+const char *rep__model_label(int m)
 {
     return model_get((model_id)m)->title;
 }
 
-const char *rep_model_class(int m)
+const char *rep__model_class(int m)
 {
     static const char *const classes[REP_MODELS] = { "m0", "m1", "m2", "m3",
                                                      "m4", "m5", "m6", "m7" };
@@ -33,7 +33,7 @@ const char *rep_model_class(int m)
     return classes[m];
 }
 
-const char *rep_model_colour(int m)
+const char *rep__model_colour(int m)
 {
     static const char *const colours[REP_MODELS] = { "#2563eb", "#ea580c", "#16a34a",
                                                      "#9333ea", "#0891b2", "#be185d",
@@ -42,7 +42,7 @@ const char *rep_model_colour(int m)
     return colours[m];
 }
 
-bool rep_model_ordered(int m)
+bool rep__model_ordered(int m)
 {
     return model_get((model_id)m)->oracle != NULL;
 }
@@ -64,7 +64,7 @@ const struct rep_measure rep_measures[REP_N_MEASURES] = {
 
 /* ---- queries ---------------------------------------------------------------------------- */
 
-sqlite3_stmt *rep_prepare(sqlite3 *db, const char *sql, int64_t run_id, GError **err)
+sqlite3_stmt *rep__prepare(sqlite3 *db, const char *sql, int64_t run_id, GError **err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -72,25 +72,25 @@ sqlite3_stmt *rep_prepare(sqlite3 *db, const char *sql, int64_t run_id, GError *
         sqlite3_finalize(st);
         return NULL;
     }
-    rep_bind_int(st, ":run_id", run_id);
+    rep__bind_int(st, ":run_id", run_id);
     return st;
 }
 
-void rep_bind_int(sqlite3_stmt *st, const char *name, int64_t value)
+void rep__bind_int(sqlite3_stmt *st, const char *name, int64_t value)
 {
     int i = sqlite3_bind_parameter_index(st, name);
     if (i > 0)
         sqlite3_bind_int64(st, i, value);
 }
 
-void rep_bind_str(sqlite3_stmt *st, const char *name, const char *value)
+void rep__bind_str(sqlite3_stmt *st, const char *name, const char *value)
 {
     int i = sqlite3_bind_parameter_index(st, name);
     if (i > 0)
         sqlite3_bind_text(st, i, value, -1, SQLITE_TRANSIENT);
 }
 
-bool rep_done(sqlite3 *db, sqlite3_stmt *st, GError **err)
+bool rep__done(sqlite3 *db, sqlite3_stmt *st, GError **err)
 {
     /* sqlite3_finalize returns the error of the statement's last step, if it failed. */
     if (sqlite3_finalize(st) == SQLITE_OK)
@@ -99,7 +99,7 @@ bool rep_done(sqlite3 *db, sqlite3_stmt *st, GError **err)
     return false;
 }
 
-const char *rep_col_str(sqlite3_stmt *st, int col)
+const char *rep__col_str(sqlite3_stmt *st, int col)
 {
     const unsigned char *text = sqlite3_column_text(st, col);
     return text ? (const char *)text : "";
@@ -116,24 +116,24 @@ static const char run_sql[] =
 
 static bool load_run_row(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(db, run_sql, 0, err);
+    sqlite3_stmt *st = rep__prepare(db, run_sql, 0, err);
     if (!st)
         return false;
-    rep_bind_int(st, ":want", requested);
+    rep__bind_int(st, ":want", requested);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found) {
         run->run_id = sqlite3_column_int64(st, 0);
-        run->scenario = g_strdup(rep_col_str(st, 1));
-        run->description = g_strdup(rep_col_str(st, 2));
-        run->scenario_path = g_strdup(rep_col_str(st, 3));
-        run->model = g_strdup(rep_col_str(st, 4));
-        run->verdict = g_strdup(rep_col_str(st, 5));
-        run->version = g_strdup(rep_col_str(st, 6));
+        run->scenario = g_strdup(rep__col_str(st, 1));
+        run->description = g_strdup(rep__col_str(st, 2));
+        run->scenario_path = g_strdup(rep__col_str(st, 3));
+        run->model = g_strdup(rep__col_str(st, 4));
+        run->verdict = g_strdup(rep__col_str(st, 5));
+        run->version = g_strdup(rep__col_str(st, 6));
         run->seed = (uint64_t)sqlite3_column_int64(st, 7); /* stored two's complement */
         run->duration_ns = MAX(sqlite3_column_int64(st, 8), 0);
         run->runs_of_scenario = sqlite3_column_int64(st, 9);
     }
-    if (!rep_done(db, st, err))
+    if (!rep__done(db, st, err))
         return false;
     if (!found) {
         if (requested == 0)
@@ -154,12 +154,12 @@ static bool load_run_row(sqlite3 *db, int64_t requested, struct rep_run *run, GE
 static bool load_names(sqlite3 *db, const char *sql, int64_t run_id, GPtrArray *names,
                        GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(db, sql, run_id, err);
+    sqlite3_stmt *st = rep__prepare(db, sql, run_id, err);
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW)
-        g_ptr_array_add(names, g_strdup(rep_col_str(st, 0)));
-    return rep_done(db, st, err);
+        g_ptr_array_add(names, g_strdup(rep__col_str(st, 0)));
+    return rep__done(db, st, err);
 }
 
 /* The hosts table lists every host in scenario order; a database without it still names its
@@ -180,7 +180,7 @@ static bool load_hosts(sqlite3 *db, struct rep_run *run, GError **err)
 
 static bool load_faults(sqlite3 *db, struct rep_run *run, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(db,
+    sqlite3_stmt *st = rep__prepare(db,
                                    "SELECT t_ns, kind, target, detail FROM faults "
                                    "WHERE run_id = :run_id ORDER BY t_ns, rowid",
                                    run->run_id, err);
@@ -188,12 +188,12 @@ static bool load_faults(sqlite3 *db, struct rep_run *run, GError **err)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct rep_fault f = { .t_ns = sqlite3_column_int64(st, 0),
-                               .kind = g_strdup(rep_col_str(st, 1)),
-                               .target = g_strdup(rep_col_str(st, 2)),
-                               .detail = g_strdup(rep_col_str(st, 3)) };
+                               .kind = g_strdup(rep__col_str(st, 1)),
+                               .target = g_strdup(rep__col_str(st, 2)),
+                               .detail = g_strdup(rep__col_str(st, 3)) };
         g_array_append_val(run->faults, f);
     }
-    return rep_done(db, st, err);
+    return rep__done(db, st, err);
 }
 
 static void clear_fault(gpointer p)
@@ -204,7 +204,7 @@ static void clear_fault(gpointer p)
     g_free(f->detail);
 }
 
-bool rep_run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err)
+bool rep__run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err)
 {
     memset(run, 0, sizeof *run);
     run->host_names = g_ptr_array_new_with_free_func(g_free);
@@ -219,7 +219,7 @@ bool rep_run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError **
            load_faults(db, run, err);
 }
 
-void rep_run_clear(struct rep_run *run)
+void rep__run_clear(struct rep_run *run)
 {
     g_free(run->scenario);
     g_free(run->description);
@@ -253,7 +253,7 @@ bool rep_parse_window(const char *text, struct rep_window *w, GError **err)
     return ok && w->start_ns < w->end_ns;
 }
 
-bool rep_window_check(const struct rep_run *run, const struct rep_options *opts, GError **err)
+bool rep__window_check(const struct rep_run *run, const struct rep_options *opts, GError **err)
 {
     if (!opts->window_set || opts->window.start_ns < run->duration_ns)
         return true;
@@ -265,7 +265,7 @@ bool rep_window_check(const struct rep_run *run, const struct rep_options *opts,
     return false;
 }
 
-int rep_host_index(const struct rep_run *run, const char *host)
+int rep__host_index(const struct rep_run *run, const char *host)
 {
     for (guint i = 0; i < run->host_names->len; i++) {
         if (strcmp(g_ptr_array_index(run->host_names, i), host) == 0)
@@ -284,9 +284,9 @@ static int compare_spans(gconstpointer a, gconstpointer b)
     return x->host != y->host ? (x->host < y->host ? -1 : 1) : 0; /* stable: time kept */
 }
 
-bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GError **err)
+bool rep__state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(db,
+    sqlite3_stmt *st = rep__prepare(db,
                                    "SELECT model, host, t_ns, incarnation, state, phase, epoch, "
                                    "  lead(t_ns) OVER (PARTITION BY model, host "
                                    "                   ORDER BY t_ns, trace_seq) "
@@ -297,8 +297,8 @@ bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GEr
         return false;
     *spans = g_array_new(FALSE, FALSE, sizeof(struct rep_state_span));
     while (sqlite3_step(st) == SQLITE_ROW) {
-        struct rep_state_span s = { .model = rep_model_of(rep_col_str(st, 0)),
-                                    .host = rep_host_index(run, rep_col_str(st, 1)),
+        struct rep_state_span s = { .model = rep__model_of(rep__col_str(st, 0)),
+                                    .host = rep__host_index(run, rep__col_str(st, 1)),
                                     .start_ns = sqlite3_column_int64(st, 2),
                                     .incarnation = sqlite3_column_int64(st, 3),
                                     .epoch = sqlite3_column_int64(st, 6) };
@@ -306,8 +306,8 @@ bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GEr
             continue;
         s.end_ns = sqlite3_column_type(st, 7) == SQLITE_NULL ? MAX(run->duration_ns, s.start_ns)
                                                               : sqlite3_column_int64(st, 7);
-        g_strlcpy(s.state, rep_col_str(st, 4), sizeof s.state);
-        g_strlcpy(s.phase, rep_col_str(st, 5), sizeof s.phase);
+        g_strlcpy(s.state, rep__col_str(st, 4), sizeof s.state);
+        g_strlcpy(s.phase, rep__col_str(st, 5), sizeof s.phase);
         const struct model_desc *d = model_get(s.model);
         for (int i = 0; i < 256 && d->state_name((uint8_t)i); i++) {
             if (strcmp(d->state_name((uint8_t)i), s.state) == 0)
@@ -316,20 +316,20 @@ bool rep_state_spans(sqlite3 *db, const struct rep_run *run, GArray **spans, GEr
         g_array_append_val(*spans, s);
     }
     g_array_sort(*spans, compare_spans); /* g_array_sort is stable */
-    if (rep_done(db, st, err))
+    if (rep__done(db, st, err))
         return true;
     g_array_free(*spans, TRUE);
     *spans = NULL;
     return false;
 }
 
-bool rep_span_is_leading(const struct rep_state_span *s)
+bool rep__span_is_leading(const struct rep_state_span *s)
 {
     const struct model_desc *d = model_get((model_id)s->model);
-    return d->leader_state && strcmp(s->state, d->leader_state) == 0 && rep_span_is_serving(s);
+    return d->leader_state && strcmp(s->state, d->leader_state) == 0 && rep__span_is_serving(s);
 }
 
-bool rep_span_is_serving(const struct rep_state_span *s)
+bool rep__span_is_serving(const struct rep_state_span *s)
 {
     const struct model_desc *d = model_get((model_id)s->model);
     if (s->state_index == TRACE_STATE_DOWN)
@@ -339,30 +339,30 @@ bool rep_span_is_serving(const struct rep_state_span *s)
 
 /* ---- run_summary ------------------------------------------------------------------------ */
 
-void rep_summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col)
+void rep__summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col)
 {
-    int m = rep_model_of(rep_col_str(st, col));
+    int m = rep__model_of(rep__col_str(st, col));
     for (int k = 0; m >= 0 && k < REP_N_MEASURES; k++) {
         s->has[m][k] = sqlite3_column_type(st, col + 1 + k) != SQLITE_NULL;
         s->value[m][k] = sqlite3_column_int64(st, col + 1 + k);
     }
 }
 
-bool rep_summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError **err)
+bool rep__summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError **err)
 {
     memset(s, 0, sizeof *s);
-    sqlite3_stmt *st = rep_prepare(db,
+    sqlite3_stmt *st = rep__prepare(db,
                                    "SELECT " REP_SUMMARY_COLUMNS " FROM run_summary "
                                    "WHERE run_id = :run_id ORDER BY model",
                                    run_id, err);
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW)
-        rep_summary_add_row(s, st, 0);
-    return rep_done(db, st, err);
+        rep__summary_add_row(s, st, 0);
+    return rep__done(db, st, err);
 }
 
-void rep_format_measure(const struct rep_summary *s, int m, int k, char *buf, size_t len)
+void rep__format_measure(const struct rep_summary *s, int m, int k, char *buf, size_t len)
 {
     if (!s->has[m][k])
         g_strlcpy(buf, "-", len);
@@ -375,7 +375,7 @@ void rep_format_measure(const struct rep_summary *s, int m, int k, char *buf, si
 /* ---- formatting and output -------------------------------------------------------------- */
 
 
-const char *rep_valid_utf8(const char *text, char **owned)
+const char *rep__valid_utf8(const char *text, char **owned)
 {
     *owned = NULL;
     if (g_utf8_validate(text, -1, NULL))
@@ -384,7 +384,7 @@ const char *rep_valid_utf8(const char *text, char **owned)
     return *owned;
 }
 
-FILE *rep_output_open(const char *path, GError **err)
+FILE *rep__output_open(const char *path, GError **err)
 {
     char *tmp = g_strconcat(path, ".tmp", NULL);
     FILE *f = fopen(tmp, "wb");
@@ -396,7 +396,7 @@ FILE *rep_output_open(const char *path, GError **err)
     return f;
 }
 
-bool rep_output_close(FILE *f, const char *path, bool ok, GError **err)
+bool rep__output_close(FILE *f, const char *path, bool ok, GError **err)
 {
     char *tmp = g_strconcat(path, ".tmp", NULL);
     bool written = fflush(f) == 0 && !ferror(f);

@@ -49,13 +49,13 @@ static bool default_window(const struct rep_page *p, struct rep_window *w, GErro
         sim_time t = g_array_index(run->faults, struct rep_fault, 0).t_ns;
         w->start_ns = MAX(t - BEFORE_FAULT, 0);
     } else {
-        sqlite3_stmt *st = rep_prepare(p->db,
+        sqlite3_stmt *st = rep__prepare(p->db,
                                        "SELECT min(sent_ns) FROM messages WHERE run_id = :run_id",
                                        run->run_id, err);
         if (!st)
             return false;
         w->start_ns = sqlite3_step(st) == SQLITE_ROW ? MAX(sqlite3_column_int64(st, 0), 0) : 0;
-        if (!rep_done(p->db, st, err))
+        if (!rep__done(p->db, st, err))
             return false;
     }
     w->end_ns = w->start_ns + DEFAULT_WINDOW;
@@ -66,7 +66,7 @@ static bool default_window(const struct rep_page *p, struct rep_window *w, GErro
 
 static bool count_messages(struct st_ctx *c, struct st_counts counts[REP_MODELS], GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(c->p->db,
+    sqlite3_stmt *st = rep__prepare(c->p->db,
                                    "SELECT model, count(*), sum(src = dst), "
                                    "  sum(src != dst AND recv_ns IS NULL) FROM messages "
                                    "WHERE run_id = :run_id AND sent_ns >= :t0 AND sent_ns < :t1 "
@@ -74,10 +74,10 @@ static bool count_messages(struct st_ctx *c, struct st_counts counts[REP_MODELS]
                                    c->p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_int(st, ":t0", c->w.start_ns);
-    rep_bind_int(st, ":t1", c->w.end_ns);
+    rep__bind_int(st, ":t0", c->w.start_ns);
+    rep__bind_int(st, ":t1", c->w.end_ns);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int m = rep_model_of(rep_col_str(st, 0));
+        int m = rep__model_of(rep__col_str(st, 0));
         if (m < 0)
             continue;
         struct st_counts *n = &counts[m];
@@ -86,7 +86,7 @@ static bool count_messages(struct st_ctx *c, struct st_counts counts[REP_MODELS]
         n->lost = sqlite3_column_int64(st, 3);
         n->delivered = n->all - n->local - n->lost;
     }
-    return rep_done(c->p->db, st, err);
+    return rep__done(c->p->db, st, err);
 }
 
 static int64_t ceil_div(int64_t a, int64_t b)
@@ -109,8 +109,8 @@ static void plan_sampling(struct st_counts *n)
 
 static void draw_message(struct st_ctx *c, int m, sqlite3_stmt *st)
 {
-    gpointer src = g_hash_table_lookup(c->lanes, rep_col_str(st, 1));
-    gpointer dst = g_hash_table_lookup(c->lanes, rep_col_str(st, 2));
+    gpointer src = g_hash_table_lookup(c->lanes, rep__col_str(st, 1));
+    gpointer dst = g_hash_table_lookup(c->lanes, rep__col_str(st, 2));
     if (!src || !dst)
         return;
     double y0 = lane_y(GPOINTER_TO_INT(src) - 1), y1 = lane_y(GPOINTER_TO_INT(dst) - 1);
@@ -118,20 +118,20 @@ static void draw_message(struct st_ctx *c, int m, sqlite3_stmt *st)
     bool lost = sqlite3_column_type(st, 4) == SQLITE_NULL;
     char at[REP_TIME_LEN], line_cls[24];
     units_format_duration(sent, at, sizeof at);
-    const char *msg = rep_col_str(st, 6);
-    char *title = g_strdup_printf("%s %s %s→%s%s%s sent %s%s%s", rep_model_label(m),
-                                  rep_col_str(st, 0), rep_col_str(st, 1), rep_col_str(st, 2),
+    const char *msg = rep__col_str(st, 6);
+    char *title = g_strdup_printf("%s %s %s→%s%s%s sent %s%s%s", rep__model_label(m),
+                                  rep__col_str(st, 0), rep__col_str(st, 1), rep__col_str(st, 2),
                                   *msg ? " carrying " : "", msg, at, lost ? ", lost: " : "",
-                                  lost ? rep_col_str(st, 5) : "");
+                                  lost ? rep__col_str(st, 5) : "");
     double x0 = svg_at(&c->x, (double)sent);
     if (!lost) {
-        g_snprintf(line_cls, sizeof line_cls, "%s arr", rep_model_class(m));
+        g_snprintf(line_cls, sizeof line_cls, "%s arr", rep__model_class(m));
         svg_line(c->p->out, x0, y0, svg_at(&c->x, (double)sqlite3_column_int64(st, 4)), y1,
                  line_cls, title);
     } else {
         double x1 = x0 + (svg_at(&c->x, (double)(sent + c->lost_len[m])) - x0) * LOST_REACH;
         double ye = y0 + (y1 - y0) * LOST_REACH;
-        g_snprintf(line_cls, sizeof line_cls, "%s lost", rep_model_class(m));
+        g_snprintf(line_cls, sizeof line_cls, "%s lost", rep__model_class(m));
         svg_line(c->p->out, x0, y0, x1, ye, line_cls, title);
         svg_line(c->p->out, x1 - 4, ye - 4, x1 + 4, ye + 4, "x", NULL);
         svg_line(c->p->out, x1 - 4, ye + 4, x1 + 4, ye - 4, "x", NULL);
@@ -142,7 +142,7 @@ static void draw_message(struct st_ctx *c, int m, sqlite3_stmt *st)
 static bool draw_model(struct st_ctx *c, int m, bool lost, int64_t stride,
                        GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(
+    sqlite3_stmt *st = rep__prepare(
         c->p->db,
         "SELECT type, src, dst, sent_ns, recv_ns, lost_reason, msg_id FROM ("
         "  SELECT *, row_number() OVER (ORDER BY sent_ns, rowid) AS k FROM messages"
@@ -152,21 +152,21 @@ static bool draw_model(struct st_ctx *c, int m, bool lost, int64_t stride,
         c->p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_str(st, ":model", rep_model_name(m));
-    rep_bind_int(st, ":t0", c->w.start_ns);
-    rep_bind_int(st, ":t1", c->w.end_ns);
-    rep_bind_int(st, ":lost", lost);
-    rep_bind_int(st, ":stride", stride);
+    rep__bind_str(st, ":model", rep__model_name(m));
+    rep__bind_int(st, ":t0", c->w.start_ns);
+    rep__bind_int(st, ":t1", c->w.end_ns);
+    rep__bind_int(st, ":lost", lost);
+    rep__bind_int(st, ":stride", stride);
     while (sqlite3_step(st) == SQLITE_ROW)
         draw_message(c, m, st);
-    return rep_done(c->p->db, st, err);
+    return rep__done(c->p->db, st, err);
 }
 
 /* Lost arrows reach as far as the model's median delivered message in the window travels,
  * so that they look like messages that were on their way. */
 static bool measure_reach(struct st_ctx *c, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(
+    sqlite3_stmt *st = rep__prepare(
         c->p->db,
         "SELECT model, recv_ns - sent_ns AS ns, row_number() OVER (PARTITION BY model "
         "  ORDER BY recv_ns - sent_ns), count(*) OVER (PARTITION BY model) FROM messages "
@@ -175,16 +175,16 @@ static bool measure_reach(struct st_ctx *c, GError **err)
         c->p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_int(st, ":t0", c->w.start_ns);
-    rep_bind_int(st, ":t1", c->w.end_ns);
+    rep__bind_int(st, ":t0", c->w.start_ns);
+    rep__bind_int(st, ":t1", c->w.end_ns);
     for (int m = 0; m < model_count(); m++)
         c->lost_len[m] = MAX((c->w.end_ns - c->w.start_ns) / 100, 1);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int m = rep_model_of(rep_col_str(st, 0));
+        int m = rep__model_of(rep__col_str(st, 0));
         if (m >= 0 && sqlite3_column_int64(st, 2) == (sqlite3_column_int64(st, 3) + 1) / 2)
             c->lost_len[m] = MAX(sqlite3_column_int64(st, 1), 1);
     }
-    return rep_done(c->p->db, st, err);
+    return rep__done(c->p->db, st, err);
 }
 
 static void add_lane(struct st_ctx *c, const char *name, int *lane)
@@ -231,7 +231,7 @@ static double frame(struct st_ctx *c)
                                     "refY=\"4\" markerWidth=\"5\" markerHeight=\"5\" "
                                     "orient=\"auto\"><path d=\"M0,0L8,4L0,8z\" "
                                     "fill=\"%s\"/></marker>",
-                               rep_model_class(m), rep_model_colour(m));
+                               rep__model_class(m), rep__model_colour(m));
     g_string_append_printf(out, "<clipPath id=\"clip-st\"><rect x=\"%.1f\" y=\"0\" "
                                 "width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n",
                            REP_PLOT_X0, REP_PLOT_X1 - REP_PLOT_X0, bottom + 4);
@@ -239,8 +239,8 @@ static double frame(struct st_ctx *c)
     for (int m = 0; m < model_count(); m++) {
         if (!c->p->run->has[m])
             continue;
-        char *what = g_strdup_printf("%s message", rep_model_label(m));
-        svg_legend(out, &legend, rep_model_class(m), true, what);
+        char *what = g_strdup_printf("%s message", rep__model_label(m));
+        svg_legend(out, &legend, rep__model_class(m), true, what);
         g_free(what);
     }
     svg_legend(out, &legend, "lost", true, "lost (cross; hover for the reason)");
@@ -264,7 +264,7 @@ static void caption(struct st_ctx *c, const struct st_counts n[REP_MODELS])
             continue;
         g_string_append_printf(text, " %s: showing %" PRId64 " of %" PRId64 " messages between "
                                "lanes (%" PRId64 " of %" PRId64 " lost ones",
-                               rep_model_label(m), n[m].drawn_delivered + n[m].drawn_lost,
+                               rep__model_label(m), n[m].drawn_delivered + n[m].drawn_lost,
                                n[m].delivered + n[m].lost, n[m].drawn_lost, n[m].lost);
         if (n[m].stride_delivered > 1)
             g_string_append_printf(text, ", every %" PRId64 "th delivered one",
@@ -300,13 +300,13 @@ static bool diagram(struct st_ctx *c, GError **err)
 
 static bool has_message_log(const struct rep_page *p, bool *has, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(p->db,
+    sqlite3_stmt *st = rep__prepare(p->db,
                                    "SELECT EXISTS (SELECT 1 FROM messages WHERE run_id = :run_id)",
                                    p->run->run_id, err);
     if (!st)
         return false;
     *has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-    return rep_done(p->db, st, err);
+    return rep__done(p->db, st, err);
 }
 
 static void no_log_note(const struct rep_page *p)

@@ -36,7 +36,7 @@ static char *reproduce_command(const char *path, const char *scenario, uint64_t 
 static bool load_runs(sqlite3 *db, const struct rep_run *run, GArray *runs, GHashTable *index,
                       GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(db,
+    sqlite3_stmt *st = rep__prepare(db,
                                    "SELECT r.run_id, r.seed, r.verdict, r.scenario_path, "
                                    "  (SELECT invariant || ': ' || detail FROM violations AS v "
                                    "   WHERE v.run_id = r.run_id ORDER BY v.rowid LIMIT 1) "
@@ -44,24 +44,24 @@ static bool load_runs(sqlite3 *db, const struct rep_run *run, GArray *runs, GHas
                                    0, err);
     if (!st)
         return false;
-    rep_bind_str(st, ":scenario", run->scenario);
+    rep__bind_str(st, ":scenario", run->scenario);
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct rep_sweep_run r = { .run_id = sqlite3_column_int64(st, 0),
                                    .seed = (uint64_t)sqlite3_column_int64(st, 1),
-                                   .verdict = g_strdup(rep_col_str(st, 2)),
-                                   .first_violation = g_strdup(rep_col_str(st, 4)) };
-        r.reproduce = reproduce_command(rep_col_str(st, 3), run->scenario, r.seed);
+                                   .verdict = g_strdup(rep__col_str(st, 2)),
+                                   .first_violation = g_strdup(rep__col_str(st, 4)) };
+        r.reproduce = reproduce_command(rep__col_str(st, 3), run->scenario, r.seed);
         g_hash_table_insert(index, g_memdup2(&r.run_id, sizeof r.run_id),
                             GUINT_TO_POINTER(runs->len + 1));
         g_array_append_val(runs, r);
     }
-    return rep_done(db, st, err);
+    return rep__done(db, st, err);
 }
 
 static bool load_summaries(sqlite3 *db, const struct rep_run *run, GArray *runs,
                            GHashTable *index, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(db,
+    sqlite3_stmt *st = rep__prepare(db,
                                    "SELECT run_id, " REP_SUMMARY_COLUMNS " FROM run_summary "
                                    "WHERE run_id IN (SELECT run_id FROM runs "
                                    "                 WHERE scenario = :scenario) "
@@ -69,14 +69,14 @@ static bool load_summaries(sqlite3 *db, const struct rep_run *run, GArray *runs,
                                    0, err);
     if (!st)
         return false;
-    rep_bind_str(st, ":scenario", run->scenario);
+    rep__bind_str(st, ":scenario", run->scenario);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         guint at = GPOINTER_TO_UINT(g_hash_table_lookup(index, &id));
         if (at)
-            rep_summary_add_row(&g_array_index(runs, struct rep_sweep_run, at - 1).summary, st, 1);
+            rep__summary_add_row(&g_array_index(runs, struct rep_sweep_run, at - 1).summary, st, 1);
     }
-    return rep_done(db, st, err);
+    return rep__done(db, st, err);
 }
 
 static void clear_sweep_run(gpointer p)
@@ -87,7 +87,7 @@ static void clear_sweep_run(gpointer p)
     g_free(r->first_violation);
 }
 
-bool rep_sweep_load(sqlite3 *db, const struct rep_run *run, GArray **runs, GError **err)
+bool rep__sweep_load(sqlite3 *db, const struct rep_run *run, GArray **runs, GError **err)
 {
     *runs = g_array_new(FALSE, TRUE, sizeof(struct rep_sweep_run));
     g_array_set_clear_func(*runs, clear_sweep_run);
@@ -96,13 +96,13 @@ bool rep_sweep_load(sqlite3 *db, const struct rep_run *run, GArray **runs, GErro
               load_summaries(db, run, *runs, index, err);
     g_hash_table_destroy(index);
     if (!ok) {
-        rep_sweep_free(*runs);
+        rep__sweep_free(*runs);
         *runs = NULL;
     }
     return ok;
 }
 
-void rep_sweep_free(GArray *runs)
+void rep__sweep_free(GArray *runs)
 {
     if (runs)
         g_array_free(runs, TRUE);
@@ -159,7 +159,7 @@ static void distribution_table(GString *out, const struct rep_run *run, const GA
         if (!run->has[m])
             continue;
         g_string_append(out, "<th colspan=\"3\">");
-        rep_escape(out, rep_model_label(m));
+        rep_escape(out, rep__model_label(m));
         g_string_append(out, "</th>");
     }
     g_string_append(out, "</tr>\n<tr>");
@@ -194,7 +194,8 @@ static void strip(GString *out, const GArray *runs, int m, int k, double y,
     char lo_text[REP_TIME_LEN], hi_text[REP_TIME_LEN];
     format_value(k, lo, lo_text, sizeof lo_text);
     format_value(k, hi, hi_text, sizeof hi_text);
-    svg_textf(out, 8, y + 4, "legend", "start", "%s %s", rep_model_label(m), rep_measures[k].label);
+    svg_textf(out, 8, y + 4, "legend", "start", "%s %s", rep__model_label(m),
+              rep_measures[k].label);
     svg_text(out, STRIP_X0 - 10, y + 4, "tick", "end", lo_text);
     svg_text(out, STRIP_X1 + 10, y + 4, "tick", "start", hi_text);
     svg_line(out, STRIP_X0, y, STRIP_X1, y, "grid", NULL);
@@ -211,7 +212,7 @@ static void strip(GString *out, const GArray *runs, int m, int k, double y,
                             : (STRIP_X0 + STRIP_X1) / 2;
         /* a little deterministic vertical spread so that equal values stay countable */
         svg_circle(out, cx, y + (double)(i % 5) * 2 - 4, 3.5,
-                   failed(r) ? "fail" : rep_model_class(m), title);
+                   failed(r) ? "fail" : rep__model_class(m), title);
         g_free(title);
     }
     g_array_free(v, TRUE);
@@ -274,7 +275,7 @@ static void failing_runs(GString *out, const GArray *runs)
 bool rep_fig_sweep(struct rep_page *p, GError **err)
 {
     GArray *runs;
-    if (!rep_sweep_load(p->db, p->run, &runs, err))
+    if (!rep__sweep_load(p->db, p->run, &runs, err))
         return false;
     guint stride = (runs->len + MAX_DOTS - 1) / MAX_DOTS;
     rep_section_open(p->out, "sweep", "Across seeds");
@@ -297,6 +298,6 @@ bool rep_fig_sweep(struct rep_page *p, GError **err)
     g_string_append(p->out, "</figure>\n");
     failing_runs(p->out, runs);
     rep_section_close(p->out);
-    rep_sweep_free(runs);
+    rep__sweep_free(runs);
     return true;
 }

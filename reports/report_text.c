@@ -97,7 +97,7 @@ static GPtrArray *state_phrases(const GArray *spans, int model, int host)
             seg = s;
             serving = false;
         }
-        if (!serving && *s->phase && rep_span_is_serving(s)) {
+        if (!serving && *s->phase && rep__span_is_serving(s)) {
             GString *phrase = g_ptr_array_index(phrases, phrases->len - 1);
             g_string_append_printf(phrase, ", serving e%" PRId64, s->epoch);
             if (s != seg)
@@ -136,7 +136,7 @@ static void host_states(GString *out, const struct rep_run *run, const GArray *s
 static bool states(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
 {
     GArray *spans;
-    if (!rep_state_spans(db, run, &spans, err))
+    if (!rep__state_spans(db, run, &spans, err))
         return false;
     for (int m = 0; m < model_count(); m++) {
         const struct model_desc *d = model_get(m);
@@ -160,12 +160,12 @@ static bool states(GString *out, sqlite3 *db, const struct rep_run *run, GError 
 static bool summary(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
 {
     struct rep_summary s;
-    if (!rep_summary_load(db, run->run_id, &s, err))
+    if (!rep__summary_load(db, run->run_id, &s, err))
         return false;
     g_string_append_printf(out, "%-32s", "the models (run_summary)");
     for (int m = 0; m < model_count(); m++) {
         if (run->has[m])
-            g_string_append_printf(out, " %14s", rep_model_name(m));
+            g_string_append_printf(out, " %14s", rep__model_name(m));
     }
     g_string_append_c(out, '\n');
     for (int k = 0; k < REP_N_MEASURES; k++) {
@@ -174,7 +174,7 @@ static bool summary(GString *out, sqlite3 *db, const struct rep_run *run, GError
             char v[REP_TIME_LEN];
             if (!run->has[m])
                 continue;
-            rep_format_measure(&s, m, k, v, sizeof v);
+            rep__format_measure(&s, m, k, v, sizeof v);
             g_string_append_printf(out, " %14s", v);
         }
         g_string_append_c(out, '\n');
@@ -185,7 +185,7 @@ static bool summary(GString *out, sqlite3 *db, const struct rep_run *run, GError
 
 static bool drops(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(db,
+    sqlite3_stmt *st = rep__prepare(db,
                                    "SELECT model, cause, count(*), count(DISTINCT msg_id), "
                                    "  min(t_ns), max(t_ns) FROM drops WHERE run_id = :run_id "
                                    "GROUP BY model, cause ORDER BY model DESC, 3 DESC, cause",
@@ -203,14 +203,14 @@ static bool drops(GString *out, sqlite3 *db, const struct rep_run *run, GError *
         units_format_duration_short(sqlite3_column_int64(st, 4), first, sizeof first);
         units_format_duration_short(sqlite3_column_int64(st, 5), last, sizeof last);
         g_string_append_printf(out, "  %-7s %-24s %8" PRId64 " %9" PRId64 " %12s %12s\n",
-                               rep_col_str(st, 0), rep_col_str(st, 1),
+                               rep__col_str(st, 0), rep__col_str(st, 1),
                                (int64_t)sqlite3_column_int64(st, 2),
                                (int64_t)sqlite3_column_int64(st, 3), first, last);
     }
     if (!any)
         g_string_append(out, "drops by cause: none\n");
     g_string_append_c(out, '\n');
-    return rep_done(db, st, err);
+    return rep__done(db, st, err);
 }
 
 /* "  LABEL  m1 m2 ...", wrapped. */
@@ -227,7 +227,7 @@ static void order_line(GString *out, const char *label, const GPtrArray *msgs)
 static void ordered_model(GString *out, const struct rep_divergence *d,
                           const struct rep_ordered *o)
 {
-    const char *name = rep_model_name(o->model);
+    const char *name = rep__model_name(o->model);
     if (o->split_seq > 0) {
         g_string_append_printf(out, "  %s: position %" PRId64 " holds different messages "
                                     "(agreement violated):\n", name, o->split_seq);
@@ -254,7 +254,7 @@ static void ordered_model(GString *out, const struct rep_divergence *d,
 static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
 {
     struct rep_divergence d;
-    if (!rep_divergence_load(db, run, &d, err))
+    if (!rep__divergence_load(db, run, &d, err))
         return false;
     g_string_append(out, "first delivery-order divergence\n");
     if (d.found) {
@@ -262,7 +262,7 @@ static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GEr
         units_format_duration_short(d.t_ns, at, sizeof at);
         char *what = g_strdup_printf("%s: by %s %s had received %s before %s, %s the "
                                      "other way round; each host incarnation's order:",
-                                     rep_model_label(d.model), at, d.in_order_at, d.first,
+                                     rep__model_label(d.model), at, d.in_order_at, d.first,
                                      d.second, d.reversed_at);
         int col = 2;
         g_string_append(out, "  ");
@@ -275,17 +275,17 @@ static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GEr
         }
     }
     for (int m = 0; m < model_count(); m++) {
-        if (run->has[m] && !rep_model_ordered(m) && !d.diverges[m])
+        if (run->has[m] && !rep__model_ordered(m) && !d.diverges[m])
             g_string_append_printf(out, "  %s: every host incarnation delivered shared messages "
-                                        "in the same order\n", rep_model_label(m));
-        else if (run->has[m] && !rep_model_ordered(m) && (!d.found || m != d.model))
+                                        "in the same order\n", rep__model_label(m));
+        else if (run->has[m] && !rep__model_ordered(m) && (!d.found || m != d.model))
             g_string_append_printf(out, "  %s: its host incarnations disagree on some order "
-                                        "too\n", rep_model_label(m));
+                                        "too\n", rep__model_label(m));
     }
     for (guint i = 0; i < d.ordered->len; i++)
         ordered_model(out, &d, g_ptr_array_index(d.ordered, i));
     g_string_append_c(out, '\n');
-    rep_divergence_clear(&d);
+    rep__divergence_clear(&d);
     return true;
 }
 
@@ -311,7 +311,7 @@ static void seed_row(GString *out, const struct rep_run *run, const struct rep_s
             char v[REP_TIME_LEN];
             if (!seed_column_shown(run, m, c))
                 continue;
-            rep_format_measure(&r->summary, m, seed_measures[c], v, sizeof v);
+            rep__format_measure(&r->summary, m, seed_measures[c], v, sizeof v);
             g_string_append_printf(out, " %10s", v);
         }
     }
@@ -323,14 +323,14 @@ static bool seeds(GString *out, sqlite3 *db, const struct rep_run *run, GError *
     if (run->runs_of_scenario < 2)
         return true;
     GArray *runs;
-    if (!rep_sweep_load(db, run, &runs, err))
+    if (!rep__sweep_load(db, run, &runs, err))
         return false;
     g_string_append_printf(out, "runs of %s in this database\n  %5s %10s %-7s", run->scenario,
                            "run", "seed", "verdict");
     for (int m = 0; m < model_count(); m++) {
         for (size_t c = 0; c < G_N_ELEMENTS(seed_measures); c++) {
             char heading[32];
-            g_snprintf(heading, sizeof heading, "%.3s %s", rep_model_name(m), seed_headings[c]);
+            g_snprintf(heading, sizeof heading, "%.3s %s", rep__model_name(m), seed_headings[c]);
             if (seed_column_shown(run, m, c))
                 g_string_append_printf(out, " %10s", heading);
         }
@@ -344,7 +344,7 @@ static bool seeds(GString *out, sqlite3 *db, const struct rep_run *run, GError *
             g_string_append_printf(out, "  failed: run %" PRId64 ": %s\n", r->run_id,
                                    r->reproduce);
     }
-    rep_sweep_free(runs);
+    rep__sweep_free(runs);
     return true;
 }
 
@@ -353,7 +353,7 @@ bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **e
     struct rep_run run;
     GString *text = g_string_new(NULL);
     /* the window does not shape the text, but a wrong one is still a mistake to report */
-    bool ok = rep_run_load(db, opts->run_id, &run, err) && rep_window_check(&run, opts, err);
+    bool ok = rep__run_load(db, opts->run_id, &run, err) && rep__window_check(&run, opts, err);
     if (ok) {
         header(text, &run);
         faults(text, &run);
@@ -366,6 +366,6 @@ bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **e
         ok = false;
     }
     g_string_free(text, TRUE);
-    rep_run_clear(&run);
+    rep__run_clear(&run);
     return ok;
 }

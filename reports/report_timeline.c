@@ -62,7 +62,7 @@ static bool recovering(const struct rep_state_span *s)
 {
     const struct model_desc *d = model_get((model_id)s->model);
     return s->state_index != TRACE_STATE_DOWN && d->serving_phase && *s->phase &&
-           !rep_span_is_serving(s) && d->phase_name && d->phase_name(1) &&
+           !rep__span_is_serving(s) && d->phase_name && d->phase_name(1) &&
            strcmp(s->phase, d->phase_name(1)) != 0;
 }
 
@@ -87,7 +87,7 @@ static void draw_span(const struct rep_page *p, const struct svg_scale *x,
     char *title = g_strdup_printf("%s %s %s%s%s, epoch %" PRId64 ", incarnation %" PRId64
                                   ": %s to %s",
                                   (const char *)g_ptr_array_index(p->run->host_names, s->host),
-                                  rep_model_label(s->model), s->state, *s->phase ? " · " : "",
+                                  rep__model_label(s->model), s->state, *s->phase ? " · " : "",
                                   s->phase, s->epoch, s->incarnation, from, to);
     double x0 = svg_at(x, (double)s->start_ns);
     svg_rect(p->out, x0, lane_y(p->run, s->model, s->host),
@@ -111,8 +111,8 @@ static GPtrArray *leader_entries(const GArray *spans)
         const struct rep_state_span *prev =
             i > 0 ? &g_array_index(spans, struct rep_state_span, i - 1) : NULL;
         bool continues = prev && prev->host == s->host && prev->model == s->model &&
-                         rep_span_is_leading(prev);
-        if (rep_span_is_leading(s) && !continues)
+                         rep__span_is_leading(prev);
+        if (rep__span_is_leading(s) && !continues)
             g_ptr_array_add(entries, (gpointer)s);
     }
     g_ptr_array_sort(entries, compare_start); /* stable: hosts in order at equal times */
@@ -161,14 +161,14 @@ static void strip_flush(const struct rep_page *p, const struct svg_scale *x, int
     char from[REP_TIME_LEN], to[REP_TIME_LEN], cls[16];
     units_format_duration_short(r->first * bucket, from, sizeof from);
     units_format_duration_short((r->last + 1) * bucket, to, sizeof to);
-    const char *label = rep_model_label(model);
+    const char *label = rep__model_label(model);
     char *title = r->level
         ? g_strdup_printf("%s %s: %" PRId64 " deliveries, %s to %s", host, label, r->count, from,
                           to)
         : g_strdup_printf("%s %s: %" PRId64 " messages dropped (%s), %s to %s", host, label,
                           r->count, r->causes->str, from, to);
     if (r->level)
-        g_snprintf(cls, sizeof cls, "%s d%d", rep_model_class(model), r->level);
+        g_snprintf(cls, sizeof cls, "%s d%d", rep__model_class(model), r->level);
     else
         g_strlcpy(cls, "drop", sizeof cls);
     double x0 = svg_at(x, (double)(r->first * bucket));
@@ -184,14 +184,14 @@ static void strip_flush(const struct rep_page *p, const struct svg_scale *x, int
 static bool draw_strips(const struct rep_page *p, const struct svg_scale *x, int model,
                         const char *sql, int64_t bucket, int64_t max, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(p->db, sql, p->run->run_id, err);
+    sqlite3_stmt *st = rep__prepare(p->db, sql, p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_int(st, ":bucket", bucket);
-    rep_bind_str(st, ":model", rep_model_name(model));
+    rep__bind_int(st, ":bucket", bucket);
+    rep__bind_str(st, ":model", rep__model_name(model));
     struct strip_run r = { .host = -1, .causes = g_string_new(NULL) };
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int host = rep_host_index(p->run, rep_col_str(st, 0));
+        int host = rep__host_index(p->run, rep__col_str(st, 0));
         int64_t b = sqlite3_column_int64(st, 1), n = sqlite3_column_int64(st, 2);
         int level = max > 0 ? (int)MIN(4, 1 + (4 * n - 1) / max) : 0;
         if (host < 0)
@@ -202,7 +202,7 @@ static bool draw_strips(const struct rep_page *p, const struct svg_scale *x, int
             GString *causes = g_string_truncate(r.causes, 0);
             r = (struct strip_run){ .host = host, .first = b, .level = level, .causes = causes };
         }
-        const char *cause = rep_col_str(st, 3);
+        const char *cause = rep__col_str(st, 3);
         if (*cause && !strstr(r.causes->str, cause))
             g_string_append_printf(r.causes, "%s%s", r.causes->len ? ", " : "", cause);
         r.last = b;
@@ -210,7 +210,7 @@ static bool draw_strips(const struct rep_page *p, const struct svg_scale *x, int
     }
     strip_flush(p, x, model, bucket, &r);
     g_string_free(r.causes, TRUE);
-    return rep_done(p->db, st, err);
+    return rep__done(p->db, st, err);
 }
 
 /* The delivery strip of a model without states. */
@@ -218,18 +218,18 @@ static bool draw_deliveries(const struct rep_page *p, const struct svg_scale *x,
                             int64_t bucket, GError **err)
 {
     int64_t max = 0;
-    sqlite3_stmt *st = rep_prepare(p->db,
+    sqlite3_stmt *st = rep__prepare(p->db,
                                    "SELECT max(n) FROM (SELECT count(*) AS n FROM deliveries "
                                    "WHERE run_id = :run_id AND model = :model "
                                    "GROUP BY host, delivered_ns / :bucket)",
                                    p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_int(st, ":bucket", bucket);
-    rep_bind_str(st, ":model", rep_model_name(model));
+    rep__bind_int(st, ":bucket", bucket);
+    rep__bind_str(st, ":model", rep__model_name(model));
     if (sqlite3_step(st) == SQLITE_ROW)
         max = sqlite3_column_int64(st, 0);
-    if (!rep_done(p->db, st, err))
+    if (!rep__done(p->db, st, err))
         return false;
     return draw_strips(p, x, model,
                        "SELECT host, delivered_ns / :bucket AS b, count(*), '' FROM deliveries "
@@ -255,7 +255,7 @@ static void timeline_legend(const struct rep_page *p, double y)
         if (!d->state_name) {
             char *what = g_strdup_printf("%s deliveries (darker: more)", d->title);
             char cls[16];
-            g_snprintf(cls, sizeof cls, "%s d3", rep_model_class(m));
+            g_snprintf(cls, sizeof cls, "%s d3", rep__model_class(m));
             svg_legend(p->out, &legend, cls, false, what);
             g_free(what);
             continue;
@@ -288,7 +288,7 @@ static void lane_labels(const struct rep_page *p)
         for (int m = 0; m < model_count(); m++) {
             if (p->run->has[m])
                 svg_text(p->out, REP_PLOT_X0 - 6, lane_y(p->run, m, (int)h) + 12, "sub", "end",
-                         rep_model_label(m));
+                         rep__model_label(m));
         }
     }
 }
@@ -330,22 +330,22 @@ bool rep_fig_timeline(struct rep_page *p, GError **err)
 static bool load_throughput(const struct rep_page *p, int64_t bucket, GArray *counts[REP_MODELS],
                             GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(p->db,
+    sqlite3_stmt *st = rep__prepare(p->db,
                                    "SELECT model, delivered_ns / :bucket AS b, count(*) "
                                    "FROM deliveries WHERE run_id = :run_id AND replayed = 0 "
                                    "AND delivered_ns >= 0 GROUP BY model, b ORDER BY model, b",
                                    p->run->run_id, err);
     if (!st)
         return false;
-    rep_bind_int(st, ":bucket", bucket);
+    rep__bind_int(st, ":bucket", bucket);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int m = rep_model_of(rep_col_str(st, 0));
+        int m = rep__model_of(rep__col_str(st, 0));
         if (m < 0)
             continue;
         guint b = (guint)MIN(sqlite3_column_int64(st, 1), (int64_t)counts[m]->len - 1);
         g_array_index(counts[m], int64_t, b) += sqlite3_column_int64(st, 2);
     }
-    return rep_done(p->db, st, err);
+    return rep__done(p->db, st, err);
 }
 
 static void count_label(double v, char *buf, size_t len)
@@ -390,9 +390,9 @@ static void throughput_chart(struct rep_page *p, GArray *counts[REP_MODELS], int
     for (int m = 0; m < model_count(); m++) {
         if (!p->run->has[m])
             continue;
-        char *what = g_strdup_printf("%s deliveries", rep_model_label(m));
-        draw_steps(p->out, counts[m], bucket, &x, &y, rep_model_class(m));
-        svg_legend(p->out, &legend, rep_model_class(m), true, what);
+        char *what = g_strdup_printf("%s deliveries", rep__model_label(m));
+        draw_steps(p->out, counts[m], bucket, &x, &y, rep__model_class(m));
+        svg_legend(p->out, &legend, rep__model_class(m), true, what);
         g_free(what);
     }
     svg_text(p->out, 16, 20, "sub", "start", "deliveries per bucket, all hosts");

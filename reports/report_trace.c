@@ -37,7 +37,7 @@ struct tr_ctx {
 static void json_str(FILE *f, const char *text)
 {
     char *owned;
-    const char *p = rep_valid_utf8(text, &owned);
+    const char *p = rep__valid_utf8(text, &owned);
     fputc('"', f);
     for (; *p; p++) {
         unsigned char ch = (unsigned char)*p;
@@ -111,7 +111,7 @@ static void tracks(struct tr_ctx *c)
     for (int m = 0; m < model_count(); m++) {
         if (!c->run->has[m])
             continue;
-        metadata(c, m + 1, 0, "process", rep_model_label(m), m + 1);
+        metadata(c, m + 1, 0, "process", rep__model_label(m), m + 1);
         for (guint t = 0; t < names->len; t++)
             metadata(c, m + 1, (int)t + 1, "thread", g_ptr_array_index(names, t), (int)t + 1);
     }
@@ -148,7 +148,7 @@ static void faults(struct tr_ctx *c)
 static bool states(struct tr_ctx *c, GError **err)
 {
     GArray *spans;
-    if (!rep_state_spans(c->db, c->run, &spans, err))
+    if (!rep__state_spans(c->db, c->run, &spans, err))
         return false;
     for (guint i = 0; i < spans->len; i++) {
         const struct rep_state_span *s = &g_array_index(spans, struct rep_state_span, i);
@@ -197,10 +197,10 @@ static void message_end(struct tr_ctx *c, int pid, int tid, sim_time t, const ch
 /* A statement over the run restricted to the trace window (:t0, :t1), or NULL. */
 static sqlite3_stmt *prepare_in_window(struct tr_ctx *c, const char *sql, GError **err)
 {
-    sqlite3_stmt *st = rep_prepare(c->db, sql, c->run->run_id, err);
+    sqlite3_stmt *st = rep__prepare(c->db, sql, c->run->run_id, err);
     if (st) {
-        rep_bind_int(st, ":t0", c->w.start_ns);
-        rep_bind_int(st, ":t1", c->w.end_ns);
+        rep__bind_int(st, ":t0", c->w.start_ns);
+        rep__bind_int(st, ":t1", c->w.end_ns);
     }
     return st;
 }
@@ -217,21 +217,22 @@ static bool messages(struct tr_ctx *c, GError **err)
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int m = rep_model_of(rep_col_str(st, 0));
-        const char *type = rep_col_str(st, 1), *src = rep_col_str(st, 2), *dst = rep_col_str(st, 3);
+        int m = rep__model_of(rep__col_str(st, 0));
+        const char *type = rep__col_str(st, 1), *src = rep__col_str(st, 2),
+                   *dst = rep__col_str(st, 3);
         int pid = m + 1, from = tid_of(c, src), to = tid_of(c, dst);
         bool lost = sqlite3_column_type(st, 5) == SQLITE_NULL;
         if (m < 0 || !from || !to)
             continue;
         c->flow_id++;
-        const char *cat = rep_model_name(m), *msg_id = rep_col_str(st, 7);
+        const char *cat = rep__model_name(m), *msg_id = rep__col_str(st, 7);
         message_end(c, pid, from, sqlite3_column_int64(st, 4), type, cat, "to", dst, msg_id,
-                    lost ? rep_col_str(st, 6) : NULL, lost ? 0 : 's');
+                    lost ? rep__col_str(st, 6) : NULL, lost ? 0 : 's');
         if (!lost)
             message_end(c, pid, to, sqlite3_column_int64(st, 5), type, cat, "from", src,
                         msg_id, NULL, 'f');
     }
-    return rep_done(c->db, st, err);
+    return rep__done(c->db, st, err);
 }
 
 static bool deliveries(struct tr_ctx *c, GError **err)
@@ -246,13 +247,13 @@ static bool deliveries(struct tr_ctx *c, GError **err)
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int m = rep_model_of(rep_col_str(st, 0));
-        int tid = tid_of(c, rep_col_str(st, 1));
+        int m = rep__model_of(rep__col_str(st, 0));
+        int tid = tid_of(c, rep__col_str(st, 1));
         if (m < 0 || !tid)
             continue;
-        char *name = g_strdup_printf("deliver %s", rep_col_str(st, 4));
+        char *name = g_strdup_printf("deliver %s", rep__col_str(st, 4));
         event(c, 'i', m + 1, tid, sqlite3_column_int64(st, 7));
-        fprintf(c->f, ",\"s\":\"t\",\"cat\":\"%s\"", rep_model_name(m));
+        fprintf(c->f, ",\"s\":\"t\",\"cat\":\"%s\"", rep__model_name(m));
         field(c->f, "name", name);
         fprintf(c->f, ",\"args\":{\"seq\":%" PRId64 ",\"incarnation\":%" PRId64
                       ",\"replayed\":%d",
@@ -263,7 +264,7 @@ static bool deliveries(struct tr_ctx *c, GError **err)
         fputs("}}", c->f);
         g_free(name);
     }
-    return rep_done(c->db, st, err);
+    return rep__done(c->db, st, err);
 }
 
 static bool drops(struct tr_ctx *c, GError **err)
@@ -277,21 +278,21 @@ static bool drops(struct tr_ctx *c, GError **err)
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int m = rep_model_of(rep_col_str(st, 0));
-        int tid = tid_of(c, rep_col_str(st, 1));
+        int m = rep__model_of(rep__col_str(st, 0));
+        int tid = tid_of(c, rep__col_str(st, 1));
         if (m < 0)
             continue;
-        char *name = g_strdup_printf("drop %s", rep_col_str(st, 2));
+        char *name = g_strdup_printf("drop %s", rep__col_str(st, 2));
         /* a drop not bound to a host belongs to the model's process as a whole */
         event(c, 'i', m + 1, tid, sqlite3_column_int64(st, 4));
-        fprintf(c->f, ",\"s\":\"%s\",\"cat\":\"%s\"", tid ? "t" : "p", rep_model_name(m));
+        fprintf(c->f, ",\"s\":\"%s\",\"cat\":\"%s\"", tid ? "t" : "p", rep__model_name(m));
         field(c->f, "name", name);
         fputs(",\"args\":{\"cause\":", c->f);
-        json_str(c->f, rep_col_str(st, 3));
+        json_str(c->f, rep__col_str(st, 3));
         fputs("}}", c->f);
         g_free(name);
     }
-    return rep_done(c->db, st, err);
+    return rep__done(c->db, st, err);
 }
 
 /* ---- the file --------------------------------------------------------------------------- */
@@ -314,21 +315,21 @@ static bool write_trace(struct tr_ctx *c, GError **err)
 bool rep_trace(sqlite3 *db, const struct rep_options *opts, const char *path, GError **err)
 {
     struct rep_run run;
-    if (!rep_run_load(db, opts->run_id, &run, err) || !rep_window_check(&run, opts, err)) {
-        rep_run_clear(&run);
+    if (!rep__run_load(db, opts->run_id, &run, err) || !rep__window_check(&run, opts, err)) {
+        rep__run_clear(&run);
         return false;
     }
     struct tr_ctx c = { .db = db, .run = &run, .first = true,
                         .w = opts->window_set ? opts->window
                                               : (struct rep_window){ 0, SIM_TIME_NEVER } };
-    c.f = rep_output_open(path, err);
+    c.f = rep__output_open(path, err);
     bool ok = c.f != NULL;
     if (ok) {
         c.tids = g_hash_table_new(g_str_hash, g_str_equal);
         ok = write_trace(&c, err);
-        ok = rep_output_close(c.f, path, ok, err) && ok;
+        ok = rep__output_close(c.f, path, ok, err) && ok;
         g_hash_table_destroy(c.tids);
     }
-    rep_run_clear(&run);
+    rep__run_clear(&run);
     return ok;
 }

@@ -80,7 +80,7 @@ static void log_message(struct sim *s, const struct sim_msg *m, const struct net
 static inline void trace_message(struct sim *s, const struct sim_msg *m, const struct net_conn *c,
                                  int from, sim_time recv_ns, enum msg_loss loss)
 {
-    if (loss == LOSS_NONE)
+    if (loss == TRACE_LOSS_NONE)
         s->stats.messages_delivered++;
     else
         s->stats.messages_lost++;
@@ -139,14 +139,14 @@ void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port por
     /* connect() gives up after Linux's SYN retries (tcp_syn_retries = 6: 1+2+...+64 s).
      * Nodes usually time out sooner on their own; this bounds what an unanswered dial
      * holds on to. */
-    push_conn_event(s, c, s->now + DIAL_TIMEOUT, EV_NET_DIAL_TIMEOUT, 0, 0, NULL);
+    push_conn_event(s, c, s->now + DIAL_TIMEOUT, SIM_EV_NET_DIAL_TIMEOUT, 0, 0, NULL);
     if (!sim__reachable(s, c->machine[0], machine)) {
         /* The SYN goes nowhere: no answer at all. */
         c->cut = true;
-        c->cut_loss[0] = c->cut_loss[1] = LOSS_PARTITION;
+        c->cut_loss[0] = c->cut_loss[1] = TRACE_LOSS_PARTITION;
         return;
     }
-    push_conn_event(s, c, fifo_arrival(s, c, 0), EV_NET_ACCEPT, 1, 0, NULL);
+    push_conn_event(s, c, fifo_arrival(s, c, 0), SIM_EV_NET_ACCEPT, 1, 0, NULL);
 }
 
 static void on_dial_timeout(struct sim *s, struct net_conn *c)
@@ -168,7 +168,7 @@ static void on_accept(struct sim *s, struct net_conn *c)
         return; /* the dialler gave up or the path broke: the SYN is moot */
     if (!m->up || !sim__listening(sim__node(s, c->node[1]), c->port)) {
         /* The machine answers for a dead process or a closed port: connection refused. */
-        push_conn_event(s, c, fifo_arrival(s, c, 1), EV_NET_REFUSED, 0, 0, NULL);
+        push_conn_event(s, c, fifo_arrival(s, c, 1), SIM_EV_NET_REFUSED, 0, 0, NULL);
         return;
     }
     c->incarnation[1] = m->incarnation;
@@ -176,7 +176,7 @@ static void on_accept(struct sim *s, struct net_conn *c)
     c->accepted = true;
     /* The handshake completes in the kernel even if the acceptor is paused: the dialler is
      * told at once, the acceptor when it next runs. */
-    push_conn_event(s, c, fifo_arrival(s, c, 1), EV_NET_CONNECTED, 0, 0, NULL);
+    push_conn_event(s, c, fifo_arrival(s, c, 1), SIM_EV_NET_CONNECTED, 0, 0, NULL);
     struct proto_input in = { .kind = PROTO_IN_CONN_UP, .conn = c->id, .incoming = true,
                               .peer_machine = c->machine[0], .port = c->port };
     sim__deliver(s, c->node[1], &in, NULL);
@@ -219,7 +219,7 @@ void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
     }
     if (!c->open[from] || (from == 0 && !c->connected) || (from == 1 && !c->accepted)) {
         /* Writing to a socket this node does not hold open: the write fails locally. */
-        trace_message(s, msg, c, from, -1, LOSS_CONNECTION_CLOSED);
+        trace_message(s, msg, c, from, -1, TRACE_LOSS_CONNECTION_CLOSED);
         sim_msg_free(msg);
         return;
     }
@@ -228,23 +228,23 @@ void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
         sim_msg_free(msg);
         return;
     }
-    push_conn_event(s, c, fifo_arrival(s, c, from), EV_NET_MSG, !from, 0, msg);
+    push_conn_event(s, c, fifo_arrival(s, c, from), SIM_EV_NET_MSG, !from, 0, msg);
 }
 
 static void on_msg(struct sim *s, struct net_conn *c, int to, struct sim_msg *msg)
 {
     int from = !to;
-    enum msg_loss loss = LOSS_NONE;
+    enum msg_loss loss = TRACE_LOSS_NONE;
     if (c->cut)
         loss = c->cut_loss[from];
     else if (!c->open[to])
         loss = c->closed_loss[to];
-    if (loss != LOSS_NONE) {
+    if (loss != TRACE_LOSS_NONE) {
         trace_message(s, msg, c, from, -1, loss);
         sim_msg_free(msg);
         return;
     }
-    trace_message(s, msg, c, from, s->now, LOSS_NONE);
+    trace_message(s, msg, c, from, s->now, TRACE_LOSS_NONE);
     struct proto_input in = { .kind = PROTO_IN_MSG, .conn = c->id };
     sim__deliver(s, c->node[to], &in, msg);
 }
@@ -254,7 +254,7 @@ static void on_down(struct sim *s, struct net_conn *c, int end, bool reset)
     if (!c->open[end])
         return;
     c->open[end] = false;
-    c->closed_loss[end] = LOSS_CONNECTION_CLOSED;
+    c->closed_loss[end] = TRACE_LOSS_CONNECTION_CLOSED;
     struct proto_input in = { .kind = PROTO_IN_CONN_DOWN, .conn = c->id, .reset = reset };
     sim__deliver(s, c->node[end], &in, NULL);
 }
@@ -266,22 +266,22 @@ void net__on_event(struct sim *s, const struct evq_event *ev)
     c->refs--;
     int end = (int)ev->aux;
     switch (ev->kind) {
-    case EV_NET_ACCEPT:
+    case SIM_EV_NET_ACCEPT:
         on_accept(s, c);
         break;
-    case EV_NET_CONNECTED:
+    case SIM_EV_NET_CONNECTED:
         on_connected(s, c);
         break;
-    case EV_NET_REFUSED:
+    case SIM_EV_NET_REFUSED:
         on_refused(s, c);
         break;
-    case EV_NET_MSG:
+    case SIM_EV_NET_MSG:
         on_msg(s, c, end, ev->p);
         break;
-    case EV_NET_DOWN:
+    case SIM_EV_NET_DOWN:
         on_down(s, c, end, ev->flags != 0);
         break;
-    case EV_NET_DIAL_TIMEOUT:
+    case SIM_EV_NET_DIAL_TIMEOUT:
         on_dial_timeout(s, c);
         break;
     default:
@@ -297,10 +297,10 @@ void net__close(struct sim *s, uint32_t node, conn_id id)
     if (end < 0 || !c->open[end])
         return;
     c->open[end] = false;
-    c->closed_loss[end] = LOSS_CONNECTION_CLOSED;
+    c->closed_loss[end] = TRACE_LOSS_CONNECTION_CLOSED;
     bool peer_knows = end == 0 ? c->accepted : true;
     if (!c->cut && c->open[!end] && peer_knows)
-        push_conn_event(s, c, fifo_arrival(s, c, end), EV_NET_DOWN, !end, 0, NULL);
+        push_conn_event(s, c, fifo_arrival(s, c, end), SIM_EV_NET_DOWN, !end, 0, NULL);
     conn_maybe_free(s, c);
 }
 
@@ -328,15 +328,16 @@ void net__machine_down(struct sim *s, uint32_t machine, bool power_off)
                 continue;
             bool peer_open = c->open[!end];
             c->open[end] = false;
-            c->closed_loss[end] = LOSS_RECEIVER_DOWN;
+            c->closed_loss[end] = TRACE_LOSS_RECEIVER_DOWN;
             if (power_off) {
                 /* Bytes still in this machine's buffers vanish with it. */
                 if (!c->cut)
-                    cut_conn(s, c, end == 0 ? LOSS_SENDER_POWER_OFF : LOSS_RECEIVER_DOWN,
-                             end == 1 ? LOSS_SENDER_POWER_OFF : LOSS_RECEIVER_DOWN);
+                    cut_conn(s, c,
+                             end == 0 ? TRACE_LOSS_SENDER_POWER_OFF : TRACE_LOSS_RECEIVER_DOWN,
+                             end == 1 ? TRACE_LOSS_SENDER_POWER_OFF : TRACE_LOSS_RECEIVER_DOWN);
             } else if (!c->cut && peer_open && c->accepted) {
                 /* The OS resets the connection after the bytes it already accepted. */
-                push_conn_event(s, c, fifo_arrival(s, c, end), EV_NET_DOWN, !end, 1, NULL);
+                push_conn_event(s, c, fifo_arrival(s, c, end), SIM_EV_NET_DOWN, !end, 1, NULL);
             }
         }
         conn_maybe_free(s, c);
@@ -351,7 +352,7 @@ void net__topology_changed(struct sim *s)
         if (!c || c->cut || !(c->open[0] || c->open[1]))
             continue;
         if (!sim__reachable(s, c->machine[0], c->machine[1]))
-            cut_conn(s, c, LOSS_PARTITION, LOSS_PARTITION);
+            cut_conn(s, c, TRACE_LOSS_PARTITION, TRACE_LOSS_PARTITION);
     }
     /* Reset the surviving ends of broken connections whose path is back. */
     guint kept = 0;
@@ -364,7 +365,7 @@ void net__topology_changed(struct sim *s)
                     push_conn_event(s, c,
                                     s->now + sim__link_latency(s, c->machine[!end],
                                                                c->machine[end]),
-                                    EV_NET_DOWN, end, 1, NULL);
+                                    SIM_EV_NET_DOWN, end, 1, NULL);
             }
             c->in_cut_list = false;
             conn_maybe_free(s, c);

@@ -24,7 +24,7 @@ void proto_out_clear(struct proto_out *o)
 {
     for (guint i = 0; i < o->effects->len; i++) {
         struct proto_effect *e = proto_out_at(o, i);
-        if (e->kind == EFFECT_SEND && e->msg)
+        if (e->kind == PROTO_EFFECT_SEND && e->msg)
             sim_msg_free(e->msg);
     }
     o->effects->len = 0; /* no destructor to run: skip g_array_set_size's bookkeeping */
@@ -62,14 +62,14 @@ static void copy_data(struct proto_out *o, struct proto_effect *e, const void *d
 void proto_send(struct proto_out *o, conn_id conn, struct sim_msg *msg)
 {
     ZS_ASSERT(msg != NULL);
-    struct proto_effect *e = push(o, EFFECT_SEND);
+    struct proto_effect *e = push(o, PROTO_EFFECT_SEND);
     e->conn = conn;
     e->msg = msg;
 }
 
 void proto_connect(struct proto_out *o, uint32_t machine, proto_port port, uint64_t token)
 {
-    struct proto_effect *e = push(o, EFFECT_CONNECT);
+    struct proto_effect *e = push(o, PROTO_EFFECT_CONNECT);
     e->machine = machine;
     e->port = port;
     e->token = token;
@@ -77,53 +77,53 @@ void proto_connect(struct proto_out *o, uint32_t machine, proto_port port, uint6
 
 void proto_close(struct proto_out *o, conn_id conn)
 {
-    push(o, EFFECT_CLOSE)->conn = conn;
+    push(o, PROTO_EFFECT_CLOSE)->conn = conn;
 }
 
 void proto_timer_set(struct proto_out *o, uint64_t token, sim_time delay_ns)
 {
     ZS_ASSERT(delay_ns >= 0);
-    struct proto_effect *e = push(o, EFFECT_TIMER_SET);
+    struct proto_effect *e = push(o, PROTO_EFFECT_TIMER_SET);
     e->token = token;
     e->delay_ns = delay_ns;
 }
 
 void proto_timer_cancel(struct proto_out *o, uint64_t token)
 {
-    push(o, EFFECT_TIMER_CANCEL)->token = token;
+    push(o, PROTO_EFFECT_TIMER_CANCEL)->token = token;
 }
 
 void proto_disk_append(struct proto_out *o, uint16_t file, const void *record, size_t size)
 {
-    struct proto_effect *e = push(o, EFFECT_DISK_APPEND);
+    struct proto_effect *e = push(o, PROTO_EFFECT_DISK_APPEND);
     e->file = file;
     copy_data(o, e, record, size);
 }
 
 void proto_disk_truncate(struct proto_out *o, uint16_t file, uint64_t records)
 {
-    struct proto_effect *e = push(o, EFFECT_DISK_TRUNCATE);
+    struct proto_effect *e = push(o, PROTO_EFFECT_DISK_TRUNCATE);
     e->file = file;
     e->records = records;
 }
 
 void proto_disk_put(struct proto_out *o, uint16_t file, const void *data, size_t size)
 {
-    struct proto_effect *e = push(o, EFFECT_DISK_PUT);
+    struct proto_effect *e = push(o, PROTO_EFFECT_DISK_PUT);
     e->file = file;
     copy_data(o, e, data, size);
 }
 
 void proto_disk_sync(struct proto_out *o, uint16_t file, uint64_t token)
 {
-    struct proto_effect *e = push(o, EFFECT_DISK_SYNC);
+    struct proto_effect *e = push(o, PROTO_EFFECT_DISK_SYNC);
     e->file = file;
     e->token = token;
 }
 
 void proto_trace(struct proto_out *o, const struct trace_rec *rec)
 {
-    push(o, EFFECT_TRACE)->data_offset = o->traces->len;
+    push(o, PROTO_EFFECT_TRACE)->data_offset = o->traces->len;
     g_array_append_val(o->traces, *rec);
 }
 
@@ -146,7 +146,7 @@ void proto_trace_outcome(struct proto_out *o, msg_id_t msg_id, enum outcome outc
 
 void proto_listen(struct proto_out *o, proto_port port, bool on)
 {
-    struct proto_effect *e = push(o, EFFECT_LISTEN);
+    struct proto_effect *e = push(o, PROTO_EFFECT_LISTEN);
     e->port = port;
     e->on = on;
 }

@@ -87,17 +87,17 @@ struct proto_env {
 };
 
 enum proto_effect_kind {
-    EFFECT_SEND = 1,
-    EFFECT_CONNECT,
-    EFFECT_CLOSE,
-    EFFECT_TIMER_SET,
-    EFFECT_TIMER_CANCEL,
-    EFFECT_DISK_APPEND,
-    EFFECT_DISK_TRUNCATE,
-    EFFECT_DISK_PUT,
-    EFFECT_DISK_SYNC,
-    EFFECT_TRACE,
-    EFFECT_LISTEN,
+    PROTO_EFFECT_SEND = 1,
+    PROTO_EFFECT_CONNECT,
+    PROTO_EFFECT_CLOSE,
+    PROTO_EFFECT_TIMER_SET,
+    PROTO_EFFECT_TIMER_CANCEL,
+    PROTO_EFFECT_DISK_APPEND,
+    PROTO_EFFECT_DISK_TRUNCATE,
+    PROTO_EFFECT_DISK_PUT,
+    PROTO_EFFECT_DISK_SYNC,
+    PROTO_EFFECT_TRACE,
+    PROTO_EFFECT_LISTEN,
 };
 
 struct proto_effect {
@@ -121,7 +121,7 @@ struct proto_effect {
  * this array is written on the simulator's hottest path. */
 struct proto_out {
     GArray *effects;   /* struct proto_effect */
-    GArray *traces;    /* struct trace_rec, for EFFECT_TRACE */
+    GArray *traces;    /* struct trace_rec, for PROTO_EFFECT_TRACE */
     GByteArray *arena; /* copies of disk data */
 };
 

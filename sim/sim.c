@@ -25,14 +25,14 @@ struct sim *sim_new(const struct sim_config *cfg, const struct recorder *rec)
 static void free_event_payload(const struct evq_event *ev)
 {
     switch (ev->kind) {
-    case EV_NET_MSG:
+    case SIM_EV_NET_MSG:
         sim_msg_free(ev->p);
         break;
-    case EV_DISK_DONE:
+    case SIM_EV_DISK_DONE:
         disk_sync_ticket_clear(ev->p);
         g_free(ev->p);
         break;
-    case EV_CALL:
+    case SIM_EV_CALL:
         g_free(ev->p);
         break;
     default:
@@ -232,7 +232,7 @@ static void timer_set(struct sim *s, uint32_t node, uint64_t token, sim_time del
     struct sim_machine *m = sim__machine(s, n->machine);
     timer_cancel(s, n, token);
     struct node_timer t = { .token = token, .generation = ++n->timer_generation };
-    struct evq_event ev = { .kind = EV_TIMER, .target = node, .incarnation = m->incarnation,
+    struct evq_event ev = { .kind = SIM_EV_TIMER, .target = node, .incarnation = m->incarnation,
                             .a = token, .b = t.generation };
     t.handle = sim__push(s, s->now + delay, &ev);
     g_array_append_val(n->timers, t);
@@ -265,7 +265,7 @@ static void disk_sync(struct sim *s, uint32_t node, uint16_t file, uint64_t toke
     m->disk_busy_until = start + latency;
     struct disk_sync_ticket *ticket = g_new(struct disk_sync_ticket, 1);
     *ticket = disk_sync_begin(m->disk, file);
-    struct evq_event ev = { .kind = EV_DISK_DONE, .target = node, .aux = n->machine,
+    struct evq_event ev = { .kind = SIM_EV_DISK_DONE, .target = node, .aux = n->machine,
                             .incarnation = m->incarnation, .a = token, .p = ticket };
     sim__push(s, m->disk_busy_until, &ev);
 }
@@ -278,38 +278,38 @@ static void apply_effects(struct sim *s, uint32_t node)
     for (guint i = 0; i < proto_out_len(o); i++) {
         struct proto_effect *e = proto_out_at(o, i);
         switch (e->kind) {
-        case EFFECT_SEND:
+        case PROTO_EFFECT_SEND:
             net__send(s, node, e->conn, e->msg);
             e->msg = NULL;
             break;
-        case EFFECT_CONNECT:
+        case PROTO_EFFECT_CONNECT:
             net__connect(s, node, e->machine, e->port, e->token);
             break;
-        case EFFECT_CLOSE:
+        case PROTO_EFFECT_CLOSE:
             net__close(s, node, e->conn);
             break;
-        case EFFECT_TIMER_SET:
+        case PROTO_EFFECT_TIMER_SET:
             timer_set(s, node, e->token, e->delay_ns);
             break;
-        case EFFECT_TIMER_CANCEL:
+        case PROTO_EFFECT_TIMER_CANCEL:
             timer_cancel(s, n, e->token);
             break;
-        case EFFECT_DISK_APPEND:
+        case PROTO_EFFECT_DISK_APPEND:
             disk_log_append(m->disk, e->file, proto_out_data(o, e), e->data_size);
             break;
-        case EFFECT_DISK_TRUNCATE:
+        case PROTO_EFFECT_DISK_TRUNCATE:
             disk_log_truncate(m->disk, e->file, e->records);
             break;
-        case EFFECT_DISK_PUT:
+        case PROTO_EFFECT_DISK_PUT:
             disk_blob_put(m->disk, e->file, proto_out_data(o, e), e->data_size);
             break;
-        case EFFECT_DISK_SYNC:
+        case PROTO_EFFECT_DISK_SYNC:
             disk_sync(s, node, e->file, e->token);
             break;
-        case EFFECT_LISTEN:
+        case PROTO_EFFECT_LISTEN:
             set_listening(n, e->port, e->on);
             break;
-        case EFFECT_TRACE: {
+        case PROTO_EFFECT_TRACE: {
             struct trace_rec *r = proto_out_trace(o, e);
             r->model = n->model;
             r->host = m->trace_host;
@@ -454,31 +454,31 @@ static void on_resume(struct sim *s, const struct evq_event *ev)
 static void dispatch(struct sim *s, const struct evq_event *ev)
 {
     switch (ev->kind) {
-    case EV_NET_MSG:
-    case EV_NET_ACCEPT:
-    case EV_NET_CONNECTED:
-    case EV_NET_REFUSED:
-    case EV_NET_DOWN:
-    case EV_NET_DIAL_TIMEOUT:
+    case SIM_EV_NET_MSG:
+    case SIM_EV_NET_ACCEPT:
+    case SIM_EV_NET_CONNECTED:
+    case SIM_EV_NET_REFUSED:
+    case SIM_EV_NET_DOWN:
+    case SIM_EV_NET_DIAL_TIMEOUT:
         net__on_event(s, ev);
         break;
-    case EV_TIMER: {
+    case SIM_EV_TIMER: {
         struct sim_node *n = sim__node(s, ev->target);
         struct sim_machine *m = sim__machine(s, n->machine);
         if (m->up && m->incarnation == ev->incarnation)
             on_timer(s, ev);
         break;
     }
-    case EV_DISK_DONE:
+    case SIM_EV_DISK_DONE:
         on_disk_done(s, ev);
         break;
-    case EV_CALL: {
+    case SIM_EV_CALL: {
         struct sim_call *c = ev->p;
         c->fn(s, c->ctx, c->arg);
         g_free(c);
         break;
     }
-    case EV_RESUME:
+    case SIM_EV_RESUME:
         on_resume(s, ev);
         break;
     default:
@@ -523,7 +523,7 @@ void sim_at(struct sim *s, sim_time t, sim_call_fn *fn, void *ctx, uint64_t arg)
 {
     struct sim_call *c = g_new(struct sim_call, 1);
     *c = (struct sim_call){ .fn = fn, .ctx = ctx, .arg = arg };
-    struct evq_event ev = { .kind = EV_CALL, .p = c };
+    struct evq_event ev = { .kind = SIM_EV_CALL, .p = c };
     sim__push(s, MAX(t, s->now), &ev);
 }
 
@@ -596,7 +596,7 @@ bool sim_pause(struct sim *s, uint32_t machine, sim_time duration)
     }
     m->paused = true;
     m->pause_until = until;
-    struct evq_event ev = { .kind = EV_RESUME, .target = machine, .incarnation = m->incarnation };
+    struct evq_event ev = {.kind = SIM_EV_RESUME, .target = machine, .incarnation = m->incarnation};
     sim__push(s, until, &ev);
     return true;
 }

@@ -7,16 +7,16 @@
 #include "sim/sim.h"
 
 enum sim_event_kind {
-    EV_NET_MSG = 1, /* a = conn, aux = direction (0: from initiator), p = msg */
-    EV_NET_ACCEPT,  /* SYN reached the acceptor: a = conn */
-    EV_NET_CONNECTED, /* SYN-ACK reached the initiator: a = conn */
-    EV_NET_REFUSED, /* RST answered the SYN: a = conn */
-    EV_NET_DOWN,    /* FIN or RST reached one end: a = conn, aux = end, flags = reset */
-    EV_NET_DIAL_TIMEOUT, /* connect() gives up: a = conn */
-    EV_TIMER,       /* target = node, a = token, b = timer generation */
-    EV_DISK_DONE,   /* target = node, aux = machine, a = token, p = ticket */
-    EV_CALL,        /* p = struct sim_call */
-    EV_RESUME,      /* target = machine */
+    SIM_EV_NET_MSG = 1, /* a = conn, aux = direction (0: from initiator), p = msg */
+    SIM_EV_NET_ACCEPT,  /* SYN reached the acceptor: a = conn */
+    SIM_EV_NET_CONNECTED, /* SYN-ACK reached the initiator: a = conn */
+    SIM_EV_NET_REFUSED, /* RST answered the SYN: a = conn */
+    SIM_EV_NET_DOWN,    /* FIN or RST reached one end: a = conn, aux = end, flags = reset */
+    SIM_EV_NET_DIAL_TIMEOUT, /* connect() gives up: a = conn */
+    SIM_EV_TIMER,       /* target = node, a = token, b = timer generation */
+    SIM_EV_DISK_DONE,   /* target = node, aux = machine, a = token, p = ticket */
+    SIM_EV_CALL,        /* p = struct sim_call */
+    SIM_EV_RESUME,      /* target = machine */
 };
 
 struct sim_call {
@@ -76,7 +76,7 @@ struct sim_machine {
     struct rng disk_rng;
 };
 
-enum conn_end_state { END_OPEN = 0, END_CLOSED };
+enum conn_end_state { NET_END_OPEN = 0, NET_END_CLOSED };
 
 struct net_conn {
     conn_id id;

@@ -51,25 +51,25 @@ void msg_id_format(msg_id_t id, char *buf, size_t len);
 #define TRACE_PHASE_NONE 0
 
 enum outcome {
-    OUTCOME_PENDING = 0,
-    OUTCOME_ACKED,
-    OUTCOME_REJECTED,
-    OUTCOME_TIMEOUT,
+    TRACE_OUTCOME_PENDING = 0,
+    TRACE_OUTCOME_ACKED,
+    TRACE_OUTCOME_REJECTED,
+    TRACE_OUTCOME_TIMEOUT,
 };
 
 const char *outcome_name(enum outcome o);
 
 enum fault_kind {
-    FAULT_CRASH = 0,
-    FAULT_POWER_OFF,
-    FAULT_RESTART,
-    FAULT_PARTITION,
-    FAULT_ISOLATE,
-    FAULT_HEAL,
-    FAULT_PAUSE,
-    FAULT_SLOW_LINK,
-    FAULT_SLOW_DISK,
-    FAULT_KIND_COUNT
+    TRACE_FAULT_CRASH = 0,
+    TRACE_FAULT_POWER_OFF,
+    TRACE_FAULT_RESTART,
+    TRACE_FAULT_PARTITION,
+    TRACE_FAULT_ISOLATE,
+    TRACE_FAULT_HEAL,
+    TRACE_FAULT_PAUSE,
+    TRACE_FAULT_SLOW_LINK,
+    TRACE_FAULT_SLOW_DISK,
+    TRACE_FAULT_KIND_COUNT
 };
 
 const char *fault_kind_name(enum fault_kind k);
@@ -88,11 +88,11 @@ enum trace_kind {
 
 /* Network message disposition (table `messages`, lost_reason). */
 enum msg_loss {
-    LOSS_NONE = 0,          /* arrived */
-    LOSS_PARTITION,         /* the path was cut while it was in flight */
-    LOSS_RECEIVER_DOWN,     /* the receiving process died or its machine stopped */
-    LOSS_SENDER_POWER_OFF,  /* it sat in the sender's buffers when the machine stopped */
-    LOSS_CONNECTION_CLOSED, /* the receiver had already closed the connection */
+    TRACE_LOSS_NONE = 0,          /* arrived */
+    TRACE_LOSS_PARTITION,         /* the path was cut while it was in flight */
+    TRACE_LOSS_RECEIVER_DOWN,     /* the receiving process died or its machine stopped */
+    TRACE_LOSS_SENDER_POWER_OFF,  /* it sat in the sender's buffers when the machine stopped */
+    TRACE_LOSS_CONNECTION_CLOSED, /* the receiver had already closed the connection */
 };
 
 const char *msg_loss_name(enum msg_loss l);

@@ -156,13 +156,13 @@ static void epoch_one(struct history *h, enum variant v)
         bool timed_out = (v == COUNTER_GAP && msgs[i] == B) ||
                          (v == DISAGREE_AT_ONE_SEQ && msgs[i] == C);
         if (timed_out) {
-            outcome(h, 90, zab_id(), msgs[i], OUTCOME_TIMEOUT);
+            outcome(h, 90, zab_id(), msgs[i], TRACE_OUTCOME_TIMEOUT);
             if (v == COUNTER_GAP)
                 continue; /* b is never committed */
         }
         commit(h, 40 + i, H1, ZXID(1, i + 1));
         if (!timed_out)
-            outcome(h, 45 + i, zab_id(), msgs[i], OUTCOME_ACKED);
+            outcome(h, 45 + i, zab_id(), msgs[i], TRACE_OUTCOME_ACKED);
     }
 }
 
@@ -205,7 +205,7 @@ static void epoch_two_deliveries(struct history *h, enum variant v, msg_id_t d, 
 
 static void epoch_two(struct history *h, enum variant v)
 {
-    fault(h, 100, FAULT_CRASH, "h1");
+    fault(h, 100, TRACE_FAULT_CRASH, "h1");
     state(h, 100, H1, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE, 1);
     if (v == TRUNCATED_COMMITTED) /* h1 removes c, committed at 42 */
         truncate_entry(h, 90, H1, ZXID(1, 3), C);
@@ -222,7 +222,7 @@ static void epoch_two(struct history *h, enum variant v)
     submit(h, 300, zab_id(), d, H2);
     propose(h, 310, H2, 2, zxid, d);
     commit(h, 320, H2, zxid);
-    outcome(h, 325, zab_id(), d, OUTCOME_ACKED);
+    outcome(h, 325, zab_id(), d, TRACE_OUTCOME_ACKED);
     if (v == ZXID_BACKWARDS) {
         propose(h, 340, H2, 2, ZXID(2, 3), MSG(2, 1));
         propose(h, 341, H2, 2, ZXID(2, 2), MSG(2, 2));
@@ -244,7 +244,7 @@ static void pubsub(struct history *h)
     const msg_id_t msgs[] = { A, B, C, D };
     for (int i = 0; i < 4; i++) {
         submit(h, 20 + i, ps_id(), msgs[i], H1);
-        outcome(h, 21 + i, ps_id(), msgs[i], OUTCOME_ACKED);
+        outcome(h, 21 + i, ps_id(), msgs[i], TRACE_OUTCOME_ACKED);
     }
     deliver(h, 60, ps_id(), H2, 1, B, TRACE_NO_LOG_ID);
     deliver(h, 61, ps_id(), H2, 2, A, TRACE_NO_LOG_ID);
@@ -563,8 +563,8 @@ static void test_total_order_inversion_between_two_hosts(void)
     propose(h, 31, H1, 1, ZXID(1, 2), B);
     commit(h, 40, H1, ZXID(1, 1));
     commit(h, 41, H1, ZXID(1, 2));
-    outcome(h, 45, zab_id(), A, OUTCOME_ACKED);
-    outcome(h, 46, zab_id(), B, OUTCOME_ACKED);
+    outcome(h, 45, zab_id(), A, TRACE_OUTCOME_ACKED);
+    outcome(h, 46, zab_id(), B, TRACE_OUTCOME_ACKED);
     for (int host = H1; host <= H2; host++) {
         deliver(h, 50, zab_id(), host, 1, A, ZXID(1, 1));
         deliver(h, 51, zab_id(), host, 2, B, ZXID(1, 2));
@@ -605,7 +605,7 @@ static void test_many_violations_are_counted_and_capped(void)
     const int n = ORACLE_LISTED_MAX + 50;
     for (int i = 1; i <= n; i++) {
         submit(h, 20 + i, zab_id(), MSG(1, i), H2);
-        outcome(h, 1000 + i, zab_id(), MSG(1, i), OUTCOME_ACKED);
+        outcome(h, 1000 + i, zab_id(), MSG(1, i), TRACE_OUTCOME_ACKED);
     }
     struct oracle_result res;
     oracle_path(h, both(), &res);

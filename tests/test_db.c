@@ -112,19 +112,19 @@ static void record_epoch_one(void)
     for (int i = 0; i < 4; i++) {
         submit(300 + 10 * i, MODEL_ZAB, msgs[i], hosts[i]);
         submit(300 + 10 * i, MODEL_PUBSUB, msgs[i], msgs[i] == C2_2 ? -1 : hosts[i]);
-        outcome(301 + 10 * i, MODEL_PUBSUB, msgs[i], OUTCOME_ACKED);
+        outcome(301 + 10 * i, MODEL_PUBSUB, msgs[i], TRACE_OUTCOME_ACKED);
     }
     drop(335, C2_2, PS_DROP_PUBLISHER_DISCONNECTED, -1);
     for (int i = 0; i < 3; i++)
         propose(400 + 10 * i, H1, 1, ZXID(1, i + 1), msgs[i]);
-    message(MODEL_ZAB, "PROPOSAL", "h1", "h2", 400, 401, LOSS_NONE, C1_1);
-    message(MODEL_ZAB, "PING", "h1", "h3", 450, 451, LOSS_NONE, MSG_ID_NONE);
+    message(MODEL_ZAB, "PROPOSAL", "h1", "h2", 400, 401, TRACE_LOSS_NONE, C1_1);
+    message(MODEL_ZAB, "PING", "h1", "h3", 450, 451, TRACE_LOSS_NONE, MSG_ID_NONE);
     for (int i = 0; i < 3; i++) {
         commit(500 + 10 * i, H1, ZXID(1, i + 1));
-        outcome(505 + 10 * i, MODEL_ZAB, msgs[i], OUTCOME_ACKED);
+        outcome(505 + 10 * i, MODEL_ZAB, msgs[i], TRACE_OUTCOME_ACKED);
     }
     commit(600, H1, ZXID(1, 1));                  /* a second commit changes nothing */
-    outcome(999, MODEL_ZAB, C1_1, OUTCOME_TIMEOUT); /* nor does a second outcome */
+    outcome(999, MODEL_ZAB, C1_1, TRACE_OUTCOME_TIMEOUT); /* nor does a second outcome */
     for (int i = 0; i < 3; i++) {
         deliver(530 + 10 * i, MODEL_ZAB, H1, 1, i + 1, msgs[i], ZXID(1, i + 1), false);
         if (i < 2)
@@ -146,10 +146,10 @@ static void record_epoch_one(void)
  * c2:2, which is never committed; h2 truncates it in epoch 2 under leader h3. */
 static void record_crashes(void)
 {
-    fault(600, FAULT_CRASH, "h2", "process crash");
+    fault(600, TRACE_FAULT_CRASH, "h2", "process crash");
     state(600, H2, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE, 1);
-    message(MODEL_PUBSUB, "MSG", "h1", "h2", 650, -1, LOSS_RECEIVER_DOWN, C2_2);
-    fault(700, FAULT_RESTART, "h2", "restart");
+    message(MODEL_PUBSUB, "MSG", "h1", "h2", 650, -1, TRACE_LOSS_RECEIVER_DOWN, C2_2);
+    fault(700, TRACE_FAULT_RESTART, "h2", "restart");
     state(700, H2, 2, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 1);
     state(750, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_SYNCHRONIZATION, 1);
     state(800, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
@@ -157,9 +157,9 @@ static void record_crashes(void)
     deliver(811, MODEL_ZAB, H2, 2, 2, C2_1, ZXID(1, 2), true);
     deliver(812, MODEL_ZAB, H2, 2, 3, C1_2, ZXID(1, 3), false);
     propose(880, H1, 1, ZXID(1, 4), C2_2);
-    fault(900, FAULT_CRASH, "h1", "process crash");
+    fault(900, TRACE_FAULT_CRASH, "h1", "process crash");
     state(900, H1, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE, 1);
-    outcome(950, MODEL_ZAB, C2_2, OUTCOME_TIMEOUT);
+    outcome(950, MODEL_ZAB, C2_2, TRACE_OUTCOME_TIMEOUT);
     state(1000, H3, 1, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, 2);
     state(1000, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, 2);
     emit((struct trace_rec){ .kind = TRACE_EVENT, .model = MODEL_ZAB, .t_ns = 1050, .host = H2,
@@ -175,17 +175,17 @@ static void record_epoch_two(void)
 {
     submit(1200, MODEL_ZAB, C1_3, H3);
     submit(1200, MODEL_PUBSUB, C1_3, H3);
-    outcome(1201, MODEL_PUBSUB, C1_3, OUTCOME_ACKED);
+    outcome(1201, MODEL_PUBSUB, C1_3, TRACE_OUTCOME_ACKED);
     deliver(1202, MODEL_PUBSUB, H3, 1, 5, C1_3, TRACE_NO_LOG_ID, false);
     drop(1202, C1_3, PS_DROP_BROKER_DOWN, H1);
     deliver(1203, MODEL_PUBSUB, H2, 2, 1, C1_3, TRACE_NO_LOG_ID, false);
     propose(1210, H3, 2, ZXID(2, 1), C1_3);
     commit(1250, H3, ZXID(2, 1));
-    outcome(1260, MODEL_ZAB, C1_3, OUTCOME_ACKED);
+    outcome(1260, MODEL_ZAB, C1_3, TRACE_OUTCOME_ACKED);
     deliver(1270, MODEL_ZAB, H3, 1, 4, C1_3, ZXID(2, 1), false);
     deliver(1275, MODEL_ZAB, H2, 2, 4, C1_3, ZXID(2, 1), false);
-    fault(1800, FAULT_POWER_OFF, "h2,h3", "power off");
-    fault(1900, FAULT_RESTART, "h2,h3", "restart");
+    fault(1800, TRACE_FAULT_POWER_OFF, "h2,h3", "power off");
+    fault(1900, TRACE_FAULT_RESTART, "h2,h3", "restart");
     state(1900, H2, 3, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 2);
     state(1900, H3, 2, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 2);
     state(1950, H2, 3, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 3);
@@ -425,12 +425,11 @@ static void test_db_records_message_tables(void)
  * hosts serving at the end, hold all four). Unavailable: no leader in [0, 200) (election),
  * [900, 1100) (h1 crashed) and [1800, 1950) (h3 lost power; no DOWN state was recorded, the
  * fault ends its leadership), plus c2:2 failing from 330 to its timeout at 950, merged with
- * [900, 1100): 200 + 770 + 150 = 1120. Leaders h1, h3, h2: 2 changes. Non-replayed latencies 70, 75, 230 x3,
- * 235 x2, 236 x3, 492: p50 = 6th of 11 = 235, p99 = 11th = 492.
- * pub/sub: 5 acked, 5 delivered; h2#3 and h3#2 (up at the end) got nothing: 5 lost. c1:2
- * twice at h2#1: 1 duplicate. {c1:1, c2:1} adjacent at h1#1 and reversed at h2#1: 1
- * disagreement. No host up in [1800, 1900): 100. Latencies 2, 3, 42, 50 x4, 51 x4, 52, 53,
- * 62: p50 = 7th of 14 = 50, p99 = 14th = 62. */
+ * [900, 1100): 200 + 770 + 150 = 1120. Leaders h1, h3, h2: 2 changes. Non-replayed latencies 70,
+ * 75, 230 x3, 235 x2, 236 x3, 492: p50 = 6th of 11 = 235, p99 = 11th = 492. pub/sub: 5 acked, 5
+ * delivered; h2#3 and h3#2 (up at the end) got nothing: 5 lost. c1:2 twice at h2#1: 1 duplicate.
+ * {c1:1, c2:1} adjacent at h1#1 and reversed at h2#1: 1 disagreement. No host up in [1800, 1900):
+ * 100. Latencies 2, 3, 42, 50 x4, 51 x4, 52, 53, 62: p50 = 7th of 14 = 50, p99 = 14th = 62. */
 static void test_db_summary_is_exact(void)
 {
     char *dir = temp_dir();
@@ -595,7 +594,7 @@ static void test_db_loss_follows_the_definitions(void)
             for (int k = 0; k < 2; k++) {
                 model_id model = models[k];
                 submit(10 + i, model, msgs[i], H1);
-                outcome(20 + i, model, msgs[i], OUTCOME_ACKED);
+                outcome(20 + i, model, msgs[i], TRACE_OUTCOME_ACKED);
             }
         }
         deliver(30, MODEL_ZAB, H1, 1, 1, C1_1, ZXID(1, 1), false);

@@ -60,7 +60,7 @@ static int sent(const struct bench *b, conn_id conn, enum ps_msg_type type)
     int n = 0;
     for (guint i = 0; i < proto_out_len(&b->out); i++) {
         const struct proto_effect *e = proto_out_at(&b->out, i);
-        n += e->kind == EFFECT_SEND && e->conn == conn && e->msg->type == type;
+        n += e->kind == PROTO_EFFECT_SEND && e->conn == conn && e->msg->type == type;
     }
     return n;
 }
@@ -70,7 +70,7 @@ static const struct ps_msg *first_sent(const struct bench *b, conn_id conn,
 {
     for (guint i = 0; i < proto_out_len(&b->out); i++) {
         const struct proto_effect *e = proto_out_at(&b->out, i);
-        if (e->kind == EFFECT_SEND && e->conn == conn && e->msg->type == type)
+        if (e->kind == PROTO_EFFECT_SEND && e->conn == conn && e->msg->type == type)
             return (const struct ps_msg *)e->msg;
     }
     return NULL;
@@ -90,7 +90,7 @@ static int drops(const struct bench *b, int32_t meant_for, enum ps_drop_cause ca
     int n = 0;
     for (guint i = 0; i < proto_out_len(&b->out); i++) {
         const struct proto_effect *e = proto_out_at(&b->out, i);
-        if (e->kind != EFFECT_TRACE)
+        if (e->kind != PROTO_EFFECT_TRACE)
             continue;
         const struct trace_rec *r = proto_out_trace(&b->out, e);
         n += r->kind == TRACE_DROP && r->u.drop.meant_for == meant_for &&
@@ -103,7 +103,7 @@ static int drops(const struct bench *b, int32_t meant_for, enum ps_drop_cause ca
 static void bench_connect_all(struct bench *b)
 {
     step(b, (struct proto_input){ .kind = PROTO_IN_START });
-    CU_ASSERT_EQUAL(effects_of(b, EFFECT_CONNECT), 1); /* only to the higher host */
+    CU_ASSERT_EQUAL(effects_of(b, PROTO_EFFECT_CONNECT), 1); /* only to the higher host */
     const struct proto_effect *dial = proto_out_at(&b->out, 0);
     CU_ASSERT_EQUAL(dial->machine, 2);
     CU_ASSERT_EQUAL(dial->port, PS_PORT_ROUTE);
@@ -128,14 +128,14 @@ static void test_ps_broker_interest_follows_sub_and_unsub(void)
     CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_0, PS_MSG_RS_PLUS), 1);
     CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_2, PS_MSG_RS_PLUS), 1);
     receive(&b, CLIENT, ps_msg_sub("users.*", NULL, 2)); /* 1 -> 2: nothing new to say */
-    CU_ASSERT_EQUAL(effects_of(&b, EFFECT_SEND), 0);
+    CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_SEND), 0);
     receive(&b, CLIENT, ps_msg_sub("bad..subject", NULL, 3)); /* ignored, like -ERR */
-    CU_ASSERT_EQUAL(effects_of(&b, EFFECT_SEND), 0);
+    CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_SEND), 0);
     receive(&b, CLIENT, ps_msg_sub("users.*", "q", 4));
     receive(&b, CLIENT, ps_msg_sub("users.*", "q", 5)); /* queue weight goes to 2 */
     CU_ASSERT_EQUAL(first_sent(&b, ROUTE_TO_0, PS_MSG_RS_PLUS)->weight, 2);
     receive(&b, CLIENT, ps_msg_unsub(1));
-    CU_ASSERT_EQUAL(effects_of(&b, EFFECT_SEND), 0);
+    CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_SEND), 0);
     receive(&b, CLIENT, ps_msg_unsub(2)); /* 1 -> 0: RS- everywhere */
     CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_0, PS_MSG_RS_MINUS), 1);
     CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_2, PS_MSG_RS_MINUS), 1);
@@ -171,7 +171,7 @@ static void test_ps_broker_fans_out_once_per_route_and_never_re_forwards(void)
     CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_2, PS_MSG_RMSG), 0);
     /* Route down: the peer's interest is forgotten and the dialler retries later. */
     step(&b, (struct proto_input){ .kind = PROTO_IN_CONN_DOWN, .conn = ROUTE_TO_2, .reset = true });
-    CU_ASSERT_EQUAL(effects_of(&b, EFFECT_TIMER_SET), 1);
+    CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_TIMER_SET), 1);
     receive(&b, CLIENT, ps_msg_pub("users.signup", msg_id_make(1, 2), 64));
     CU_ASSERT_EQUAL(drops(&b, 2, PS_DROP_ROUTE_DOWN), 1);
     bench_free(&b);
@@ -194,7 +194,7 @@ static void test_ps_broker_queue_pick_serves_routed_group_locally(void)
             CU_ASSERT_EQUAL(rmsg->n_queues, 1);
             CU_ASSERT_STRING_EQUAL(rmsg->queue, "q");
         }
-        CU_ASSERT_EQUAL(effects_of(&b, EFFECT_TRACE), 0); /* a queue took it: no drops */
+        CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_TRACE), 0); /* a queue took it: no drops */
     }
     CU_ASSERT_EQUAL(local + remote, 400);
     CU_ASSERT(remote > 250 && remote < 350); /* weight 3 against 1 */
@@ -220,7 +220,7 @@ static void test_ps_broker_new_route_from_same_peer_replaces_old(void)
     step(&b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 21, .incoming = true,
                                    .peer_machine = 0, .port = PS_PORT_ROUTE });
     receive(&b, 21, ps_msg_connect_route(0));
-    CU_ASSERT_EQUAL(effects_of(&b, EFFECT_CLOSE), 1);
+    CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_CLOSE), 1);
     CU_ASSERT_EQUAL(proto_out_at(&b.out, 1)->conn, ROUTE_TO_0);
     /* The old route's interest is gone; the old connection is not listened to. */
     receive(&b, ROUTE_TO_0, ps_msg_rs_plus("users.*", NULL, 0));

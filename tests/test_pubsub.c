@@ -81,7 +81,7 @@ static void record(void *ctx, const struct trace_rec *r)
         g_array_append_val(log->drops, d);
     } else if (r->kind == TRACE_SUBMISSION) {
         struct submission s = { r->u.submission.msg_id, r->u.submission.host, r->t_ns,
-                                OUTCOME_PENDING };
+                                TRACE_OUTCOME_PENDING };
         g_array_append_val(log->submissions, s);
     } else if (r->kind == TRACE_OUTCOME) {
         struct submission *s = &g_array_index(log->submissions, struct submission,
@@ -307,7 +307,8 @@ static guint count_acked(const struct cluster *cl)
 {
     guint n = 0;
     for (guint i = 0; i < cl->log.submissions->len; i++)
-        n += g_array_index(cl->log.submissions, struct submission, i).outcome == OUTCOME_ACKED;
+        n +=
+            g_array_index(cl->log.submissions, struct submission, i).outcome == TRACE_OUTCOME_ACKED;
     return n;
 }
 
@@ -417,7 +418,7 @@ static void test_pubsub_broker_crash_loses_exactly_its_in_flight_messages(void)
         guint expected = 0, mismatches = 0;
         for (guint i = 0; i < cl->log.submissions->len; i++) {
             const struct submission *s = &g_array_index(cl->log.submissions, struct submission, i);
-            CU_ASSERT_EQUAL(s->outcome, OUTCOME_ACKED);
+            CU_ASSERT_EQUAL(s->outcome, TRACE_OUTCOME_ACKED);
             bool lost = set_has(lost_pub, s->id) || set_has(lost_rmsg[h], s->id);
             expected += !lost;
             mismatches += set_has(got_set, s->id) == lost;
@@ -609,7 +610,7 @@ static void test_pubsub_publisher_buffers_during_outage_and_delivers_after_recon
     guint buffered = 0;
     for (guint i = 0; i < cl->log.submissions->len; i++) {
         const struct submission *s = &g_array_index(cl->log.submissions, struct submission, i);
-        CU_ASSERT_EQUAL(s->outcome, OUTCOME_ACKED);
+        CU_ASSERT_EQUAL(s->outcome, TRACE_OUTCOME_ACKED);
         if (s->host < 0 && s->t > SIM_S)
             buffered++;
         if (s->t > SIM_S && (s->host < 0 || s->host > 0))
@@ -640,8 +641,8 @@ static void test_pubsub_reconnect_buffer_overflow_rejects_publishes(void)
         const struct submission *s = &g_array_index(cl->log.submissions, struct submission, i);
         if (s->host >= 0 || s->t <= SIM_S)
             continue;
-        buffered += s->outcome == OUTCOME_ACKED;
-        rejected += s->outcome == OUTCOME_REJECTED;
+        buffered += s->outcome == TRACE_OUTCOME_ACKED;
+        rejected += s->outcome == TRACE_OUTCOME_REJECTED;
     }
     printf("\n    buffer overflow: %u buffered, %u rejected\n", buffered, rejected);
     CU_ASSERT_EQUAL(buffered, 10);
@@ -671,9 +672,9 @@ static void test_pubsub_publisher_gives_up_after_max_reconnect(void)
     guint acked_blind = 0;
     for (guint i = 0; i < cl->log.submissions->len; i++) {
         const struct submission *s = &g_array_index(cl->log.submissions, struct submission, i);
-        if (s->outcome == OUTCOME_REJECTED && !closed)
+        if (s->outcome == TRACE_OUTCOME_REJECTED && !closed)
             closed = s->t;
-        acked_blind += s->outcome == OUTCOME_ACKED && s->host < 0;
+        acked_blind += s->outcome == TRACE_OUTCOME_ACKED && s->host < 0;
     }
     printf("\n    max reconnect: closed %.1f s after the crash\n", (double)(closed - SIM_S) / 1e9);
     /* 60 passes over two servers, each pass ~2.05 s of ReconnectWait and jitter */
@@ -682,7 +683,7 @@ static void test_pubsub_publisher_gives_up_after_max_reconnect(void)
     for (guint i = 0; i < cl->log.drops->len; i++) {
         const struct drop *d = &g_array_index(cl->log.drops, struct drop, i);
         if (d->cause == PS_DROP_PUBLISHER_DISCONNECTED)
-            discarded += submission_of(cl, d->id)->outcome == OUTCOME_ACKED;
+            discarded += submission_of(cl, d->id)->outcome == TRACE_OUTCOME_ACKED;
     }
     CU_ASSERT_EQUAL(discarded, acked_blind);
     CU_ASSERT(acked_blind > 1000);
@@ -704,7 +705,7 @@ static void test_pubsub_publisher_half_open_until_client_pings_detect(void)
     guint blind = 0;
     for (guint i = 0; i < cl->log.submissions->len; i++) {
         const struct submission *sub = &g_array_index(cl->log.submissions, struct submission, i);
-        CU_ASSERT_EQUAL(sub->outcome, OUTCOME_ACKED);
+        CU_ASSERT_EQUAL(sub->outcome, TRACE_OUTCOME_ACKED);
         if (sub->t >= 10 * SIM_S && sub->host == 0)
             blind++;
         if (sub->t > 10 * SIM_S && sub->host > 0 && !moved)

@@ -186,8 +186,9 @@ static void test_scenario_faults_in_time_then_file_order(void)
     if (!sc)
         return;
     static const enum fault_kind order[] = {
-        FAULT_CRASH, FAULT_POWER_OFF, FAULT_RESTART, FAULT_PARTITION, FAULT_ISOLATE,
-        FAULT_PAUSE, FAULT_SLOW_LINK, FAULT_SLOW_DISK, FAULT_CRASH, FAULT_HEAL,
+        TRACE_FAULT_CRASH,   TRACE_FAULT_POWER_OFF, TRACE_FAULT_RESTART,   TRACE_FAULT_PARTITION,
+        TRACE_FAULT_ISOLATE, TRACE_FAULT_PAUSE,     TRACE_FAULT_SLOW_LINK, TRACE_FAULT_SLOW_DISK,
+        TRACE_FAULT_CRASH,   TRACE_FAULT_HEAL,
     };
     CU_ASSERT_EQUAL_FATAL(sc->faults->len, G_N_ELEMENTS(order));
     for (guint i = 0; i < sc->faults->len; i++)
@@ -195,15 +196,15 @@ static void test_scenario_faults_in_time_then_file_order(void)
 
     const struct scenario_fault *f = fault_at(sc, 0); /* {at: 10s, crash: [alpha, gamma]} */
     CU_ASSERT_EQUAL(f->at, 10 * SIM_S);
-    CU_ASSERT_EQUAL(f->target.kind, TARGET_HOSTS);
+    CU_ASSERT_EQUAL(f->target.kind, SCENARIO_TARGET_HOSTS);
     CU_ASSERT_EQUAL(f->target.n_hosts, 2);
     CU_ASSERT_EQUAL(f->target.hosts[0], 0);
     CU_ASSERT_EQUAL(f->target.hosts[1], 2);
     CU_ASSERT_EQUAL(f->line, 35);
     CU_ASSERT_EQUAL(f->column, 5);
     CU_ASSERT_EQUAL(f->group[0], -1);
-    CU_ASSERT_EQUAL(fault_at(sc, 1)->target.kind, TARGET_FOLLOWER);
-    CU_ASSERT_EQUAL(fault_at(sc, 2)->target.kind, TARGET_CRASHED);
+    CU_ASSERT_EQUAL(fault_at(sc, 1)->target.kind, SCENARIO_TARGET_FOLLOWER);
+    CU_ASSERT_EQUAL(fault_at(sc, 2)->target.kind, SCENARIO_TARGET_CRASHED);
 
     f = fault_at(sc, 3); /* partition: [[alpha], [beta, delta], [gamma]] */
     CU_ASSERT_EQUAL(f->group[0], 0);
@@ -213,12 +214,12 @@ static void test_scenario_faults_in_time_then_file_order(void)
     CU_ASSERT_EQUAL(f->group[4], -1);
 
     f = fault_at(sc, 4); /* isolate: beta */
-    CU_ASSERT_EQUAL(f->target.kind, TARGET_HOSTS);
+    CU_ASSERT_EQUAL(f->target.kind, SCENARIO_TARGET_HOSTS);
     CU_ASSERT_EQUAL(f->target.n_hosts, 1);
     CU_ASSERT_EQUAL(f->target.hosts[0], 1);
 
     f = fault_at(sc, 5); /* pause: random, for: 500ms */
-    CU_ASSERT_EQUAL(f->target.kind, TARGET_RANDOM);
+    CU_ASSERT_EQUAL(f->target.kind, SCENARIO_TARGET_RANDOM);
     CU_ASSERT_EQUAL(f->duration, 500 * SIM_MS);
 
     f = fault_at(sc, 6); /* slow_link alpha -> beta, uniform 10..20ms, 2s */
@@ -235,9 +236,9 @@ static void test_scenario_faults_in_time_then_file_order(void)
     CU_ASSERT_EQUAL(f->delay.a, 40 * SIM_MS);
     CU_ASSERT_EQUAL(f->duration, SIM_S);
     /* The block-style fault at 22s comes after the flow-style one at 22s: file order. */
-    CU_ASSERT_EQUAL(fault_at(sc, 8)->target.kind, TARGET_LEADER);
+    CU_ASSERT_EQUAL(fault_at(sc, 8)->target.kind, SCENARIO_TARGET_LEADER);
     CU_ASSERT_EQUAL(fault_at(sc, 8)->line, 43);
-    CU_ASSERT_EQUAL(fault_at(sc, 9)->target.kind, TARGET_ALL);
+    CU_ASSERT_EQUAL(fault_at(sc, 9)->target.kind, SCENARIO_TARGET_ALL);
     CU_ASSERT_EQUAL(fault_at(sc, 9)->at, 30 * SIM_S);
     scenario_free(sc);
 }

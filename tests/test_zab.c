@@ -170,7 +170,7 @@ static void test_three_servers_elect_and_commit(void)
     CU_ASSERT_EQUAL(leader, 2);
     write_traffic(&e, 100, 10 * SIM_MS);
     sim_run_until(e.s, sim_now(e.s) + 2 * SIM_S);
-    CU_ASSERT_EQUAL(count_outcome(&e, OUTCOME_ACKED), 300);
+    CU_ASSERT_EQUAL(count_outcome(&e, TRACE_OUTCOME_ACKED), 300);
     for (uint32_t h = 0; h < 3; h++)
         CU_ASSERT_EQUAL(e.delivered[h], 300);
     assert_invariants(&e);
@@ -193,7 +193,7 @@ static void test_leader_crash_elects_new_leader_keeps_acked(void)
         sim_restart(e.s, e.machines[old]);
         write_traffic(&e, 100, 10 * SIM_MS);
         sim_run_until(e.s, sim_now(e.s) + 30 * SIM_S);
-        CU_ASSERT(count_outcome(&e, OUTCOME_ACKED) > 600);
+        CU_ASSERT(count_outcome(&e, TRACE_OUTCOME_ACKED) > 600);
         assert_invariants(&e);
         ens_free(&e);
     }
@@ -208,7 +208,7 @@ static void test_power_off_quorum_loses_nothing_acked(void)
         ens_init_fsync(&e, 3, 2, seed, (struct dist){ DIST_UNIFORM, 20 * SIM_MS, 60 * SIM_MS });
         sim_run_until(e.s, 5 * SIM_S);
         write_traffic(&e, 100, 3 * SIM_MS);
-        CU_ASSERT(count_outcome(&e, OUTCOME_ACKED) > 50);
+        CU_ASSERT(count_outcome(&e, TRACE_OUTCOME_ACKED) > 50);
         /* Everything goes dark at once: only fsynced state survives. */
         for (uint32_t h = 0; h < 3; h++)
             sim_power_off(e.s, e.machines[h]);

@@ -64,7 +64,7 @@ static void feed_msg(struct script *t, conn_id conn, struct zab_msg *m, uint32_t
 
 static struct zab_msg *msg(enum zab_msg_type type, int64_t zxid)
 {
-    struct zab_msg *m = zab_msg_new(type, NULL);
+    struct zab_msg *m = zab__msg_new(type, NULL);
     m->zxid = zxid;
     return m;
 }
@@ -74,7 +74,7 @@ static const struct zab_msg *sent(struct script *t, enum zab_msg_type type, conn
 {
     for (guint i = 0; i < proto_out_len(&t->out); i++) {
         const struct proto_effect *e = proto_out_at(&t->out, i);
-        if (e->kind != EFFECT_SEND || e->msg->type != type || (conn && e->conn != conn))
+        if (e->kind != PROTO_EFFECT_SEND || e->msg->type != type || (conn && e->conn != conn))
             continue;
         if (n-- == 0)
             return (const struct zab_msg *)e->msg;
@@ -113,7 +113,7 @@ static int effect_index(struct script *t, enum proto_effect_kind kind, int from)
 static struct zab_msg *notification(int64_t leader, int64_t zxid, int64_t round, int64_t peer_epoch,
                                     enum zab_server_state state)
 {
-    struct zab_msg *m = zab_msg_new(ZM_NOTIFICATION, NULL);
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_NOTIFICATION, NULL);
     m->vote = (struct zab_vote){ leader, zxid, round, peer_epoch, state };
     return m;
 }
@@ -136,14 +136,14 @@ static void test_fle_adopts_better_vote_and_rebroadcasts(void)
     conn_id c3 = election_conn(&t, 3, 30);
     /* sid 3 proposes itself with a longer history: sid 1 adopts it and tells everyone. */
     feed_msg(&t, c3, notification(3, zxid_make(1, 5), 1, 1, ZAB_STATE_LOOKING), 3);
-    const struct zab_msg *m = sent(&t, ZM_NOTIFICATION, c3, 0);
+    const struct zab_msg *m = sent(&t, ZAB_MSG_NOTIFICATION, c3, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     CU_ASSERT_EQUAL(m->vote.leader, 3);
     CU_ASSERT_EQUAL(m->vote.zxid, zxid_make(1, 5));
     CU_ASSERT_EQUAL(srv(&t)->election.proposal.leader, 3);
     /* A worse vote from the same round changes nothing and is not answered. */
     feed_msg(&t, c3, notification(2, 0, 1, 0, ZAB_STATE_LOOKING), 3);
-    CU_ASSERT_EQUAL(count_sent(&t, ZM_NOTIFICATION), 0);
+    CU_ASSERT_EQUAL(count_sent(&t, ZAB_MSG_NOTIFICATION), 0);
     CU_ASSERT_EQUAL(srv(&t)->election.proposal.leader, 3);
     script_free(&t);
 }
@@ -172,14 +172,14 @@ static void test_fle_decides_after_finalize_wait_only(void)
     feed_msg(&t, c3, notification(3, 0, 1, 0, ZAB_STATE_LOOKING), 3);
     /* Our own re-broadcast comes back through the loopback: {1, 3} is a quorum for 3. */
     CU_ASSERT_TRUE(srv(&t)->election.finalizing);
-    uint64_t finalize = effect_token(&t, EFFECT_TIMER_SET, TOK_FINALIZE);
+    uint64_t finalize = effect_token(&t, PROTO_EFFECT_TIMER_SET, ZAB_TOK_FINALIZE);
     CU_ASSERT_NOT_EQUAL_FATAL(finalize, 0);
     CU_ASSERT_EQUAL(srv(&t)->state, ZAB_STATE_LOOKING);
     t.now += 200 * SIM_MS;
     feed(&t, (struct proto_input){ .kind = PROTO_IN_TIMER, .token = finalize });
     CU_ASSERT_EQUAL(srv(&t)->state, ZAB_STATE_FOLLOWING);
     CU_ASSERT_EQUAL(srv(&t)->phase, ZAB_PHASE_DISCOVERY);
-    int dial = effect_index(&t, EFFECT_CONNECT, 0);
+    int dial = effect_index(&t, PROTO_EFFECT_CONNECT, 0);
     CU_ASSERT_FATAL(dial >= 0);
     CU_ASSERT_EQUAL(proto_out_at(&t.out, (guint)dial)->port, ZAB_PORT_QUORUM);
     CU_ASSERT_EQUAL(proto_out_at(&t.out, (guint)dial)->machine, 2);
@@ -209,19 +209,19 @@ static void make_leader(struct script *t, struct disk *disk)
 {
     script_init(t, 3, disk);
     feed(t, (struct proto_input){ .kind = PROTO_IN_START });
-    struct zab_msg *n1 = notification(3, zab_last_zxid(srv(t)), 1, srv(t)->current_epoch,
+    struct zab_msg *n1 = notification(3, zab__last_zxid(srv(t)), 1, srv(t)->current_epoch,
                                       ZAB_STATE_LOOKING);
     /* sid 3 is the larger end: it dialled sid 1; the connection comes up. */
-    uint64_t dial = effect_token(t, EFFECT_CONNECT, TOK_ELECTION_DIAL);
+    uint64_t dial = effect_token(t, PROTO_EFFECT_CONNECT, ZAB_TOK_ELECTION_DIAL);
     for (guint i = 0; i < proto_out_len(&t->out); i++) {
         const struct proto_effect *e = proto_out_at(&t->out, i);
-        if (e->kind == EFFECT_CONNECT && e->machine == 0)
+        if (e->kind == PROTO_EFFECT_CONNECT && e->machine == 0)
             dial = e->token;
     }
     feed(t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 10, .token = dial,
                                   .peer_machine = 0, .port = ZAB_PORT_ELECTION });
     feed_msg(t, 10, n1, 1);
-    uint64_t finalize = effect_token(t, EFFECT_TIMER_SET, TOK_FINALIZE);
+    uint64_t finalize = effect_token(t, PROTO_EFFECT_TIMER_SET, ZAB_TOK_FINALIZE);
     CU_ASSERT_NOT_EQUAL_FATAL(finalize, 0);
     feed(t, (struct proto_input){ .kind = PROTO_IN_TIMER, .token = finalize });
     CU_ASSERT_EQUAL_FATAL(srv(t)->state, ZAB_STATE_LEADING);
@@ -231,7 +231,7 @@ static conn_id learner_joins(struct script *t, conn_id conn, uint32_t sid, int64
 {
     feed(t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = conn, .incoming = true,
                                   .peer_machine = sid - 1, .port = ZAB_PORT_QUORUM });
-    feed_msg(t, conn, msg(ZM_FOLLOWERINFO, zxid_make(accepted_epoch, 0)), sid);
+    feed_msg(t, conn, msg(ZAB_MSG_FOLLOWERINFO, zxid_make(accepted_epoch, 0)), sid);
     return conn;
 }
 
@@ -244,13 +244,13 @@ static void test_leader_picks_epoch_and_fsyncs_it_before_leaderinfo(void)
     learner_joins(&t, 101, 1, 7);
     /* Quorum {3, 1}: epoch = 1 + max(4, 7). It is written and fsynced, nothing sent yet. */
     CU_ASSERT_EQUAL(srv(&t)->leader->epoch, 8);
-    CU_ASSERT(effect_index(&t, EFFECT_DISK_PUT, 0) >= 0);
-    uint64_t synced = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED);
+    CU_ASSERT(effect_index(&t, PROTO_EFFECT_DISK_PUT, 0) >= 0);
+    uint64_t synced = effect_token(&t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_ACCEPTED);
     CU_ASSERT_NOT_EQUAL_FATAL(synced, 0);
-    CU_ASSERT_PTR_NULL(sent(&t, ZM_LEADERINFO, 0, 0));
+    CU_ASSERT_PTR_NULL(sent(&t, ZAB_MSG_LEADERINFO, 0, 0));
     t.now += 2 * SIM_MS;
     feed(&t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE, .token = synced });
-    const struct zab_msg *info = sent(&t, ZM_LEADERINFO, 101, 0);
+    const struct zab_msg *info = sent(&t, ZAB_MSG_LEADERINFO, 101, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(info);
     CU_ASSERT_EQUAL(info->zxid, zxid_make(8, 0));
     script_free(&t);
@@ -269,14 +269,14 @@ static GArray *sync_with(int64_t leader_epoch, int leader_count, int64_t leader_
     learner_joins(&t, 101, 1, peer_epoch);
     feed(&t, (struct proto_input){
                  .kind = PROTO_IN_DISK_DONE,
-                 .token = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED) });
-    struct zab_msg *ack = msg(ZM_ACKEPOCH, peer_zxid);
+                 .token = effect_token(&t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_ACCEPTED) });
+    struct zab_msg *ack = msg(ZAB_MSG_ACKEPOCH, peer_zxid);
     ack->value = peer_epoch;
     feed_msg(&t, 101, ack, 1);
     GArray *types = g_array_new(FALSE, FALSE, sizeof(int));
     for (guint i = 0; i < proto_out_len(&t.out); i++) {
         const struct proto_effect *e = proto_out_at(&t.out, i);
-        if (e->kind != EFFECT_SEND || e->conn != 101)
+        if (e->kind != PROTO_EFFECT_SEND || e->conn != 101)
             continue;
         int type = e->msg->type;
         if (types->len == 0)
@@ -297,8 +297,8 @@ static void test_sync_diff_when_learner_is_current(void)
 {
     int64_t op;
     GArray *types = sync_with(2, 5, 2, zxid_make(2, 5), 2, &op);
-    CU_ASSERT_EQUAL(type_at(types, 0), ZM_DIFF);
-    CU_ASSERT_EQUAL(type_at(types, 1), ZM_NEWLEADER);
+    CU_ASSERT_EQUAL(type_at(types, 0), ZAB_MSG_DIFF);
+    CU_ASSERT_EQUAL(type_at(types, 1), ZAB_MSG_NEWLEADER);
     CU_ASSERT_EQUAL(types->len, 2);
     g_array_free(types, TRUE);
 }
@@ -307,13 +307,13 @@ static void test_sync_diff_sends_missing_committed_with_commits(void)
 {
     int64_t op;
     GArray *types = sync_with(2, 5, 2, zxid_make(2, 3), 2, &op);
-    CU_ASSERT_EQUAL(type_at(types, 0), ZM_DIFF);
+    CU_ASSERT_EQUAL(type_at(types, 0), ZAB_MSG_DIFF);
     CU_ASSERT_EQUAL(op, zxid_make(2, 5));
-    CU_ASSERT_EQUAL(type_at(types, 1), ZM_PROPOSAL);
-    CU_ASSERT_EQUAL(type_at(types, 2), ZM_COMMIT);
-    CU_ASSERT_EQUAL(type_at(types, 3), ZM_PROPOSAL);
-    CU_ASSERT_EQUAL(type_at(types, 4), ZM_COMMIT);
-    CU_ASSERT_EQUAL(type_at(types, 5), ZM_NEWLEADER);
+    CU_ASSERT_EQUAL(type_at(types, 1), ZAB_MSG_PROPOSAL);
+    CU_ASSERT_EQUAL(type_at(types, 2), ZAB_MSG_COMMIT);
+    CU_ASSERT_EQUAL(type_at(types, 3), ZAB_MSG_PROPOSAL);
+    CU_ASSERT_EQUAL(type_at(types, 4), ZAB_MSG_COMMIT);
+    CU_ASSERT_EQUAL(type_at(types, 5), ZAB_MSG_NEWLEADER);
     g_array_free(types, TRUE);
 }
 
@@ -323,9 +323,9 @@ static void test_sync_trunc_when_learner_is_ahead(void)
     /* The learner logged (2,6..8) that never reached the leader, which has since joined
      * epoch 3 with a quorum that did not have them. */
     GArray *types = sync_with(2, 5, 3, zxid_make(2, 8), 2, &op);
-    CU_ASSERT_EQUAL(type_at(types, 0), ZM_TRUNC);
+    CU_ASSERT_EQUAL(type_at(types, 0), ZAB_MSG_TRUNC);
     CU_ASSERT_EQUAL(op, zxid_make(2, 5));
-    CU_ASSERT_EQUAL(type_at(types, 1), ZM_NEWLEADER);
+    CU_ASSERT_EQUAL(type_at(types, 1), ZAB_MSG_NEWLEADER);
     g_array_free(types, TRUE);
 }
 
@@ -349,15 +349,15 @@ static void test_sync_snap_when_trunc_would_cross_epochs(void)
     learner_joins(&t, 101, 1, 1);
     feed(&t, (struct proto_input){
                  .kind = PROTO_IN_DISK_DONE,
-                 .token = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED) });
-    struct zab_msg *ack = msg(ZM_ACKEPOCH, zxid_make(1, 9));
+                 .token = effect_token(&t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_ACCEPTED) });
+    struct zab_msg *ack = msg(ZAB_MSG_ACKEPOCH, zxid_make(1, 9));
     ack->value = 1;
     feed_msg(&t, 101, ack, 1);
-    const struct zab_msg *snap = sent(&t, ZM_SNAP, 101, 0);
+    const struct zab_msg *snap = sent(&t, ZAB_MSG_SNAP, 101, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(snap);
     CU_ASSERT_EQUAL(snap->snapshot->len, 6);
-    CU_ASSERT_PTR_NULL(sent(&t, ZM_TRUNC, 101, 0));
-    CU_ASSERT_PTR_NOT_NULL(sent(&t, ZM_NEWLEADER, 101, 0));
+    CU_ASSERT_PTR_NULL(sent(&t, ZAB_MSG_TRUNC, 101, 0));
+    CU_ASSERT_PTR_NOT_NULL(sent(&t, ZAB_MSG_NEWLEADER, 101, 0));
     script_free(&t);
     disk_free(d);
 }
@@ -378,23 +378,24 @@ static void establish(struct script *t, struct disk *d)
 {
     make_leader(t, d);
     learner_joins(t, 101, 1, 0);
-    feed(t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE,
-                                  .token = effect_token(t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED) });
-    struct zab_msg *ack = msg(ZM_ACKEPOCH, 0);
+    feed(t, (struct proto_input){
+                .kind = PROTO_IN_DISK_DONE,
+                .token = effect_token(t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_ACCEPTED)});
+    struct zab_msg *ack = msg(ZAB_MSG_ACKEPOCH, 0);
     ack->value = 0;
     feed_msg(t, 101, ack, 1);
-    uint64_t current = effect_token(t, EFFECT_DISK_SYNC, TOK_DISK_CURRENT);
+    uint64_t current = effect_token(t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_CURRENT);
     CU_ASSERT_NOT_EQUAL_FATAL(current, 0);
     feed(t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE, .token = current });
     CU_ASSERT_EQUAL(srv(t)->phase, ZAB_PHASE_SYNCHRONIZATION);
-    feed_msg(t, 101, msg(ZM_ACK, zxid_make(srv(t)->leader->epoch, 0)), 1);
+    feed_msg(t, 101, msg(ZAB_MSG_ACK, zxid_make(srv(t)->leader->epoch, 0)), 1);
     CU_ASSERT_EQUAL_FATAL(srv(t)->phase, ZAB_PHASE_BROADCAST);
-    CU_ASSERT_PTR_NOT_NULL(sent(t, ZM_UPTODATE, 101, 0));
+    CU_ASSERT_PTR_NOT_NULL(sent(t, ZAB_MSG_UPTODATE, 101, 0));
 }
 
 static void client_write(struct script *t, conn_id conn, uint32_t seq)
 {
-    struct zab_msg *w = zab_msg_new(ZM_WRITE_REQ, NULL);
+    struct zab_msg *w = zab__msg_new(ZAB_MSG_WRITE_REQ, NULL);
     w->txn.msg_id = msg_id_make(1, seq);
     feed_msg(t, conn, w, 0);
 }
@@ -407,28 +408,29 @@ static void test_commits_only_in_zxid_order_with_quorum(void)
     int64_t epoch = srv(&t)->leader->epoch;
     feed(&t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 500, .incoming = true,
                                    .port = ZAB_PORT_CLIENT });
-    feed_msg(&t, 500, zab_msg_new(ZM_CONNECT_REQ, NULL), 0);
+    feed_msg(&t, 500, zab__msg_new(ZAB_MSG_CONNECT_REQ, NULL), 0);
     client_write(&t, 500, 1);
-    CU_ASSERT_PTR_NOT_NULL(sent(&t, ZM_PROPOSAL, 101, 0));
-    uint64_t own_fsync = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_LOG);
+    CU_ASSERT_PTR_NOT_NULL(sent(&t, ZAB_MSG_PROPOSAL, 101, 0));
+    uint64_t own_fsync = effect_token(&t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_LOG);
     CU_ASSERT_NOT_EQUAL_FATAL(own_fsync, 0);
     client_write(&t, 500, 2);
     /* The learner acks the second proposal first (as a model checker would try): nothing
      * commits, since the first is still outstanding. */
-    feed_msg(&t, 101, msg(ZM_ACK, zxid_make(epoch, 2)), 1);
-    CU_ASSERT_PTR_NULL(sent(&t, ZM_COMMIT, 0, 0));
+    feed_msg(&t, 101, msg(ZAB_MSG_ACK, zxid_make(epoch, 2)), 1);
+    CU_ASSERT_PTR_NULL(sent(&t, ZAB_MSG_COMMIT, 0, 0));
     /* One ack of 3 is not a quorum: the leader's own ack waits for its own fsync. */
-    feed_msg(&t, 101, msg(ZM_ACK, zxid_make(epoch, 1)), 1);
-    CU_ASSERT_PTR_NULL(sent(&t, ZM_COMMIT, 0, 0));
+    feed_msg(&t, 101, msg(ZAB_MSG_ACK, zxid_make(epoch, 1)), 1);
+    CU_ASSERT_PTR_NULL(sent(&t, ZAB_MSG_COMMIT, 0, 0));
     feed(&t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE, .token = own_fsync });
-    const struct zab_msg *c = sent(&t, ZM_COMMIT, 101, 0);
+    const struct zab_msg *c = sent(&t, ZAB_MSG_COMMIT, 101, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(c->zxid, zxid_make(epoch, 1));
-    CU_ASSERT_PTR_NULL(sent(&t, ZM_COMMIT, 101, 1)); /* the second is not yet self-acked */
-    CU_ASSERT_PTR_NOT_NULL(sent(&t, ZM_WRITE_RESP, 500, 0));
-    feed(&t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE,
-                                   .token = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_LOG) });
-    c = sent(&t, ZM_COMMIT, 101, 0);
+    CU_ASSERT_PTR_NULL(sent(&t, ZAB_MSG_COMMIT, 101, 1)); /* the second is not yet self-acked */
+    CU_ASSERT_PTR_NOT_NULL(sent(&t, ZAB_MSG_WRITE_RESP, 500, 0));
+    feed(&t,
+         (struct proto_input){.kind = PROTO_IN_DISK_DONE,
+                              .token = effect_token(&t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_LOG)});
+    c = sent(&t, ZAB_MSG_COMMIT, 101, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(c->zxid, zxid_make(epoch, 2));
     script_free(&t);
@@ -442,11 +444,11 @@ static void test_leader_steps_down_when_quorum_is_silent(void)
     establish(&t, d);
     /* The learner acks UPTODATE, then falls silent: once syncLimit ticks pass without a
      * packet it no longer counts, {leader} is no quorum, and the leader steps down. */
-    feed_msg(&t, 101, msg(ZM_ACK, zxid_make(srv(&t)->leader->epoch, 0)), 1);
+    feed_msg(&t, 101, msg(ZAB_MSG_ACK, zxid_make(srv(&t)->leader->epoch, 0)), 1);
     for (int i = 0; i < 40 && srv(&t)->state == ZAB_STATE_LEADING; i++) {
         t.now += SIM_S; /* tickTime / 2 */
-        feed(&t, (struct proto_input){ .kind = PROTO_IN_TIMER,
-                                       .token = proto_token(TOK_LEADER_TICK, srv(&t)->role, 0) });
+        feed(&t, (struct proto_input){.kind = PROTO_IN_TIMER,
+                                      .token = proto_token(ZAB_TOK_LEADER_TICK, srv(&t)->role, 0)});
     }
     CU_ASSERT_EQUAL(srv(&t)->state, ZAB_STATE_LOOKING);
     CU_ASSERT(t.now > 10 * SIM_S && t.now <= 14 * SIM_S);
@@ -463,36 +465,42 @@ static void follow(struct script *t)
     feed(t, (struct proto_input){ .kind = PROTO_IN_START });
     conn_id c3 = election_conn(t, 3, 30);
     feed_msg(t, c3, notification(3, 0, 1, 0, ZAB_STATE_LOOKING), 3);
-    feed(t, (struct proto_input){ .kind = PROTO_IN_TIMER,
-                                  .token = effect_token(t, EFFECT_TIMER_SET, TOK_FINALIZE) });
-    uint64_t dial = effect_token(t, EFFECT_CONNECT, TOK_LEADER_DIAL);
-    feed(t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 77, .token = dial,
-                                  .peer_machine = 2, .port = ZAB_PORT_QUORUM });
-    CU_ASSERT_PTR_NOT_NULL(sent(t, ZM_FOLLOWERINFO, 77, 0));
-    feed_msg(t, 77, msg(ZM_LEADERINFO, zxid_make(1, 0)), 3);
-    CU_ASSERT_PTR_NULL(sent(t, ZM_ACKEPOCH, 77, 0)); /* D2: acceptedEpoch first */
-    feed(t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE,
-                                  .token = effect_token(t, EFFECT_DISK_SYNC, TOK_DISK_ACCEPTED) });
-    CU_ASSERT_PTR_NOT_NULL(sent(t, ZM_ACKEPOCH, 77, 0));
-    feed_msg(t, 77, msg(ZM_DIFF, 0), 3);
-    feed_msg(t, 77, msg(ZM_NEWLEADER, zxid_make(1, 0)), 3);
-    uint64_t log_sync = effect_token(t, EFFECT_DISK_SYNC, TOK_DISK_SYNCLOG);
+    feed(t,
+         (struct proto_input){.kind = PROTO_IN_TIMER,
+                              .token = effect_token(t, PROTO_EFFECT_TIMER_SET, ZAB_TOK_FINALIZE)});
+    uint64_t dial = effect_token(t, PROTO_EFFECT_CONNECT, ZAB_TOK_LEADER_DIAL);
+    feed(t, (struct proto_input){.kind = PROTO_IN_CONN_UP,
+                                 .conn = 77,
+                                 .token = dial,
+                                 .peer_machine = 2,
+                                 .port = ZAB_PORT_QUORUM});
+    CU_ASSERT_PTR_NOT_NULL(sent(t, ZAB_MSG_FOLLOWERINFO, 77, 0));
+    feed_msg(t, 77, msg(ZAB_MSG_LEADERINFO, zxid_make(1, 0)), 3);
+    CU_ASSERT_PTR_NULL(sent(t, ZAB_MSG_ACKEPOCH, 77, 0)); /* D2: acceptedEpoch first */
+    feed(t, (struct proto_input){
+                .kind = PROTO_IN_DISK_DONE,
+                .token = effect_token(t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_ACCEPTED)});
+    CU_ASSERT_PTR_NOT_NULL(sent(t, ZAB_MSG_ACKEPOCH, 77, 0));
+    feed_msg(t, 77, msg(ZAB_MSG_DIFF, 0), 3);
+    feed_msg(t, 77, msg(ZAB_MSG_NEWLEADER, zxid_make(1, 0)), 3);
+    uint64_t log_sync = effect_token(t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_SYNCLOG);
     CU_ASSERT_NOT_EQUAL_FATAL(log_sync, 0);
-    feed(t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE, .token = log_sync });
-    CU_ASSERT_PTR_NULL(sent(t, ZM_ACK, 77, 0)); /* D4: currentEpoch before the ACK */
-    feed(t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE,
-                                  .token = effect_token(t, EFFECT_DISK_SYNC, TOK_DISK_CURRENT) });
-    const struct zab_msg *ack = sent(t, ZM_ACK, 77, 0);
+    feed(t, (struct proto_input){.kind = PROTO_IN_DISK_DONE, .token = log_sync});
+    CU_ASSERT_PTR_NULL(sent(t, ZAB_MSG_ACK, 77, 0)); /* D4: currentEpoch before the ACK */
+    feed(t, (struct proto_input){
+                .kind = PROTO_IN_DISK_DONE,
+                .token = effect_token(t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_CURRENT)});
+    const struct zab_msg *ack = sent(t, ZAB_MSG_ACK, 77, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ack);
     CU_ASSERT_EQUAL(ack->zxid, zxid_make(1, 0));
     CU_ASSERT_EQUAL(srv(t)->current_epoch, 1);
-    feed_msg(t, 77, msg(ZM_UPTODATE, -1), 3);
+    feed_msg(t, 77, msg(ZAB_MSG_UPTODATE, -1), 3);
     CU_ASSERT_EQUAL_FATAL(srv(t)->phase, ZAB_PHASE_BROADCAST);
 }
 
 static struct zab_msg *proposal(int64_t zxid, uint32_t seq)
 {
-    struct zab_msg *m = msg(ZM_PROPOSAL, zxid);
+    struct zab_msg *m = msg(ZAB_MSG_PROPOSAL, zxid);
     m->txn = (struct zab_txn){ zxid, msg_id_make(2, seq) };
     return m;
 }
@@ -502,25 +510,25 @@ static void test_follower_acks_only_after_fsync(void)
     struct script t;
     follow(&t);
     feed_msg(&t, 77, proposal(zxid_make(1, 1), 1), 3);
-    CU_ASSERT(effect_index(&t, EFFECT_DISK_APPEND, 0) >= 0);
-    uint64_t batch = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_LOG);
+    CU_ASSERT(effect_index(&t, PROTO_EFFECT_DISK_APPEND, 0) >= 0);
+    uint64_t batch = effect_token(&t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_LOG);
     CU_ASSERT_NOT_EQUAL_FATAL(batch, 0);
-    CU_ASSERT_PTR_NULL(sent(&t, ZM_ACK, 77, 0));
+    CU_ASSERT_PTR_NULL(sent(&t, ZAB_MSG_ACK, 77, 0));
     /* Two more arrive while the fsync is in flight: they wait, unwritten. */
     feed_msg(&t, 77, proposal(zxid_make(1, 2), 2), 3);
-    CU_ASSERT_EQUAL(effect_index(&t, EFFECT_DISK_APPEND, 0), -1);
+    CU_ASSERT_EQUAL(effect_index(&t, PROTO_EFFECT_DISK_APPEND, 0), -1);
     feed_msg(&t, 77, proposal(zxid_make(1, 3), 3), 3);
     feed(&t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE, .token = batch });
-    const struct zab_msg *ack = sent(&t, ZM_ACK, 77, 0);
+    const struct zab_msg *ack = sent(&t, ZAB_MSG_ACK, 77, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ack);
     CU_ASSERT_EQUAL(ack->zxid, zxid_make(1, 1));
-    CU_ASSERT_PTR_NULL(sent(&t, ZM_ACK, 77, 1));
+    CU_ASSERT_PTR_NULL(sent(&t, ZAB_MSG_ACK, 77, 1));
     /* The next batch (group commit) holds both waiting proposals and one fsync. */
-    int first = effect_index(&t, EFFECT_DISK_APPEND, 0);
-    CU_ASSERT(first >= 0 && effect_index(&t, EFFECT_DISK_APPEND, first + 1) >= 0);
-    uint64_t next = effect_token(&t, EFFECT_DISK_SYNC, TOK_DISK_LOG);
+    int first = effect_index(&t, PROTO_EFFECT_DISK_APPEND, 0);
+    CU_ASSERT(first >= 0 && effect_index(&t, PROTO_EFFECT_DISK_APPEND, first + 1) >= 0);
+    uint64_t next = effect_token(&t, PROTO_EFFECT_DISK_SYNC, ZAB_TOK_DISK_LOG);
     feed(&t, (struct proto_input){ .kind = PROTO_IN_DISK_DONE, .token = next });
-    CU_ASSERT_EQUAL(count_sent(&t, ZM_ACK), 2);
+    CU_ASSERT_EQUAL(count_sent(&t, ZAB_MSG_ACK), 2);
     script_free(&t);
 }
 
@@ -530,9 +538,9 @@ static void test_follower_delivers_on_commit_in_order(void)
     follow(&t);
     feed_msg(&t, 77, proposal(zxid_make(1, 1), 1), 3);
     feed_msg(&t, 77, proposal(zxid_make(1, 2), 2), 3);
-    feed_msg(&t, 77, msg(ZM_COMMIT, zxid_make(1, 1)), 3);
+    feed_msg(&t, 77, msg(ZAB_MSG_COMMIT, zxid_make(1, 1)), 3);
     CU_ASSERT_EQUAL(srv(&t)->delivered, 1);
-    int i = effect_index(&t, EFFECT_TRACE, 0);
+    int i = effect_index(&t, PROTO_EFFECT_TRACE, 0);
     CU_ASSERT_FATAL(i >= 0);
     const struct trace_rec *r = proto_out_trace(&t.out, proto_out_at(&t.out, (guint)i));
     CU_ASSERT_EQUAL(r->kind, TRACE_DELIVERY);
@@ -550,13 +558,17 @@ static void test_follower_refuses_older_epoch(void)
     feed(&t, (struct proto_input){ .kind = PROTO_IN_START });
     conn_id c3 = election_conn(&t, 3, 30);
     feed_msg(&t, c3, notification(3, zxid_make(5, 9), 1, 5, ZAB_STATE_LOOKING), 3);
-    feed(&t, (struct proto_input){ .kind = PROTO_IN_TIMER,
-                                   .token = effect_token(&t, EFFECT_TIMER_SET, TOK_FINALIZE) });
-    feed(&t, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 77,
-                                   .token = effect_token(&t, EFFECT_CONNECT, TOK_LEADER_DIAL),
-                                   .peer_machine = 2, .port = ZAB_PORT_QUORUM });
-    CU_ASSERT_EQUAL(sent(&t, ZM_FOLLOWERINFO, 77, 0)->zxid, zxid_make(5, 0));
-    feed_msg(&t, 77, msg(ZM_LEADERINFO, zxid_make(4, 0)), 3);
+    feed(&t,
+         (struct proto_input){.kind = PROTO_IN_TIMER,
+                              .token = effect_token(&t, PROTO_EFFECT_TIMER_SET, ZAB_TOK_FINALIZE)});
+    feed(&t,
+         (struct proto_input){.kind = PROTO_IN_CONN_UP,
+                              .conn = 77,
+                              .token = effect_token(&t, PROTO_EFFECT_CONNECT, ZAB_TOK_LEADER_DIAL),
+                              .peer_machine = 2,
+                              .port = ZAB_PORT_QUORUM});
+    CU_ASSERT_EQUAL(sent(&t, ZAB_MSG_FOLLOWERINFO, 77, 0)->zxid, zxid_make(5, 0));
+    feed_msg(&t, 77, msg(ZAB_MSG_LEADERINFO, zxid_make(4, 0)), 3);
     CU_ASSERT_EQUAL(srv(&t)->state, ZAB_STATE_LOOKING);
     CU_ASSERT_EQUAL(srv(&t)->accepted_epoch, 5);
     script_free(&t);

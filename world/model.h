@@ -77,7 +77,8 @@ struct model_desc {
     /* Invariants over the trace; NULL for a model with none. */
     const struct oracle_ops *oracle;
 
-    /* Symbolic fault targets it resolves: bit (1 << TARGET_LEADER), (1 << TARGET_FOLLOWER). */
+    /* Symbolic fault targets it resolves: bit (1 << SCENARIO_TARGET_LEADER), (1 <<
+     * SCENARIO_TARGET_FOLLOWER). */
     unsigned targets;
 
     /* Builds the model's part of a run; then, before the simulation starts, the world asks

@@ -108,8 +108,8 @@ static int random_follower(const struct model_run *m, struct rng *rng)
 
 static int zab_resolve(struct model_run *m, enum target_kind kind, struct rng *rng)
 {
-    ZS_ASSERT(kind == TARGET_LEADER || kind == TARGET_FOLLOWER);
-    return kind == TARGET_LEADER ? current_leader(m) : random_follower(m, rng);
+    ZS_ASSERT(kind == SCENARIO_TARGET_LEADER || kind == SCENARIO_TARGET_FOLLOWER);
+    return kind == SCENARIO_TARGET_LEADER ? current_leader(m) : random_follower(m, rng);
 }
 
 static void zab_free(struct model_run *m)
@@ -206,7 +206,7 @@ const struct model_desc zab_model = {
     .queue_groups = false,
     .replays_history = true,
     .oracle = &zab_oracle_ops,
-    .targets = (1u << TARGET_LEADER) | (1u << TARGET_FOLLOWER),
+    .targets = (1u << SCENARIO_TARGET_LEADER) | (1u << SCENARIO_TARGET_FOLLOWER),
     .build = zab_build,
     .place_host = zab_place_host,
     .place_client = zab_place_client,

@@ -155,9 +155,9 @@ static void read_hosts(struct scenario__ctx *c, const struct ynode *n)
     if (!n) {
         name_hosts(c->sc, c->sc->hosts);
         c->hosts_ok = true;
-    } else if (n->kind == YNODE_SEQUENCE) {
+    } else if (n->kind == SCENARIO_YNODE_SEQUENCE) {
         c->hosts_ok = read_host_names(c, n);
-    } else if (n->kind == YNODE_MAPPING) {
+    } else if (n->kind == SCENARIO_YNODE_MAPPING) {
         scenario__report_at(c, n, "hosts: expected a number of hosts or a list of names, not "
                             "a mapping");
     } else if (scenario__uint(c, n, "hosts", 1, SCENARIO_MAX_HOSTS, &count)) {
@@ -386,7 +386,7 @@ static const char *const workload_keys[WL_COUNT] = { "clients", "rate", "start",
 static void read_payload(struct scenario__ctx *c, const struct ynode *n)
 {
     uint64_t v;
-    bool plain = n->kind == YNODE_SCALAR && n->text[0] != '\0' &&
+    bool plain = n->kind == SCENARIO_YNODE_SCALAR && n->text[0] != '\0' &&
                  strspn(n->text, "0123456789") == strlen(n->text);
     if (plain ? !scenario__uint(c, n, "workload.payload", 0, UINT64_MAX, &v)
               : !scenario__size(c, n, "workload.payload", &v))
@@ -402,8 +402,8 @@ static void read_payload(struct scenario__ctx *c, const struct ynode *n)
 static void read_attach(struct scenario__ctx *c, const struct ynode *n, bool clients_ok)
 {
     struct scenario *sc = c->sc;
-    if (n->kind != YNODE_SEQUENCE) {
-        if (n->kind != YNODE_INVALID)
+    if (n->kind != SCENARIO_YNODE_SEQUENCE) {
+        if (n->kind != SCENARIO_YNODE_INVALID)
             scenario__report_at(c, n, "workload.attach: expected a list of host names, one per "
                                 "client, not %s", scenario__kind_name(n));
         return;

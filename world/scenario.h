@@ -26,18 +26,18 @@
 
 /* Who a fault acts on. Symbolic targets are resolved when the fault fires. */
 enum target_kind {
-    TARGET_HOSTS = 0,  /* the listed hosts */
-    TARGET_LEADER,     /* the ZAB leader at that moment */
-    TARGET_FOLLOWER,   /* a random ZAB follower at that moment */
-    TARGET_RANDOM,     /* a random host that is up */
-    TARGET_CRASHED,    /* every host that is down (restart only) */
-    TARGET_ALL,        /* heal: all */
+    SCENARIO_TARGET_HOSTS = 0,  /* the listed hosts */
+    SCENARIO_TARGET_LEADER,     /* the ZAB leader at that moment */
+    SCENARIO_TARGET_FOLLOWER,   /* a random ZAB follower at that moment */
+    SCENARIO_TARGET_RANDOM,     /* a random host that is up */
+    SCENARIO_TARGET_CRASHED,    /* every host that is down (restart only) */
+    SCENARIO_TARGET_ALL,        /* heal: all */
 };
 
 struct scenario_target {
     enum target_kind kind;
     uint32_t n_hosts;
-    uint32_t hosts[SCENARIO_MAX_HOSTS]; /* host indices (0-based) for TARGET_HOSTS */
+    uint32_t hosts[SCENARIO_MAX_HOSTS]; /* host indices (0-based) for SCENARIO_TARGET_HOSTS */
 };
 
 struct scenario_fault {

@@ -13,13 +13,13 @@
 #include <string.h>
 
 /* The action keys come first, in enum fault_kind order, so a key index is a fault kind. */
-enum { FK_AT = FAULT_KIND_COUNT, FK_FOR, FK_COUNT };
+enum { FK_AT = TRACE_FAULT_KIND_COUNT, FK_FOR, FK_COUNT };
 static const char *const fault_keys[FK_COUNT] = {
-    [FAULT_CRASH] = "crash",         [FAULT_POWER_OFF] = "power_off",
-    [FAULT_RESTART] = "restart",     [FAULT_PARTITION] = "partition",
-    [FAULT_ISOLATE] = "isolate",     [FAULT_HEAL] = "heal",
-    [FAULT_PAUSE] = "pause",         [FAULT_SLOW_LINK] = "slow_link",
-    [FAULT_SLOW_DISK] = "slow_disk", [FK_AT] = "at",
+    [TRACE_FAULT_CRASH] = "crash",         [TRACE_FAULT_POWER_OFF] = "power_off",
+    [TRACE_FAULT_RESTART] = "restart",     [TRACE_FAULT_PARTITION] = "partition",
+    [TRACE_FAULT_ISOLATE] = "isolate",     [TRACE_FAULT_HEAL] = "heal",
+    [TRACE_FAULT_PAUSE] = "pause",         [TRACE_FAULT_SLOW_LINK] = "slow_link",
+    [TRACE_FAULT_SLOW_DISK] = "slow_disk", [FK_AT] = "at",
     [FK_FOR] = "for",
 };
 
@@ -41,10 +41,10 @@ static const struct target_word {
     enum target_kind kind;
     unsigned flag;
 } target_words[] = {
-    { "leader", TARGET_LEADER, ALLOW_LEADER },
-    { "follower", TARGET_FOLLOWER, ALLOW_FOLLOWER },
-    { "random", TARGET_RANDOM, ALLOW_RANDOM },
-    { "crashed", TARGET_CRASHED, ALLOW_CRASHED },
+    { "leader", SCENARIO_TARGET_LEADER, ALLOW_LEADER },
+    { "follower", SCENARIO_TARGET_FOLLOWER, ALLOW_FOLLOWER },
+    { "random", SCENARIO_TARGET_RANDOM, ALLOW_RANDOM },
+    { "crashed", SCENARIO_TARGET_CRASHED, ALLOW_CRASHED },
 };
 
 struct target_rule {
@@ -91,12 +91,12 @@ static bool read_host_list(struct scenario__ctx *c, const struct ynode *n, const
 static bool read_target(struct scenario__ctx *c, const struct ynode *n, const char *where,
                         const struct target_rule *rule, struct scenario_target *t)
 {
-    t->kind = TARGET_HOSTS;
+    t->kind = SCENARIO_TARGET_HOSTS;
     t->n_hosts = 0;
-    if (n->kind == YNODE_SEQUENCE && (rule->allow & ALLOW_LIST))
+    if (n->kind == SCENARIO_YNODE_SEQUENCE && (rule->allow & ALLOW_LIST))
         return read_host_list(c, n, where, t);
-    if (n->kind != YNODE_SCALAR || scenario__is_null(n)) {
-        if (n->kind != YNODE_INVALID)
+    if (n->kind != SCENARIO_YNODE_SCALAR || scenario__is_null(n)) {
+        if (n->kind != SCENARIO_YNODE_INVALID)
             scenario__report_at(c, n, "%s: expected %s, not %s", where, rule->expected,
                                 scenario__is_null(n) ? "nothing" : scenario__kind_name(n));
         return false;
@@ -126,11 +126,15 @@ static bool read_target(struct scenario__ctx *c, const struct ynode *n, const ch
 static bool read_group(struct scenario__ctx *c, const struct ynode *group, int g,
                        const char *where, const struct ynode **seen, struct scenario_fault *f)
 {
-    if (group->kind != YNODE_SEQUENCE || group->items->len == 0) {
-        if (group->kind != YNODE_INVALID)
-            scenario__report_at(c, group, "%s: each group is a non-empty list of host names, "
-                                "not %s", where, group->kind == YNODE_SEQUENCE ? "an empty list"
-                                : scenario__kind_name(group));
+    if (group->kind != SCENARIO_YNODE_SEQUENCE || group->items->len == 0) {
+        if (group->kind != SCENARIO_YNODE_INVALID)
+            scenario__report_at(c, group,
+                                "%s: each group is a non-empty list of host names, "
+                                "not %s",
+                                where,
+                                group->kind == SCENARIO_YNODE_SEQUENCE
+                                    ? "an empty list"
+                                    : scenario__kind_name(group));
         return false;
     }
     bool ok = true;
@@ -155,8 +159,8 @@ static bool read_group(struct scenario__ctx *c, const struct ynode *group, int g
 static bool read_partition(struct scenario__ctx *c, const struct ynode *n, const char *where,
                            struct scenario_fault *f)
 {
-    if (n->kind != YNODE_SEQUENCE) {
-        if (n->kind != YNODE_INVALID)
+    if (n->kind != SCENARIO_YNODE_SEQUENCE) {
+        if (n->kind != SCENARIO_YNODE_INVALID)
             scenario__report_at(c, n, "%s: expected a list of groups such as [[h1, h2], [h3]], "
                                 "not %s", where, scenario__kind_name(n));
         return false;
@@ -192,7 +196,7 @@ static bool read_slow_link(struct scenario__ctx *c, const struct ynode *n, const
     static const char *const keys[] = { "from", "to", "latency", "for" };
     struct scenario__field k[4];
     char path[96];
-    if (!scenario__fields(c, n, where, keys, 4, k) || n->kind != YNODE_MAPPING) {
+    if (!scenario__fields(c, n, where, keys, 4, k) || n->kind != SCENARIO_YNODE_MAPPING) {
         if (scenario__is_null(n))
             scenario__report_at(c, n, "%s: expected {from, to, latency, for}", where);
         return false;
@@ -229,7 +233,7 @@ static bool read_slow_disk(struct scenario__ctx *c, const struct ynode *n, const
     static const char *const keys[] = { "host", "fsync", "for" };
     struct scenario__field k[3];
     char path[96];
-    if (!scenario__fields(c, n, where, keys, 3, k) || n->kind != YNODE_MAPPING) {
+    if (!scenario__fields(c, n, where, keys, 3, k) || n->kind != SCENARIO_YNODE_MAPPING) {
         if (scenario__is_null(n))
             scenario__report_at(c, n, "%s: expected {host, fsync, for}", where);
         return false;
@@ -259,28 +263,28 @@ static bool read_action(struct scenario__ctx *c, enum fault_kind kind, const str
                         const char *where, struct scenario_fault *f)
 {
     switch (kind) {
-    case FAULT_CRASH:
-    case FAULT_POWER_OFF:
-    case FAULT_PAUSE:
+    case TRACE_FAULT_CRASH:
+    case TRACE_FAULT_POWER_OFF:
+    case TRACE_FAULT_PAUSE:
         return read_target(c, n, where, &host_targets, &f->target);
-    case FAULT_RESTART:
+    case TRACE_FAULT_RESTART:
         return read_target(c, n, where, &restart_targets, &f->target);
-    case FAULT_ISOLATE:
+    case TRACE_FAULT_ISOLATE:
         return read_target(c, n, where, &isolate_targets, &f->target);
-    case FAULT_HEAL:
-        f->target.kind = TARGET_ALL;
-        if (n->kind == YNODE_SCALAR && strcmp(n->text, "all") == 0)
+    case TRACE_FAULT_HEAL:
+        f->target.kind = SCENARIO_TARGET_ALL;
+        if (n->kind == SCENARIO_YNODE_SCALAR && strcmp(n->text, "all") == 0)
             return true;
-        if (n->kind != YNODE_INVALID)
+        if (n->kind != SCENARIO_YNODE_INVALID)
             scenario__report_at(c, n, "%s: the only value is 'all'", where);
         return false;
-    case FAULT_PARTITION:
+    case TRACE_FAULT_PARTITION:
         return read_partition(c, n, where, f);
-    case FAULT_SLOW_LINK:
+    case TRACE_FAULT_SLOW_LINK:
         return read_slow_link(c, n, where, f);
-    case FAULT_SLOW_DISK:
+    case TRACE_FAULT_SLOW_DISK:
         return read_slow_disk(c, n, where, f);
-    case FAULT_KIND_COUNT:
+    case TRACE_FAULT_KIND_COUNT:
         break;
     }
     ZS_ASSERT(!"unknown fault kind");
@@ -292,7 +296,7 @@ static int fault_action(struct scenario__ctx *c, const struct ynode *n, const ch
                         const struct scenario__field *f)
 {
     int action = -1;
-    for (int k = 0; k < FAULT_KIND_COUNT; k++) {
+    for (int k = 0; k < TRACE_FAULT_KIND_COUNT; k++) {
         if (!f[k].key)
             continue;
         if (action < 0) {
@@ -341,10 +345,10 @@ static void read_fault(struct scenario__ctx *c, const struct ynode *n, guint ind
     int action = fault_action(c, n, where, f);
     bool ok = fault_time(c, n, where, f[FK_AT].value, &fault.at) && action >= 0;
     snprintf(path, sizeof path, "%s.for", where);
-    if (action == FAULT_PAUSE && !f[FK_FOR].value) {
+    if (action == TRACE_FAULT_PAUSE && !f[FK_FOR].value) {
         scenario__report_at(c, n, "%s: pause needs 'for' (how long the process stalls)", where);
         ok = false;
-    } else if (action == FAULT_PAUSE) {
+    } else if (action == TRACE_FAULT_PAUSE) {
         ok &= scenario__duration(c, f[FK_FOR].value, path, 1, &fault.duration);
     } else if (f[FK_FOR].key && action >= 0) {
         scenario__report_at(c, f[FK_FOR].key, "%s: only pause takes 'for' here (slow_link and "
@@ -373,9 +377,9 @@ static gint fault_cmp(gconstpointer pa, gconstpointer pb)
 
 void scenario__read_faults(struct scenario__ctx *c, const struct ynode *n)
 {
-    if (!n || scenario__is_null(n) || n->kind == YNODE_INVALID)
+    if (!n || scenario__is_null(n) || n->kind == SCENARIO_YNODE_INVALID)
         return;
-    if (n->kind != YNODE_SEQUENCE) {
+    if (n->kind != SCENARIO_YNODE_SEQUENCE) {
         scenario__report_at(c, n, "faults: expected a list of faults such as "
                             "- {at: 3s, crash: leader}, not %s", scenario__kind_name(n));
         return;
@@ -401,9 +405,9 @@ static bool expect_number(struct scenario__ctx *c, const struct ynode *n, const 
 {
     uint64_t v;
     sim_time t;
-    bool digits = n->kind == YNODE_SCALAR && n->text[0] != '\0' &&
+    bool digits = n->kind == SCENARIO_YNODE_SCALAR && n->text[0] != '\0' &&
                   strspn(n->text, "0123456789") == strlen(n->text);
-    if (is_ns && !digits && n->kind == YNODE_SCALAR && !scenario__is_null(n)) {
+    if (is_ns && !digits && n->kind == SCENARIO_YNODE_SCALAR && !scenario__is_null(n)) {
         if (!scenario__duration(c, n, where, 0, &t))
             return false;
         *out = t;
@@ -460,13 +464,13 @@ static void read_expect_value(struct scenario__ctx *c, const struct scenario__fi
         return;
     }
     if (strcmp(column, "invariants") == 0) {
-        ok = n->kind == YNODE_SCALAR && strcmp(n->text, "hold") == 0;
-        if (!ok && n->kind != YNODE_INVALID)
+        ok = n->kind == SCENARIO_YNODE_SCALAR && strcmp(n->text, "hold") == 0;
+        if (!ok && n->kind != SCENARIO_YNODE_INVALID)
             scenario__report_at(c, n, "%s: the only value is 'hold'", where);
         e.min = e.max = 0; /* zero violations */
-    } else if (n->kind == YNODE_MAPPING) {
+    } else if (n->kind == SCENARIO_YNODE_MAPPING) {
         ok = expect_range(c, n, where, g_str_has_suffix(column, "_ns"), &e);
-    } else if (n->kind == YNODE_SEQUENCE) {
+    } else if (n->kind == SCENARIO_YNODE_SEQUENCE) {
         scenario__report_at(c, n, "%s: expected a number or {min: N, max: N}, not a list", where);
         ok = false;
     } else {

@@ -16,10 +16,10 @@
 #define SCENARIO__MAX_PROBLEMS 100
 
 enum ynode_kind {
-    YNODE_SCALAR,
-    YNODE_MAPPING,
-    YNODE_SEQUENCE,
-    YNODE_INVALID, /* an alias or a string with NUL, already reported: readers skip it */
+    SCENARIO_YNODE_SCALAR,
+    SCENARIO_YNODE_MAPPING,
+    SCENARIO_YNODE_SEQUENCE,
+    SCENARIO_YNODE_INVALID, /* an alias or a string with NUL, already reported: readers skip it */
 };
 
 struct ynode {

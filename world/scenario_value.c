@@ -25,7 +25,7 @@ const char *scenario__path(char *buf, size_t len, const char *where, const char 
 
 bool scenario__is_null(const struct ynode *n)
 {
-    if (n->kind != YNODE_SCALAR || !n->plain)
+    if (n->kind != SCENARIO_YNODE_SCALAR || !n->plain)
         return false;
     const char *t = n->text;
     return t[0] == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
@@ -35,13 +35,13 @@ bool scenario__is_null(const struct ynode *n)
 const char *scenario__kind_name(const struct ynode *n)
 {
     switch (n->kind) {
-    case YNODE_MAPPING:
+    case SCENARIO_YNODE_MAPPING:
         return "a mapping";
-    case YNODE_SEQUENCE:
+    case SCENARIO_YNODE_SEQUENCE:
         return "a list";
-    case YNODE_SCALAR:
+    case SCENARIO_YNODE_SCALAR:
         return "a single value";
-    case YNODE_INVALID:
+    case SCENARIO_YNODE_INVALID:
         break;
     }
     return "an invalid value";
@@ -120,9 +120,9 @@ static void take_field(struct scenario__ctx *c, const struct ynode *key,
                        const struct ynode *value, const char *where, const char *const *names,
                        size_t n_names, struct scenario__field *out)
 {
-    if (key->kind == YNODE_INVALID)
+    if (key->kind == SCENARIO_YNODE_INVALID)
         return;
-    if (key->kind != YNODE_SCALAR) {
+    if (key->kind != SCENARIO_YNODE_SCALAR) {
         scenario__report_at(c, key, "%s%skeys must be plain words, not %s", where ? where : "",
                             where ? ": " : "", scenario__kind_name(key));
         return;
@@ -151,9 +151,9 @@ bool scenario__fields(struct scenario__ctx *c, const struct ynode *map, const ch
         out[i] = (struct scenario__field){ NULL, NULL };
     if (!map || scenario__is_null(map))
         return true;
-    if (map->kind == YNODE_INVALID)
+    if (map->kind == SCENARIO_YNODE_INVALID)
         return false;
-    if (map->kind != YNODE_MAPPING) {
+    if (map->kind != SCENARIO_YNODE_MAPPING) {
         scenario__report_at(c, map, "%s: expected a mapping (key: value, ...), not %s",
                             where ? where : "top level", scenario__kind_name(map));
         return false;
@@ -179,9 +179,9 @@ void scenario__missing(struct scenario__ctx *c, const struct ynode *map, const c
 static const char *scalar_text(struct scenario__ctx *c, const struct ynode *n, const char *where,
                                const char *expected)
 {
-    if (n->kind == YNODE_INVALID)
+    if (n->kind == SCENARIO_YNODE_INVALID)
         return NULL;
-    if (n->kind != YNODE_SCALAR) {
+    if (n->kind != SCENARIO_YNODE_SCALAR) {
         scenario__report_at(c, n, "%s: expected %s, not %s", where, expected,
                             scenario__kind_name(n));
         return NULL;
@@ -358,15 +358,15 @@ bool scenario__dist(struct scenario__ctx *c, const struct ynode *n, const char *
                     struct dist *out)
 {
     sim_time v;
-    if (n->kind == YNODE_SCALAR && !scenario__is_null(n)) {
+    if (n->kind == SCENARIO_YNODE_SCALAR && !scenario__is_null(n)) {
         /* Extension: a plain duration is a fixed delay. */
         if (!scenario__duration(c, n, where, 0, &v))
             return false;
         *out = dist_fixed(v);
         return true;
     }
-    if (n->kind != YNODE_MAPPING) {
-        if (n->kind != YNODE_INVALID)
+    if (n->kind != SCENARIO_YNODE_MAPPING) {
+        if (n->kind != SCENARIO_YNODE_INVALID)
             scenario__report_at(c, n, "%s: expected a distribution such as {dist: uniform, "
                                 "min: 1ms, max: 2ms}, not %s", where,
                                 scenario__is_null(n) ? "nothing" : scenario__kind_name(n));

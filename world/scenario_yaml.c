@@ -189,7 +189,7 @@ static struct ynode *add_node(struct builder *b, enum ynode_kind kind, const yam
     n->kind = kind;
     n->line = one_based(m->line);
     n->column = one_based(m->column);
-    if (kind == YNODE_MAPPING || kind == YNODE_SEQUENCE)
+    if (kind == SCENARIO_YNODE_MAPPING || kind == SCENARIO_YNODE_SEQUENCE)
         n->items = g_ptr_array_new();
     g_ptr_array_add(b->tree->nodes, n);
     if (b->open->len > 0) {
@@ -207,11 +207,11 @@ static void on_scalar(struct builder *b, const yaml_event_t *ev)
     size_t len = ev->data.scalar.length;
     if (memchr(value, '\0', len)) {
         /* Only an escape ("\0" in double quotes) gets here: raw NULs failed check_text. */
-        const struct ynode *n = add_node(b, YNODE_INVALID, &ev->start_mark);
+        const struct ynode *n = add_node(b, SCENARIO_YNODE_INVALID, &ev->start_mark);
         scenario__report(b->diag, n->line, n->column, "strings must not contain NUL characters");
         return;
     }
-    struct ynode *n = add_node(b, YNODE_SCALAR, &ev->start_mark);
+    struct ynode *n = add_node(b, SCENARIO_YNODE_SCALAR, &ev->start_mark);
     n->text = g_strndup(value, len);
     n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 }
@@ -245,7 +245,7 @@ static void on_event(struct builder *b, const yaml_event_t *ev)
         }
         break;
     case YAML_ALIAS_EVENT: {
-        const struct ynode *n = add_node(b, YNODE_INVALID, &ev->start_mark);
+        const struct ynode *n = add_node(b, SCENARIO_YNODE_INVALID, &ev->start_mark);
         if (b->n_aliases++ == 0) {
             b->first_alias = n;
             b->first_anchor = scenario__quote(b->diag, (const char *)ev->data.alias.anchor);
@@ -256,10 +256,10 @@ static void on_event(struct builder *b, const yaml_event_t *ev)
         on_scalar(b, ev);
         break;
     case YAML_SEQUENCE_START_EVENT:
-        on_collection_start(b, ev, YNODE_SEQUENCE);
+        on_collection_start(b, ev, SCENARIO_YNODE_SEQUENCE);
         break;
     case YAML_MAPPING_START_EVENT:
-        on_collection_start(b, ev, YNODE_MAPPING);
+        on_collection_start(b, ev, SCENARIO_YNODE_MAPPING);
         break;
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
@@ -342,13 +342,13 @@ bool scenario__read_yaml(struct scenario__diag *d, const char *text, size_t len,
     if (!ok)
         return false;
     const struct ynode *root = tree->root;
-    if (!root || (root->kind == YNODE_SCALAR && scenario__is_null(root))) {
+    if (!root || (root->kind == SCENARIO_YNODE_SCALAR && scenario__is_null(root))) {
         scenario__report(d, 1, 1, "empty scenario");
         return false;
     }
-    if (root->kind == YNODE_INVALID)
+    if (root->kind == SCENARIO_YNODE_INVALID)
         return false;
-    if (root->kind != YNODE_MAPPING) {
+    if (root->kind != SCENARIO_YNODE_MAPPING) {
         scenario__report(d, root->line, root->column, "the top level must be a mapping of keys "
                          "(name:, description:, duration:, ...), not %s",
                          scenario__kind_name(root));

@@ -206,11 +206,11 @@ static uint32_t resolve(struct world *w, const struct scenario_target *t, uint32
 {
     uint32_t n = 0;
     switch (t->kind) {
-    case TARGET_HOSTS:
+    case SCENARIO_TARGET_HOSTS:
         memcpy(hosts, t->hosts, t->n_hosts * sizeof *hosts);
         return t->n_hosts;
-    case TARGET_LEADER:
-    case TARGET_FOLLOWER: {
+    case SCENARIO_TARGET_LEADER:
+    case SCENARIO_TARGET_FOLLOWER: {
         struct world_model *wm = resolver_of(w, t->kind);
         int h = wm ? wm->desc->resolve(wm->run, t->kind, &w->fault_rng) : -1;
         if (h < 0)
@@ -219,7 +219,7 @@ static uint32_t resolve(struct world *w, const struct scenario_target *t, uint32
         hosts[0] = (uint32_t)h;
         return 1;
     }
-    case TARGET_RANDOM: {
+    case SCENARIO_TARGET_RANDOM: {
         uint32_t up[SCENARIO_MAX_HOSTS];
         for (uint32_t h = 0; h < w->sc->hosts; h++) {
             if (host_up(w, h))
@@ -230,13 +230,13 @@ static uint32_t resolve(struct world *w, const struct scenario_target *t, uint32
         hosts[0] = up[rng_below(&w->fault_rng, n)];
         return 1;
     }
-    case TARGET_CRASHED:
+    case SCENARIO_TARGET_CRASHED:
         for (uint32_t h = 0; h < w->sc->hosts; h++) {
             if (!host_up(w, h))
                 hosts[n++] = h;
         }
         return n;
-    case TARGET_ALL:
+    case SCENARIO_TARGET_ALL:
         for (uint32_t h = 0; h < w->sc->hosts; h++)
             hosts[h] = h;
         return w->sc->hosts;
@@ -308,20 +308,20 @@ static void apply_to_hosts(struct world *w, const struct scenario_fault *f,
         uint32_t m = w->host_machines[hosts[i]];
         bool applied = true;
         switch (f->kind) {
-        case FAULT_CRASH:
+        case TRACE_FAULT_CRASH:
             applied = sim_crash(w->sim, m);
             if (applied)
                 record_down(w, hosts[i]);
             break;
-        case FAULT_POWER_OFF:
+        case TRACE_FAULT_POWER_OFF:
             applied = sim_power_off(w->sim, m);
             if (applied)
                 record_down(w, hosts[i]);
             break;
-        case FAULT_RESTART:
+        case TRACE_FAULT_RESTART:
             applied = sim_restart(w->sim, m);
             break;
-        case FAULT_PAUSE:
+        case TRACE_FAULT_PAUSE:
             applied = sim_pause(w->sim, m, f->duration);
             break;
         default:
@@ -330,7 +330,7 @@ static void apply_to_hosts(struct world *w, const struct scenario_fault *f,
         if (!applied)
             g_string_append_printf(detail, "%s%s unchanged (already %s)", detail->len ? "; " : "",
                                    w->sc->host_names[hosts[i]],
-                                   f->kind == FAULT_RESTART ? "up" : "down");
+                                   f->kind == TRACE_FAULT_RESTART ? "up" : "down");
     }
 }
 
@@ -342,31 +342,31 @@ static void apply_fault(struct world *w, const struct scenario_fault *f, const u
     char buf[64];
     apply_to_hosts(w, f, hosts, n, detail);
     switch (f->kind) {
-    case FAULT_PARTITION:
+    case TRACE_FAULT_PARTITION:
         set_groups(w, f->group);
         describe_partition(w, f->group, detail);
         break;
-    case FAULT_ISOLATE:
+    case TRACE_FAULT_ISOLATE:
         for (uint32_t h = 0; h < w->sc->hosts; h++)
             group[h] = (n > 0 && h == hosts[0]) ? 1 : 0;
         set_groups(w, group);
         describe_partition(w, group, detail);
         break;
-    case FAULT_HEAL:
+    case TRACE_FAULT_HEAL:
         set_groups(w, group);
         break;
-    case FAULT_PAUSE:
+    case TRACE_FAULT_PAUSE:
         units_format_duration(f->duration, buf, sizeof buf);
         g_string_append_printf(detail, "%sfor %s", detail->len ? "; " : "", buf);
         break;
-    case FAULT_SLOW_LINK:
+    case TRACE_FAULT_SLOW_LINK:
         sim_slow_link(w->sim, w->host_machines[f->link_from], w->host_machines[f->link_to],
                       &f->delay, sim_now(w->sim) + f->duration);
         dist_format(&f->delay, buf, sizeof buf);
         g_string_append_printf(detail, "%s->%s latency %s", w->sc->host_names[f->link_from],
                                w->sc->host_names[f->link_to], buf);
         break;
-    case FAULT_SLOW_DISK:
+    case TRACE_FAULT_SLOW_DISK:
         sim_slow_disk(w->sim, w->host_machines[f->disk_host], &f->delay,
                       sim_now(w->sim) + f->duration);
         dist_format(&f->delay, buf, sizeof buf);
@@ -384,26 +384,27 @@ static void fire_fault(struct sim *s, void *ctx, uint64_t index)
     uint32_t hosts[SCENARIO_MAX_HOSTS];
     uint32_t n = 0;
     switch (f->kind) {
-    case FAULT_PARTITION:
-    case FAULT_HEAL:
-    case FAULT_SLOW_LINK:
+    case TRACE_FAULT_PARTITION:
+    case TRACE_FAULT_HEAL:
+    case TRACE_FAULT_SLOW_LINK:
         break;
-    case FAULT_SLOW_DISK:
+    case TRACE_FAULT_SLOW_DISK:
         hosts[n++] = f->disk_host;
         break;
     default:
         n = resolve(w, &f->target, hosts);
     }
     GString *target = g_string_new(NULL), *detail = g_string_new(NULL);
-    if (f->kind == FAULT_SLOW_LINK) {
+    if (f->kind == TRACE_FAULT_SLOW_LINK) {
         uint32_t ends[2] = { f->link_from, f->link_to };
         names_of(w, ends, 2, target);
-    } else if (f->kind == FAULT_PARTITION || f->kind == FAULT_HEAL) {
+    } else if (f->kind == TRACE_FAULT_PARTITION || f->kind == TRACE_FAULT_HEAL) {
         g_string_append(target, "all");
     } else {
         names_of(w, hosts, n, target);
     }
-    if (n == 0 && f->kind != FAULT_PARTITION && f->kind != FAULT_HEAL && f->kind != FAULT_SLOW_LINK)
+    if (n == 0 && f->kind != TRACE_FAULT_PARTITION && f->kind != TRACE_FAULT_HEAL &&
+        f->kind != TRACE_FAULT_SLOW_LINK)
         g_string_append(detail, "no host matched the target: nothing done");
     else
         apply_fault(w, f, hosts, n, detail);

@@ -56,7 +56,7 @@ struct bconn *ps__bconn_new(struct ps_broker *b, conn_id id, enum bconn_kind kin
     c->id = id;
     c->kind = kind;
     g_queue_init(&c->outbound);
-    if (kind == BCONN_CLIENT)
+    if (kind == PS_BCONN_CLIENT)
         c->subs = g_ptr_array_new_with_free_func((GDestroyNotify)ps_sub_free);
     g_hash_table_insert(b->conns, &c->id, c);
     return c;
@@ -69,8 +69,8 @@ static struct bconn *bconn_find(struct ps_broker *b, conn_id id)
 
 void ps__arm_ping(struct bconn *c, struct proto_out *out)
 {
-    sim_time interval = c->kind == BCONN_CLIENT ? PING_INTERVAL_NS : ROUTE_PING_INTERVAL_NS;
-    proto_timer_set(out, broker_timer(TIMER_CONN_PING, c->id), interval);
+    sim_time interval = c->kind == PS_BCONN_CLIENT ? PING_INTERVAL_NS : ROUTE_PING_INTERVAL_NS;
+    proto_timer_set(out, broker_timer(PS_TIMER_CONN_PING, c->id), interval);
 }
 
 /* Bytes sent but not yet read by the client: what sits in the kernels on both ends. */
@@ -123,7 +123,7 @@ static void client_ack(struct ps_broker *b, struct bconn *c, uint64_t bytes_read
 static void bconn_send(struct ps_broker *b, struct bconn *c, struct ps_msg *m,
                        struct proto_out *out)
 {
-    if (c->kind == BCONN_CLIENT)
+    if (c->kind == PS_BCONN_CLIENT)
         client_write(b, c, m, out);
     else
         proto_send(out, c->id, &m->hdr);
@@ -225,12 +225,12 @@ static void client_closed(struct ps_broker *b, struct bconn *c, enum ps_drop_cau
 void ps__bconn_close(struct ps_broker *b, const struct proto_env *env, struct bconn *c,
                      enum ps_drop_cause cause, bool close_socket, struct proto_out *out)
 {
-    proto_timer_cancel(out, broker_timer(TIMER_CONN_PING, c->id));
+    proto_timer_cancel(out, broker_timer(PS_TIMER_CONN_PING, c->id));
     if (close_socket)
         proto_close(out, c->id);
-    if (c->kind == BCONN_CLIENT)
+    if (c->kind == PS_BCONN_CLIENT)
         client_closed(b, c, cause, out);
-    else if (c->kind == BCONN_ROUTE)
+    else if (c->kind == PS_BCONN_ROUTE)
         ps__route_closed(b, env, c, out);
     g_hash_table_remove(b->conns, &c->id); /* frees c */
 }
@@ -255,7 +255,7 @@ bool ps__handle_ping_pong(struct ps_broker *b, struct bconn *c, const struct ps_
 static void ping_timer(struct ps_broker *b, const struct proto_env *env, struct bconn *c,
                        struct proto_out *out)
 {
-    bool client = c->kind == BCONN_CLIENT;
+    bool client = c->kind == PS_BCONN_CLIENT;
     if (client && env->now_ns - c->last_in_ns < PING_INTERVAL_NS) {
         c->pings_out = 0;
         ps__arm_ping(c, out);
@@ -318,7 +318,7 @@ static void forward_to_routes(struct ps_broker *b, const struct ps_msg *pub,
         GPtrArray *queues = b->route_queues[h];
         if (!b->route_plain[h] && queues->len == 0)
             continue;
-        ZS_ASSERT(b->routes[h].state == ROUTE_UP);
+        ZS_ASSERT(b->routes[h].state == PS_ROUTE_UP);
         struct ps_msg *rmsg = ps_msg_rmsg(pub->subject, pub->hdr.msg_id, pub->payload_bytes,
                                           (const char *const *)queues->pdata, queues->len);
         proto_send(out, b->routes[h].conn->id, &rmsg->hdr);
@@ -333,7 +333,7 @@ static void record_unserved(struct ps_broker *b, msg_id_t id, struct proto_out *
         if (b->served[h])
             continue;
         enum ps_drop_cause cause = h == b->cfg->host               ? b->local_miss_cause
-                                : b->routes[h].state == ROUTE_UP ? PS_DROP_NO_INTEREST
+                                : b->routes[h].state == PS_ROUTE_UP ? PS_DROP_NO_INTEREST
                                                                  : PS_DROP_ROUTE_DOWN;
         record_drop(out, id, cause, h);
     }
@@ -436,7 +436,7 @@ static void accept_conn(struct ps_broker *b, const struct proto_env *env,
                         const struct proto_input *in, struct proto_out *out)
 {
     bool client = in->port == PS_PORT_CLIENT;
-    struct bconn *c = ps__bconn_new(b, in->conn, client ? BCONN_CLIENT : BCONN_ROUTE_PENDING);
+    struct bconn *c = ps__bconn_new(b, in->conn, client ? PS_BCONN_CLIENT : PS_BCONN_ROUTE_PENDING);
     c->last_in_ns = env->now_ns;
     if (client)
         client_write(b, c, ps_msg_info(), out);
@@ -450,7 +450,7 @@ static void on_msg(struct ps_broker *b, const struct proto_env *env,
     const struct ps_msg *m = ps_msg_from(in->msg);
     if (!c || !m)
         return;
-    if (c->kind == BCONN_CLIENT)
+    if (c->kind == PS_BCONN_CLIENT)
         client_msg(b, env, c, m, out);
     else
         ps__route_msg(b, env, c, m, out);
@@ -461,7 +461,7 @@ static void on_timer(struct ps_broker *b, const struct proto_env *env, uint64_t 
 {
     enum broker_timer kind = (enum broker_timer)proto_token_kind(token);
     uint64_t value = proto_token_index(token);
-    if (kind != TIMER_CONN_PING) {
+    if (kind != PS_TIMER_CONN_PING) {
         ps__route_timer(b, env, kind, (uint32_t)value, out);
         return;
     }

@@ -7,19 +7,19 @@
 #include "protocol/pubsub/ps_sublist.h"
 
 enum bconn_kind {
-    BCONN_CLIENT,        /* a client on PS_PORT_CLIENT */
-    BCONN_ROUTE_PENDING, /* accepted on PS_PORT_ROUTE, the peer's CONNECT not yet read */
-    BCONN_ROUTE,         /* an established route */
+    PS_BCONN_CLIENT,        /* a client on PS_PORT_CLIENT */
+    PS_BCONN_ROUTE_PENDING, /* accepted on PS_PORT_ROUTE, the peer's CONNECT not yet read */
+    PS_BCONN_ROUTE,         /* an established route */
 };
 
 /* One connection of the broker. */
 struct bconn {
     conn_id id;
     enum bconn_kind kind;
-    uint32_t route_host;    /* BCONN_ROUTE: the peer's host index */
+    uint32_t route_host;    /* PS_BCONN_ROUTE: the peer's host index */
     uint32_t pings_out;
     sim_time last_in_ns;    /* last protocol message read (clients are pinged when silent) */
-    /* BCONN_CLIENT only: */
+    /* PS_BCONN_CLIENT only: */
     GPtrArray *subs;        /* struct ps_sub * (owned) */
     uint64_t bytes_sent;    /* handed to the socket */
     uint64_t bytes_acked;   /* read by the client (PS_MSG_ACK) */
@@ -29,15 +29,15 @@ struct bconn {
 };
 
 enum route_state {
-    ROUTE_DOWN,    /* none; the dialler waits for its reconnect timer */
-    ROUTE_DIALING, /* our dial is out */
-    ROUTE_UP,
+    PS_ROUTE_DOWN,    /* none; the dialler waits for its reconnect timer */
+    PS_ROUTE_DIALING, /* our dial is out */
+    PS_ROUTE_UP,
 };
 
 /* The link to one peer broker, whichever side dialled it. */
 struct route {
     enum route_state state;
-    struct bconn *conn;       /* ROUTE_UP */
+    struct bconn *conn;       /* PS_ROUTE_UP */
     uint32_t dial_generation; /* answers to older dials are stale */
     GPtrArray *interest;      /* struct ps_sub * (owned): the peer's RS+ set */
 };
@@ -69,10 +69,10 @@ struct ps_broker {
 /* Token kinds (sim/proto.h proto_token): timers name a connection or a host in the index;
  * a route dial names the host and the dial's generation. */
 enum broker_timer {
-    TIMER_CONN_PING = 1,
-    TIMER_ROUTE_DIAL,      /* the route dial went unanswered */
-    TIMER_ROUTE_RECONNECT, /* time to dial the peer again */
-    TOKEN_ROUTE_DIAL,      /* the dial itself (CONN_UP / CONN_FAILED) */
+    PS_TIMER_CONN_PING = 1,
+    PS_TIMER_ROUTE_DIAL,      /* the route dial went unanswered */
+    PS_TIMER_ROUTE_RECONNECT, /* time to dial the peer again */
+    PS_TOKEN_ROUTE_DIAL,      /* the dial itself (CONN_UP / CONN_FAILED) */
 };
 
 static inline uint64_t broker_timer(enum broker_timer kind, uint64_t value)

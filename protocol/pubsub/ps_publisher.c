@@ -42,14 +42,14 @@ static void publish(struct ps_publisher *p, const struct ps_publish_op *op, stru
     switch (ps_client_publish(&p->client, pub, out)) {
     case PS_PUBLISH_SENT:
     case PS_PUBLISH_BUFFERED:
-        proto_trace_outcome(out, op->msg_id, OUTCOME_ACKED);
+        proto_trace_outcome(out, op->msg_id, TRACE_OUTCOME_ACKED);
         break;
     case PS_PUBLISH_BUFFER_FULL:
-        proto_trace_outcome(out, op->msg_id, OUTCOME_REJECTED);
+        proto_trace_outcome(out, op->msg_id, TRACE_OUTCOME_REJECTED);
         record_drop(op->msg_id, PS_DROP_RECONNECT_BUFFER_FULL, out);
         break;
     case PS_PUBLISH_CLOSED:
-        proto_trace_outcome(out, op->msg_id, OUTCOME_REJECTED);
+        proto_trace_outcome(out, op->msg_id, TRACE_OUTCOME_REJECTED);
         record_drop(op->msg_id, PS_DROP_PUBLISHER_DISCONNECTED, out);
         break;
     }

@@ -23,7 +23,7 @@
 /* A dial token names the peer and the dial's generation. */
 static uint64_t dial_token(uint64_t generation, uint32_t host)
 {
-    return proto_token(TOKEN_ROUTE_DIAL, (uint32_t)generation, host);
+    return proto_token(PS_TOKEN_ROUTE_DIAL, (uint32_t)generation, host);
 }
 
 static bool we_dial(const struct ps_broker *b, uint32_t host)
@@ -49,19 +49,19 @@ static void route_dial(struct ps_broker *b, uint32_t host, struct proto_out *out
 {
     struct route *r = &b->routes[host];
     r->dial_generation++;
-    ZS_ASSERT(r->state == ROUTE_DOWN && we_dial(b, host)); /* only the dialler dials */
-    r->state = ROUTE_DIALING;
+    ZS_ASSERT(r->state == PS_ROUTE_DOWN && we_dial(b, host)); /* only the dialler dials */
+    r->state = PS_ROUTE_DIALING;
     proto_connect(out, b->cfg->host_machines[host], PS_PORT_ROUTE,
                   dial_token(r->dial_generation, host));
-    proto_timer_set(out, broker_timer(TIMER_ROUTE_DIAL, host), ROUTE_DIAL_TIMEOUT_NS);
+    proto_timer_set(out, broker_timer(PS_TIMER_ROUTE_DIAL, host), ROUTE_DIAL_TIMEOUT_NS);
 }
 
 static void route_retry_later(struct ps_broker *b, const struct proto_env *env, uint32_t host,
                               struct proto_out *out)
 {
-    b->routes[host].state = ROUTE_DOWN;
+    b->routes[host].state = PS_ROUTE_DOWN;
     sim_time delay = ROUTE_RECONNECT_NS + (sim_time)rng_below(env->rng, ROUTE_RECONNECT_JITTER_NS);
-    proto_timer_set(out, broker_timer(TIMER_ROUTE_RECONNECT, host), delay);
+    proto_timer_set(out, broker_timer(PS_TIMER_ROUTE_RECONNECT, host), delay);
 }
 
 void ps__routes_start(struct ps_broker *b, struct proto_out *out)
@@ -80,7 +80,7 @@ static void send_interest(struct bconn *c, const struct interest *it, struct pro
 void ps__routes_advertise(struct ps_broker *b, const struct interest *it, struct proto_out *out)
 {
     for (uint32_t h = 0; h < b->cfg->n_hosts; h++) {
-        if (b->routes[h].state == ROUTE_UP)
+        if (b->routes[h].state == PS_ROUTE_UP)
             send_interest(b->routes[h].conn, it, out);
     }
 }
@@ -89,10 +89,10 @@ void ps__routes_advertise(struct ps_broker *b, const struct interest *it, struct
 static void route_up(struct ps_broker *b, uint32_t host, struct bconn *c, struct proto_out *out)
 {
     struct route *r = &b->routes[host];
-    c->kind = BCONN_ROUTE;
+    c->kind = PS_BCONN_ROUTE;
     c->route_host = host;
-    ZS_ASSERT(r->state != ROUTE_UP); /* one route per pair */
-    r->state = ROUTE_UP;
+    ZS_ASSERT(r->state != PS_ROUTE_UP); /* one route per pair */
+    r->state = PS_ROUTE_UP;
     r->conn = c;
     for (guint i = 0; i < b->interest->len; i++)
         send_interest(c, &g_array_index(b->interest, struct interest, i), out);
@@ -104,10 +104,11 @@ void ps__route_dial_answered(struct ps_broker *b, const struct proto_env *env,
 {
     uint32_t host = proto_token_index(in->token);
     struct route *r = host < b->cfg->n_hosts ? &b->routes[host] : NULL;
-    bool current = r && r->state == ROUTE_DIALING && proto_token_of(in->token, r->dial_generation);
+    bool current =
+        r && r->state == PS_ROUTE_DIALING && proto_token_of(in->token, r->dial_generation);
     if (in->kind == PROTO_IN_CONN_FAILED) {
         if (current) {
-            proto_timer_cancel(out, broker_timer(TIMER_ROUTE_DIAL, host));
+            proto_timer_cancel(out, broker_timer(PS_TIMER_ROUTE_DIAL, host));
             route_retry_later(b, env, host, out);
         }
         return;
@@ -116,8 +117,8 @@ void ps__route_dial_answered(struct ps_broker *b, const struct proto_env *env,
         proto_close(out, in->conn); /* a dial we already gave up on */
         return;
     }
-    proto_timer_cancel(out, broker_timer(TIMER_ROUTE_DIAL, host));
-    struct bconn *c = ps__bconn_new(b, in->conn, BCONN_ROUTE);
+    proto_timer_cancel(out, broker_timer(PS_TIMER_ROUTE_DIAL, host));
+    struct bconn *c = ps__bconn_new(b, in->conn, PS_BCONN_ROUTE);
     proto_send(out, c->id, &ps_msg_connect_route(b->cfg->host)->hdr);
     route_up(b, host, c, out);
 }
@@ -131,7 +132,7 @@ static void route_accepted(struct ps_broker *b, const struct proto_env *env, str
         return;
     }
     struct route *r = &b->routes[host];
-    if (r->state == ROUTE_UP)
+    if (r->state == PS_ROUTE_UP)
         ps__bconn_close(b, env, r->conn, PS_DROP_CONNECTION_CLOSED, true, out);
     route_up(b, host, c, out);
 }
@@ -174,7 +175,7 @@ static void interest_forget(struct ps_broker *b, struct bconn *c, const struct p
 void ps__route_msg(struct ps_broker *b, const struct proto_env *env, struct bconn *c,
                    const struct ps_msg *m, struct proto_out *out)
 {
-    if (c->kind == BCONN_ROUTE_PENDING) {
+    if (c->kind == PS_BCONN_ROUTE_PENDING) {
         if (m->hdr.type == PS_MSG_CONNECT)
             route_accepted(b, env, c, m->host, out);
         return;
@@ -207,7 +208,7 @@ void ps__route_closed(struct ps_broker *b, const struct proto_env *env, struct b
         ps_sublist_remove(b->sublist, g_ptr_array_index(r->interest, i));
     g_ptr_array_set_size(r->interest, 0);
     r->conn = NULL;
-    r->state = ROUTE_DOWN;
+    r->state = PS_ROUTE_DOWN;
     if (we_dial(b, host))
         route_retry_later(b, env, host, out);
 }
@@ -216,8 +217,8 @@ void ps__route_timer(struct ps_broker *b, const struct proto_env *env, enum brok
                      uint32_t host, struct proto_out *out)
 {
     struct route *r = &b->routes[host];
-    if (kind == TIMER_ROUTE_DIAL && r->state == ROUTE_DIALING)
+    if (kind == PS_TIMER_ROUTE_DIAL && r->state == PS_ROUTE_DIALING)
         route_retry_later(b, env, host, out); /* its late answer, if any, will be stale */
-    else if (kind == TIMER_ROUTE_RECONNECT && r->state == ROUTE_DOWN)
+    else if (kind == PS_TIMER_ROUTE_RECONNECT && r->state == PS_ROUTE_DOWN)
         route_dial(b, host, out);
 }

@@ -77,7 +77,7 @@ static void client_destroy(void *state)
 static void send_write(struct zab_client *c, msg_id_t id, const struct proto_env *env,
                        struct proto_out *out)
 {
-    struct zab_msg *m = zab_msg_new(ZM_WRITE_REQ, NULL);
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_WRITE_REQ, NULL);
     m->hdr.size_bytes += c->cfg->payload_bytes;
     m->txn.msg_id = id;
     m->hdr.msg_id = id;
@@ -121,10 +121,10 @@ static void connection_lost(struct zab_client *c, bool close, const struct proto
     c->conn = CONN_NONE;
     for (guint i = 0; i < c->in_flight->len; i++)
         proto_trace_outcome(out, g_array_index(c->in_flight, msg_id_t, i),
-                            OUTCOME_TIMEOUT);
+                            TRACE_OUTCOME_TIMEOUT);
     for (guint i = 0; i < c->queued->len; i++)
         proto_trace_outcome(out, g_array_index(c->queued, msg_id_t, i),
-                            OUTCOME_TIMEOUT);
+                            TRACE_OUTCOME_TIMEOUT);
     g_array_set_size(c->in_flight, 0);
     g_array_set_size(c->queued, 0);
     schedule_attempt(c, env, out);
@@ -156,15 +156,15 @@ static void on_response(struct zab_client *c, const struct zab_msg *m, const str
 {
     c->last_heard = env->now_ns;
     switch (m->hdr.type) {
-    case ZM_CONNECT_RESP:
+    case ZAB_MSG_CONNECT_RESP:
         if (c->status == CS_HANDSHAKE)
             on_connected(c, env, out);
         return;
-    case ZM_WRITE_RESP:
+    case ZAB_MSG_WRITE_RESP:
         for (guint i = 0; i < c->in_flight->len; i++) {
             if (g_array_index(c->in_flight, msg_id_t, i) == m->txn.msg_id) {
                 g_array_remove_index(c->in_flight, i);
-                proto_trace_outcome(out, m->txn.msg_id, OUTCOME_ACKED);
+                proto_trace_outcome(out, m->txn.msg_id, TRACE_OUTCOME_ACKED);
                 return;
             }
         }
@@ -180,7 +180,7 @@ static void on_write_op(struct zab_client *c, const struct zab_write_op *op,
     proto_trace_submission(out, op->msg_id, c->cfg->client,
                            c->status == CS_CONNECTED ? (int32_t)c->host : -1);
     if (c->queued->len + c->in_flight->len >= ZAB_CLIENT_PENDING_MAX) {
-        proto_trace_outcome(out, op->msg_id, OUTCOME_REJECTED); /* zab_internal.h */
+        proto_trace_outcome(out, op->msg_id, TRACE_OUTCOME_REJECTED); /* zab_internal.h */
         return;
     }
     if (c->status == CS_CONNECTED)
@@ -213,7 +213,7 @@ static void on_timer(struct zab_client *c, uint64_t token, const struct proto_en
             return;
         }
         if (env->now_ns - c->last_sent >= read_timeout(c) / 2) {
-            proto_send(out, c->conn, &zab_msg_new(ZM_CLIENT_PING, NULL)->hdr);
+            proto_send(out, c->conn, &zab__msg_new(ZAB_MSG_CLIENT_PING, NULL)->hdr);
             c->last_sent = env->now_ns;
         }
         arm_liveness(c, env, out);
@@ -236,7 +236,7 @@ static void client_handle(void *state, const struct proto_env *env, const struct
         }
         c->conn = in->conn;
         c->status = CS_HANDSHAKE;
-        proto_send(out, c->conn, &zab_msg_new(ZM_CONNECT_REQ, NULL)->hdr);
+        proto_send(out, c->conn, &zab__msg_new(ZAB_MSG_CONNECT_REQ, NULL)->hdr);
         return;
     case PROTO_IN_CONN_FAILED:
         if (in->token == client_token(c, CT_DIAL) && c->status == CS_DIALING) {
@@ -268,5 +268,5 @@ const struct proto_ops zab_client_ops = {
     .create = client_create,
     .destroy = client_destroy,
     .handle = client_handle,
-    .msg_type_name = zab_msg_type_name,
+    .msg_type_name = zab__msg_type_name,
 };

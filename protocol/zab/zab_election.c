@@ -26,7 +26,7 @@ struct loopback_notification {
     struct zab_vote vote;
 };
 
-void zab_election_init(struct zab_server *s)
+void zab__election_init(struct zab_server *s)
 {
     uint32_t n = s->cfg->n_servers + 1;
     struct zab_election *e = &s->election;
@@ -38,7 +38,7 @@ void zab_election_init(struct zab_server *s)
     /* lastMessageSent per peer lives in the channel; see peer_send. */
 }
 
-void zab_election_free(struct zab_server *s)
+void zab__election_free(struct zab_server *s)
 {
     struct zab_election *e = &s->election;
     g_free(e->recvset);
@@ -71,9 +71,9 @@ static bool has_quorum_for(const struct zab_server *s, const struct zab_vote *vo
     uint64_t members = 0;
     for (uint32_t sid = 1; sid <= s->cfg->n_servers; sid++) {
         if (have[sid] && vote_equal(&votes[sid], target))
-            members |= zab_bit(sid);
+            members |= zab__bit(sid);
     }
-    return zab_is_quorum(s, members);
+    return zab__is_quorum(s, members);
 }
 
 /* ---- QuorumCnxManager ------------------------------------------------------------------- */
@@ -81,9 +81,9 @@ static bool has_quorum_for(const struct zab_server *s, const struct zab_vote *vo
 static void channel_send_now(struct zab_server *s, uint32_t sid, const struct zab_vote *v,
                              struct proto_out *out)
 {
-    struct zab_msg *m = zab_msg_new(ZM_NOTIFICATION, s->cfg);
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_NOTIFICATION, s->cfg);
     m->vote = *v;
-    zab_send(s, s->peers[sid].conn, m, out);
+    zab__send(s, s->peers[sid].conn, m, out);
 }
 
 static void connect_one(struct zab_server *s, uint32_t sid, const struct proto_env *env,
@@ -96,9 +96,9 @@ static void connect_one(struct zab_server *s, uint32_t sid, const struct proto_e
     ch->dial_started = env->now_ns;
     ch->dial_attempt++;
     uint32_t index = sid | ((ch->dial_attempt & 0xffffu) << 8);
-    proto_connect(out, zab_machine_of(s, sid), ZAB_PORT_ELECTION,
-                  proto_token(TOK_ELECTION_DIAL, 0, index));
-    proto_timer_set(out, proto_token(TOK_PEER_DIAL, 0, index), CNX_TIMEOUT);
+    proto_connect(out, zab__machine_of(s, sid), ZAB_PORT_ELECTION,
+                  proto_token(ZAB_TOK_ELECTION_DIAL, 0, index));
+    proto_timer_set(out, proto_token(ZAB_TOK_PEER_DIAL, 0, index), CNX_TIMEOUT);
 }
 
 static void peer_send(struct zab_server *s, uint32_t sid, const struct zab_vote *v,
@@ -128,10 +128,10 @@ static void channel_adopt(struct zab_server *s, uint32_t sid, conn_id conn, stru
 {
     struct zab_peer_channel *ch = &s->peers[sid];
     if (ch->conn != CONN_NONE && ch->conn != conn)
-        zab_conn_drop(s, ch->conn, true, out); /* the newer connection wins */
+        zab__conn_drop(s, ch->conn, true, out); /* the newer connection wins */
     ch->conn = conn;
     ch->dialing = false;
-    zab_conn_add(s, conn, ZC_ELECTION)->peer_sid = sid;
+    zab__conn_add(s, conn, ZAB_CONN_ELECTION)->peer_sid = sid;
     if (ch->queued) {
         ch->queued = false;
         channel_send_now(s, sid, &ch->queued_vote, out);
@@ -143,13 +143,13 @@ static void channel_adopt(struct zab_server *s, uint32_t sid, conn_id conn, stru
 static uint32_t sid_of_machine(const struct zab_server *s, uint32_t machine)
 {
     for (uint32_t sid = 1; sid <= s->cfg->n_servers; sid++) {
-        if (zab_machine_of(s, sid) == machine)
+        if (zab__machine_of(s, sid) == machine)
             return sid;
     }
     return 0;
 }
 
-void zab_election_on_conn_up(struct zab_server *s, const struct proto_input *in,
+void zab__election_on_conn_up(struct zab_server *s, const struct proto_input *in,
                              const struct proto_env *env, struct proto_out *out)
 {
     uint32_t self = s->cfg->sid;
@@ -179,19 +179,19 @@ void zab_election_on_conn_up(struct zab_server *s, const struct proto_input *in,
     channel_adopt(s, sid, in->conn, out);
 }
 
-void zab_election_on_dial_failed(struct zab_server *s, uint32_t index)
+void zab__election_on_dial_failed(struct zab_server *s, uint32_t index)
 {
     struct zab_peer_channel *ch = &s->peers[index & 0xffu];
     if ((ch->dial_attempt & 0xffffu) == (index >> 8))
         ch->dialing = false;
 }
 
-void zab_election_on_conn_lost(struct zab_server *s, struct zab_conn *c, struct proto_out *out)
+void zab__election_on_conn_lost(struct zab_server *s, struct zab_conn *c, struct proto_out *out)
 {
     struct zab_peer_channel *ch = &s->peers[c->peer_sid];
     if (ch->conn == c->id)
         ch->conn = CONN_NONE;
-    zab_conn_drop(s, c->id, false, out);
+    zab__conn_drop(s, c->id, false, out);
 }
 
 /* QuorumCnxManager.haveDelivered: true when any peer's send queue is empty. */
@@ -217,7 +217,7 @@ static void connect_all(struct zab_server *s, const struct proto_env *env, struc
 
 static struct zab_vote init_vote(const struct zab_server *s)
 {
-    return (struct zab_vote){ .leader = s->cfg->sid, .zxid = zab_last_zxid(s),
+    return (struct zab_vote){ .leader = s->cfg->sid, .zxid = zab__last_zxid(s),
                               .peer_epoch = s->current_epoch, .state = ZAB_STATE_LOOKING };
 }
 
@@ -234,10 +234,10 @@ static void send_notifications(struct zab_server *s, const struct proto_env *env
 
 static void arm_notify(struct zab_server *s, struct proto_out *out)
 {
-    proto_timer_set(out, proto_token(TOK_NOTIFY, s->role, 0), s->election.not_timeout);
+    proto_timer_set(out, proto_token(ZAB_TOK_NOTIFY, s->role, 0), s->election.not_timeout);
 }
 
-void zab_election_start(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+void zab__election_start(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
 {
     struct zab_election *e = &s->election;
     uint32_t n = s->cfg->n_servers + 1;
@@ -262,9 +262,9 @@ static void decide(struct zab_server *s, int64_t leader, const struct zab_vote *
     s->current_vote = *end;
     s->current_vote.leader = leader;
     if ((uint32_t)leader == s->cfg->sid)
-        zab_lead(s, env, out);
+        zab__lead(s, env, out);
     else
-        zab_follow(s, (uint32_t)leader, env, out);
+        zab__follow(s, (uint32_t)leader, env, out);
 }
 
 /* checkLeader: never follow a leader we have not heard claim LEADING, and only lead
@@ -308,8 +308,8 @@ static void on_looking_notification(struct zab_server *s, uint32_t sid, const st
     target.state = ZAB_STATE_LOOKING;
     if (has_quorum_for(s, e->recvset, e->have_recv, &target)) {
         e->finalizing = true;
-        proto_timer_cancel(out, proto_token(TOK_NOTIFY, s->role, 0));
-        proto_timer_set(out, proto_token(TOK_FINALIZE, s->role, 0), FINALIZE_WAIT);
+        proto_timer_cancel(out, proto_token(ZAB_TOK_NOTIFY, s->role, 0));
+        proto_timer_set(out, proto_token(ZAB_TOK_FINALIZE, s->role, 0), FINALIZE_WAIT);
     }
 }
 
@@ -348,11 +348,11 @@ static void process_notification(struct zab_server *s, uint32_t sid, const struc
     if (e->finalizing) {
         if (!vote_better(n->leader, n->zxid, n->peer_epoch, &e->proposal)) {
             /* Consumed and discarded; the finalize wait starts over. */
-            proto_timer_set(out, proto_token(TOK_FINALIZE, s->role, 0), FINALIZE_WAIT);
+            proto_timer_set(out, proto_token(ZAB_TOK_FINALIZE, s->role, 0), FINALIZE_WAIT);
             return;
         }
         e->finalizing = false; /* a better vote: back to the main loop with it */
-        proto_timer_cancel(out, proto_token(TOK_FINALIZE, s->role, 0));
+        proto_timer_cancel(out, proto_token(ZAB_TOK_FINALIZE, s->role, 0));
     }
     arm_notify(s, out); /* every poll that returns restarts the wait */
     switch (n->state) {
@@ -391,14 +391,14 @@ static void receive_notification(struct zab_server *s, uint32_t sid, const struc
     process_notification(s, sid, n, env, out);
 }
 
-void zab_election_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+void zab__election_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
                          const struct proto_env *env, struct proto_out *out)
 {
-    if (m->hdr.type == ZM_NOTIFICATION)
+    if (m->hdr.type == ZAB_MSG_NOTIFICATION)
         receive_notification(s, c->peer_sid, &m->vote, env, out);
 }
 
-void zab_election_drain_loopback(struct zab_server *s, const struct proto_env *env,
+void zab__election_drain_loopback(struct zab_server *s, const struct proto_env *env,
                                  struct proto_out *out)
 {
     struct zab_election *e = &s->election;
@@ -411,12 +411,12 @@ void zab_election_drain_loopback(struct zab_server *s, const struct proto_env *e
     g_array_set_size(e->loopback, 0);
 }
 
-void zab_election_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__election_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
                            struct proto_out *out)
 {
     struct zab_election *e = &s->election;
     switch (proto_token_kind(token)) {
-    case TOK_NOTIFY:
+    case ZAB_TOK_NOTIFY:
         if (!e->active || e->finalizing || !proto_token_of(token, s->role))
             return;
         if (have_delivered(s))
@@ -426,7 +426,7 @@ void zab_election_on_timer(struct zab_server *s, uint64_t token, const struct pr
         e->not_timeout = MIN(e->not_timeout * 2, MAX_NOTIFICATION);
         arm_notify(s, out);
         return;
-    case TOK_FINALIZE: {
+    case ZAB_TOK_FINALIZE: {
         if (!e->active || !e->finalizing || !proto_token_of(token, s->role))
             return;
         struct zab_vote end = e->proposal;
@@ -435,7 +435,7 @@ void zab_election_on_timer(struct zab_server *s, uint64_t token, const struct pr
         decide(s, e->proposal.leader, &end, env, out);
         return;
     }
-    case TOK_PEER_DIAL: {
+    case ZAB_TOK_PEER_DIAL: {
         uint32_t index = proto_token_index(token);
         struct zab_peer_channel *ch = &s->peers[index & 0xffu];
         if (ch->dialing && (ch->dial_attempt & 0xffffu) == (index >> 8))

@@ -43,28 +43,28 @@
 /* ---- wire messages (ZooKeeper's QuorumPacket types keep their names) ------------------- */
 
 enum zab_msg_type {
-    ZM_NOTIFICATION = 1, /* FLE notification (election port) */
-    ZM_FOLLOWERINFO,
-    ZM_LEADERINFO,
-    ZM_ACKEPOCH,
-    ZM_DIFF,
-    ZM_TRUNC,
-    ZM_SNAP,
-    ZM_PROPOSAL,
-    ZM_COMMIT,
-    ZM_NEWLEADER,
-    ZM_UPTODATE,
-    ZM_ACK,
-    ZM_PING,
-    ZM_REQUEST,          /* learner forwards a client write to the leader */
-    ZM_CONNECT_REQ,      /* client -> server: open (or move) a session */
-    ZM_CONNECT_RESP,
-    ZM_WRITE_REQ,        /* client -> server */
-    ZM_WRITE_RESP,
-    ZM_CLIENT_PING,
-    ZM_CLIENT_PONG,
-    ZM_REVALIDATE,       /* learner <-> leader: is this client's session valid? */
-    ZM_TYPE_COUNT
+    ZAB_MSG_NOTIFICATION = 1, /* FLE notification (election port) */
+    ZAB_MSG_FOLLOWERINFO,
+    ZAB_MSG_LEADERINFO,
+    ZAB_MSG_ACKEPOCH,
+    ZAB_MSG_DIFF,
+    ZAB_MSG_TRUNC,
+    ZAB_MSG_SNAP,
+    ZAB_MSG_PROPOSAL,
+    ZAB_MSG_COMMIT,
+    ZAB_MSG_NEWLEADER,
+    ZAB_MSG_UPTODATE,
+    ZAB_MSG_ACK,
+    ZAB_MSG_PING,
+    ZAB_MSG_REQUEST,          /* learner forwards a client write to the leader */
+    ZAB_MSG_CONNECT_REQ,      /* client -> server: open (or move) a session */
+    ZAB_MSG_CONNECT_RESP,
+    ZAB_MSG_WRITE_REQ,        /* client -> server */
+    ZAB_MSG_WRITE_RESP,
+    ZAB_MSG_CLIENT_PING,
+    ZAB_MSG_CLIENT_PONG,
+    ZAB_MSG_REVALIDATE,       /* learner <-> leader: is this client's session valid? */
+    ZAB_MSG_TYPE_COUNT
 };
 
 struct zab_vote {
@@ -85,16 +85,16 @@ struct zab_msg {
     GArray *snapshot;       /* SNAP: struct zab_txn, the leader's whole state (owned) */
 };
 
-const char *zab_msg_type_name(uint8_t type);
-struct zab_msg *zab_msg_new(enum zab_msg_type type, const struct zab_server_config *cfg);
+const char *zab__msg_type_name(uint8_t type);
+struct zab_msg *zab__msg_new(enum zab_msg_type type, const struct zab_server_config *cfg);
 
 /* ---- connections ------------------------------------------------------------------------ */
 
 enum zab_conn_kind {
-    ZC_ELECTION = 1, /* election channel to one peer */
-    ZC_TO_LEADER,    /* this learner's quorum connection */
-    ZC_LEARNER,      /* leader side: one learner (LearnerHandler) */
-    ZC_CLIENT,       /* a client session */
+    ZAB_CONN_ELECTION = 1, /* election channel to one peer */
+    ZAB_CONN_TO_LEADER,    /* this learner's quorum connection */
+    ZAB_CONN_LEARNER,      /* leader side: one learner (LearnerHandler) */
+    ZAB_CONN_CLIENT,       /* a client session */
 };
 
 struct zab_conn {
@@ -136,13 +136,13 @@ struct zab_election {
 /* ---- leader ----------------------------------------------------------------------------- */
 
 enum lh_phase {
-    LH_WAIT_INFO = 1,   /* connected; waiting FOLLOWERINFO */
-    LH_WAIT_EPOCH,      /* waiting for the leader to fix the new epoch */
-    LH_WAIT_ACKEPOCH,   /* LEADERINFO sent */
-    LH_WAIT_ELECTION,   /* ACKEPOCH counted; waiting for a quorum of them */
-    LH_WAIT_NEWLEADER_ACK, /* sync packets and NEWLEADER sent */
-    LH_WAIT_STARTUP,    /* NEWLEADER acked; waiting for the leader to start serving */
-    LH_BROADCAST,       /* UPTODATE sent */
+    ZAB_LH_WAIT_INFO = 1,   /* connected; waiting FOLLOWERINFO */
+    ZAB_LH_WAIT_EPOCH,      /* waiting for the leader to fix the new epoch */
+    ZAB_LH_WAIT_ACKEPOCH,   /* LEADERINFO sent */
+    ZAB_LH_WAIT_ELECTION,   /* ACKEPOCH counted; waiting for a quorum of them */
+    ZAB_LH_WAIT_NEWLEADER_ACK, /* sync packets and NEWLEADER sent */
+    ZAB_LH_WAIT_STARTUP,    /* NEWLEADER acked; waiting for the leader to start serving */
+    ZAB_LH_BROADCAST,       /* UPTODATE sent */
 };
 
 struct zab_learner_handler {
@@ -168,12 +168,12 @@ struct zab_proposal {
 };
 
 enum leader_stage {
-    LS_EPOCH = 1,       /* collecting FOLLOWERINFO (getEpochToPropose) */
-    LS_WRITING_ACCEPTED, /* acceptedEpoch fsync in flight (D1) */
-    LS_EPOCH_ACK,       /* collecting ACKEPOCH (waitForEpochAck) */
-    LS_WRITING_CURRENT, /* currentEpoch fsync in flight (D5) */
-    LS_NEWLEADER_ACK,   /* collecting NEWLEADER acks (waitForNewLeaderAck) */
-    LS_BROADCAST,
+    ZAB_LS_EPOCH = 1,       /* collecting FOLLOWERINFO (getEpochToPropose) */
+    ZAB_LS_WRITING_ACCEPTED, /* acceptedEpoch fsync in flight (D1) */
+    ZAB_LS_EPOCH_ACK,       /* collecting ACKEPOCH (waitForEpochAck) */
+    ZAB_LS_WRITING_CURRENT, /* currentEpoch fsync in flight (D5) */
+    ZAB_LS_NEWLEADER_ACK,   /* collecting NEWLEADER acks (waitForNewLeaderAck) */
+    ZAB_LS_BROADCAST,
 };
 
 struct zab_leader {
@@ -198,16 +198,16 @@ struct zab_leader {
 /* ---- learner ---------------------------------------------------------------------------- */
 
 enum learner_stage {
-    FS_CONNECTING = 1,   /* dialling the leader (up to 5 tries) */
-    FS_WAIT_LEADERINFO,  /* FOLLOWERINFO sent */
-    FS_WRITING_ACCEPTED, /* acceptedEpoch fsync before ACKEPOCH (D2) */
-    FS_SYNCING,          /* between ACKEPOCH and NEWLEADER */
-    FS_PERSISTING,       /* NEWLEADER: log fsync (D3) then currentEpoch (D4) in flight */
-    FS_WAIT_UPTODATE,    /* NEWLEADER acked */
-    FS_BROADCAST,
+    ZAB_FS_CONNECTING = 1,   /* dialling the leader (up to 5 tries) */
+    ZAB_FS_WAIT_LEADERINFO,  /* FOLLOWERINFO sent */
+    ZAB_FS_WRITING_ACCEPTED, /* acceptedEpoch fsync before ACKEPOCH (D2) */
+    ZAB_FS_SYNCING,          /* between ACKEPOCH and NEWLEADER */
+    ZAB_FS_PERSISTING,       /* NEWLEADER: log fsync (D3) then currentEpoch (D4) in flight */
+    ZAB_FS_WAIT_UPTODATE,    /* NEWLEADER acked */
+    ZAB_FS_BROADCAST,
 };
 
-enum sync_mode { SYNC_NONE = 0, SYNC_DIFF, SYNC_TRUNC, SYNC_SNAP };
+enum sync_mode { ZAB_SYNC_NONE = 0, ZAB_SYNC_DIFF, ZAB_SYNC_TRUNC, ZAB_SYNC_SNAP };
 
 struct zab_learner {
     enum learner_stage stage;
@@ -267,141 +267,141 @@ struct zab_throttled {
     msg_id_t msg_id;
 };
 
-static inline uint64_t zab_outstanding_max(const struct zab_server *s)
+static inline uint64_t zab__outstanding_max(const struct zab_server *s)
 {
     return (uint64_t)s->cfg->n_servers * ZAB_OUTSTANDING_PER_SERVER;
 }
 
-static inline uint64_t zab_learner_queue_max(const struct zab_server *s)
+static inline uint64_t zab__learner_queue_max(const struct zab_server *s)
 {
-    return 2 * zab_outstanding_max(s) + ZAB_LEARNER_SLACK;
+    return 2 * zab__outstanding_max(s) + ZAB_LEARNER_SLACK;
 }
 
 /* Token kinds (sim/proto.h proto_token): the generation is the server's role, the index a
  * sid or a learner handler id. */
 enum zab_token_kind {
-    TOK_NOTIFY = 1,       /* FLE notification timeout */
-    TOK_FINALIZE,         /* FLE finalizeWait */
-    TOK_PEER_DIAL,        /* election connection attempt timeout (cnxTimeout), index sid */
-    TOK_LEADER_WAIT,      /* initLimit bound of the leader's current wait */
-    TOK_LEADER_TICK,      /* tickTime / 2 loop */
-    TOK_HANDLER_READ,     /* learner handler socket timeout, index sid */
-    TOK_LEARNER_CONNECT,  /* retry / timeout dialling the leader */
-    TOK_LEARNER_READ,     /* learner socket timeout */
-    TOK_DISK_LOG,         /* group fsync of the log */
-    TOK_DISK_ACCEPTED,    /* acceptedEpoch written */
-    TOK_DISK_CURRENT,     /* currentEpoch written */
-    TOK_DISK_SYNCLOG,     /* learner's NEWLEADER log fsync */
-    TOK_ELECTION_DIAL,    /* CONNECT token for an election dial, index sid */
-    TOK_LEADER_DIAL,      /* CONNECT token for the quorum dial */
+    ZAB_TOK_NOTIFY = 1,       /* FLE notification timeout */
+    ZAB_TOK_FINALIZE,         /* FLE finalizeWait */
+    ZAB_TOK_PEER_DIAL,        /* election connection attempt timeout (cnxTimeout), index sid */
+    ZAB_TOK_LEADER_WAIT,      /* initLimit bound of the leader's current wait */
+    ZAB_TOK_LEADER_TICK,      /* tickTime / 2 loop */
+    ZAB_TOK_HANDLER_READ,     /* learner handler socket timeout, index sid */
+    ZAB_TOK_LEARNER_CONNECT,  /* retry / timeout dialling the leader */
+    ZAB_TOK_LEARNER_READ,     /* learner socket timeout */
+    ZAB_TOK_DISK_LOG,         /* group fsync of the log */
+    ZAB_TOK_DISK_ACCEPTED,    /* acceptedEpoch written */
+    ZAB_TOK_DISK_CURRENT,     /* currentEpoch written */
+    ZAB_TOK_DISK_SYNCLOG,     /* learner's NEWLEADER log fsync */
+    ZAB_TOK_ELECTION_DIAL,    /* CONNECT token for an election dial, index sid */
+    ZAB_TOK_LEADER_DIAL,      /* CONNECT token for the quorum dial */
 };
 
 /* Quorum: a strict majority of the voting members. */
-static inline bool zab_is_quorum(const struct zab_server *s, uint64_t members)
+static inline bool zab__is_quorum(const struct zab_server *s, uint64_t members)
 {
     return (uint32_t)__builtin_popcountll(members) * 2 > s->cfg->n_servers;
 }
-static inline uint64_t zab_bit(uint32_t sid)
+static inline uint64_t zab__bit(uint32_t sid)
 {
     return 1ULL << (sid - 1);
 }
-static inline uint32_t zab_machine_of(const struct zab_server *s, uint32_t sid)
+static inline uint32_t zab__machine_of(const struct zab_server *s, uint32_t sid)
 {
     return s->cfg->host_machines[sid - 1];
 }
-static inline int64_t zab_last_zxid(const struct zab_server *s)
+static inline int64_t zab__last_zxid(const struct zab_server *s)
 {
     return s->txns->len ? g_array_index(s->txns, struct zab_txn, s->txns->len - 1).zxid : 0;
 }
-static inline const struct zab_txn *zab_txn_at(const struct zab_server *s, uint64_t i)
+static inline const struct zab_txn *zab__txn_at(const struct zab_server *s, uint64_t i)
 {
     return &g_array_index(s->txns, struct zab_txn, i);
 }
 
 /* zab_server.c */
-void zab_set_state(struct zab_server *s, enum zab_server_state state, enum zab_phase phase,
+void zab__set_state(struct zab_server *s, enum zab_server_state state, enum zab_phase phase,
                    int64_t epoch, struct proto_out *out);
-void zab_become_looking(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
-void zab_deliver_committed(struct zab_server *s, struct proto_out *out);
-void zab_truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out);
-struct zab_conn *zab_conn_get(const struct zab_server *s, conn_id id);
-struct zab_conn *zab_conn_add(struct zab_server *s, conn_id id, enum zab_conn_kind kind);
-void zab_conn_drop(struct zab_server *s, conn_id id, bool close, struct proto_out *out);
-void zab_close_clients(struct zab_server *s, struct proto_out *out);
-bool zab_serving(const struct zab_server *s);
-void zab_send(struct zab_server *s, conn_id conn, struct zab_msg *m, struct proto_out *out);
+void zab__become_looking(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
+void zab__deliver_committed(struct zab_server *s, struct proto_out *out);
+void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out);
+struct zab_conn *zab__conn_get(const struct zab_server *s, conn_id id);
+struct zab_conn *zab__conn_add(struct zab_server *s, conn_id id, enum zab_conn_kind kind);
+void zab__conn_drop(struct zab_server *s, conn_id id, bool close, struct proto_out *out);
+void zab__close_clients(struct zab_server *s, struct proto_out *out);
+bool zab__serving(const struct zab_server *s);
+void zab__send(struct zab_server *s, conn_id conn, struct zab_msg *m, struct proto_out *out);
 
 /* zab_logger.c */
-void zab_log_enqueue(struct zab_server *s, const struct zab_txn *txn, struct proto_out *out);
-void zab_log_step(struct zab_server *s, struct proto_out *out);
-void zab_log_flush_all(struct zab_server *s, struct proto_out *out);
+void zab__log_enqueue(struct zab_server *s, const struct zab_txn *txn, struct proto_out *out);
+void zab__log_step(struct zab_server *s, struct proto_out *out);
+void zab__log_flush_all(struct zab_server *s, struct proto_out *out);
 /* Appends every txn not yet handed to the OS, outside the pipeline (learner sync). */
-void zab_log_append_now(struct zab_server *s, struct proto_out *out);
-void zab_log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__log_append_now(struct zab_server *s, struct proto_out *out);
+void zab__log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,
                        struct proto_out *out);
-void zab_write_accepted_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out);
-void zab_write_current_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out);
-void zab_recover(struct zab_server *s, const struct disk *disk);
+void zab__write_accepted_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out);
+void zab__write_current_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out);
+void zab__recover(struct zab_server *s, const struct disk *disk);
 
 /* zab_election.c */
-void zab_election_init(struct zab_server *s);
-void zab_election_free(struct zab_server *s);
-void zab_election_start(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
-void zab_election_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+void zab__election_init(struct zab_server *s);
+void zab__election_free(struct zab_server *s);
+void zab__election_start(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
+void zab__election_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
                          const struct proto_env *env, struct proto_out *out);
-void zab_election_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__election_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
                            struct proto_out *out);
-void zab_election_on_conn_up(struct zab_server *s, const struct proto_input *in,
+void zab__election_on_conn_up(struct zab_server *s, const struct proto_input *in,
                              const struct proto_env *env, struct proto_out *out);
-void zab_election_on_conn_lost(struct zab_server *s, struct zab_conn *c, struct proto_out *out);
-void zab_election_on_dial_failed(struct zab_server *s, uint32_t index);
-void zab_election_drain_loopback(struct zab_server *s, const struct proto_env *env,
+void zab__election_on_conn_lost(struct zab_server *s, struct zab_conn *c, struct proto_out *out);
+void zab__election_on_dial_failed(struct zab_server *s, uint32_t index);
+void zab__election_drain_loopback(struct zab_server *s, const struct proto_env *env,
                                  struct proto_out *out);
 
 /* zab_leader.c */
-void zab_lead(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
-void zab_leader_free(struct zab_server *s);
-void zab_leader_on_accept(struct zab_server *s, conn_id conn, const struct proto_env *env,
+void zab__lead(struct zab_server *s, const struct proto_env *env, struct proto_out *out);
+void zab__leader_free(struct zab_server *s);
+void zab__leader_on_accept(struct zab_server *s, conn_id conn, const struct proto_env *env,
                           struct proto_out *out);
-void zab_leader_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+void zab__leader_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
                        const struct proto_env *env, struct proto_out *out);
-void zab_leader_on_conn_lost(struct zab_server *s, struct zab_conn *c,
+void zab__leader_on_conn_lost(struct zab_server *s, struct zab_conn *c,
                              const struct proto_env *env, struct proto_out *out);
-void zab_leader_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__leader_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
                          struct proto_out *out);
-void zab_leader_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__leader_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
                         struct proto_out *out);
-void zab_leader_self_ack(struct zab_server *s, int64_t zxid, const struct proto_env *env,
+void zab__leader_self_ack(struct zab_server *s, int64_t zxid, const struct proto_env *env,
                          struct proto_out *out);
-void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
+void zab__leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
                         struct proto_out *out);
 
 /* zab_sync.c: queues and sends the learner's synchronization (DIFF/TRUNC/SNAP, missing
  * committed proposals, then outstanding ones) and starts forwarding broadcast to it. */
-void zab_sync_learner(struct zab_server *s, struct zab_learner_handler *h,
+void zab__sync_learner(struct zab_server *s, struct zab_learner_handler *h,
                       const struct proto_env *env, struct proto_out *out);
 
 /* zab_learner.c */
-void zab_follow(struct zab_server *s, uint32_t leader_sid, const struct proto_env *env,
+void zab__follow(struct zab_server *s, uint32_t leader_sid, const struct proto_env *env,
                 struct proto_out *out);
-void zab_learner_free(struct zab_server *s);
-void zab_learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
+void zab__learner_free(struct zab_server *s);
+void zab__learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
                             const struct proto_env *env, struct proto_out *out);
-void zab_learner_on_dial_failed(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__learner_on_dial_failed(struct zab_server *s, uint64_t token, const struct proto_env *env,
                                 struct proto_out *out);
-void zab_learner_on_msg(struct zab_server *s, const struct zab_msg *m,
+void zab__learner_on_msg(struct zab_server *s, const struct zab_msg *m,
                         const struct proto_env *env, struct proto_out *out);
-void zab_learner_on_conn_lost(struct zab_server *s, const struct proto_env *env,
+void zab__learner_on_conn_lost(struct zab_server *s, const struct proto_env *env,
                               struct proto_out *out);
-void zab_learner_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__learner_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
                           struct proto_out *out);
-void zab_learner_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__learner_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
                          struct proto_out *out);
-void zab_learner_send_ack(struct zab_server *s, int64_t zxid, struct proto_out *out);
-void zab_learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out *out);
+void zab__learner_send_ack(struct zab_server *s, int64_t zxid, struct proto_out *out);
+void zab__learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out *out);
 /* Asks the leader to revalidate the session of local client connection `client`. */
-void zab_learner_revalidate(struct zab_server *s, conn_id client, struct proto_out *out);
+void zab__learner_revalidate(struct zab_server *s, conn_id client, struct proto_out *out);
 /* zab_server.c: the leader answered a REVALIDATE for local client connection `client`. */
-void zab_session_validated(struct zab_server *s, conn_id client, struct proto_out *out);
+void zab__session_validated(struct zab_server *s, conn_id client, struct proto_out *out);
 
 #endif

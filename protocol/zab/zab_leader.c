@@ -53,9 +53,9 @@ static struct zab_learner_handler *handler_by_id(struct zab_leader *l, uint32_t 
 static void handler_send(struct zab_server *s, struct zab_learner_handler *h,
                          enum zab_msg_type type, int64_t zxid, struct proto_out *out)
 {
-    struct zab_msg *m = zab_msg_new(type, s->cfg);
+    struct zab_msg *m = zab__msg_new(type, s->cfg);
     m->zxid = zxid;
-    zab_send(s, h->conn, m, out);
+    zab__send(s, h->conn, m, out);
 }
 
 /* Socket read timeout, re-armed lazily: the timer fires at the earliest possible expiry
@@ -64,7 +64,8 @@ static void handler_arm_read(struct zab_server *s, struct zab_learner_handler *h
                              const struct proto_env *env, struct proto_out *out)
 {
     sim_time due = h->last_heard + h->read_timeout;
-    proto_timer_set(out, proto_token(TOK_HANDLER_READ, s->role, h->id), MAX(0, due - env->now_ns));
+    proto_timer_set(out, proto_token(ZAB_TOK_HANDLER_READ, s->role, h->id),
+                    MAX(0, due - env->now_ns));
 }
 
 /* The handler's thread ends: its socket is closed and it no longer counts. */
@@ -75,8 +76,8 @@ static void handler_remove(struct zab_server *s, struct zab_learner_handler *h,
     guint index;
     if (!handler_by_conn(l, h->conn, &index))
         return;
-    proto_timer_cancel(out, proto_token(TOK_HANDLER_READ, s->role, h->id));
-    zab_conn_drop(s, h->conn, true, out);
+    proto_timer_cancel(out, proto_token(ZAB_TOK_HANDLER_READ, s->role, h->id));
+    zab__conn_drop(s, h->conn, true, out);
     g_ptr_array_remove_index(l->handlers, index);
     g_free(h);
 }
@@ -92,12 +93,12 @@ static void leader_advance(struct zab_leader *l, enum leader_stage to)
 static void handler_advance(struct zab_learner_handler *h, enum lh_phase to)
 {
     static const unsigned from[] = {
-        [LH_WAIT_EPOCH] = 1u << LH_WAIT_INFO,
-        [LH_WAIT_ACKEPOCH] = 1u << LH_WAIT_INFO | 1u << LH_WAIT_EPOCH,
-        [LH_WAIT_ELECTION] = 1u << LH_WAIT_ACKEPOCH,
-        [LH_WAIT_NEWLEADER_ACK] = 1u << LH_WAIT_ELECTION,
-        [LH_WAIT_STARTUP] = 1u << LH_WAIT_NEWLEADER_ACK,
-        [LH_BROADCAST] = 1u << LH_WAIT_NEWLEADER_ACK | 1u << LH_WAIT_STARTUP,
+        [ZAB_LH_WAIT_EPOCH] = 1u << ZAB_LH_WAIT_INFO,
+        [ZAB_LH_WAIT_ACKEPOCH] = 1u << ZAB_LH_WAIT_INFO | 1u << ZAB_LH_WAIT_EPOCH,
+        [ZAB_LH_WAIT_ELECTION] = 1u << ZAB_LH_WAIT_ACKEPOCH,
+        [ZAB_LH_WAIT_NEWLEADER_ACK] = 1u << ZAB_LH_WAIT_ELECTION,
+        [ZAB_LH_WAIT_STARTUP] = 1u << ZAB_LH_WAIT_NEWLEADER_ACK,
+        [ZAB_LH_BROADCAST] = 1u << ZAB_LH_WAIT_NEWLEADER_ACK | 1u << ZAB_LH_WAIT_STARTUP,
     };
     ZS_ASSERT(to < G_N_ELEMENTS(from) && (from[to] >> h->phase) & 1);
     h->phase = to;
@@ -105,7 +106,7 @@ static void handler_advance(struct zab_learner_handler *h, enum lh_phase to)
 
 static void leader_arm_wait(struct zab_server *s, struct proto_out *out)
 {
-    proto_timer_set(out, proto_token(TOK_LEADER_WAIT, s->role, 0), init_timeout(s));
+    proto_timer_set(out, proto_token(ZAB_TOK_LEADER_WAIT, s->role, 0), init_timeout(s));
 }
 
 /* ---- synchronization: zab_sync.c decides and queues; NEWLEADER closes it ---------------- */
@@ -113,10 +114,10 @@ static void leader_arm_wait(struct zab_server *s, struct proto_out *out)
 static void sync_learner(struct zab_server *s, struct zab_learner_handler *h,
                          const struct proto_env *env, struct proto_out *out)
 {
-    ZS_ASSERT(h->phase == LH_WAIT_ELECTION || h->phase == LH_WAIT_ACKEPOCH);
-    zab_sync_learner(s, h, env, out);
-    handler_send(s, h, ZM_NEWLEADER, zxid_make(s->leader->epoch, 0), out);
-    handler_advance(h, LH_WAIT_NEWLEADER_ACK);
+    ZS_ASSERT(h->phase == ZAB_LH_WAIT_ELECTION || h->phase == ZAB_LH_WAIT_ACKEPOCH);
+    zab__sync_learner(s, h, env, out);
+    handler_send(s, h, ZAB_MSG_NEWLEADER, zxid_make(s->leader->epoch, 0), out);
+    handler_advance(h, ZAB_LH_WAIT_NEWLEADER_ACK);
 }
 
 /* ---- discovery ------------------------------------------------------------------------ */
@@ -124,8 +125,8 @@ static void sync_learner(struct zab_server *s, struct zab_learner_handler *h,
 static void send_leaderinfo(struct zab_server *s, struct zab_learner_handler *h,
                             struct proto_out *out)
 {
-    handler_send(s, h, ZM_LEADERINFO, zxid_make(s->leader->epoch, 0), out);
-    handler_advance(h, LH_WAIT_ACKEPOCH);
+    handler_send(s, h, ZAB_MSG_LEADERINFO, zxid_make(s->leader->epoch, 0), out);
+    handler_advance(h, ZAB_LH_WAIT_ACKEPOCH);
 }
 
 /* getEpochToPropose: a learner (or the leader itself) reports its acceptedEpoch. */
@@ -133,14 +134,14 @@ static void epoch_to_propose(struct zab_server *s, uint32_t sid, int64_t last_ac
                              struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    if (l->stage != LS_EPOCH)
+    if (l->stage != ZAB_LS_EPOCH)
         return;
     if (last_accepted >= l->epoch)
         l->epoch = last_accepted + 1;
-    l->connecting |= zab_bit(sid);
-    if ((l->connecting & zab_bit(s->cfg->sid)) && zab_is_quorum(s, l->connecting)) {
-        leader_advance(l, LS_WRITING_ACCEPTED);
-        zab_write_accepted_epoch(s, l->epoch, out); /* D1: before any LEADERINFO */
+    l->connecting |= zab__bit(sid);
+    if ((l->connecting & zab__bit(s->cfg->sid)) && zab__is_quorum(s, l->connecting)) {
+        leader_advance(l, ZAB_LS_WRITING_ACCEPTED);
+        zab__write_accepted_epoch(s, l->epoch, out); /* D1: before any LEADERINFO */
     }
 }
 
@@ -152,8 +153,8 @@ static bool more_recent(int64_t epoch_a, int64_t zxid_a, int64_t epoch_b, int64_
 static void begin_writing_current(struct zab_server *s, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    leader_advance(l, LS_WRITING_CURRENT);
-    zab_write_current_epoch(s, l->epoch, out); /* D5 */
+    leader_advance(l, ZAB_LS_WRITING_CURRENT);
+    zab__write_current_epoch(s, l->epoch, out); /* D5 */
 }
 
 /* waitForEpochAck. Returns false when the learner must be refused. */
@@ -161,15 +162,15 @@ static bool epoch_ack(struct zab_server *s, uint32_t sid, int64_t peer_epoch, in
                       struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    if (l->stage != LS_EPOCH_ACK)
+    if (l->stage != ZAB_LS_EPOCH_ACK)
         return true; /* electionFinished */
     if (peer_epoch != -1) {
         if (more_recent(peer_epoch, peer_zxid, l->leader_current_epoch, l->leader_last_zxid))
             return false; /* "Follower is ahead of the leader" */
         if (peer_zxid != -1)
-            l->electing |= zab_bit(sid);
+            l->electing |= zab__bit(sid);
     }
-    if ((l->electing & zab_bit(s->cfg->sid)) && zab_is_quorum(s, l->electing))
+    if ((l->electing & zab__bit(s->cfg->sid)) && zab__is_quorum(s, l->electing))
         begin_writing_current(s, out);
     return true;
 }
@@ -180,7 +181,7 @@ static void release_epoch_waiters(struct zab_server *s, const struct proto_env *
     struct zab_leader *l = s->leader;
     for (guint i = 0; i < l->handlers->len; i++) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
-        if (h->phase == LH_WAIT_EPOCH)
+        if (h->phase == ZAB_LH_WAIT_EPOCH)
             send_leaderinfo(s, h, out);
     }
 }
@@ -191,7 +192,7 @@ static void release_election_waiters(struct zab_server *s, const struct proto_en
     struct zab_leader *l = s->leader;
     for (guint i = 0; i < l->handlers->len; i++) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
-        if (h->phase == LH_WAIT_ELECTION)
+        if (h->phase == ZAB_LH_WAIT_ELECTION)
             sync_learner(s, h, env, out);
     }
 }
@@ -201,9 +202,9 @@ static void release_election_waiters(struct zab_server *s, const struct proto_en
 static void establish(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    leader_advance(l, LS_BROADCAST);
-    ZS_ASSERT(zab_is_quorum(s, l->newleader_acks)); /* only a quorum of NEWLEADER acks */
-    proto_timer_cancel(out, proto_token(TOK_LEADER_WAIT, s->role, 0));
+    leader_advance(l, ZAB_LS_BROADCAST);
+    ZS_ASSERT(zab__is_quorum(s, l->newleader_acks)); /* only a quorum of NEWLEADER acks */
+    proto_timer_cancel(out, proto_token(ZAB_TOK_LEADER_WAIT, s->role, 0));
     /* startZkServer: everything in the leader's history is committed now. */
     l->last_committed = zxid_make(l->epoch, 0);
     l->last_proposed = l->last_committed;
@@ -211,17 +212,17 @@ static void establish(struct zab_server *s, const struct proto_env *env, struct 
     l->applied = s->txns->len;
     s->committed = s->txns->len;
     s->current_vote.peer_epoch = l->epoch; /* updateElectionVote */
-    zab_set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, l->epoch, out);
-    zab_deliver_committed(s, out);
+    zab__set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, l->epoch, out);
+    zab__deliver_committed(s, out);
     for (guint i = 0; i < l->handlers->len; i++) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
-        if (h->phase == LH_WAIT_STARTUP) {
-            handler_send(s, h, ZM_UPTODATE, -1, out);
-            handler_advance(h, LH_BROADCAST);
+        if (h->phase == ZAB_LH_WAIT_STARTUP) {
+            handler_send(s, h, ZAB_MSG_UPTODATE, -1, out);
+            handler_advance(h, ZAB_LH_BROADCAST);
         }
     }
     l->tick_skip = true;
-    proto_timer_set(out, proto_token(TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
+    proto_timer_set(out, proto_token(ZAB_TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
 }
 
 /* waitForNewLeaderAck */
@@ -229,35 +230,35 @@ static void newleader_ack(struct zab_server *s, uint32_t sid, int64_t zxid,
                           const struct proto_env *env, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    if (l->stage == LS_BROADCAST || zxid != zxid_make(l->epoch, 0))
+    if (l->stage == ZAB_LS_BROADCAST || zxid != zxid_make(l->epoch, 0))
         return;
-    l->newleader_acks |= zab_bit(sid);
-    if (l->stage == LS_NEWLEADER_ACK && (l->newleader_acks & zab_bit(s->cfg->sid)) &&
-        zab_is_quorum(s, l->newleader_acks))
+    l->newleader_acks |= zab__bit(sid);
+    if (l->stage == ZAB_LS_NEWLEADER_ACK && (l->newleader_acks & zab__bit(s->cfg->sid)) &&
+        zab__is_quorum(s, l->newleader_acks))
         establish(s, env, out);
 }
 
-void zab_lead(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+void zab__lead(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
 {
     s->role++;
     struct zab_leader *l = g_new0(struct zab_leader, 1);
     s->leader = l;
-    l->stage = LS_EPOCH;
+    l->stage = ZAB_LS_EPOCH;
     l->epoch = -1;
     l->handlers = g_ptr_array_new();
     l->outstanding = g_array_new(FALSE, FALSE, sizeof(struct zab_proposal));
     /* zk.loadData(): the whole log is in the data tree. */
     l->applied = s->txns->len;
-    l->last_processed = zab_last_zxid(s);
+    l->last_processed = zab__last_zxid(s);
     l->leader_current_epoch = s->current_epoch;
     l->leader_last_zxid = l->last_processed;
-    zab_set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
+    zab__set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
     proto_listen(out, ZAB_PORT_QUORUM, true); /* the LearnerCnxAcceptor starts */
     leader_arm_wait(s, out);
     epoch_to_propose(s, s->cfg->sid, s->accepted_epoch, out);
 }
 
-void zab_leader_free(struct zab_server *s)
+void zab__leader_free(struct zab_server *s)
 {
     struct zab_leader *l = s->leader;
     for (guint i = 0; i < l->handlers->len; i++)
@@ -268,27 +269,27 @@ void zab_leader_free(struct zab_server *s)
     s->leader = NULL;
 }
 
-void zab_leader_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__leader_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
                         struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
     switch (proto_token_kind(token)) {
-    case TOK_DISK_ACCEPTED:
-        if (l->stage != LS_WRITING_ACCEPTED)
+    case ZAB_TOK_DISK_ACCEPTED:
+        if (l->stage != ZAB_LS_WRITING_ACCEPTED)
             return;
-        leader_advance(l, LS_EPOCH_ACK);
+        leader_advance(l, ZAB_LS_EPOCH_ACK);
         release_epoch_waiters(s, env, out);
         leader_arm_wait(s, out);
         /* The leader's own waitForEpochAck with its StateSummary. */
         epoch_ack(s, s->cfg->sid, l->leader_current_epoch, l->leader_last_zxid, out);
-        if (l->stage >= LS_WRITING_CURRENT)
+        if (l->stage >= ZAB_LS_WRITING_CURRENT)
             release_election_waiters(s, env, out);
         return;
-    case TOK_DISK_CURRENT:
-        if (l->stage != LS_WRITING_CURRENT)
+    case ZAB_TOK_DISK_CURRENT:
+        if (l->stage != ZAB_LS_WRITING_CURRENT)
             return;
-        leader_advance(l, LS_NEWLEADER_ACK);
-        zab_set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_SYNCHRONIZATION, l->epoch, out);
+        leader_advance(l, ZAB_LS_NEWLEADER_ACK);
+        zab__set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_SYNCHRONIZATION, l->epoch, out);
         leader_arm_wait(s, out);
         newleader_ack(s, s->cfg->sid, zxid_make(l->epoch, 0), env, out);
         return;
@@ -299,13 +300,13 @@ void zab_leader_on_disk(struct zab_server *s, uint64_t token, const struct proto
 
 /* ---- broadcast ------------------------------------------------------------------------ */
 
-void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
+void zab__leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
                         struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    if (!l || l->stage != LS_BROADCAST)
+    if (!l || l->stage != ZAB_LS_BROADCAST)
         return;
-    if (l->outstanding->len >= zab_outstanding_max(s))
+    if (l->outstanding->len >= zab__outstanding_max(s))
         return; /* at the bound: not proposed; its client times out (zab_internal.h) */
     ZS_ASSERT(zxid_epoch(l->last_proposed + 1) == l->epoch); /* the counter never wraps */
     struct zab_proposal p = { .txn = { .zxid = l->last_proposed + 1, .msg_id = msg_id },
@@ -322,28 +323,28 @@ void zab_leader_propose(struct zab_server *s, msg_id_t msg_id, const struct prot
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
         if (!h->forwarding)
             continue;
-        struct zab_msg *m = zab_msg_new(ZM_PROPOSAL, s->cfg);
+        struct zab_msg *m = zab__msg_new(ZAB_MSG_PROPOSAL, s->cfg);
         m->zxid = p.txn.zxid;
         m->txn = p.txn;
         m->hdr.msg_id = msg_id;
-        zab_send(s, h->conn, m, out);
+        zab__send(s, h->conn, m, out);
         if (h->oldest_unacked_ns == 0) {
             h->oldest_unacked_ns = env->now_ns;
             h->oldest_unacked_zxid = p.txn.zxid;
         }
     }
-    zab_log_enqueue(s, &p.txn, out);
+    zab__log_enqueue(s, &p.txn, out);
 }
 
 static void commit_head(struct zab_server *s, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    ZS_ASSERT(l->stage == LS_BROADCAST && l->outstanding->len > 0);
+    ZS_ASSERT(l->stage == ZAB_LS_BROADCAST && l->outstanding->len > 0);
     struct zab_proposal p = g_array_index(l->outstanding, struct zab_proposal, 0);
     g_array_remove_index(l->outstanding, 0);
-    ZS_ASSERT(zab_txn_at(s, l->applied)->zxid == p.txn.zxid);
+    ZS_ASSERT(zab__txn_at(s, l->applied)->zxid == p.txn.zxid);
     ZS_ASSERT(p.txn.zxid == l->last_committed + 1); /* commits in zxid order, none skipped */
-    ZS_ASSERT(zab_is_quorum(s, p.acks));
+    ZS_ASSERT(zab__is_quorum(s, p.acks));
     l->last_committed = p.txn.zxid;
     l->last_processed = p.txn.zxid;
     l->applied++;
@@ -355,9 +356,9 @@ static void commit_head(struct zab_server *s, struct proto_out *out)
     for (guint i = 0; i < l->handlers->len; i++) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
         if (h->forwarding)
-            handler_send(s, h, ZM_COMMIT, p.txn.zxid, out);
+            handler_send(s, h, ZAB_MSG_COMMIT, p.txn.zxid, out);
     }
-    zab_deliver_committed(s, out);
+    zab__deliver_committed(s, out);
 }
 
 /* processAck + tryToCommit */
@@ -371,35 +372,35 @@ static void process_ack(struct zab_server *s, uint32_t sid, int64_t zxid, struct
     if (index < 0 || index >= (int64_t)l->outstanding->len)
         return; /* "Trying to commit future proposal" / unknown zxid */
     struct zab_proposal *p = &g_array_index(l->outstanding, struct zab_proposal, index);
-    p->acks |= zab_bit(sid);
+    p->acks |= zab__bit(sid);
     if (index != 0)
         return; /* its predecessor is still outstanding: commits are in order */
-    if (zab_is_quorum(s, p->acks))
+    if (zab__is_quorum(s, p->acks))
         commit_head(s, out);
 }
 
-void zab_leader_self_ack(struct zab_server *s, int64_t zxid, const struct proto_env *env,
+void zab__leader_self_ack(struct zab_server *s, int64_t zxid, const struct proto_env *env,
                          struct proto_out *out)
 {
-    if (s->leader && s->leader->stage == LS_BROADCAST)
+    if (s->leader && s->leader->stage == ZAB_LS_BROADCAST)
         process_ack(s, s->cfg->sid, zxid, out);
 }
 
 /* ---- learner handlers ----------------------------------------------------------------- */
 
-void zab_leader_on_accept(struct zab_server *s, conn_id conn, const struct proto_env *env,
+void zab__leader_on_accept(struct zab_server *s, conn_id conn, const struct proto_env *env,
                           struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
     struct zab_learner_handler *h = g_new0(struct zab_learner_handler, 1);
     h->id = ++l->next_handler_id;
     h->conn = conn;
-    h->phase = LH_WAIT_INFO;
+    h->phase = ZAB_LH_WAIT_INFO;
     h->last_heard = env->now_ns;
     h->read_timeout = init_timeout(s); /* LearnerCnxAcceptor: soTimeout initLimit */
     h->tick_of_next_ack_deadline = l->tick + s->cfg->init_limit + s->cfg->sync_limit;
     g_ptr_array_add(l->handlers, h);
-    zab_conn_add(s, conn, ZC_LEARNER);
+    zab__conn_add(s, conn, ZAB_CONN_LEARNER);
     handler_arm_read(s, h, env, out);
 }
 
@@ -409,12 +410,12 @@ static void on_followerinfo(struct zab_server *s, struct zab_learner_handler *h,
     struct zab_leader *l = s->leader;
     h->sid = m->sid;
     h->last_accepted_epoch = zxid_epoch(m->zxid);
-    zab_conn_get(s, h->conn)->peer_sid = h->sid;
+    zab__conn_get(s, h->conn)->peer_sid = h->sid;
     epoch_to_propose(s, h->sid, h->last_accepted_epoch, out);
-    if (l->stage >= LS_EPOCH_ACK)
+    if (l->stage >= ZAB_LS_EPOCH_ACK)
         send_leaderinfo(s, h, out);
     else
-        handler_advance(h, LH_WAIT_EPOCH);
+        handler_advance(h, ZAB_LH_WAIT_EPOCH);
 }
 
 static void on_ackepoch(struct zab_server *s, struct zab_learner_handler *h,
@@ -423,12 +424,12 @@ static void on_ackepoch(struct zab_server *s, struct zab_learner_handler *h,
     struct zab_leader *l = s->leader;
     h->peer_current_epoch = m->value;
     h->peer_last_zxid = m->zxid;
-    handler_advance(h, LH_WAIT_ELECTION);
+    handler_advance(h, ZAB_LH_WAIT_ELECTION);
     if (!epoch_ack(s, h->sid, m->value, m->zxid, out)) {
         handler_remove(s, h, out);
         return;
     }
-    if (l->stage >= LS_WRITING_CURRENT)
+    if (l->stage >= ZAB_LS_WRITING_CURRENT)
         release_election_waiters(s, env, out);
 }
 
@@ -437,18 +438,18 @@ static void on_newleader_ack(struct zab_server *s, struct zab_learner_handler *h
                              struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
-    if (m->hdr.type != ZM_ACK) {
+    if (m->hdr.type != ZAB_MSG_ACK) {
         handler_remove(s, h, out); /* "Next packet was supposed to be an ACK" */
         return;
     }
     h->read_timeout = sync_timeout(s);
     newleader_ack(s, h->sid, m->zxid, env, out);
-    if (l->stage != LS_BROADCAST) {
-        handler_advance(h, LH_WAIT_STARTUP); /* waitForStartup */
+    if (l->stage != ZAB_LS_BROADCAST) {
+        handler_advance(h, ZAB_LH_WAIT_STARTUP); /* waitForStartup */
         return;
     }
-    handler_send(s, h, ZM_UPTODATE, -1, out);
-    handler_advance(h, LH_BROADCAST);
+    handler_send(s, h, ZAB_MSG_UPTODATE, -1, out);
+    handler_advance(h, ZAB_LH_BROADCAST);
 }
 
 static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler *h,
@@ -458,7 +459,7 @@ static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler
     struct zab_leader *l = s->leader;
     h->tick_of_next_ack_deadline = l->tick + s->cfg->sync_limit;
     switch (m->hdr.type) {
-    case ZM_ACK:
+    case ZAB_MSG_ACK:
         if (h->oldest_unacked_ns != 0 && m->zxid >= h->oldest_unacked_zxid) {
             /* SyncLimitCheck: the oldest outstanding proposal for this learner moves on. */
             h->oldest_unacked_ns = 0;
@@ -473,14 +474,14 @@ static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler
         }
         process_ack(s, h->sid, m->zxid, out);
         break;
-    case ZM_REQUEST:
-        zab_leader_propose(s, m->txn.msg_id, env, out);
+    case ZAB_MSG_REQUEST:
+        zab__leader_propose(s, m->txn.msg_id, env, out);
         break;
-    case ZM_REVALIDATE: {
+    case ZAB_MSG_REVALIDATE: {
         /* Sessions never expire in the model: every session the leader hears of is valid. */
-        struct zab_msg *reply = zab_msg_new(ZM_REVALIDATE, s->cfg);
+        struct zab_msg *reply = zab__msg_new(ZAB_MSG_REVALIDATE, s->cfg);
         reply->value = m->value;
-        zab_send(s, h->conn, reply, out);
+        zab__send(s, h->conn, reply, out);
         break;
     }
     default:
@@ -488,7 +489,7 @@ static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler
     }
 }
 
-void zab_leader_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+void zab__leader_on_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
                        const struct proto_env *env, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
@@ -497,22 +498,22 @@ void zab_leader_on_msg(struct zab_server *s, struct zab_conn *c, const struct za
         return;
     h->last_heard = env->now_ns;
     switch (h->phase) {
-    case LH_WAIT_INFO:
-        if (m->hdr.type == ZM_FOLLOWERINFO)
+    case ZAB_LH_WAIT_INFO:
+        if (m->hdr.type == ZAB_MSG_FOLLOWERINFO)
             on_followerinfo(s, h, m, out);
         else
             handler_remove(s, h, out);
         return;
-    case LH_WAIT_ACKEPOCH:
-        if (m->hdr.type == ZM_ACKEPOCH)
+    case ZAB_LH_WAIT_ACKEPOCH:
+        if (m->hdr.type == ZAB_MSG_ACKEPOCH)
             on_ackepoch(s, h, m, env, out);
         else
             handler_remove(s, h, out);
         return;
-    case LH_WAIT_NEWLEADER_ACK:
+    case ZAB_LH_WAIT_NEWLEADER_ACK:
         on_newleader_ack(s, h, m, env, out);
         return;
-    case LH_BROADCAST:
+    case ZAB_LH_BROADCAST:
         on_broadcast_packet(s, h, m, env, out);
         return;
     default:
@@ -520,14 +521,14 @@ void zab_leader_on_msg(struct zab_server *s, struct zab_conn *c, const struct za
     }
 }
 
-void zab_leader_on_conn_lost(struct zab_server *s, struct zab_conn *c,
+void zab__leader_on_conn_lost(struct zab_server *s, struct zab_conn *c,
                              const struct proto_env *env, struct proto_out *out)
 {
     struct zab_learner_handler *h = s->leader ? handler_by_conn(s->leader, c->id, NULL) : NULL;
     if (h)
         handler_remove(s, h, out);
     else
-        zab_conn_drop(s, c->id, false, out);
+        zab__conn_drop(s, c->id, false, out);
 }
 
 /* ---- ticks ---------------------------------------------------------------------------- */
@@ -542,7 +543,7 @@ static void ping_learners(struct zab_server *s, const struct proto_env *env, str
     struct zab_leader *l = s->leader;
     for (guint i = 0; i < l->handlers->len;) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
-        if (h->phase < LH_WAIT_NEWLEADER_ACK) {
+        if (h->phase < ZAB_LH_WAIT_NEWLEADER_ACK) {
             i++; /* the sending thread has not started */
             continue;
         }
@@ -550,7 +551,7 @@ static void ping_learners(struct zab_server *s, const struct proto_env *env, str
             handler_remove(s, h, out); /* "Closing connection to peer due to transaction timeout" */
             continue;
         }
-        handler_send(s, h, ZM_PING, l->last_proposed, out);
+        handler_send(s, h, ZAB_MSG_PING, l->last_proposed, out);
         i++;
     }
 }
@@ -560,35 +561,35 @@ static void on_tick(struct zab_server *s, const struct proto_env *env, struct pr
     struct zab_leader *l = s->leader;
     if (!l->tick_skip)
         l->tick++;
-    uint64_t synced = zab_bit(s->cfg->sid);
+    uint64_t synced = zab__bit(s->cfg->sid);
     for (guint i = 0; i < l->handlers->len; i++) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
         if (handler_synced(l, h))
-            synced |= zab_bit(h->sid);
+            synced |= zab__bit(h->sid);
     }
-    if (!l->tick_skip && !zab_is_quorum(s, synced)) {
+    if (!l->tick_skip && !zab__is_quorum(s, synced)) {
         /* "Not sufficient followers synced": the leader steps down. */
-        zab_become_looking(s, env, out);
+        zab__become_looking(s, env, out);
         return;
     }
     l->tick_skip = !l->tick_skip;
     ping_learners(s, env, out);
-    proto_timer_set(out, proto_token(TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
+    proto_timer_set(out, proto_token(ZAB_TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
 }
 
-void zab_leader_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__leader_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
                          struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
     switch (proto_token_kind(token)) {
-    case TOK_LEADER_WAIT:
-        if (l->stage != LS_BROADCAST)
-            zab_become_looking(s, env, out); /* "Timeout while waiting for ... quorum" */
+    case ZAB_TOK_LEADER_WAIT:
+        if (l->stage != ZAB_LS_BROADCAST)
+            zab__become_looking(s, env, out); /* "Timeout while waiting for ... quorum" */
         return;
-    case TOK_LEADER_TICK:
+    case ZAB_TOK_LEADER_TICK:
         on_tick(s, env, out);
         return;
-    case TOK_HANDLER_READ: {
+    case ZAB_TOK_HANDLER_READ: {
         struct zab_learner_handler *h = handler_by_id(l, proto_token_index(token));
         if (!h)
             return;

@@ -22,16 +22,16 @@
 #define LEADER_CONNECT_DELAY (100 * SIM_MS) /* leaderConnectDelayDuringRetryMs */
 
 /* The learner's stages, and which stage each may follow (zab_internal.h enum
- * learner_stage); a learner starts in FS_CONNECTING. */
+ * learner_stage); a learner starts in ZAB_FS_CONNECTING. */
 static void learner_advance(struct zab_learner *f, enum learner_stage to)
 {
     static const unsigned from[] = {
-        [FS_WAIT_LEADERINFO] = 1u << FS_CONNECTING,
-        [FS_WRITING_ACCEPTED] = 1u << FS_WAIT_LEADERINFO,
-        [FS_SYNCING] = 1u << FS_WAIT_LEADERINFO | 1u << FS_WRITING_ACCEPTED,
-        [FS_PERSISTING] = 1u << FS_SYNCING,
-        [FS_WAIT_UPTODATE] = 1u << FS_PERSISTING,
-        [FS_BROADCAST] = 1u << FS_WAIT_UPTODATE,
+        [ZAB_FS_WAIT_LEADERINFO] = 1u << ZAB_FS_CONNECTING,
+        [ZAB_FS_WRITING_ACCEPTED] = 1u << ZAB_FS_WAIT_LEADERINFO,
+        [ZAB_FS_SYNCING] = 1u << ZAB_FS_WAIT_LEADERINFO | 1u << ZAB_FS_WRITING_ACCEPTED,
+        [ZAB_FS_PERSISTING] = 1u << ZAB_FS_SYNCING,
+        [ZAB_FS_WAIT_UPTODATE] = 1u << ZAB_FS_PERSISTING,
+        [ZAB_FS_BROADCAST] = 1u << ZAB_FS_WAIT_UPTODATE,
     };
     ZS_ASSERT(to < G_N_ELEMENTS(from) && (from[to] >> f->stage) & 1);
     f->stage = to;
@@ -45,16 +45,16 @@ static sim_time init_timeout(const struct zab_server *s)
 static void learner_send(struct zab_server *s, enum zab_msg_type type, int64_t zxid,
                          struct proto_out *out)
 {
-    struct zab_msg *m = zab_msg_new(type, s->cfg);
+    struct zab_msg *m = zab__msg_new(type, s->cfg);
     m->zxid = zxid;
-    zab_send(s, s->learner->conn, m, out);
+    zab__send(s, s->learner->conn, m, out);
 }
 
 static void arm_read(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     sim_time due = f->last_heard + f->read_timeout;
-    proto_timer_set(out, proto_token(TOK_LEARNER_READ, s->role, 0), MAX(0, due - env->now_ns));
+    proto_timer_set(out, proto_token(ZAB_TOK_LEARNER_READ, s->role, 0), MAX(0, due - env->now_ns));
 }
 
 static void dial_leader(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
@@ -62,31 +62,31 @@ static void dial_leader(struct zab_server *s, const struct proto_env *env, struc
     struct zab_learner *f = s->learner;
     f->connect_tries++;
     sim_time remaining = f->connect_started + init_timeout(s) - env->now_ns;
-    proto_connect(out, zab_machine_of(s, f->leader_sid), ZAB_PORT_QUORUM,
-                  proto_token(TOK_LEADER_DIAL, s->role, (uint32_t)f->connect_tries));
+    proto_connect(out, zab__machine_of(s, f->leader_sid), ZAB_PORT_QUORUM,
+                  proto_token(ZAB_TOK_LEADER_DIAL, s->role, (uint32_t)f->connect_tries));
     /* sockConnect timeout: min(connectTimeout, remaining) */
-    proto_timer_set(out, proto_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries),
+    proto_timer_set(out, proto_token(ZAB_TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries),
                     MAX(0, remaining));
 }
 
-void zab_follow(struct zab_server *s, uint32_t leader_sid, const struct proto_env *env,
+void zab__follow(struct zab_server *s, uint32_t leader_sid, const struct proto_env *env,
                 struct proto_out *out)
 {
     s->role++;
     struct zab_learner *f = g_new0(struct zab_learner, 1);
     s->learner = f;
-    f->stage = FS_CONNECTING;
+    f->stage = ZAB_FS_CONNECTING;
     f->leader_sid = leader_sid;
     f->connect_started = env->now_ns;
     f->packets_not_logged = g_array_new(FALSE, FALSE, sizeof(struct zab_txn));
     f->packets_committed = g_array_new(FALSE, FALSE, sizeof(int64_t));
     f->pending_txns = g_array_new(FALSE, FALSE, sizeof(int64_t));
     f->backlog = g_array_new(FALSE, FALSE, sizeof(struct zab_msg *));
-    zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
+    zab__set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
     dial_leader(s, env, out);
 }
 
-void zab_learner_free(struct zab_server *s)
+void zab__learner_free(struct zab_server *s)
 {
     struct zab_learner *f = s->learner;
     if (f->snap_base)
@@ -103,23 +103,24 @@ void zab_learner_free(struct zab_server *s)
 
 /* ---- connecting --------------------------------------------------------------------------- */
 
-void zab_learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
+void zab__learner_on_conn_up(struct zab_server *s, const struct proto_input *in,
                             const struct proto_env *env, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    bool current = f && proto_token_of(in->token, s->role) && f->stage == FS_CONNECTING &&
+    bool current = f && proto_token_of(in->token, s->role) && f->stage == ZAB_FS_CONNECTING &&
                    proto_token_index(in->token) == (uint32_t)f->connect_tries;
     if (!current) {
         proto_close(out, in->conn); /* a dial from a role that has ended */
         return;
     }
-    proto_timer_cancel(out, proto_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
+    proto_timer_cancel(out,
+                       proto_token(ZAB_TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
     f->conn = in->conn;
-    zab_conn_add(s, in->conn, ZC_TO_LEADER)->peer_sid = f->leader_sid;
-    learner_advance(f, FS_WAIT_LEADERINFO);
+    zab__conn_add(s, in->conn, ZAB_CONN_TO_LEADER)->peer_sid = f->leader_sid;
+    learner_advance(f, ZAB_FS_WAIT_LEADERINFO);
     f->last_heard = env->now_ns;
     f->read_timeout = init_timeout(s);
-    learner_send(s, ZM_FOLLOWERINFO, zxid_make(s->accepted_epoch, 0), out);
+    learner_send(s, ZAB_MSG_FOLLOWERINFO, zxid_make(s->accepted_epoch, 0), out);
     arm_read(s, env, out);
 }
 
@@ -129,20 +130,21 @@ static void retry_or_give_up(struct zab_server *s, const struct proto_env *env,
     struct zab_learner *f = s->learner;
     sim_time remaining = f->connect_started + init_timeout(s) - env->now_ns;
     if (f->connect_tries >= LEADER_CONNECT_TRIES || remaining <= LEADER_CONNECT_DELAY) {
-        zab_become_looking(s, env, out); /* "connectToLeader exceeded on retries" */
+        zab__become_looking(s, env, out); /* "connectToLeader exceeded on retries" */
         return;
     }
     /* Sleep leaderConnectDelayDuringRetryMs, then dial again (index 0 marks the sleep). */
-    proto_timer_set(out, proto_token(TOK_LEARNER_CONNECT, s->role, 0), LEADER_CONNECT_DELAY);
+    proto_timer_set(out, proto_token(ZAB_TOK_LEARNER_CONNECT, s->role, 0), LEADER_CONNECT_DELAY);
 }
 
-void zab_learner_on_dial_failed(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__learner_on_dial_failed(struct zab_server *s, uint64_t token, const struct proto_env *env,
                                 struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    if (f->stage != FS_CONNECTING || proto_token_index(token) != (uint32_t)f->connect_tries)
+    if (f->stage != ZAB_FS_CONNECTING || proto_token_index(token) != (uint32_t)f->connect_tries)
         return; /* an earlier attempt we already gave up on */
-    proto_timer_cancel(out, proto_token(TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
+    proto_timer_cancel(out,
+                       proto_token(ZAB_TOK_LEARNER_CONNECT, s->role, (uint32_t)f->connect_tries));
     retry_or_give_up(s, env, out);
 }
 
@@ -151,12 +153,12 @@ void zab_learner_on_dial_failed(struct zab_server *s, uint64_t token, const stru
 static void send_ackepoch(struct zab_server *s, int64_t payload, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    struct zab_msg *m = zab_msg_new(ZM_ACKEPOCH, s->cfg);
-    m->zxid = zab_last_zxid(s); /* getLastLoggedZxid */
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_ACKEPOCH, s->cfg);
+    m->zxid = zab__last_zxid(s); /* getLastLoggedZxid */
     m->value = payload;
-    zab_send(s, f->conn, m, out);
-    learner_advance(f, FS_SYNCING);
-    zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_SYNCHRONIZATION, f->new_epoch, out);
+    zab__send(s, f->conn, m, out);
+    learner_advance(f, ZAB_FS_SYNCING);
+    zab__set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_SYNCHRONIZATION, f->new_epoch, out);
 }
 
 static void on_leaderinfo(struct zab_server *s, const struct zab_msg *m,
@@ -165,14 +167,14 @@ static void on_leaderinfo(struct zab_server *s, const struct zab_msg *m,
     struct zab_learner *f = s->learner;
     f->new_epoch = zxid_epoch(m->zxid);
     if (f->new_epoch > s->accepted_epoch) {
-        learner_advance(f, FS_WRITING_ACCEPTED);
+        learner_advance(f, ZAB_FS_WRITING_ACCEPTED);
         f->ackepoch_payload = s->current_epoch;
-        zab_write_accepted_epoch(s, f->new_epoch, out); /* D2 */
+        zab__write_accepted_epoch(s, f->new_epoch, out); /* D2 */
     } else if (f->new_epoch == s->accepted_epoch) {
         /* Already acked this epoch: -1 says "not an epoch ack, but here is my zxid". */
         send_ackepoch(s, -1, out);
     } else {
-        zab_become_looking(s, env, out); /* "Leaders epoch is less than accepted epoch" */
+        zab__become_looking(s, env, out); /* "Leaders epoch is less than accepted epoch" */
     }
 }
 
@@ -181,7 +183,7 @@ static void on_leaderinfo(struct zab_server *s, const struct zab_msg *m,
 static uint64_t count_upto(const struct zab_server *s, int64_t zxid)
 {
     uint64_t n = 0;
-    while (n < s->txns->len && zab_txn_at(s, n)->zxid <= zxid)
+    while (n < s->txns->len && zab__txn_at(s, n)->zxid <= zxid)
         n++;
     return n;
 }
@@ -191,9 +193,9 @@ static void adopt_snapshot(struct zab_server *s, GArray *base, struct proto_out 
 {
     uint64_t common = 0;
     while (common < s->txns->len && common < base->len &&
-           zab_txn_at(s, common)->zxid == g_array_index(base, struct zab_txn, common).zxid)
+           zab__txn_at(s, common)->zxid == g_array_index(base, struct zab_txn, common).zxid)
         common++;
-    zab_truncate_history(s, common, out);
+    zab__truncate_history(s, common, out);
     g_array_append_vals(s->txns, &g_array_index(base, struct zab_txn, common),
                         base->len - (guint)common);
 }
@@ -202,15 +204,15 @@ static void adopt_snapshot(struct zab_server *s, GArray *base, struct proto_out 
 static void sync_commit(struct zab_server *s, int64_t zxid)
 {
     struct zab_learner *f = s->learner;
-    if (f->mode == SYNC_DIFF || f->packets_not_logged->len == 0 ||
+    if (f->mode == ZAB_SYNC_DIFF || f->packets_not_logged->len == 0 ||
         g_array_index(f->packets_not_logged, struct zab_txn, 0).zxid != zxid) {
-        if (f->mode == SYNC_DIFF)
+        if (f->mode == ZAB_SYNC_DIFF)
             g_array_append_val(f->packets_committed, zxid);
         return; /* "Committing zxid but next pending txn is ..." */
     }
     struct zab_txn t = g_array_index(f->packets_not_logged, struct zab_txn, 0);
     g_array_remove_index(f->packets_not_logged, 0);
-    if (f->mode == SYNC_SNAP)
+    if (f->mode == ZAB_SYNC_SNAP)
         g_array_append_val(f->snap_base, t);
     else
         g_array_append_val(s->txns, t); /* in memory; logged with the NEWLEADER snapshot */
@@ -219,7 +221,7 @@ static void sync_commit(struct zab_server *s, int64_t zxid)
 static void on_newleader(struct zab_server *s, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    if (f->mode == SYNC_SNAP) {
+    if (f->mode == ZAB_SYNC_SNAP) {
         adopt_snapshot(s, f->snap_base, out);
         g_array_free(f->snap_base, TRUE);
         f->snap_base = NULL;
@@ -234,38 +236,38 @@ static void on_newleader(struct zab_server *s, struct proto_out *out)
         g_array_remove_index(f->packets_not_logged, 0);
     }
     g_array_set_size(f->packets_committed, 0);
-    zab_log_append_now(s, out);
-    learner_advance(f, FS_PERSISTING);
-    proto_disk_sync(out, ZAB_FILE_LOG, proto_token(TOK_DISK_SYNCLOG, s->role, 0)); /* D3 */
+    zab__log_append_now(s, out);
+    learner_advance(f, ZAB_FS_PERSISTING);
+    proto_disk_sync(out, ZAB_FILE_LOG, proto_token(ZAB_TOK_DISK_SYNCLOG, s->role, 0)); /* D3 */
 }
 
 static void on_sync_packet(struct zab_server *s, const struct zab_msg *m, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     switch (m->hdr.type) {
-    case ZM_DIFF:
-        f->mode = SYNC_DIFF;
+    case ZAB_MSG_DIFF:
+        f->mode = ZAB_SYNC_DIFF;
         break;
-    case ZM_TRUNC:
-        f->mode = SYNC_TRUNC;
-        zab_truncate_history(s, count_upto(s, m->zxid), out);
+    case ZAB_MSG_TRUNC:
+        f->mode = ZAB_SYNC_TRUNC;
+        zab__truncate_history(s, count_upto(s, m->zxid), out);
         break;
-    case ZM_SNAP:
-        f->mode = SYNC_SNAP;
+    case ZAB_MSG_SNAP:
+        f->mode = ZAB_SYNC_SNAP;
         if (f->snap_base)
             g_array_free(f->snap_base, TRUE);
         f->snap_base = g_array_new(FALSE, FALSE, sizeof(struct zab_txn));
         if (m->snapshot)
             g_array_append_vals(f->snap_base, m->snapshot->data, m->snapshot->len);
         break;
-    case ZM_PROPOSAL:
-        ZS_ASSERT(f->packets_not_logged->len < zab_learner_queue_max(s));
+    case ZAB_MSG_PROPOSAL:
+        ZS_ASSERT(f->packets_not_logged->len < zab__learner_queue_max(s));
         g_array_append_val(f->packets_not_logged, m->txn);
         break;
-    case ZM_COMMIT:
+    case ZAB_MSG_COMMIT:
         sync_commit(s, m->zxid);
         break;
-    case ZM_NEWLEADER:
+    case ZAB_MSG_NEWLEADER:
         on_newleader(s, out);
         break;
     default:
@@ -286,28 +288,28 @@ static void commit_pending(struct zab_server *s, int64_t zxid)
      * and in-order commits it cannot happen, so the model treats it as its own bug. */
     ZS_ASSERT(head == zxid);
     g_array_remove_index(f->pending_txns, 0);
-    ZS_ASSERT(s->committed < s->txns->len && zab_txn_at(s, s->committed)->zxid == zxid);
+    ZS_ASSERT(s->committed < s->txns->len && zab__txn_at(s, s->committed)->zxid == zxid);
     s->committed++;
 }
 
 static void on_uptodate(struct zab_server *s, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    learner_advance(f, FS_BROADCAST);
-    learner_send(s, ZM_ACK, zxid_make(f->new_epoch, 0), out);
+    learner_advance(f, ZAB_FS_BROADCAST);
+    learner_send(s, ZAB_MSG_ACK, zxid_make(f->new_epoch, 0), out);
     s->current_vote.peer_epoch = f->new_epoch; /* updateElectionVote */
-    zab_set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, f->new_epoch, out);
+    zab__set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, f->new_epoch, out);
     s->committed = MAX(s->committed, f->newleader_len);
     for (guint i = 0; i < f->packets_not_logged->len; i++) {
         struct zab_txn t = g_array_index(f->packets_not_logged, struct zab_txn, i);
         g_array_append_val(f->pending_txns, t.zxid);
-        zab_log_enqueue(s, &t, out);
+        zab__log_enqueue(s, &t, out);
     }
     g_array_set_size(f->packets_not_logged, 0);
     for (guint i = 0; i < f->packets_committed->len; i++)
         commit_pending(s, g_array_index(f->packets_committed, int64_t, i));
     g_array_set_size(f->packets_committed, 0);
-    zab_deliver_committed(s, out);
+    zab__deliver_committed(s, out);
 }
 
 static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m,
@@ -315,20 +317,20 @@ static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m,
 {
     struct zab_learner *f = s->learner;
     switch (m->hdr.type) {
-    case ZM_PROPOSAL:
-        ZS_ASSERT(f->pending_txns->len < zab_learner_queue_max(s));
+    case ZAB_MSG_PROPOSAL:
+        ZS_ASSERT(f->pending_txns->len < zab__learner_queue_max(s));
         g_array_append_val(f->pending_txns, m->txn.zxid);
-        zab_log_enqueue(s, &m->txn, out);
+        zab__log_enqueue(s, &m->txn, out);
         break;
-    case ZM_COMMIT:
+    case ZAB_MSG_COMMIT:
         commit_pending(s, m->zxid);
-        zab_deliver_committed(s, out);
+        zab__deliver_committed(s, out);
         break;
-    case ZM_PING:
-        learner_send(s, ZM_PING, m->zxid, out);
+    case ZAB_MSG_PING:
+        learner_send(s, ZAB_MSG_PING, m->zxid, out);
         break;
-    case ZM_REVALIDATE:
-        zab_session_validated(s, (conn_id)m->value, out);
+    case ZAB_MSG_REVALIDATE:
+        zab__session_validated(s, (conn_id)m->value, out);
         break;
     default:
         break;
@@ -340,26 +342,26 @@ static void handle_packet(struct zab_server *s, const struct zab_msg *m,
 {
     struct zab_learner *f = s->learner;
     switch (f->stage) {
-    case FS_WAIT_LEADERINFO:
-        if (m->hdr.type == ZM_LEADERINFO)
+    case ZAB_FS_WAIT_LEADERINFO:
+        if (m->hdr.type == ZAB_MSG_LEADERINFO)
             on_leaderinfo(s, m, env, out);
         else
-            zab_become_looking(s, env, out);
+            zab__become_looking(s, env, out);
         return;
-    case FS_SYNCING:
+    case ZAB_FS_SYNCING:
         on_sync_packet(s, m, out);
         return;
-    case FS_WAIT_UPTODATE:
+    case ZAB_FS_WAIT_UPTODATE:
         ZS_ASSERT(f->packets_not_logged->len + f->packets_committed->len <
-                  zab_learner_queue_max(s));
-        if (m->hdr.type == ZM_PROPOSAL)
+                  zab__learner_queue_max(s));
+        if (m->hdr.type == ZAB_MSG_PROPOSAL)
             g_array_append_val(f->packets_not_logged, m->txn);
-        else if (m->hdr.type == ZM_COMMIT)
+        else if (m->hdr.type == ZAB_MSG_COMMIT)
             g_array_append_val(f->packets_committed, m->zxid);
-        else if (m->hdr.type == ZM_UPTODATE)
+        else if (m->hdr.type == ZAB_MSG_UPTODATE)
             on_uptodate(s, out);
         return;
-    case FS_BROADCAST:
+    case ZAB_FS_BROADCAST:
         on_broadcast_packet(s, m, out);
         return;
     default:
@@ -367,19 +369,19 @@ static void handle_packet(struct zab_server *s, const struct zab_msg *m,
     }
 }
 
-void zab_learner_on_msg(struct zab_server *s, const struct zab_msg *m, const struct proto_env *env,
+void zab__learner_on_msg(struct zab_server *s, const struct zab_msg *m, const struct proto_env *env,
                         struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     if (!f)
         return;
     f->last_heard = env->now_ns;
-    if (f->stage == FS_WRITING_ACCEPTED || f->stage == FS_PERSISTING) {
+    if (f->stage == ZAB_FS_WRITING_ACCEPTED || f->stage == ZAB_FS_PERSISTING) {
         /* The quorum channel is not read while the server persists: keep it for later. */
         struct zab_msg *copy = g_new(struct zab_msg, 1);
         *copy = *m;
         copy->snapshot = m->snapshot ? g_array_copy(m->snapshot) : NULL;
-        ZS_ASSERT(f->backlog->len < zab_learner_queue_max(s));
+        ZS_ASSERT(f->backlog->len < zab__learner_queue_max(s));
         g_array_append_val(f->backlog, copy);
         return;
     }
@@ -400,26 +402,26 @@ static void drain_backlog(struct zab_server *s, const struct proto_env *env, str
     g_array_free(backlog, TRUE);
 }
 
-void zab_learner_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__learner_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
                          struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     switch (proto_token_kind(token)) {
-    case TOK_DISK_ACCEPTED:
-        if (f->stage != FS_WRITING_ACCEPTED)
+    case ZAB_TOK_DISK_ACCEPTED:
+        if (f->stage != ZAB_FS_WRITING_ACCEPTED)
             return;
         send_ackepoch(s, f->ackepoch_payload, out);
         drain_backlog(s, env, out);
         return;
-    case TOK_DISK_SYNCLOG:
-        if (f->stage == FS_PERSISTING)
-            zab_write_current_epoch(s, f->new_epoch, out); /* D4, after the txns (D3) */
+    case ZAB_TOK_DISK_SYNCLOG:
+        if (f->stage == ZAB_FS_PERSISTING)
+            zab__write_current_epoch(s, f->new_epoch, out); /* D4, after the txns (D3) */
         return;
-    case TOK_DISK_CURRENT:
-        if (f->stage != FS_PERSISTING)
+    case ZAB_TOK_DISK_CURRENT:
+        if (f->stage != ZAB_FS_PERSISTING)
             return;
-        learner_send(s, ZM_ACK, zxid_make(f->new_epoch, 0), out);
-        learner_advance(f, FS_WAIT_UPTODATE);
+        learner_send(s, ZAB_MSG_ACK, zxid_make(f->new_epoch, 0), out);
+        learner_advance(f, ZAB_FS_WAIT_UPTODATE);
         f->newleader_len = s->txns->len;
         f->read_timeout = s->cfg->tick * s->cfg->sync_limit;
         arm_read(s, env, out);
@@ -432,30 +434,30 @@ void zab_learner_on_disk(struct zab_server *s, uint64_t token, const struct prot
 
 /* ---- failures and timers ------------------------------------------------------------------ */
 
-void zab_learner_on_conn_lost(struct zab_server *s, const struct proto_env *env,
+void zab__learner_on_conn_lost(struct zab_server *s, const struct proto_env *env,
                               struct proto_out *out)
 {
-    zab_become_looking(s, env, out);
+    zab__become_looking(s, env, out);
 }
 
-void zab_learner_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__learner_on_timer(struct zab_server *s, uint64_t token, const struct proto_env *env,
                           struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     switch (proto_token_kind(token)) {
-    case TOK_LEARNER_CONNECT:
-        if (f->stage != FS_CONNECTING)
+    case ZAB_TOK_LEARNER_CONNECT:
+        if (f->stage != ZAB_FS_CONNECTING)
             return;
         if (proto_token_index(token) == 0)
             dial_leader(s, env, out); /* the retry sleep is over */
         else if (proto_token_index(token) == (uint32_t)f->connect_tries)
-            zab_become_looking(s, env, out); /* connect timed out with no answer */
+            zab__become_looking(s, env, out); /* connect timed out with no answer */
         return;
-    case TOK_LEARNER_READ:
-        if (f->stage == FS_CONNECTING)
+    case ZAB_TOK_LEARNER_READ:
+        if (f->stage == ZAB_FS_CONNECTING)
             return;
         if (env->now_ns - f->last_heard >= f->read_timeout)
-            zab_become_looking(s, env, out); /* SocketTimeoutException */
+            zab__become_looking(s, env, out); /* SocketTimeoutException */
         else
             arm_read(s, env, out);
         return;
@@ -464,30 +466,30 @@ void zab_learner_on_timer(struct zab_server *s, uint64_t token, const struct pro
     }
 }
 
-void zab_learner_send_ack(struct zab_server *s, int64_t zxid, struct proto_out *out)
+void zab__learner_send_ack(struct zab_server *s, int64_t zxid, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    if (f && f->stage == FS_BROADCAST)
-        learner_send(s, ZM_ACK, zxid, out);
+    if (f && f->stage == ZAB_FS_BROADCAST)
+        learner_send(s, ZAB_MSG_ACK, zxid, out);
 }
 
-void zab_learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out *out)
+void zab__learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    if (!f || f->stage != FS_BROADCAST)
+    if (!f || f->stage != ZAB_FS_BROADCAST)
         return;
-    struct zab_msg *m = zab_msg_new(ZM_REQUEST, s->cfg);
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_REQUEST, s->cfg);
     m->txn.msg_id = msg_id;
     m->hdr.msg_id = msg_id;
-    zab_send(s, f->conn, m, out);
+    zab__send(s, f->conn, m, out);
 }
 
-void zab_learner_revalidate(struct zab_server *s, conn_id client, struct proto_out *out)
+void zab__learner_revalidate(struct zab_server *s, conn_id client, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    if (!f || f->stage != FS_BROADCAST)
+    if (!f || f->stage != ZAB_FS_BROADCAST)
         return;
-    struct zab_msg *m = zab_msg_new(ZM_REVALIDATE, s->cfg);
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_REVALIDATE, s->cfg);
     m->value = (int64_t)client;
-    zab_send(s, f->conn, m, out);
+    zab__send(s, f->conn, m, out);
 }

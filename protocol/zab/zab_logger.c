@@ -24,7 +24,7 @@ static int64_t read_epoch_file(const struct disk *disk, uint16_t file, bool *fou
     return value;
 }
 
-void zab_recover(struct zab_server *s, const struct disk *disk)
+void zab__recover(struct zab_server *s, const struct disk *disk)
 {
     uint64_t n = disk ? disk_log_len(disk, ZAB_FILE_LOG) : 0;
     g_array_set_size(s->txns, (guint)n);
@@ -35,7 +35,7 @@ void zab_recover(struct zab_server *s, const struct disk *disk)
     /* Startup replays the whole log, committed or not (ZKDatabase.loadDataBase), so the
      * advertised zxid is the last logged one. Missing epoch files default to the epoch of
      * that zxid, as QuorumPeer.loadDataBase does. */
-    int64_t epoch_of_zxid = zxid_epoch(zab_last_zxid(s));
+    int64_t epoch_of_zxid = zxid_epoch(zab__last_zxid(s));
     bool found_current, found_accepted;
     s->current_epoch = read_epoch_file(disk, ZAB_FILE_CURRENT_EPOCH, &found_current);
     if (!found_current)
@@ -51,16 +51,16 @@ void zab_recover(struct zab_server *s, const struct disk *disk)
 static void append_range(struct zab_server *s, uint64_t end, struct proto_out *out)
 {
     for (uint64_t i = s->logged; i < end; i++)
-        proto_disk_append(out, ZAB_FILE_LOG, zab_txn_at(s, i), sizeof(struct zab_txn));
+        proto_disk_append(out, ZAB_FILE_LOG, zab__txn_at(s, i), sizeof(struct zab_txn));
     s->logged = end;
 }
 
-void zab_log_append_now(struct zab_server *s, struct proto_out *out)
+void zab__log_append_now(struct zab_server *s, struct proto_out *out)
 {
     append_range(s, s->txns->len, out);
 }
 
-void zab_log_step(struct zab_server *s, struct proto_out *out)
+void zab__log_step(struct zab_server *s, struct proto_out *out)
 {
     if (s->log_flushing || s->logged >= s->txns->len)
         return;
@@ -72,28 +72,28 @@ void zab_log_step(struct zab_server *s, struct proto_out *out)
     s->log_batch_start = start;
     s->log_batch_end = end;
     s->log_batch_role = s->role;
-    proto_disk_sync(out, ZAB_FILE_LOG, proto_token(TOK_DISK_LOG, s->role, 0));
+    proto_disk_sync(out, ZAB_FILE_LOG, proto_token(ZAB_TOK_DISK_LOG, s->role, 0));
 }
 
-void zab_log_enqueue(struct zab_server *s, const struct zab_txn *txn, struct proto_out *out)
+void zab__log_enqueue(struct zab_server *s, const struct zab_txn *txn, struct proto_out *out)
 {
-    ZS_ASSERT(txn->zxid > zab_last_zxid(s)); /* the log is in zxid order */
+    ZS_ASSERT(txn->zxid > zab__last_zxid(s)); /* the log is in zxid order */
     g_array_append_val(s->txns, *txn);
-    zab_log_step(s, out);
+    zab__log_step(s, out);
 }
 
-void zab_log_flush_all(struct zab_server *s, struct proto_out *out)
+void zab__log_flush_all(struct zab_server *s, struct proto_out *out)
 {
     /* Shutting a role down drains the sync thread's queue and flushes it before the
      * server advertises its last zxid (the ZOOKEEPER-4712 fix). Nobody is acked. */
     if (s->logged < s->txns->len) {
         append_range(s, s->txns->len, out);
-        proto_disk_sync(out, ZAB_FILE_LOG, proto_token(TOK_DISK_LOG, s->role, 1));
+        proto_disk_sync(out, ZAB_FILE_LOG, proto_token(ZAB_TOK_DISK_LOG, s->role, 1));
     }
     s->log_flushing = false;
 }
 
-void zab_log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,
+void zab__log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,
                        struct proto_out *out)
 {
     if (!proto_token_of(token, s->role) || proto_token_index(token) != 0 || !s->log_flushing)
@@ -102,13 +102,13 @@ void zab_log_on_synced(struct zab_server *s, uint64_t token, const struct proto_
     ZS_ASSERT(s->log_batch_start < s->log_batch_end && s->log_batch_end <= s->logged);
     s->log_flushing = false;
     for (uint64_t i = s->log_batch_start; i < s->log_batch_end && i < s->txns->len; i++) {
-        int64_t zxid = zab_txn_at(s, i)->zxid;
+        int64_t zxid = zab__txn_at(s, i)->zxid;
         if (s->state == ZAB_STATE_LEADING)
-            zab_leader_self_ack(s, zxid, env, out);
+            zab__leader_self_ack(s, zxid, env, out);
         else if (s->state == ZAB_STATE_FOLLOWING)
-            zab_learner_send_ack(s, zxid, out);
+            zab__learner_send_ack(s, zxid, out);
     }
-    zab_log_step(s, out);
+    zab__log_step(s, out);
 }
 
 static void write_epoch(struct zab_server *s, uint16_t file, enum zab_token_kind kind,
@@ -118,14 +118,14 @@ static void write_epoch(struct zab_server *s, uint16_t file, enum zab_token_kind
     proto_disk_sync(out, file, proto_token(kind, s->role, 0));
 }
 
-void zab_write_accepted_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out)
+void zab__write_accepted_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out)
 {
     s->accepted_epoch = epoch;
-    write_epoch(s, ZAB_FILE_ACCEPTED_EPOCH, TOK_DISK_ACCEPTED, epoch, out);
+    write_epoch(s, ZAB_FILE_ACCEPTED_EPOCH, ZAB_TOK_DISK_ACCEPTED, epoch, out);
 }
 
-void zab_write_current_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out)
+void zab__write_current_epoch(struct zab_server *s, int64_t epoch, struct proto_out *out)
 {
     s->current_epoch = epoch;
-    write_epoch(s, ZAB_FILE_CURRENT_EPOCH, TOK_DISK_CURRENT, epoch, out);
+    write_epoch(s, ZAB_FILE_CURRENT_EPOCH, ZAB_TOK_DISK_CURRENT, epoch, out);
 }

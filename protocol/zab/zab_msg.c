@@ -5,22 +5,22 @@
 
 #define WIRE_OVERHEAD 52 /* TCP/IP headers + jute length prefix */
 
-const char *zab_msg_type_name(uint8_t type)
+const char *zab__msg_type_name(uint8_t type)
 {
-    static const char *const names[ZM_TYPE_COUNT] = {
-        [ZM_NOTIFICATION] = "NOTIFICATION", [ZM_FOLLOWERINFO] = "FOLLOWERINFO",
-        [ZM_LEADERINFO] = "LEADERINFO",     [ZM_ACKEPOCH] = "ACKEPOCH",
-        [ZM_DIFF] = "DIFF",                 [ZM_TRUNC] = "TRUNC",
-        [ZM_SNAP] = "SNAP",                 [ZM_PROPOSAL] = "PROPOSAL",
-        [ZM_COMMIT] = "COMMIT",             [ZM_NEWLEADER] = "NEWLEADER",
-        [ZM_UPTODATE] = "UPTODATE",         [ZM_ACK] = "ACK",
-        [ZM_PING] = "PING",                 [ZM_REQUEST] = "REQUEST",
-        [ZM_CONNECT_REQ] = "CONNECT",       [ZM_CONNECT_RESP] = "CONNECT_RESPONSE",
-        [ZM_WRITE_REQ] = "CREATE",          [ZM_WRITE_RESP] = "CREATE_RESPONSE",
-        [ZM_CLIENT_PING] = "CLIENT_PING",   [ZM_CLIENT_PONG] = "CLIENT_PONG",
-        [ZM_REVALIDATE] = "REVALIDATE",
+    static const char *const names[ZAB_MSG_TYPE_COUNT] = {
+        [ZAB_MSG_NOTIFICATION] = "NOTIFICATION", [ZAB_MSG_FOLLOWERINFO] = "FOLLOWERINFO",
+        [ZAB_MSG_LEADERINFO] = "LEADERINFO",     [ZAB_MSG_ACKEPOCH] = "ACKEPOCH",
+        [ZAB_MSG_DIFF] = "DIFF",                 [ZAB_MSG_TRUNC] = "TRUNC",
+        [ZAB_MSG_SNAP] = "SNAP",                 [ZAB_MSG_PROPOSAL] = "PROPOSAL",
+        [ZAB_MSG_COMMIT] = "COMMIT",             [ZAB_MSG_NEWLEADER] = "NEWLEADER",
+        [ZAB_MSG_UPTODATE] = "UPTODATE",         [ZAB_MSG_ACK] = "ACK",
+        [ZAB_MSG_PING] = "PING",                 [ZAB_MSG_REQUEST] = "REQUEST",
+        [ZAB_MSG_CONNECT_REQ] = "CONNECT",       [ZAB_MSG_CONNECT_RESP] = "CONNECT_RESPONSE",
+        [ZAB_MSG_WRITE_REQ] = "CREATE",          [ZAB_MSG_WRITE_RESP] = "CREATE_RESPONSE",
+        [ZAB_MSG_CLIENT_PING] = "CLIENT_PING",   [ZAB_MSG_CLIENT_PONG] = "CLIENT_PONG",
+        [ZAB_MSG_REVALIDATE] = "REVALIDATE",
     };
-    return type < ZM_TYPE_COUNT && names[type] ? names[type] : "?";
+    return type < ZAB_MSG_TYPE_COUNT && names[type] ? names[type] : "?";
 }
 
 static void zab_msg_free(struct sim_msg *m)
@@ -34,21 +34,21 @@ static void zab_msg_free(struct sim_msg *m)
 static uint32_t wire_size(enum zab_msg_type type, uint32_t payload)
 {
     switch (type) {
-    case ZM_NOTIFICATION:
+    case ZAB_MSG_NOTIFICATION:
         return WIRE_OVERHEAD + 40 + 64; /* fields + quorum config text */
-    case ZM_PROPOSAL:
-    case ZM_REQUEST:
-    case ZM_WRITE_REQ:
+    case ZAB_MSG_PROPOSAL:
+    case ZAB_MSG_REQUEST:
+    case ZAB_MSG_WRITE_REQ:
         return WIRE_OVERHEAD + 12 + 40 + payload; /* txn header + create txn */
-    case ZM_CONNECT_REQ:
-    case ZM_CONNECT_RESP:
+    case ZAB_MSG_CONNECT_REQ:
+    case ZAB_MSG_CONNECT_RESP:
         return WIRE_OVERHEAD + 48;
     default:
         return WIRE_OVERHEAD + 12;
     }
 }
 
-struct zab_msg *zab_msg_new(enum zab_msg_type type, const struct zab_server_config *cfg)
+struct zab_msg *zab__msg_new(enum zab_msg_type type, const struct zab_server_config *cfg)
 {
     struct zab_msg *m = g_new0(struct zab_msg, 1);
     m->hdr.type = (uint8_t)type;

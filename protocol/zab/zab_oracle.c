@@ -222,7 +222,8 @@ static void new_incarnation(struct zab__oracle *o, uint32_t h, uint32_t incarnat
 /* ---- per-delivery checks ---------------------------------------------------------------- */
 
 static void check_numbering(struct zab__oracle *o, struct zab__host *h,
-                            const struct zab__seen_delivery *d, const struct zab__seen_delivery *prev)
+                            const struct zab__seen_delivery *d,
+                            const struct zab__seen_delivery *prev)
 {
     uint64_t last = prev ? prev->seq : 0;
     if (d->seq == last + 1 || !held(h, ZAB_PENDING_NUMBERING))
@@ -246,7 +247,7 @@ static void check_numbering(struct zab__oracle *o, struct zab__host *h,
 static void check_integrity(struct zab__oracle *o, const struct zab__seen_delivery *d,
                             const struct zab__msg *m)
 {
-    bool submitted = m && (m->flags & ZAB_MSG_SUBMITTED);
+    bool submitted = m && (m->flags & ZAB_FACT_SUBMITTED);
     bool proposed = d->zxid != TRACE_NO_LOG_ID && zab__was_proposed(o, d->zxid, d->msg_id);
     if (submitted && proposed)
         return;
@@ -260,8 +261,9 @@ static void check_integrity(struct zab__oracle *o, const struct zab__seen_delive
         return;
     const char *why = !submitted && !proposed ? "it was never submitted to zab nor proposed"
                       : !submitted            ? "it was never submitted to zab"
-                      : d->zxid == TRACE_NO_LOG_ID ? "a ZAB delivery must carry the zxid it commits"
-                                                   : "no leader had proposed that message with that zxid";
+                      : d->zxid == TRACE_NO_LOG_ID
+                          ? "a ZAB delivery must carry the zxid it commits"
+                          : "no leader had proposed that message with that zxid";
     char id[24], zx[24];
     msg_id_format(d->msg_id, id, sizeof id);
     char *detail = g_strdup_printf("%s#%u delivered %s with zxid %s at seq %" PRIu64 ", but %s",
@@ -497,13 +499,13 @@ static void oracle_observe(void *state, const struct trace_rec *r)
     case TRACE_SUBMISSION: {
         struct zab__msg *m = zab__msg_get(o, r->u.submission.msg_id, true);
         if (m)
-            m->flags |= ZAB_MSG_SUBMITTED;
+            m->flags |= ZAB_FACT_SUBMITTED;
         break;
     }
     case TRACE_OUTCOME: {
         struct zab__msg *m = zab__msg_get(o, r->u.outcome.msg_id, true);
-        if (m && r->u.outcome.outcome == OUTCOME_ACKED)
-            m->flags |= ZAB_MSG_ACKED;
+        if (m && r->u.outcome.outcome == TRACE_OUTCOME_ACKED)
+            m->flags |= ZAB_FACT_ACKED;
         break;
     }
     case TRACE_STATE:

@@ -407,7 +407,7 @@ void zab__finish_durability(struct zab__oracle *o)
         for (guint i = 0; i < a->len; i++) {
             const struct zab__msg *m = &g_array_index(a, struct zab__msg, i);
             uint64_t missing = serving_hosts & ~m->delivered_by;
-            if ((m->flags & ZAB_MSG_ACKED) && missing)
+            if ((m->flags & ZAB_FACT_ACKED) && missing)
                 report_lost(o, msg_id_make(c + 1, i + 1), missing);
         }
     }

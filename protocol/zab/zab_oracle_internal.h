@@ -91,8 +91,8 @@ struct zab__msg {
     uint8_t flags;     /* ZAB_MSG_* */
     uint64_t delivered_by; /* bit h: host h's current incarnation delivered it */
 };
-#define ZAB_MSG_SUBMITTED 1u
-#define ZAB_MSG_ACKED 2u
+#define ZAB_FACT_SUBMITTED 1u
+#define ZAB_FACT_ACKED 2u
 
 /* One position of the canonical log: the first delivery made there. */
 struct zab__canon {

@@ -13,7 +13,7 @@
 
 /* ---- small shared services -------------------------------------------------------------- */
 
-void zab_set_state(struct zab_server *s, enum zab_server_state state, enum zab_phase phase,
+void zab__set_state(struct zab_server *s, enum zab_server_state state, enum zab_phase phase,
                    int64_t epoch, struct proto_out *out)
 {
     /* LOOKING goes with ELECTION only; FOLLOWING and LEADING with the three phases after. */
@@ -31,24 +31,24 @@ void zab_set_state(struct zab_server *s, enum zab_server_state state, enum zab_p
     proto_trace(out, &r);
 }
 
-bool zab_serving(const struct zab_server *s)
+bool zab__serving(const struct zab_server *s)
 {
     return s->phase == ZAB_PHASE_BROADCAST &&
            (s->state == ZAB_STATE_LEADING || s->state == ZAB_STATE_FOLLOWING);
 }
 
-void zab_send(struct zab_server *s, conn_id conn, struct zab_msg *m, struct proto_out *out)
+void zab__send(struct zab_server *s, conn_id conn, struct zab_msg *m, struct proto_out *out)
 {
     m->sid = s->cfg->sid;
     proto_send(out, conn, &m->hdr);
 }
 
-struct zab_conn *zab_conn_get(const struct zab_server *s, conn_id id)
+struct zab_conn *zab__conn_get(const struct zab_server *s, conn_id id)
 {
     return g_hash_table_lookup(s->conns, &id);
 }
 
-struct zab_conn *zab_conn_add(struct zab_server *s, conn_id id, enum zab_conn_kind kind)
+struct zab_conn *zab__conn_add(struct zab_server *s, conn_id id, enum zab_conn_kind kind)
 {
     struct zab_conn *c = g_new0(struct zab_conn, 1);
     c->id = id;
@@ -57,7 +57,7 @@ struct zab_conn *zab_conn_add(struct zab_server *s, conn_id id, enum zab_conn_ki
     return c;
 }
 
-void zab_conn_drop(struct zab_server *s, conn_id id, bool close, struct proto_out *out)
+void zab__conn_drop(struct zab_server *s, conn_id id, bool close, struct proto_out *out)
 {
     if (close)
         proto_close(out, id);
@@ -86,22 +86,22 @@ static GPtrArray *conns_of_kind(struct zab_server *s, enum zab_conn_kind kind)
     return list;
 }
 
-void zab_close_clients(struct zab_server *s, struct proto_out *out)
+void zab__close_clients(struct zab_server *s, struct proto_out *out)
 {
     /* A server that stops serving shuts its ZooKeeperServer down, closing every client
      * connection: clients see CONNECTIONLOSS and move to another server. */
-    GPtrArray *list = conns_of_kind(s, ZC_CLIENT);
+    GPtrArray *list = conns_of_kind(s, ZAB_CONN_CLIENT);
     for (guint i = 0; i < list->len; i++)
-        zab_conn_drop(s, *(conn_id *)g_ptr_array_index(list, i), true, out);
+        zab__conn_drop(s, *(conn_id *)g_ptr_array_index(list, i), true, out);
     g_ptr_array_free(list, TRUE);
     g_hash_table_remove_all(s->pending_writes);
     g_queue_clear_full(&s->throttled, g_free);
 }
 
-void zab_deliver_committed(struct zab_server *s, struct proto_out *out)
+void zab__deliver_committed(struct zab_server *s, struct proto_out *out)
 {
     while (s->delivered < s->committed) {
-        const struct zab_txn *t = zab_txn_at(s, s->delivered);
+        const struct zab_txn *t = zab__txn_at(s, s->delivered);
         s->delivered++;
         struct trace_rec r = { .kind = TRACE_DELIVERY };
         r.u.delivery.seq = s->delivered;
@@ -111,27 +111,27 @@ void zab_deliver_committed(struct zab_server *s, struct proto_out *out)
         gpointer conn;
         if (g_hash_table_lookup_extended(s->pending_writes, &t->msg_id, NULL, &conn)) {
             conn_id id = *(conn_id *)conn;
-            if (zab_conn_get(s, id)) {
-                struct zab_msg *m = zab_msg_new(ZM_WRITE_RESP, s->cfg);
+            if (zab__conn_get(s, id)) {
+                struct zab_msg *m = zab__msg_new(ZAB_MSG_WRITE_RESP, s->cfg);
                 m->zxid = t->zxid;
                 m->txn = *t;
                 m->hdr.msg_id = t->msg_id;
-                zab_send(s, id, m, out);
+                zab__send(s, id, m, out);
             }
             g_hash_table_remove(s->pending_writes, &t->msg_id);
         }
     }
 }
 
-void zab_truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out)
+void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out)
 {
     if (keep >= s->txns->len)
         return;
     for (uint64_t i = keep; i < s->txns->len; i++) {
         struct trace_rec r = { .kind = TRACE_EVENT };
         r.u.event.type = ZAB_EVENT_TRUNCATE;
-        r.u.event.b = zab_txn_at(s, i)->zxid;
-        r.u.event.msg_id = zab_txn_at(s, i)->msg_id;
+        r.u.event.b = zab__txn_at(s, i)->zxid;
+        r.u.event.msg_id = zab__txn_at(s, i)->msg_id;
         r.u.event.flag = i < s->delivered;
         proto_trace(out, &r);
     }
@@ -148,28 +148,28 @@ void zab_truncate_history(struct zab_server *s, uint64_t keep, struct proto_out 
 static void end_role(struct zab_server *s, struct proto_out *out)
 {
     if (s->leader)
-        zab_leader_free(s);
+        zab__leader_free(s);
     if (s->learner)
-        zab_learner_free(s);
-    GPtrArray *quorum = conns_of_kind(s, ZC_LEARNER);
+        zab__learner_free(s);
+    GPtrArray *quorum = conns_of_kind(s, ZAB_CONN_LEARNER);
     for (guint i = 0; i < quorum->len; i++)
-        zab_conn_drop(s, *(conn_id *)g_ptr_array_index(quorum, i), true, out);
+        zab__conn_drop(s, *(conn_id *)g_ptr_array_index(quorum, i), true, out);
     g_ptr_array_free(quorum, TRUE);
-    GPtrArray *to_leader = conns_of_kind(s, ZC_TO_LEADER);
+    GPtrArray *to_leader = conns_of_kind(s, ZAB_CONN_TO_LEADER);
     for (guint i = 0; i < to_leader->len; i++)
-        zab_conn_drop(s, *(conn_id *)g_ptr_array_index(to_leader, i), true, out);
+        zab__conn_drop(s, *(conn_id *)g_ptr_array_index(to_leader, i), true, out);
     g_ptr_array_free(to_leader, TRUE);
-    zab_close_clients(s, out);
-    zab_log_flush_all(s, out);
+    zab__close_clients(s, out);
+    zab__log_flush_all(s, out);
     proto_listen(out, ZAB_PORT_QUORUM, false);
     s->role++;
 }
 
-void zab_become_looking(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
+void zab__become_looking(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
 {
     end_role(s, out);
-    zab_set_state(s, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, s->current_epoch, out);
-    zab_election_start(s, env, out);
+    zab__set_state(s, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, s->current_epoch, out);
+    zab__election_start(s, env, out);
 }
 
 /* ---- client sessions (server side) ------------------------------------------------------ */
@@ -178,24 +178,24 @@ static void on_client_msg(struct zab_server *s, struct zab_conn *c, const struct
                           struct proto_out *out)
 {
     switch (m->hdr.type) {
-    case ZM_CONNECT_REQ:
-        if (!zab_serving(s)) {
+    case ZAB_MSG_CONNECT_REQ:
+        if (!zab__serving(s)) {
             /* "ZooKeeperServer not running": the connection is closed at once. */
-            zab_conn_drop(s, c->id, true, out);
+            zab__conn_drop(s, c->id, true, out);
             return;
         }
         if (s->state == ZAB_STATE_LEADING) {
-            zab_session_validated(s, c->id, out);
+            zab__session_validated(s, c->id, out);
             return;
         }
         /* A learner owns no sessions: it asks the leader (Learner.validateSession) and
          * answers the client only when the leader does. A learner cut off from its leader
          * leaves the client waiting until its connect timeout. */
-        zab_learner_revalidate(s, c->id, out);
+        zab__learner_revalidate(s, c->id, out);
         return;
-    case ZM_WRITE_REQ: {
-        if (!c->session_open || !zab_serving(s)) {
-            zab_conn_drop(s, c->id, true, out);
+    case ZAB_MSG_WRITE_REQ: {
+        if (!c->session_open || !zab__serving(s)) {
+            zab__conn_drop(s, c->id, true, out);
             return;
         }
         /* Read in order: behind what waits unread, or parked when at the limit. */
@@ -205,21 +205,21 @@ static void on_client_msg(struct zab_server *s, struct zab_conn *c, const struct
         g_queue_push_tail(&s->throttled, t);
         return;
     }
-    case ZM_CLIENT_PING:
-        zab_send(s, c->id, zab_msg_new(ZM_CLIENT_PONG, s->cfg), out);
+    case ZAB_MSG_CLIENT_PING:
+        zab__send(s, c->id, zab__msg_new(ZAB_MSG_CLIENT_PONG, s->cfg), out);
         return;
     default:
         return;
     }
 }
 
-void zab_session_validated(struct zab_server *s, conn_id client, struct proto_out *out)
+void zab__session_validated(struct zab_server *s, conn_id client, struct proto_out *out)
 {
-    struct zab_conn *c = zab_conn_get(s, client);
-    if (!c || c->kind != ZC_CLIENT || c->session_open || !zab_serving(s))
+    struct zab_conn *c = zab__conn_get(s, client);
+    if (!c || c->kind != ZAB_CONN_CLIENT || c->session_open || !zab__serving(s))
         return; /* the client left, or this server stopped serving, meanwhile */
     c->session_open = true;
-    zab_send(s, c->id, zab_msg_new(ZM_CONNECT_RESP, s->cfg), out);
+    zab__send(s, c->id, zab__msg_new(ZAB_MSG_CONNECT_RESP, s->cfg), out);
 }
 
 /* Reads waiting write requests while the server has room under its outstanding limit:
@@ -231,16 +231,16 @@ static void read_client_writes(struct zab_server *s, const struct proto_env *env
     while (s->throttled.length > 0 &&
            g_hash_table_size(s->pending_writes) < ZAB_GLOBAL_OUTSTANDING_LIMIT) {
         struct zab_throttled *t = g_queue_pop_head(&s->throttled);
-        if (zab_conn_get(s, t->conn) && zab_serving(s)) {
+        if (zab__conn_get(s, t->conn) && zab__serving(s)) {
             msg_id_t *key = g_new(msg_id_t, 1);
             conn_id *value = g_new(conn_id, 1);
             *key = t->msg_id;
             *value = t->conn;
             g_hash_table_replace(s->pending_writes, key, value);
             if (s->state == ZAB_STATE_LEADING)
-                zab_leader_propose(s, t->msg_id, env, out);
+                zab__leader_propose(s, t->msg_id, env, out);
             else
-                zab_learner_forward(s, t->msg_id, out);
+                zab__learner_forward(s, t->msg_id, out);
         }
         g_free(t);
     }
@@ -258,8 +258,8 @@ static void *server_create(const void *config, const struct proto_env *env, cons
     s->pending_writes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     s->peers = g_new0(struct zab_peer_channel, s->cfg->n_servers + 1);
     s->state = ZAB_STATE_DOWN;
-    zab_recover(s, disk);
-    zab_election_init(s);
+    zab__recover(s, disk);
+    zab__election_init(s);
     return s;
 }
 
@@ -267,10 +267,10 @@ static void server_destroy(void *state)
 {
     struct zab_server *s = state;
     if (s->leader)
-        zab_leader_free(s);
+        zab__leader_free(s);
     if (s->learner)
-        zab_learner_free(s);
-    zab_election_free(s);
+        zab__learner_free(s);
+    zab__election_free(s);
     g_array_free(s->txns, TRUE);
     g_hash_table_destroy(s->conns);
     g_hash_table_destroy(s->pending_writes);
@@ -283,24 +283,24 @@ static void on_conn_up(struct zab_server *s, const struct proto_input *in,
                        const struct proto_env *env, struct proto_out *out)
 {
     if (!in->incoming) {
-        if (proto_token_kind(in->token) == TOK_ELECTION_DIAL)
-            zab_election_on_conn_up(s, in, env, out);
+        if (proto_token_kind(in->token) == ZAB_TOK_ELECTION_DIAL)
+            zab__election_on_conn_up(s, in, env, out);
         else
-            zab_learner_on_conn_up(s, in, env, out);
+            zab__learner_on_conn_up(s, in, env, out);
         return;
     }
     switch (in->port) {
     case ZAB_PORT_ELECTION:
-        zab_election_on_conn_up(s, in, env, out);
+        zab__election_on_conn_up(s, in, env, out);
         break;
     case ZAB_PORT_QUORUM:
         if (s->state == ZAB_STATE_LEADING && s->leader)
-            zab_leader_on_accept(s, in->conn, env, out);
+            zab__leader_on_accept(s, in->conn, env, out);
         else
             proto_close(out, in->conn); /* only a leader runs the learner acceptor */
         break;
     case ZAB_PORT_CLIENT:
-        zab_conn_add(s, in->conn, ZC_CLIENT);
+        zab__conn_add(s, in->conn, ZAB_CONN_CLIENT);
         break;
     default:
         proto_close(out, in->conn);
@@ -310,21 +310,21 @@ static void on_conn_up(struct zab_server *s, const struct proto_input *in,
 static void on_conn_down(struct zab_server *s, conn_id id, const struct proto_env *env,
                          struct proto_out *out)
 {
-    struct zab_conn *c = zab_conn_get(s, id);
+    struct zab_conn *c = zab__conn_get(s, id);
     if (!c)
         return;
     switch (c->kind) {
-    case ZC_ELECTION:
-        zab_election_on_conn_lost(s, c, out);
+    case ZAB_CONN_ELECTION:
+        zab__election_on_conn_lost(s, c, out);
         break;
-    case ZC_LEARNER:
-        zab_leader_on_conn_lost(s, c, env, out);
+    case ZAB_CONN_LEARNER:
+        zab__leader_on_conn_lost(s, c, env, out);
         break;
-    case ZC_TO_LEADER:
-        zab_learner_on_conn_lost(s, env, out);
+    case ZAB_CONN_TO_LEADER:
+        zab__learner_on_conn_lost(s, env, out);
         break;
-    case ZC_CLIENT:
-        zab_conn_drop(s, id, false, out);
+    case ZAB_CONN_CLIENT:
+        zab__conn_drop(s, id, false, out);
         break;
     }
 }
@@ -332,21 +332,21 @@ static void on_conn_down(struct zab_server *s, conn_id id, const struct proto_en
 static void on_msg(struct zab_server *s, const struct proto_input *in, const struct proto_env *env,
                    struct proto_out *out)
 {
-    struct zab_conn *c = zab_conn_get(s, in->conn);
+    struct zab_conn *c = zab__conn_get(s, in->conn);
     const struct zab_msg *m = (const struct zab_msg *)in->msg;
     if (!c)
         return; /* a connection this server already dropped */
     switch (c->kind) {
-    case ZC_ELECTION:
-        zab_election_on_msg(s, c, m, env, out);
+    case ZAB_CONN_ELECTION:
+        zab__election_on_msg(s, c, m, env, out);
         break;
-    case ZC_LEARNER:
-        zab_leader_on_msg(s, c, m, env, out);
+    case ZAB_CONN_LEARNER:
+        zab__leader_on_msg(s, c, m, env, out);
         break;
-    case ZC_TO_LEADER:
-        zab_learner_on_msg(s, m, env, out);
+    case ZAB_CONN_TO_LEADER:
+        zab__learner_on_msg(s, m, env, out);
         break;
-    case ZC_CLIENT:
+    case ZAB_CONN_CLIENT:
         on_client_msg(s, c, m, out);
         break;
     }
@@ -356,21 +356,21 @@ static void on_timer(struct zab_server *s, uint64_t token, const struct proto_en
                      struct proto_out *out)
 {
     switch (proto_token_kind(token)) {
-    case TOK_NOTIFY:
-    case TOK_FINALIZE:
-    case TOK_PEER_DIAL:
-        zab_election_on_timer(s, token, env, out);
+    case ZAB_TOK_NOTIFY:
+    case ZAB_TOK_FINALIZE:
+    case ZAB_TOK_PEER_DIAL:
+        zab__election_on_timer(s, token, env, out);
         break;
-    case TOK_LEADER_WAIT:
-    case TOK_LEADER_TICK:
-    case TOK_HANDLER_READ:
+    case ZAB_TOK_LEADER_WAIT:
+    case ZAB_TOK_LEADER_TICK:
+    case ZAB_TOK_HANDLER_READ:
         if (proto_token_of(token, s->role) && s->leader)
-            zab_leader_on_timer(s, token, env, out);
+            zab__leader_on_timer(s, token, env, out);
         break;
-    case TOK_LEARNER_CONNECT:
-    case TOK_LEARNER_READ:
+    case ZAB_TOK_LEARNER_CONNECT:
+    case ZAB_TOK_LEARNER_READ:
         if (proto_token_of(token, s->role) && s->learner)
-            zab_learner_on_timer(s, token, env, out);
+            zab__learner_on_timer(s, token, env, out);
         break;
     default:
         break;
@@ -380,16 +380,16 @@ static void on_timer(struct zab_server *s, uint64_t token, const struct proto_en
 static void on_disk_done(struct zab_server *s, uint64_t token, const struct proto_env *env,
                          struct proto_out *out)
 {
-    if (proto_token_kind(token) == TOK_DISK_LOG) {
-        zab_log_on_synced(s, token, env, out);
+    if (proto_token_kind(token) == ZAB_TOK_DISK_LOG) {
+        zab__log_on_synced(s, token, env, out);
         return;
     }
     if (!proto_token_of(token, s->role))
         return; /* written for a role that has ended: durable, but nobody waits */
     if (s->leader)
-        zab_leader_on_disk(s, token, env, out);
+        zab__leader_on_disk(s, token, env, out);
     else if (s->learner)
-        zab_learner_on_disk(s, token, env, out);
+        zab__learner_on_disk(s, token, env, out);
 }
 
 static void server_handle(void *state, const struct proto_env *env, const struct proto_input *in,
@@ -403,7 +403,7 @@ static void server_handle(void *state, const struct proto_env *env, const struct
     }
     switch (in->kind) {
     case PROTO_IN_START:
-        zab_become_looking(s, env, out);
+        zab__become_looking(s, env, out);
         break;
     case PROTO_IN_MSG:
         on_msg(s, in, env, out);
@@ -412,10 +412,10 @@ static void server_handle(void *state, const struct proto_env *env, const struct
         on_conn_up(s, in, env, out);
         break;
     case PROTO_IN_CONN_FAILED:
-        if (proto_token_kind(in->token) == TOK_ELECTION_DIAL)
-            zab_election_on_dial_failed(s, proto_token_index(in->token));
+        if (proto_token_kind(in->token) == ZAB_TOK_ELECTION_DIAL)
+            zab__election_on_dial_failed(s, proto_token_index(in->token));
         else if (proto_token_of(in->token, s->role) && s->learner)
-            zab_learner_on_dial_failed(s, in->token, env, out);
+            zab__learner_on_dial_failed(s, in->token, env, out);
         break;
     case PROTO_IN_CONN_DOWN:
         on_conn_down(s, in->conn, env, out);
@@ -429,7 +429,7 @@ static void server_handle(void *state, const struct proto_env *env, const struct
     case PROTO_IN_CLIENT_OP:
         break;
     }
-    zab_election_drain_loopback(s, env, out);
+    zab__election_drain_loopback(s, env, out);
     read_client_writes(s, env, out);
 }
 
@@ -438,7 +438,7 @@ const struct proto_ops zab_server_ops = {
     .create = server_create,
     .destroy = server_destroy,
     .handle = server_handle,
-    .msg_type_name = zab_msg_type_name,
+    .msg_type_name = zab__msg_type_name,
 };
 
 /* ---- read-only views -------------------------------------------------------------------- */

@@ -15,14 +15,14 @@ struct sync_queue {
 static void queue_op(struct zab_server *s, struct sync_queue *q, enum zab_msg_type type,
                      int64_t zxid)
 {
-    struct zab_msg *m = zab_msg_new(type, s->cfg);
+    struct zab_msg *m = zab__msg_new(type, s->cfg);
     m->zxid = zxid;
     g_ptr_array_add(q->packets, m);
 }
 
 static void queue_proposal(struct zab_server *s, struct sync_queue *q, const struct zab_txn *t)
 {
-    struct zab_msg *m = zab_msg_new(ZM_PROPOSAL, s->cfg);
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_PROPOSAL, s->cfg);
     m->zxid = t->zxid;
     m->txn = *t;
     m->hdr.msg_id = t->msg_id;
@@ -39,7 +39,7 @@ static int64_t queue_committed(struct zab_server *s, struct sync_queue *q, uint6
     int64_t queued = peer_last;
     int64_t prev = -1;
     for (uint64_t i = lo; i < hi; i++) {
-        const struct zab_txn *t = zab_txn_at(s, i);
+        const struct zab_txn *t = zab__txn_at(s, i);
         int64_t z = t->zxid;
         if (has_max && z > max_zxid)
             break;
@@ -49,30 +49,30 @@ static int64_t queue_committed(struct zab_server *s, struct sync_queue *q, uint6
         }
         if (q->need_op) {
             if (z == peer_last) {
-                queue_op(s, q, ZM_DIFF, last_committed);
+                queue_op(s, q, ZAB_MSG_DIFF, last_committed);
                 q->need_op = false;
                 continue;
             }
             if (peer_new_epoch) {
-                queue_op(s, q, ZM_DIFF, last_committed);
+                queue_op(s, q, ZAB_MSG_DIFF, last_committed);
                 q->need_op = false;
             } else if (z > peer_last) {
                 /* The learner has proposals this leader never saw. A TRUNC may not cross
                  * an epoch boundary: fall back to a snapshot. */
                 if (zxid_epoch(z) != zxid_epoch(peer_last))
                     return queued;
-                queue_op(s, q, ZM_TRUNC, prev);
+                queue_op(s, q, ZAB_MSG_TRUNC, prev);
                 q->need_op = false;
             }
         }
         if (z <= queued)
             continue;
         queue_proposal(s, q, t);
-        queue_op(s, q, ZM_COMMIT, z);
+        queue_op(s, q, ZAB_MSG_COMMIT, z);
         queued = z;
     }
     if (q->need_op && peer_new_epoch) {
-        queue_op(s, q, ZM_DIFF, last_committed);
+        queue_op(s, q, ZAB_MSG_DIFF, last_committed);
         q->need_op = false;
     }
     return queued;
@@ -83,7 +83,7 @@ static uint64_t lower_bound(const struct zab_server *s, uint64_t hi, int64_t zxi
     uint64_t lo = 0;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (zab_txn_at(s, mid)->zxid < zxid)
+        if (zab__txn_at(s, mid)->zxid < zxid)
             lo = mid + 1;
         else
             hi = mid;
@@ -107,16 +107,16 @@ static bool sync_decide(struct zab_server *s, int64_t peer_last, struct sync_que
     uint64_t applied = l->applied;
     uint64_t window = s->cfg->commit_log_count;
     uint64_t window_lo = applied > window ? applied - window : 0;
-    int64_t max = applied ? zab_txn_at(s, applied - 1)->zxid : l->last_processed;
-    int64_t min = applied ? zab_txn_at(s, window_lo)->zxid : l->last_processed;
+    int64_t max = applied ? zab__txn_at(s, applied - 1)->zxid : l->last_processed;
+    int64_t min = applied ? zab__txn_at(s, window_lo)->zxid : l->last_processed;
     bool need_snap = true;
     *current = peer_last;
     if (l->last_processed == peer_last) {
-        queue_op(s, q, ZM_DIFF, peer_last);
+        queue_op(s, q, ZAB_MSG_DIFF, peer_last);
         q->need_op = false;
         need_snap = false;
     } else if (peer_last > max && !peer_new_epoch) {
-        queue_op(s, q, ZM_TRUNC, max);
+        queue_op(s, q, ZAB_MSG_TRUNC, max);
         *current = max;
         q->need_op = false;
         need_snap = false;
@@ -163,7 +163,7 @@ static void start_forwarding(struct zab_server *s, struct zab_learner_handler *h
     h->forwarding = true;
 }
 
-void zab_sync_learner(struct zab_server *s, struct zab_learner_handler *h,
+void zab__sync_learner(struct zab_server *s, struct zab_learner_handler *h,
                       const struct proto_env *env, struct proto_out *out)
 {
     struct zab_leader *l = s->leader;
@@ -176,15 +176,15 @@ void zab_sync_learner(struct zab_server *s, struct zab_learner_handler *h,
     }
     start_forwarding(s, h, &q, current, env);
     if (need_snap) {
-        struct zab_msg *snap = zab_msg_new(ZM_SNAP, s->cfg);
+        struct zab_msg *snap = zab__msg_new(ZAB_MSG_SNAP, s->cfg);
         snap->zxid = l->last_processed;
         snap->snapshot = g_array_sized_new(FALSE, FALSE, sizeof(struct zab_txn), (guint)l->applied);
         g_array_append_vals(snap->snapshot, s->txns->data, (guint)l->applied);
         uint64_t bytes = l->applied * (s->cfg->payload_bytes + 32);
         snap->hdr.size_bytes += (uint32_t)MIN(bytes, UINT32_MAX / 2);
-        zab_send(s, h->conn, snap, out);
+        zab__send(s, h->conn, snap, out);
     }
     for (guint i = 0; i < q.packets->len; i++)
-        zab_send(s, h->conn, g_ptr_array_index(q.packets, i), out);
+        zab__send(s, h->conn, g_ptr_array_index(q.packets, i), out);
     g_ptr_array_free(q.packets, TRUE);
 }
