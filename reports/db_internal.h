@@ -195,7 +195,4 @@ struct db_seq_measures {
 
 void db__seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m);
 
-/* Formats a zxid the way ZooKeeper logs it (0x100000003) into buf (at least 24 bytes). */
-const char *db__zxid_text(int64_t zxid, char *buf, size_t len);
-
 #endif

@@ -451,12 +451,3 @@ void db__seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measure
     m->order_disagreements = order_disagreements(s);
     latency(s, m);
 }
-
-const char *db__zxid_text(int64_t zxid, char *buf, size_t len)
-{
-    if (zxid == DB_NO_ZXID)
-        g_strlcpy(buf, "NULL", len);
-    else
-        g_snprintf(buf, len, "0x%" G_GINT64_MODIFIER "x", (uint64_t)zxid);
-    return buf;
-}

@@ -304,6 +304,8 @@ static void test_scenario_defaults(void)
     CU_ASSERT_STRING_EQUAL(sc->pubsub.subject, "users.signup");
     CU_ASSERT_STRING_EQUAL(sc->pubsub.subscribe, "users.*");
     CU_ASSERT_PTR_NULL(sc->pubsub.queue_group);
+    CU_ASSERT_FALSE(sc->pubsub.subscribers_apart);
+    CU_ASSERT_EQUAL(sc->pubsub.socket_buffer, 4u << 20);
     CU_ASSERT_EQUAL(sc->pubsub.reconnect_wait, 2 * SIM_S);
     CU_ASSERT_EQUAL(sc->pubsub.reconnect_buffer, 8 * 1024 * 1024);
     CU_ASSERT_EQUAL(sc->pubsub.max_pending, 64 * 1024 * 1024);
@@ -395,6 +397,21 @@ static void test_scenario_bad_numbers(void)
                     "5:15 zab.init_limit: must be at least 1, found 0");
     EXPECT_PROBLEMS(BASE "pubsub:\n  sub_pending_msgs: 0\n",
                     "5:21 pubsub.sub_pending_msgs: must be at least 1, found 0");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  socket_buffer: 0\n",
+                    "5:18 pubsub.socket_buffer: must be greater than 0");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  subscribers: elsewhere\n",
+                    "5:16 pubsub.subscribers: 'elsewhere' is not on_host or apart");
+}
+
+/* Subscribers apart: machines s1..sN beside their hosts, and the socket buffer size. */
+static void test_scenario_pubsub_placement_keys(void)
+{
+    struct scenario *sc = parse_ok(BASE "pubsub:\n  subscribers: apart\n  socket_buffer: 16KiB\n");
+    if (!sc)
+        return;
+    CU_ASSERT_TRUE(sc->pubsub.subscribers_apart);
+    CU_ASSERT_EQUAL(sc->pubsub.socket_buffer, 16u << 10);
+    scenario_free(sc);
 }
 
 static void test_scenario_bad_durations_and_units(void)
@@ -937,7 +954,7 @@ void test_register(void)
                TEST(test_scenario_faults_in_time_then_file_order),
                TEST(test_scenario_expect_entries), TEST(test_scenario_defaults),
                TEST(test_scenario_small_forms_and_null_sections),
-               TEST(test_scenario_load_reads_files));
+               TEST(test_scenario_load_reads_files), TEST(test_scenario_pubsub_placement_keys));
     TEST_SUITE("scenario_problems", TEST(test_scenario_unknown_and_duplicate_keys),
                TEST(test_scenario_wrong_types), TEST(test_scenario_bad_numbers),
                TEST(test_scenario_bad_durations_and_units),
