@@ -127,7 +127,9 @@ static struct result run_core(void)
     }
     for (uint32_t h = 0; h < HOSTS; h++) {
         rc[h] = (struct relay_config){ .self = h, .machines = machines, .delivered = &delivered };
-        struct sim_node_spec spec = { .name = "relay", .ops = &relay_ops, .config = &rc[h],
+        char name[16];
+        g_snprintf(name, sizeof name, "h%u/relay", h + 1);
+        struct sim_node_spec spec = { .name = name, .ops = &relay_ops, .config = &rc[h],
                                       .ports = { BENCH_PORT } };
         sim_add_node(s, machines[h], &spec);
     }

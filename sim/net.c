@@ -55,7 +55,7 @@ static void push_conn_event(struct sim *s, struct net_conn *c, sim_time t, uint1
 /* Arrival time for something travelling from end `from`, after everything already sent. */
 static sim_time fifo_arrival(struct sim *s, struct net_conn *c, int from)
 {
-    sim_time t = s->now + sim__link_latency(s, c->machine[from], c->machine[!from]);
+    sim_time t = s->now + sim__link_latency(s, c->machine[from], c->machine[!from], c->model);
     if (t < c->last_arrival[from])
         t = c->last_arrival[from];
     c->last_arrival[from] = t;
@@ -125,6 +125,7 @@ void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port por
     g_ptr_array_add(s->conns, c);
     c->id = s->conns->len;
     c->node[0] = node;
+    c->model = sim__node(s, node)->model;
     c->node[1] = acceptor;
     c->machine[0] = sim__node(s, node)->machine;
     c->machine[1] = machine;
@@ -364,7 +365,7 @@ void net__topology_changed(struct sim *s)
                 if (c->open[end] && (end == 1 || c->connected))
                     push_conn_event(s, c,
                                     s->now + sim__link_latency(s, c->machine[!end],
-                                                               c->machine[end]),
+                                                               c->machine[end], c->model),
                                     SIM_EV_NET_DOWN, end, 1, NULL);
             }
             c->in_cut_list = false;

@@ -77,7 +77,11 @@ void sim_free(struct sim *s)
         g_array_free(m->deferred, TRUE);
         g_array_free(m->nodes, TRUE);
         g_array_free(m->conns, TRUE);
-        disk_free(m->disk);
+        for (int l = 0; l < SIM_LANES; l++) {
+            if (m->lanes[l])
+                disk_free(m->lanes[l]->disk);
+            g_free(m->lanes[l]);
+        }
         g_free(m->name);
         g_free(m);
     }
@@ -102,12 +106,10 @@ uint32_t sim_add_machine(struct sim *s, const char *name, bool has_disk, int32_t
     m->trace_host = trace_host;
     m->up = m->powered = true;
     m->incarnation = 1;
-    m->disk = has_disk ? disk_new() : NULL;
+    m->has_disk = has_disk;
     m->deferred = g_array_new(FALSE, FALSE, sizeof(struct deferred_input));
     m->nodes = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     m->conns = g_array_new(FALSE, FALSE, sizeof(conn_id));
-    rng_init_indexed(&m->net_rng, s->cfg.seed, "net/", index);
-    rng_init_indexed(&m->disk_rng, s->cfg.seed, "disk/", index);
     g_ptr_array_add(s->machines, m);
     return index;
 }
@@ -162,13 +164,19 @@ uint32_t sim_add_node(struct sim *s, uint32_t machine, const struct sim_node_spe
                                      spec->ports[p]));
         n->ports[p] = spec->ports[p];
     }
+    for (guint i = 0; i < s->nodes->len; i++) /* names are unique: they name streams */
+        ZS_ASSERT(strcmp(sim__node(s, i)->name, spec->name) != 0);
     n->name = g_strdup(spec->name);
     n->machine = machine;
     n->model = spec->model;
     n->ops = spec->ops;
     n->config = spec->config;
     n->timers = g_array_new(FALSE, FALSE, sizeof(struct node_timer));
-    rng_init_indexed(&n->rng, s->cfg.seed, "node/", index);
+    /* Named by the node's name, not its index: a node's stream is the same whichever other
+     * nodes (other models') the run has. */
+    char label[160];
+    g_snprintf(label, sizeof label, "node/%s", spec->name);
+    rng_init(&n->rng, s->cfg.seed, label);
     g_ptr_array_add(s->nodes, n);
     g_array_append_val(m->nodes, index);
     return index;
@@ -253,21 +261,40 @@ static const struct dist *active_override(GArray *list, uint32_t from, uint32_t 
     return NULL;
 }
 
+struct machine_lane *sim__lane(struct sim *s, uint32_t machine, model_id model)
+{
+    struct sim_machine *m = sim__machine(s, machine);
+    struct machine_lane *lane = m->lanes[model];
+    if (lane)
+        return lane;
+    lane = g_new0(struct machine_lane, 1);
+    char label[48];
+    g_snprintf(label, sizeof label, "net/%u/%u", machine, model);
+    rng_init(&lane->net_rng, s->cfg.seed, label);
+    g_snprintf(label, sizeof label, "disk/%u/%u", machine, model);
+    rng_init(&lane->disk_rng, s->cfg.seed, label);
+    lane->disk = m->has_disk ? disk_new() : NULL;
+    m->lanes[model] = lane;
+    return lane;
+}
+
 static void disk_sync(struct sim *s, uint32_t node, uint16_t file, uint64_t token)
 {
     struct sim_node *n = sim__node(s, node);
     struct sim_machine *m = sim__machine(s, n->machine);
-    ZS_ASSERT(m->disk != NULL);
+    struct machine_lane *lane = sim__lane(s, n->machine, n->model);
+    ZS_ASSERT(lane->disk != NULL);
     const struct dist *d = active_override(s->slow_disks, n->machine, n->machine, s->now);
-    sim_time latency = dist_sample(d ? d : &s->cfg.fsync, &m->disk_rng);
-    /* One device: fsyncs complete one after another. */
-    sim_time start = MAX(s->now, m->disk_busy_until);
-    m->disk_busy_until = start + latency;
+    sim_time latency = dist_sample(d ? d : &s->cfg.fsync, &lane->disk_rng);
+    /* One device per model: its fsyncs complete one after another. */
+    sim_time start = MAX(s->now, lane->disk_busy_until);
+    lane->disk_busy_until = start + latency;
     struct disk_sync_ticket *ticket = g_new(struct disk_sync_ticket, 1);
-    *ticket = disk_sync_begin(m->disk, file);
+    *ticket = disk_sync_begin(lane->disk, file);
     struct evq_event ev = { .kind = SIM_EV_DISK_DONE, .target = node, .aux = n->machine,
-                            .incarnation = m->incarnation, .a = token, .p = ticket };
-    sim__push(s, m->disk_busy_until, &ev);
+                            .incarnation = m->incarnation, .a = token, .b = n->model,
+                            .p = ticket };
+    sim__push(s, lane->disk_busy_until, &ev);
 }
 
 static void apply_effects(struct sim *s, uint32_t node)
@@ -295,13 +322,15 @@ static void apply_effects(struct sim *s, uint32_t node)
             timer_cancel(s, n, e->token);
             break;
         case PROTO_EFFECT_DISK_APPEND:
-            disk_log_append(m->disk, e->file, proto_out_data(o, e), e->data_size);
+            disk_log_append(sim__lane(s, n->machine, n->model)->disk, e->file,
+                            proto_out_data(o, e), e->data_size);
             break;
         case PROTO_EFFECT_DISK_TRUNCATE:
-            disk_log_truncate(m->disk, e->file, e->records);
+            disk_log_truncate(sim__lane(s, n->machine, n->model)->disk, e->file, e->records);
             break;
         case PROTO_EFFECT_DISK_PUT:
-            disk_blob_put(m->disk, e->file, proto_out_data(o, e), e->data_size);
+            disk_blob_put(sim__lane(s, n->machine, n->model)->disk, e->file,
+                          proto_out_data(o, e), e->data_size);
             break;
         case PROTO_EFFECT_DISK_SYNC:
             disk_sync(s, node, e->file, e->token);
@@ -384,7 +413,7 @@ static void create_nodes(struct sim *s, uint32_t machine)
         struct sim_node *n = sim__node(s, node);
         struct proto_env env = node_env(s, node);
         n->listening = all_ports(n);
-        n->state = n->ops->create(n->config, &env, m->disk);
+        n->state = n->ops->create(n->config, &env, sim__lane(s, machine, n->model)->disk);
     }
     for (guint i = 0; i < m->nodes->len; i++) {
         struct proto_input in = { .kind = PROTO_IN_START };
@@ -420,7 +449,7 @@ static void on_disk_done(struct sim *s, const struct evq_event *ev)
     struct disk_sync_ticket *ticket = ev->p;
     /* The kernel finishes the fsync even if the process that asked has died; a power loss
      * since it was issued voids it (the ticket knows). */
-    disk_sync_complete(m->disk, ticket);
+    disk_sync_complete(sim__lane(s, ev->aux, (model_id)ev->b)->disk, ticket);
     g_free(ticket);
     s->stats.fsyncs++;
     if (m->incarnation != ev->incarnation || !m->up)
@@ -562,9 +591,12 @@ bool sim_power_off(struct sim *s, uint32_t machine)
     else
         net__machine_down(s, machine, true);
     m->powered = false;
-    if (m->disk)
-        disk_power_loss(m->disk);
-    m->disk_busy_until = s->now;
+    for (int l = 0; l < SIM_LANES; l++) {
+        if (m->lanes[l] && m->lanes[l]->disk)
+            disk_power_loss(m->lanes[l]->disk);
+        if (m->lanes[l])
+            m->lanes[l]->disk_busy_until = s->now;
+    }
     net__topology_changed(s);
     return true;
 }
@@ -620,12 +652,12 @@ void sim_slow_disk(struct sim *s, uint32_t machine, const struct dist *d, sim_ti
     g_array_append_val(s->slow_disks, o);
 }
 
-sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to)
+sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to, model_id model)
 {
     if (from == to)
         return s->cfg.loopback_ns;
     const struct dist *d = active_override(s->slow_links, from, to, s->now);
-    return dist_sample(d ? d : &s->cfg.latency, &sim__machine(s, from)->net_rng);
+    return dist_sample(d ? d : &s->cfg.latency, &sim__lane(s, from, model)->net_rng);
 }
 
 /* ---- queries --------------------------------------------------------------------------- */

@@ -58,6 +58,20 @@ struct slow_override {
     sim_time until;
 };
 
+/* What a machine keeps for one model: its own random streams for link latency and fsync
+ * time, and its own disk and fsync queue. One model's traffic or fsyncs therefore never
+ * change another model's latencies, its disk contents or its fsync waits: the models share
+ * the machines, the faults and the workload, and nothing else. */
+struct machine_lane {
+    struct rng net_rng;
+    struct rng disk_rng;
+    struct disk *disk;        /* NULL on a machine without disks */
+    sim_time disk_busy_until; /* one device per model: fsyncs complete in turn */
+};
+
+/* Lanes per machine: one for every model_id value. */
+#define SIM_LANES 256
+
 struct sim_machine {
     char *name;
     int32_t trace_host; /* host index stamped on its nodes' records, -1 for none */
@@ -67,13 +81,11 @@ struct sim_machine {
     sim_time pause_until;
     uint32_t incarnation;
     int group;
-    struct disk *disk; /* NULL for client machines */
-    sim_time disk_busy_until;
+    bool has_disk;     /* false for client machines */
+    struct machine_lane *lanes[SIM_LANES]; /* by model; created on first use */
     GArray *deferred;  /* struct deferred_input, in arrival order */
     GArray *nodes;     /* uint32_t node indices */
     GArray *conns;     /* conn_id with an end here (may hold dead ones; compacted lazily) */
-    struct rng net_rng;
-    struct rng disk_rng;
 };
 
 enum conn_end_state { NET_END_OPEN = 0, NET_END_CLOSED };
@@ -83,6 +95,7 @@ struct net_conn {
     uint32_t node[2];    /* 0 = initiator, 1 = acceptor */
     uint32_t machine[2];
     uint32_t incarnation[2];
+    model_id model;      /* the initiator's: a connection carries one model's messages */
     proto_port port;
     uint64_t token;      /* initiator's dial token */
     bool accepted;       /* acceptor has been told */
@@ -137,8 +150,11 @@ void sim__deliver(struct sim *s, uint32_t node, const struct proto_input *in,
                   struct sim_msg *msg);
 void sim__trace(struct sim *s, struct trace_rec *r);
 bool sim__reachable(const struct sim *s, uint32_t a, uint32_t b);
-/* One-way latency of a message from machine `from` to `to`, slow links included. */
-sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to);
+/* The machine's lane of one model (created on first use). */
+struct machine_lane *sim__lane(struct sim *s, uint32_t machine, model_id model);
+/* One-way latency of a message of model from machine `from` to `to`, slow links included,
+ * drawn from the sending machine's lane of that model. */
+sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to, model_id model);
 
 /* net.c */
 void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port port,
