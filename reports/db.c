@@ -139,3 +139,8 @@ bool db_exec(sqlite3 *db, const char *name, const char *sql, int64_t run_id, GEr
 {
     return db_exec_rows(db, name, sql, run_id, NULL, NULL, err);
 }
+
+const char *db_measures_sql(void)
+{
+    return embedded_measures_sql;
+}

@@ -6,8 +6,8 @@
  * (existing database). An interrupted run therefore never leaves a database that looks
  * whole. Rows are written through prepared statements inside large transactions.
  *
- * The schema is reports/schema.sql, the invariant queries reports/checks.sql and the
- * summary reports/summary.sql, all embedded in the binary at build time. */
+ * The schema is reports/schema.sql and the measures' definitions reports/measures.sql, both
+ * embedded in the binary at build time; reports/db_measure.c computes the measures. */
 #ifndef REPORTS_DB_H
 #define REPORTS_DB_H
 
@@ -24,6 +24,8 @@ struct db_run_meta {
     uint64_t seed;
     uint32_t hosts;
     sim_time duration_ns;
+    sim_time workload_start_ns; /* clients offer messages from here ... */
+    sim_time workload_stop_ns;  /* ... to here (at most duration_ns) */
     unsigned models;           /* the run's model set (bits by model id) */
     const char *queue_group;   /* pub/sub queue group, or NULL */
     int64_t wall_ms;
@@ -36,9 +38,12 @@ struct db_host_end {
     uint32_t incarnation;
 };
 
+/* reports/measures.sql: every measure's definition as a query (blocks headed "-- measure:"). */
+const char *db_measures_sql(void);
+
 /* Schema version (PRAGMA user_version) and file marker (PRAGMA application_id) of a results
  * database; reports/schema.sql sets both. */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_APPLICATION_ID 0x7a616273 /* "zabs" */
 
 /* Opens an existing results database, read-only unless writable. Fails (ZS_ERROR_IO, message

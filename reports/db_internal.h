@@ -11,7 +11,7 @@
 
 /* Generated from the reports/ SQL files by tools/embed.cmake. */
 extern const char embedded_schema_sql[];
-extern const char embedded_summary_sql[];
+extern const char embedded_measures_sql[];
 
 /* The run_id of the only run in a private run database. */
 #define DB_PRIVATE_RUN_ID 1
@@ -25,6 +25,9 @@ enum db_stmt {
     DB_INSERT_DROP,
     DB_INSERT_FAULT,
     DB_INSERT_MESSAGE,
+    DB_INSERT_LIFE,
+    DB_END_LIFE,
+    DB_INSERT_CLIENT_STATE,
     DB_STMT_COUNT
 };
 
@@ -77,6 +80,7 @@ struct db_seq_entry {
     int64_t seq;
     int64_t zxid;   /* DB_NO_ZXID when NULL */
     int64_t t_ns;
+    int64_t trace_seq;
     uint32_t msg;   /* message number */
     bool replayed;
 };
@@ -88,10 +92,13 @@ struct db_seq_span {
     size_t first, count;
 };
 
-/* What the submissions table says about one message. */
+/* What the submissions and deliveries tables say about one message. */
 struct db_msg {
-    int64_t submitted_ns; /* its first submission; DB_NOT_SUBMITTED when none */
-    int64_t acked_row;    /* rowid of its first acked submission; 0 when never acked */
+    int64_t submitted_ns;       /* its first submission; DB_NOT_SUBMITTED when none */
+    int64_t first_seq;          /* trace_seq of its first submission; INT64_MAX when none */
+    int64_t first_delivery_seq; /* trace_seq of its first delivery anywhere; INT64_MAX */
+    bool acked;                 /* some submission was acknowledged */
+    bool rejected;              /* some submission was refused */
 };
 
 /* A host as the run ended (table hosts), with the span of its final incarnation (NULL when
@@ -101,7 +108,7 @@ struct db_final_host {
     uint32_t incarnation;
     int64_t row_id;  /* hosts.rowid */
     bool up;
-    bool serving;    /* up and in phase BROADCAST */
+    bool counted;    /* up and, in a model with a serving phase, in it: loss counts here */
     const struct db_seq_span *span;
 };
 
@@ -115,7 +122,6 @@ struct db_seqs {
     GHashTable *ids;      /* msg_id text -> message number + 1 (lookups only) */
     GStringChunk *strings;
     uint32_t n_delivered; /* messages numbered below this were delivered at least once */
-    bool serving_only;    /* the model has a serving phase: loss counts at serving hosts */
     /* Scratch for comparisons, one slot per message: pos[m] is the position of m's first
      * delivery in the span indexed last, valid when pos_mark[m] == pos_now; seen_mark[m] ==
      * seen_now marks messages already met in the span being walked. Marks with a generation
@@ -170,29 +176,21 @@ struct db_seq_inversion {
  * deliveries, the first message whose position in y is below the previous common one. */
 GArray *db__seqs_inversions(struct db_seqs *s);
 
-/* Which of the final hosts each message reached: for the hosts chosen (serving ones, or all
- * that are up), bit k of a message's row is set when the k-th chosen host's final
- * incarnation delivered it. */
-struct db_presence {
-    GPtrArray *hosts; /* const struct db_final_host *, the chosen ones (borrowed) */
-    size_t words;     /* 64-bit words per message */
-    uint64_t *bits;
-};
+/* Indexes span y: afterwards pos[m] is the offset in y of m's first delivery, for every m
+ * with pos_mark[m] == the returned mark. */
+uint32_t db__seqs_index_span(struct db_seqs *s, const struct db_seq_span *y);
+/* A fresh mark for seen_mark: no message is marked with it yet. */
+uint32_t db__seqs_next_seen(struct db_seqs *s);
+/* Deliveries beyond the first of the same message to the same host incarnation. */
+int64_t db__seqs_duplicates(struct db_seqs *s);
+/* Distinct unordered pairs of messages adjacent among some span's first deliveries and
+ * delivered the other way round (first deliveries) by another span. */
+int64_t db__seqs_order_disagreements(struct db_seqs *s);
 
-void db__presence_build(const struct db_seqs *s, bool serving_only, struct db_presence *p);
-void db__presence_clear(struct db_presence *p);
-static inline bool db__presence_has(const struct db_presence *p, uint32_t msg, guint k)
-{
-    return (p->bits[(size_t)msg * p->words + k / 64] >> (k % 64)) & 1;
-}
+/* ---- the measures (db_measure.c) ------------------------------------------------------ */
 
-/* The run_summary columns computed from messages and deliveries (docs/database.md). */
-struct db_seq_measures {
-    int64_t submitted, acked, delivered, lost, duplicates, order_disagreements;
-    bool has_latency;
-    int64_t latency_p50_ns, latency_p99_ns, latency_max_ns;
-};
-
-void db__seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m);
+/* Computes every measure of run run_id (reports/measures.sql defines them) and writes the
+ * run_summary_data, host_summary and catchups rows. */
+bool db__measure_run(sqlite3 *db, int64_t run_id, GError **err);
 
 #endif

@@ -38,14 +38,23 @@ static const char *const stmt_sql[DB_STMT_COUNT] = {
         "INSERT INTO deliveries (run_id, trace_seq, model, host, incarnation, seq, msg_id, zxid, "
         "replayed, delivered_ns) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [DB_INSERT_DROP] =
-        "INSERT INTO drops (run_id, trace_seq, model, msg_id, host, t_ns, cause) "
-        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO drops (run_id, trace_seq, model, msg_id, host, t_ns, cause, detail) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [DB_INSERT_FAULT] =
         "INSERT INTO faults (run_id, trace_seq, t_ns, kind, target, detail) "
         "VALUES (1, ?1, ?2, ?3, ?4, ?5)",
     [DB_INSERT_MESSAGE] =
         "INSERT INTO messages (run_id, trace_seq, model, type, src, dst, sent_ns, recv_ns, "
         "lost_reason, msg_id) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [DB_INSERT_LIFE] =
+        "INSERT INTO host_lives (run_id, trace_seq, host, incarnation, started_ns) "
+        "VALUES (1, ?1, ?2, ?3, ?4)",
+    [DB_END_LIFE] =
+        "UPDATE host_lives SET ended_ns = ?4, ended_seq = ?1, ended_by = ?5 "
+        "WHERE run_id = 1 AND host = ?2 AND incarnation = ?3",
+    [DB_INSERT_CLIENT_STATE] =
+        "INSERT INTO client_states (run_id, trace_seq, model, t_ns, client, up, host) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 /* ---- the private file ------------------------------------------------------------------ */
@@ -353,7 +362,38 @@ static bool record_drop(struct db_run *r, const struct trace_rec *t, GError **er
         return false;
     sqlite3_bind_int64(st, 5, t->t_ns);
     bind_text(st, 6, cause);
+    bind_text(st, 7, t->u.drop.detail);
     return step(r, st, err);
+}
+
+static bool record_life(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    sqlite3_stmt *st = r->stmt[t->u.life.up ? DB_INSERT_LIFE : DB_END_LIFE];
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    if (!bind_host(r, st, 2, t->host, true, err))
+        return false;
+    sqlite3_bind_int64(st, 3, t->incarnation);
+    sqlite3_bind_int64(st, 4, t->t_ns);
+    if (!t->u.life.up)
+        bind_text(st, 5, fault_kind_name(t->u.life.cause));
+    return step(r, st, err);
+}
+
+static bool record_client_state(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
+        return false;
+    sqlite3_stmt *st = r->stmt[DB_INSERT_CLIENT_STATE];
+    char client[16];
+    g_snprintf(client, sizeof client, "c%u", t->u.client.client);
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_text(st, 2, d->name);
+    sqlite3_bind_int64(st, 3, t->t_ns);
+    bind_text(st, 4, client);
+    sqlite3_bind_int(st, 5, t->u.client.up);
+    return bind_host(r, st, 6, t->u.client.up ? t->u.client.host : -1, false, err) &&
+           step(r, st, err);
 }
 
 static bool record_fault(struct db_run *r, const struct trace_rec *t, GError **err)
@@ -458,6 +498,12 @@ static bool record_row(struct db_run *r, const struct trace_rec *t, GError **err
         return record_message(r, t, err);
     case TRACE_EVENT:
         return record_event(r, t, err);
+    case TRACE_HOST_LIFE:
+        return record_life(r, t, err);
+    case TRACE_CLIENT:
+        return record_client_state(r, t, err);
+    case TRACE_LOST: /* the assembly layer turns these into drops; nothing to keep */
+        return true;
     case TRACE_KIND_COUNT:
         break;
     }
@@ -492,8 +538,8 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
 {
     static const char sql[] =
         "INSERT INTO runs (run_id, scenario, description, scenario_path, scenario_text, seed, "
-        "hosts, duration_ns, model, queue_group, zabsim_version, wall_ms) "
-        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+        "hosts, duration_ns, model, queue_group, zabsim_version, wall_ms, workload_start_ns, "
+        "workload_stop_ns) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
         db__set_error(err, r->db, "writing the runs row");
@@ -512,6 +558,8 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     bind_text(st, 9, meta->queue_group);
     bind_text(st, 10, ZABSIM_VERSION);
     sqlite3_bind_int64(st, 11, meta->wall_ms);
+    sqlite3_bind_int64(st, 12, MIN(meta->workload_start_ns, meta->duration_ns));
+    sqlite3_bind_int64(st, 13, MIN(meta->workload_stop_ns, meta->duration_ns));
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     if (!ok)
         db__set_error(err, r->db, "writing the runs row");
@@ -519,11 +567,11 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     return ok;
 }
 
-static bool insert_models(struct db_run *r, GError **err)
+static bool insert_models(struct db_run *r, const struct db_run_meta *meta, GError **err)
 {
     static const char sql[] =
         "INSERT INTO models (run_id, position, model, title, leader_state, serving_phase, "
-        "has_oracle) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)";
+        "has_oracle, one_receiver, replays_history) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
         db__set_error(err, r->db, "writing the models rows");
@@ -541,6 +589,9 @@ static bool insert_models(struct db_run *r, GError **err)
         bind_text(st, 4, d->leader_state);
         bind_text(st, 5, d->serving_phase);
         sqlite3_bind_int(st, 6, d->oracle != NULL);
+        /* A queue group sends each message to one of the model's subscribers. */
+        sqlite3_bind_int(st, 7, meta->queue_group && d->queue_groups);
+        sqlite3_bind_int(st, 8, d->replays_history);
         ok = step(r, st, err);
     }
     sqlite3_finalize(st);
@@ -573,49 +624,6 @@ static bool insert_hosts(struct db_run *r, const struct db_host_end *hosts, GErr
         sqlite3_bind_int64(st, 4, h->incarnation);
         ok = step(r, st, err);
     }
-    sqlite3_finalize(st);
-    return ok;
-}
-
-static bool read_queue_group(struct db_run *r, bool *queue_group, GError **err)
-{
-    sqlite3_stmt *st = NULL;
-    bool ok = sqlite3_prepare_v2(r->db,
-                                 "SELECT queue_group IS NOT NULL FROM runs WHERE run_id = 1",
-                                 -1, &st, NULL) == SQLITE_OK &&
-              sqlite3_step(st) == SQLITE_ROW;
-    if (ok)
-        *queue_group = sqlite3_column_int(st, 0) != 0;
-    else
-        db__set_error(err, r->db, "reading the runs row");
-    sqlite3_finalize(st);
-    return ok;
-}
-
-/* The measures of messages of one model. */
-static bool write_measures(struct db_run *r, const char *model,
-                           const struct db_seq_measures *m, GError **err)
-{
-    static const char sql[] =
-        "UPDATE run_summary_data SET submitted = ?2, acked = ?3, delivered = ?4, lost = ?5, "
-        "duplicates = ?6, order_disagreements = ?7, latency_p50_ns = ?8, "
-        "latency_p99_ns = ?9, latency_max_ns = ?10 WHERE run_id = 1 AND model = ?1";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db__set_error(err, r->db, "writing the summary");
-        return false;
-    }
-    bind_text(st, 1, model);
-    const int64_t counts[] = { m->submitted, m->acked,      m->delivered,
-                               m->lost,      m->duplicates, m->order_disagreements };
-    for (int i = 0; i < (int)G_N_ELEMENTS(counts); i++)
-        sqlite3_bind_int64(st, 2 + i, counts[i]);
-    if (m->has_latency) { /* otherwise NULL: nothing was delivered */
-        sqlite3_bind_int64(st, 8, m->latency_p50_ns);
-        sqlite3_bind_int64(st, 9, m->latency_p99_ns);
-        sqlite3_bind_int64(st, 10, m->latency_max_ns);
-    }
-    bool ok = step(r, st, err);
     sqlite3_finalize(st);
     return ok;
 }
@@ -660,32 +668,6 @@ static bool record_violations(struct db_run *r, GError **err)
     return ok;
 }
 
-/* summary.sql, then for each model of the run the measures of messages: each model's
- * deliveries are loaded once, and one model's at a time. */
-static bool summarize(struct db_run *r, GError **err)
-{
-    bool queue_group = false;
-    if (!db_exec(r->db, "summary.sql", embedded_summary_sql, DB_PRIVATE_RUN_ID, err) ||
-        !read_queue_group(r, &queue_group, err))
-        return false;
-    for (model_id id = 0; id < model_count(); id++) {
-        if (!(r->models & (1u << id)))
-            continue;
-        const struct model_desc *d = model_get(id);
-        struct db_seqs s;
-        if (!db__seqs_load(r->db, DB_PRIVATE_RUN_ID, d->name, &s, err))
-            return false;
-        struct db_seq_measures m;
-        /* A queue group sends each message to one of the model's subscribers. */
-        db__seqs_measure(&s, queue_group && d->queue_groups, &m);
-        bool ok = write_measures(r, d->name, &m, err);
-        db__seqs_clear(&s);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
                    const struct db_host_end *hosts, GError **err)
 {
@@ -700,8 +682,8 @@ bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
         return false;
     }
     ZS_ASSERT(meta->models == r->models);
-    r->finished = insert_run(r, meta, err) && insert_models(r, err) &&
-                  insert_hosts(r, hosts, err) && summarize(r, err) &&
+    r->finished = insert_run(r, meta, err) && insert_models(r, meta, err) &&
+                  insert_hosts(r, hosts, err) && db__measure_run(r->db, DB_PRIVATE_RUN_ID, err) &&
                   record_violations(r, err) && db_exec(r->db, "commit", "COMMIT", 0, err);
     return r->finished;
 }

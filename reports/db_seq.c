@@ -1,6 +1,6 @@
 /* db_seq.c: one model's messages and delivery sequences in memory (db_internal.h), and the
- * run_summary measures computed from them: submitted, acked, delivered, lost, duplicates,
- * order_disagreements and the latency percentiles.
+ * measures of sequences: duplicates, order_disagreements, and the first inversion of every
+ * pair of host incarnations (the report's divergence section).
  *
  * The pairwise comparisons (order_disagreements here, total order in
  * reports/db_check_order.c) index one host incarnation's sequence into an array (message ->
@@ -30,7 +30,8 @@ static uint32_t intern_msg(struct db_seqs *s, const char *msg_id)
     uint32_t m = s->msg_names->len;
     g_ptr_array_add(s->msg_names, name);
     g_hash_table_insert(s->ids, name, GUINT_TO_POINTER(m + 1));
-    struct db_msg info = { .submitted_ns = DB_NOT_SUBMITTED, .acked_row = 0 };
+    struct db_msg info = { .submitted_ns = DB_NOT_SUBMITTED, .first_seq = INT64_MAX,
+                           .first_delivery_seq = INT64_MAX };
     g_array_append_val(s->msgs, info);
     return m;
 }
@@ -54,6 +55,7 @@ static void add_delivery(struct db_seqs *s, sqlite3_stmt *st)
         .zxid = sqlite3_column_type(st, 5) == SQLITE_NULL ? DB_NO_ZXID
                                                           : sqlite3_column_int64(st, 5),
         .t_ns = sqlite3_column_int64(st, 6),
+        .trace_seq = sqlite3_column_int64(st, 8),
         .msg = intern_msg(s, column_text(st, 4)),
         .replayed = sqlite3_column_int(st, 7) != 0,
     };
@@ -64,12 +66,13 @@ static void add_delivery(struct db_seqs *s, sqlite3_stmt *st)
 static void add_submission(struct db_seqs *s, sqlite3_stmt *st)
 {
     struct db_msg *m = db__seq_msg(s, intern_msg(s, column_text(st, 1)));
-    int64_t row_id = sqlite3_column_int64(st, 0);
     int64_t t = sqlite3_column_int64(st, 2);
+    const char *outcome = column_text(st, 3);
     if (m->submitted_ns == DB_NOT_SUBMITTED || t < m->submitted_ns)
         m->submitted_ns = t;
-    if (sqlite3_column_int(st, 3) && (m->acked_row == 0 || row_id < m->acked_row))
-        m->acked_row = row_id;
+    m->first_seq = MIN(m->first_seq, sqlite3_column_int64(st, 4));
+    m->acked |= strcmp(outcome, "acked") == 0;
+    m->rejected |= strcmp(outcome, "rejected") == 0;
 }
 
 static void add_final_host(struct db_seqs *s, sqlite3_stmt *st)
@@ -79,9 +82,8 @@ static void add_final_host(struct db_seqs *s, sqlite3_stmt *st)
         .host = g_string_chunk_insert_const(s->strings, column_text(st, 1)),
         .incarnation = (uint32_t)sqlite3_column_int64(st, 2),
         .up = sqlite3_column_int(st, 3) != 0,
-        .serving = sqlite3_column_int(st, 4) != 0,
+        .counted = sqlite3_column_int(st, 4) != 0,
     };
-    s->serving_only = sqlite3_column_int(st, 5) != 0;
     g_array_append_val(s->finals, h);
 }
 
@@ -124,20 +126,19 @@ bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seq
      * on (run_id, model, host, incarnation, seq) yields this order without a sort. */
     bool ok = load_rows(db, run_id, s,
                         "SELECT rowid, host, incarnation, seq, msg_id, zxid, delivered_ns, "
-                        "replayed FROM deliveries WHERE run_id = ?1 AND model = ?2 "
+                        "replayed, trace_seq FROM deliveries WHERE run_id = ?1 AND model = ?2 "
                         "ORDER BY host, incarnation, seq, rowid",
                         add_delivery, err);
     s->n_delivered = s->msg_names->len;
     ok = ok &&
          load_rows(db, run_id, s,
-                   "SELECT rowid, msg_id, submitted_ns, outcome = 'acked' FROM submissions "
+                   "SELECT rowid, msg_id, submitted_ns, outcome, trace_seq FROM submissions "
                    "WHERE run_id = ?1 AND model = ?2",
                    add_submission, err) &&
          load_rows(db, run_id, s,
-                   /* serving: up, and in the model's serving phase if it has one */
+                   /* counted: up, and in the model's serving phase if it has one */
                    "SELECT h.rowid, h.host, h.incarnation_at_end, h.up_at_end, "
-                   "h.up_at_end AND (m.serving_phase IS NULL OR e.phase IS m.serving_phase), "
-                   "m.serving_phase IS NOT NULL "
+                   "h.up_at_end AND (m.serving_phase IS NULL OR e.phase IS m.serving_phase) "
                    "FROM hosts AS h JOIN models AS m ON m.run_id = h.run_id AND m.model = ?2 "
                    "LEFT JOIN host_ends AS e ON e.run_id = h.run_id AND e.model = ?2 "
                    "AND e.host = h.host WHERE h.run_id = ?1 ORDER BY h.host_index",
@@ -149,6 +150,11 @@ bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seq
     for (guint i = 0; i < s->finals->len; i++) {
         struct db_final_host *h = &g_array_index(s->finals, struct db_final_host, i);
         h->span = db__seqs_find_span(s, h->host, h->incarnation);
+    }
+    for (guint i = 0; i < s->entries->len; i++) {
+        const struct db_seq_entry *e = db__seq_at(s, i);
+        struct db_msg *m = db__seq_msg(s, e->msg);
+        m->first_delivery_seq = MIN(m->first_delivery_seq, e->trace_seq);
     }
     size_t n_msgs = s->msg_names->len;
     s->pos = g_new(uint32_t, n_msgs);
@@ -220,9 +226,7 @@ static uint32_t next_mark(uint32_t *now, uint32_t *marks, size_t n)
     return *now;
 }
 
-/* Indexes span y: afterwards pos[m] is the offset in y of m's first delivery, for every m
- * with pos_mark[m] == the returned mark. */
-static uint32_t index_span(struct db_seqs *s, const struct db_seq_span *y)
+uint32_t db__seqs_index_span(struct db_seqs *s, const struct db_seq_span *y)
 {
     uint32_t mark = next_mark(&s->pos_now, s->pos_mark, s->msg_names->len);
     for (size_t i = 0; i < y->count; i++) {
@@ -276,7 +280,7 @@ GArray *db__seqs_inversions(struct db_seqs *s)
     GArray *out = g_array_new(FALSE, FALSE, sizeof(struct db_seq_inversion));
     for (size_t y = 1; y < s->spans->len; y++) {
         const struct db_seq_span *ys = db__seq_span_at(s, y);
-        uint32_t mark = index_span(s, ys);
+        uint32_t mark = db__seqs_index_span(s, ys);
         for (size_t x = 0; x < y; x++) {
             struct db_seq_inversion inv = { .x = x, .y = y };
             if (!first_inversion(s, db__seq_span_at(s, x), mark, &inv.x_first, &inv.x_second))
@@ -294,12 +298,6 @@ GArray *db__seqs_inversions(struct db_seqs *s)
 static int compare_u64(gconstpointer a, gconstpointer b)
 {
     uint64_t p = *(const uint64_t *)a, q = *(const uint64_t *)b;
-    return p < q ? -1 : p > q;
-}
-
-static int compare_i64(gconstpointer a, gconstpointer b)
-{
-    int64_t p = *(const int64_t *)a, q = *(const int64_t *)b;
     return p < q ? -1 : p > q;
 }
 
@@ -329,11 +327,11 @@ static void collect_reversed_neighbours(struct db_seqs *s, const struct db_seq_s
 
 /* Distinct unordered pairs {a, b} adjacent among some span's first deliveries and delivered
  * the other way round (first deliveries) by another span. */
-static int64_t order_disagreements(struct db_seqs *s)
+int64_t db__seqs_order_disagreements(struct db_seqs *s)
 {
     GArray *pairs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     for (size_t y = 0; y < s->spans->len; y++) {
-        uint32_t mark = index_span(s, db__seq_span_at(s, y));
+        uint32_t mark = db__seqs_index_span(s, db__seq_span_at(s, y));
         for (size_t x = 0; x < s->spans->len; x++) {
             if (x != y)
                 collect_reversed_neighbours(s, db__seq_span_at(s, x), mark, pairs);
@@ -349,57 +347,10 @@ static int64_t order_disagreements(struct db_seqs *s)
     return distinct;
 }
 
-/* ---- presence at the end --------------------------------------------------------------- */
-
-void db__presence_build(const struct db_seqs *s, bool serving_only, struct db_presence *p)
-{
-    p->hosts = g_ptr_array_new();
-    for (guint i = 0; i < s->finals->len; i++) {
-        const struct db_final_host *h = &g_array_index(s->finals, struct db_final_host, i);
-        if (serving_only ? h->serving : h->up)
-            g_ptr_array_add(p->hosts, (gpointer)h);
-    }
-    p->words = MAX(1, (p->hosts->len + 63) / 64);
-    p->bits = g_new0(uint64_t, s->msg_names->len * p->words);
-    for (guint k = 0; k < p->hosts->len; k++) {
-        const struct db_seq_span *span = ((const struct db_final_host *)p->hosts->pdata[k])->span;
-        for (size_t i = 0; span && i < span->count; i++) {
-            uint32_t m = db__seq_at(s, span->first + i)->msg;
-            p->bits[(size_t)m * p->words + k / 64] |= (uint64_t)1 << (k % 64);
-        }
-    }
-}
-
-void db__presence_clear(struct db_presence *p)
-{
-    g_ptr_array_free(p->hosts, TRUE);
-    g_free(p->bits);
-    memset(p, 0, sizeof *p);
-}
-
-/* ---- run_summary measures -------------------------------------------------------------- */
-
-/* Acked messages missing at some chosen final host, or, with a queue group (where a message
- * goes to one member only), acked messages delivered nowhere. */
-static int64_t lost(const struct db_seqs *s, bool queue_group)
-{
-    struct db_presence p;
-    db__presence_build(s, s->serving_only, &p);
-    int64_t n = 0;
-    for (uint32_t m = 0; m < s->msg_names->len; m++) {
-        if (db__seq_msg(s, m)->acked_row == 0)
-            continue;
-        bool missing = queue_group && m >= s->n_delivered;
-        for (guint k = 0; !queue_group && !missing && k < p.hosts->len; k++)
-            missing = !db__presence_has(&p, m, k);
-        n += missing;
-    }
-    db__presence_clear(&p);
-    return n;
-}
+/* ---- measures of sequences ------------------------------------------------------------ */
 
 /* Deliveries beyond the first of the same message to the same host incarnation. */
-static int64_t duplicates(struct db_seqs *s)
+int64_t db__seqs_duplicates(struct db_seqs *s)
 {
     int64_t n = 0;
     for (guint x = 0; x < s->spans->len; x++) {
@@ -414,40 +365,7 @@ static int64_t duplicates(struct db_seqs *s)
     return n;
 }
 
-/* delivered_ns - submitted_ns over deliveries that are not replays, nearest-rank p50, p99
- * (the value at rank ceil(p * n / 100)) and max. */
-static void latency(const struct db_seqs *s, struct db_seq_measures *m)
+uint32_t db__seqs_next_seen(struct db_seqs *s)
 {
-    GArray *ns = g_array_sized_new(FALSE, FALSE, sizeof(int64_t), s->entries->len);
-    for (guint i = 0; i < s->entries->len; i++) {
-        const struct db_seq_entry *e = db__seq_at(s, i);
-        int64_t submitted = db__seq_msg(s, e->msg)->submitted_ns;
-        if (!e->replayed && submitted != DB_NOT_SUBMITTED) {
-            int64_t v = e->t_ns - submitted;
-            g_array_append_val(ns, v);
-        }
-    }
-    m->has_latency = ns->len > 0;
-    if (m->has_latency) {
-        g_array_sort(ns, compare_i64);
-        int64_t n = ns->len;
-        m->latency_p50_ns = g_array_index(ns, int64_t, (n * 50 + 99) / 100 - 1);
-        m->latency_p99_ns = g_array_index(ns, int64_t, (n * 99 + 99) / 100 - 1);
-        m->latency_max_ns = g_array_index(ns, int64_t, n - 1);
-    }
-    g_array_free(ns, TRUE);
-}
-
-void db__seqs_measure(struct db_seqs *s, bool queue_group, struct db_seq_measures *m)
-{
-    memset(m, 0, sizeof *m);
-    for (uint32_t i = 0; i < s->msg_names->len; i++) {
-        m->submitted += db__seq_msg(s, i)->submitted_ns != DB_NOT_SUBMITTED;
-        m->acked += db__seq_msg(s, i)->acked_row != 0;
-    }
-    m->delivered = s->n_delivered;
-    m->lost = lost(s, queue_group);
-    m->duplicates = duplicates(s);
-    m->order_disagreements = order_disagreements(s);
-    latency(s, m);
+    return next_mark(&s->seen_now, s->seen_mark, s->msg_names->len);
 }

@@ -17,7 +17,7 @@
 -- is the schema version (DB_SCHEMA_VERSION in reports/db.h must match; a test checks it).
 
 PRAGMA application_id = 2053202547; -- 0x7a616273, "zabs"
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 CREATE TABLE runs (
     run_id          INTEGER PRIMARY KEY,
@@ -30,6 +30,8 @@ CREATE TABLE runs (
     duration_ns     INTEGER NOT NULL,
     model           TEXT NOT NULL,     -- the models simulated, comma separated ('zab,pubsub')
     queue_group     TEXT,              -- pub/sub queue group of the subscribers, NULL if none
+    workload_start_ns INTEGER NOT NULL, -- when clients start offering messages
+    workload_stop_ns  INTEGER NOT NULL, -- when they stop (at most duration_ns)
     zabsim_version  TEXT NOT NULL,
     wall_ms         INTEGER,           -- wall-clock run time: the one non-reproducible column
     verdict         TEXT CHECK (verdict IN ('pass', 'fail'))
@@ -38,13 +40,17 @@ CREATE TABLE runs (
 -- The models a run simulated, in registry order, and what their measures take as a leader
 -- and as serving.
 CREATE TABLE models (
-    run_id         INTEGER NOT NULL,
-    position       INTEGER NOT NULL,  -- 0, 1, ...: column order in summaries
-    model          TEXT NOT NULL,
-    title          TEXT NOT NULL,     -- for people ('ZAB', 'pub/sub')
-    leader_state   TEXT,              -- host_states.state of a leader; NULL: no leader
-    serving_phase  TEXT,              -- host_states.phase of a serving host; NULL: when up
-    has_oracle     INTEGER NOT NULL CHECK (has_oracle IN (0, 1)),  -- invariants checked
+    run_id          INTEGER NOT NULL,
+    position        INTEGER NOT NULL,  -- 0, 1, ...: column order in summaries
+    model           TEXT NOT NULL,
+    title           TEXT NOT NULL,     -- for people ('ZAB', 'pub/sub')
+    leader_state    TEXT,              -- host_states.state of a leader; NULL: no leader
+    serving_phase   TEXT,              -- host_states.phase of a serving host; NULL: when up
+    has_oracle      INTEGER NOT NULL CHECK (has_oracle IN (0, 1)),  -- invariants checked
+    one_receiver    INTEGER NOT NULL CHECK (one_receiver IN (0, 1)),
+        -- 1: each message is meant for one host only (its subscribers form a queue group)
+    replays_history INTEGER NOT NULL CHECK (replays_history IN (0, 1)),
+        -- 1: a restarted host delivers the history again (it catches up)
     PRIMARY KEY (run_id, model)
 );
 
@@ -57,6 +63,20 @@ CREATE TABLE hosts (
     up_at_end           INTEGER NOT NULL CHECK (up_at_end IN (0, 1)),
     incarnation_at_end  INTEGER NOT NULL,
     PRIMARY KEY (run_id, host)
+);
+
+-- Each life of each host's machine: from its start (t = 0, or a restart) to the crash or
+-- power-off that ended it (NULL while it was still running at the end).
+CREATE TABLE host_lives (
+    run_id       INTEGER NOT NULL,
+    trace_seq    INTEGER NOT NULL,  -- of the start
+    host         TEXT NOT NULL,
+    incarnation  INTEGER NOT NULL,  -- 1 from t = 0, then one more per restart
+    started_ns   INTEGER NOT NULL,
+    ended_ns     INTEGER,
+    ended_seq    INTEGER,           -- trace position of the end
+    ended_by     TEXT CHECK (ended_by IN ('crash', 'power_off')),
+    PRIMARY KEY (run_id, host, incarnation)
 );
 
 CREATE TABLE faults (
@@ -80,6 +100,19 @@ CREATE TABLE host_states (
     epoch        INTEGER NOT NULL  -- ZAB: acceptedEpoch in DISCOVERY, currentEpoch otherwise
 );
 CREATE INDEX host_states_by_host ON host_states (run_id, model, host, t_ns);
+
+-- When each client could issue operations to each model (up: connected, with the host it
+-- was connected to) and when it could not. A client is down from t = 0 to its first up row.
+CREATE TABLE client_states (
+    run_id     INTEGER NOT NULL,
+    trace_seq  INTEGER NOT NULL,
+    model      TEXT NOT NULL,
+    t_ns       INTEGER NOT NULL,
+    client     TEXT NOT NULL,     -- 'c<n>'
+    up         INTEGER NOT NULL CHECK (up IN (0, 1)),
+    host       TEXT               -- host connected to; NULL when down
+);
+CREATE INDEX client_states_by_client ON client_states (run_id, model, client, trace_seq);
 
 CREATE TABLE submissions (
     run_id        INTEGER NOT NULL,
@@ -132,7 +165,8 @@ CREATE TABLE drops (
     msg_id     TEXT NOT NULL,
     host       TEXT,          -- host whose subscriber missed it; NULL when not host-bound
     t_ns       INTEGER NOT NULL,
-    cause      TEXT NOT NULL  -- the model's: no_interest, broker_down, route_down, ...
+    cause      TEXT NOT NULL, -- the model's: no_interest, broker_down, route_down, ...
+    detail     TEXT           -- more on the cause (lost_in_flight: message type, how lost)
 );
 CREATE INDEX drops_by_msg ON drops (run_id, model, msg_id);
 
@@ -144,28 +178,70 @@ CREATE TABLE violations (
     evidence   TEXT NOT NULL  -- the rows that prove it, one per line
 );
 
--- Filled once per run by reports/summary.sql (and reports/db_seq.c for the measures of
--- messages) when the run finishes; read it through the run_summary view.
+-- The measures, filled once per run when it finishes (reports/db_measure.c); read them
+-- through the run_summary view. docs/database.md defines each one in a sentence and a query
+-- (reports/measures.sql), and a test checks that the two agree.
 CREATE TABLE run_summary_data (
     run_id               INTEGER NOT NULL,
     model                TEXT NOT NULL,
-    submitted            INTEGER NOT NULL,
-    acked                INTEGER NOT NULL,
-    delivered            INTEGER NOT NULL,
-    lost                 INTEGER NOT NULL,
+    submitted            INTEGER NOT NULL,  -- operations invoked (distinct messages)
+    acked                INTEGER NOT NULL,  -- of them acknowledged to the client (ok)
+    failed               INTEGER NOT NULL,  -- refused (fail)
+    unknown              INTEGER NOT NULL,  -- timed out or still pending (unknown)
+    delivered            INTEGER NOT NULL,  -- distinct messages delivered somewhere
+    lost                 INTEGER NOT NULL,  -- (acked message, host up at the end) pairs
+                                            -- never delivered there in any incarnation
+    lost_in_transit      INTEGER NOT NULL,  -- of them: the host's receiver was up at submission
+    missed_while_down    INTEGER NOT NULL,  -- of them: it was down
     duplicates           INTEGER NOT NULL,
     order_disagreements  INTEGER NOT NULL,
+    ack_p50_ns           INTEGER,  -- submission to acknowledgement; NULL when nothing acked
+    ack_p99_ns           INTEGER,
+    ack_max_ns           INTEGER,
+    delivery_p50_ns      INTEGER,  -- submission to delivery at hosts up since the submission;
+    delivery_p99_ns      INTEGER,  -- NULL when there is no such delivery
+    delivery_max_ns      INTEGER,
+    restarts             INTEGER NOT NULL,  -- host restarts (each begins a catch-up)
+    catchup_max_ns       INTEGER,  -- longest restart-to-caught-up; NULL when none caught up
+    never_caught_up      INTEGER NOT NULL,  -- restarts that never caught up
     unavailable_ns       INTEGER NOT NULL,
-    latency_p50_ns       INTEGER,  -- NULL when nothing was delivered
-    latency_p99_ns       INTEGER,
-    latency_max_ns       INTEGER,
     leader_changes       INTEGER,  -- NULL for a model without a leader
     PRIMARY KEY (run_id, model)
 );
 
+-- Loss per host: the same definitions as run_summary, one row per model and host. A host
+-- not up at the end (or, in a model with a serving phase, not serving) is not counted:
+-- counted = 0 and its loss columns are NULL.
+CREATE TABLE host_summary (
+    run_id             INTEGER NOT NULL,
+    model              TEXT NOT NULL,
+    host               TEXT NOT NULL,
+    counted            INTEGER NOT NULL CHECK (counted IN (0, 1)),
+    delivered          INTEGER NOT NULL,  -- distinct messages, every incarnation
+    lost               INTEGER,
+    lost_in_transit    INTEGER,
+    missed_while_down  INTEGER,
+    PRIMARY KEY (run_id, model, host)
+);
+
+-- Each restart of a host, in each model that replays its history: when the new incarnation
+-- had delivered every message delivered anywhere before it started (caught up with the
+-- commit point), NULL when it never did.
+CREATE TABLE catchups (
+    run_id        INTEGER NOT NULL,
+    model         TEXT NOT NULL,
+    host          TEXT NOT NULL,
+    incarnation   INTEGER NOT NULL,
+    started_ns    INTEGER NOT NULL,
+    caught_up_ns  INTEGER,
+    PRIMARY KEY (run_id, model, host, incarnation)
+);
+
 CREATE VIEW run_summary AS
-SELECT d.run_id, d.model, submitted, acked, delivered, lost, duplicates, order_disagreements,
-       unavailable_ns, latency_p50_ns, latency_p99_ns, latency_max_ns, leader_changes
+SELECT d.run_id, d.model, submitted, acked, failed, unknown, delivered, lost, lost_in_transit,
+       missed_while_down, duplicates, order_disagreements, ack_p50_ns, ack_p99_ns, ack_max_ns,
+       delivery_p50_ns, delivery_p99_ns, delivery_max_ns, restarts, catchup_max_ns,
+       never_caught_up, unavailable_ns, leader_changes
 FROM run_summary_data AS d
 JOIN models AS m ON m.run_id = d.run_id AND m.model = d.model
 ORDER BY d.run_id, m.position;
@@ -176,3 +252,14 @@ SELECT s.run_id, s.model, s.host, s.incarnation, s.state, s.phase, s.epoch
 FROM host_states AS s
 WHERE s.trace_seq = (SELECT max(x.trace_seq) FROM host_states AS x
                      WHERE x.run_id = s.run_id AND x.model = s.model AND x.host = s.host);
+
+-- Every operation as its client saw it (a Jepsen-style history): invoked at invoke_ns,
+-- completed at complete_ns (NULL: never), and its type: ok (acknowledged), fail (refused: it
+-- did not take effect) or unknown (timed out, or still pending at the end: it may or may not
+-- have taken effect).
+CREATE VIEW operations AS
+SELECT run_id, model, client, client_seq, msg_id, host, submitted_ns AS invoke_ns,
+       outcome_ns AS complete_ns,
+       CASE outcome WHEN 'acked' THEN 'ok' WHEN 'rejected' THEN 'fail' ELSE 'unknown' END
+           AS type
+FROM submissions;

@@ -80,10 +80,12 @@ static void log_message(struct sim *s, const struct sim_msg *m, const struct net
 static inline void trace_message(struct sim *s, const struct sim_msg *m, const struct net_conn *c,
                                  int from, sim_time recv_ns, enum msg_loss loss)
 {
-    if (loss == TRACE_LOSS_NONE)
+    if (loss == TRACE_LOSS_NONE) {
         s->stats.messages_delivered++;
-    else
+    } else {
         s->stats.messages_lost++;
+        sim__client_msg_lost(s, m, c->machine[from], c->machine[!from], loss);
+    }
     if (s->cfg.log_messages)
         log_message(s, m, c, from, recv_ns, loss);
 }
@@ -215,6 +217,8 @@ void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
     if (from < 0) {
         /* The connection is long gone (both ends closed): the write fails locally. */
         s->stats.messages_lost++;
+        sim__client_msg_lost(s, msg, sim__node(s, node)->machine, -1,
+                             TRACE_LOSS_CONNECTION_CLOSED);
         sim_msg_free(msg);
         return;
     }

@@ -144,6 +144,15 @@ void proto_trace_outcome(struct proto_out *o, msg_id_t msg_id, enum outcome outc
     proto_trace(o, &r);
 }
 
+void proto_trace_client(struct proto_out *o, uint32_t client, bool up, int32_t host)
+{
+    struct trace_rec r = { .kind = TRACE_CLIENT };
+    r.u.client.client = client;
+    r.u.client.up = up;
+    r.u.client.host = up ? host : -1;
+    proto_trace(o, &r);
+}
+
 void proto_listen(struct proto_out *o, proto_port port, bool on)
 {
     struct proto_effect *e = push(o, PROTO_EFFECT_LISTEN);

@@ -192,6 +192,8 @@ void proto_trace(struct proto_out *o, const struct trace_rec *rec);
 void proto_trace_submission(struct proto_out *o, msg_id_t msg_id, uint32_t client,
                             int32_t host);
 void proto_trace_outcome(struct proto_out *o, msg_id_t msg_id, enum outcome outcome);
+/* Client `client` (1-based) can issue operations again, through host (up), or no longer. */
+void proto_trace_client(struct proto_out *o, uint32_t client, bool up, int32_t host);
 /* Opens or closes one of the node's ports. A (re)created node listens on every port it was
  * registered with; a dial to a closed port is refused (PROTO_IN_CONN_FAILED). */
 void proto_listen(struct proto_out *o, proto_port port, bool on);

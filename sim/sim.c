@@ -40,10 +40,17 @@ static void free_event_payload(const struct evq_event *ev)
     }
 }
 
-static void clear_deferred(struct sim_machine *m)
+/* Forgets the inputs a paused machine was holding; with `lost` (the machine stopped, as
+ * opposed to the run ending) the messages among them count as lost. */
+static void clear_deferred(struct sim *s, uint32_t machine, bool lost)
 {
-    for (guint i = 0; i < m->deferred->len; i++)
-        sim_msg_free(g_array_index(m->deferred, struct deferred_input, i).msg);
+    struct sim_machine *m = sim__machine(s, machine);
+    for (guint i = 0; i < m->deferred->len; i++) {
+        struct sim_msg *msg = g_array_index(m->deferred, struct deferred_input, i).msg;
+        if (lost && msg)
+            sim__client_msg_lost(s, msg, -1, machine, TRACE_LOSS_RECEIVER_DOWN);
+        sim_msg_free(msg);
+    }
     g_array_set_size(m->deferred, 0);
 }
 
@@ -73,7 +80,7 @@ void sim_free(struct sim *s)
     }
     for (guint i = 0; i < s->machines->len; i++) {
         struct sim_machine *m = sim__machine(s, i);
-        clear_deferred(m);
+        clear_deferred(s, i, false);
         g_array_free(m->deferred, TRUE);
         g_array_free(m->nodes, TRUE);
         g_array_free(m->conns, TRUE);
@@ -194,6 +201,22 @@ void sim__trace(struct sim *s, struct trace_rec *r)
     s->digest = trace_rec_digest(r, s->digest);
     if (s->rec.record)
         s->rec.record(s->rec.ctx, r);
+}
+
+void sim__client_msg_lost(struct sim *s, const struct sim_msg *msg, int64_t from, int64_t to,
+                          enum msg_loss loss)
+{
+    if (msg->msg_id == MSG_ID_NONE)
+        return;
+    const struct sim_machine *dst = to >= 0 ? sim__machine(s, (uint32_t)to) : NULL;
+    struct trace_rec r = { .kind = TRACE_LOST, .model = msg->model,
+                           .host = dst ? dst->trace_host : -1,
+                           .incarnation = dst ? dst->incarnation : 0 };
+    r.u.lost.msg_id = msg->msg_id;
+    r.u.lost.type = msg->type;
+    r.u.lost.loss = loss;
+    r.u.lost.from_host = from >= 0 ? sim__machine(s, (uint32_t)from)->trace_host : -1;
+    sim__trace(s, &r);
 }
 
 void sim_record(struct sim *s, struct trace_rec *r)
@@ -379,6 +402,8 @@ void sim__deliver(struct sim *s, uint32_t node, const struct proto_input *in, st
     struct sim_node *n = sim__node(s, node);
     struct sim_machine *m = sim__machine(s, n->machine);
     if (!m->up || !n->state) {
+        if (msg)
+            sim__client_msg_lost(s, msg, -1, n->machine, TRACE_LOSS_RECEIVER_DOWN);
         sim_msg_free(msg);
         return;
     }
@@ -563,7 +588,7 @@ static void kill_processes(struct sim *s, uint32_t machine, bool power_off)
     struct sim_machine *m = sim__machine(s, machine);
     m->up = false;
     m->paused = false;
-    clear_deferred(m);
+    clear_deferred(s, machine, true);
     for (guint i = 0; i < m->nodes->len; i++) {
         struct sim_node *n = sim__node(s, g_array_index(m->nodes, uint32_t, i));
         /* Pending timer events die with the incarnation check; only forget them here. */

@@ -149,6 +149,10 @@ evq_handle sim__push(struct sim *s, sim_time t, const struct evq_event *ev);
 void sim__deliver(struct sim *s, uint32_t node, const struct proto_input *in,
                   struct sim_msg *msg);
 void sim__trace(struct sim *s, struct trace_rec *r);
+/* Records TRACE_LOST when msg carries a client message: the network lost it on its way from
+ * machine `from` to machine `to` (either -1 when unknown). */
+void sim__client_msg_lost(struct sim *s, const struct sim_msg *msg, int64_t from, int64_t to,
+                          enum msg_loss loss);
 bool sim__reachable(const struct sim *s, uint32_t a, uint32_t b);
 /* The machine's lane of one model (created on first use). */
 struct machine_lane *sim__lane(struct sim *s, uint32_t machine, model_id model);

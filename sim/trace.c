@@ -73,6 +73,7 @@ uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
     case TRACE_DROP:
         h = mix(h, (uint64_t)r->u.drop.msg_id);
         h = mix(h, r->u.drop.cause);
+        h = mix_str(h, r->u.drop.detail);
         return mix(h, (uint64_t)(int64_t)r->u.drop.meant_for);
     case TRACE_FAULT:
         h = mix(h, r->u.fault.kind);
@@ -92,6 +93,18 @@ uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
         h = mix(h, (uint64_t)r->u.event.a);
         h = mix(h, (uint64_t)r->u.event.b);
         return mix(h, r->u.event.flag);
+    case TRACE_LOST:
+        h = mix(h, (uint64_t)r->u.lost.msg_id);
+        h = mix(h, r->u.lost.type);
+        h = mix(h, r->u.lost.loss);
+        return mix(h, (uint64_t)(int64_t)r->u.lost.from_host);
+    case TRACE_HOST_LIFE:
+        h = mix(h, r->u.life.up);
+        return mix(h, r->u.life.cause);
+    case TRACE_CLIENT:
+        h = mix(h, r->u.client.client);
+        h = mix(h, r->u.client.up);
+        return mix(h, (uint64_t)(int64_t)r->u.client.host);
     case TRACE_KIND_COUNT:
         break;
     }

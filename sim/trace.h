@@ -83,6 +83,11 @@ enum trace_kind {
     TRACE_FAULT,      /* the simulator applied a fault (model MODEL_ID_NONE) */
     TRACE_MESSAGE,    /* a network message arrived or was lost (optional log) */
     TRACE_EVENT,      /* a model's own event, typed by the model (ZAB: a proposal) */
+    TRACE_LOST,       /* the network lost a message carrying a client message (always
+                       * emitted; the assembly layer turns it into the model's TRACE_DROP
+                       * or discards it) */
+    TRACE_HOST_LIFE,  /* a host's machine started, stopped or restarted (assembly layer) */
+    TRACE_CLIENT,     /* a client's connection to the model came up or went down */
     TRACE_KIND_COUNT
 };
 
@@ -128,6 +133,7 @@ struct trace_rec {
             msg_id_t msg_id;
             uint8_t cause;     /* the model's drop cause */
             int32_t meant_for; /* host whose subscriber missed it, -1 when none */
+            const char *detail; /* more on the cause (may be NULL) */
         } drop;
         struct {
             enum fault_kind kind;
@@ -148,6 +154,22 @@ struct trace_rec {
             int64_t a, b;    /* the model's fields (ZAB proposal: epoch, zxid) */
             bool flag;
         } event;
+        struct {             /* host: the receiving machine's host, -1 for none */
+            msg_id_t msg_id;
+            uint8_t type;    /* the model's message type */
+            enum msg_loss loss;
+            int32_t from_host; /* the sending machine's host, -1 for none or unknown */
+        } lost;
+        struct {             /* host and incarnation: the machine's */
+            bool up;         /* started (incarnation begins) or stopped */
+            enum fault_kind cause; /* TRACE_FAULT_CRASH, _POWER_OFF or _RESTART; _RESTART
+                                    * also for the start of the run */
+        } life;
+        struct {
+            uint32_t client; /* 1-based */
+            bool up;         /* operations can be issued (connected) or not */
+            int32_t host;    /* the host connected to, -1 when down */
+        } client;
     } u;
 };
 

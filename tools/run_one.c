@@ -2,6 +2,7 @@
  * clock, for runs.wall_ms; nothing printed or compared depends on it. */
 #include "tools/run_one.h"
 
+#include "world/summary_columns.h"
 #include "world/units.h"
 
 #include <inttypes.h>
@@ -13,26 +14,6 @@ char *run_default_db_path(const struct scenario *sc, uint64_t seed)
 }
 
 /* ---- the summary table ---------------------------------------------------------------- */
-
-enum column_format { COL_COUNT, COL_DURATION };
-
-static const struct summary_column {
-    const char *name;
-    const char *label;
-    enum column_format format;
-} summary_columns[] = {
-    { "submitted", "submitted", COL_COUNT },
-    { "acked", "acked", COL_COUNT },
-    { "delivered", "delivered", COL_COUNT },
-    { "lost", "lost (acked, never delivered)", COL_COUNT },
-    { "duplicates", "duplicates", COL_COUNT },
-    { "order_disagreements", "order disagreements", COL_COUNT },
-    { "unavailable_ns", "unavailable", COL_DURATION },
-    { "latency_p50_ns", "latency p50", COL_DURATION },
-    { "latency_p99_ns", "latency p99", COL_DURATION },
-    { "latency_max_ns", "latency max", COL_DURATION },
-    { "leader_changes", "leader changes", COL_COUNT },
-};
 
 /* One summary value: *present false for NULL or for a model that did not run. */
 static int64_t summary_value(sqlite3 *db, const char *model, const char *column, bool *present)
@@ -54,36 +35,40 @@ static int64_t summary_value(sqlite3 *db, const char *model, const char *column,
     return value;
 }
 
-static void format_value(int64_t v, bool present, enum column_format f, char *buf, size_t len)
+static void format_value(int64_t v, bool present, enum summary_unit f, char *buf, size_t len)
 {
     if (!present)
         g_strlcpy(buf, "-", len);
-    else if (f == COL_DURATION)
+    else if (f == SUMMARY_DURATION)
         units_format_duration_short(v, buf, len);
     else
         g_snprintf(buf, len, "%" PRId64, v);
 }
 
+#define LABEL_WIDTH 48
+
 /* One column per model of the run, in registry order. */
 static void render_table(sqlite3 *db, unsigned models, GString *out)
 {
-    g_string_append_printf(out, "%-32s", "");
+    g_string_append_printf(out, "%-*s", LABEL_WIDTH, "");
     for (model_id id = 0; id < model_count(); id++) {
         if (models & (1u << id))
-            g_string_append_printf(out, " %14s", model_get(id)->name);
+            g_string_append_printf(out, " %12s", model_get(id)->name);
     }
     g_string_append_c(out, '\n');
-    for (size_t i = 0; i < G_N_ELEMENTS(summary_columns); i++) {
+    for (size_t i = 0; i < summary_columns_count; i++) {
         const struct summary_column *c = &summary_columns[i];
-        g_string_append_printf(out, "%-32s", c->label);
+        char label[LABEL_WIDTH + 1];
+        g_snprintf(label, sizeof label, "%s%s", c->indent ? "  " : "", c->label);
+        g_string_append_printf(out, "%-*s", LABEL_WIDTH, label);
         for (model_id id = 0; id < model_count(); id++) {
             if (!(models & (1u << id)))
                 continue;
             char text[32];
             bool present;
             int64_t v = summary_value(db, model_get(id)->name, c->name, &present);
-            format_value(v, present, c->format, text, sizeof text);
-            g_string_append_printf(out, " %14s", text);
+            format_value(v, present, c->unit, text, sizeof text);
+            g_string_append_printf(out, " %12s", text);
         }
         g_string_append_c(out, '\n');
     }
@@ -179,7 +164,8 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
         else
             g_snprintf(want, sizeof want, "in [%" PRId64 ", %" PRId64 "]", x->min, x->max);
         char got[32];
-        format_value(v, present, COL_COUNT, got, sizeof got);
+        const struct summary_column *col = summary_column_find(x->column);
+        format_value(v, present, col ? col->unit : SUMMARY_COUNT, got, sizeof got);
         if (strcmp(x->column, "invariants") == 0)
             g_snprintf(want, sizeof want, "hold");
         g_string_append_printf(out, "expect %s.%s %s: %s (got %s)\n", model, x->column, want,
@@ -220,7 +206,9 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     struct db_run_meta meta = { .scenario = sc->name, .description = sc->description,
                                 .scenario_path = sc->path, .scenario_text = sc->text,
                                 .seed = rq->seed, .hosts = sc->hosts,
-                                .duration_ns = sc->duration, .models = rq->models,
+                                .duration_ns = sc->duration,
+                                .workload_start_ns = sc->workload.start,
+                                .workload_stop_ns = sc->workload.stop, .models = rq->models,
                                 .queue_group = sc->pubsub.queue_group, .wall_ms = out->wall_ms };
     if (!db_run_finish(out->run, &meta, hosts, err)) {
         db_run_abort(out->run);

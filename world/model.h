@@ -94,6 +94,12 @@ struct model_desc {
     /* The host a symbolic target names now, or -1 when none (rng: the fault stream, for a
      * random pick). Only for kinds in `targets`. */
     int (*resolve)(struct model_run *m, enum target_kind kind, struct rng *rng);
+    /* The network lost a message of the model carrying client message lost->u.lost.msg_id
+     * (TRACE_LOST): fills *drop (kind, time, host and model already set) with the drop it
+     * means, the host that missed it in u.drop.meant_for, and returns true; false when no
+     * host missed it (a protocol that retransmits). NULL: never a drop. */
+    bool (*lost_as_drop)(struct model_run *m, const struct trace_rec *lost,
+                         struct trace_rec *drop);
     /* Refines a record of the model before it is recorded (may be NULL). */
     void (*annotate)(struct model_run *m, struct trace_rec *r);
     void (*free)(struct model_run *m);

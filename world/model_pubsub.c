@@ -13,6 +13,7 @@ struct model_run {
     struct ps_subscriber_config *subscribers; /* by host */
     struct ps_publisher_config *publishers;   /* by client */
     uint32_t *publisher_nodes;                /* by client */
+    char lost_detail[48];                     /* detail of the latest lost_in_flight drop */
 };
 
 static struct model_run *ps_build(const struct model_build *b)
@@ -91,6 +92,23 @@ static void ps_annotate(struct model_run *m, struct trace_rec *r)
         r->u.drop.cause = PS_DROP_BROKER_DOWN;
 }
 
+/* A PUB, RMSG or MSG the network lost is a message some subscriber missed. */
+static bool ps_lost_as_drop(struct model_run *m, const struct trace_rec *lost,
+                            struct trace_rec *drop)
+{
+    int32_t meant_for;
+    const char *type;
+    if (!ps_lost_message_meant_for(lost->u.lost.type, lost->host, &meant_for, &type))
+        return false;
+    g_snprintf(m->lost_detail, sizeof m->lost_detail, "%s %s", type ? type : "?",
+               msg_loss_name(lost->u.lost.loss));
+    drop->u.drop.msg_id = lost->u.lost.msg_id;
+    drop->u.drop.cause = PS_DROP_LOST_IN_FLIGHT;
+    drop->u.drop.meant_for = meant_for;
+    drop->u.drop.detail = m->lost_detail;
+    return true;
+}
+
 static void ps_free(struct model_run *m)
 {
     if (!m)
@@ -111,7 +129,7 @@ const struct model_desc pubsub_model = {
     .name = "pubsub",
     .title = "pub/sub",
     .summary = "a NATS-style core pub/sub cluster: at-most-once, no ordering across hosts",
-    .state_name = NULL,
+    .state_name = ps_state_name,
     .phase_name = NULL,
     .drop_cause_name = drop_cause_name,
     .events = NULL,
@@ -128,6 +146,7 @@ const struct model_desc pubsub_model = {
     .place_client = ps_place_client,
     .offer = ps_offer,
     .resolve = NULL,
+    .lost_as_drop = ps_lost_as_drop,
     .annotate = ps_annotate,
     .free = ps_free,
 };

@@ -212,6 +212,7 @@ const struct model_desc zab_model = {
     .place_client = zab_place_client,
     .offer = zab_offer,
     .resolve = zab_resolve,
+    .lost_as_drop = NULL,
     .annotate = NULL,
     .free = zab_free,
 };

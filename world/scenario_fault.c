@@ -6,6 +6,7 @@
  * fires. What a fault does to the simulated world is not this file's business. */
 #include "world/model.h"
 #include "world/scenario_internal.h"
+#include "world/summary_columns.h"
 
 #include "world/units.h"
 
@@ -391,13 +392,42 @@ void scenario__read_faults(struct scenario__ctx *c, const struct ynode *n)
 
 /* ---- expect --------------------------------------------------------------------------------- */
 
-/* The run_summary columns (CONTRACT.md section 4), plus invariants. */
-static const char *const expect_columns[] = {
-    "submitted",      "acked",          "delivered",      "lost",
-    "duplicates",     "order_disagreements",                "unavailable_ns",
-    "latency_p50_ns", "latency_p99_ns", "latency_max_ns", "leader_changes",
-    "invariants",
+/* Every expect: key: the summary's columns (world/summary_columns.h), then invariants. */
+#define EXPECT_KEYS_MAX 32
+
+/* Keys of zabsim 0.1 whose measure was split in two: each gets a message naming both. */
+static const struct {
+    const char *old_name;
+    const char *hint;
+} renamed_keys[] = {
+    { "latency_p50_ns", "delivery_p50_ns (submission to delivery) or ack_p50_ns (to the "
+                        "client's acknowledgement)" },
+    { "latency_p99_ns", "delivery_p99_ns (submission to delivery) or ack_p99_ns (to the "
+                        "client's acknowledgement)" },
+    { "latency_max_ns", "delivery_max_ns (submission to delivery) or ack_max_ns (to the "
+                        "client's acknowledgement)" },
 };
+
+static size_t expect_keys(const char **keys)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < summary_columns_count; i++)
+        keys[n++] = summary_columns[i].name;
+    keys[n++] = "invariants";
+    for (size_t i = 0; i < G_N_ELEMENTS(renamed_keys); i++)
+        keys[n++] = renamed_keys[i].old_name;
+    ZS_ASSERT(n <= EXPECT_KEYS_MAX);
+    return n;
+}
+
+static const char *renamed_hint(const char *column)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(renamed_keys); i++) {
+        if (strcmp(renamed_keys[i].old_name, column) == 0)
+            return renamed_keys[i].hint;
+    }
+    return NULL;
+}
 
 /* A count, or for *_ns columns also a duration ("50ms"). */
 static bool expect_number(struct scenario__ctx *c, const struct ynode *n, const char *where,
@@ -446,6 +476,12 @@ static bool expect_range(struct scenario__ctx *c, const struct ynode *n, const c
     return ok;
 }
 
+static bool is_duration(const char *column)
+{
+    const struct summary_column *col = summary_column_find(column);
+    return col && col->unit == SUMMARY_DURATION;
+}
+
 static void read_expect_value(struct scenario__ctx *c, const struct scenario__field *f,
                               const char *column, model_id model)
 {
@@ -456,6 +492,11 @@ static void read_expect_value(struct scenario__ctx *c, const struct scenario__fi
     bool ok;
     const struct model_desc *desc = model_get(model);
     snprintf(where, sizeof where, "expect.%s.%s", desc->name, column);
+    if (renamed_hint(column)) {
+        scenario__report_at(c, f->key, "%s: this measure is now two: use %s", where,
+                            renamed_hint(column));
+        return;
+    }
     if (strcmp(column, "invariants") == 0 && !desc->oracle) {
         /* A model without invariants would pass "hold" vacuously. */
         scenario__report_at(c, f->key, "%s: %s makes no ordering promises to check; "
@@ -469,12 +510,12 @@ static void read_expect_value(struct scenario__ctx *c, const struct scenario__fi
             scenario__report_at(c, n, "%s: the only value is 'hold'", where);
         e.min = e.max = 0; /* zero violations */
     } else if (n->kind == SCENARIO_YNODE_MAPPING) {
-        ok = expect_range(c, n, where, g_str_has_suffix(column, "_ns"), &e);
+        ok = expect_range(c, n, where, is_duration(column), &e);
     } else if (n->kind == SCENARIO_YNODE_SEQUENCE) {
         scenario__report_at(c, n, "%s: expected a number or {min: N, max: N}, not a list", where);
         ok = false;
     } else {
-        ok = expect_number(c, n, where, g_str_has_suffix(column, "_ns"), &e.min);
+        ok = expect_number(c, n, where, is_duration(column), &e.min);
         e.max = e.min;
     }
     if (!ok)
@@ -495,7 +536,9 @@ void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n)
 {
     const char *names[MODELS_MAX];
     struct scenario__field models[MODELS_MAX];
-    struct scenario__field f[G_N_ELEMENTS(expect_columns)];
+    const char *keys[EXPECT_KEYS_MAX];
+    size_t n_keys = expect_keys(keys);
+    struct scenario__field f[EXPECT_KEYS_MAX];
     char where[32];
     for (model_id m = 0; m < model_count(); m++)
         names[m] = model_get(m)->name;
@@ -505,12 +548,11 @@ void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n)
         if (!models[m].value)
             continue;
         snprintf(where, sizeof where, "expect.%s", names[m]);
-        if (!scenario__fields(c, models[m].value, where, expect_columns,
-                              G_N_ELEMENTS(expect_columns), f))
+        if (!scenario__fields(c, models[m].value, where, keys, n_keys, f))
             continue;
-        for (size_t k = 0; k < G_N_ELEMENTS(expect_columns); k++) {
+        for (size_t k = 0; k < n_keys; k++) {
             if (f[k].value)
-                read_expect_value(c, &f[k], expect_columns[k], m);
+                read_expect_value(c, &f[k], keys[k], m);
         }
     }
     g_array_sort(c->sc->expect, expect_cmp);

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_FIELDS 16
+#define MAX_FIELDS 40
 /* Unknown keys this close to a valid one (Levenshtein distance) get a suggestion. */
 #define SUGGEST_DISTANCE 2
 /* Longest key compared for a suggestion: longer ones are not typos of ours. */

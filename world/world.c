@@ -68,18 +68,36 @@ static void mark_replay(struct world_model *wm, struct trace_rec *r)
     g_array_index(d, msg_id_t, i) = r->u.delivery.msg_id;
 }
 
+/* A model's record, refined by the model and marked as a replay where it is one. */
+static void forward_model_record(struct world *w, struct world_model *wm,
+                                 const struct trace_rec *r)
+{
+    struct trace_rec copy = *r;
+    if (wm->desc->annotate)
+        wm->desc->annotate(wm->run, &copy);
+    if (wm->desc->replays_history && copy.kind == TRACE_DELIVERY)
+        mark_replay(wm, &copy);
+    if (w->user_rec.record)
+        w->user_rec.record(w->user_rec.ctx, &copy);
+}
+
 static void world_record(void *ctx, const struct trace_rec *r)
 {
     struct world *w = ctx;
     struct world_model *wm = r->model < MODELS_MAX ? w->by_id[r->model] : NULL;
-    if (wm && (wm->desc->annotate || wm->desc->replays_history)) {
-        struct trace_rec copy = *r;
-        if (wm->desc->annotate)
-            wm->desc->annotate(wm->run, &copy);
-        if (wm->desc->replays_history && copy.kind == TRACE_DELIVERY)
-            mark_replay(wm, &copy);
-        if (w->user_rec.record)
-            w->user_rec.record(w->user_rec.ctx, &copy);
+    if (r->kind == TRACE_LOST) {
+        /* The network does not know what a lost message meant to the model: the model
+         * says which host missed it, as a drop, or that nobody did. */
+        struct trace_rec drop = { .kind = TRACE_DROP, .model = r->model, .t_ns = r->t_ns,
+                                  .host = r->host, .incarnation = r->incarnation };
+        if (wm && wm->desc->lost_as_drop && wm->desc->lost_as_drop(wm->run, r, &drop)) {
+            ZS_ASSERT(drop.kind == TRACE_DROP);
+            forward_model_record(w, wm, &drop);
+        }
+        return;
+    }
+    if (wm) {
+        forward_model_record(w, wm, r);
         return;
     }
     if (w->user_rec.record)
@@ -244,6 +262,18 @@ static uint32_t resolve(struct world *w, const struct scenario_target *t, uint32
     return 0;
 }
 
+/* The host's machine started (incarnation begins) or stopped. */
+static void record_life(struct world *w, uint32_t host, bool up, enum fault_kind cause)
+{
+    struct trace_rec r = { .kind = TRACE_HOST_LIFE, .model = MODEL_ID_NONE,
+                           .host = (int32_t)host,
+                           .incarnation = sim_machine_incarnation(w->sim,
+                                                                  w->host_machines[host]) };
+    r.u.life.up = up;
+    r.u.life.cause = cause;
+    sim_record(w->sim, &r);
+}
+
 /* Every model with states records the host's processes as down. */
 static void record_down(struct world *w, uint32_t host)
 {
@@ -309,17 +339,18 @@ static void apply_to_hosts(struct world *w, const struct scenario_fault *f,
         bool applied = true;
         switch (f->kind) {
         case TRACE_FAULT_CRASH:
-            applied = sim_crash(w->sim, m);
-            if (applied)
-                record_down(w, hosts[i]);
-            break;
         case TRACE_FAULT_POWER_OFF:
-            applied = sim_power_off(w->sim, m);
-            if (applied)
+            applied = f->kind == TRACE_FAULT_CRASH ? sim_crash(w->sim, m)
+                                                   : sim_power_off(w->sim, m);
+            if (applied) {
+                record_life(w, hosts[i], false, f->kind);
                 record_down(w, hosts[i]);
+            }
             break;
         case TRACE_FAULT_RESTART:
             applied = sim_restart(w->sim, m);
+            if (applied)
+                record_life(w, hosts[i], true, f->kind);
             break;
         case TRACE_FAULT_PAUSE:
             applied = sim_pause(w->sim, m, f->duration);
@@ -455,6 +486,8 @@ struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned model
     select_models(w, models);
     add_machines(w);
     build_models(w);
+    for (uint32_t h = 0; h < n; h++)
+        record_life(w, h, true, TRACE_FAULT_RESTART);
     sim_start(w->sim);
     schedule_workload(w);
     for (guint i = 0; i < sc->faults->len; i++)

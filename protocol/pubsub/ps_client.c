@@ -149,6 +149,8 @@ static void connection_lost(struct ps_client *c, bool close, const struct proto_
         c->status = PS_CLIENT_RECONNECTING;
         c->pass_position = 0;
         proto_timer_cancel(out, timer_token(TOKEN_PING));
+        if (c->hooks->on_disconnected)
+            c->hooks->on_disconnected(c->owner, out);
     }
     reconnect_step(c, env, out);
 }

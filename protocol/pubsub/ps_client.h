@@ -47,6 +47,8 @@ struct ps_client_hooks {
     /* Connected (first time or again): send subscriptions now; the reconnect buffer is
      * written after this returns. */
     void (*on_connected)(void *owner, const struct proto_env *env, struct proto_out *out);
+    /* The connection the client was CONNECTED on is gone; it reconnects from now on. */
+    void (*on_disconnected)(void *owner, struct proto_out *out);
     /* A MSG arrived on the connection. */
     void (*on_msg)(void *owner, const struct proto_env *env, const struct ps_msg *m,
                    struct proto_out *out);

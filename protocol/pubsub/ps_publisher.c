@@ -30,7 +30,23 @@ static void on_discard(void *owner, const struct ps_msg *pub, struct proto_out *
     record_drop(pub->hdr.msg_id, PS_DROP_PUBLISHER_DISCONNECTED, out);
 }
 
+/* While not connected, publishes are only buffered or refused: the client's operations are
+ * not being served (TRACE_CLIENT). */
+static void on_connected(void *owner, const struct proto_env *env, struct proto_out *out)
+{
+    struct ps_publisher *p = owner;
+    proto_trace_client(out, p->cfg->client, true, ps_client_connected_host(&p->client));
+}
+
+static void on_disconnected(void *owner, struct proto_out *out)
+{
+    struct ps_publisher *p = owner;
+    proto_trace_client(out, p->cfg->client, false, -1);
+}
+
 static const struct ps_client_hooks publisher_hooks = {
+    .on_connected = on_connected,
+    .on_disconnected = on_disconnected,
     .on_discard = on_discard,
 };
 

@@ -94,15 +94,33 @@ static void callback_done(struct ps_subscriber *s, struct proto_out *out)
         deliver(s, queue_pop(s), out);
 }
 
+/* The host's receiver state (TRACE_STATE): SUBSCRIBED from the moment the subscription is
+ * sent on a connection until that connection is lost. */
+static void record_state(uint8_t state, struct proto_out *out)
+{
+    struct trace_rec r = { .kind = TRACE_STATE };
+    r.u.state.state = state;
+    r.u.state.phase = TRACE_PHASE_NONE;
+    r.u.state.epoch = 0;
+    proto_trace(out, &r);
+}
+
 static void on_connected(void *owner, const struct proto_env *env, struct proto_out *out)
 {
     struct ps_subscriber *s = owner;
     ps_client_send(&s->client, ps_msg_sub(s->cfg->subscribe, s->cfg->queue_group,
                                           SUBSCRIPTION_SID), out);
+    record_state(PS_STATE_SUBSCRIBED, out);
+}
+
+static void on_disconnected(void *owner, struct proto_out *out)
+{
+    record_state(PS_STATE_DOWN, out);
 }
 
 static const struct ps_client_hooks subscriber_hooks = {
     .on_connected = on_connected,
+    .on_disconnected = on_disconnected,
     .on_msg = on_msg,
 };
 

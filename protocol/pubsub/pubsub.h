@@ -25,6 +25,17 @@
 #define PS_PORT_CLIENT 4222 /* client connections */
 #define PS_PORT_ROUTE 6222  /* cluster routes */
 
+/* States of a host in this model (TRACE_STATE): its subscriber application's subscription.
+ * The broker has no state a measure needs. */
+enum ps_state {
+    PS_STATE_DOWN = TRACE_STATE_DOWN, /* not subscribed: the host's receiver is down */
+    PS_STATE_SUBSCRIBED,              /* connected to its broker, subscription sent */
+    PS_STATE_COUNT
+};
+
+/* "DOWN", "SUBSCRIBED"; NULL out of range. */
+const char *ps_state_name(uint8_t state);
+
 /* Why a message did not reach a subscriber it was meant for (TRACE_DROP cause). */
 enum ps_drop_cause {
     PS_DROP_NO_INTEREST = 0,
@@ -34,11 +45,19 @@ enum ps_drop_cause {
     PS_DROP_SLOW_CONSUMER,
     PS_DROP_RECONNECT_BUFFER_FULL,
     PS_DROP_PUBLISHER_DISCONNECTED,
+    PS_DROP_LOST_IN_FLIGHT, /* the network lost it: a half-open route or connection, a
+                             * cut link, a machine that stopped with it in its buffers */
     PS_DROP_CAUSE_COUNT
 };
 
 /* "no_interest", "route_down", ...; NULL out of range. */
 const char *ps_drop_cause_name(enum ps_drop_cause c);
+
+/* A network message of type msg_type was lost on its way to receiving_host (-1: a client
+ * machine): whether it carried a client message to a subscriber, and for which host (*meant_for;
+ * -1 for a PUB, which every host was to get). The message type's name goes to *type_name. */
+bool ps_lost_message_meant_for(uint8_t msg_type, int32_t receiving_host, int32_t *meant_for,
+                               const char **type_name);
 
 /* Bytes a client connection holds in the kernel (send buffer plus the peer's receive
  * window) before the broker's own outbound buffer starts to grow: Linux's tcp_wmem

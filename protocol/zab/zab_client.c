@@ -118,6 +118,8 @@ static void connection_lost(struct zab_client *c, bool close, const struct proto
         proto_close(out, c->conn);
     if (c->status != CS_CONNECTED)
         c->failed_in_pass++;
+    else
+        proto_trace_client(out, c->cfg->client, false, -1);
     c->conn = CONN_NONE;
     for (guint i = 0; i < c->in_flight->len; i++)
         proto_trace_outcome(out, g_array_index(c->in_flight, msg_id_t, i),
@@ -142,6 +144,7 @@ static void on_connected(struct zab_client *c, const struct proto_env *env, stru
 {
     c->status = CS_CONNECTED;
     c->ever_connected = true;
+    proto_trace_client(out, c->cfg->client, true, (int32_t)c->host);
     c->failed_in_pass = 0;
     proto_timer_cancel(out, client_token(c, CT_CONNECT));
     c->last_heard = c->last_sent = env->now_ns;

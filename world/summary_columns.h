@@ -1,0 +1,29 @@
+/* summary_columns.h: the summary's measures by name: every column of the run_summary view
+ * after (run_id, model), with the label people read and its unit. The scenario's expect:
+ * keys, the text summary, the HTML report and the comparison tools all take their list
+ * from here; reports/measures.sql defines what each one counts. */
+#ifndef WORLD_SUMMARY_COLUMNS_H
+#define WORLD_SUMMARY_COLUMNS_H
+
+#include <stddef.h>
+
+enum summary_unit {
+    SUMMARY_COUNT,    /* a number of things */
+    SUMMARY_DURATION, /* nanoseconds of simulated time */
+};
+
+struct summary_column {
+    const char *name;  /* the run_summary column and the expect: key */
+    const char *label; /* for people, in summaries and the report */
+    enum summary_unit unit;
+    int indent;        /* 1: a part of the column above it (lost_in_transit of lost) */
+};
+
+/* In the column order of the run_summary view. */
+extern const struct summary_column summary_columns[];
+extern const size_t summary_columns_count;
+
+/* The column of that name, or NULL. */
+const struct summary_column *summary_column_find(const char *name);
+
+#endif
