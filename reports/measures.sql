@@ -7,10 +7,8 @@
 --   -- measure: <run_summary columns it gives, after `model`>
 --   -- <the definition, in one sentence>
 --   <one query, parameter :run_id, one row per model of the run>
--- A host "counted" for loss is one up at the end (its machine running) and, in a model
--- with a serving phase (models.serving_phase), in that phase at the end. A host's
--- "receiver" is up when its latest host_states row in the model says anything but DOWN
--- (ZAB: the server process runs; pub/sub: the subscriber is subscribed).
+-- A host's "receiver" is up when its latest host_states row in the model says anything but
+-- DOWN (ZAB: the server process runs; pub/sub: the subscriber is subscribed).
 
 -- measure: submitted
 -- Operations invoked: distinct messages the clients offered to the model.
@@ -55,55 +53,37 @@ SELECT m.model,
 FROM models AS m WHERE m.run_id = :run_id ORDER BY m.position;
 
 -- measure: lost, lost_in_transit, missed_while_down
--- Pairs (acknowledged message, counted host) where the host never delivered the message in
--- any incarnation (in a model whose messages are each meant for one host, a queue group:
--- acknowledged messages no host delivered), split by whether the host's receiver (for one
--- receiver: any host's) was up when the message was first submitted.
-WITH counted AS (
-    SELECT m.model, h.host
-    FROM models AS m JOIN hosts AS h ON h.run_id = m.run_id
-    LEFT JOIN host_ends AS e ON e.run_id = m.run_id AND e.model = m.model AND e.host = h.host
-    WHERE m.run_id = :run_id AND h.up_at_end = 1
-      AND (m.serving_phase IS NULL OR e.phase IS m.serving_phase)
-),
-acked AS (
-    SELECT model, msg_id, min(trace_seq) AS first_seq
-    FROM submissions AS s
-    WHERE run_id = :run_id
-      AND EXISTS (SELECT 1 FROM submissions AS a WHERE a.run_id = s.run_id
-                  AND a.model = s.model AND a.msg_id = s.msg_id AND a.outcome = 'acked')
-    GROUP BY model, msg_id
-),
-receiver_up AS (
-    SELECT a.model, a.msg_id, h.host,
-           coalesce((SELECT x.state != 'DOWN' FROM host_states AS x
-                     WHERE x.run_id = :run_id AND x.model = a.model AND x.host = h.host
-                       AND x.trace_seq < a.first_seq
-                     ORDER BY x.trace_seq DESC LIMIT 1), 0) AS up
-    FROM acked AS a JOIN hosts AS h ON h.run_id = :run_id
-),
-lost AS (
-    SELECT a.model, c.host, r.up
-    FROM acked AS a JOIN models AS m ON m.run_id = :run_id AND m.model = a.model
-    JOIN counted AS c ON c.model = a.model
-    JOIN receiver_up AS r ON r.model = a.model AND r.msg_id = a.msg_id AND r.host = c.host
-    WHERE m.one_receiver = 0
-      AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.run_id = :run_id
-                      AND d.model = a.model AND d.msg_id = a.msg_id AND d.host = c.host)
-    UNION ALL
-    SELECT a.model, NULL,
-           (SELECT max(r.up) FROM receiver_up AS r
-            WHERE r.model = a.model AND r.msg_id = a.msg_id)
-    FROM acked AS a JOIN models AS m ON m.run_id = :run_id AND m.model = a.model
-    WHERE m.one_receiver = 1
-      AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.run_id = :run_id
-                      AND d.model = a.model AND d.msg_id = a.msg_id)
-)
-SELECT m.model,
-       (SELECT count(*) FROM lost AS l WHERE l.model = m.model),
-       (SELECT count(*) FROM lost AS l WHERE l.model = m.model AND l.up = 1),
-       (SELECT count(*) FROM lost AS l WHERE l.model = m.model AND l.up = 0)
-FROM models AS m WHERE m.run_id = :run_id ORDER BY m.position;
+-- Losses (the losses view): pairs (acknowledged message, host up at the end) where the host
+-- never delivered the message in any incarnation, split by whether the host's receiver was
+-- up when the message was first submitted (in transit) or down (missed while down).
+SELECT m.model, count(l.msg_id), coalesce(sum(l.receiver_up), 0),
+       coalesce(sum(1 - l.receiver_up), 0)
+FROM models AS m
+LEFT JOIN losses AS l ON l.run_id = m.run_id AND l.model = m.model
+WHERE m.run_id = :run_id
+GROUP BY m.model ORDER BY m.position;
+
+-- measure: host_summary
+-- Per model and host: distinct messages the host delivered in any incarnation, whether its
+-- losses count (counted_hosts; never in a model with one receiver), and then its share of
+-- the losses above, NULL when they do not count.
+SELECT m.model, h.host,
+       c.host IS NOT NULL AND m.one_receiver = 0,
+       (SELECT count(DISTINCT d.msg_id) FROM deliveries AS d
+        WHERE d.run_id = m.run_id AND d.model = m.model AND d.host = h.host),
+       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0 THEN
+           (SELECT count(*) FROM losses AS l WHERE l.run_id = m.run_id
+            AND l.model = m.model AND l.host = h.host) END,
+       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0 THEN
+           (SELECT count(*) FROM losses AS l WHERE l.run_id = m.run_id
+            AND l.model = m.model AND l.host = h.host AND l.receiver_up = 1) END,
+       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0 THEN
+           (SELECT count(*) FROM losses AS l WHERE l.run_id = m.run_id
+            AND l.model = m.model AND l.host = h.host AND l.receiver_up = 0) END
+FROM models AS m JOIN hosts AS h ON h.run_id = m.run_id
+LEFT JOIN counted_hosts AS c ON c.run_id = m.run_id AND c.model = m.model AND c.host = h.host
+WHERE m.run_id = :run_id
+ORDER BY m.position, h.host_index;
 
 -- measure: duplicates
 -- Deliveries beyond the first of the same message by the same host incarnation.

@@ -263,3 +263,58 @@ SELECT run_id, model, client, client_seq, msg_id, host, submitted_ns AS invoke_n
        CASE outcome WHEN 'acked' THEN 'ok' WHEN 'rejected' THEN 'fail' ELSE 'unknown' END
            AS type
 FROM submissions;
+
+-- The hosts whose losses count, per model: up at the end and, in a model with a serving
+-- phase (models.serving_phase), in that phase at the end.
+CREATE VIEW counted_hosts AS
+SELECT m.run_id, m.model, h.host
+FROM models AS m JOIN hosts AS h ON h.run_id = m.run_id
+LEFT JOIN host_ends AS e ON e.run_id = m.run_id AND e.model = m.model AND e.host = h.host
+WHERE h.up_at_end = 1 AND (m.serving_phase IS NULL OR e.phase IS m.serving_phase);
+
+-- Every loss behind run_summary.lost: a pair (acknowledged message, counted host) where the
+-- host never delivered the message in any incarnation; in a model whose messages are each
+-- meant for one host (models.one_receiver), an acknowledged message no host delivered, with
+-- host NULL. Counted hosts: the counted_hosts view.
+-- receiver_up: the host's receiver (latest host_states row not DOWN; for one receiver: any
+-- host's) was up when the message was first submitted, so the loss happened in transit;
+-- 0: it was missed while the receiver was down. cause, detail: the first drop row naming the
+-- message for that host (or for no host in particular); NULL when none explains it.
+CREATE VIEW losses AS
+WITH acked AS (
+    SELECT s.run_id, s.model, s.msg_id, min(s.trace_seq) AS first_seq
+    FROM submissions AS s
+    WHERE EXISTS (SELECT 1 FROM submissions AS a WHERE a.run_id = s.run_id
+                  AND a.model = s.model AND a.msg_id = s.msg_id AND a.outcome = 'acked')
+    GROUP BY s.run_id, s.model, s.msg_id
+),
+pairs AS (
+    SELECT a.run_id, a.model, a.msg_id, a.first_seq, c.host
+    FROM acked AS a JOIN models AS m ON m.run_id = a.run_id AND m.model = a.model
+    JOIN counted_hosts AS c ON c.run_id = a.run_id AND c.model = a.model
+    WHERE m.one_receiver = 0
+      AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.run_id = a.run_id
+                      AND d.model = a.model AND d.msg_id = a.msg_id AND d.host = c.host)
+    UNION ALL
+    SELECT a.run_id, a.model, a.msg_id, a.first_seq, NULL
+    FROM acked AS a JOIN models AS m ON m.run_id = a.run_id AND m.model = a.model
+    WHERE m.one_receiver = 1
+      AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.run_id = a.run_id
+                      AND d.model = a.model AND d.msg_id = a.msg_id)
+)
+SELECT p.run_id, p.model, p.msg_id, p.host,
+       coalesce((SELECT max(coalesce(
+                    (SELECT x.state != 'DOWN' FROM host_states AS x
+                     WHERE x.run_id = p.run_id AND x.model = p.model AND x.host = h.host
+                       AND x.trace_seq < p.first_seq
+                     ORDER BY x.trace_seq DESC LIMIT 1), 0))
+                 FROM hosts AS h
+                 WHERE h.run_id = p.run_id AND (p.host IS NULL OR h.host = p.host)), 0)
+           AS receiver_up,
+       (SELECT r.cause FROM drops AS r WHERE r.run_id = p.run_id AND r.model = p.model
+          AND r.msg_id = p.msg_id AND (r.host IS NULL OR p.host IS NULL OR r.host = p.host)
+        ORDER BY r.trace_seq LIMIT 1) AS cause,
+       (SELECT r.detail FROM drops AS r WHERE r.run_id = p.run_id AND r.model = p.model
+          AND r.msg_id = p.msg_id AND (r.host IS NULL OR p.host IS NULL OR r.host = p.host)
+        ORDER BY r.trace_seq LIMIT 1) AS detail
+FROM pairs AS p;
