@@ -147,29 +147,10 @@ static void page_header(GString *out, const struct rep_run *run)
     g_string_append(out, "</nav></header>\n");
 }
 
-/* What each run_summary measure means, for a reader who has not read docs/database.md. */
-static const char *const measure_why[REP_N_MEASURES] = {
-    "messages clients offered",
-    "the client was told its message was taken (a write committed, a publish accepted)",
-    "distinct messages delivered at some host",
-    "acked, yet some host up at the end (serving, for a model that has a serving phase) "
-    "never delivered it",
-    "deliveries of a message a host incarnation already had",
-    "pairs of messages two hosts delivered in opposite orders",
-    "no host serving (no serving leader, for a model with a leader), or client writes failing",
-    "submission to delivery",
-    "submission to delivery",
-    "submission to delivery",
-    "new leaders after the first (models with a leader)",
-};
-
 /* Counts that should be zero are flagged when they are not. */
 static const char *cell_class(const struct rep_summary *s, int m, int k)
 {
-    const char *c = rep_measures[k].column;
-    bool bad_if_any = strcmp(c, "lost") == 0 || strcmp(c, "duplicates") == 0 ||
-                      strcmp(c, "order_disagreements") == 0;
-    if (!bad_if_any || !s->has[m][k])
+    if (!summary_columns[k].bad_if_any || !s->has[m][k])
         return "";
     return s->value[m][k] > 0 ? " class=\"bad\"" : " class=\"good\"";
 }
@@ -191,7 +172,9 @@ static bool summary_table(struct rep_page *p, GError **err)
     }
     g_string_append(out, "<th class=\"l\">meaning</th></tr>\n");
     for (int k = 0; k < REP_N_MEASURES; k++) {
-        g_string_append_printf(out, "<tr><td>%s</td>", rep_measures[k].label);
+        g_string_append_printf(out, "<tr><td%s>%s</td>",
+                               summary_columns[k].indent ? " class=\"sub\"" : "",
+                               summary_columns[k].label);
         for (int m = 0; m < model_count(); m++) {
             char v[REP_TIME_LEN];
             if (!p->run->has[m])
@@ -199,7 +182,7 @@ static bool summary_table(struct rep_page *p, GError **err)
             rep__format_measure(&s, m, k, v, sizeof v);
             g_string_append_printf(out, "<td%s>%s</td>", cell_class(&s, m, k), v);
         }
-        g_string_append_printf(out, "<td class=\"why\">%s</td></tr>\n", measure_why[k]);
+        g_string_append_printf(out, "<td class=\"why\">%s</td></tr>\n", summary_columns[k].meaning);
     }
     g_string_append(out, "</table>\n");
     GString *absent = g_string_new(NULL);

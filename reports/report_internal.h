@@ -11,6 +11,7 @@
 
 #include "reports/report.h"
 #include "world/model.h"
+#include "world/summary_columns.h"
 #include "world/units.h"
 
 /* ---- the run ---------------------------------------------------------------------------- */
@@ -90,16 +91,8 @@ bool rep__span_is_serving(const struct rep_state_span *s);
 
 /* ---- run_summary ------------------------------------------------------------------------ */
 
-enum rep_measure_kind { REP_COUNT, REP_DURATION };
-
-struct rep_measure {
-    const char *column;
-    const char *label;
-    enum rep_measure_kind kind;
-};
-
-#define REP_N_MEASURES 11
-extern const struct rep_measure rep_measures[REP_N_MEASURES];
+/* The measures are world/summary_columns.h's, in its order. */
+#define REP_N_MEASURES SUMMARY_COLUMNS_COUNT
 
 /* One run's run_summary rows; has[m][k] is false for NULL or for a model without a row. */
 struct rep_summary {
@@ -108,12 +101,11 @@ struct rep_summary {
 };
 
 bool rep__summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError **err);
-/* The run_summary columns in rep_measures order, after the model. */
-#define REP_SUMMARY_COLUMNS                                                                 \
-    "model, submitted, acked, delivered, lost, duplicates, order_disagreements, "          \
-    "unavailable_ns, latency_p50_ns, latency_p99_ns, latency_max_ns, leader_changes"
+/* "model, submitted, acked, ...": the run_summary columns in summary_columns order, after
+ * the model (static storage). */
+const char *rep__summary_columns_sql(void);
 
-/* Stores a row of run_summary read as REP_SUMMARY_COLUMNS from column col on. */
+/* Stores a row of run_summary read as rep__summary_columns_sql() from column col on. */
 void rep__summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col);
 /* "1234", "4.165957158s" (exact, as `zabsim run` prints), or "-" when absent. */
 void rep__format_measure(const struct rep_summary *s, int m, int k, char *buf, size_t len);

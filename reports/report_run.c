@@ -47,21 +47,6 @@ bool rep__model_ordered(int m)
     return model_get((model_id)m)->oracle != NULL;
 }
 
-/* In the column order of the run_summary view. */
-const struct rep_measure rep_measures[REP_N_MEASURES] = {
-    { "submitted", "submitted", REP_COUNT },
-    { "acked", "acked", REP_COUNT },
-    { "delivered", "delivered", REP_COUNT },
-    { "lost", "lost (acked, never delivered)", REP_COUNT },
-    { "duplicates", "duplicates", REP_COUNT },
-    { "order_disagreements", "order disagreements", REP_COUNT },
-    { "unavailable_ns", "unavailable", REP_DURATION },
-    { "latency_p50_ns", "latency p50", REP_DURATION },
-    { "latency_p99_ns", "latency p99", REP_DURATION },
-    { "latency_max_ns", "latency max", REP_DURATION },
-    { "leader_changes", "leader changes", REP_COUNT },
-};
-
 /* ---- queries ---------------------------------------------------------------------------- */
 
 sqlite3_stmt *rep__prepare(sqlite3 *db, const char *sql, int64_t run_id, GError **err)
@@ -339,6 +324,20 @@ bool rep__span_is_serving(const struct rep_state_span *s)
 
 /* ---- run_summary ------------------------------------------------------------------------ */
 
+const char *rep__summary_columns_sql(void)
+{
+    static char sql[1024];
+    if (!sql[0]) {
+        GString *cols = g_string_new("model");
+        for (size_t k = 0; k < summary_columns_count; k++)
+            g_string_append_printf(cols, ", %s", summary_columns[k].name);
+        ZS_ASSERT(cols->len < sizeof sql);
+        g_strlcpy(sql, cols->str, sizeof sql);
+        g_string_free(cols, TRUE);
+    }
+    return sql;
+}
+
 void rep__summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col)
 {
     int m = rep__model_of(rep__col_str(st, col));
@@ -351,10 +350,10 @@ void rep__summary_add_row(struct rep_summary *s, sqlite3_stmt *st, int col)
 bool rep__summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GError **err)
 {
     memset(s, 0, sizeof *s);
-    sqlite3_stmt *st = rep__prepare(db,
-                                   "SELECT " REP_SUMMARY_COLUMNS " FROM run_summary "
-                                   "WHERE run_id = :run_id ORDER BY model",
-                                   run_id, err);
+    char *sql = g_strdup_printf("SELECT %s FROM run_summary WHERE run_id = :run_id "
+                                "ORDER BY model", rep__summary_columns_sql());
+    sqlite3_stmt *st = rep__prepare(db, sql, run_id, err);
+    g_free(sql);
     if (!st)
         return false;
     while (sqlite3_step(st) == SQLITE_ROW)
@@ -366,7 +365,7 @@ void rep__format_measure(const struct rep_summary *s, int m, int k, char *buf, s
 {
     if (!s->has[m][k])
         g_strlcpy(buf, "-", len);
-    else if (rep_measures[k].kind == REP_DURATION)
+    else if (summary_columns[k].unit == SUMMARY_DURATION)
         units_format_duration_short(s->value[m][k], buf, len);
     else
         g_snprintf(buf, len, "%" PRId64, s->value[m][k]);

@@ -61,12 +61,12 @@ static bool load_runs(sqlite3 *db, const struct rep_run *run, GArray *runs, GHas
 static bool load_summaries(sqlite3 *db, const struct rep_run *run, GArray *runs,
                            GHashTable *index, GError **err)
 {
-    sqlite3_stmt *st = rep__prepare(db,
-                                   "SELECT run_id, " REP_SUMMARY_COLUMNS " FROM run_summary "
-                                   "WHERE run_id IN (SELECT run_id FROM runs "
-                                   "                 WHERE scenario = :scenario) "
-                                   "ORDER BY run_id, model",
-                                   0, err);
+    char *sql = g_strdup_printf("SELECT run_id, %s FROM run_summary WHERE run_id IN "
+                                "(SELECT run_id FROM runs WHERE scenario = :scenario) "
+                                "ORDER BY run_id, model",
+                                rep__summary_columns_sql());
+    sqlite3_stmt *st = rep__prepare(db, sql, 0, err);
+    g_free(sql);
     if (!st)
         return false;
     rep__bind_str(st, ":scenario", run->scenario);
@@ -131,7 +131,7 @@ static GArray *measure_values(const GArray *runs, int m, int k)
 
 static void format_value(int k, int64_t v, char *buf, size_t len)
 {
-    if (rep_measures[k].kind == REP_DURATION)
+    if (summary_columns[k].unit == SUMMARY_DURATION)
         units_format_duration_short(v, buf, len);
     else
         g_snprintf(buf, len, "%" PRId64, v);
@@ -169,7 +169,7 @@ static void distribution_table(GString *out, const struct rep_run *run, const GA
     }
     g_string_append(out, "</tr>\n");
     for (int k = 0; k < REP_N_MEASURES; k++) {
-        g_string_append_printf(out, "<tr><td>%s</td>", rep_measures[k].label);
+        g_string_append_printf(out, "<tr><td>%s</td>", summary_columns[k].label);
         for (int m = 0; m < model_count(); m++) {
             if (run->has[m])
                 distribution_cells(out, runs, m, k);
@@ -195,7 +195,7 @@ static void strip(GString *out, const GArray *runs, int m, int k, double y,
     format_value(k, lo, lo_text, sizeof lo_text);
     format_value(k, hi, hi_text, sizeof hi_text);
     svg_textf(out, 8, y + 4, "legend", "start", "%s %s", rep__model_label(m),
-              rep_measures[k].label);
+              summary_columns[k].label);
     svg_text(out, STRIP_X0 - 10, y + 4, "tick", "end", lo_text);
     svg_text(out, STRIP_X1 + 10, y + 4, "tick", "start", hi_text);
     svg_line(out, STRIP_X0, y, STRIP_X1, y, "grid", NULL);

@@ -162,20 +162,21 @@ static bool summary(GString *out, sqlite3 *db, const struct rep_run *run, GError
     struct rep_summary s;
     if (!rep__summary_load(db, run->run_id, &s, err))
         return false;
-    g_string_append_printf(out, "%-32s", "the models (run_summary)");
+    g_string_append_printf(out, "%-50s", "the models (run_summary)");
     for (int m = 0; m < model_count(); m++) {
         if (run->has[m])
-            g_string_append_printf(out, " %14s", rep__model_name(m));
+            g_string_append_printf(out, " %12s", rep__model_name(m));
     }
     g_string_append_c(out, '\n');
     for (int k = 0; k < REP_N_MEASURES; k++) {
-        g_string_append_printf(out, "  %-30s", rep_measures[k].label);
+        g_string_append_printf(out, "  %s%-*s", summary_columns[k].indent ? "  " : "",
+                               summary_columns[k].indent ? 46 : 48, summary_columns[k].label);
         for (int m = 0; m < model_count(); m++) {
             char v[REP_TIME_LEN];
             if (!run->has[m])
                 continue;
             rep__format_measure(&s, m, k, v, sizeof v);
-            g_string_append_printf(out, " %14s", v);
+            g_string_append_printf(out, " %12s", v);
         }
         g_string_append_c(out, '\n');
     }
@@ -292,10 +293,11 @@ static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GEr
 /* ---- the seeds of a sweep --------------------------------------------------------------- */
 
 /* The measures of the per-seed table, for every model of the run: lost, order
- * disagreements and p99 latency; unavailability and leader changes for a model with a
- * leader. Indices into rep_measures. */
-static const int seed_measures[] = { 3, 5, 8, 6, 10 };
-static const char *const seed_headings[] = { "lost", "order", "p99", "unav.", "leaders" };
+ * disagreements and the clients' p99 ack latency; unavailability and leader changes for a
+ * model with a leader. */
+static const char *const seed_columns[] = { "lost", "order_disagreements", "ack_p99_ns",
+                                            "unavailable_ns", "leader_changes" };
+static const char *const seed_headings[] = { "lost", "order", "ack p99", "unav.", "leaders" };
 
 static bool seed_column_shown(const struct rep_run *run, int m, size_t c)
 {
@@ -307,11 +309,11 @@ static void seed_row(GString *out, const struct rep_run *run, const struct rep_s
     g_string_append_printf(out, "  %5" PRId64 " %10" PRIu64 " %-7s", r->run_id, r->seed,
                            *r->verdict ? r->verdict : "-");
     for (int m = 0; m < model_count(); m++) {
-        for (size_t c = 0; c < G_N_ELEMENTS(seed_measures); c++) {
+        for (size_t c = 0; c < G_N_ELEMENTS(seed_columns); c++) {
             char v[REP_TIME_LEN];
             if (!seed_column_shown(run, m, c))
                 continue;
-            rep__format_measure(&r->summary, m, seed_measures[c], v, sizeof v);
+            rep__format_measure(&r->summary, m, summary_column_index(seed_columns[c]), v, sizeof v);
             g_string_append_printf(out, " %10s", v);
         }
     }
@@ -328,7 +330,7 @@ static bool seeds(GString *out, sqlite3 *db, const struct rep_run *run, GError *
     g_string_append_printf(out, "runs of %s in this database\n  %5s %10s %-7s", run->scenario,
                            "run", "seed", "verdict");
     for (int m = 0; m < model_count(); m++) {
-        for (size_t c = 0; c < G_N_ELEMENTS(seed_measures); c++) {
+        for (size_t c = 0; c < G_N_ELEMENTS(seed_columns); c++) {
             char heading[32];
             g_snprintf(heading, sizeof heading, "%.3s %s", rep__model_name(m), seed_headings[c]);
             if (seed_column_shown(run, m, c))

@@ -121,7 +121,7 @@ static const char full_yaml[] =
     "  - at: 22s\n"
     "    crash: leader\n"
     "expect:\n"
-    "  zab: {invariants: hold, lost: 0, latency_p99_ns: {max: 50ms}}\n"
+    "  zab: {invariants: hold, lost: 0, delivery_p99_ns: {max: 50ms}}\n"
     "  pubsub: {delivered: {min: 10, max: 20000}, duplicates: 0, unavailable_ns: 1500}\n";
 
 static const struct scenario_fault *fault_at(const struct scenario *sc, guint i)
@@ -255,7 +255,7 @@ static void test_scenario_expect_entries(void)
     } want[] = {
         { "zab", "invariants", 0, 0 },
         { "zab", "lost", 0, 0 },
-        { "zab", "latency_p99_ns", INT64_MIN, 50 * SIM_MS },
+        { "zab", "delivery_p99_ns", INT64_MIN, 50 * SIM_MS },
         { "pubsub", "delivered", 10, 20000 },
         { "pubsub", "duplicates", 0, 0 },
         { "pubsub", "unavailable_ns", 1500, 1500 },
@@ -579,9 +579,18 @@ static void test_scenario_bad_expect(void)
 {
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {lsot: 0}\n",
                     "5:9 unknown key 'lsot' in expect.zab; did you mean 'lost'? (valid keys: "
-                    "submitted, acked, delivered, lost, duplicates, order_disagreements, "
-                    "unavailable_ns, latency_p50_ns, latency_p99_ns, latency_max_ns, "
-                    "leader_changes, invariants)");
+                    "submitted, acked, failed, unknown, delivered, lost, lost_in_transit, "
+                    "missed_while_down, duplicates, order_disagreements, ack_p50_ns, "
+                    "ack_p99_ns, ack_max_ns, delivery_p50_ns, delivery_p99_ns, "
+                    "delivery_max_ns, restarts, catchup_max_ns, never_caught_up, "
+                    "unavailable_ns, leader_changes, invariants)");
+    EXPECT_PROBLEMS(BASE "expect:\n  zab: {delivery_p99: 5ms}\n",
+                    "5:9 unknown key 'delivery_p99' in expect.zab; did you mean "
+                    "'delivery_p99_ns'?");
+    EXPECT_PROBLEMS(BASE "expect:\n  zab: {latency_p99_ns: 5ms}\n",
+                    "5:9 expect.zab.latency_p99_ns: this measure is now two: use "
+                    "delivery_p99_ns (submission to delivery) or ack_p99_ns (to the client's "
+                    "acknowledgement)");
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {throughput: 5}\n",
                     "5:9 unknown key 'throughput' in expect.zab (valid keys: submitted,");
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {invariants: broken}\n",

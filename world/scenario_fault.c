@@ -408,12 +408,15 @@ static const struct {
                         "client's acknowledgement)" },
 };
 
-static size_t expect_keys(const char **keys)
+/* Fills keys with every key expect: accepts; returns how many, and in *n_listed how many of
+ * them are current (the rest are renamed ones). */
+static size_t expect_keys(const char **keys, size_t *n_listed)
 {
     size_t n = 0;
     for (size_t i = 0; i < summary_columns_count; i++)
         keys[n++] = summary_columns[i].name;
     keys[n++] = "invariants";
+    *n_listed = n;
     for (size_t i = 0; i < G_N_ELEMENTS(renamed_keys); i++)
         keys[n++] = renamed_keys[i].old_name;
     ZS_ASSERT(n <= EXPECT_KEYS_MAX);
@@ -537,7 +540,8 @@ void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n)
     const char *names[MODELS_MAX];
     struct scenario__field models[MODELS_MAX];
     const char *keys[EXPECT_KEYS_MAX];
-    size_t n_keys = expect_keys(keys);
+    size_t n_listed;
+    size_t n_keys = expect_keys(keys, &n_listed);
     struct scenario__field f[EXPECT_KEYS_MAX];
     char where[32];
     for (model_id m = 0; m < model_count(); m++)
@@ -548,7 +552,7 @@ void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n)
         if (!models[m].value)
             continue;
         snprintf(where, sizeof where, "expect.%s", names[m]);
-        if (!scenario__fields(c, models[m].value, where, keys, n_keys, f))
+        if (!scenario__fields_listed(c, models[m].value, where, keys, n_keys, n_listed, f))
             continue;
         for (size_t k = 0; k < n_keys; k++) {
             if (f[k].value)

@@ -95,9 +95,14 @@ const char *scenario__kind_name(const struct ynode *n);
 
 /* Splits a mapping into the allowed keys; reports unknown keys (with the closest valid one),
  * duplicates and non-scalar keys. A null node counts as an empty mapping. Returns false
- * when map is not a mapping. At most 16 keys. */
+ * when map is not a mapping. At most 40 keys. */
 bool scenario__fields(struct scenario__ctx *c, const struct ynode *map, const char *where,
                       const char *const *names, size_t n_names, struct scenario__field *out);
+/* The same, where only the first n_listed names are offered to the user: the others are
+ * accepted so that the caller can explain them (keys renamed since an earlier version). */
+bool scenario__fields_listed(struct scenario__ctx *c, const struct ynode *map,
+                             const char *where, const char *const *names, size_t n_names,
+                             size_t n_listed, struct scenario__field *out);
 /* Reports "WHERE: missing required key 'KEY'" at the mapping. */
 void scenario__missing(struct scenario__ctx *c, const struct ynode *map, const char *where,
                        const char *key);

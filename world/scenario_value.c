@@ -78,8 +78,9 @@ static size_t edit_distance(const char *a, const char *b)
     return prev[lb];
 }
 
-/* The valid name closest to key, if one is within SUGGEST_DISTANCE edits and those edits
- * change at most half of key ("a" is not a typo of "zab"); the first wins ties. */
+/* The valid name closest to key, if one is within SUGGEST_DISTANCE edits (of the name, or
+ * of the name without its "_ns" unit suffix) and those edits change at most half of key
+ * ("a" is not a typo of "zab"); the first wins ties. */
 static const char *closest_name(const char *key, const char *const *names, size_t n)
 {
     const char *best = NULL;
@@ -88,6 +89,12 @@ static const char *closest_name(const char *key, const char *const *names, size_
         return NULL;
     for (size_t i = 0; i < n; i++) {
         size_t d = edit_distance(key, names[i]);
+        /* A duration's unit suffix is easy to forget: "ack_p99" means "ack_p99_ns". */
+        if (g_str_has_suffix(names[i], "_ns")) {
+            char *bare = g_strndup(names[i], strlen(names[i]) - 3);
+            d = MIN(d, edit_distance(key, bare));
+            g_free(bare);
+        }
         if (d < best_distance && 2 * d <= len) {
             best = names[i];
             best_distance = d;
@@ -118,7 +125,7 @@ static void report_unknown_key(struct scenario__ctx *c, const struct ynode *key,
 
 static void take_field(struct scenario__ctx *c, const struct ynode *key,
                        const struct ynode *value, const char *where, const char *const *names,
-                       size_t n_names, struct scenario__field *out)
+                       size_t n_names, size_t n_listed, struct scenario__field *out)
 {
     if (key->kind == SCENARIO_YNODE_INVALID)
         return;
@@ -140,12 +147,20 @@ static void take_field(struct scenario__ctx *c, const struct ynode *key,
         out[i].value = value;
         return;
     }
-    report_unknown_key(c, key, where, names, n_names);
+    report_unknown_key(c, key, where, names, n_listed);
 }
 
 bool scenario__fields(struct scenario__ctx *c, const struct ynode *map, const char *where,
                       const char *const *names, size_t n_names, struct scenario__field *out)
 {
+    return scenario__fields_listed(c, map, where, names, n_names, n_names, out);
+}
+
+bool scenario__fields_listed(struct scenario__ctx *c, const struct ynode *map,
+                             const char *where, const char *const *names, size_t n_names,
+                             size_t n_listed, struct scenario__field *out)
+{
+    ZS_ASSERT(n_listed <= n_names);
     ZS_ASSERT(n_names <= MAX_FIELDS);
     for (size_t i = 0; i < n_names; i++)
         out[i] = (struct scenario__field){ NULL, NULL };
@@ -160,7 +175,7 @@ bool scenario__fields(struct scenario__ctx *c, const struct ynode *map, const ch
     }
     for (guint i = 0; i + 1 < map->items->len; i += 2)
         take_field(c, g_ptr_array_index(map->items, i), g_ptr_array_index(map->items, i + 1),
-                   where, names, n_names, out);
+                   where, names, n_names, n_listed, out);
     return true;
 }
 

@@ -3,28 +3,53 @@
 
 #include <string.h>
 
-const struct summary_column summary_columns[] = {
-    { "submitted", "submitted (operations)", SUMMARY_COUNT, 0 },
-    { "acked", "acked (ok)", SUMMARY_COUNT, 0 },
-    { "failed", "failed (refused)", SUMMARY_COUNT, 0 },
-    { "unknown", "unknown (timed out or pending)", SUMMARY_COUNT, 0 },
-    { "delivered", "delivered (distinct messages)", SUMMARY_COUNT, 0 },
-    { "lost", "lost (acked x host up at end, never delivered)", SUMMARY_COUNT, 0 },
-    { "lost_in_transit", "in transit (receiver was up)", SUMMARY_COUNT, 1 },
-    { "missed_while_down", "missed while receiver down", SUMMARY_COUNT, 1 },
-    { "duplicates", "duplicates", SUMMARY_COUNT, 0 },
-    { "order_disagreements", "order disagreements", SUMMARY_COUNT, 0 },
-    { "ack_p50_ns", "ack latency p50", SUMMARY_DURATION, 0 },
-    { "ack_p99_ns", "ack latency p99", SUMMARY_DURATION, 0 },
-    { "ack_max_ns", "ack latency max", SUMMARY_DURATION, 0 },
-    { "delivery_p50_ns", "delivery latency p50 (hosts up)", SUMMARY_DURATION, 0 },
-    { "delivery_p99_ns", "delivery latency p99 (hosts up)", SUMMARY_DURATION, 0 },
-    { "delivery_max_ns", "delivery latency max (hosts up)", SUMMARY_DURATION, 0 },
-    { "restarts", "restarts (catch-ups)", SUMMARY_COUNT, 0 },
-    { "catchup_max_ns", "catch-up max", SUMMARY_DURATION, 1 },
-    { "never_caught_up", "never caught up", SUMMARY_COUNT, 1 },
-    { "unavailable_ns", "unavailable (to clients)", SUMMARY_DURATION, 0 },
-    { "leader_changes", "leader changes", SUMMARY_COUNT, 0 },
+const struct summary_column summary_columns[SUMMARY_COLUMNS_COUNT] = {
+    { "submitted", "submitted (operations)", SUMMARY_COUNT, 0,
+      "operations clients invoked: messages offered", false },
+    { "acked", "acked (ok)", SUMMARY_COUNT, 0,
+      "the client was told its message was taken (a write committed, a publish accepted)",
+      false },
+    { "failed", "failed (refused)", SUMMARY_COUNT, 0,
+      "the client was told its message was refused: it did not take effect", false },
+    { "unknown", "unknown (timed out or pending)", SUMMARY_COUNT, 0,
+      "no answer in time, or none by the end: it may or may not have taken effect", false },
+    { "delivered", "delivered (distinct messages)", SUMMARY_COUNT, 0,
+      "distinct messages delivered at some host", false },
+    { "lost", "lost (acked x host up at end, never delivered)", SUMMARY_COUNT, 0,
+      "pairs (acked message, host up at the end) where the host never delivered it in any "
+      "incarnation", true },
+    { "lost_in_transit", "in transit (receiver was up)", SUMMARY_COUNT, 1,
+      "of those: the host's receiver was up when the message was submitted", true },
+    { "missed_while_down", "missed while receiver down", SUMMARY_COUNT, 1,
+      "of those: the host's receiver was down when the message was submitted", true },
+    { "duplicates", "duplicates", SUMMARY_COUNT, 0,
+      "deliveries of a message a host incarnation already had", true },
+    { "order_disagreements", "order disagreements", SUMMARY_COUNT, 0,
+      "pairs of messages two hosts delivered in opposite orders", true },
+    { "ack_p50_ns", "ack latency p50", SUMMARY_DURATION, 0,
+      "submission to the client's acknowledgement", false },
+    { "ack_p99_ns", "ack latency p99", SUMMARY_DURATION, 0,
+      "submission to the client's acknowledgement", false },
+    { "ack_max_ns", "ack latency max", SUMMARY_DURATION, 0,
+      "submission to the client's acknowledgement", false },
+    { "delivery_p50_ns", "delivery latency p50 (hosts up)", SUMMARY_DURATION, 0,
+      "submission to delivery, at hosts already up when it was submitted", false },
+    { "delivery_p99_ns", "delivery latency p99 (hosts up)", SUMMARY_DURATION, 0,
+      "submission to delivery, at hosts already up when it was submitted", false },
+    { "delivery_max_ns", "delivery latency max (hosts up)", SUMMARY_DURATION, 0,
+      "submission to delivery, at hosts already up when it was submitted", false },
+    { "restarts", "restarts (catch-ups)", SUMMARY_COUNT, 0,
+      "host restarts in a model that replays its history to a restarted host", false },
+    { "catchup_max_ns", "catch-up max", SUMMARY_DURATION, 1,
+      "longest time from a restart until the host had everything committed before it",
+      false },
+    { "never_caught_up", "never caught up", SUMMARY_COUNT, 1,
+      "restarts after which the host never had everything committed before it", true },
+    { "unavailable_ns", "unavailable (to clients)", SUMMARY_DURATION, 0,
+      "time some client could not connect or had an operation failing or timing out, from "
+      "the workload's start", false },
+    { "leader_changes", "leader changes", SUMMARY_COUNT, 0,
+      "new leaders after the first (models with a leader)", false },
 };
 
 const size_t summary_columns_count = sizeof summary_columns / sizeof summary_columns[0];
@@ -36,4 +61,10 @@ const struct summary_column *summary_column_find(const char *name)
             return &summary_columns[i];
     }
     return NULL;
+}
+
+int summary_column_index(const char *name)
+{
+    const struct summary_column *c = summary_column_find(name);
+    return c ? (int)(c - summary_columns) : -1;
 }

@@ -5,6 +5,7 @@
 #ifndef WORLD_SUMMARY_COLUMNS_H
 #define WORLD_SUMMARY_COLUMNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum summary_unit {
@@ -13,15 +14,22 @@ enum summary_unit {
 };
 
 struct summary_column {
-    const char *name;  /* the run_summary column and the expect: key */
-    const char *label; /* for people, in summaries and the report */
+    const char *name;    /* the run_summary column and the expect: key */
+    const char *label;   /* for people, in summaries and the report */
     enum summary_unit unit;
-    int indent;        /* 1: a part of the column above it (lost_in_transit of lost) */
+    int indent;          /* 1: a part of the column above it (lost_in_transit of lost) */
+    const char *meaning; /* one line for a reader who has not read docs/database.md */
+    bool bad_if_any;     /* a count that should be zero: reports flag it when it is not */
 };
 
+#define SUMMARY_COLUMNS_COUNT 21
+
 /* In the column order of the run_summary view. */
-extern const struct summary_column summary_columns[];
+extern const struct summary_column summary_columns[SUMMARY_COLUMNS_COUNT];
 extern const size_t summary_columns_count;
+
+/* The index of the column of that name, or -1. */
+int summary_column_index(const char *name);
 
 /* The column of that name, or NULL. */
 const struct summary_column *summary_column_find(const char *name);

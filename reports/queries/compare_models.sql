@@ -10,21 +10,51 @@
 WITH params (run_id) AS (SELECT max(run_id) FROM runs),
 s AS (SELECT r.* FROM run_summary AS r, params AS p WHERE r.run_id = p.run_id),
 measures (k, measure) AS (
-    VALUES (1, 'submitted'), (2, 'acked'), (3, 'delivered'), (4, 'lost'), (5, 'duplicates'),
-           (6, 'order_disagreements'), (7, 'unavailable_ns'), (8, 'latency_p50_ns'),
-           (9, 'latency_p99_ns'), (10, 'latency_max_ns'), (11, 'leader_changes')
+    VALUES (1, 'submitted'),
+           (2, 'acked'),
+           (3, 'failed'),
+           (4, 'unknown'),
+           (5, 'delivered'),
+           (6, 'lost'),
+           (7, 'lost_in_transit'),
+           (8, 'missed_while_down'),
+           (9, 'duplicates'),
+           (10, 'order_disagreements'),
+           (11, 'ack_p50_ns'),
+           (12, 'ack_p99_ns'),
+           (13, 'ack_max_ns'),
+           (14, 'delivery_p50_ns'),
+           (15, 'delivery_p99_ns'),
+           (16, 'delivery_max_ns'),
+           (17, 'restarts'),
+           (18, 'catchup_max_ns'),
+           (19, 'never_caught_up'),
+           (20, 'unavailable_ns'),
+           (21, 'leader_changes')
 ),
 cells AS (
     SELECT m.k, m.measure, s.model,
            CASE m.measure
-               WHEN 'submitted' THEN s.submitted WHEN 'acked' THEN s.acked
-               WHEN 'delivered' THEN s.delivered WHEN 'lost' THEN s.lost
+               WHEN 'submitted' THEN s.submitted
+               WHEN 'acked' THEN s.acked
+               WHEN 'failed' THEN s.failed
+               WHEN 'unknown' THEN s.unknown
+               WHEN 'delivered' THEN s.delivered
+               WHEN 'lost' THEN s.lost
+               WHEN 'lost_in_transit' THEN s.lost_in_transit
+               WHEN 'missed_while_down' THEN s.missed_while_down
                WHEN 'duplicates' THEN s.duplicates
                WHEN 'order_disagreements' THEN s.order_disagreements
+               WHEN 'ack_p50_ns' THEN s.ack_p50_ns
+               WHEN 'ack_p99_ns' THEN s.ack_p99_ns
+               WHEN 'ack_max_ns' THEN s.ack_max_ns
+               WHEN 'delivery_p50_ns' THEN s.delivery_p50_ns
+               WHEN 'delivery_p99_ns' THEN s.delivery_p99_ns
+               WHEN 'delivery_max_ns' THEN s.delivery_max_ns
+               WHEN 'restarts' THEN s.restarts
+               WHEN 'catchup_max_ns' THEN s.catchup_max_ns
+               WHEN 'never_caught_up' THEN s.never_caught_up
                WHEN 'unavailable_ns' THEN s.unavailable_ns
-               WHEN 'latency_p50_ns' THEN s.latency_p50_ns
-               WHEN 'latency_p99_ns' THEN s.latency_p99_ns
-               WHEN 'latency_max_ns' THEN s.latency_max_ns
                WHEN 'leader_changes' THEN s.leader_changes
            END AS value
     FROM measures AS m, s

@@ -2,8 +2,9 @@
 --
 -- Every stretch of time with no ZAB host LEADING in phase BROADCAST, with the latest fault
 -- at or before its start, and the host and epoch that ended it (NULL when it lasted to the
--- end of the run). run_summary.unavailable_ns adds the time client writes were failing,
--- which also covers a leader that still says LEADING but has lost its quorum.
+-- end of the run). This is the ensemble's view; run_summary.unavailable_ns is the clients'
+-- (time in which some client could not connect or had an operation failing), which also
+-- covers a leader that still says LEADING but has lost its quorum.
 --
 -- Runs on the newest run; put a number in `params` for another one.
 --   sqlite3 -header -column results.db < reports/queries/unavailability_after_crash.sql
