@@ -240,13 +240,18 @@ bool rep_parse_window(const char *text, struct rep_window *w, GError **err)
 
 bool rep__window_check(const struct rep_run *run, const struct rep_options *opts, GError **err)
 {
-    if (!opts->window_set || opts->window.start_ns < run->duration_ns)
+    if (!opts->window_set || opts->window.end_ns <= run->duration_ns)
         return true;
-    char start[REP_TIME_LEN], dur[REP_TIME_LEN];
+    char start[REP_TIME_LEN], end[REP_TIME_LEN], dur[REP_TIME_LEN];
     units_format_duration(opts->window.start_ns, start, sizeof start);
+    units_format_duration(opts->window.end_ns, end, sizeof end);
     units_format_duration(run->duration_ns, dur, sizeof dur);
-    g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT,
-                "--window starts at %s, after run %" PRId64 " ended (%s)", start, run->run_id, dur);
+    if (opts->window.start_ns >= run->duration_ns)
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "--window starts at %s, after run %" PRId64
+                    " ended (%s)", start, run->run_id, dur);
+    else
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "--window ends at %s, after run %" PRId64
+                    " ended (%s): give at most %s..%s", end, run->run_id, dur, start, dur);
     return false;
 }
 

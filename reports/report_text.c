@@ -54,20 +54,36 @@ static void header(GString *out, const struct rep_run *run)
     g_string_append(out, "\n\n");
 }
 
-static void faults(GString *out, const struct rep_run *run)
+/* The span the text lists faults and state changes in: --window, else the whole run. */
+static struct rep_window text_window(const struct rep_options *opts)
 {
-    if (run->faults->len == 0)
+    return opts->window_set ? opts->window : (struct rep_window){ 0, SIM_TIME_NEVER };
+}
+
+static bool in_window(const struct rep_window *w, sim_time t)
+{
+    return t >= w->start_ns && t < w->end_ns;
+}
+
+static void faults(GString *out, const struct rep_run *run, const struct rep_window *w)
+{
+    guint shown = 0;
+    for (guint i = 0; i < run->faults->len; i++)
+        shown += in_window(w, g_array_index(run->faults, struct rep_fault, i).t_ns);
+    if (shown == 0)
         g_string_append(out, "faults: none\n\n");
     else
         g_string_append(out, "faults\n");
     for (guint i = 0; i < run->faults->len; i++) {
         const struct rep_fault *f = &g_array_index(run->faults, struct rep_fault, i);
+        if (!in_window(w, f->t_ns))
+            continue;
         char at[REP_TIME_LEN];
         units_format_duration(f->t_ns, at, sizeof at);
         g_string_append_printf(out, "  %-14s %-10s %s%s%s\n", at, f->kind, f->target,
                                *f->detail ? "  " : "", f->detail);
     }
-    if (run->faults->len > 0)
+    if (shown > 0)
         g_string_append_c(out, '\n');
 }
 
@@ -78,14 +94,15 @@ static void free_phrase(gpointer p)
 
 /* One host's state changes in one model as phrases: "T STATE" for each new state or
  * incarnation, with ", serving eN at T" where the host reached the model's serving phase. */
-static GPtrArray *state_phrases(const GArray *spans, int model, int host)
+static GPtrArray *state_phrases(const GArray *spans, int model, int host,
+                                const struct rep_window *w)
 {
     GPtrArray *phrases = g_ptr_array_new_with_free_func(free_phrase);
     const struct rep_state_span *seg = NULL;
     bool serving = false;
     for (guint i = 0; i < spans->len; i++) {
         const struct rep_state_span *s = &g_array_index(spans, struct rep_state_span, i);
-        if (s->host != host || s->model != model)
+        if (s->host != host || s->model != model || !in_window(w, s->start_ns))
             continue;
         char at[REP_TIME_LEN];
         units_format_duration_short(s->start_ns, at, sizeof at);
@@ -109,10 +126,10 @@ static GPtrArray *state_phrases(const GArray *spans, int model, int host)
 }
 
 static void host_states(GString *out, const struct rep_run *run, const GArray *spans,
-                        int model, int host)
+                        int model, int host, const struct rep_window *w)
 {
     const char *name = g_ptr_array_index(run->host_names, host);
-    GPtrArray *phrases = state_phrases(spans, model, host);
+    GPtrArray *phrases = state_phrases(spans, model, host, w);
     guint shown = MIN(phrases->len, MAX_SEGMENTS);
     g_string_append_printf(out, "  %-4s", name);
     int col = 2 + MAX(4, (int)g_utf8_strlen(name, -1));
@@ -133,7 +150,8 @@ static void host_states(GString *out, const struct rep_run *run, const GArray *s
     g_ptr_array_free(phrases, TRUE);
 }
 
-static bool states(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
+static bool states(GString *out, sqlite3 *db, const struct rep_run *run,
+                   const struct rep_window *w, GError **err)
 {
     GArray *spans;
     if (!rep__state_spans(db, run, &spans, err))
@@ -148,7 +166,7 @@ static bool states(GString *out, sqlite3 *db, const struct rep_run *run, GError 
                                         "epoch N", d->serving_phase);
         g_string_append(out, ")\n");
         for (guint h = 0; h < run->host_names->len; h++)
-            host_states(out, run, spans, m, (int)h);
+            host_states(out, run, spans, m, (int)h, w);
         g_string_append_c(out, '\n');
     }
     g_array_free(spans, TRUE);
@@ -354,12 +372,19 @@ bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **e
 {
     struct rep_run run;
     GString *text = g_string_new(NULL);
-    /* the window does not shape the text, but a wrong one is still a mistake to report */
     bool ok = rep__run_load(db, opts->run_id, &run, err) && rep__window_check(&run, opts, err);
+    struct rep_window w = text_window(opts);
     if (ok) {
         header(text, &run);
-        faults(text, &run);
-        ok = states(text, db, &run, err) && summary(text, db, &run, err) &&
+        if (opts->window_set) {
+            char a[REP_TIME_LEN], b[REP_TIME_LEN];
+            units_format_duration(w.start_ns, a, sizeof a);
+            units_format_duration(w.end_ns, b, sizeof b);
+            g_string_append_printf(text, "faults and state changes from %s to %s (--window); "
+                                         "the measures are the whole run's\n\n", a, b);
+        }
+        faults(text, &run, &w);
+        ok = states(text, db, &run, &w, err) && summary(text, db, &run, err) &&
              drops(text, db, &run, err) && divergence(text, db, &run, err) &&
              seeds(text, db, &run, err);
     }

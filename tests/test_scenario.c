@@ -223,15 +223,17 @@ static void test_scenario_faults_in_time_then_file_order(void)
     CU_ASSERT_EQUAL(f->duration, 500 * SIM_MS);
 
     f = fault_at(sc, 6); /* slow_link alpha -> beta, uniform 10..20ms, 2s */
-    CU_ASSERT_EQUAL(f->link_from, 0);
-    CU_ASSERT_EQUAL(f->link_to, 1);
+    CU_ASSERT_EQUAL(f->link_from.kind, SCENARIO_TARGET_HOSTS);
+    CU_ASSERT_EQUAL(f->link_from.hosts[0], 0);
+    CU_ASSERT_EQUAL(f->link_to.hosts[0], 1);
     CU_ASSERT_EQUAL(f->delay.kind, DIST_UNIFORM);
     CU_ASSERT_EQUAL(f->delay.a, 10 * SIM_MS);
     CU_ASSERT_EQUAL(f->delay.b, 20 * SIM_MS);
     CU_ASSERT_EQUAL(f->duration, 2 * SIM_S);
 
     f = fault_at(sc, 7); /* slow_disk delta, fixed 40ms (shorthand), 1s */
-    CU_ASSERT_EQUAL(f->disk_host, 3);
+    CU_ASSERT_EQUAL(f->target.kind, SCENARIO_TARGET_HOSTS);
+    CU_ASSERT_EQUAL(f->target.hosts[0], 3);
     CU_ASSERT_EQUAL(f->delay.kind, DIST_FIXED);
     CU_ASSERT_EQUAL(f->delay.a, 40 * SIM_MS);
     CU_ASSERT_EQUAL(f->duration, SIM_S);
@@ -473,8 +475,12 @@ static void test_scenario_bad_hosts(void)
                     "6:21 faults[0].crash: unknown host 'h2' (hosts are h1)");
     EXPECT_PROBLEMS(BASE "hosts: [a, b]\nworkload:\n  clients: 2\n  attach: [a, c]\n",
                     "7:15 workload.attach: unknown host 'c' (hosts are a, b)");
-    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_disk: {host: leader, fsync: 1s, for: 1s}}\n",
-                    "5:32 faults[0].slow_disk.host: unknown host 'leader'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_disk: {host: crashed, fsync: 1s, for: 1s}}\n",
+                    "5:32 faults[0].slow_disk.host: 'crashed' is not a target here (expected one "
+                    "host name, leader, follower or random)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_link: {from: leader, to: leader, "
+                         "latency: 5ms, for: 1s}}\n",
+                    "5:44 faults[0].slow_link.to: the same host as from");
 }
 
 static void test_scenario_fault_after_duration(void)

@@ -2,6 +2,7 @@
 #include "tools/cli_options.h"
 
 #include "world/model.h"
+#include "world/world.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,7 +51,12 @@ bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char
                         c->model && *c->model ? bad : "", model_names_usage(names, sizeof names));
     c->sc = scenario_load((*argv)[1], &err);
     if (!c->sc) {
-        fprintf(stderr, "%s\n", err->message);
+        fprintf(stderr, "%s\n", err->message); /* FILE:LINE:COLUMN: ..., one per line */
+        g_error_free(err);
+        return false;
+    }
+    if (!world_check_targets(c->sc, c->models, &err)) {
+        cli_fail(c, "%s", err->message);
         g_error_free(err);
         return false;
     }

@@ -47,19 +47,44 @@ static void run_job(gpointer data, gpointer user)
     g_mutex_unlock(&sw->lock);
 }
 
-static bool parse_seeds(const char *text, uint64_t *from, uint64_t *to)
+/* Most seeds one sweep runs: beyond this a sweep is a typo more often than a plan. */
+#define SWEEP_SEEDS_MAX 10000000
+
+/* Parses --seeds A..B; on a mistake, says what is wrong and how to write it. */
+static bool parse_seeds(const struct cli_common *c, const char *text, uint64_t *from,
+                        uint64_t *to)
 {
     if (!text)
-        return false;
+        return cli_fail(c, "--seeds is required: give the seeds to run as a range, both ends "
+                           "included, such as --seeds 1..100");
     const char *dots = strstr(text, "..");
-    if (!dots)
-        return false;
+    if (!dots) {
+        uint64_t one;
+        if (g_ascii_string_to_unsigned(text, 10, 0, UINT64_MAX, &one, NULL))
+            return cli_fail(c, "--seeds %s: give a range A..B; for this one seed, --seeds "
+                               "%s..%s (or zabsim run SCENARIO.yaml --seed %s)",
+                            text, text, text, text);
+        const char *dash = strchr(text, '-');
+        if (dash && dash != text)
+            return cli_fail(c, "--seeds %s: write a range as A..B with two dots, such as "
+                               "%.*s..%s", text, (int)(dash - text), text, dash + 1);
+        return cli_fail(c, "--seeds %s: give a range A..B of whole numbers, such as 1..100",
+                        text);
+    }
     char *a = g_strndup(text, (gsize)(dots - text));
     bool ok = g_ascii_string_to_unsigned(a, 10, 0, UINT64_MAX, from, NULL) &&
-              g_ascii_string_to_unsigned(dots + 2, 10, 0, UINT64_MAX, to, NULL) && *from <= *to &&
-              *to - *from < 10000000;
+              g_ascii_string_to_unsigned(dots + 2, 10, 0, UINT64_MAX, to, NULL);
     g_free(a);
-    return ok;
+    if (!ok)
+        return cli_fail(c, "--seeds %s: both ends must be whole numbers from 0 to %" PRIu64
+                           ", such as 1..100", text, UINT64_MAX);
+    if (*from > *to)
+        return cli_fail(c, "--seeds %s: the range is empty (%" PRIu64 " is above %" PRIu64
+                           "); did you mean %" PRIu64 "..%" PRIu64 "?",
+                        text, *from, *to, *to, *from);
+    if (*to - *from >= SWEEP_SEEDS_MAX)
+        return cli_fail(c, "--seeds %s: at most %d seeds in one sweep", text, SWEEP_SEEDS_MAX);
+    return true;
 }
 
 static void show_progress(bool tty, uint64_t done, uint64_t total, uint64_t failed,
@@ -180,9 +205,11 @@ int cmd_sweep(int argc, char **argv)
     uint64_t from = 0, to = 0;
     if (!cli_common_parse(&common, ctx, &argc, &argv)) {
         /* reported */
-    } else if (!parse_seeds(seeds, &from, &to) || jobs < 1 || jobs > 256) {
-        cli_fail(&common, "usage: zabsim sweep SCENARIO.yaml --seeds A..B [--jobs 1..256] "
-                          "[--db FILE] [--model M,...]");
+    } else if (!parse_seeds(&common, seeds, &from, &to)) {
+        /* reported */
+    } else if (jobs < 1 || jobs > 256) {
+        cli_fail(&common, "--jobs %d: give the number of simulations to run in parallel, "
+                          "1 to 256", jobs);
     } else {
         char *default_db = g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 ".db", common.sc->name,
                                            from, to);

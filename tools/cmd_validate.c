@@ -18,7 +18,6 @@ int cmd_validate(int argc, char **argv)
         "Prints \"FILE: ok\" on stdout for each valid file and the problems on stderr.\n"
         "Exit status: 0 when every file is valid, 2 when any is not or none is given.\n"
         "The scenario format is described in docs/scenarios.md.");
-    g_set_prgname("zabsim validate");
     bool parsed = g_option_context_parse(ctx, &argc, &argv, &err);
     g_option_context_free(ctx);
     if (!parsed) {

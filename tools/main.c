@@ -51,8 +51,13 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        /* --help and option errors say "Usage: zabsim COMMAND ...". */
+        char prgname[32];
+        g_snprintf(prgname, sizeof prgname, "zabsim %s", commands[i].name);
+        g_set_prgname(prgname);
+        return commands[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "zabsim: unknown command '%s'\n\n", argv[1]);
     usage(stderr);

@@ -43,14 +43,16 @@ struct scenario_target {
 struct scenario_fault {
     sim_time at;
     enum fault_kind kind;
-    struct scenario_target target; /* crash, power_off, restart, isolate, pause, heal */
+    struct scenario_target target; /* crash, power_off, restart, isolate, pause, heal,
+                                    * slow_disk */
     sim_time duration;             /* pause, slow_link, slow_disk: `for` */
     /* partition: group[h] for every host, groups numbered from 0 in file order; -1 for
      * indices >= hosts and for every other kind of fault */
     int group[SCENARIO_MAX_HOSTS];
-    uint32_t link_from, link_to; /* slow_link: host indices */
+    /* slow_link: its two ends; slow_disk: its host (in `target`). Each one host or a
+     * symbolic target, resolved when the fault fires. */
+    struct scenario_target link_from, link_to;
     struct dist delay;           /* slow_link: latency; slow_disk: fsync */
-    uint32_t disk_host;          /* slow_disk */
     int line, column;            /* where the fault was written, for messages */
 };
 

@@ -62,6 +62,9 @@ static const struct target_rule restart_targets = {
 static const struct target_rule isolate_targets = {
     ALLOW_SYMBOLIC, "one host name, leader, follower or random (partition cuts groups)"
 };
+static const struct target_rule one_host_targets = {
+    ALLOW_SYMBOLIC, "one host name, leader, follower or random"
+};
 
 /* ---- targets -------------------------------------------------------------------------------- */
 
@@ -211,16 +214,18 @@ static bool read_slow_link(struct scenario__ctx *c, const struct ynode *n, const
     }
     if (!ok)
         return false;
-    int from = scenario__host(c, k[0].value, scenario__path(path, sizeof path, where, ".from"));
-    int to = scenario__host(c, k[1].value, scenario__path(path, sizeof path, where, ".to"));
-    ok = from >= 0 && to >= 0;
-    if (ok && from == to) {
+    ok = read_target(c, k[0].value, scenario__path(path, sizeof path, where, ".from"),
+                     &one_host_targets, &f->link_from);
+    ok &= read_target(c, k[1].value, scenario__path(path, sizeof path, where, ".to"),
+                      &one_host_targets, &f->link_to);
+    if (ok && f->link_from.kind == f->link_to.kind &&
+        (f->link_from.kind == SCENARIO_TARGET_LEADER ||
+         (f->link_from.kind == SCENARIO_TARGET_HOSTS &&
+          f->link_from.hosts[0] == f->link_to.hosts[0]))) {
         scenario__report_at(c, k[1].value, "%s.to: the same host as from; a link joins two "
                             "different hosts", where);
         ok = false;
     }
-    f->link_from = (uint32_t)MAX(from, 0);
-    f->link_to = (uint32_t)MAX(to, 0);
     scenario__path(path, sizeof path, where, ".latency");
     ok &= scenario__dist(c, k[2].value, path, &f->delay);
     scenario__path(path, sizeof path, where, ".for");
@@ -248,9 +253,8 @@ static bool read_slow_disk(struct scenario__ctx *c, const struct ynode *n, const
     }
     if (!ok)
         return false;
-    int h = scenario__host(c, k[0].value, scenario__path(path, sizeof path, where, ".host"));
-    f->disk_host = (uint32_t)MAX(h, 0);
-    ok = h >= 0;
+    ok = read_target(c, k[0].value, scenario__path(path, sizeof path, where, ".host"),
+                     &one_host_targets, &f->target);
     scenario__path(path, sizeof path, where, ".fsync");
     ok &= scenario__dist(c, k[1].value, path, &f->delay);
     scenario__path(path, sizeof path, where, ".for");

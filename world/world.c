@@ -373,9 +373,8 @@ static void apply_fault(struct world *w, const struct scenario_fault *f, const u
     char buf[64];
     apply_to_hosts(w, f, hosts, n, detail);
     switch (f->kind) {
-    case TRACE_FAULT_PARTITION:
+    case TRACE_FAULT_PARTITION: /* the groups are the fault's target */
         set_groups(w, f->group);
-        describe_partition(w, f->group, detail);
         break;
     case TRACE_FAULT_ISOLATE:
         for (uint32_t h = 0; h < w->sc->hosts; h++)
@@ -390,15 +389,17 @@ static void apply_fault(struct world *w, const struct scenario_fault *f, const u
         units_format_duration(f->duration, buf, sizeof buf);
         g_string_append_printf(detail, "%sfor %s", detail->len ? "; " : "", buf);
         break;
-    case TRACE_FAULT_SLOW_LINK:
-        sim_slow_link(w->sim, w->host_machines[f->link_from], w->host_machines[f->link_to],
+    case TRACE_FAULT_SLOW_LINK: /* hosts: from, to */
+        ZS_ASSERT(n == 2 && hosts[0] != hosts[1]);
+        sim_slow_link(w->sim, w->host_machines[hosts[0]], w->host_machines[hosts[1]],
                       &f->delay, sim_now(w->sim) + f->duration);
         dist_format(&f->delay, buf, sizeof buf);
-        g_string_append_printf(detail, "%s->%s latency %s", w->sc->host_names[f->link_from],
-                               w->sc->host_names[f->link_to], buf);
+        g_string_append_printf(detail, "%s->%s latency %s", w->sc->host_names[hosts[0]],
+                               w->sc->host_names[hosts[1]], buf);
         break;
     case TRACE_FAULT_SLOW_DISK:
-        sim_slow_disk(w->sim, w->host_machines[f->disk_host], &f->delay,
+        ZS_ASSERT(n == 1);
+        sim_slow_disk(w->sim, w->host_machines[hosts[0]], &f->delay,
                       sim_now(w->sim) + f->duration);
         dist_format(&f->delay, buf, sizeof buf);
         g_string_append_printf(detail, "fsync %s", buf);
@@ -412,33 +413,42 @@ static void fire_fault(struct sim *s, void *ctx, uint64_t index)
 {
     struct world *w = ctx;
     const struct scenario_fault *f = &g_array_index(w->sc->faults, struct scenario_fault, index);
-    uint32_t hosts[SCENARIO_MAX_HOSTS];
+    uint32_t hosts[SCENARIO_MAX_HOSTS] = { 0 };
     uint32_t n = 0;
+    GString *target = g_string_new(NULL), *detail = g_string_new(NULL);
     switch (f->kind) {
     case TRACE_FAULT_PARTITION:
+        describe_partition(w, f->group, target); /* "h1,h2 | h3,h4,h5" */
+        apply_fault(w, f, hosts, 0, detail);
+        break;
     case TRACE_FAULT_HEAL:
-    case TRACE_FAULT_SLOW_LINK:
+        g_string_append(target, "all");
+        apply_fault(w, f, hosts, 0, detail);
         break;
-    case TRACE_FAULT_SLOW_DISK:
-        hosts[n++] = f->disk_host;
+    case TRACE_FAULT_SLOW_LINK: {
+        uint32_t from[1], to[1];
+        bool ends = resolve(w, &f->link_from, from) == 1 && resolve(w, &f->link_to, to) == 1;
+        if (ends) {
+            hosts[n++] = from[0];
+            hosts[n++] = to[0];
+            names_of(w, hosts, n, target);
+        }
+        if (!ends)
+            g_string_append(detail, "no host matched an end of the link: nothing done");
+        else if (from[0] == to[0])
+            g_string_append(detail, "both ends are the same host: nothing done");
+        else
+            apply_fault(w, f, hosts, n, detail);
         break;
+    }
     default:
         n = resolve(w, &f->target, hosts);
-    }
-    GString *target = g_string_new(NULL), *detail = g_string_new(NULL);
-    if (f->kind == TRACE_FAULT_SLOW_LINK) {
-        uint32_t ends[2] = { f->link_from, f->link_to };
-        names_of(w, ends, 2, target);
-    } else if (f->kind == TRACE_FAULT_PARTITION || f->kind == TRACE_FAULT_HEAL) {
-        g_string_append(target, "all");
-    } else {
         names_of(w, hosts, n, target);
+        if (n == 0)
+            g_string_append(detail, "no host matched the target: nothing done");
+        else
+            apply_fault(w, f, hosts, n, detail);
     }
-    if (n == 0 && f->kind != TRACE_FAULT_PARTITION && f->kind != TRACE_FAULT_HEAL &&
-        f->kind != TRACE_FAULT_SLOW_LINK)
-        g_string_append(detail, "no host matched the target: nothing done");
-    else
-        apply_fault(w, f, hosts, n, detail);
     struct trace_rec r = { .kind = TRACE_FAULT, .model = MODEL_ID_NONE, .host = -1 };
     r.u.fault.kind = f->kind;
     r.u.fault.target = target->str;
@@ -449,6 +459,51 @@ static void fire_fault(struct sim *s, void *ctx, uint64_t index)
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------- */
+
+static const char *target_word(enum target_kind kind)
+{
+    return kind == SCENARIO_TARGET_LEADER ? "leader" : "follower";
+}
+
+/* A symbolic target only some models can resolve, in a run without any of them. */
+static bool check_target(const struct scenario *sc, unsigned models,
+                         const struct scenario_fault *f, const struct scenario_target *t,
+                         GError **err)
+{
+    if (t->kind != SCENARIO_TARGET_LEADER && t->kind != SCENARIO_TARGET_FOLLOWER)
+        return true;
+    GString *can = g_string_new(NULL);
+    for (model_id id = 0; id < model_count(); id++) {
+        if (!(model_get(id)->targets & (1u << t->kind)))
+            continue;
+        if (models & (1u << id)) {
+            g_string_free(can, TRUE);
+            return true;
+        }
+        g_string_append_printf(can, "%s%s", can->len ? ", " : "", model_get(id)->name);
+    }
+    char set[128];
+    g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT,
+                "%s:%d:%d: the %s fault targets '%s', which only %s can resolve, and this run "
+                "has only %s: add it with --model, or name the host",
+                sc->path ? sc->path : sc->name, f->line, f->column, fault_kind_name(f->kind),
+                target_word(t->kind), can->len ? can->str : "no registered model",
+                model_format_set(models, set, sizeof set));
+    g_string_free(can, TRUE);
+    return false;
+}
+
+bool world_check_targets(const struct scenario *sc, unsigned models, GError **err)
+{
+    for (guint i = 0; i < sc->faults->len; i++) {
+        const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
+        if (!check_target(sc, models, f, &f->target, err) ||
+            !check_target(sc, models, f, &f->link_from, err) ||
+            !check_target(sc, models, f, &f->link_to, err))
+            return false;
+    }
+    return true;
+}
 
 static void select_models(struct world *w, unsigned models)
 {

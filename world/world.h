@@ -30,6 +30,10 @@ struct world_host_end {
 
 struct world;
 
+/* Whether every symbolic fault target of sc (leader, follower) can be resolved by some
+ * model of the set; when not, err says which fault and which models could. */
+bool world_check_targets(const struct scenario *sc, unsigned models, GError **err);
+
 /* Builds the simulation for sc with the given seed and model set (bits by model id). rec
  * receives every trace record. The scenario must outlive the world. */
 struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned models,
