@@ -45,16 +45,16 @@ void dist_format(const struct dist *d, char *buf, size_t len)
     format_ns(d->b, b, sizeof b);
     switch (d->kind) {
     case DIST_FIXED:
-        snprintf(buf, len, "fixed{value=%s}", a);
+        snprintf(buf, len, "%s", a);
         break;
     case DIST_UNIFORM:
-        snprintf(buf, len, "uniform{min=%s,max=%s}", a, b);
+        snprintf(buf, len, "uniform %s..%s", a, b);
         break;
     case DIST_NORMAL:
-        snprintf(buf, len, "normal{mean=%s,stddev=%s}", a, b);
+        snprintf(buf, len, "normal mean %s stddev %s", a, b);
         break;
     case DIST_EXPONENTIAL:
-        snprintf(buf, len, "exponential{mean=%s}", a);
+        snprintf(buf, len, "exponential mean %s", a);
         break;
     }
 }

@@ -28,7 +28,8 @@ static inline struct dist dist_fixed(sim_time value)
 }
 
 sim_time dist_sample(const struct dist *d, struct rng *r);
-/* "uniform{min=0.5ms,max=2ms}": for summaries and error messages. buf gets at most len. */
+/* "20ms" (fixed), "uniform 0.5ms..2ms", "normal mean 10ms stddev 2ms", "exponential mean
+ * 5ms": for summaries and error messages. buf gets at most len. */
 void dist_format(const struct dist *d, char *buf, size_t len);
 
 #endif

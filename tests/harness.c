@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 void test_add_suite(const char *suite, const struct test_case *cases, size_t n)
 {
@@ -26,6 +27,40 @@ const char *test_source_path(const char *relative)
     const char *root = g_getenv("ZABSIM_SOURCE_DIR");
     g_snprintf(buf, sizeof buf, "%s/%s", root ? root : ".", relative);
     return buf;
+}
+
+int test_zabsim(const char *const *argv, char **out, char **err)
+{
+    const char *bin = g_getenv("ZABSIM_BIN");
+    if (out)
+        *out = NULL;
+    if (err)
+        *err = NULL;
+    if (!bin) {
+        CU_FAIL("ZABSIM_BIN not set: run the tests through ctest");
+        return -1;
+    }
+    GPtrArray *args = g_ptr_array_new();
+    g_ptr_array_add(args, (gpointer)bin);
+    for (const char *const *a = argv; *a; a++)
+        g_ptr_array_add(args, (gpointer)*a);
+    g_ptr_array_add(args, NULL);
+    int wait_status = 0;
+    GError *error = NULL;
+    gboolean spawned = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL,
+                                    NULL, out, err, &wait_status, &error);
+    g_ptr_array_free(args, TRUE);
+    if (!spawned) {
+        fprintf(stderr, "\ncannot run %s: %s\n", bin, error->message);
+        g_error_free(error);
+        CU_FAIL("zabsim could not be run");
+        return -1;
+    }
+    if (!WIFEXITED(wait_status)) {
+        CU_FAIL("zabsim did not exit normally");
+        return -1;
+    }
+    return WEXITSTATUS(wait_status);
 }
 
 int main(int argc, char **argv)

@@ -21,6 +21,12 @@ void test_add_suite(const char *suite, const struct test_case *cases, size_t n);
     } while (0)
 #define TEST(fn) { #fn, fn }
 
+/* Runs the zabsim binary (ZABSIM_BIN, set by ctest) with argv (NULL-terminated, the
+ * arguments after the program name). *out and *err (either may be NULL) receive its output
+ * and must be freed. Returns its exit status; -1, with a CUnit failure, when it could not
+ * run or did not exit. */
+int test_zabsim(const char *const *argv, char **out, char **err);
+
 /* Path of a file in the source tree (ZABSIM_SOURCE_DIR from ctest, else "."). Static buffer. */
 const char *test_source_path(const char *relative);
 

@@ -643,29 +643,11 @@ struct cli_result {
     char *err;
 };
 
-/* Runs the built zabsim (ZABSIM_BIN, set by ctest) with args; false when it is not known. */
+/* Runs the built zabsim with args; false when it could not run. */
 static bool run_zabsim(const char *const *args, struct cli_result *res)
 {
-    const char *bin = g_getenv("ZABSIM_BIN");
-    if (!bin) {
-        fprintf(stderr, "\nZABSIM_BIN not set (run through ctest): zabsim check not run\n");
-        CU_FAIL("ZABSIM_BIN not set: run the tests through ctest");
-        return false;
-    }
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)bin);
-    for (const char *const *a = args; *a; a++)
-        g_ptr_array_add(argv, (gpointer)*a);
-    g_ptr_array_add(argv, NULL);
-    int wait_status = 0;
-    GError *err = NULL;
-    gboolean spawned = g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-                                    NULL, &res->out, &res->err, &wait_status, &err);
-    g_ptr_array_free(argv, TRUE);
-    CU_ASSERT_TRUE_FATAL(spawned);
-    CU_ASSERT_TRUE(WIFEXITED(wait_status));
-    res->status = WEXITSTATUS(wait_status);
-    return true;
+    res->status = test_zabsim(args, &res->out, &res->err);
+    return res->status >= 0;
 }
 
 static void cli_result_clear(struct cli_result *res)

@@ -15,7 +15,6 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
 struct block {
     char *header; /* "lost, lost_in_transit, missed_while_down" */
@@ -104,32 +103,6 @@ static char *written_for(sqlite3 *db, const char *header)
     return rows;
 }
 
-/* Runs zabsim (ZABSIM_BIN, set by ctest); its exit code, -1 when it did not exit. */
-static int run_zabsim(const char *const *argv)
-{
-    const char *bin = g_getenv("ZABSIM_BIN");
-    if (!bin) {
-        fprintf(stderr, "\nZABSIM_BIN not set (run through ctest)\n");
-        return -1;
-    }
-    GPtrArray *args = g_ptr_array_new();
-    g_ptr_array_add(args, (gpointer)bin);
-    for (const char *const *a = argv; *a; a++)
-        g_ptr_array_add(args, (gpointer)*a);
-    g_ptr_array_add(args, NULL);
-    int status = -1;
-    char *out = NULL, *err = NULL;
-    bool ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                           &err, &status, NULL);
-    int code = ok && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code != 0 && code != 1)
-        fprintf(stderr, "\nzabsim exited %d: %s%s\n", code, out ? out : "", err ? err : "");
-    g_free(out);
-    g_free(err);
-    g_ptr_array_free(args, TRUE);
-    return code;
-}
-
 /* The scenarios the checks run on: every shipped one, and leader_crash with a queue group. */
 static GPtrArray *scenario_paths(const char *dir)
 {
@@ -190,8 +163,12 @@ static void test_every_scenario_runs(void)
         char *db = g_strdup_printf("%s/%s.db", tmp_dir, base);
         /* A run exits 0 (pass) or 1 (an expectation not met); both leave a database. */
         const char *argv[] = { "run", path, "--seed", "1", "--db", db, NULL };
-        int code = run_zabsim(argv);
+        char *err = NULL;
+        int code = test_zabsim(argv, NULL, &err);
+        if (code != 0 && code != 1)
+            fprintf(stderr, "\nzabsim run %s exited %d: %s\n", path, code, err ? err : "");
         CU_ASSERT(code == 0 || code == 1);
+        g_free(err);
         CU_ASSERT(g_file_test(db, G_FILE_TEST_EXISTS));
         g_ptr_array_add(dbs, db);
         g_free(base);

@@ -1,0 +1,235 @@
+/* test_cli.c: the command line says what is wrong, in every command: usage lines name
+ * zabsim, sweep's argument errors explain themselves, a fault target that no selected model
+ * can resolve is refused before anything runs, partitions print their groups, slow links and
+ * disks take symbolic targets, report --window is honoured in text and refused past the end,
+ * and a misspelt expect: key gets a suggestion. Each check runs the real binary. */
+#include "tests/harness.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+static char *dir;
+
+static int setup(void)
+{
+    dir = g_dir_make_tmp("zabsim-cli-XXXXXX", NULL);
+    return dir ? 0 : 1;
+}
+
+static int teardown(void)
+{
+    char *rm[] = { "rm", "-rf", dir, NULL };
+    g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(dir);
+    return 0;
+}
+
+static char *write_scenario(const char *name, const char *text)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    CU_ASSERT_FATAL(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+/* Runs zabsim; asserts its status; returns its stderr (to free). */
+static char *expect_status(int want, const char *const *argv)
+{
+    char *out = NULL, *err = NULL;
+    int status = test_zabsim(argv, &out, &err);
+    if (status != want)
+        fprintf(stderr, "\nzabsim %s ...: exit %d, wanted %d\n%s%s", argv[0], status, want,
+                out ? out : "", err ? err : "");
+    CU_ASSERT_EQUAL(status, want);
+    g_free(out);
+    return err ? err : g_strdup("");
+}
+
+static void expect_error(const char *const *argv, const char *message)
+{
+    char *err = expect_status(2, argv);
+    if (!strstr(err, message))
+        fprintf(stderr, "\nwanted \"%s\" in:\n%s", message, err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, message));
+    g_free(err);
+}
+
+static void test_every_usage_line_names_zabsim(void)
+{
+    static const char *const commands[] = { "run", "validate", "check", "sweep", "report" };
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        const char *argv[] = { commands[i], "--help", NULL };
+        char *out = NULL;
+        CU_ASSERT_EQUAL(test_zabsim(argv, &out, NULL), 0);
+        char *want = g_strdup_printf("Usage:\n  zabsim %s ", commands[i]);
+        CU_ASSERT_PTR_NOT_NULL(out && strstr(out, want));
+        g_free(want);
+        g_free(out);
+        /* and an option error names the command */
+        const char *bad[] = { commands[i], "--no-such-option", NULL };
+        char *err = expect_status(2, bad);
+        char *prefix = g_strdup_printf("zabsim %s: ", commands[i]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, prefix));
+        g_free(prefix);
+        g_free(err);
+    }
+}
+
+static void test_sweep_argument_errors_say_what_is_wrong(void)
+{
+    const char *calm = test_source_path("scenarios/calm.yaml");
+    static const struct {
+        const char *seeds, *message;
+    } cases[] = {
+        { "5..1", "--seeds 5..1: the range is empty (5 is above 1); did you mean 1..5?" },
+        { "1-5", "--seeds 1-5: write a range as A..B with two dots, such as 1..5" },
+        { "abc", "--seeds abc: give a range A..B of whole numbers" },
+        { "7", "--seeds 7: give a range A..B; for this one seed, --seeds 7..7" },
+        { "1..x", "--seeds 1..x: both ends must be whole numbers" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *argv[] = { "sweep", calm, "--seeds", cases[i].seeds, NULL };
+        expect_error(argv, cases[i].message);
+    }
+    const char *no_seeds[] = { "sweep", calm, NULL };
+    expect_error(no_seeds, "--seeds is required");
+    const char *jobs[] = { "sweep", calm, "--seeds", "1..2", "--jobs", "0", NULL };
+    expect_error(jobs, "--jobs 0: give the number of simulations to run in parallel, 1 to 256");
+}
+
+static void test_a_target_no_selected_model_resolves_is_refused(void)
+{
+    char *db = g_build_filename(dir, "refused.db", NULL);
+    const char *argv[] = { "run", test_source_path("scenarios/leader_crash.yaml"), "--model",
+                           "pubsub", "--db", db, NULL };
+    expect_error(argv, "the crash fault targets 'leader', which only zab can resolve, and "
+                       "this run has only pubsub");
+    CU_ASSERT_FALSE(g_file_test(db, G_FILE_TEST_EXISTS)); /* nothing ran */
+    const char *sweep[] = { "sweep", test_source_path("scenarios/leader_crash.yaml"),
+                            "--seeds", "1..2", "--model", "pubsub", "--db", db, NULL };
+    expect_error(sweep, "which only zab can resolve");
+    g_free(db);
+}
+
+static const char faults_yaml[] =
+    "name: cli_faults\n"
+    "description: symbolic slow targets, a partition and a heal\n"
+    "duration: 3s\n"
+    "hosts: 3\n"
+    "workload: {clients: 1, rate: 50/s, stop: 2s}\n"
+    "faults:\n"
+    "  - {at: 1s, slow_disk: {host: leader, fsync: 20ms, for: 500ms}}\n"
+    "  - {at: 1100ms, slow_link: {from: leader, to: follower, latency: 5ms, for: 500ms}}\n"
+    "  - {at: 1200ms, partition: [[h1], [h2, h3]]}\n"
+    "  - {at: 1300ms, heal: all}\n";
+
+/* One column of the faults rows, in time order, joined by '\n'. */
+static char *fault_column(const char *db_path, const char *column)
+{
+    sqlite3 *db = NULL;
+    CU_ASSERT_FATAL(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    char *sql = g_strdup_printf("SELECT %s FROM faults ORDER BY t_ns", column);
+    sqlite3_stmt *st = NULL;
+    CU_ASSERT_FATAL(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
+    GString *out = g_string_new(NULL);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        g_string_append_printf(out, "%s\n", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    g_free(sql);
+    return g_string_free(out, FALSE);
+}
+
+static void test_faults_resolve_symbolic_hosts_and_show_groups(void)
+{
+    char *yaml = write_scenario("faults.yaml", faults_yaml);
+    char *db = g_build_filename(dir, "faults.db", NULL);
+    const char *run[] = { "run", yaml, "--db", db, NULL };
+    char *out = NULL;
+    CU_ASSERT_EQUAL(test_zabsim(run, &out, NULL), 0);
+    /* the text names the groups, never "all", for a partition */
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "partition h1 | h2,h3"));
+    g_free(out);
+    /* the leader at 1 s is the host whose states say LEADING then */
+    sqlite3 *h = NULL;
+    CU_ASSERT_FATAL(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CU_ASSERT_FATAL(sqlite3_prepare_v2(h, "SELECT host FROM host_states WHERE model = 'zab' "
+                                          "AND state = 'LEADING' AND t_ns < 1000000000 "
+                                          "ORDER BY trace_seq DESC LIMIT 1",
+                                       -1, &st, NULL) == SQLITE_OK);
+    CU_ASSERT_FATAL(sqlite3_step(st) == SQLITE_ROW);
+    char *leader = g_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    char *targets = fault_column(db, "target");
+    char **rows = g_strsplit(targets, "\n", -1);
+    CU_ASSERT_STRING_EQUAL(rows[0], leader);                /* slow_disk: leader */
+    CU_ASSERT_TRUE(g_str_has_prefix(rows[1], leader));      /* slow_link: leader,follower */
+    CU_ASSERT_EQUAL(strlen(rows[1]), 2 * strlen(leader) + 1);
+    CU_ASSERT_STRING_EQUAL(rows[2], "h1 | h2,h3");
+    CU_ASSERT_STRING_EQUAL(rows[3], "all");
+    char *details = fault_column(db, "detail");
+    CU_ASSERT_PTR_NOT_NULL(strstr(details, "fsync 20ms"));
+    CU_ASSERT_PTR_NULL(strstr(details, "nothing done"));
+    g_strfreev(rows);
+    g_free(details);
+    g_free(targets);
+    g_free(leader);
+    g_free(db);
+    g_free(yaml);
+}
+
+static void test_report_window_is_honoured_in_text_and_checked(void)
+{
+    char *yaml = write_scenario("window.yaml", faults_yaml);
+    char *db = g_build_filename(dir, "window.db", NULL);
+    const char *run[] = { "run", yaml, "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(run, NULL, NULL), 0);
+    const char *narrow[] = { "report", db, "--window", "1150ms..1250ms", NULL };
+    char *out = NULL;
+    CU_ASSERT_EQUAL(test_zabsim(narrow, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "from 1.15s to 1.25s (--window)"));
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "partition"));   /* at 1.2 s: inside */
+    CU_ASSERT_PTR_NULL(out && strstr(out, "slow_disk"));       /* at 1 s: outside */
+    g_free(out);
+    const char *past[] = { "report", db, "--window", "1s..5s", NULL };
+    expect_error(past, "--window ends at 5s, after run 1 ended (3s): give at most 1s..3s");
+    const char *after[] = { "report", db, "--window", "4s..5s", "--html",
+                            "/dev/null/never.html", NULL };
+    expect_error(after, "--window starts at 4s, after run 1 ended (3s)");
+    g_free(db);
+    g_free(yaml);
+}
+
+static void test_misspelt_expect_keys_get_a_suggestion(void)
+{
+    char *yaml = write_scenario("expect.yaml", "name: e\ndescription: d\nduration: 2s\nhosts: 3\n"
+                                               "expect:\n  zab: {ack_p99: 10ms, lsot: 0}\n");
+    const char *argv[] = { "validate", yaml, NULL };
+    char *err = expect_status(2, argv);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown key 'ack_p99' in expect.zab; did you mean "
+                                       "'ack_p99_ns'?"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown key 'lsot' in expect.zab; did you mean "
+                                       "'lost'?"));
+    g_free(err);
+    g_free(yaml);
+}
+
+void test_register(void)
+{
+    CU_pSuite s = CU_add_suite("zabsim command line", setup, teardown);
+    CU_add_test(s, "test_every_usage_line_names_zabsim", test_every_usage_line_names_zabsim);
+    CU_add_test(s, "test_sweep_argument_errors_say_what_is_wrong",
+                test_sweep_argument_errors_say_what_is_wrong);
+    CU_add_test(s, "test_a_target_no_selected_model_resolves_is_refused",
+                test_a_target_no_selected_model_resolves_is_refused);
+    CU_add_test(s, "test_faults_resolve_symbolic_hosts_and_show_groups",
+                test_faults_resolve_symbolic_hosts_and_show_groups);
+    CU_add_test(s, "test_report_window_is_honoured_in_text_and_checked",
+                test_report_window_is_honoured_in_text_and_checked);
+    CU_add_test(s, "test_misspelt_expect_keys_get_a_suggestion",
+                test_misspelt_expect_keys_get_a_suggestion);
+}
