@@ -22,6 +22,7 @@ struct rep_window {
 
 struct rep_options {
     int64_t run_id;           /* the run to report; 0 means the newest */
+    unsigned models;          /* the models to show (bits by model id); 0: all of the run's */
     bool window_set;          /* window was given (--window); else each output picks one */
     struct rep_window window; /* space-time diagram and trace: only this span */
 };
@@ -32,7 +33,8 @@ bool rep_parse_window(const char *text, struct rep_window *w, GError **err);
 
 /* Each renderer resolves opts->run_id itself and fails with ZS_ERROR_INPUT when the run does
  * not exist (or the database holds none), with ZS_ERROR_IO on a database or file error, and
- * with ZS_ERROR_INPUT when the window lies outside the run. */
+ * with ZS_ERROR_INPUT when the window lies outside the run or the run simulated none of
+ * opts->models. */
 
 /* Writes the text report to out. */
 bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **err);

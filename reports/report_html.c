@@ -51,7 +51,11 @@ static const char page_style[] =
     "rect.c4{fill:#9c755f}rect.c5{fill:#f28e2b}rect.c6{fill:#17becf}rect.c7{fill:#7f7f7f}\n"
     "line.k0{stroke:#4e79a7}line.k1{stroke:#e15759}line.k2{stroke:#59a14f}"
     "line.k3{stroke:#b07aa1}line.k4{stroke:#9c755f}line.k5{stroke:#f28e2b}"
-    "line.k6{stroke:#17becf}line.k7{stroke:#7f7f7f}\n";
+    "line.k6{stroke:#17becf}line.k7{stroke:#7f7f7f}\n"
+    /* operations by outcome, and a client that is not connected */
+    ".opok{fill:#16a34a}.opfail{fill:#dc2626}.opunk{fill:#f59e0b}rect.cdown{fill:#d1d5db}"
+    "circle.opok{fill-opacity:.45}circle.opfail,circle.opunk{fill-opacity:.9}"
+    "td.sub{padding-left:28px}text.alabel{fill:#57606a;font-size:9px}\n";
 
 /* One colour per model, by registry id, on every figure: lines, arrows, strips, dots. */
 static void model_style(GString *out)
@@ -138,13 +142,14 @@ static void page_header(GString *out, const struct rep_run *run)
                       run->model, *run->verdict ? run->verdict : "none", run->version);
     g_string_append(out, "</p>\n<p class=\"desc\">");
     rep_escape(out, run->description);
-    g_string_append(out, "</p>\n<nav><a href=\"#summary\">Summary</a>"
-                         "<a href=\"#timeline\">Timeline</a>"
-                         "<a href=\"#spacetime\">Messages</a><a href=\"#order\">Order</a>"
-                         "<a href=\"#latency\">Latency</a><a href=\"#throughput\">Throughput</a>");
+    g_string_append(out, "</p>\n<nav>");
     if (run->runs_of_scenario > 1)
         g_string_append(out, "<a href=\"#sweep\">Seeds</a>");
-    g_string_append(out, "</nav></header>\n");
+    g_string_append(out, "<a href=\"#summary\">Summary</a>"
+                         "<a href=\"#timeline\">Timeline</a><a href=\"#clients\">Clients</a>"
+                         "<a href=\"#spacetime\">Messages</a><a href=\"#order\">Order</a>"
+                         "<a href=\"#latency\">Latency</a><a href=\"#throughput\">Throughput</a>"
+                         "</nav></header>\n");
 }
 
 /* Counts that should be zero are flagged when they are not. */
@@ -260,6 +265,9 @@ static bool order_section(struct rep_page *p, GError **err)
 static bool page_body(struct rep_page *p, GError **err)
 {
     page_header(p->out, p->run);
+    /* A sweep's page opens with the seeds: distributions and failing runs come first. */
+    if (p->run->runs_of_scenario > 1 && !rep_fig_sweep(p, err))
+        return false;
     if (!summary_table(p, err))
         return false;
     if (!rep_fig_timeline(p, err))
@@ -267,8 +275,8 @@ static bool page_body(struct rep_page *p, GError **err)
     fault_table(p->out, p->run);
     if (!violation_list(p, err))
         return false;
-    return rep_fig_spacetime(p, err) && order_section(p, err) && rep_fig_latency(p, err) &&
-           rep_fig_throughput(p, err) && (p->run->runs_of_scenario < 2 || rep_fig_sweep(p, err));
+    return rep_fig_clients(p, err) && rep_fig_spacetime(p, err) && order_section(p, err) &&
+           rep_fig_latency(p, err) && rep_fig_throughput(p, err);
 }
 
 static bool build_page(sqlite3 *db, const struct rep_run *run, const struct rep_options *opts,
@@ -294,7 +302,7 @@ static bool build_page(sqlite3 *db, const struct rep_run *run, const struct rep_
 bool rep_html(sqlite3 *db, const struct rep_options *opts, const char *path, GError **err)
 {
     struct rep_run run;
-    bool ok = rep__run_load(db, opts->run_id, &run, err) && rep__window_check(&run, opts, err);
+    bool ok = rep__run_load(db, opts->run_id, &run, err) && rep__run_check(&run, opts, err);
     GString *out = g_string_new(NULL);
     ok = ok && build_page(db, &run, opts, out, err);
     FILE *f = ok ? rep__output_open(path, err) : NULL;

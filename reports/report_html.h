@@ -38,6 +38,7 @@ void rep_time_label(double ns, char *buf, size_t len);
 
 /* The figures, in page order. Each appends one <section>. */
 bool rep_fig_timeline(struct rep_page *p, GError **err);
+bool rep_fig_clients(struct rep_page *p, GError **err);
 bool rep_fig_spacetime(struct rep_page *p, GError **err);
 void rep_fig_order(struct rep_page *p, const struct rep_divergence *d);
 bool rep_fig_latency(struct rep_page *p, GError **err);

@@ -47,13 +47,18 @@ struct rep_run {
     GPtrArray *client_names;   /* char *, c1, c2, ... in number order */
     GArray *faults;            /* struct rep_fault, by time then recording order */
     int64_t runs_of_scenario;  /* runs in the database with this scenario name (a sweep: > 1) */
+    bool first_failure;        /* chosen by default as the sweep's first failing seed */
 };
 
-/* Loads run `requested` (0: the newest). Fails with ZS_ERROR_INPUT when there is no such run. */
+/* Loads run `requested`; 0: the newest run or, when its scenario was swept and some seed
+ * failed, the failing run with the lowest seed. Fails with ZS_ERROR_INPUT when there is no
+ * such run. */
 bool rep__run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err);
 void rep__run_clear(struct rep_run *run);
-/* Checks that a window given in opts overlaps the run; ZS_ERROR_INPUT when not. */
-bool rep__window_check(const struct rep_run *run, const struct rep_options *opts, GError **err);
+/* Applies opts to a loaded run: keeps only the models it asks for (run->has) and checks
+ * that a window given lies within the run; ZS_ERROR_INPUT when the run has none of those
+ * models or the window reaches past its end. */
+bool rep__run_check(struct rep_run *run, const struct rep_options *opts, GError **err);
 /* Index of a host in run->host_names, or -1. */
 int rep__host_index(const struct rep_run *run, const char *host);
 

@@ -1,7 +1,7 @@
 /* report_latency.c: the latency figure of the HTML report: cumulative distributions, on a
  * logarithmic time axis, of each model's delivery latency (delivered_ns minus the message's
- * first submitted_ns, replays left out: the run_summary definition) and of its clients'
- * acknowledgement latency (submissions.outcome_ns - submitted_ns, acked ones).
+ * first submitted_ns at hosts already up then, replays left out: the run_summary
+ * definition) and of its clients' acknowledgement latency (outcome_ns - submitted_ns).
  *
  * SQL sorts the latencies and hands back about CURVE_POINTS of them (every k-th rank, plus
  * the first, the last and the nearest-rank p50 and p99), so a run with millions of
@@ -25,11 +25,17 @@
     "WHERE k = 1 OR k = n OR k % ((n + :points - 1) / :points) = 0 "                        \
     "   OR k = (n * 50 + 99) / 100 OR k = (n * 99 + 99) / 100 ORDER BY k"
 
+/* The run_summary definition of delivery latency (reports/measures.sql): not replays, by
+ * host incarnations already running when the message was first submitted. */
 static const char delivery_sql[] =
-    "WITH lat AS (SELECT d.delivered_ns - (SELECT min(s.submitted_ns) FROM submissions AS s "
-    "                 WHERE s.run_id = d.run_id AND s.model = d.model AND s.msg_id = d.msg_id) "
-    "             AS ns FROM deliveries AS d "
-    "             WHERE d.run_id = :run_id AND d.model = :model AND d.replayed = 0)" RANKED;
+    "WITH sub AS (SELECT msg_id, min(submitted_ns) AS t FROM submissions "
+    "             WHERE run_id = :run_id AND model = :model GROUP BY msg_id), "
+    "lat AS (SELECT d.delivered_ns - s.t AS ns FROM deliveries AS d "
+    "        JOIN sub AS s ON s.msg_id = d.msg_id "
+    "        JOIN host_lives AS l ON l.run_id = d.run_id AND l.host = d.host "
+    "         AND l.incarnation = d.incarnation "
+    "        WHERE d.run_id = :run_id AND d.model = :model AND d.replayed = 0 "
+    "          AND l.started_ns <= s.t)" RANKED;
 
 /* Submission to the client's acknowledgement. */
 static const char ack_sql[] =
@@ -140,8 +146,10 @@ bool rep_fig_latency(struct rep_page *p, GError **err)
             chart(p->out, curves, n);
         if (any)
             rep_caption(p->out, "Cumulative distributions on a logarithmic time axis: delivery "
-                                "latency is submission to delivery at a host (replays left "
-                                "out), ack latency submission to the client's acknowledgement. "
+                                "latency is submission to delivery at a host that was up when "
+                                "the message was submitted (a restarted host's catch-up is "
+                                "its own measure), ack latency submission to the client's "
+                                "acknowledgement. "
                                 "Curves pass through at most %d sorted values each, always "
                                 "including the median (p50) and p99.",
                         CURVE_POINTS);

@@ -97,7 +97,13 @@ static const char run_sql[] =
     "       r.zabsim_version, r.seed, r.duration_ns, "
     "       (SELECT count(*) FROM runs AS o WHERE o.scenario = r.scenario) "
     "FROM runs AS r "
-    "WHERE r.run_id = CASE :want WHEN 0 THEN (SELECT max(run_id) FROM runs) ELSE :want END";
+    "WHERE r.run_id = CASE :want WHEN 0 THEN "
+    /* by default the newest run, or in a sweep its scenario's first failing seed */
+    "  (SELECT coalesce((SELECT f.run_id FROM runs AS f WHERE f.scenario = n.scenario "
+    "                    AND f.verdict = 'fail' ORDER BY f.seed, f.run_id LIMIT 1), "
+    "                   n.run_id) "
+    "   FROM runs AS n WHERE n.run_id = (SELECT max(run_id) FROM runs)) "
+    "ELSE :want END";
 
 static bool load_run_row(sqlite3 *db, int64_t requested, struct rep_run *run, GError **err)
 {
@@ -117,6 +123,8 @@ static bool load_run_row(sqlite3 *db, int64_t requested, struct rep_run *run, GE
         run->seed = (uint64_t)sqlite3_column_int64(st, 7); /* stored two's complement */
         run->duration_ns = MAX(sqlite3_column_int64(st, 8), 0);
         run->runs_of_scenario = sqlite3_column_int64(st, 9);
+        run->first_failure = requested == 0 && run->runs_of_scenario > 1 &&
+                             strcmp(run->verdict, "fail") == 0;
     }
     if (!rep__done(db, st, err))
         return false;
@@ -238,8 +246,30 @@ bool rep_parse_window(const char *text, struct rep_window *w, GError **err)
     return ok && w->start_ns < w->end_ns;
 }
 
-bool rep__window_check(const struct rep_run *run, const struct rep_options *opts, GError **err)
+/* Keeps only the models opts asks for; an error when the run has none of them. */
+static bool select_models(struct rep_run *run, const struct rep_options *opts, GError **err)
 {
+    if (!opts->models)
+        return true;
+    bool any = false;
+    for (int m = 0; m < REP_MODELS; m++) {
+        run->has[m] = run->has[m] && (opts->models & (1u << m));
+        any = any || run->has[m];
+    }
+    if (!any) {
+        char want[128];
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "--model %s: run %" PRId64 " simulated %s",
+                    model_format_set(opts->models, want, sizeof want), run->run_id,
+                    run->model);
+        return false;
+    }
+    return true;
+}
+
+bool rep__run_check(struct rep_run *run, const struct rep_options *opts, GError **err)
+{
+    if (!select_models(run, opts, err))
+        return false;
     if (!opts->window_set || opts->window.end_ns <= run->duration_ns)
         return true;
     char start[REP_TIME_LEN], end[REP_TIME_LEN], dur[REP_TIME_LEN];

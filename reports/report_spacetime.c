@@ -4,17 +4,21 @@
  * the receive time; a lost message stops short of its receiver with a red cross, and says
  * why on hover. ZAB arrows are blue, pub/sub arrows orange.
  *
- * Only a window of the run is drawn (--window, else 100 ms from just before the first
- * fault, else the first 100 ms of traffic), and at most MAX_ARROWS per model: lost messages
- * first (up to half the budget), then every k-th delivered one. The caption says how many
- * were drawn out of how many. Messages a host sends to itself (a broker to its own
- * subscriber) have no arrow to draw and are counted apart. */
+ * Only a window of the run is drawn: --window, else the span the data says matters, from
+ * just before the first fault to just after the moment the next leader reached its serving
+ * phase (ZAB: LEADING in BROADCAST), else 100 ms from just before the first fault, else the
+ * first 100 ms of traffic. At most MAX_ARROWS are drawn per model: lost messages first (up
+ * to half the budget), then every k-th delivered one; the caption says how many were drawn
+ * out of how many, and when at most LABEL_ARROWS are drawn each arrow is labelled with its
+ * message type. Messages a host sends to itself (a broker to its own subscriber) have no
+ * arrow to draw and are counted apart. */
 #include "reports/report_html.h"
 
 #include <inttypes.h>
 #include <string.h>
 
 #define MAX_ARROWS 300
+#define LABEL_ARROWS 60 /* at most this many arrows drawn: each gets its type as a label */
 #define DEFAULT_WINDOW (100 * SIM_MS)
 #define BEFORE_FAULT (10 * SIM_MS) /* the default window starts this long before the fault */
 #define TOP 40.0
@@ -27,6 +31,8 @@ struct st_ctx {
     struct svg_scale x;
     GHashTable *lanes; /* name -> lane number + 1 */
     sim_time lost_len[REP_MODELS]; /* how far right a lost arrow reaches */
+    bool labels;       /* few arrows: name each one's message type */
+    char why[160];     /* how the default window was chosen; "" for --window */
 };
 
 /* One model's messages in the window, between lanes. */
@@ -42,23 +48,68 @@ static double lane_y(int lane)
 
 /* ---- the window ------------------------------------------------------------------------- */
 
-static bool default_window(const struct rep_page *p, struct rep_window *w, GError **err)
+/* The first moment after t at which a host of a shown model with a leader entered the
+ * leader's state in the serving phase; *host gets its name. -1 when none did. */
+static bool next_leader(const struct rep_page *p, sim_time t, sim_time *at, char *host,
+                        size_t host_len, GError **err)
 {
-    const struct rep_run *run = p->run;
-    if (run->faults->len > 0) {
-        sim_time t = g_array_index(run->faults, struct rep_fault, 0).t_ns;
-        w->start_ns = MAX(t - BEFORE_FAULT, 0);
-    } else {
-        sqlite3_stmt *st = rep__prepare(p->db,
-                                       "SELECT min(sent_ns) FROM messages WHERE run_id = :run_id",
-                                       run->run_id, err);
-        if (!st)
-            return false;
-        w->start_ns = sqlite3_step(st) == SQLITE_ROW ? MAX(sqlite3_column_int64(st, 0), 0) : 0;
-        if (!rep__done(p->db, st, err))
-            return false;
+    sqlite3_stmt *st = rep__prepare(p->db,
+                                   "SELECT s.t_ns, s.host, s.model FROM host_states AS s "
+                                   "JOIN models AS m ON m.run_id = s.run_id AND "
+                                   "  m.model = s.model "
+                                   "WHERE s.run_id = :run_id AND s.t_ns > :t AND "
+                                   "  s.state = m.leader_state AND s.phase IS m.serving_phase "
+                                   "ORDER BY s.trace_seq",
+                                   p->run->run_id, err);
+    if (!st)
+        return false;
+    rep__bind_int(st, ":t", t);
+    *at = -1;
+    while (*at < 0 && sqlite3_step(st) == SQLITE_ROW) {
+        int m = rep__model_of(rep__col_str(st, 2));
+        if (m < 0 || !p->run->has[m])
+            continue;
+        *at = sqlite3_column_int64(st, 0);
+        g_strlcpy(host, rep__col_str(st, 1), host_len);
     }
+    return rep__done(p->db, st, err);
+}
+
+static bool default_window(struct st_ctx *c, GError **err)
+{
+    const struct rep_page *p = c->p;
+    const struct rep_run *run = p->run;
+    struct rep_window *w = &c->w;
+    if (run->faults->len > 0) {
+        const struct rep_fault *f = &g_array_index(run->faults, struct rep_fault, 0);
+        char host[64], at[REP_TIME_LEN], led[REP_TIME_LEN];
+        sim_time leading;
+        if (!next_leader(p, f->t_ns, &leading, host, sizeof host, err))
+            return false;
+        w->start_ns = MAX(f->t_ns - BEFORE_FAULT, 0);
+        units_format_duration_short(f->t_ns, at, sizeof at);
+        if (leading > 0) {
+            w->end_ns = MIN(leading + BEFORE_FAULT, run->duration_ns);
+            units_format_duration_short(leading, led, sizeof led);
+            g_snprintf(c->why, sizeof c->why, "from the first fault (%s %s at %s) until %s "
+                       "led in its serving phase (at %s)", f->kind, f->target, at, host, led);
+        } else {
+            w->end_ns = MIN(w->start_ns + DEFAULT_WINDOW, run->duration_ns);
+            g_snprintf(c->why, sizeof c->why, "from the first fault (%s %s at %s); no "
+                       "leader changed after it", f->kind, f->target, at);
+        }
+        return true;
+    }
+    sqlite3_stmt *st = rep__prepare(p->db,
+                                   "SELECT min(sent_ns) FROM messages WHERE run_id = :run_id",
+                                   run->run_id, err);
+    if (!st)
+        return false;
+    w->start_ns = sqlite3_step(st) == SQLITE_ROW ? MAX(sqlite3_column_int64(st, 0), 0) : 0;
+    if (!rep__done(p->db, st, err))
+        return false;
     w->end_ns = w->start_ns + DEFAULT_WINDOW;
+    g_strlcpy(c->why, "the first traffic; the run has no faults", sizeof c->why);
     return true;
 }
 
@@ -78,7 +129,7 @@ static bool count_messages(struct st_ctx *c, struct st_counts counts[REP_MODELS]
     rep__bind_int(st, ":t1", c->w.end_ns);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int m = rep__model_of(rep__col_str(st, 0));
-        if (m < 0)
+        if (m < 0 || !c->p->run->has[m])
             continue;
         struct st_counts *n = &counts[m];
         n->all = sqlite3_column_int64(st, 1);
@@ -125,9 +176,12 @@ static void draw_message(struct st_ctx *c, int m, sqlite3_stmt *st)
                                   lost ? rep__col_str(st, 5) : "");
     double x0 = svg_at(&c->x, (double)sent);
     if (!lost) {
+        double x1 = svg_at(&c->x, (double)sqlite3_column_int64(st, 4));
         g_snprintf(line_cls, sizeof line_cls, "%s arr", rep__model_class(m));
-        svg_line(c->p->out, x0, y0, svg_at(&c->x, (double)sqlite3_column_int64(st, 4)), y1,
-                 line_cls, title);
+        svg_line(c->p->out, x0, y0, x1, y1, line_cls, title);
+        if (c->labels)
+            svg_text(c->p->out, (x0 + x1) / 2 + 2, (y0 + y1) / 2 - 2, "alabel", "start",
+                     rep__col_str(st, 0));
     } else {
         double x1 = x0 + (svg_at(&c->x, (double)(sent + c->lost_len[m])) - x0) * LOST_REACH;
         double ye = y0 + (y1 - y0) * LOST_REACH;
@@ -135,6 +189,8 @@ static void draw_message(struct st_ctx *c, int m, sqlite3_stmt *st)
         svg_line(c->p->out, x0, y0, x1, ye, line_cls, title);
         svg_line(c->p->out, x1 - 4, ye - 4, x1 + 4, ye + 4, "x", NULL);
         svg_line(c->p->out, x1 - 4, ye + 4, x1 + 4, ye - 4, "x", NULL);
+        if (c->labels)
+            svg_text(c->p->out, x1 + 6, ye + 3, "alabel", "start", rep__col_str(st, 0));
     }
     g_free(title);
 }
@@ -256,9 +312,13 @@ static void caption(struct st_ctx *c, const struct st_counts n[REP_MODELS])
     units_format_duration_short(c->w.start_ns, from, sizeof from);
     units_format_duration_short(c->w.end_ns, to, sizeof to);
     GString *text = g_string_new(NULL);
-    g_string_append_printf(text, "Messages sent from %s to %s%s.", from, to,
-                           c->p->opts->window_set ? "" : " (choose another span with "
-                                                         "--window START..END)");
+    if (c->p->opts->window_set)
+        g_string_append_printf(text, "Messages sent from %s to %s (--window).", from, to);
+    else
+        g_string_append_printf(text, "Messages sent from %s to %s: %s (choose another span "
+                               "with --window START..END).", from, to, c->why);
+    if (c->labels)
+        g_string_append(text, " Few arrows: each is labelled with its message type.");
     for (int m = 0; m < model_count(); m++) {
         if (!c->p->run->has[m])
             continue;
@@ -267,7 +327,7 @@ static void caption(struct st_ctx *c, const struct st_counts n[REP_MODELS])
                                rep__model_label(m), n[m].drawn_delivered + n[m].drawn_lost,
                                n[m].delivered + n[m].lost, n[m].drawn_lost, n[m].lost);
         if (n[m].stride_delivered > 1)
-            g_string_append_printf(text, ", every %" PRId64 "th delivered one",
+            g_string_append_printf(text, ", one in %" PRId64 " delivered ones",
                                    n[m].stride_delivered);
         g_string_append_printf(text, "); %" PRId64 " within one host not drawn.", n[m].local);
     }
@@ -285,8 +345,15 @@ static bool diagram(struct st_ctx *c, GError **err)
     svg_open(c->p->out, REP_W, (int)(TOP + LANE * lanes + 72), "space-time diagram of messages");
     frame(c);
     g_string_append(c->p->out, "<g clip-path=\"url(#clip-st)\">\n");
+    int64_t drawn = 0;
     for (int m = 0; m < model_count(); m++) {
         plan_sampling(&n[m]);
+        drawn += n[m].drawn_delivered + n[m].drawn_lost;
+    }
+    c->labels = drawn <= LABEL_ARROWS;
+    for (int m = 0; m < model_count(); m++) {
+        if (!c->p->run->has[m])
+            continue;
         if (!draw_model(c, m, false, n[m].stride_delivered, err) ||
             !draw_model(c, m, true, n[m].stride_lost, err))
             return false;
@@ -331,7 +398,7 @@ bool rep_fig_spacetime(struct rep_page *p, GError **err)
         return true;
     }
     struct st_ctx c = { .p = p, .w = p->opts->window };
-    if (!p->opts->window_set && !default_window(p, &c.w, err))
+    if (!p->opts->window_set && !default_window(&c, err))
         return false;
     c.x = svg_linear((double)c.w.start_ns, (double)c.w.end_ns, REP_PLOT_X0, REP_PLOT_X1);
     c.lanes = g_hash_table_new(g_str_hash, g_str_equal);

@@ -255,7 +255,7 @@ static void failing_runs(GString *out, const GArray *runs)
         if (!failed(r))
             continue;
         if (n_failed++ == 0)
-            g_string_append(out, "<h3>Failing runs</h3><table><tr><th>run</th><th>seed</th>"
+            g_string_append(out, "<h3>Failing seeds</h3><table><tr><th>run</th><th>seed</th>"
                                  "<th class=\"l\">first violation</th>"
                                  "<th class=\"l\">reproduce</th></tr>\n");
         g_string_append_printf(out, "<tr><td>%" PRId64 "</td><td>%" PRIu64 "</td>"
@@ -278,25 +278,38 @@ bool rep_fig_sweep(struct rep_page *p, GError **err)
     if (!rep__sweep_load(p->db, p->run, &runs, err))
         return false;
     guint stride = (runs->len + MAX_DOTS - 1) / MAX_DOTS;
-    rep_section_open(p->out, "sweep", "Across seeds");
+    guint n_failed = 0;
+    for (guint i = 0; i < runs->len; i++)
+        n_failed += failed(&g_array_index(runs, struct rep_sweep_run, i));
+    char *heading = g_strdup_printf("Across %u seeds", runs->len);
+    rep_section_open(p->out, "sweep", heading);
+    g_free(heading);
     g_string_append(p->out, "<p>");
-    rep_escape_printf(p->out, "The database holds %u runs of %s. Each measure over the seeds "
-                              "(run_summary; durations rounded):",
-                      runs->len, p->run->scenario);
+    rep_escape_printf(p->out, "The database holds %u runs of %s; %u failed. Failing seeds "
+                              "first, each with the command that reproduces it; then each "
+                              "measure over the seeds (run_summary; durations rounded).",
+                      runs->len, p->run->scenario, n_failed);
     g_string_append(p->out, "</p>\n");
+    failing_runs(p->out, runs);
     distribution_table(p->out, p->run, runs);
     g_string_append(p->out, "<figure>");
     strip_plot(p->out, runs, MAX(stride, 1));
     if (stride > 1)
-        rep_caption(p->out, "One dot per seed (every %uth seed of %u, and every failing run); "
+        rep_caption(p->out, "One dot per seed (one seed in %u of %u, and every failing run); "
                             "red dots are failing runs. Each row has its own scale, from its "
                             "minimum (left) to its maximum (right).",
                     stride, runs->len);
     else
         rep_caption(p->out, "One dot per seed; red dots are failing runs. Each row has its own "
                             "scale, from its minimum (left) to its maximum (right).");
-    g_string_append(p->out, "</figure>\n");
-    failing_runs(p->out, runs);
+    g_string_append(p->out, "</figure>\n<p>");
+    rep_escape_printf(p->out, "Below, one run in detail: run %" PRId64 ", seed %" PRIu64 " (%s; "
+                              "choose another with zabsim report --run ID).",
+                      p->run->run_id, p->run->seed,
+                      p->run->first_failure ? "the failing run with the lowest seed"
+                      : p->opts->run_id   ? "the run asked for"
+                                          : "the newest run");
+    g_string_append(p->out, "</p>\n");
     rep_section_close(p->out);
     rep__sweep_free(runs);
     return true;

@@ -372,7 +372,7 @@ bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **e
 {
     struct rep_run run;
     GString *text = g_string_new(NULL);
-    bool ok = rep__run_load(db, opts->run_id, &run, err) && rep__window_check(&run, opts, err);
+    bool ok = rep__run_load(db, opts->run_id, &run, err) && rep__run_check(&run, opts, err);
     struct rep_window w = text_window(opts);
     if (ok) {
         header(text, &run);

@@ -315,7 +315,7 @@ static bool write_trace(struct tr_ctx *c, GError **err)
 bool rep_trace(sqlite3 *db, const struct rep_options *opts, const char *path, GError **err)
 {
     struct rep_run run;
-    if (!rep__run_load(db, opts->run_id, &run, err) || !rep__window_check(&run, opts, err)) {
+    if (!rep__run_load(db, opts->run_id, &run, err) || !rep__run_check(&run, opts, err)) {
         rep__run_clear(&run);
         return false;
     }

@@ -448,7 +448,7 @@ static void test_window_chooses_the_space_time_span(void)
     zabsim(&r, "report", single_db, "--html", out, "--window", "1s..1050ms", NULL);
     CU_ASSERT_EQUAL(r.status, 0);
     char *html = read_file(out);
-    CU_ASSERT_PTR_NOT_NULL(html && strstr(html, "Messages sent from 1s to 1.05s."));
+    CU_ASSERT_PTR_NOT_NULL(html && strstr(html, "Messages sent from 1s to 1.05s (--window)."));
     g_free(html);
     g_free(out);
     cli_clear(&r);
@@ -658,6 +658,115 @@ static void test_bad_inputs_exit_2(void)
     g_free(html);
 }
 
+static void test_html_clients_section_draws_each_client_by_outcome(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *html = make_html(single_db, "clients.html");
+    char *sec = section(html, "clients");
+    static const char *const models[] = { "zab", "pubsub" };
+    for (int m = 0; m < 2; m++) {
+        for (int c = 1; c <= 2; c++) {
+            char lane[64];
+            g_snprintf(lane, sizeof lane, "text-anchor=\"end\">%s c%d</text>", models[m], c);
+            CU_ASSERT_EQUAL(count(sec, lane), 1);
+        }
+    }
+    CU_ASSERT(count(sec, "class=\"opok\"") > 0);
+    /* the leader crash leaves ZAB operations of unknown outcome, and they are drawn */
+    int64_t unknown = db_int(single_db, "SELECT count(*) FROM operations WHERE model = 'zab' "
+                                        "AND type = 'unknown'");
+    CU_ASSERT(unknown > 0);
+    CU_ASSERT(count(sec, "class=\"opunk\"") > 0);
+    /* clients start unconnected: shaded */
+    CU_ASSERT(count(sec, "class=\"cdown\"") >= 4);
+    /* every fault marked on the lanes and on both scatters */
+    CU_ASSERT_EQUAL(count(sec, "class=\"fault\""), 3 * 4);
+    CU_ASSERT_EQUAL(count(sec, "<svg"), 3);
+    g_free(sec);
+    g_free(html);
+}
+
+static void test_space_time_default_window_follows_the_data(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *html = make_html(single_db, "st_default.html");
+    char *sec = section(html, "spacetime");
+    /* from just before the crash to just after the next leader served */
+    int64_t led = db_int(single_db, "SELECT min(t_ns) FROM host_states WHERE model = 'zab' "
+                                    "AND state = 'LEADING' AND phase = 'BROADCAST' "
+                                    "AND t_ns > 1000000000");
+    CU_ASSERT_FATAL(led > 1000000000);
+    char end[32], at[32];
+    units_format_duration_short(led + 10000000, end, sizeof end);
+    units_format_duration_short(led, at, sizeof at);
+    char *want = g_strdup_printf("Messages sent from 990ms to %s: from the first fault (crash ",
+                                 end);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sec, want));
+    char *leader = g_strdup_printf("led in its serving phase (at %s)", at);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sec, leader));
+    CU_ASSERT_EQUAL(count(sec, "class=\"alabel\""), 0); /* many arrows: no labels */
+    g_free(leader);
+    g_free(want);
+    g_free(sec);
+    g_free(html);
+    /* a narrow window draws few arrows, each labelled with its message type */
+    char *out = path_in_dir("st_narrow.html");
+    struct cli_result r;
+    zabsim(&r, "report", single_db, "--html", out, "--window", "1s..1002ms", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    html = read_file(out);
+    sec = section(html, "spacetime");
+    int arrows = count(sec, " arr\"") + count(sec, " lost\"");
+    CU_ASSERT(arrows > 0 && arrows <= 60);
+    CU_ASSERT_EQUAL(count(sec, "class=\"alabel\""), arrows);
+    g_free(sec);
+    g_free(html);
+    g_free(out);
+    cli_clear(&r);
+}
+
+static void test_model_filter_shows_one_model(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *out = path_in_dir("pubsub_only.html");
+    struct cli_result r;
+    zabsim(&r, "report", single_db, "--html", out, "--model", "pubsub", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    char *html = read_file(out);
+    CU_ASSERT_PTR_NULL(strstr(html, ">zab c1</text>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, ">pubsub c1</text>"));
+    CU_ASSERT_PTR_NULL(strstr(html, "<th>ZAB</th>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<th>pub/sub</th>"));
+    char *sec = section(html, "spacetime");
+    CU_ASSERT_PTR_NULL(strstr(sec, "ZAB message"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sec, "pub/sub message"));
+    CU_ASSERT_EQUAL(count(sec, "class=\"m0 arr\""), 0); /* no ZAB arrow */
+    g_free(sec);
+    g_free(html);
+    cli_clear(&r);
+    zabsim(&r, "report", zab_only_db, "--model", "pubsub", NULL);
+    CU_ASSERT_EQUAL(r.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--model pubsub: run 1 simulated zab"));
+    cli_clear(&r);
+    g_free(out);
+}
+
+static void test_sweep_page_opens_with_the_seeds(void)
+{
+    CU_ASSERT_TRUE_FATAL(fixtures());
+    char *html = make_html(sweep_db, "sweep_order.html");
+    const char *sweep = strstr(html, "<section id=\"sweep\">");
+    const char *summary = strstr(html, "<section id=\"summary\">");
+    CU_ASSERT_FATAL(sweep && summary);
+    CU_ASSERT(sweep < summary);
+    const char *failing = strstr(sweep, "Failing seeds"), *dist = strstr(sweep, "<th>min</th>");
+    CU_ASSERT(failing && dist && failing < dist);
+    /* both seeds failed: the page details the one with the lowest seed */
+    CU_ASSERT_PTR_NOT_NULL(strstr(sweep, "Below, one run in detail: run 1, seed 7 (the failing "
+                                         "run with the lowest seed"));
+    g_free(html);
+}
+
 void test_register(void)
 {
     TEST_SUITE("zabsim report",
@@ -671,5 +780,9 @@ void test_register(void)
                TEST(test_trace_is_json_with_tracks_flows_and_faults),
                TEST(test_trace_of_a_run_without_message_log),
                TEST(test_same_database_gives_identical_bytes),
-               TEST(test_bad_inputs_exit_2));
+               TEST(test_bad_inputs_exit_2),
+               TEST(test_html_clients_section_draws_each_client_by_outcome),
+               TEST(test_space_time_default_window_follows_the_data),
+               TEST(test_model_filter_shows_one_model),
+               TEST(test_sweep_page_opens_with_the_seeds));
 }
