@@ -1,4 +1,4 @@
-/* report.h: `zabsim report`, the human view of a results database (CONTRACT.md section 3).
+/* report.h: `zabsim report`, the human view of a results database (README.md, Commands).
  *
  * Three renderings of one run, all read-only and deterministic (the same database gives the
  * same bytes; nothing depends on the wall clock, the locale or the file's path):

@@ -1,10 +1,10 @@
 /* disk.h: one host's simulated storage: named files that are either append-only logs of
  * fixed-size records or small blobs replaced whole (temp file + rename).
  *
- * Every file has two images: what the process has written (the page cache) and what is
- * durable (fsynced). A process crash keeps the written image; a power-off reverts every file
- * to its durable image (CONTRACT.md section 1). Truncating a log is made durable at once:
- * ZooKeeper truncates and then reloads from the file, and the model does not try to say what
+ * Every file has two images: what the process has written (the page cache) and what is durable
+ * (fsynced). A process crash keeps the written image; a power-off reverts every file to its
+ * durable image (docs/architecture.md, "The simulated world"). Truncating a log is made durable at
+ * once: ZooKeeper truncates and then reloads from the file, and the model does not try to say what
  * a half-synced truncation would leave behind.
  *
  * The disk does not schedule anything: the simulator decides when an fsync completes and

@@ -1,4 +1,4 @@
-/* dist.h: delay distributions for link latency and fsync time (CONTRACT.md section 2:
+/* dist.h: delay distributions for link latency and fsync time (docs/scenarios.md:
  * fixed{value}, uniform{min,max}, normal{mean,stddev}, exponential{mean}).
  *
  * Samples are integer nanoseconds, never negative: the normal distribution is truncated at

@@ -14,12 +14,12 @@
  * sends (ZAB's ack-after-fsync) emits the writes and a sync, waits for PROTO_IN_DISK_DONE
  * with its token, and only then emits the send.
  *
- * Connections behave like TCP (CONTRACT.md section 1): reliable and FIFO while open. A node
- * learns of a break only the way a program would: PROTO_IN_CONN_DOWN when the peer closed
- * or reset it, nothing at all when the peer's machine stopped or a partition cut the path
- * (it must time out and close the connection itself). Messages are owned by the node
- * that allocated them until passed to proto_send; a received message is borrowed for the
- * duration of handle().
+ * Connections behave like TCP (docs/architecture.md, "The simulated world"): reliable and FIFO
+ * while open. A node learns of a break only the way a program would: PROTO_IN_CONN_DOWN when the
+ * peer closed or reset it, nothing at all when the peer's machine stopped or a partition cut the
+ * path (it must time out and close the connection itself). Messages are owned by the node that
+ * allocated them until passed to proto_send; a received message is borrowed for the duration of
+ * handle().
  *
  * On a crash the simulator calls destroy() and, on restart, create() again with a
  * read-only view of the host's disk: recovery code runs on every restart. */

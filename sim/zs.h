@@ -1,7 +1,8 @@
 /* zs.h: project-wide basics shared by every module: the time type, assertions that stay
  * compiled in, and the error domain for GError.
  *
- * Simulated time is an int64_t count of nanoseconds from 0 (CONTRACT.md section 1).
+ * Simulated time is an int64_t count of nanoseconds from 0 (docs/architecture.md, "The
+ * simulated world").
  * Nothing here reads a clock or allocates. */
 #ifndef ZS_H
 #define ZS_H

@@ -1,5 +1,6 @@
-/* test_ps_subject.c: NATS subject rules (NATS.md section 2): validation, pattern matching,
- * and the sublist trie that the broker matches with, checked against the pattern matcher. */
+/* test_ps_subject.c: NATS subject rules (docs/pubsub-model.md, "Subjects"): validation, pattern
+ * matching, and the sublist trie that the broker matches with, checked against the pattern matcher.
+ */
 #include "protocol/pubsub/ps_sublist.h"
 #include "protocol/pubsub/pubsub.h"
 #include "tests/harness.h"
@@ -137,8 +138,8 @@ static void test_ps_sublist_agrees_with_matcher(void)
     ps_sublist_free(sl);
 }
 
-/* Overlapping plain subscriptions each match (two copies, NATS.md 3.1); queue members
- * of one name merge across patterns into one group with summed weights. */
+/* Overlapping plain subscriptions each match (two copies, docs/pubsub-model.md, "Publish
+ * path"); queue members of one name merge across patterns into one group with summed weights. */
 static void test_ps_sublist_groups_queue_members_by_name(void)
 {
     struct ps_sublist *sl = ps_sublist_new();

@@ -1,5 +1,5 @@
-/* test_pubsub.c: whole NATS-style clusters on the simulator core, checking the behaviour of
- * NATS.md sections 3 to 6 and the fault catalogue of section 11 with exact numbers: what
+/* test_pubsub.c: whole NATS-style clusters on the simulator core, checking the behaviour
+ * docs/pubsub-model.md describes, failure behaviours included, with exact numbers: what
  * every subscriber receives without faults and with queue groups, and which messages a
  * broker crash, a partition, a half-open route, a restart race, slow consumers and a
  * publisher outage lose, matched against the network's own message log and the drops the
@@ -706,9 +706,10 @@ static void test_pubsub_publisher_gives_up_after_max_reconnect(void)
 }
 
 /* The publisher's own server loses power at 10 s. Publish() keeps succeeding into the dead
- * connection until nats.go's PING timer (every 2 min, stale past MaxPingsOut = 2) gives
- * up on it, 4 to 6 minutes later (NATS.md 4.1, 11 item 4); then the client reconnects to
- * another host. Everything in between is acked, silently lost, and recorded nowhere. */
+ * connection until nats.go's PING timer (every 2 min, stale past MaxPingsOut = 2) gives up on it, 4
+ * to 6 minutes later (docs/pubsub-model.md, "Failure behaviours"); then the client reconnects to
+ * another host. Everything in between is acked and lost; no node knows, and only the network
+ * records it (lost_in_flight). */
 static void test_pubsub_publisher_half_open_until_client_pings_detect(void)
 {
     struct cluster_opts o = default_opts(3, 1);
@@ -734,7 +735,10 @@ static void test_pubsub_publisher_half_open_until_client_pings_detect(void)
         CU_ASSERT_EQUAL(got->len + blind, count_acked(cl));
         g_array_free(got, TRUE);
     }
+    /* No broker knew: nothing was dropped for the hosts; the network lost each publish on
+     * the dead connection, a lost_in_flight drop meant for every host. */
     CU_ASSERT_EQUAL(count_drops(cl, 1, -1) + count_drops(cl, 2, -1), 0);
+    CU_ASSERT_EQUAL(count_drops(cl, -1, PS_DROP_LOST_IN_FLIGHT), blind);
     cluster_free(cl);
 }
 
@@ -775,10 +779,10 @@ static void test_pubsub_client_slow_consumer_tail_drops_at_the_limit(void)
     cluster_free(cl);
 }
 
-/* The subscriber's machine stalls (pause) while 1000 msg/s keep coming: the socket fills
- * (16 KiB unread), then the broker's outbound queue; past max_pending (32 KiB) the broker
- * closes the connection and drops exactly that queue (NATS.md 5.1). The subscriber reads
- * what was already in the socket when it resumes, sees the close, reconnects after
+/* The subscriber's machine stalls (pause) while 1000 msg/s keep coming: the socket fills (16 KiB
+ * unread), then the broker's outbound queue; past max_pending (32 KiB) the broker closes the
+ * connection and drops exactly that queue (docs/pubsub-model.md, "Outbound buffers"). The
+ * subscriber reads what was already in the socket when it resumes, sees the close, reconnects after
  * ReconnectWait and resubscribes; what came in between found no interest. Every message is
  * delivered once or recorded as dropped once, never both, never neither. */
 static void test_pubsub_server_cuts_off_slow_consumer_and_drops_its_buffer(void)
@@ -837,7 +841,8 @@ static void test_pubsub_server_cuts_off_slow_consumer_and_drops_its_buffer(void)
  * it after its ReconnectWait. h2 and h3 come back at 4 s and their subscribers subscribe
  * at once, but h1 learns their interest only when its route dialler, retrying every 1 s,
  * reaches them. Until then h1 drops the publisher's messages as route_down, although both
- * subscribers are up and subscribed (nats-server issue #439, NATS.md 4.4). */
+ * subscribers are up and subscribed (nats-server issue #439; docs/pubsub-model.md,
+ * "Failure behaviours"). */
 static void test_pubsub_restart_race_loses_until_remote_interest_is_back(void)
 {
     struct cluster_opts o = default_opts(3, 1);

@@ -1,4 +1,4 @@
-/* cli.h: the zabsim subcommands (CONTRACT.md section 3). main.c only dispatches; each
+/* cli.h: the zabsim subcommands (README.md, Commands). main.c only dispatches; each
  * command lives in its own tools/cmd_<name>.c, parses its options with GOptionContext,
  * answers --help, and returns the process exit status:
  *   0  success (for run: invariants hold and expect: is met)

@@ -1,4 +1,4 @@
-/* cmd_validate.c: `zabsim validate SCENARIO.yaml...` (CONTRACT.md section 3): loads every
+/* cmd_validate.c: `zabsim validate SCENARIO.yaml...` (README.md, Commands): loads every
  * file given with the same loader `zabsim run` uses, prints "FILE: ok" on stdout for each
  * valid one and every problem of the others on stderr. It runs nothing. */
 #include "world/scenario.h"

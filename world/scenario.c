@@ -1,4 +1,4 @@
-/* scenario.c: loading a scenario file (CONTRACT.md section 2): the public entry points, the
+/* scenario.c: loading a scenario file (docs/scenarios.md): the public entry points, the
  * defaults, and the top-level keys and sections up to `workload:`. Faults and `expect:` are
  * read in scenario_fault.c, the YAML tree is built in scenario_yaml.c, and the typed readers
  * shared by all of them are in scenario_value.c.

@@ -1,4 +1,4 @@
-/* scenario.h: a validated scenario (CONTRACT.md section 2), as loaded from YAML.
+/* scenario.h: a validated scenario (docs/scenarios.md), as loaded from YAML.
  *
  * scenario_load() parses with libyaml, checks every field, and either returns a complete
  * scenario or reports every problem it found as "FILE:LINE:COLUMN: message" (all of them,

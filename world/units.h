@@ -1,4 +1,4 @@
-/* units.h: the value syntax of scenario files (CONTRACT.md section 2): durations with ns,
+/* units.h: the value syntax of scenario files (docs/scenarios.md): durations with ns,
  * us, ms, s, m suffixes; sizes with B, KiB, MiB, GiB; rates N/s, N/ms or "unlimited".
  * Every parser rejects negative values, missing or unknown units, trailing garbage and
  * overflow, and says which in the error text.

@@ -2,19 +2,19 @@
  * their interest, the publish fan-out and the delivery of routed messages. The route mesh
  * itself lives in ps_route.c.
  *
- * Fan-out (NATS.md 3.1, client.go processMsgResults): a PUB is matched against the sublist
- * once; every matching local plain subscription gets its own MSG; every route with a
- * matching plain entry gets ONE RMSG; every queue group gets one member, picked at random
- * with remote members weighted by their server's member count, and a remote pick travels
- * as a queue name in that route's RMSG. A routed message is delivered to local
- * subscriptions only (the one-hop rule) and, per listed queue, to one local member.
+ * Fan-out (client.go processMsgResults; docs/pubsub-model.md, "Publish path"): a PUB is matched
+ * against the sublist once; every matching local plain subscription gets its own MSG; every route
+ * with a matching plain entry gets ONE RMSG; every queue group gets one member, picked at random
+ * with remote members weighted by their server's member count, and a remote pick travels as a
+ * queue name in that route's RMSG. A routed message is delivered to local subscriptions only (the
+ * one-hop rule) and, per listed queue, to one local member.
  *
- * Outbound buffers (NATS.md 5.1, client.go queueOutbound): bytes for a client go straight
- * to the socket while the connection has less than socket_buffer bytes unread by the peer
- * (the peer's PS_MSG_ACKs say how much it read); beyond that they wait in the broker's own
- * outbound queue, and when that queue exceeds max_pending the connection is closed as a
- * slow consumer and the queue is dropped. Routes have no such cap in NATS (only a write
- * deadline), so route bytes always go to the socket.
+ * Outbound buffers (client.go queueOutbound; docs/pubsub-model.md, "Outbound buffers"): bytes for a
+ * client go straight to the socket while the connection has less than socket_buffer bytes unread
+ * by the peer (the peer's PS_MSG_ACKs say how much it read); beyond that they wait in the broker's
+ * own outbound queue, and when that queue exceeds max_pending the connection is closed as a slow
+ * consumer and the queue is dropped. Routes have no such cap in NATS (only a write deadline), so
+ * route bytes always go to the socket.
  *
  * Drops (TRACE_DROP) are recorded only where this broker knows: at the publishing broker,
  * one per host it does not serve (route down, or no known interest there; none when a

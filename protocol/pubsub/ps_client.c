@@ -1,7 +1,8 @@
 /* ps_client.c: the NATS client connection life cycle; see ps_client.h.
  *
  * Constants are nats.go defaults (nats.go: DefaultTimeout, DefaultPingInterval,
- * DefaultMaxPingOut, DefaultMaxReconnect, DefaultReconnectJitter; NATS.md section 10). */
+ * DefaultMaxPingOut, DefaultMaxReconnect, DefaultReconnectJitter; docs/pubsub-model.md,
+ * "Defaults used"). */
 #include "protocol/pubsub/ps_client.h"
 
 #define CONNECT_TIMEOUT_NS (2 * SIM_S)   /* nats.go DefaultTimeout */

@@ -5,9 +5,9 @@
  *   - handshake: dial, INFO from the server, CONNECT + PING, and CONNECTED on the PONG,
  *     all within the connect timeout (nats.go DefaultTimeout, 2 s);
  *   - liveness: a PING every PingInterval (2 min); more than MaxPingsOut (2) unanswered
- *     means a stale connection (NATS.md 4.1);
- *   - reconnect (nats.go doReconnect, NATS.md 4.3): the server pool is walked in order,
- *     the server just lost going to the back; sleep ReconnectWait + jitter (< 100 ms) only
+ *     means a stale connection;
+ *   - reconnect (nats.go doReconnect): the server pool is walked in order, the server just
+ *     lost going to the back; sleep ReconnectWait + jitter (< 100 ms) only
  *     before the last server of a pass; at most MaxReconnect (60) attempts per server, a
  *     success resets that server's count; an empty pool means CLOSED for good;
  *   - the reconnect buffer: publishes while not connected are kept, up to its size, and

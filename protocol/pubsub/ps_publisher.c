@@ -6,7 +6,8 @@
  * lists first). Records per message: TRACE_SUBMISSION (host = the server it is connected
  * to, -1 while not connected), then TRACE_OUTCOME acked when Publish() returned nil (sent,
  * or kept in the reconnect buffer) or rejected with a TRACE_DROP naming why. Bytes written
- * to a connection that then breaks are lost without a word, exactly as in NATS.md 4.3. */
+ * to a connection that then breaks are lost without a word, as with nats.go (docs/pubsub-model.md,
+ * "Client connections"). */
 #include "protocol/pubsub/ps_client.h"
 
 struct ps_publisher {
@@ -23,8 +24,8 @@ static void record_drop(msg_id_t id, enum ps_drop_cause cause, struct proto_out 
     proto_trace(out, &r);
 }
 
-/* Buffered publishes thrown away when the client gives up reconnecting (NATS.md 4.3 step
- * 5): they had been acknowledged to the application. */
+/* Buffered publishes thrown away when the client gives up reconnecting (nats.go closes the
+ * connection for good): they had been acknowledged to the application. */
 static void on_discard(void *owner, const struct ps_msg *pub, struct proto_out *out)
 {
     record_drop(pub->hdr.msg_id, PS_DROP_PUBLISHER_DISCONNECTED, out);

@@ -1,4 +1,5 @@
-/* ps_route.c: the full mesh of routes between brokers (nats-server route.go, NATS.md 6).
+/* ps_route.c: the full mesh of routes between brokers (nats-server route.go;
+ * docs/pubsub-model.md, "Routes").
  *
  * Every pair of brokers shares one route. To have exactly one without a duplicate-route
  * race, the broker with the lower host index dials and the higher one accepts; a second
@@ -18,7 +19,7 @@
 
 #define ROUTE_DIAL_TIMEOUT_NS (1 * SIM_S)        /* const.go DEFAULT_ROUTE_DIAL */
 #define ROUTE_RECONNECT_NS (1 * SIM_S)           /* const.go DEFAULT_ROUTE_CONNECT */
-#define ROUTE_RECONNECT_JITTER_NS (100 * SIM_MS) /* NATS.md 6: up to 100 ms */
+#define ROUTE_RECONNECT_JITTER_NS (100 * SIM_MS) /* docs/pubsub-model.md, Routes: up to 100 ms */
 
 /* A dial token names the peer and the dial's generation. */
 static uint64_t dial_token(uint64_t generation, uint32_t host)

@@ -1,4 +1,4 @@
-/* ps_subject.c: subject syntax and wildcard matching (NATS.md section 2, after
+/* ps_subject.c: subject syntax and wildcard matching (docs/pubsub-model.md, Subjects, after
  * nats-server sublist.go isValidSubject and matchLiteral).
  *
  * Not here: the subscription trie (ps_sublist.c), which uses the same tokens. */

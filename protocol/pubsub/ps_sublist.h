@@ -21,7 +21,7 @@ struct ps_sub {
     char *subject;     /* pattern, may hold wildcards */
     char *queue;       /* queue group, NULL for a plain subscription */
     uint32_t weight;   /* queue members this entry stands for: 1 locally, the remote
-                          server's member count for a route (NATS.md 3.2) */
+                          server's member count for a route (docs/pubsub-model.md, Publish path) */
     uint32_t sid;      /* the client's subscription id (local subscriptions) */
     int32_t route_host; /* -1: a local client's subscription; else the route's peer host */
     void *owner;       /* the broker's connection that holds it */

@@ -1,12 +1,12 @@
 /* ps_subscriber.c: the subscriber application on every host: a NATS client with one
  * asynchronous subscription (nats.go Subscribe / QueueSubscribe) on its own host's broker.
  *
- * Messages the read loop receives go into the subscription's pending queue; the
- * application callback takes them one at a time at consume_rate. As in nats.go
- * (processMsg, waitForMsgs) a message counts as pending from arrival until its callback
- * returns, and an arrival that would make the count exceed the limit is dropped: tail drop,
- * the connection stays up and the server never knows (NATS.md 5.2). The queue survives
- * reconnects; a restarted host brings a fresh subscriber whose seq starts again at 1.
+ * Messages the read loop receives go into the subscription's pending queue; the application
+ * callback takes them one at a time at consume_rate. As in nats.go (processMsg, waitForMsgs) a
+ * message counts as pending from arrival until its callback returns, and an arrival that would
+ * make the count exceed the limit is dropped: tail drop, the connection stays up and the server
+ * never knows (docs/pubsub-model.md, "Outbound buffers"). The queue survives reconnects; a
+ * restarted host brings a fresh subscriber whose seq starts again at 1.
  *
  * Not modelled: the pending-bytes limit (64 MiB) next to the message limit, and the
  * once-per-episode ErrSlowConsumer callback (every dropped message is traced instead). */

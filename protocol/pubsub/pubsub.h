@@ -1,6 +1,6 @@
 /* pubsub.h: a NATS-style core pub/sub cluster as pure state machines (sim/proto.h).
  *
- * Three node kinds, all at-most-once like core NATS (../shared/reference/NATS.md):
+ * Three node kinds, all at-most-once like core NATS (docs/pubsub-model.md):
  *   - the broker (nats-server) on every host: client connections, a subject trie of local
  *     subscriptions, a full mesh of routes to the other hosts' brokers with interest
  *     propagation (RS+/RS-), one-hop forwarding, per-connection outbound limits;
@@ -102,7 +102,7 @@ extern const struct proto_ops ps_broker_ops;
 extern const struct proto_ops ps_subscriber_ops;
 extern const struct proto_ops ps_publisher_ops;
 
-/* Subject rules of NATS.md section 2, for scenario validation and reports. */
+/* Subject rules of docs/pubsub-model.md, Subjects, for scenario validation and reports. */
 
 /* A valid subject: non-empty tokens separated by '.', no whitespace; with allow_wildcards
  * a whole-token '*' anywhere and a whole-token '>' as the last token (subscriptions),

@@ -10,7 +10,7 @@
  *   - zab_client_ops: a ZooKeeper client (c1..cM) that knows every server, writes each
  *     workload message, and reconnects elsewhere when its server fails it, reporting the
  *     outcome a real client would (acked, or timeout for CONNECTIONLOSS).
- * ../shared/reference/ZAB.md is the reference; docs/zab-model.md says what is modelled. */
+ * docs/zab-model.md says what is modelled, from which ZooKeeper sources, and what is simplified. */
 #ifndef PROTOCOL_ZAB_H
 #define PROTOCOL_ZAB_H
 

@@ -8,7 +8,8 @@
  * steps, which is where ZooKeeper's data-loss bugs live.
  *
  * acceptedEpoch and currentEpoch are small files replaced atomically and fsynced; callers
- * wait for PROTO_IN_DISK_DONE before acting on them (ZAB.md section 1.2, D1-D5). */
+ * wait for PROTO_IN_DISK_DONE before acting on them (docs/zab-model.md, "Where durability
+ * is required", D1-D6). */
 #include "protocol/zab/zab_internal.h"
 
 #include <string.h>
