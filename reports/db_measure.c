@@ -505,10 +505,12 @@ static bool write_summary(struct facts *f, struct summary *m, GError **err)
         sqlite3_bind_int64(st, 3 + i, counts[i]);
     bind_percentiles(st, 13, m->ack_ns);
     bind_percentiles(st, 16, m->delivery_ns);
-    sqlite3_bind_int64(st, 19, m->restarts);
+    if (f->replays_history) { /* other models have no history to catch up with: NULL */
+        sqlite3_bind_int64(st, 19, m->restarts);
+        sqlite3_bind_int64(st, 21, m->never_caught_up);
+    }
     if (m->catchup_max_ns >= 0)
         sqlite3_bind_int64(st, 20, m->catchup_max_ns);
-    sqlite3_bind_int64(st, 21, m->never_caught_up);
     sqlite3_bind_int64(st, 22, m->unavailable_ns);
     if (f->has_leader)
         sqlite3_bind_int64(st, 23, MAX(0, f->leader_entries - 1));

@@ -162,16 +162,19 @@ SELECT m.model,
 FROM models AS m WHERE m.run_id = :run_id ORDER BY m.position;
 
 -- measure: restarts, catchup_max_ns, never_caught_up
--- In a model that replays its history, per host restart: the time from the restart until
--- the new incarnation had delivered every message delivered anywhere before the restart
--- (the catchups table); the count of restarts, the longest catch-up, and how many never
--- caught up.
+-- In a model that replays its history (NULL in the others, which have nothing to catch up
+-- with), per host restart: the time from the restart until the new incarnation had
+-- delivered every message delivered anywhere before the restart (the catchups table); the
+-- count of restarts, the longest catch-up, and how many never caught up.
 SELECT m.model,
-       (SELECT count(*) FROM catchups AS c WHERE c.run_id = m.run_id AND c.model = m.model),
+       CASE WHEN m.replays_history = 1 THEN
+           (SELECT count(*) FROM catchups AS c
+            WHERE c.run_id = m.run_id AND c.model = m.model) END,
        (SELECT max(c.caught_up_ns - c.started_ns) FROM catchups AS c
         WHERE c.run_id = m.run_id AND c.model = m.model),
-       (SELECT count(*) FROM catchups AS c
-        WHERE c.run_id = m.run_id AND c.model = m.model AND c.caught_up_ns IS NULL)
+       CASE WHEN m.replays_history = 1 THEN
+           (SELECT count(*) FROM catchups AS c
+            WHERE c.run_id = m.run_id AND c.model = m.model AND c.caught_up_ns IS NULL) END
 FROM models AS m WHERE m.run_id = :run_id ORDER BY m.position;
 
 -- measure: catchups

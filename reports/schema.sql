@@ -201,9 +201,9 @@ CREATE TABLE run_summary_data (
     delivery_p50_ns      INTEGER,  -- submission to delivery at hosts up since the submission;
     delivery_p99_ns      INTEGER,  -- NULL when there is no such delivery
     delivery_max_ns      INTEGER,
-    restarts             INTEGER NOT NULL,  -- host restarts (each begins a catch-up)
-    catchup_max_ns       INTEGER,  -- longest restart-to-caught-up; NULL when none caught up
-    never_caught_up      INTEGER NOT NULL,  -- restarts that never caught up
+    restarts             INTEGER,  -- host restarts (each begins a catch-up); this and the
+    catchup_max_ns       INTEGER,  -- next two are NULL in a model that does not replay its
+    never_caught_up      INTEGER,  -- history; catchup_max_ns also when none caught up
     unavailable_ns       INTEGER NOT NULL,
     leader_changes       INTEGER,  -- NULL for a model without a leader
     PRIMARY KEY (run_id, model)

@@ -556,7 +556,7 @@ static void test_db_summary_is_exact(void)
     sqlite3 *db = open_read_only(path);
     expect_rows(db, "SELECT * FROM run_summary ORDER BY model DESC",
                 "1|zab|5|4|0|1|4|0|0|0|0|0|205|205|205|230|236|236|3|112|0|980|2\n"
-                "1|pubsub|5|5|0|0|5|1|1|0|1|1|1|1|1|50|62|62|0|NULL|0|192|NULL");
+                "1|pubsub|5|5|0|0|5|1|1|0|1|1|1|1|1|50|62|62|NULL|NULL|NULL|192|NULL");
     expect_rows(db, "SELECT model, host, counted, delivered, lost, lost_in_transit, "
                     "missed_while_down FROM host_summary ORDER BY model DESC, host",
                 "zab|h1|0|3|NULL|NULL|NULL\n"

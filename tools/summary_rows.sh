@@ -17,7 +17,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: tools/summary_rows.sh [--bin ZABSIM] [--seeds N]" >&2; exit 2 ;;
     esac
 done
-COLUMNS=${SUMMARY_COLUMNS:-"submitted, acked, delivered, lost, duplicates, order_disagreements, unavailable_ns, latency_p50_ns, latency_p99_ns, latency_max_ns, leader_changes"}
+# The default is every column of version 0.2's run_summary; set SUMMARY_COLUMNS to compare
+# builds of another version on the columns they share.
+COLUMNS=${SUMMARY_COLUMNS:-"submitted, acked, failed, unknown, delivered, lost, lost_in_transit, missed_while_down, duplicates, order_disagreements, ack_p50_ns, ack_p99_ns, ack_max_ns, delivery_p50_ns, delivery_p99_ns, delivery_max_ns, restarts, catchup_max_ns, never_caught_up, unavailable_ns, leader_changes"}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for s in scenarios/*.yaml; do

@@ -39,7 +39,8 @@ const struct summary_column summary_columns[SUMMARY_COLUMNS_COUNT] = {
     { "delivery_max_ns", "delivery latency max (hosts up)", SUMMARY_DURATION, 0,
       "submission to delivery, at hosts already up when it was submitted", false },
     { "restarts", "restarts (catch-ups)", SUMMARY_COUNT, 0,
-      "host restarts in a model that replays its history to a restarted host", false },
+      "host restarts, in a model that replays its history to a restarted host ('-': one "
+      "that has no history to catch up with)", false },
     { "catchup_max_ns", "catch-up max", SUMMARY_DURATION, 1,
       "longest time from a restart until the host had everything committed before it",
       false },
