@@ -12,6 +12,7 @@
 /* Generated from the reports/ SQL files by tools/embed.cmake. */
 extern const char embedded_schema_sql[];
 extern const char embedded_measures_sql[];
+extern const char embedded_calibration_sql[];
 
 /* The run_id of the only run in a private run database. */
 #define DB_PRIVATE_RUN_ID 1

@@ -175,7 +175,7 @@ void db__run_free(struct db_run *r)
 struct db_run *db_run_create(const char *target_path, const char *const *host_names,
                              uint32_t n_hosts, unsigned models, GError **err)
 {
-    ZS_ASSERT(models != 0 && (models & ~model_all()) == 0);
+    ZS_ASSERT(models != 0 && (models & ~(model_all() | model_real_set())) == 0);
     /* Fail before the simulation runs, not after, when the target cannot take the run. */
     if (g_file_test(target_path, G_FILE_TEST_EXISTS)) {
         sqlite3 *target = db_open(target_path, true, err);

@@ -49,6 +49,12 @@ bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char
     if (!c->models)
         return cli_fail(c, "--model: no model named '%s' (the models: %s)",
                         c->model && *c->model ? bad : "", model_names_usage(names, sizeof names));
+    for (model_id id = 0; id < model_count(); id++) {
+        if ((c->models & (1u << id)) && !model_get(id)->build)
+            return cli_fail(c, "--model: %s is recorded from the real system by zabsim conform; "
+                            "it cannot be simulated (try --model %s)", model_get(id)->name,
+                            model_get(id)->real_of);
+    }
     c->sc = scenario_load((*argv)[1], &err);
     if (!c->sc) {
         fprintf(stderr, "%s\n", err->message); /* FILE:LINE:COLUMN: ..., one per line */

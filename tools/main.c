@@ -18,6 +18,7 @@ static const struct command commands[] = {
     { "check", cmd_check, "re-check every invariant from a results database" },
     { "sweep", cmd_sweep, "run a scenario over many seeds into one database" },
     { "report", cmd_report, "human report (text, HTML, trace JSON) from a results database" },
+    { "conform", cmd_conform, "run a scenario on real ZooKeeper and nats-server, compare" },
 };
 
 static void usage(FILE *out)

@@ -74,6 +74,11 @@ struct model_desc {
      * each message is then meant for one subscriber, not for every host. */
     bool queue_groups;
 
+    /* A model recorded from a real system by `zabsim conform` (tools/conform/) rather than
+     * simulated: the name of the simulated model it is compared with ("zab"), else NULL.
+     * Such a model has no build() and is never part of a simulation's model set. */
+    const char *real_of;
+
     /* Invariants over the trace; NULL for a model with none. */
     const struct oracle_ops *oracle;
 
@@ -112,8 +117,10 @@ model_id model_count(void);
 const struct model_desc *model_get(model_id id);
 /* The model of that name, or -1. */
 int model_find(const char *name);
-/* Every registered model: the set a run takes by default. */
+/* Every registered model that can be simulated: the set a run takes by default. */
 unsigned model_all(void);
+/* The registered models recorded from real systems (model_desc.real_of set). */
+unsigned model_real_set(void);
 /* Parses "zab", "zab,pubsub", "all" or "both" (the two original models) into a set; 0 with
  * *bad set to the first unknown name (a pointer into text's copy, owned by the caller's
  * buffer) when a name is not registered. */

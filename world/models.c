@@ -6,11 +6,15 @@
 
 extern const struct model_desc zab_model;
 extern const struct model_desc pubsub_model;
+extern const struct model_desc zab_real_model;
+extern const struct model_desc pubsub_real_model;
 
 /* Registration order is the order of columns in summaries and of sections in reports. */
 static const struct model_desc *const registry[] = {
     &zab_model,
     &pubsub_model,
+    &zab_real_model,
+    &pubsub_real_model,
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(registry) <= MODELS_MAX);
@@ -37,7 +41,22 @@ int model_find(const char *name)
 
 unsigned model_all(void)
 {
-    return (1u << G_N_ELEMENTS(registry)) - 1;
+    unsigned set = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(registry); i++) {
+        if (registry[i]->build)
+            set |= 1u << i;
+    }
+    return set;
+}
+
+unsigned model_real_set(void)
+{
+    unsigned set = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(registry); i++) {
+        if (registry[i]->real_of)
+            set |= 1u << i;
+    }
+    return set;
 }
 
 unsigned model_parse_set(const char *text, char *bad, size_t bad_len)
@@ -83,9 +102,11 @@ const char *model_names_usage(char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (model_id i = 0; i < model_count(); i++)
-        used += (size_t)g_snprintf(buf + MIN(used, len), len - MIN(used, len), "%s|",
-                                   registry[i]->name);
+    for (model_id i = 0; i < model_count(); i++) {
+        if (registry[i]->build) /* the models a run can simulate */
+            used += (size_t)g_snprintf(buf + MIN(used, len), len - MIN(used, len), "%s|",
+                                       registry[i]->name);
+    }
     g_strlcpy(buf + MIN(used, len), "all", len - MIN(used, len));
     return buf;
 }
