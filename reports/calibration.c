@@ -161,6 +161,7 @@ static void render_row(const struct cal_measure *m, GArray *sim, GArray *real, b
         g_strlcpy(tight, "off", sizeof tight);
         g_strlcpy(wide, "DIFFERS", sizeof wide);
         o->wide_misses++;
+        o->qualitative_misses++;
     }
     if (markdown)
         g_string_append_printf(out, "| %s | %s | %s | %s | %s | %s |\n", m->label, s, r, ratio,

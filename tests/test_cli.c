@@ -77,6 +77,30 @@ static void test_every_usage_line_names_zabsim(void)
     }
 }
 
+/* zabsim conform refuses, before starting anything, what real servers cannot do here, and
+ * the recorded-only models cannot be simulated. */
+static void test_conform_refuses_what_it_cannot_run(void)
+{
+    const char *power[] = { "conform", test_source_path("scenarios/power_off_unsynced.yaml"),
+                            NULL };
+    expect_error(power, "power_off cannot be reproduced on real servers");
+    const char *part[] = { "conform", test_source_path("scenarios/minority_partition.yaml"),
+                           NULL };
+    expect_error(part, "partition cannot be reproduced on real servers");
+    const char *none[] = { "conform", NULL };
+    expect_error(none, "give one or more scenario files");
+    const char *gate[] = { "conform", test_source_path("scenarios/conform_leader_crash.yaml"),
+                           "--gate", "loose", NULL };
+    expect_error(gate, "--gate takes 'wide' or 'safety', not 'loose'");
+    const char *runs[] = { "conform", test_source_path("scenarios/conform_leader_crash.yaml"),
+                           "--runs", "0", NULL };
+    expect_error(runs, "--runs takes 1 to 100");
+    const char *real[] = { "run", test_source_path("scenarios/calm.yaml"), "--model",
+                           "zab-real", NULL };
+    expect_error(real, "--model: zab-real is recorded from the real system by zabsim conform; "
+                       "it cannot be simulated (try --model zab)");
+}
+
 static void test_sweep_argument_errors_say_what_is_wrong(void)
 {
     const char *calm = test_source_path("scenarios/calm.yaml");
@@ -232,4 +256,6 @@ void test_register(void)
                 test_report_window_is_honoured_in_text_and_checked);
     CU_add_test(s, "test_misspelt_expect_keys_get_a_suggestion",
                 test_misspelt_expect_keys_get_a_suggestion);
+    CU_add_test(s, "test_conform_refuses_what_it_cannot_run",
+                test_conform_refuses_what_it_cannot_run);
 }

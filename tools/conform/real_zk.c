@@ -47,6 +47,9 @@ struct zk_sub {
     int64_t next;         /* the position to deliver next */
     int64_t issued;       /* positions below this have a read in flight or are done */
     bool waiting;         /* for a watch or a reconnect, no reads in flight */
+    int64_t window;       /* reads in flight at most: doubles while they find nodes, back to
+                           * 1 when one does not, so that a subscriber that keeps up costs
+                           * one read per write instead of a window of misses */
     int64_t replay_below; /* positions this host delivered in an earlier incarnation */
     uint64_t seq;         /* deliveries in this incarnation */
     bool restart_pending; /* host restarted: start again from 0 */
@@ -393,9 +396,11 @@ static void read_done(int rc, const char *value, int len, const struct Stat *sta
     } else if (rc == ZOK && rd->pos == s->next) {
         deliver(s, rd->pos, value, len, stat ? stat->czxid : TRACE_NO_LOG_ID);
         s->next++;
+        s->window = MIN(s->window * 2, REAL_ZK_READ_WINDOW);
         sub_read_more(s);
     } else if (rc == ZNONODE) {
         sub_wait(s);
+        s->window = 1;
         struct zk_read *ex = g_new(struct zk_read, 1);
         *ex = (struct zk_read){ .sub = s, .gen = s->gen, .pos = s->next };
         char path[64];
@@ -417,8 +422,9 @@ static void sub_read_more(struct zk_sub *s)
         s->gen++;
         s->next = s->issued = 0;
         s->seq = 0;
+        s->window = REAL_ZK_READ_WINDOW; /* the whole log is there to read again */
     }
-    while (!s->waiting && s->issued < s->next + REAL_ZK_READ_WINDOW) {
+    while (!s->waiting && s->issued < s->next + MAX(s->window, 1)) {
         struct zk_read *rd = g_new(struct zk_read, 1);
         *rd = (struct zk_read){ .sub = s, .gen = s->gen, .pos = s->issued };
         char path[64];
