@@ -191,13 +191,19 @@ static bool summary_table(struct rep_page *p, GError **err)
     }
     g_string_append(out, "</table>\n");
     GString *absent = g_string_new(NULL);
+    bool real_run = false;
+    for (int m = 0; m < model_count(); m++)
+        real_run = real_run || (p->run->has[m] && model_get((model_id)m)->real_of);
     for (int m = 0; m < model_count(); m++) {
-        if (!p->run->has[m])
+        /* A simulated run names the simulated models it left out, a real run the real ones. */
+        bool real = model_get((model_id)m)->real_of != NULL;
+        if (!p->run->has[m] && real == real_run)
             g_string_append_printf(absent, "%s%s", absent->len ? ", " : "", rep__model_label(m));
     }
     if (absent->len) {
         g_string_append(out, "<p class=\"note\">");
-        rep_escape_printf(out, "Not simulated in this run: %s.", absent->str);
+        rep_escape_printf(out, real_run ? "Not run for real in this run: %s."
+                                        : "Not simulated in this run: %s.", absent->str);
         g_string_append(out, "</p>\n");
     }
     g_string_free(absent, TRUE);

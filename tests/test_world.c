@@ -159,6 +159,8 @@ static void test_a_model_runs_the_same_alone_or_beside_others(void)
 {
     struct scenario *sc = parse(two_publishers);
     for (model_id m = 0; m < model_count(); m++) {
+        if (!(model_all() & (1u << m)))
+            continue; /* recorded from real systems, never simulated */
         struct capture alone, all;
         run_models(sc, 5, 1u << m, &alone);
         run(sc, 5, &all);

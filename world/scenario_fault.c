@@ -542,25 +542,32 @@ static gint expect_cmp(gconstpointer pa, gconstpointer pb)
 void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n)
 {
     const char *names[MODELS_MAX];
+    model_id ids[MODELS_MAX];
     struct scenario__field models[MODELS_MAX];
     const char *keys[EXPECT_KEYS_MAX];
     size_t n_listed;
     size_t n_keys = expect_keys(keys, &n_listed);
     struct scenario__field f[EXPECT_KEYS_MAX];
     char where[32];
-    for (model_id m = 0; m < model_count(); m++)
-        names[m] = model_get(m)->name;
-    if (!scenario__fields(c, n, "expect", names, model_count(), models))
-        return;
+    /* Only models a run simulates: the real ones are recorded by `zabsim conform`. */
+    size_t n_models = 0;
     for (model_id m = 0; m < model_count(); m++) {
-        if (!models[m].value)
+        if (model_all() & (1u << m)) {
+            ids[n_models] = m;
+            names[n_models++] = model_get(m)->name;
+        }
+    }
+    if (!scenario__fields(c, n, "expect", names, n_models, models))
+        return;
+    for (size_t i = 0; i < n_models; i++) {
+        if (!models[i].value)
             continue;
-        snprintf(where, sizeof where, "expect.%s", names[m]);
-        if (!scenario__fields_listed(c, models[m].value, where, keys, n_keys, n_listed, f))
+        snprintf(where, sizeof where, "expect.%s", names[i]);
+        if (!scenario__fields_listed(c, models[i].value, where, keys, n_keys, n_listed, f))
             continue;
         for (size_t k = 0; k < n_keys; k++) {
             if (f[k].value)
-                read_expect_value(c, &f[k], keys[k], m);
+                read_expect_value(c, &f[k], keys[k], ids[i]);
         }
     }
     g_array_sort(c->sc->expect, expect_cmp);
