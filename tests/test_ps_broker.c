@@ -1,7 +1,8 @@
 /* test_ps_broker.c: the broker state machine driven directly through ps_broker_ops with
  * hand-built inputs, asserting on the effects it emits: interest propagation (RS+/RS- on
  * SUB/UNSUB, queue weights), invalid subscriptions, fan-out with one RMSG per route, the
- * one-hop rule, drops by cause, and a duplicate route replacing the old one. */
+ * one-hop rule, drops by cause, a route from the same peer replacing the old one, and the
+ * duplicate-route rule when both sides dial. */
 #include "protocol/pubsub/ps_msg.h"
 #include "protocol/pubsub/pubsub.h"
 #include "tests/harness.h"
@@ -84,6 +85,17 @@ static int effects_of(const struct bench *b, enum proto_effect_kind kind)
     return n;
 }
 
+/* The connection the last step closed (the first, if several); CONN_NONE if none. */
+static conn_id closed_conn(const struct bench *b)
+{
+    for (guint i = 0; i < proto_out_len(&b->out); i++) {
+        const struct proto_effect *e = proto_out_at(&b->out, i);
+        if (e->kind == PROTO_EFFECT_CLOSE)
+            return e->conn;
+    }
+    return CONN_NONE;
+}
+
 /* Drops in the last step for meant_for with cause. */
 static int drops(const struct bench *b, int32_t meant_for, enum ps_drop_cause cause)
 {
@@ -103,12 +115,21 @@ static int drops(const struct bench *b, int32_t meant_for, enum ps_drop_cause ca
 static void bench_connect_all(struct bench *b)
 {
     step(b, (struct proto_input){ .kind = PROTO_IN_START });
-    CU_ASSERT_EQUAL(effects_of(b, PROTO_EFFECT_CONNECT), 1); /* only to the higher host */
-    const struct proto_effect *dial = proto_out_at(&b->out, 0);
-    CU_ASSERT_EQUAL(dial->machine, 2);
-    CU_ASSERT_EQUAL(dial->port, PS_PORT_ROUTE);
-    uint64_t token = dial->token;
-    step(b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = ROUTE_TO_2, .token = token,
+    /* Every route is configured on every server: it dials both peers. */
+    CU_ASSERT_EQUAL(effects_of(b, PROTO_EFFECT_CONNECT), 2);
+    uint64_t token_0 = 0, token_2 = 0;
+    for (guint i = 0; i < proto_out_len(&b->out); i++) {
+        const struct proto_effect *dial = proto_out_at(&b->out, i);
+        if (dial->kind != PROTO_EFFECT_CONNECT)
+            continue;
+        CU_ASSERT_EQUAL(dial->port, PS_PORT_ROUTE);
+        *(dial->machine == 0 ? &token_0 : &token_2) = dial->token;
+    }
+    CU_ASSERT(token_0 != 0 && token_2 != 0);
+    /* h1 was not up yet: our dial to it is refused; it dials us when it starts. */
+    step(b, (struct proto_input){ .kind = PROTO_IN_CONN_FAILED, .conn = 19, .token = token_0,
+                                  .peer_machine = 0, .port = PS_PORT_ROUTE });
+    step(b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = ROUTE_TO_2, .token = token_2,
                                   .peer_machine = 2, .port = PS_PORT_ROUTE });
     CU_ASSERT_EQUAL(first_sent(b, ROUTE_TO_2, PS_MSG_CONNECT)->host, 1);
     step(b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = ROUTE_TO_0, .incoming = true,
@@ -221,7 +242,7 @@ static void test_ps_broker_new_route_from_same_peer_replaces_old(void)
                                    .peer_machine = 0, .port = PS_PORT_ROUTE });
     receive(&b, 21, ps_msg_connect_route(0));
     CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_CLOSE), 1);
-    CU_ASSERT_EQUAL(proto_out_at(&b.out, 1)->conn, ROUTE_TO_0);
+    CU_ASSERT_EQUAL(closed_conn(&b), ROUTE_TO_0);
     /* The old route's interest is gone; the old connection is not listened to. */
     receive(&b, ROUTE_TO_0, ps_msg_rs_plus("users.*", NULL, 0));
     receive(&b, CLIENT, ps_msg_pub("users.signup", msg_id_make(1, 1), 64));
@@ -233,10 +254,59 @@ static void test_ps_broker_new_route_from_same_peer_replaces_old(void)
     bench_free(&b);
 }
 
+/* Both sides dial: of two live connections to one peer, both keep the one dialled by the
+ * lower host index, whichever came up first, and the peer's interest stays. */
+static void test_ps_broker_duplicate_route_keeps_lower_dialler(void)
+{
+    struct bench b;
+    bench_init(&b);
+    bench_connect_all(&b); /* h1's route: accepted (ROUTE_TO_0); h3's: our dial (ROUTE_TO_2) */
+    receive(&b, ROUTE_TO_2, ps_msg_rs_plus("users.*", NULL, 0));
+    /* h3 (higher) dials us too: its connection is the duplicate, ours stays. */
+    step(&b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 31, .incoming = true,
+                                   .peer_machine = 2, .port = PS_PORT_ROUTE });
+    receive(&b, 31, ps_msg_connect_route(2));
+    CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_CLOSE), 1);
+    CU_ASSERT_EQUAL(closed_conn(&b), 31);
+    receive(&b, CLIENT, ps_msg_pub("users.signup", msg_id_make(1, 1), 64));
+    CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_2, PS_MSG_RMSG), 1);
+    bench_free(&b);
+
+    /* Our dial to h1 comes up first; then h1's (lower) dial arrives: we move to it, keep
+     * what h1 told us, and tell h1 our interest on it. */
+    bench_init(&b);
+    step(&b, (struct proto_input){ .kind = PROTO_IN_START });
+    uint64_t token_0 = 0;
+    for (guint i = 0; i < proto_out_len(&b.out); i++) {
+        const struct proto_effect *dial = proto_out_at(&b.out, i);
+        if (dial->kind == PROTO_EFFECT_CONNECT && dial->machine == 0)
+            token_0 = dial->token;
+    }
+    step(&b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = 22, .token = token_0,
+                                   .peer_machine = 0, .port = PS_PORT_ROUTE });
+    CU_ASSERT_EQUAL(first_sent(&b, 22, PS_MSG_CONNECT)->host, 1);
+    step(&b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = CLIENT, .incoming = true,
+                                   .peer_machine = 1, .port = PS_PORT_CLIENT });
+    receive(&b, CLIENT, ps_msg_sub("users.*", NULL, 1));
+    receive(&b, 22, ps_msg_rs_plus("users.*", NULL, 0));
+    step(&b, (struct proto_input){ .kind = PROTO_IN_CONN_UP, .conn = ROUTE_TO_0, .incoming = true,
+                                   .peer_machine = 0, .port = PS_PORT_ROUTE });
+    receive(&b, ROUTE_TO_0, ps_msg_connect_route(0));
+    CU_ASSERT_EQUAL(effects_of(&b, PROTO_EFFECT_CLOSE), 1);
+    CU_ASSERT_EQUAL(closed_conn(&b), 22);
+    CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_0, PS_MSG_RS_PLUS), 1);
+    receive(&b, CLIENT, ps_msg_pub("users.signup", msg_id_make(1, 1), 64));
+    CU_ASSERT_EQUAL(sent(&b, ROUTE_TO_0, PS_MSG_RMSG), 1); /* h1's interest was kept */
+    CU_ASSERT_EQUAL(sent(&b, 22, PS_MSG_RMSG), 0);
+    CU_ASSERT_EQUAL(drops(&b, 0, PS_DROP_NO_INTEREST), 0);
+    bench_free(&b);
+}
+
 void test_register(void)
 {
     TEST_SUITE("ps_broker", TEST(test_ps_broker_interest_follows_sub_and_unsub),
                TEST(test_ps_broker_fans_out_once_per_route_and_never_re_forwards),
                TEST(test_ps_broker_queue_pick_serves_routed_group_locally),
-               TEST(test_ps_broker_new_route_from_same_peer_replaces_old));
+               TEST(test_ps_broker_new_route_from_same_peer_replaces_old),
+               TEST(test_ps_broker_duplicate_route_keeps_lower_dialler));
 }

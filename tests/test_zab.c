@@ -29,6 +29,7 @@ struct ensemble {
     uint32_t next_seq[MAX_CLIENTS];
     int32_t client_host[MAX_CLIENTS]; /* host of each client's latest submission */
     int leaders_established;
+    GArray *states;                 /* struct trace_rec, every TRACE_STATE */
 };
 
 static model_id zab_model_id(void)
@@ -58,6 +59,7 @@ static void ens_record(void *ctx, const struct trace_rec *r)
             g_array_append_val(e->truncations, *r);
         break;
     case TRACE_STATE:
+        g_array_append_val(e->states, *r);
         if (r->u.state.state == ZAB_STATE_LEADING && r->u.state.phase == ZAB_PHASE_BROADCAST)
             e->leaders_established++;
         break;
@@ -66,8 +68,9 @@ static void ens_record(void *ctx, const struct trace_rec *r)
     }
 }
 
-static void ens_init_fsync(struct ensemble *e, uint32_t n, uint32_t clients, uint64_t seed,
-                           struct dist fsync)
+/* leader_load NULL: the scenario's default. */
+static void ens_init_full(struct ensemble *e, uint32_t n, uint32_t clients, uint64_t seed,
+                          struct dist fsync, const struct dist *leader_load)
 {
     memset(e, 0, sizeof *e);
     e->n = n;
@@ -77,6 +80,9 @@ static void ens_init_fsync(struct ensemble *e, uint32_t n, uint32_t clients, uin
     e->truncations = g_array_new(FALSE, FALSE, sizeof(struct trace_rec));
     e->sc = scenario_new_default("zab_test", n, clients);
     e->sc->fsync = fsync;
+    if (leader_load)
+        e->sc->zab.leader_load = *leader_load;
+    e->states = g_array_new(FALSE, FALSE, sizeof(struct trace_rec));
     e->verdict = verdict_new(1u << zab_model_id(), n, (const char *const *)e->sc->host_names);
     struct recorder rec = { ens_record, e };
     e->w = world_new(e->sc, seed, 1u << zab_model_id(), false, &rec);
@@ -85,6 +91,12 @@ static void ens_init_fsync(struct ensemble *e, uint32_t n, uint32_t clients, uin
         e->machines[h] = world_host_machine(e->w, h);
         e->servers[h] = world_host_node(e->w, zab_model_id(), h);
     }
+}
+
+static void ens_init_fsync(struct ensemble *e, uint32_t n, uint32_t clients, uint64_t seed,
+                           struct dist fsync)
+{
+    ens_init_full(e, n, clients, seed, fsync, NULL);
 }
 
 static void ens_init(struct ensemble *e, uint32_t n, uint32_t clients, uint64_t seed)
@@ -100,6 +112,19 @@ static void ens_free(struct ensemble *e)
     g_hash_table_destroy(e->outcomes);
     g_array_free(e->proposals, TRUE);
     g_array_free(e->truncations, TRUE);
+    g_array_free(e->states, TRUE);
+}
+
+/* When host h first entered (state, phase) at or after `from`; -1 if never. */
+static sim_time state_time(struct ensemble *e, int32_t h, int state, int phase, sim_time from)
+{
+    for (guint i = 0; i < e->states->len; i++) {
+        const struct trace_rec *r = &g_array_index(e->states, struct trace_rec, i);
+        if (r->host == h && r->t_ns >= from && r->u.state.state == state &&
+            r->u.state.phase == phase)
+            return r->t_ns;
+    }
+    return -1;
 }
 
 static const void *server(struct ensemble *e, uint32_t h)
@@ -175,6 +200,42 @@ static void test_three_servers_elect_and_commit(void)
         CU_ASSERT_EQUAL(e.delivered[h], 300);
     assert_invariants(&e);
     ens_free(&e);
+}
+
+/* Leader.lead() loads the database before the LearnerCnxAcceptor starts: a follower that
+ * dials at once is refused, sleeps leaderConnectDelayDuringRetryMs (100 ms) between tries,
+ * and gets in on the first try after the port opened. With a fixed 250 ms load, that is its
+ * third retry, 300 ms after it decided; without the load it is in within a few round trips
+ * (or one retry when it decided before the leader). */
+static void test_leader_load_refuses_learners_until_loaded(void)
+{
+    for (int with_load = 0; with_load <= 1; with_load++) {
+        struct dist load = dist_fixed(with_load ? 250 * SIM_MS : 0);
+        struct ensemble e;
+        ens_init_full(&e, 3, 0, 1, dist_fixed(2 * SIM_MS), &load);
+        sim_run_until(e.s, 5 * SIM_S);
+        int leader = leader_of(&e);
+        CU_ASSERT_FATAL(leader >= 0);
+        sim_time lead = state_time(&e, leader, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, 0);
+        CU_ASSERT_FATAL(lead >= 0);
+        for (int32_t h = 0; h < 3; h++) {
+            if (h == leader)
+                continue;
+            sim_time decided = state_time(&e, h, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, 0);
+            sim_time synced =
+                state_time(&e, h, ZAB_STATE_FOLLOWING, ZAB_PHASE_SYNCHRONIZATION, 0);
+            CU_ASSERT_FATAL(decided >= 0 && synced > decided);
+            if (with_load) {
+                CU_ASSERT(synced >= lead + 250 * SIM_MS);
+                CU_ASSERT(synced - decided >= 300 * SIM_MS);
+                CU_ASSERT(synced - decided < 320 * SIM_MS);
+            } else {
+                CU_ASSERT(synced - decided < 120 * SIM_MS);
+            }
+        }
+        assert_invariants(&e);
+        ens_free(&e);
+    }
 }
 
 static void test_leader_crash_elects_new_leader_keeps_acked(void)
@@ -345,6 +406,7 @@ static void test_random_fault_schedules_keep_invariants(void)
 void test_register(void)
 {
     TEST_SUITE("zab-ensemble", TEST(test_three_servers_elect_and_commit),
+               TEST(test_leader_load_refuses_learners_until_loaded),
                TEST(test_leader_crash_elects_new_leader_keeps_acked),
                TEST(test_power_off_quorum_loses_nothing_acked),
                TEST(test_isolated_leader_truncates_uncommitted),

@@ -222,9 +222,17 @@ static void read_session_timeout(struct scenario__ctx *c, const struct ynode *n,
     *st = v;
 }
 
-enum zab_key { ZAB_TICK, ZAB_INIT_LIMIT, ZAB_SYNC_LIMIT, ZAB_MAX_BATCH, ZAB_SESSION, ZAB_COUNT };
+enum zab_key {
+    ZAB_TICK,
+    ZAB_INIT_LIMIT,
+    ZAB_SYNC_LIMIT,
+    ZAB_MAX_BATCH,
+    ZAB_SESSION,
+    ZAB_LEADER_LOAD,
+    ZAB_COUNT
+};
 static const char *const zab_keys[ZAB_COUNT] = { "tick", "init_limit", "sync_limit", "max_batch",
-                                                 "session_timeout" };
+                                                 "session_timeout", "leader_load" };
 
 static void read_zab(struct scenario__ctx *c, const struct ynode *n)
 {
@@ -242,6 +250,8 @@ static void read_zab(struct scenario__ctx *c, const struct ynode *n)
         scenario__uint(c, f[ZAB_MAX_BATCH].value, "zab.max_batch", 1, MAX_BATCH, &v))
         sc->zab.max_batch = (uint32_t)v;
     read_session_timeout(c, f[ZAB_SESSION].value, tick_ok);
+    if (f[ZAB_LEADER_LOAD].value)
+        scenario__dist(c, f[ZAB_LEADER_LOAD].value, "zab.leader_load", &sc->zab.leader_load);
 }
 
 /* ---- pubsub --------------------------------------------------------------------------------- */
@@ -545,6 +555,11 @@ void scenario_defaults(struct scenario *sc)
     sc->zab.sync_limit = 5;
     sc->zab.max_batch = 1000;
     sc->zab.session_timeout = 30 * SIM_S;
+    /* A new leader's zk.loadData() and snapshot before it accepts learners. Chosen so that
+     * "kill -> new leader serving" comes out near ZooKeeper 3.8.0's measured 511 ms
+     * (docs/zab-model.md, "Measured against ZooKeeper"). */
+    sc->zab.leader_load = (struct dist){ .kind = DIST_UNIFORM, .a = 100 * SIM_MS,
+                                         .b = 200 * SIM_MS };
     /* nats.go defaults: ReconnectWait 2s, ReconnectBufSize 8MB, DefaultSubPendingMsgsLimit
      * 512*1024 (rounded to the contract's 500000); nats-server MAX_PENDING_SIZE 64MB. */
     sc->pubsub.reconnect_wait = 2 * SIM_S;

@@ -83,6 +83,7 @@ struct scenario {
         uint32_t sync_limit;  /* ticks */
         uint32_t max_batch;   /* proposals per group fsync */
         sim_time session_timeout; /* client session timeout (extension) */
+        struct dist leader_load;  /* a new leader's zk.loadData() + snapshot (extension) */
     } zab;
 
     struct {

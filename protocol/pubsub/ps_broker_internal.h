@@ -29,15 +29,18 @@ struct bconn {
 };
 
 enum route_state {
-    PS_ROUTE_DOWN,    /* none; the dialler waits for its reconnect timer */
-    PS_ROUTE_DIALING, /* our dial is out */
+    PS_ROUTE_DOWN, /* none; our dial is out or we wait for the reconnect timer */
     PS_ROUTE_UP,
 };
 
-/* The link to one peer broker, whichever side dialled it. */
+/* The link to one peer broker, whichever side dialled it. Both sides dial (every route is
+ * configured on every server), so two connections to one peer can exist for a moment; the
+ * one dialled by the lower host index is kept (ps_route.c). */
 struct route {
     enum route_state state;
     struct bconn *conn;       /* PS_ROUTE_UP */
+    bool conn_ours;           /* PS_ROUTE_UP: conn is our dial, not the peer's */
+    bool dialing;             /* our dial is out */
     uint32_t dial_generation; /* answers to older dials are stale */
     GPtrArray *interest;      /* struct ps_sub * (owned): the peer's RS+ set */
 };
@@ -103,7 +106,7 @@ void ps__route_timer(struct ps_broker *b, const struct proto_env *env, enum brok
                      uint32_t host, struct proto_out *out);
 void ps__route_msg(struct ps_broker *b, const struct proto_env *env, struct bconn *c,
                    const struct ps_msg *m, struct proto_out *out);
-/* The route on c closed: forget the peer's interest, redial if we are the dialler. */
+/* The route on c closed: forget the peer's interest, redial after the reconnect delay. */
 void ps__route_closed(struct ps_broker *b, const struct proto_env *env, struct bconn *c,
                       struct proto_out *out);
 /* Sends RS+ (count > 0) or RS- (count == 0) for i to every established route. */

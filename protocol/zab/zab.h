@@ -14,6 +14,7 @@
 #ifndef PROTOCOL_ZAB_H
 #define PROTOCOL_ZAB_H
 
+#include "sim/dist.h"
 #include "sim/oracle.h"
 #include "sim/proto.h"
 
@@ -98,6 +99,10 @@ struct zab_server_config {
     uint32_t commit_log_count;     /* committedLog window (ZooKeeper default 500) */
     double snapshot_size_factor;   /* txn-log sync bound (ZooKeeper default 0.33) */
     uint32_t payload_bytes;        /* per transaction, for wire sizes */
+    /* How long a new leader takes to load its database and take a snapshot (Leader.lead():
+     * zk.loadData() then takeSnapshot) before its LearnerCnxAcceptor starts; drawn from the
+     * server's own stream each time it leads. NULL or fixed 0: the port opens at once. */
+    const struct dist *leader_load;
 };
 
 struct zab_client_config {

@@ -168,7 +168,8 @@ struct zab_proposal {
 };
 
 enum leader_stage {
-    ZAB_LS_EPOCH = 1,       /* collecting FOLLOWERINFO (getEpochToPropose) */
+    ZAB_LS_LOADING = 1,     /* zk.loadData() and its snapshot: learners are refused */
+    ZAB_LS_EPOCH,           /* collecting FOLLOWERINFO (getEpochToPropose) */
     ZAB_LS_WRITING_ACCEPTED, /* acceptedEpoch fsync in flight (D1) */
     ZAB_LS_EPOCH_ACK,       /* collecting ACKEPOCH (waitForEpochAck) */
     ZAB_LS_WRITING_CURRENT, /* currentEpoch fsync in flight (D5) */
@@ -294,6 +295,7 @@ enum zab_token_kind {
     ZAB_TOK_DISK_SYNCLOG,     /* learner's NEWLEADER log fsync */
     ZAB_TOK_ELECTION_DIAL,    /* CONNECT token for an election dial, index sid */
     ZAB_TOK_LEADER_DIAL,      /* CONNECT token for the quorum dial */
+    ZAB_TOK_LEADER_LOADED,    /* the new leader's database load and snapshot are done */
 };
 
 /* Quorum: a strict majority of the voting members. */

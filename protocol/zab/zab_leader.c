@@ -238,12 +238,23 @@ static void newleader_ack(struct zab_server *s, uint32_t sid, int64_t zxid,
         establish(s, env, out);
 }
 
+/* The database is loaded: the LearnerCnxAcceptor starts, and the leader counts itself in
+ * getEpochToPropose; the initLimit bound of that wait starts now. */
+static void start_accepting(struct zab_server *s, struct proto_out *out)
+{
+    struct zab_leader *l = s->leader;
+    leader_advance(l, ZAB_LS_EPOCH);
+    proto_listen(out, ZAB_PORT_QUORUM, true);
+    leader_arm_wait(s, out);
+    epoch_to_propose(s, s->cfg->sid, s->accepted_epoch, out);
+}
+
 void zab__lead(struct zab_server *s, const struct proto_env *env, struct proto_out *out)
 {
     s->role++;
     struct zab_leader *l = g_new0(struct zab_leader, 1);
     s->leader = l;
-    l->stage = ZAB_LS_EPOCH;
+    l->stage = ZAB_LS_LOADING;
     l->epoch = -1;
     l->handlers = g_ptr_array_new();
     l->outstanding = g_array_new(FALSE, FALSE, sizeof(struct zab_proposal));
@@ -253,9 +264,14 @@ void zab__lead(struct zab_server *s, const struct proto_env *env, struct proto_o
     l->leader_current_epoch = s->current_epoch;
     l->leader_last_zxid = l->last_processed;
     zab__set_state(s, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
-    proto_listen(out, ZAB_PORT_QUORUM, true); /* the LearnerCnxAcceptor starts */
-    leader_arm_wait(s, out);
-    epoch_to_propose(s, s->cfg->sid, s->accepted_epoch, out);
+    /* Leader.lead() loads the database and snapshots it before the LearnerCnxAcceptor
+     * starts: until then the quorum port stays closed, and a follower that dials is refused
+     * and retries after leaderConnectDelayDuringRetryMs (zab_learner.c). */
+    sim_time load_ns = s->cfg->leader_load ? dist_sample(s->cfg->leader_load, env->rng) : 0;
+    if (load_ns > 0)
+        proto_timer_set(out, proto_token(ZAB_TOK_LEADER_LOADED, s->role, 0), load_ns);
+    else
+        start_accepting(s, out);
 }
 
 void zab__leader_free(struct zab_server *s)
@@ -588,6 +604,10 @@ void zab__leader_on_timer(struct zab_server *s, uint64_t token, const struct pro
         return;
     case ZAB_TOK_LEADER_TICK:
         on_tick(s, env, out);
+        return;
+    case ZAB_TOK_LEADER_LOADED:
+        if (l->stage == ZAB_LS_LOADING)
+            start_accepting(s, out);
         return;
     case ZAB_TOK_HANDLER_READ: {
         struct zab_learner_handler *h = handler_by_id(l, proto_token_index(token));

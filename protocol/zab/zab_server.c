@@ -363,6 +363,7 @@ static void on_timer(struct zab_server *s, uint64_t token, const struct proto_en
         break;
     case ZAB_TOK_LEADER_WAIT:
     case ZAB_TOK_LEADER_TICK:
+    case ZAB_TOK_LEADER_LOADED:
     case ZAB_TOK_HANDLER_READ:
         if (proto_token_of(token, s->role) && s->leader)
             zab__leader_on_timer(s, token, env, out);
