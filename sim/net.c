@@ -5,7 +5,8 @@
  * only when the connection breaks, and each end learns of a break the way a program would:
  *   - the peer closed it: FIN after the data already sent (PROTO_IN_CONN_DOWN);
  *   - the peer's process crashed: its OS resets the connection after the bytes it had
- *     already accepted (CONN_DOWN, reset);
+ *     already accepted, once the process's teardown is over (sim_model_lifetime)
+ *     (CONN_DOWN, reset);
  *   - the peer's machine stopped or a partition cut the path: nothing at all. The node must
  *     notice by its own timeouts. When the path comes back (heal, power on), an end that
  *     still holds the connection open gets a reset, as a real stack answers the next
@@ -169,7 +170,8 @@ static void on_accept(struct sim *s, struct net_conn *c)
     struct sim_machine *m = sim__machine(s, c->machine[1]);
     if (c->cut || !c->open[0])
         return; /* the dialler gave up or the path broke: the SYN is moot */
-    if (!m->up || !sim__listening(sim__node(s, c->node[1]), c->port)) {
+    const struct sim_node *acceptor = sim__node(s, c->node[1]);
+    if (!m->up || !acceptor->state || !sim__listening(acceptor, c->port)) {
         /* The machine answers for a dead process or a closed port: connection refused. */
         push_conn_event(s, c, fifo_arrival(s, c, 1), SIM_EV_NET_REFUSED, 0, 0, NULL);
         return;
@@ -341,8 +343,12 @@ void net__machine_down(struct sim *s, uint32_t machine, bool power_off)
                              end == 0 ? TRACE_LOSS_SENDER_POWER_OFF : TRACE_LOSS_RECEIVER_DOWN,
                              end == 1 ? TRACE_LOSS_SENDER_POWER_OFF : TRACE_LOSS_RECEIVER_DOWN);
             } else if (!c->cut && peer_open && c->accepted) {
-                /* The OS resets the connection after the bytes it already accepted. */
-                push_conn_event(s, c, fifo_arrival(s, c, end), SIM_EV_NET_DOWN, !end, 1, NULL);
+                /* The OS resets the connection after the bytes it already accepted, once
+                 * the process's teardown closed it. */
+                sim_time t = fifo_arrival(s, c, end) +
+                             sim__lane(s, machine, sim__node(s, c->node[end])->model)->teardown_ns;
+                c->last_arrival[end] = t;
+                push_conn_event(s, c, t, SIM_EV_NET_DOWN, !end, 1, NULL);
             }
         }
         conn_maybe_free(s, c);

@@ -184,6 +184,7 @@ uint32_t sim_add_node(struct sim *s, uint32_t machine, const struct sim_node_spe
     char label[160];
     g_snprintf(label, sizeof label, "node/%s", spec->name);
     rng_init(&n->rng, s->cfg.seed, label);
+
     g_ptr_array_add(s->nodes, n);
     g_array_append_val(m->nodes, index);
     return index;
@@ -296,6 +297,8 @@ struct machine_lane *sim__lane(struct sim *s, uint32_t machine, model_id model)
     rng_init(&lane->net_rng, s->cfg.seed, label);
     g_snprintf(label, sizeof label, "disk/%u/%u", machine, model);
     rng_init(&lane->disk_rng, s->cfg.seed, label);
+    g_snprintf(label, sizeof label, "life/%u/%u", machine, model);
+    rng_init(&lane->life_rng, s->cfg.seed, label);
     lane->disk = m->has_disk ? disk_new() : NULL;
     m->lanes[model] = lane;
     return lane;
@@ -430,20 +433,72 @@ bool sim_node_input(struct sim *s, uint32_t node, const struct proto_input *in)
     return true;
 }
 
-static void create_nodes(struct sim *s, uint32_t machine)
+static void create_node(struct sim *s, uint32_t node)
+{
+    struct sim_node *n = sim__node(s, node);
+    struct proto_env env = node_env(s, node);
+    n->listening = all_ports(n);
+    n->state = n->ops->create(n->config, &env, sim__lane(s, n->machine, n->model)->disk);
+}
+
+/* Creates the nodes of the machine (of one model only, unless model is SIM_LANES), then
+ * starts them, in node order. */
+static void start_nodes(struct sim *s, uint32_t machine, unsigned model)
 {
     struct sim_machine *m = sim__machine(s, machine);
     for (guint i = 0; i < m->nodes->len; i++) {
         uint32_t node = g_array_index(m->nodes, uint32_t, i);
-        struct sim_node *n = sim__node(s, node);
-        struct proto_env env = node_env(s, node);
-        n->listening = all_ports(n);
-        n->state = n->ops->create(n->config, &env, sim__lane(s, machine, n->model)->disk);
+        if (model == SIM_LANES || sim__node(s, node)->model == model)
+            create_node(s, node);
     }
     for (guint i = 0; i < m->nodes->len; i++) {
+        uint32_t node = g_array_index(m->nodes, uint32_t, i);
         struct proto_input in = { .kind = PROTO_IN_START };
-        run_node(s, g_array_index(m->nodes, uint32_t, i), &in);
+        if (model == SIM_LANES || sim__node(s, node)->model == model)
+            run_node(s, node, &in);
     }
+}
+
+/* After a restart: each model's nodes start at once or after that model's start-up. */
+static void restart_nodes(struct sim *s, uint32_t machine)
+{
+    struct sim_machine *m = sim__machine(s, machine);
+    bool seen[SIM_LANES] = { false };
+    for (guint i = 0; i < m->nodes->len; i++) {
+        model_id model = sim__node(s, g_array_index(m->nodes, uint32_t, i))->model;
+        if (seen[model])
+            continue;
+        seen[model] = true;
+        const struct dist *d = s->lifetime[model].startup;
+        sim_time delay = d ? dist_sample(d, &sim__lane(s, machine, model)->life_rng) : 0;
+        if (delay == 0) {
+            start_nodes(s, machine, model);
+            continue;
+        }
+        struct evq_event ev = { .kind = SIM_EV_MODEL_START, .target = machine,
+                                .incarnation = m->incarnation, .b = model };
+        sim__push(s, s->now + delay, &ev);
+    }
+}
+
+static void on_model_start(struct sim *s, const struct evq_event *ev)
+{
+    struct sim_machine *m = sim__machine(s, ev->target);
+    if (!m->up || m->incarnation != ev->incarnation)
+        return; /* the machine died again before the processes were up */
+    if (m->paused) {
+        struct evq_event again = *ev; /* a stalled machine starts nothing */
+        sim__push(s, m->pause_until, &again);
+        return;
+    }
+    start_nodes(s, ev->target, (unsigned)ev->b);
+}
+
+void sim_model_lifetime(struct sim *s, model_id model, const struct dist *startup,
+                        const struct dist *teardown)
+{
+    ZS_ASSERT(!s->started);
+    s->lifetime[model] = (struct model_lifetime){ .startup = startup, .teardown = teardown };
 }
 
 void sim_start(struct sim *s)
@@ -451,7 +506,7 @@ void sim_start(struct sim *s)
     ZS_ASSERT(!s->started);
     s->started = true;
     for (guint i = 0; i < s->machines->len; i++)
-        create_nodes(s, i);
+        start_nodes(s, i, SIM_LANES);
 }
 
 /* ---- the loop -------------------------------------------------------------------------- */
@@ -535,6 +590,9 @@ static void dispatch(struct sim *s, const struct evq_event *ev)
     case SIM_EV_RESUME:
         on_resume(s, ev);
         break;
+    case SIM_EV_MODEL_START:
+        on_model_start(s, ev);
+        break;
     default:
         ZS_ASSERT(!"unknown event kind");
     }
@@ -594,6 +652,18 @@ static void kill_processes(struct sim *s, uint32_t machine, bool power_off)
         /* Pending timer events die with the incarnation check; only forget them here. */
         destroy_node_state(n);
     }
+    /* A killed process's sockets close when its teardown completes; a machine that loses
+     * power closes nothing. */
+    bool drawn[SIM_LANES] = { false };
+    for (guint i = 0; i < m->nodes->len; i++) {
+        model_id model = sim__node(s, g_array_index(m->nodes, uint32_t, i))->model;
+        const struct dist *d = s->lifetime[model].teardown;
+        if (drawn[model] || power_off || !d)
+            continue;
+        drawn[model] = true;
+        struct machine_lane *lane = sim__lane(s, machine, model);
+        lane->teardown_ns = dist_sample(d, &lane->life_rng);
+    }
     net__machine_down(s, machine, power_off);
 }
 
@@ -637,7 +707,7 @@ bool sim_restart(struct sim *s, uint32_t machine)
     m->incarnation++;
     if (was_off)
         net__topology_changed(s);
-    create_nodes(s, machine);
+    restart_nodes(s, machine);
     return true;
 }
 

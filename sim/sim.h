@@ -6,9 +6,11 @@
  * randomness, the network and the disks; nodes only see inputs and return effects.
  *
  * Faults act on machines: a process crash (every node on the machine dies; what it handed
- * to the OS survives: disk writes stay, bytes already sent still arrive, peers get a reset),
+ * to the OS survives: disk writes stay, bytes already sent still arrive, peers get a reset,
+ * after the model's teardown delay),
  * a power-off (unsynced disk writes and bytes in the machine's buffers are lost, peers hear
- * nothing), a restart (nodes rebuilt from the disk alone, incarnation + 1), a pause (events
+ * nothing), a restart (nodes rebuilt from the disk alone, incarnation + 1, after the model's
+ * start-up delay), a pause (events
  * for the machine wait until it resumes, in order; nothing is lost), partitions (connections
  * across the cut break silently; new connections cannot form), slow links and slow disks.
  *
@@ -59,6 +61,16 @@ struct sim_node_spec {
     proto_port ports[PROTO_NODE_PORTS_MAX]; /* ports it listens on; 0 ends the list */
 };
 uint32_t sim_add_node(struct sim *s, uint32_t machine, const struct sim_node_spec *spec);
+/* Process lifetime costs of one model's processes, both optional (NULL: none), borrowed for
+ * the simulation's lifetime; before sim_start. startup: after a restart of a machine, the
+ * model's nodes on it are created and started this much later, together, in node order (a
+ * JVM starting and loading its data); until then their ports refuse dials. The nodes of
+ * sim_start are up at time 0. teardown: when a machine's processes are killed (sim_crash),
+ * the peers of the model's nodes there get their resets this much later (an exiting
+ * process's sockets close only when its teardown completes); a power-off resets nothing.
+ * One draw per machine and event, from a stream of that machine and model. */
+void sim_model_lifetime(struct sim *s, model_id model, const struct dist *startup,
+                        const struct dist *teardown);
 /* Creates every node (incarnation 1) and delivers PROTO_IN_START to each, in node order. */
 void sim_start(struct sim *s);
 

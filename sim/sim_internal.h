@@ -17,6 +17,7 @@ enum sim_event_kind {
     SIM_EV_DISK_DONE,   /* target = node, aux = machine, a = token, p = ticket */
     SIM_EV_CALL,        /* p = struct sim_call */
     SIM_EV_RESUME,      /* target = machine */
+    SIM_EV_MODEL_START, /* target = machine, b = model: its start-up after a restart is over */
 };
 
 struct sim_call {
@@ -67,6 +68,14 @@ struct machine_lane {
     struct rng disk_rng;
     struct disk *disk;        /* NULL on a machine without disks */
     sim_time disk_busy_until; /* one device per model: fsyncs complete in turn */
+    struct rng life_rng;      /* start-up and teardown draws (sim_model_lifetime) */
+    sim_time teardown_ns;     /* drawn when the machine's processes were last killed */
+};
+
+/* sim_model_lifetime's distributions of one model. */
+struct model_lifetime {
+    const struct dist *startup;
+    const struct dist *teardown;
 };
 
 /* Lanes per machine: one for every model_id value. */
@@ -121,6 +130,7 @@ struct sim {
     GPtrArray *cut_conns; /* broken connections whose open ends wait for the path back */
     GArray *slow_links;  /* struct slow_override */
     GArray *slow_disks;
+    struct model_lifetime lifetime[SIM_LANES]; /* by model */
     struct proto_out out;
     struct sim_stats stats;
     uint64_t digest;

@@ -187,7 +187,9 @@ struct world {
     uint32_t n[3];
 };
 
-static void world_init(struct world *w, uint64_t seed, struct dist latency)
+/* startup and teardown (either NULL) go to sim_model_lifetime for the probes' model. */
+static void world_init_life(struct world *w, uint64_t seed, struct dist latency,
+                            const struct dist *startup, const struct dist *teardown)
 {
     struct sim_config cfg = { .seed = seed, .latency = latency,
                               .fsync = dist_fixed(2 * SIM_MS), .loopback_ns = 10 * SIM_US };
@@ -200,7 +202,13 @@ static void world_init(struct world *w, uint64_t seed, struct dist latency)
                                       .ports = { PROBE_PORT } };
         w->n[i] = sim_add_node(w->s, w->m[i], &spec);
     }
+    sim_model_lifetime(w->s, 0, startup, teardown);
     sim_start(w->s);
+}
+
+static void world_init(struct world *w, uint64_t seed, struct dist latency)
+{
+    world_init_life(w, seed, latency, NULL, NULL);
 }
 
 /* Dials from node a to machine b and runs until both ends know; returns the conn id. */
@@ -309,6 +317,59 @@ static void test_crash_resets_peers_after_data_already_sent(void)
                                               .port = PROBE_PORT, .token = 5 });
     sim_run_until(w.s, sim_now(w.s) + SIM_S);
     CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_FAILED), 1);
+    sim_free(w.s);
+}
+
+/* A killed process's sockets close when its teardown is over: the reset reaches the peer
+ * that much later than the latency alone. A power-off still resets nothing. */
+static void test_crash_reset_waits_for_process_teardown(void)
+{
+    struct dist teardown = dist_fixed(100 * SIM_MS);
+    struct world w;
+    world_init_life(&w, 5, dist_fixed(10 * SIM_MS), NULL, &teardown);
+    conn_id c = world_connect(&w, 0, 1);
+    conn_id c2 = world_connect(&w, 0, 2);
+    sim_time crashed = sim_now(w.s);
+    sim_crash(w.s, w.m[1]);
+    sim_power_off(w.s, w.m[2]);
+    sim_run_until(w.s, crashed + 109 * SIM_MS);
+    const struct probe_state *p = probe_state(w.s, w.n[0]);
+    CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_DOWN), 0);
+    sim_run_until(w.s, crashed + 10 * SIM_S);
+    CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_DOWN), 1); /* c only: c2 is silent */
+    const struct probe_event *down =
+        &g_array_index(p->events, struct probe_event, probe_find(p, PROTO_IN_CONN_DOWN, 0));
+    CU_ASSERT_EQUAL(down->conn, c);
+    CU_ASSERT_TRUE(down->reset);
+    CU_ASSERT_EQUAL(down->t, crashed + 110 * SIM_MS);
+    CU_ASSERT_NOT_EQUAL(c, c2);
+    sim_free(w.s);
+}
+
+/* After a restart the processes start only after their start-up: until then their ports
+ * refuse dials and they have no state. */
+static void test_restart_waits_for_process_startup(void)
+{
+    struct dist startup = dist_fixed(500 * SIM_MS);
+    struct world w;
+    world_init_life(&w, 5, dist_fixed(10 * SIM_MS), &startup, NULL);
+    CU_ASSERT_PTR_NOT_NULL(probe_state(w.s, w.n[1])); /* the first start is at once */
+    sim_crash(w.s, w.m[1]);
+    sim_run_until(w.s, SIM_S);
+    sim_restart(w.s, w.m[1]);
+    CU_ASSERT_TRUE(sim_machine_up(w.s, w.m[1]));
+    CU_ASSERT_PTR_NULL(sim_node_state(w.s, w.n[1]));
+    probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_DIAL, .machine = w.m[1],
+                                              .port = PROBE_PORT, .token = 5 });
+    sim_run_until(w.s, SIM_S + 499 * SIM_MS);
+    const struct probe_state *p = probe_state(w.s, w.n[0]);
+    CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_FAILED), 1);
+    CU_ASSERT_PTR_NULL(sim_node_state(w.s, w.n[1]));
+    sim_run_until(w.s, SIM_S + 500 * SIM_MS);
+    CU_ASSERT_PTR_NOT_NULL(sim_node_state(w.s, w.n[1]));
+    int ups = probe_count(p, PROTO_IN_CONN_UP);
+    world_connect(&w, 0, 1);
+    CU_ASSERT_EQUAL(probe_count(p, PROTO_IN_CONN_UP), ups + 1);
     sim_free(w.s);
 }
 
@@ -492,6 +553,8 @@ void test_register(void)
     TEST_SUITE("net", TEST(test_net_fifo_per_connection_under_random_latency),
                TEST(test_net_partition_loses_in_flight_and_heal_restores),
                TEST(test_crash_resets_peers_after_data_already_sent),
+               TEST(test_crash_reset_waits_for_process_teardown),
+               TEST(test_restart_waits_for_process_startup),
                TEST(test_unanswered_dial_fails_after_syn_retries),
                TEST(test_power_off_is_silent_and_loses_sender_buffers));
     TEST_SUITE("faults", TEST(test_power_off_loses_unsynced_crash_keeps_both),

@@ -22,6 +22,7 @@ static struct model_run *zab_build(const struct model_build *b)
     m->clients = g_new0(struct zab_client_config, MAX(b->sc->workload.clients, 1));
     m->server_nodes = g_new0(uint32_t, MAX(b->sc->hosts, 1));
     m->client_nodes = g_new0(uint32_t, MAX(b->sc->workload.clients, 1));
+    sim_model_lifetime(b->sim, b->id, &b->sc->zab.startup, &b->sc->zab.teardown);
     return m;
 }
 

@@ -229,10 +229,13 @@ enum zab_key {
     ZAB_MAX_BATCH,
     ZAB_SESSION,
     ZAB_LEADER_LOAD,
+    ZAB_STARTUP,
+    ZAB_TEARDOWN,
     ZAB_COUNT
 };
-static const char *const zab_keys[ZAB_COUNT] = { "tick", "init_limit", "sync_limit", "max_batch",
-                                                 "session_timeout", "leader_load" };
+static const char *const zab_keys[ZAB_COUNT] = { "tick",        "init_limit",      "sync_limit",
+                                                 "max_batch",   "session_timeout", "leader_load",
+                                                 "startup",     "teardown" };
 
 static void read_zab(struct scenario__ctx *c, const struct ynode *n)
 {
@@ -252,6 +255,10 @@ static void read_zab(struct scenario__ctx *c, const struct ynode *n)
     read_session_timeout(c, f[ZAB_SESSION].value, tick_ok);
     if (f[ZAB_LEADER_LOAD].value)
         scenario__dist(c, f[ZAB_LEADER_LOAD].value, "zab.leader_load", &sc->zab.leader_load);
+    if (f[ZAB_STARTUP].value)
+        scenario__dist(c, f[ZAB_STARTUP].value, "zab.startup", &sc->zab.startup);
+    if (f[ZAB_TEARDOWN].value)
+        scenario__dist(c, f[ZAB_TEARDOWN].value, "zab.teardown", &sc->zab.teardown);
 }
 
 /* ---- pubsub --------------------------------------------------------------------------------- */
@@ -323,11 +330,13 @@ enum pubsub_key {
     PS_CONSUME_RATE,
     PS_SUBSCRIBERS,
     PS_SOCKET_BUFFER,
+    PS_STARTUP,
+    PS_TEARDOWN,
     PS_COUNT
 };
 static const char *const pubsub_keys[PS_COUNT] = {
     "subject", "subscribe", "queue_group", "reconnect_wait", "reconnect_buffer", "max_pending",
-    "sub_pending_msgs", "consume_rate", "subscribers", "socket_buffer",
+    "sub_pending_msgs", "consume_rate", "subscribers", "socket_buffer", "startup", "teardown",
 };
 
 /* Where each host's subscriber application runs: on the host, or on a machine of its own. */
@@ -384,6 +393,10 @@ static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
         else
             sc->pubsub.socket_buffer = v;
     }
+    if (f[PS_STARTUP].value)
+        scenario__dist(c, f[PS_STARTUP].value, "pubsub.startup", &sc->pubsub.startup);
+    if (f[PS_TEARDOWN].value)
+        scenario__dist(c, f[PS_TEARDOWN].value, "pubsub.teardown", &sc->pubsub.teardown);
 }
 
 /* ---- workload ------------------------------------------------------------------------------- */
@@ -569,6 +582,16 @@ void scenario_defaults(struct scenario *sc)
     sc->pubsub.consume_rate = 0.0;
     sc->pubsub.subscribers_apart = false;
     sc->pubsub.socket_buffer = 4 * 1024 * 1024;
+    /* Process lifetimes, measured on a 2-core Debian 12 machine (docs/zab-model.md and
+     * docs/pubsub-model.md, "Measured against ..."): a restarted ZooKeeper 3.8.0 served
+     * 2.5 s after its restart (JVM start, loading its data), and its peers noticed its
+     * SIGKILL 54-156 ms after it (process teardown). nats-server 2.9.10 starts in a few ms;
+     * its teardown was not measured and a Go process exits at once, so none. */
+    sc->zab.startup = (struct dist){ .kind = DIST_UNIFORM, .a = 2300 * SIM_MS,
+                                     .b = 2600 * SIM_MS };
+    sc->zab.teardown = (struct dist){ .kind = DIST_UNIFORM, .a = 50 * SIM_MS, .b = 150 * SIM_MS };
+    sc->pubsub.startup = (struct dist){ .kind = DIST_UNIFORM, .a = 2 * SIM_MS, .b = 8 * SIM_MS };
+    sc->pubsub.teardown = dist_fixed(0);
     sc->workload.clients = 3;
     sc->workload.rate = 100.0;
     sc->workload.payload = 64;

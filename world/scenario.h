@@ -84,6 +84,8 @@ struct scenario {
         uint32_t max_batch;   /* proposals per group fsync */
         sim_time session_timeout; /* client session timeout (extension) */
         struct dist leader_load;  /* a new leader's zk.loadData() + snapshot (extension) */
+        struct dist startup;      /* restart -> the server process runs (extension) */
+        struct dist teardown;     /* crash -> peers get their resets (extension) */
     } zab;
 
     struct {
@@ -98,6 +100,8 @@ struct scenario {
         bool subscribers_apart;      /* each subscriber on a machine of its own beside its
                                         host (s1..sN), not on the host */
         uint64_t socket_buffer;      /* bytes a client connection holds in the kernel */
+        struct dist startup;         /* restart -> broker and subscriber run (extension) */
+        struct dist teardown;        /* crash -> peers get their resets (extension) */
     } pubsub;
 
     struct {
