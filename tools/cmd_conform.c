@@ -328,6 +328,12 @@ int cmd_conform(int argc, char **argv)
             goto out;
         }
         g_ptr_array_add(scenarios, sc);
+        if (!sc->pubsub.subscribers_apart && (sim_set & (1u << model_find("pubsub"))))
+            printf("note: %s: real subscribers are processes of their own, connected to their "
+                   "host's server only (pubsub.subscribers: apart); the simulated ones of this "
+                   "scenario die with their host (on_host), so pub/sub losses and restart "
+                   "times will not compare\n",
+                   sc->path);
         if (!world_check_targets(sc, sim_set, &err)) {
             status = fail("%s", err->message);
             goto out;
