@@ -52,6 +52,7 @@ static uint32_t zab_place_client(struct model_run *m, uint32_t c)
     m->clients[c] = (struct zab_client_config){
         .client = c + 1, .home_host = sc->workload.attach[c], .n_hosts = sc->hosts,
         .host_machines = m->b.host_machines, .session_timeout = sc->zab.session_timeout,
+        .c_library = sc->zab.client_c,
         .payload_bytes = sc->workload.payload };
     char name[64];
     g_snprintf(name, sizeof name, "c%u/zk", c + 1);

@@ -231,11 +231,28 @@ enum zab_key {
     ZAB_LEADER_LOAD,
     ZAB_STARTUP,
     ZAB_TEARDOWN,
+    ZAB_CLIENT,
     ZAB_COUNT
 };
 static const char *const zab_keys[ZAB_COUNT] = { "tick",        "init_limit",      "sync_limit",
                                                  "max_batch",   "session_timeout", "leader_load",
-                                                 "startup",     "teardown" };
+                                                 "startup",     "teardown",        "client" };
+
+/* Which ZooKeeper client library the clients use: its reconnect timers differ. */
+static void read_client_library(struct scenario__ctx *c, const struct ynode *n)
+{
+    char *s;
+    if (!n || !scenario__string(c, n, "zab.client", &s))
+        return;
+    if (strcmp(s, "java") == 0)
+        c->sc->zab.client_c = false;
+    else if (strcmp(s, "c") == 0)
+        c->sc->zab.client_c = true;
+    else
+        scenario__report_at(c, n, "zab.client: '%s' is not java or c",
+                            scenario__quote(c->diag, s));
+    g_free(s);
+}
 
 static void read_zab(struct scenario__ctx *c, const struct ynode *n)
 {
@@ -259,6 +276,7 @@ static void read_zab(struct scenario__ctx *c, const struct ynode *n)
         scenario__dist(c, f[ZAB_STARTUP].value, "zab.startup", &sc->zab.startup);
     if (f[ZAB_TEARDOWN].value)
         scenario__dist(c, f[ZAB_TEARDOWN].value, "zab.teardown", &sc->zab.teardown);
+    read_client_library(c, f[ZAB_CLIENT].value);
 }
 
 /* ---- pubsub --------------------------------------------------------------------------------- */

@@ -83,6 +83,7 @@ struct scenario {
         uint32_t sync_limit;  /* ticks */
         uint32_t max_batch;   /* proposals per group fsync */
         sim_time session_timeout; /* client session timeout (extension) */
+        bool client_c;        /* clients use the C library's reconnect timers, not Java's */
         struct dist leader_load;  /* a new leader's zk.loadData() + snapshot (extension) */
         struct dist startup;      /* restart -> the server process runs (extension) */
         struct dist teardown;     /* crash -> peers get their resets (extension) */

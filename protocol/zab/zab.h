@@ -112,6 +112,7 @@ struct zab_client_config {
     const uint32_t *host_machines;
     sim_time session_timeout;
     uint32_t payload_bytes;
+    bool c_library;                /* the C client's reconnect timers instead of Java's */
 };
 
 /* PROTO_IN_CLIENT_OP payload for a ZAB client: write one workload message. */

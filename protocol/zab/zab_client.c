@@ -1,4 +1,5 @@
-/* zab_client.c: a ZooKeeper client (ClientCnxn + StaticHostProvider), as a pure node.
+/* zab_client.c: a ZooKeeper client (ClientCnxn + StaticHostProvider), as a pure node;
+ * with c_library, the reconnect timers of the C client (libzookeeper, zookeeper.c) instead.
  *
  * The client knows every server: its home server first, then the others in an order
  * shuffled once (StaticHostProvider shuffles its list). It opens a session with
@@ -9,7 +10,9 @@
  * fails with CONNECTIONLOSS: the application cannot know whether it took effect, so the
  * outcome is `timeout`. Reconnection waits a random 0-1 s (ClientCnxn.startConnect), each
  * attempt is bounded by sessionTimeout / servers, and a full pass over the list without
- * success adds the 1 s spin delay. Sessions are not modelled as transactions: moving a
+ * success adds the 1 s spin delay. The C client differs in exactly these timers: it tries the
+ * next server at once, bounds an attempt by the read timeout, and after a full pass without
+ * success waits recv_timeout / 60 (zookeeper_interest). Sessions are not modelled as transactions: moving a
  * session takes one round trip to the new server (see docs/zab-model.md). */
 #include "protocol/zab/zab_internal.h"
 
@@ -93,8 +96,10 @@ static void dial(struct zab_client *c, const struct proto_env *env, struct proto
     c->host = c->order[c->next_index];
     c->next_index = (c->next_index + 1) % c->cfg->n_hosts;
     proto_connect(out, c->cfg->host_machines[c->host], ZAB_PORT_CLIENT, client_token(c, CT_DIAL));
-    /* connectTimeout = sessionTimeout / number of servers */
-    proto_timer_set(out, client_token(c, CT_CONNECT), c->cfg->session_timeout / c->cfg->n_hosts);
+    /* Java: connectTimeout = sessionTimeout / number of servers; C: the read timeout. */
+    proto_timer_set(out, client_token(c, CT_CONNECT),
+                    c->cfg->c_library ? read_timeout(c)
+                                      : c->cfg->session_timeout / c->cfg->n_hosts);
 }
 
 static void schedule_attempt(struct zab_client *c, const struct proto_env *env,
@@ -102,11 +107,18 @@ static void schedule_attempt(struct zab_client *c, const struct proto_env *env,
 {
     c->attempt++;
     c->status = CS_WAITING;
-    sim_time delay = c->ever_connected || c->failed_in_pass > 0
-                         ? (sim_time)rng_below(env->rng, RECONNECT_JITTER_MAX)
-                         : 0;
-    if (c->failed_in_pass > 0 && c->failed_in_pass % c->cfg->n_hosts == 0)
-        delay += SPIN_DELAY; /* tried every server: spin before the next pass */
+    bool pass_failed = c->failed_in_pass > 0 && c->failed_in_pass % c->cfg->n_hosts == 0;
+    sim_time delay;
+    if (c->cfg->c_library) {
+        /* No jitter; a full failed pass waits 1/60 of the session timeout. */
+        delay = pass_failed ? c->cfg->session_timeout / 60 : 0;
+    } else {
+        delay = c->ever_connected || c->failed_in_pass > 0
+                    ? (sim_time)rng_below(env->rng, RECONNECT_JITTER_MAX)
+                    : 0;
+        if (pass_failed)
+            delay += SPIN_DELAY; /* tried every server: spin before the next pass */
+    }
     proto_timer_set(out, client_token(c, CT_RECONNECT), delay);
 }
 

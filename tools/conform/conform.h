@@ -95,8 +95,9 @@ void real_zk_write(struct real_zk *z, uint32_t client, msg_id_t id);
 /* The host restarted: its subscriber reads the log again from the start, as a simulated
  * host's subscriber replays it. */
 void real_zk_host_restarted(struct real_zk *z, uint32_t host);
-/* Periodic work from the run's main loop (state polling runs on its own thread). */
-void real_zk_tick(struct real_zk *z);
+/* Writes at the scenario's rate for duration_ns, outside the recorded log (znodes under
+ * /warmup), so that the JVMs have compiled their hot paths before the clock starts. */
+bool real_zk_warm_up(struct real_zk *z, int64_t duration_ns, GError **err);
 /* Log positions at which two hosts' subscribers read different messages (replicas that
  * diverged); 0 when every replica holds the same log. */
 int64_t real_zk_divergences(struct real_zk *z);

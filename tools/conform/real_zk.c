@@ -173,11 +173,12 @@ bool real_zk_start_server(struct real_zk *z, uint32_t h, GError **err)
 
 void real_zk_kill_server(struct real_zk *z, uint32_t h)
 {
-    real_proc_kill(&z->servers[h]);
+    /* DOWN at the kill, not when the JVM has been reaped (tens of ms later). */
     pthread_mutex_lock(&z->state_lock);
     z->up[h] = false;
     set_state(z, h, ZAB_STATE_DOWN, ZAB_PHASE_NONE, z->epoch[h]);
     pthread_mutex_unlock(&z->state_lock);
+    real_proc_kill(&z->servers[h]);
 }
 
 void real_zk_pause_server(struct real_zk *z, uint32_t h, bool pause)
@@ -647,9 +648,42 @@ bool real_zk_connect_clients(struct real_zk *z, int timeout_ms, GError **err)
     return true;
 }
 
-void real_zk_tick(struct real_zk *z)
+static void warmup_done(int rc, const char *value, const void *data)
 {
-    (void)z;
+    (void)rc, (void)value;
+    g_atomic_int_dec_and_test((gint *)data);
+}
+
+bool real_zk_warm_up(struct real_zk *z, int64_t duration_ns, GError **err)
+{
+    const struct scenario *sc = z->env.sc;
+    uint32_t nc = sc->workload.clients;
+    if (nc == 0 || sc->workload.rate <= 0 || duration_ns <= 0)
+        return true;
+    int rc = zoo_create(z->clients[0].zh, "/warmup", "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+    if (rc != ZOK && rc != ZNODEEXISTS) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "cannot create /warmup: %s", zerror(rc));
+        return false;
+    }
+    gint pending = 0;
+    int64_t interval_us = (int64_t)(1e6 / sc->workload.rate);
+    char payload[65536];
+    size_t len = conform_payload(msg_id_make(1, 1), sc->workload.payload, payload,
+                                 sizeof payload);
+    for (int64_t t_us = 0; t_us < duration_ns / 1000; t_us += interval_us) {
+        for (uint32_t c = 0; c < nc; c++) {
+            g_atomic_int_inc(&pending);
+            if (zoo_acreate(z->clients[c].zh, "/warmup/w-", payload, (int)len,
+                            &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT_SEQUENTIAL, warmup_done,
+                            &pending) != ZOK)
+                g_atomic_int_dec_and_test(&pending);
+        }
+        g_usleep((gulong)interval_us);
+    }
+    /* Let the last of them finish (bounded). */
+    for (int waited = 0; g_atomic_int_get(&pending) > 0 && waited < 10000; waited += 10)
+        g_usleep(10 * 1000);
+    return true;
 }
 
 int64_t real_zk_divergences(struct real_zk *z)
