@@ -6,6 +6,7 @@
  * The page is built in memory (the figures cap what they draw, so it stays at a few
  * hundred kilobytes) and written through path.tmp, renamed when complete. */
 #include "reports/report_html.h"
+#include "reports/calibration.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -268,6 +269,29 @@ static bool order_section(struct rep_page *p, GError **err)
     return ok;
 }
 
+/* When the database holds real runs (zabsim conform): the simulation against them. */
+static bool calibration_section(struct rep_page *p, GError **err)
+{
+    GString *table = g_string_new(NULL);
+    struct calibration_outcome o;
+    bool ok = calibration_render(p->db, false, table, &o, err);
+    if (ok && table->len > 0) {
+        rep_section_open(p->out, "calibration", "Simulation against the real systems");
+        g_string_append(p->out, "<pre>");
+        rep_escape(p->out, table->str);
+        g_string_append(p->out, "</pre>\n");
+        rep_caption(p->out,
+                    "Medians over the simulated seeds and over the real runs of each scenario "
+                    "in this database (zabsim conform); %d of %d measures within ±20 %%, %d "
+                    "outside ±50 %%, %d on one side only. docs/fidelity.md defines them.",
+                    o.tight, o.rows, o.wide_misses - o.qualitative_misses,
+                    o.qualitative_misses);
+        rep_section_close(p->out);
+    }
+    g_string_free(table, TRUE);
+    return ok;
+}
+
 static bool page_body(struct rep_page *p, GError **err)
 {
     page_header(p->out, p->run);
@@ -282,7 +306,7 @@ static bool page_body(struct rep_page *p, GError **err)
     if (!violation_list(p, err))
         return false;
     return rep_fig_clients(p, err) && rep_fig_spacetime(p, err) && order_section(p, err) &&
-           rep_fig_latency(p, err) && rep_fig_throughput(p, err);
+           rep_fig_latency(p, err) && rep_fig_throughput(p, err) && calibration_section(p, err);
 }
 
 static bool build_page(sqlite3 *db, const struct rep_run *run, const struct rep_options *opts,

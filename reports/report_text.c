@@ -5,6 +5,7 @@
  *
  * Meant for a terminal and for diffs: no colour, lines within TEXT_WIDTH where the data
  * allows, nothing that changes between two reports of the same database. */
+#include "reports/calibration.h"
 #include "reports/report_internal.h"
 
 #include <errno.h>
@@ -368,6 +369,22 @@ static bool seeds(GString *out, sqlite3 *db, const struct rep_run *run, GError *
     return true;
 }
 
+/* When the database holds real runs (zabsim conform): the simulation against them. */
+static bool calibration(GString *out, sqlite3 *db, GError **err)
+{
+    GString *table = g_string_new(NULL);
+    struct calibration_outcome o;
+    bool ok = calibration_render(db, false, table, &o, err);
+    if (ok && table->len > 0)
+        g_string_append_printf(out, "\nsimulation against the real systems (zabsim conform; "
+                                    "docs/fidelity.md):%s\n  %d of %d measures within ±20 %%, "
+                                    "%d outside ±50 %%, %d on one side only\n",
+                               table->str, o.tight, o.rows, o.wide_misses - o.qualitative_misses,
+                               o.qualitative_misses);
+    g_string_free(table, TRUE);
+    return ok;
+}
+
 bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **err)
 {
     struct rep_run run;
@@ -386,7 +403,7 @@ bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **e
         faults(text, &run, &w);
         ok = states(text, db, &run, &w, err) && summary(text, db, &run, err) &&
              drops(text, db, &run, err) && divergence(text, db, &run, err) &&
-             seeds(text, db, &run, err);
+             seeds(text, db, &run, err) && calibration(text, db, err);
     }
     if (ok && (fwrite(text->str, 1, text->len, out) != text->len || fflush(out) != 0)) {
         g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "writing the report: %s", g_strerror(errno));

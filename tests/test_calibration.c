@@ -168,6 +168,43 @@ static void test_slow_restart_outside_wide_band(void)
     g_string_free(t, TRUE);
 }
 
+/* `zabsim report` shows the table when the database holds real runs, in text and HTML. */
+static void test_report_shows_calibration(void)
+{
+    GError *err = NULL;
+    struct scenario *sc =
+        scenario_load(test_source_path("scenarios/conform_leader_crash.yaml"), &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    char *dir = g_dir_make_tmp("zabsim-cal-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "cal.db", NULL);
+    char *html = g_build_filename(dir, "cal.html", NULL);
+    record_run(sc, path, false, TAMPER_NONE, 1);
+    const char *only_sim[] = { "report", path, NULL };
+    char *out = NULL;
+    CU_ASSERT_EQUAL(test_zabsim(only_sim, &out, NULL), 0);
+    CU_ASSERT(out && strstr(out, "simulation against the real systems") == NULL);
+    g_free(out);
+    record_run(sc, path, true, TAMPER_NONE, 1);
+    const char *text[] = { "report", path, "--run", "2", NULL };
+    CU_ASSERT_EQUAL(test_zabsim(text, &out, NULL), 0);
+    CU_ASSERT(out && strstr(out, "simulation against the real systems") != NULL);
+    CU_ASSERT(out && strstr(out, "zab simulated vs zab-real") != NULL);
+    g_free(out);
+    const char *page[] = { "report", path, "--html", html, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(page, NULL, NULL), 0);
+    char *body = NULL;
+    CU_ASSERT_TRUE(g_file_get_contents(html, &body, NULL, NULL));
+    CU_ASSERT(body && strstr(body, "<section id=\"calibration\">") != NULL);
+    g_free(body);
+    g_unlink(html);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(html);
+    g_free(path);
+    g_free(dir);
+    scenario_free(sc);
+}
+
 /* The real models are recorded, never simulated. */
 static void test_real_models_not_simulated(void)
 {
@@ -181,5 +218,6 @@ static void test_real_models_not_simulated(void)
 void test_register(void)
 {
     TEST_SUITE("calibration", TEST(test_identical_runs_agree), TEST(test_no_new_leader_differs),
-               TEST(test_slow_restart_outside_wide_band), TEST(test_real_models_not_simulated));
+               TEST(test_slow_restart_outside_wide_band), TEST(test_real_models_not_simulated),
+               TEST(test_report_shows_calibration));
 }
