@@ -53,14 +53,21 @@ static void push_conn_event(struct sim *s, struct net_conn *c, sim_time t, uint1
     sim__push(s, t, &ev);
 }
 
-/* Arrival time for something travelling from end `from`, after everything already sent. */
-static sim_time fifo_arrival(struct sim *s, struct net_conn *c, int from)
+/* Arrival time for something travelling from end `from` that leaves `extra` late, after
+ * everything already sent. */
+static sim_time fifo_arrival_after(struct sim *s, struct net_conn *c, int from, sim_time extra)
 {
-    sim_time t = s->now + sim__link_latency(s, c->machine[from], c->machine[!from], c->model);
+    sim_time t =
+        s->now + extra + sim__link_latency(s, c->machine[from], c->machine[!from], c->model);
     if (t < c->last_arrival[from])
         t = c->last_arrival[from];
     c->last_arrival[from] = t;
     return t;
+}
+
+static sim_time fifo_arrival(struct sim *s, struct net_conn *c, int from)
+{
+    return fifo_arrival_after(s, c, from, 0);
 }
 
 static void log_message(struct sim *s, const struct sim_msg *m, const struct net_conn *c,
@@ -235,7 +242,10 @@ void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
         sim_msg_free(msg);
         return;
     }
-    push_conn_event(s, c, fifo_arrival(s, c, from), SIM_EV_NET_MSG, !from, 0, msg);
+    /* Jitter adds to this message's latency before the FIFO rule: it changes how connections
+     * interleave, never the order within one, and does not accumulate along a burst. */
+    sim_time jitter = sim__send_jitter(s, c->machine[from], c->model);
+    push_conn_event(s, c, fifo_arrival_after(s, c, from, jitter), SIM_EV_NET_MSG, !from, 0, msg);
 }
 
 static void on_msg(struct sim *s, struct net_conn *c, int to, struct sim_msg *msg)
@@ -345,10 +355,10 @@ void net__machine_down(struct sim *s, uint32_t machine, bool power_off)
             } else if (!c->cut && peer_open && c->accepted) {
                 /* The OS resets the connection after the bytes it already accepted, once
                  * the process's teardown closed it. */
-                sim_time t = fifo_arrival(s, c, end) +
-                             sim__lane(s, machine, sim__node(s, c->node[end])->model)->teardown_ns;
-                c->last_arrival[end] = t;
-                push_conn_event(s, c, t, SIM_EV_NET_DOWN, !end, 1, NULL);
+                sim_time teardown =
+                    sim__lane(s, machine, sim__node(s, c->node[end])->model)->teardown_ns;
+                push_conn_event(s, c, fifo_arrival_after(s, c, end, teardown),
+                                SIM_EV_NET_DOWN, !end, 1, NULL);
             }
         }
         conn_maybe_free(s, c);

@@ -299,6 +299,8 @@ struct machine_lane *sim__lane(struct sim *s, uint32_t machine, model_id model)
     rng_init(&lane->disk_rng, s->cfg.seed, label);
     g_snprintf(label, sizeof label, "life/%u/%u", machine, model);
     rng_init(&lane->life_rng, s->cfg.seed, label);
+    g_snprintf(label, sizeof label, "jitter/%u/%u", machine, model);
+    rng_init(&lane->jitter_rng, s->cfg.seed, label);
     lane->disk = m->has_disk ? disk_new() : NULL;
     m->lanes[model] = lane;
     return lane;
@@ -753,6 +755,13 @@ sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to, model_id m
         return s->cfg.loopback_ns;
     const struct dist *d = active_override(s->slow_links, from, to, s->now);
     return dist_sample(d ? d : &s->cfg.latency, &sim__lane(s, from, model)->net_rng);
+}
+
+sim_time sim__send_jitter(struct sim *s, uint32_t from, model_id model)
+{
+    if (s->cfg.jitter.kind == DIST_FIXED && s->cfg.jitter.a == 0)
+        return 0;
+    return dist_sample(&s->cfg.jitter, &sim__lane(s, from, model)->jitter_rng);
 }
 
 /* ---- queries --------------------------------------------------------------------------- */

@@ -26,6 +26,10 @@
 struct sim_config {
     uint64_t seed;
     struct dist latency;  /* one-way latency between two machines */
+    /* Added to every message's delay when it is sent (scheduling, wakeups, queueing in the
+     * stack), on loopback too; never reorders one connection, which stays FIFO. Zero-valued
+     * (the struct's zero is fixed 0): none, and no draws. */
+    struct dist jitter;
     struct dist fsync;    /* fsync duration of every disk */
     sim_time loopback_ns; /* latency between nodes on one machine */
     bool log_messages;    /* emit TRACE_MESSAGE for every network message */

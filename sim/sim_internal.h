@@ -69,6 +69,7 @@ struct machine_lane {
     struct disk *disk;        /* NULL on a machine without disks */
     sim_time disk_busy_until; /* one device per model: fsyncs complete in turn */
     struct rng life_rng;      /* start-up and teardown draws (sim_model_lifetime) */
+    struct rng jitter_rng;    /* send-time jitter of the messages this machine sends */
     sim_time teardown_ns;     /* drawn when the machine's processes were last killed */
 };
 
@@ -169,6 +170,8 @@ struct machine_lane *sim__lane(struct sim *s, uint32_t machine, model_id model);
 /* One-way latency of a message of model from machine `from` to `to`, slow links included,
  * drawn from the sending machine's lane of that model. */
 sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to, model_id model);
+/* Send-time jitter of one message of model sent by machine `from` (sim_config.jitter). */
+sim_time sim__send_jitter(struct sim *s, uint32_t from, model_id model);
 
 /* net.c */
 void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port port,

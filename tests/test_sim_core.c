@@ -188,10 +188,11 @@ struct world {
 };
 
 /* startup and teardown (either NULL) go to sim_model_lifetime for the probes' model. */
-static void world_init_life(struct world *w, uint64_t seed, struct dist latency,
-                            const struct dist *startup, const struct dist *teardown)
+static void world_init_full(struct world *w, uint64_t seed, struct dist latency,
+                            struct dist jitter, const struct dist *startup,
+                            const struct dist *teardown)
 {
-    struct sim_config cfg = { .seed = seed, .latency = latency,
+    struct sim_config cfg = { .seed = seed, .latency = latency, .jitter = jitter,
                               .fsync = dist_fixed(2 * SIM_MS), .loopback_ns = 10 * SIM_US };
     w->s = sim_new(&cfg, NULL);
     for (int i = 0; i < 3; i++) {
@@ -204,6 +205,12 @@ static void world_init_life(struct world *w, uint64_t seed, struct dist latency,
     }
     sim_model_lifetime(w->s, 0, startup, teardown);
     sim_start(w->s);
+}
+
+static void world_init_life(struct world *w, uint64_t seed, struct dist latency,
+                            const struct dist *startup, const struct dist *teardown)
+{
+    world_init_full(w, seed, latency, dist_fixed(0), startup, teardown);
 }
 
 static void world_init(struct world *w, uint64_t seed, struct dist latency)
@@ -255,6 +262,42 @@ static void test_net_fifo_per_connection_under_random_latency(void)
     CU_ASSERT_EQUAL(got->len, 1000);
     for (guint i = 0; i < got->len; i++)
         CU_ASSERT_EQUAL(g_array_index(got, int64_t, i), (int64_t)i);
+    g_array_free(got, TRUE);
+    sim_free(w.s);
+}
+
+/* Send-time jitter changes when messages arrive, never their order on one connection; two
+ * connections' messages interleave differently with it. */
+static void test_net_jitter_keeps_each_connection_fifo(void)
+{
+    struct world w;
+    world_init_full(&w, 3, dist_fixed(100 * SIM_US),
+                    (struct dist){ DIST_EXPONENTIAL, 100 * SIM_US, 0 }, NULL, NULL);
+    conn_id c = world_connect(&w, 0, 1);
+    conn_id c2 = world_connect(&w, 2, 1);
+    for (int i = 0; i < 500; i++) {
+        send_values(&w, 0, c, i, 1);
+        send_values(&w, 2, c2, 10000 + i, 1);
+        sim_run_until(w.s, sim_now(w.s) + 20 * SIM_US);
+    }
+    sim_run_until(w.s, sim_now(w.s) + 10 * SIM_S);
+    GArray *got = received_values(&w, 1);
+    CU_ASSERT_EQUAL(got->len, 1000);
+    int64_t next[2] = { 0, 10000 };
+    guint at[2][500];
+    for (guint i = 0; i < got->len; i++) {
+        int64_t v = g_array_index(got, int64_t, i);
+        int from = v >= 10000;
+        CU_ASSERT_FATAL(v == next[from]);
+        at[from][v - (from ? 10000 : 0)] = i;
+        next[from] = v + 1;
+    }
+    /* Of each pair sent at the same instant, sometimes one arrives first, sometimes the
+     * other. */
+    int first[2] = { 0, 0 };
+    for (int i = 0; i < 500; i++)
+        first[at[1][i] < at[0][i]]++;
+    CU_ASSERT(first[0] > 0 && first[1] > 0);
     g_array_free(got, TRUE);
     sim_free(w.s);
 }
@@ -551,6 +594,7 @@ void test_register(void)
     TEST_SUITE("disk", TEST(test_disk_power_loss_keeps_only_synced),
                TEST(test_disk_sync_voided_by_power_loss_and_truncation));
     TEST_SUITE("net", TEST(test_net_fifo_per_connection_under_random_latency),
+               TEST(test_net_jitter_keeps_each_connection_fifo),
                TEST(test_net_partition_loses_in_flight_and_heal_restores),
                TEST(test_crash_resets_peers_after_data_already_sent),
                TEST(test_crash_reset_waits_for_process_teardown),

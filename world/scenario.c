@@ -171,11 +171,15 @@ static void read_hosts(struct scenario__ctx *c, const struct ynode *n)
 static void read_network_disk(struct scenario__ctx *c, const struct ynode *network,
                               const struct ynode *disk)
 {
-    static const char *const network_keys[] = { "latency" };
+    static const char *const network_keys[] = { "latency", "jitter" };
     static const char *const disk_keys[] = { "fsync" };
-    struct scenario__field f[1];
-    if (scenario__fields(c, network, "network", network_keys, 1, f) && f[0].value)
-        scenario__dist(c, f[0].value, "network.latency", &c->sc->latency);
+    struct scenario__field f[2];
+    if (scenario__fields(c, network, "network", network_keys, 2, f)) {
+        if (f[0].value)
+            scenario__dist(c, f[0].value, "network.latency", &c->sc->latency);
+        if (f[1].value)
+            scenario__dist(c, f[1].value, "network.jitter", &c->sc->jitter);
+    }
     if (scenario__fields(c, disk, "disk", disk_keys, 1, f) && f[0].value)
         scenario__dist(c, f[0].value, "disk.fsync", &c->sc->fsync);
 }
@@ -578,6 +582,9 @@ void scenario_defaults(struct scenario *sc)
     sc->hosts = 3;
     sc->latency = (struct dist){ .kind = DIST_UNIFORM, .a = 500 * SIM_US, .b = 2 * SIM_MS };
     sc->fsync = dist_fixed(2 * SIM_MS);
+    /* Small but not zero: publishers' messages interleave differently at different hosts,
+     * as on a real machine, where no two subscribers ever saw the same order. */
+    sc->jitter = (struct dist){ .kind = DIST_EXPONENTIAL, .a = 100 * SIM_US };
     /* ZooKeeper's conf/zoo_sample.cfg: tickTime=2000, initLimit=10, syncLimit=5; max_batch is
      * zookeeper.maxBatchSize (transactions per log flush, default 1000). The session timeout
      * is a client choice; 30s is a common one and within [2, 20] ticks of the default. */

@@ -75,6 +75,7 @@ struct scenario {
     char *host_names[SCENARIO_MAX_HOSTS];
 
     struct dist latency; /* network.latency */
+    struct dist jitter;  /* network.jitter: added to each message when sent (extension) */
     struct dist fsync;   /* disk.fsync */
 
     struct {

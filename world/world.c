@@ -529,7 +529,8 @@ struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned model
         w->user_rec = *rec;
     rng_init(&w->fault_rng, seed, "faults");
     rng_init(&w->workload_rng, seed, "workload");
-    struct sim_config cfg = { .seed = seed, .latency = sc->latency, .fsync = sc->fsync,
+    struct sim_config cfg = { .seed = seed, .latency = sc->latency, .jitter = sc->jitter,
+                              .fsync = sc->fsync,
                               .loopback_ns = 20 * SIM_US, .log_messages = log_messages };
     struct recorder wrap = { .record = world_record, .ctx = w };
     w->sim = sim_new(&cfg, &wrap);
