@@ -111,6 +111,7 @@ struct cluster_opts {
     sim_time reconnect_wait;
     bool log_messages;
     bool subscribers_apart;  /* subscribers on machines s1..sN of their own */
+    bool subscribers_fail_over; /* subscribers know every broker (subscriber_servers: all) */
     uint64_t max_pending;
     uint64_t socket_buffer;
 };
@@ -159,6 +160,7 @@ static struct scenario *cluster_scenario(const struct cluster_opts *o)
     sc->pubsub.reconnect_wait = o->reconnect_wait;
     sc->pubsub.max_pending = o->max_pending;
     sc->pubsub.subscribers_apart = o->subscribers_apart;
+    sc->pubsub.subscribers_fail_over = o->subscribers_fail_over;
     if (o->socket_buffer)
         sc->pubsub.socket_buffer = o->socket_buffer;
     sc->workload.payload = PAYLOAD;
@@ -835,6 +837,33 @@ static void test_pubsub_server_cuts_off_slow_consumer_and_drops_its_buffer(void)
     cluster_free(cl);
 }
 
+/* ---- subscriber failover ------------------------------------------------------------------- */
+
+/* Subscribers on machines of their own; h3's broker crashes at 1 s and stays down. With its
+ * own broker only (the default), s3 receives nothing more; with every broker in its server
+ * list it moves to the next one at once (nats.go's reconnect walks the pool), subscribes
+ * there again and receives everything published from 1.2 s on. */
+static void test_pubsub_subscriber_with_server_list_fails_over(void)
+{
+    for (int fail_over = 0; fail_over <= 1; fail_over++) {
+        struct cluster_opts o = default_opts(3, 1);
+        o.subscribers_apart = true;
+        o.subscribers_fail_over = fail_over;
+        struct cluster *cl = cluster_new(&o);
+        stream(cl, 0, 200, 200 * SIM_MS, 4 * SIM_S);
+        sim_at(cl->s, SIM_S, crash_call, NULL, cl->machines[2]);
+        sim_run_until(cl->s, 5 * SIM_S);
+        GArray *got = delivered_at(cl, 2, 0);
+        CU_ASSERT_TRUE(once_and_fifo(got));
+        guint late = 0;
+        for (guint i = 0; i < got->len; i++)
+            late += submission_of(cl, g_array_index(got, msg_id_t, i))->t >= 1200 * SIM_MS;
+        CU_ASSERT_EQUAL(late, fail_over ? 560u : 0u); /* 1.2 s .. 4 s at 200/s */
+        g_array_free(got, TRUE);
+        cluster_free(cl);
+    }
+}
+
 /* ---- restart race ------------------------------------------------------------------------ */
 
 /* All hosts crash at 1 s; h1 comes back at 1.5 s and the publisher (home h1) reconnects to
@@ -942,5 +971,6 @@ void test_register(void)
                TEST(test_pubsub_client_slow_consumer_tail_drops_at_the_limit),
                TEST(test_pubsub_server_cuts_off_slow_consumer_and_drops_its_buffer),
                TEST(test_pubsub_restarted_brokers_dial_routes_at_start_up),
+               TEST(test_pubsub_subscriber_with_server_list_fails_over),
                TEST(test_pubsub_same_seed_same_run));
 }

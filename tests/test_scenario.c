@@ -403,6 +403,8 @@ static void test_scenario_bad_numbers(void)
                     "5:18 pubsub.socket_buffer: must be greater than 0");
     EXPECT_PROBLEMS(BASE "pubsub:\n  subscribers: elsewhere\n",
                     "5:16 pubsub.subscribers: 'elsewhere' is not on_host or apart");
+    EXPECT_PROBLEMS(BASE "pubsub:\n  subscriber_servers: some\n",
+                    "5:23 pubsub.subscriber_servers: 'some' is not home or all");
 }
 
 /* Subscribers apart: machines s1..sN beside their hosts, and the socket buffer size. */
@@ -413,7 +415,42 @@ static void test_scenario_pubsub_placement_keys(void)
         return;
     CU_ASSERT_TRUE(sc->pubsub.subscribers_apart);
     CU_ASSERT_EQUAL(sc->pubsub.socket_buffer, 16u << 10);
+    CU_ASSERT_FALSE(sc->pubsub.subscribers_fail_over); /* the default: its own broker only */
     scenario_free(sc);
+    sc = parse_ok(BASE "pubsub:\n  subscriber_servers: all\n");
+    if (sc)
+        CU_ASSERT_TRUE(sc->pubsub.subscribers_fail_over);
+    scenario_free(sc);
+}
+
+/* The process lifetimes and the network jitter: distributions with measured defaults. */
+static void test_scenario_timing_keys(void)
+{
+    struct scenario *sc = parse_ok(BASE "network: {jitter: 0}\n"
+                                        "zab: {leader_load: 0, startup: 1s, teardown: 20ms}\n"
+                                        "pubsub: {startup: 5ms, teardown: 1ms}\n");
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->jitter.kind, DIST_FIXED);
+        CU_ASSERT_EQUAL(sc->jitter.a, 0);
+        CU_ASSERT_EQUAL(sc->zab.leader_load.a, 0);
+        CU_ASSERT_EQUAL(sc->zab.startup.a, SIM_S);
+        CU_ASSERT_EQUAL(sc->zab.teardown.a, 20 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->pubsub.startup.a, 5 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->pubsub.teardown.a, SIM_MS);
+    }
+    scenario_free(sc);
+    sc = parse_ok(BASE);
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->jitter.kind, DIST_EXPONENTIAL);
+        CU_ASSERT_EQUAL(sc->jitter.a, 100 * SIM_US);
+        CU_ASSERT_EQUAL(sc->zab.leader_load.kind, DIST_UNIFORM);
+        CU_ASSERT_EQUAL(sc->zab.startup.b, 2600 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->zab.teardown.b, 150 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->pubsub.teardown.a, 0);
+    }
+    scenario_free(sc);
+    EXPECT_PROBLEMS(BASE "network: {jitter: fast}\n",
+                    "4:19 network.jitter: invalid duration 'fast'");
 }
 
 static void test_scenario_bad_durations_and_units(void)
@@ -960,7 +997,8 @@ void test_register(void)
                TEST(test_scenario_faults_in_time_then_file_order),
                TEST(test_scenario_expect_entries), TEST(test_scenario_defaults),
                TEST(test_scenario_small_forms_and_null_sections),
-               TEST(test_scenario_load_reads_files), TEST(test_scenario_pubsub_placement_keys));
+               TEST(test_scenario_load_reads_files), TEST(test_scenario_pubsub_placement_keys),
+               TEST(test_scenario_timing_keys));
     TEST_SUITE("scenario_problems", TEST(test_scenario_unknown_and_duplicate_keys),
                TEST(test_scenario_wrong_types), TEST(test_scenario_bad_numbers),
                TEST(test_scenario_bad_durations_and_units),

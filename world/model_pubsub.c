@@ -45,7 +45,9 @@ static uint32_t ps_place_host(struct model_run *m, uint32_t h)
     m->subscribers[h] = (struct ps_subscriber_config){
         .host = h, .machine = machine, .subscribe = sc->pubsub.subscribe,
         .queue_group = sc->pubsub.queue_group, .sub_pending_msgs = sc->pubsub.sub_pending_msgs,
-        .consume_rate = sc->pubsub.consume_rate, .reconnect_wait = sc->pubsub.reconnect_wait };
+        .consume_rate = sc->pubsub.consume_rate, .reconnect_wait = sc->pubsub.reconnect_wait,
+        .host_machines = sc->pubsub.subscribers_fail_over ? m->b.host_machines : NULL,
+        .n_hosts = sc->hosts };
     uint32_t where = machine;
     if (sc->pubsub.subscribers_apart) {
         g_snprintf(name, sizeof name, "s%u", h + 1);

@@ -354,11 +354,13 @@ enum pubsub_key {
     PS_SOCKET_BUFFER,
     PS_STARTUP,
     PS_TEARDOWN,
+    PS_SUBSCRIBER_SERVERS,
     PS_COUNT
 };
 static const char *const pubsub_keys[PS_COUNT] = {
     "subject", "subscribe", "queue_group", "reconnect_wait", "reconnect_buffer", "max_pending",
     "sub_pending_msgs", "consume_rate", "subscribers", "socket_buffer", "startup", "teardown",
+    "subscriber_servers",
 };
 
 /* Where each host's subscriber application runs: on the host, or on a machine of its own. */
@@ -373,6 +375,22 @@ static void read_subscribers(struct scenario__ctx *c, const struct ynode *n)
         c->sc->pubsub.subscribers_apart = true;
     else
         scenario__report_at(c, n, "pubsub.subscribers: '%s' is not on_host or apart",
+                            scenario__quote(c->diag, s));
+    g_free(s);
+}
+
+/* Which brokers a subscriber knows: its own host's only, or all of them (a server list). */
+static void read_subscriber_servers(struct scenario__ctx *c, const struct ynode *n)
+{
+    char *s;
+    if (!n || !scenario__string(c, n, "pubsub.subscriber_servers", &s))
+        return;
+    if (strcmp(s, "home") == 0)
+        c->sc->pubsub.subscribers_fail_over = false;
+    else if (strcmp(s, "all") == 0)
+        c->sc->pubsub.subscribers_fail_over = true;
+    else
+        scenario__report_at(c, n, "pubsub.subscriber_servers: '%s' is not home or all",
                             scenario__quote(c->diag, s));
     g_free(s);
 }
@@ -407,6 +425,7 @@ static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
                        UINT64_MAX, &sc->pubsub.sub_pending_msgs);
     read_consume_rate(c, f[PS_CONSUME_RATE].value);
     read_subscribers(c, f[PS_SUBSCRIBERS].value);
+    read_subscriber_servers(c, f[PS_SUBSCRIBER_SERVERS].value);
     const struct ynode *socket_buffer = f[PS_SOCKET_BUFFER].value;
     if (socket_buffer && scenario__size(c, socket_buffer, "pubsub.socket_buffer", &v)) {
         if (v == 0)

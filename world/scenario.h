@@ -102,6 +102,8 @@ struct scenario {
         bool subscribers_apart;      /* each subscriber on a machine of its own beside its
                                         host (s1..sN), not on the host */
         uint64_t socket_buffer;      /* bytes a client connection holds in the kernel */
+        bool subscribers_fail_over;  /* subscribers know every broker, not only their own
+                                        (extension: subscriber_servers: all) */
         struct dist startup;         /* restart -> broker and subscriber run (extension) */
         struct dist teardown;        /* crash -> peers get their resets (extension) */
     } pubsub;

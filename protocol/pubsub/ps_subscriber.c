@@ -1,5 +1,6 @@
 /* ps_subscriber.c: the subscriber application on every host: a NATS client with one
- * asynchronous subscription (nats.go Subscribe / QueueSubscribe) on its own host's broker.
+ * asynchronous subscription (nats.go Subscribe / QueueSubscribe) on its own host's broker,
+ * or, given a server list, on the first broker of the list it can reach.
  *
  * Messages the read loop receives go into the subscription's pending queue; the application
  * callback takes them one at a time at consume_rate. As in nats.go (processMsg, waitForMsgs) a
@@ -139,7 +140,18 @@ static void *subscriber_create(const void *config, const struct proto_env *env,
     s->queue = g_array_new(FALSE, FALSE, sizeof(msg_id_t));
     /* Reconnect buffer 0: a subscriber never publishes. */
     ps_client_init(&s->client, &subscriber_hooks, s, cfg->reconnect_wait, 0);
-    ps_client_add_server(&s->client, cfg->host, cfg->machine);
+    if (!cfg->host_machines) {
+        ps_client_add_server(&s->client, cfg->host, cfg->machine);
+        return s;
+    }
+    /* A server list: when its broker goes, the client moves to the next (nats.go's pool,
+     * walked by doReconnect) and subscribes there again. */
+    ZS_ASSERT(cfg->host < cfg->n_hosts && cfg->host_machines[cfg->host] == cfg->machine);
+    uint32_t *order = g_new(uint32_t, cfg->n_hosts);
+    rng_order_first(env->rng, cfg->host, cfg->n_hosts, order);
+    for (uint32_t i = 0; i < cfg->n_hosts; i++)
+        ps_client_add_server(&s->client, order[i], cfg->host_machines[order[i]]);
+    g_free(order);
     return s;
 }
 

@@ -80,6 +80,10 @@ struct ps_subscriber_config {
     uint64_t sub_pending_msgs;   /* client-side pending limit (tail drop beyond it); > 0 */
     double consume_rate;         /* messages/s the application processes; 0 = unlimited */
     sim_time reconnect_wait;     /* nats.go ReconnectWait (2 s) after a cut-off */
+    /* NULL: its own host's broker only. Otherwise every host's machine (n_hosts of them):
+     * its own first, the others in an order drawn once, as nats.go's server pool. */
+    const uint32_t *host_machines;
+    uint32_t n_hosts;
 };
 
 struct ps_publisher_config {
