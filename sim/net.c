@@ -43,6 +43,10 @@ static void conn_maybe_free(struct sim *s, struct net_conn *c)
     g_free(c);
 }
 
+/* evq_event.flags of network events. */
+#define NET_FLAG_RESET 1     /* SIM_EV_NET_DOWN: by a reset, not an orderly close */
+#define NET_FLAG_PROCESSED 2 /* already waited for the receiving node (sim_model_processing) */
+
 static void push_conn_event(struct sim *s, struct net_conn *c, sim_time t, uint16_t kind,
                             int end, uint16_t flags, void *p)
 {
@@ -280,8 +284,20 @@ void net__on_event(struct sim *s, const struct evq_event *ev)
 {
     struct net_conn *c = conn_get(s, ev->a);
     ZS_ASSERT(c != NULL && c->refs > 0);
-    c->refs--;
     int end = (int)ev->aux;
+    /* A message or a close that reached a node busy handling earlier messages waits for it
+     * (sim_model_processing); it comes back once, marked handled. */
+    if ((ev->kind == SIM_EV_NET_MSG || ev->kind == SIM_EV_NET_DOWN) &&
+        !(ev->flags & NET_FLAG_PROCESSED)) {
+        sim_time done = sim__processing_done(s, c->node[end], ev->kind == SIM_EV_NET_MSG);
+        if (done > s->now) {
+            struct evq_event again = *ev;
+            again.flags |= NET_FLAG_PROCESSED;
+            sim__push(s, done, &again); /* keeps this event's reference on c */
+            return;
+        }
+    }
+    c->refs--;
     switch (ev->kind) {
     case SIM_EV_NET_ACCEPT:
         on_accept(s, c);
@@ -296,7 +312,7 @@ void net__on_event(struct sim *s, const struct evq_event *ev)
         on_msg(s, c, end, ev->p);
         break;
     case SIM_EV_NET_DOWN:
-        on_down(s, c, end, ev->flags != 0);
+        on_down(s, c, end, (ev->flags & NET_FLAG_RESET) != 0);
         break;
     case SIM_EV_NET_DIAL_TIMEOUT:
         on_dial_timeout(s, c);
@@ -358,7 +374,7 @@ void net__machine_down(struct sim *s, uint32_t machine, bool power_off)
                 sim_time teardown =
                     sim__lane(s, machine, sim__node(s, c->node[end])->model)->teardown_ns;
                 push_conn_event(s, c, fifo_arrival_after(s, c, end, teardown),
-                                SIM_EV_NET_DOWN, !end, 1, NULL);
+                                SIM_EV_NET_DOWN, !end, NET_FLAG_RESET, NULL);
             }
         }
         conn_maybe_free(s, c);
@@ -386,7 +402,7 @@ void net__topology_changed(struct sim *s)
                     push_conn_event(s, c,
                                     s->now + sim__link_latency(s, c->machine[!end],
                                                                c->machine[end], c->model),
-                                    SIM_EV_NET_DOWN, end, 1, NULL);
+                                    SIM_EV_NET_DOWN, end, NET_FLAG_RESET, NULL);
             }
             c->in_cut_list = false;
             conn_maybe_free(s, c);

@@ -301,6 +301,8 @@ struct machine_lane *sim__lane(struct sim *s, uint32_t machine, model_id model)
     rng_init(&lane->life_rng, s->cfg.seed, label);
     g_snprintf(label, sizeof label, "jitter/%u/%u", machine, model);
     rng_init(&lane->jitter_rng, s->cfg.seed, label);
+    g_snprintf(label, sizeof label, "proc/%u/%u", machine, model);
+    rng_init(&lane->proc_rng, s->cfg.seed, label);
     lane->disk = m->has_disk ? disk_new() : NULL;
     m->lanes[model] = lane;
     return lane;
@@ -500,7 +502,30 @@ void sim_model_lifetime(struct sim *s, model_id model, const struct dist *startu
                         const struct dist *teardown)
 {
     ZS_ASSERT(!s->started);
-    s->lifetime[model] = (struct model_lifetime){ .startup = startup, .teardown = teardown };
+    s->lifetime[model].startup = startup;
+    s->lifetime[model].teardown = teardown;
+}
+
+void sim_model_processing(struct sim *s, model_id model, const struct dist *per_message)
+{
+    ZS_ASSERT(!s->started);
+    bool none = !per_message || (per_message->kind == DIST_FIXED && per_message->a == 0);
+    s->lifetime[model].processing = none ? NULL : per_message;
+}
+
+sim_time sim__processing_done(struct sim *s, uint32_t node, bool costs)
+{
+    struct sim_node *n = sim__node(s, node);
+    const struct dist *d = s->lifetime[n->model].processing;
+    if (!d)
+        return s->now;
+    uint32_t incarnation = sim__machine(s, n->machine)->incarnation;
+    sim_time start = n->busy_incarnation == incarnation ? MAX(n->busy_until, s->now) : s->now;
+    if (costs)
+        start += dist_sample(d, &sim__lane(s, n->machine, n->model)->proc_rng);
+    n->busy_until = start;
+    n->busy_incarnation = incarnation;
+    return start;
 }
 
 void sim_start(struct sim *s)

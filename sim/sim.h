@@ -75,6 +75,12 @@ uint32_t sim_add_node(struct sim *s, uint32_t machine, const struct sim_node_spe
  * One draw per machine and event, from a stream of that machine and model. */
 void sim_model_lifetime(struct sim *s, model_id model, const struct dist *startup,
                         const struct dist *teardown);
+/* Each node of model handles its network input one message at a time, each message taking a
+ * draw of per_message (its handling cost): a message that arrives while the node is busy
+ * with earlier ones waits for them, and a connection's close waits behind the messages that
+ * arrived before it. Order per node is kept. NULL or a fixed 0 (the default): instant.
+ * Draws come from a stream of the node's machine and model. Call before sim_start. */
+void sim_model_processing(struct sim *s, model_id model, const struct dist *per_message);
 /* Creates every node (incarnation 1) and delivers PROTO_IN_START to each, in node order. */
 void sim_start(struct sim *s);
 

@@ -44,6 +44,10 @@ struct sim_node {
     GArray *timers; /* struct node_timer; few per node, so a linear scan beats hashing */
     uint64_t timer_generation;
     struct rng rng;
+    /* Network input is handled one at a time (sim_model_processing): busy until then, in
+     * the machine's incarnation busy_incarnation (a restarted process starts idle). */
+    sim_time busy_until;
+    uint32_t busy_incarnation;
 };
 
 /* An input that reached a paused machine and waits for it to resume. */
@@ -70,6 +74,7 @@ struct machine_lane {
     sim_time disk_busy_until; /* one device per model: fsyncs complete in turn */
     struct rng life_rng;      /* start-up and teardown draws (sim_model_lifetime) */
     struct rng jitter_rng;    /* send-time jitter of the messages this machine sends */
+    struct rng proc_rng;      /* per-message processing times (sim_model_processing) */
     sim_time teardown_ns;     /* drawn when the machine's processes were last killed */
 };
 
@@ -77,6 +82,7 @@ struct machine_lane {
 struct model_lifetime {
     const struct dist *startup;
     const struct dist *teardown;
+    const struct dist *processing; /* sim_model_processing: per network message */
 };
 
 /* Lanes per machine: one for every model_id value. */
@@ -172,6 +178,10 @@ struct machine_lane *sim__lane(struct sim *s, uint32_t machine, model_id model);
 sim_time sim__link_latency(struct sim *s, uint32_t from, uint32_t to, model_id model);
 /* Send-time jitter of one message of model sent by machine `from` (sim_config.jitter). */
 sim_time sim__send_jitter(struct sim *s, uint32_t from, model_id model);
+/* When node handles a network input that reached it now: after the inputs it is still busy
+ * with, and, for a message (costs), after a draw of its model's processing time. Returns
+ * s->now when the model has no processing time. */
+sim_time sim__processing_done(struct sim *s, uint32_t node, bool costs);
 
 /* net.c */
 void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port port,

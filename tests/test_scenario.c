@@ -362,7 +362,7 @@ static void test_scenario_unknown_and_duplicate_keys(void)
     EXPECT_PROBLEMS(BASE "sed: 5\n", "4:1 unknown key 'sed'; did you mean 'seed'?");
     EXPECT_PROBLEMS(BASE "zab:\n  tik: 2s\n",
                     "5:3 unknown key 'tik' in zab; did you mean 'tick'? (valid keys: tick, "
-                    "init_limit, sync_limit, max_batch, session_timeout, leader_load, startup, teardown, client)");
+                    "init_limit, sync_limit, max_batch, session_timeout, leader_load, startup, teardown, client, processing)");
     EXPECT_PROBLEMS(BASE "colour: red\n",
                     "4:1 unknown key 'colour' (valid keys: name, description, seed, duration");
     EXPECT_PROBLEMS(BASE "seed: 1\nseed: 2\n", "5:1 duplicate key 'seed' (first given at 4:1)");

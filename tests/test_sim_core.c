@@ -302,6 +302,61 @@ static void test_net_jitter_keeps_each_connection_fifo(void)
     sim_free(w.s);
 }
 
+/* Per-message processing: messages that arrive together at one node are handled one after
+ * the other, a processing time apart, from both connections in arrival order, and a close
+ * waits behind the messages that arrived before it. */
+static void test_net_processing_serialises_a_node(void)
+{
+    struct world w;
+    struct sim_config cfg = { .seed = 5, .latency = dist_fixed(100 * SIM_US),
+                              .jitter = dist_fixed(0), .fsync = dist_fixed(2 * SIM_MS),
+                              .loopback_ns = 10 * SIM_US };
+    w.s = sim_new(&cfg, NULL);
+    for (int i = 0; i < 3; i++) {
+        char name[8];
+        g_snprintf(name, sizeof name, "h%d", i + 1);
+        w.m[i] = sim_add_machine(w.s, name, true, (int32_t)i);
+        struct sim_node_spec spec = { .name = name, .ops = &probe_ops, .ports = { PROBE_PORT } };
+        w.n[i] = sim_add_node(w.s, w.m[i], &spec);
+    }
+    struct dist cost = dist_fixed(1 * SIM_MS);
+    sim_model_processing(w.s, 0, &cost);
+    sim_start(w.s);
+    conn_id c = world_connect(&w, 0, 1);
+    conn_id c2 = world_connect(&w, 2, 1);
+    sim_time sent = sim_now(w.s);
+    send_values(&w, 0, c, 0, 5);
+    send_values(&w, 2, c2, 100, 5);
+    probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_CLOSE, .conn = c });
+    sim_run_until(w.s, sim_now(w.s) + SIM_S);
+    const struct probe_state *p = probe_state(w.s, w.n[1]);
+    sim_time last = -1;
+    int msgs = 0;
+    sim_time down_at = -1, last_of_c = -1;
+    for (guint i = 0; i < p->events->len; i++) {
+        const struct probe_event *e = &g_array_index(p->events, struct probe_event, i);
+        if (e->kind == PROTO_IN_MSG && e->t >= sent && e->value < 100)
+            last_of_c = e->t;
+        if (e->kind == PROTO_IN_MSG && e->t >= sent) {
+            if (last >= 0)
+                CU_ASSERT(e->t - last >= 1 * SIM_MS); /* one at a time */
+            last = e->t;
+            msgs++;
+        }
+        if (e->kind == PROTO_IN_CONN_DOWN && e->conn == c)
+            down_at = e->t;
+    }
+    CU_ASSERT_EQUAL(msgs, 10);
+    /* Ten messages arrived within 0.1 ms and took 1 ms each. */
+    CU_ASSERT(last - sent >= 10 * SIM_MS);
+    /* The close came after c's five messages on the wire, and is seen after them. */
+    CU_ASSERT(down_at > 0 && down_at >= last_of_c);
+    GArray *got = received_values(&w, 1);
+    CU_ASSERT_EQUAL(got->len, 10);
+    g_array_free(got, TRUE);
+    sim_free(w.s);
+}
+
 static void test_net_partition_loses_in_flight_and_heal_restores(void)
 {
     struct world w;
@@ -594,7 +649,7 @@ void test_register(void)
     TEST_SUITE("disk", TEST(test_disk_power_loss_keeps_only_synced),
                TEST(test_disk_sync_voided_by_power_loss_and_truncation));
     TEST_SUITE("net", TEST(test_net_fifo_per_connection_under_random_latency),
-               TEST(test_net_jitter_keeps_each_connection_fifo),
+               TEST(test_net_processing_serialises_a_node), TEST(test_net_jitter_keeps_each_connection_fifo),
                TEST(test_net_partition_loses_in_flight_and_heal_restores),
                TEST(test_crash_resets_peers_after_data_already_sent),
                TEST(test_crash_reset_waits_for_process_teardown),

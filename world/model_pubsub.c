@@ -25,6 +25,7 @@ static struct model_run *ps_build(const struct model_build *b)
     m->publishers = g_new0(struct ps_publisher_config, MAX(b->sc->workload.clients, 1));
     m->publisher_nodes = g_new0(uint32_t, MAX(b->sc->workload.clients, 1));
     sim_model_lifetime(b->sim, b->id, &b->sc->pubsub.startup, &b->sc->pubsub.teardown);
+    sim_model_processing(b->sim, b->id, &b->sc->pubsub.processing);
     return m;
 }
 

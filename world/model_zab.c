@@ -23,6 +23,7 @@ static struct model_run *zab_build(const struct model_build *b)
     m->server_nodes = g_new0(uint32_t, MAX(b->sc->hosts, 1));
     m->client_nodes = g_new0(uint32_t, MAX(b->sc->workload.clients, 1));
     sim_model_lifetime(b->sim, b->id, &b->sc->zab.startup, &b->sc->zab.teardown);
+    sim_model_processing(b->sim, b->id, &b->sc->zab.processing);
     return m;
 }
 

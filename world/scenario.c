@@ -236,11 +236,13 @@ enum zab_key {
     ZAB_STARTUP,
     ZAB_TEARDOWN,
     ZAB_CLIENT,
+    ZAB_PROCESSING,
     ZAB_COUNT
 };
 static const char *const zab_keys[ZAB_COUNT] = { "tick",        "init_limit",      "sync_limit",
                                                  "max_batch",   "session_timeout", "leader_load",
-                                                 "startup",     "teardown",        "client" };
+                                                 "startup",     "teardown",        "client",
+                                                 "processing" };
 
 /* Which ZooKeeper client library the clients use: its reconnect timers differ. */
 static void read_client_library(struct scenario__ctx *c, const struct ynode *n)
@@ -281,6 +283,8 @@ static void read_zab(struct scenario__ctx *c, const struct ynode *n)
     if (f[ZAB_TEARDOWN].value)
         scenario__dist(c, f[ZAB_TEARDOWN].value, "zab.teardown", &sc->zab.teardown);
     read_client_library(c, f[ZAB_CLIENT].value);
+    if (f[ZAB_PROCESSING].value)
+        scenario__dist(c, f[ZAB_PROCESSING].value, "zab.processing", &sc->zab.processing);
 }
 
 /* ---- pubsub --------------------------------------------------------------------------------- */
@@ -354,13 +358,14 @@ enum pubsub_key {
     PS_SOCKET_BUFFER,
     PS_STARTUP,
     PS_TEARDOWN,
+    PS_PROCESSING,
     PS_SUBSCRIBER_SERVERS,
     PS_COUNT
 };
 static const char *const pubsub_keys[PS_COUNT] = {
     "subject", "subscribe", "queue_group", "reconnect_wait", "reconnect_buffer", "max_pending",
     "sub_pending_msgs", "consume_rate", "subscribers", "socket_buffer", "startup", "teardown",
-    "subscriber_servers",
+    "processing", "subscriber_servers",
 };
 
 /* Where each host's subscriber application runs: on the host, or on a machine of its own. */
@@ -438,6 +443,8 @@ static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
         scenario__dist(c, f[PS_STARTUP].value, "pubsub.startup", &sc->pubsub.startup);
     if (f[PS_TEARDOWN].value)
         scenario__dist(c, f[PS_TEARDOWN].value, "pubsub.teardown", &sc->pubsub.teardown);
+    if (f[PS_PROCESSING].value)
+        scenario__dist(c, f[PS_PROCESSING].value, "pubsub.processing", &sc->pubsub.processing);
 }
 
 /* ---- workload ------------------------------------------------------------------------------- */
@@ -636,6 +643,8 @@ void scenario_defaults(struct scenario *sc)
     sc->zab.teardown = (struct dist){ .kind = DIST_UNIFORM, .a = 50 * SIM_MS, .b = 150 * SIM_MS };
     sc->pubsub.startup = (struct dist){ .kind = DIST_UNIFORM, .a = 2 * SIM_MS, .b = 8 * SIM_MS };
     sc->pubsub.teardown = dist_fixed(0);
+    sc->zab.processing = dist_fixed(0);
+    sc->pubsub.processing = dist_fixed(0);
     sc->workload.clients = 3;
     sc->workload.rate = 100.0;
     sc->workload.payload = 64;

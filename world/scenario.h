@@ -88,6 +88,7 @@ struct scenario {
         struct dist leader_load;  /* a new leader's zk.loadData() + snapshot (extension) */
         struct dist startup;      /* restart -> the server process runs (extension) */
         struct dist teardown;     /* crash -> peers get their resets (extension) */
+        struct dist processing;   /* per network message a process handles (extension) */
     } zab;
 
     struct {
@@ -106,6 +107,7 @@ struct scenario {
                                         (extension: subscriber_servers: all) */
         struct dist startup;         /* restart -> broker and subscriber run (extension) */
         struct dist teardown;        /* crash -> peers get their resets (extension) */
+        struct dist processing;      /* per network message a process handles (extension) */
     } pubsub;
 
     struct {
