@@ -129,11 +129,13 @@ static void format_stats(GArray *a, bool duration, char *buf, size_t len)
         g_snprintf(buf, len, "%s [%s-%s] (%u)", m, l, h, a->len);
 }
 
-/* Whether sim agrees with real within band (a fraction of the real median). */
-static bool within(const struct cal_measure *m, int64_t sim, int64_t real, double band)
+/* Whether sim agrees with real within band (a fraction of the real median); the minima
+ * decide the non-zero rule: every simulated run non-zero when every real one is. */
+static bool within(const struct cal_measure *m, int64_t sim, int64_t real, int64_t sim_min,
+                   int64_t real_min, double band)
 {
     if (m->nonzero_rule)
-        return real == 0 || sim > 0;
+        return real_min == 0 || sim_min > 0;
     double slack = band * fabs((double)real) + (m->duration ? 0 : CALIBRATION_COUNT_SLACK);
     return fabs((double)sim - (double)real) <= slack;
 }
@@ -144,14 +146,14 @@ static void render_row(const struct cal_measure *m, GArray *sim, GArray *real, b
     char s[96], r[96], ratio[32] = "-", tight[16], wide[16];
     format_stats(sim, m->duration, s, sizeof s);
     format_stats(real, m->duration, r, sizeof r);
-    int64_t ms = 0, mr = 0, lo, hi;
-    bool has_s = stats(sim, &ms, &lo, &hi), has_r = stats(real, &mr, &lo, &hi);
+    int64_t ms = 0, mr = 0, lo_s = 0, lo_r = 0, hi;
+    bool has_s = stats(sim, &ms, &lo_s, &hi), has_r = stats(real, &mr, &lo_r, &hi);
     o->rows++;
     if (has_s && has_r) {
         if (mr != 0)
             g_snprintf(ratio, sizeof ratio, "%.2f", (double)ms / (double)mr);
-        bool t = within(m, ms, mr, CALIBRATION_TIGHT_BAND);
-        bool w = within(m, ms, mr, CALIBRATION_WIDE_BAND);
+        bool t = within(m, ms, mr, lo_s, lo_r, CALIBRATION_TIGHT_BAND);
+        bool w = within(m, ms, mr, lo_s, lo_r, CALIBRATION_WIDE_BAND);
         g_strlcpy(tight, t ? "ok" : "off", sizeof tight);
         g_strlcpy(wide, w ? "ok" : "OFF", sizeof wide);
         o->tight += t;
