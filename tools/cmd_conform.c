@@ -86,25 +86,6 @@ static void remove_tree(const char *path)
     g_rmdir(path);
 }
 
-static int64_t summary_int(sqlite3 *db, const char *model, const char *column, bool *present)
-{
-    char *sql = g_strdup_printf("SELECT %s FROM run_summary WHERE run_id = 1 AND model = ?1",
-                                column);
-    sqlite3_stmt *st = NULL;
-    int64_t v = 0;
-    *present = false;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            v = sqlite3_column_int64(st, 0);
-            *present = true;
-        }
-    }
-    sqlite3_finalize(st);
-    g_free(sql);
-    return v;
-}
-
 /* Acknowledged writes that no host's subscriber ever read: in a model with a replicated
  * log, where every host's subscriber reads its server's whole log, such a write is gone
  * from every replica. (`lost` also counts a restarted host that had not caught up when the
@@ -165,10 +146,10 @@ static bool record_real_run(const struct scenario *sc, unsigned real_set, uint32
             continue;
         const struct model_desc *m = model_get(id);
         bool p;
-        int64_t acked = summary_int(db, m->name, "acked", &p);
-        int64_t submitted = summary_int(db, m->name, "submitted", &p);
-        int64_t lost = summary_int(db, m->name, "lost", &p);
-        int64_t order = summary_int(db, m->name, "order_disagreements", &p);
+        int64_t acked = run_summary_value(db, m->name, "acked", &p);
+        int64_t submitted = run_summary_value(db, m->name, "submitted", &p);
+        int64_t lost = run_summary_value(db, m->name, "lost", &p);
+        int64_t order = run_summary_value(db, m->name, "order_disagreements", &p);
         int64_t gone = m->replays_history ? acked_nowhere(db, m->name) : 0;
         g_string_append_printf(line, "  %s: %" PRId64 " of %" PRId64 " acked, %" PRId64
                                " lost, %" PRId64 " order disagreements", m->name, acked,

@@ -15,8 +15,7 @@ char *run_default_db_path(const struct scenario *sc, uint64_t seed)
 
 /* ---- the summary table ---------------------------------------------------------------- */
 
-/* One summary value: *present false for NULL or for a model that did not run. */
-static int64_t summary_value(sqlite3 *db, const char *model, const char *column, bool *present)
+int64_t run_summary_value(sqlite3 *db, const char *model, const char *column, bool *present)
 {
     char *sql = g_strdup_printf("SELECT %s FROM run_summary WHERE run_id = 1 AND model = ?1",
                                 column);
@@ -66,7 +65,7 @@ static void render_table(sqlite3 *db, unsigned models, GString *out)
                 continue;
             char text[32];
             bool present;
-            int64_t v = summary_value(db, model_get(id)->name, c->name, &present);
+            int64_t v = run_summary_value(db, model_get(id)->name, c->name, &present);
             format_value(v, present, c->unit, text, sizeof text);
             g_string_append_printf(out, " %12s", text);
         }
@@ -151,7 +150,7 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
         if (strcmp(x->column, "invariants") == 0)
             v = db_run_model_violations(run, x->model); /* only models with invariants */
         else
-            v = summary_value(db, model, x->column, &present);
+            v = run_summary_value(db, model, x->column, &present);
         bool ok = present && v >= x->min && v <= x->max;
         all = all && ok;
         char want[64];

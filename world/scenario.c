@@ -244,19 +244,21 @@ static const char *const zab_keys[ZAB_COUNT] = { "tick",        "init_limit",   
                                                  "startup",     "teardown",        "client",
                                                  "processing" };
 
-/* Which ZooKeeper client library the clients use: its reconnect timers differ. */
-static void read_client_library(struct scenario__ctx *c, const struct ynode *n)
+
+/* A key that takes one of two words: *flag becomes false for `off`, true for `on`. */
+static void read_either(struct scenario__ctx *c, const struct ynode *n, const char *key,
+                        const char *off, const char *on, bool *flag)
 {
     char *s;
-    if (!n || !scenario__string(c, n, "zab.client", &s))
+    if (!n || !scenario__string(c, n, key, &s))
         return;
-    if (strcmp(s, "java") == 0)
-        c->sc->zab.client_c = false;
-    else if (strcmp(s, "c") == 0)
-        c->sc->zab.client_c = true;
+    if (strcmp(s, off) == 0)
+        *flag = false;
+    else if (strcmp(s, on) == 0)
+        *flag = true;
     else
-        scenario__report_at(c, n, "zab.client: '%s' is not java or c",
-                            scenario__quote(c->diag, s));
+        scenario__report_at(c, n, "%s: '%s' is not %s or %s", key, scenario__quote(c->diag, s),
+                            off, on);
     g_free(s);
 }
 
@@ -282,7 +284,8 @@ static void read_zab(struct scenario__ctx *c, const struct ynode *n)
         scenario__dist(c, f[ZAB_STARTUP].value, "zab.startup", &sc->zab.startup);
     if (f[ZAB_TEARDOWN].value)
         scenario__dist(c, f[ZAB_TEARDOWN].value, "zab.teardown", &sc->zab.teardown);
-    read_client_library(c, f[ZAB_CLIENT].value);
+    /* Which client library the clients use: their reconnect timers differ. */
+    read_either(c, f[ZAB_CLIENT].value, "zab.client", "java", "c", &sc->zab.client_c);
     if (f[ZAB_PROCESSING].value)
         scenario__dist(c, f[ZAB_PROCESSING].value, "zab.processing", &sc->zab.processing);
 }
@@ -368,37 +371,7 @@ static const char *const pubsub_keys[PS_COUNT] = {
     "processing", "subscriber_servers",
 };
 
-/* Where each host's subscriber application runs: on the host, or on a machine of its own. */
-static void read_subscribers(struct scenario__ctx *c, const struct ynode *n)
-{
-    char *s;
-    if (!n || !scenario__string(c, n, "pubsub.subscribers", &s))
-        return;
-    if (strcmp(s, "on_host") == 0)
-        c->sc->pubsub.subscribers_apart = false;
-    else if (strcmp(s, "apart") == 0)
-        c->sc->pubsub.subscribers_apart = true;
-    else
-        scenario__report_at(c, n, "pubsub.subscribers: '%s' is not on_host or apart",
-                            scenario__quote(c->diag, s));
-    g_free(s);
-}
 
-/* Which brokers a subscriber knows: its own host's only, or all of them (a server list). */
-static void read_subscriber_servers(struct scenario__ctx *c, const struct ynode *n)
-{
-    char *s;
-    if (!n || !scenario__string(c, n, "pubsub.subscriber_servers", &s))
-        return;
-    if (strcmp(s, "home") == 0)
-        c->sc->pubsub.subscribers_fail_over = false;
-    else if (strcmp(s, "all") == 0)
-        c->sc->pubsub.subscribers_fail_over = true;
-    else
-        scenario__report_at(c, n, "pubsub.subscriber_servers: '%s' is not home or all",
-                            scenario__quote(c->diag, s));
-    g_free(s);
-}
 
 static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
 {
@@ -429,8 +402,12 @@ static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
         scenario__uint(c, f[PS_SUB_PENDING_MSGS].value, "pubsub.sub_pending_msgs", 1,
                        UINT64_MAX, &sc->pubsub.sub_pending_msgs);
     read_consume_rate(c, f[PS_CONSUME_RATE].value);
-    read_subscribers(c, f[PS_SUBSCRIBERS].value);
-    read_subscriber_servers(c, f[PS_SUBSCRIBER_SERVERS].value);
+    /* Where each host's subscriber runs (on the host or on a machine of its own), and which
+     * brokers it knows (its own host's only, or all of them: a server list). */
+    read_either(c, f[PS_SUBSCRIBERS].value, "pubsub.subscribers", "on_host", "apart",
+                &sc->pubsub.subscribers_apart);
+    read_either(c, f[PS_SUBSCRIBER_SERVERS].value, "pubsub.subscriber_servers", "home", "all",
+                &sc->pubsub.subscribers_fail_over);
     const struct ynode *socket_buffer = f[PS_SOCKET_BUFFER].value;
     if (socket_buffer && scenario__size(c, socket_buffer, "pubsub.socket_buffer", &v)) {
         if (v == 0)

@@ -349,18 +349,22 @@ static void path_of(int64_t pos, char *buf, size_t len)
     g_snprintf(buf, len, "/zabsim/m-%010" PRId64, pos);
 }
 
-static void node_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+/* Something the subscriber waited for happened (the node exists, the session is back). */
+static void sub_resume(struct zk_sub *s)
 {
-    (void)zh, (void)state, (void)path;
-    struct zk_sub *s = ctx;
-    if (type != ZOO_CREATED_EVENT && type != ZOO_CHANGED_EVENT)
-        return;
     pthread_mutex_lock(&s->lock);
     if (s->waiting) {
         s->waiting = false;
         sub_read_more(s);
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+static void node_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+    (void)zh, (void)state, (void)path;
+    if (type == ZOO_CREATED_EVENT || type == ZOO_CHANGED_EVENT)
+        sub_resume(ctx);
 }
 
 static void exists_done(int rc, const struct Stat *stat, const void *data)
@@ -443,15 +447,8 @@ static void sub_session_watcher(zhandle_t *zh, int type, int state, const char *
                                 void *ctx)
 {
     (void)zh, (void)path;
-    struct zk_sub *s = ctx;
-    if (type != ZOO_SESSION_EVENT || state != ZOO_CONNECTED_STATE)
-        return;
-    pthread_mutex_lock(&s->lock);
-    if (s->waiting) {
-        s->waiting = false;
-        sub_read_more(s);
-    }
-    pthread_mutex_unlock(&s->lock);
+    if (type == ZOO_SESSION_EVENT && state == ZOO_CONNECTED_STATE)
+        sub_resume(ctx);
 }
 
 void real_zk_host_restarted(struct real_zk *z, uint32_t h)
