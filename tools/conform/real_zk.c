@@ -234,21 +234,23 @@ static void poll_server(struct real_zk *z, uint32_t h)
     if (!ask)
         return;
     char reply[1024];
-    bool answered = ask_srvr(client_port(z, h), reply, sizeof reply);
+    /* No answer (a JVM still starting, or one too busy to answer within the poll's bound)
+     * says nothing: the last state stands. */
+    if (!ask_srvr(client_port(z, h), reply, sizeof reply))
+        return;
     uint8_t state = ZAB_STATE_LOOKING, phase = ZAB_PHASE_ELECTION;
     int64_t epoch = -1;
-    const char *mode = answered ? strstr(reply, "Mode: ") : NULL;
+    const char *mode = strstr(reply, "Mode: ");
     if (mode && strncmp(mode + 6, "leader", 6) == 0)
         state = ZAB_STATE_LEADING, phase = ZAB_PHASE_BROADCAST;
     else if (mode && strncmp(mode + 6, "follower", 8) == 0)
         state = ZAB_STATE_FOLLOWING, phase = ZAB_PHASE_BROADCAST;
-    const char *zxid = answered ? strstr(reply, "Zxid: 0x") : NULL;
+    const char *zxid = strstr(reply, "Zxid: 0x");
     if (zxid)
         epoch = (int64_t)(g_ascii_strtoull(zxid + 8, NULL, 16) >> 32);
     pthread_mutex_lock(&z->state_lock);
-    /* The process may have been killed or paused while we asked: that decides. A server
-     * whose port refuses connections is still starting (the JVM has not opened it). */
-    if (z->up[h] && !z->paused[h] && (answered || z->state[h] != ZAB_STATE_DOWN))
+    /* The process may have been killed or paused while we asked: that decides. */
+    if (z->up[h] && !z->paused[h])
         set_state(z, h, state, phase, epoch >= 0 ? epoch : z->epoch[h]);
     pthread_mutex_unlock(&z->state_lock);
 }
