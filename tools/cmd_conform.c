@@ -334,10 +334,9 @@ int cmd_conform(int argc, char **argv)
         status = fail("%s", err->message);
         goto out;
     }
-    char *default_db = NULL;
     if (!db_path)
-        db_path = default_db = g_strdup_printf(
-            "%s-conform.db", ((struct scenario *)g_ptr_array_index(scenarios, 0))->name);
+        db_path = g_strdup_printf("%s-conform.db",
+                                  ((struct scenario *)g_ptr_array_index(scenarios, 0))->name);
     bool all_safe = true;
     for (guint i = 0; i < scenarios->len; i++) {
         const struct scenario *sc = g_ptr_array_index(scenarios, i);
@@ -374,7 +373,6 @@ int cmd_conform(int argc, char **argv)
     bool pass = all_safe && o.qualitative_misses == 0 && (!gate_wide || o.wide_misses == 0);
     printf("verdict: %s (--gate %s)\n", pass ? "PASS" : "FAIL", gate_wide ? "wide" : "safety");
     status = pass ? EXIT_OK : EXIT_VIOLATION;
-    (void)default_db; /* freed as db_path */
 #else
     (void)simulated_runs;
     (void)update_doc;
