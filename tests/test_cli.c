@@ -87,6 +87,18 @@ static void test_conform_refuses_what_it_cannot_run(void)
     const char *part[] = { "conform", test_source_path("scenarios/minority_partition.yaml"),
                            NULL };
     expect_error(part, "partition cannot be reproduced on real servers");
+    char *tmp = g_dir_make_tmp("zabsim-cli-XXXXXX", NULL);
+    char *big = g_build_filename(tmp, "big.yaml", NULL);
+    CU_ASSERT_TRUE(g_file_set_contents(big, "name: big\ndescription: a large payload\n"
+                                            "duration: 5s\nhosts: 3\n"
+                                            "workload: {payload: 100000}\n", -1, NULL));
+    const char *payload[] = { "conform", big, NULL };
+    expect_error(payload, "a real run sends payloads of at most 65536 bytes (this one asks "
+                          "for 100000)");
+    g_unlink(big);
+    g_rmdir(tmp);
+    g_free(big);
+    g_free(tmp);
     const char *none[] = { "conform", NULL };
     expect_error(none, "give one or more scenario files");
     const char *gate[] = { "conform", test_source_path("scenarios/conform_leader_crash.yaml"),

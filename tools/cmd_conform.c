@@ -249,7 +249,7 @@ int cmd_conform(int argc, char **argv)
           "zab,pubsub" },
         { "gate", 0, 0, G_OPTION_ARG_STRING, &gate,
           "What fails the command: 'wide' (default): safety lost, a qualitative difference or a "
-          "measure outside ±50 %; 'safety': only safety lost or a qualitative difference",
+          "measure outside +-50 %; 'safety': only safety lost or a qualitative difference",
           "wide|safety" },
         { "keep", 0, 0, G_OPTION_ARG_FILENAME, &keep,
           "Keep each real run's configs, data and server logs under DIR", "DIR" },

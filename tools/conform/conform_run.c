@@ -26,6 +26,8 @@
 /* The JVM interprets before it compiles: a cold ZooKeeper answers writes in 0.5-1.5 s where
  * a warm one takes milliseconds. The ensemble takes writes this long before t = 0. */
 #define CONFORM_WARMUP_NS (5 * SIM_S)
+/* The real clients build each payload in a buffer of this size. */
+#define CONFORM_MAX_PAYLOAD 65536
 /* Ports a run uses: port_base + 10 .. port_base + 59 (at most this many hosts). */
 #define CONFORM_MAX_HOSTS 9
 #define CONFORM_PORT_SPAN 60
@@ -88,6 +90,10 @@ char *conform_refusal(const struct scenario *sc)
     if (sc->hosts > CONFORM_MAX_HOSTS)
         return g_strdup_printf("%s: a real run takes at most %d hosts (this one has %u)",
                                sc->path, CONFORM_MAX_HOSTS, sc->hosts);
+    if (sc->workload.payload > CONFORM_MAX_PAYLOAD)
+        return g_strdup_printf("%s: a real run sends payloads of at most %d bytes (this one "
+                               "asks for %u)",
+                               sc->path, CONFORM_MAX_PAYLOAD, sc->workload.payload);
     for (guint i = 0; i < sc->faults->len; i++) {
         const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
         const char *why = NULL;
