@@ -157,13 +157,12 @@ static void render_row(const struct cal_measure *m, GArray *sim, GArray *real, b
         g_strlcpy(tight, t ? "ok" : "off", sizeof tight);
         g_strlcpy(wide, w ? "ok" : "OFF", sizeof wide);
         o->tight += t;
-        o->wide_misses += !w;
+        o->outside_wide += !w;
     } else {
         /* On one side only: a qualitative difference (say, no new leader). */
         g_strlcpy(tight, "off", sizeof tight);
         g_strlcpy(wide, "DIFFERS", sizeof wide);
-        o->wide_misses++;
-        o->qualitative_misses++;
+        o->one_sided++;
     }
     if (markdown)
         g_string_append_printf(out, "| %s | %s | %s | %s | %s | %s |\n", m->label, s, r, ratio,

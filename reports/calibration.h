@@ -22,9 +22,9 @@
 struct calibration_outcome {
     int rows;         /* measures compared */
     int tight;        /* of which within the tight band */
-    int wide_misses;  /* outside the wide band, or present on one side only */
-    int qualitative_misses; /* present on one side only: say, a new leader in the simulation
-                             * and none in reality */
+    int outside_wide; /* on both sides, outside the wide band */
+    int one_sided;    /* present on one side only, a qualitative difference: say, a new
+                       * leader in the simulation and none in reality */
 };
 
 /* Appends the calibration tables of every scenario in db that has real runs (nothing when

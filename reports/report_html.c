@@ -284,8 +284,7 @@ static bool calibration_section(struct rep_page *p, GError **err)
                     "Medians over the simulated seeds and over the real runs of each scenario "
                     "in this database (zabsim conform); %d of %d measures within ±20 %%, %d "
                     "outside ±50 %%, %d on one side only. docs/fidelity.md defines them.",
-                    o.tight, o.rows, o.wide_misses - o.qualitative_misses,
-                    o.qualitative_misses);
+                    o.tight, o.rows, o.outside_wide, o.one_sided);
         rep_section_close(p->out);
     }
     g_string_free(table, TRUE);

@@ -379,8 +379,7 @@ static bool calibration(GString *out, sqlite3 *db, GError **err)
         g_string_append_printf(out, "\nsimulation against the real systems (zabsim conform; "
                                     "docs/fidelity.md):%s\n  %d of %d measures within ±20 %%, "
                                     "%d outside ±50 %%, %d on one side only\n",
-                               table->str, o.tight, o.rows, o.wide_misses - o.qualitative_misses,
-                               o.qualitative_misses);
+                               table->str, o.tight, o.rows, o.outside_wide, o.one_sided);
     g_string_free(table, TRUE);
     return ok;
 }

@@ -358,7 +358,7 @@ int cmd_conform(int argc, char **argv)
     g_string_truncate(table, 0);
     printf("\n%d measures: %d within ±20 %%, %d outside ±50 %%, %d on one side only; real runs "
            "%s\nresults: %s\n",
-           o.rows, o.tight, o.wide_misses - o.qualitative_misses, o.qualitative_misses,
+           o.rows, o.tight, o.outside_wide, o.one_sided,
            all_safe ? "kept their safety" : "LOST SAFETY", db_path);
     if (doc) {
         struct calibration_outcome o2;
@@ -370,7 +370,7 @@ int cmd_conform(int argc, char **argv)
         printf("calibration table written to %s\n", doc);
     }
     g_string_free(table, TRUE);
-    bool pass = all_safe && o.qualitative_misses == 0 && (!gate_wide || o.wide_misses == 0);
+    bool pass = all_safe && o.one_sided == 0 && (!gate_wide || o.outside_wide == 0);
     printf("verdict: %s (--gate %s)\n", pass ? "PASS" : "FAIL", gate_wide ? "wide" : "safety");
     status = pass ? EXIT_OK : EXIT_VIOLATION;
 #else

@@ -19,8 +19,9 @@
 
 /* ---- the record buffer: what a real run observed, in the order it was observed -------- */
 
-/* Most records one real run may keep (about 600 bytes each with strings): a bound so a run
- * far longer than any conformance scenario fails with a message instead of eating memory. */
+/* Most records one real run may keep (a struct trace_rec each, under 100 bytes, plus the
+ * strings of faults): a bound so a run far longer than any conformance scenario fails with a
+ * message instead of eating memory. */
 #define REAL_LOG_MAX_RECORDS (4u * 1000u * 1000u)
 
 struct real_log {
