@@ -218,10 +218,13 @@ static bool parse_msg_id(const char *s, msg_id_t *out)
 }
 
 /* Index of name among a model's names (name_of(0..255)), or -1; NULL matches index 0 when
- * index 0 has no name (phase none). */
+ * index 0 has no name (phase none), and is the only name of a model without that vocabulary
+ * (name_of NULL: pub/sub has no phases). */
 static int name_index(const char *(*name_of)(uint8_t), const char *name)
 {
-    for (int i = 0; name_of && i < 256; i++) {
+    if (!name_of)
+        return name ? -1 : 0;
+    for (int i = 0; i < 256; i++) {
         const char *n = name_of((uint8_t)i);
         if ((n && name && strcmp(n, name) == 0) || (!n && !name && i == 0))
             return i;

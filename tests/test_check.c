@@ -700,6 +700,28 @@ static void test_cli_check_reports_each_run(void)
     recorded_close(&r);
 }
 
+/* README's own sequence: a run of both models, then `zabsim check` on its database. The
+ * pub/sub states have no phase; check must replay them, not refuse them. */
+static void test_cli_check_takes_a_run_of_both_models(void)
+{
+    char *dir = g_dir_make_tmp("zabsim-check-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "both.db", NULL);
+    const char *run[] = { "run", test_source_path("scenarios/calm.yaml"), "--db", path, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(run, NULL, NULL), 0);
+    char *out = NULL, *err = NULL;
+    const char *check[] = { "check", path, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(check, &out, &err), 0);
+    CU_ASSERT(out && strstr(out, "run 1 (calm, seed 1): ok") != NULL);
+    if (err && *err)
+        fprintf(stderr, "%s", err);
+    g_free(out);
+    g_free(err);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
 /* The verdict and violations stored by the run are not evidence: wiping them changes
  * nothing. */
 static void test_cli_check_does_not_trust_the_stored_verdict(void)
@@ -793,6 +815,7 @@ void test_register(void)
                TEST(test_pubsub_alone_has_no_invariants));
     TEST_SUITE("zabsim check",
                TEST(test_cli_check_reports_each_run),
+               TEST(test_cli_check_takes_a_run_of_both_models),
                TEST(test_cli_check_does_not_trust_the_stored_verdict),
                TEST(test_cli_check_refuses_a_row_naming_an_unknown_host),
                TEST(test_cli_check_rejects_unusable_files));
