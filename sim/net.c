@@ -7,17 +7,30 @@
  *   - the peer's process crashed: its OS resets the connection after the bytes it had
  *     already accepted, once the process's teardown is over (sim_model_lifetime)
  *     (CONN_DOWN, reset);
- *   - the peer's machine stopped or a partition cut the path: nothing at all. The node must
- *     notice by its own timeouts. When the path comes back (heal, power on), an end that
- *     still holds the connection open gets a reset, as a real stack answers the next
- *     segment of a connection it no longer knows.
- * Dialling a machine whose processes are down is refused (RST); dialling across a cut or
- * to a machine that is off gets no answer. */
+ *   - the peer's machine lost power: nothing at all, and what it had not yet sent is gone.
+ *     The node must notice by its own timeouts. When the machine is back, an end that still
+ *     holds the connection open gets a reset, as a real stack answers the next segment of a
+ *     connection it no longer knows.
+ * A partition loses nothing by itself: TCP retransmits. What either end sends while the path
+ * is cut waits, in order, and arrives when the path is back, at the sender's next
+ * retransmission (its timeout doubling from tcp_rto_min, 200 ms, or from 1 s for a SYN),
+ * unless an end closed the connection meanwhile (its own timeouts: then what arrives finds
+ * it closed) or the retransmissions ran out (tcp_retries2: about 15 minutes; the sender's
+ * end is reset). Dialling a machine whose processes are down is refused (RST); dialling
+ * across a cut or to a machine that is off gets no answer until the path is back. */
 #include "sim/sim_internal.h"
 
 #include <string.h>
 
 #define DIAL_TIMEOUT (127 * SIM_S)
+/* Linux's retransmission timeouts: the first for data on a fast path (tcp_rto_min), the first
+ * for a SYN (TCP_TIMEOUT_INIT), the longest wait between two (TCP_RTO_MAX), and when
+ * tcp_retries2 = 15 retransmissions of data have gone unanswered (0.2 s doubling, capped at
+ * 120 s: 924.6 s), the bound on how long a cut connection holds what it was sent. */
+#define TCP_RTO_MIN_NS (200 * SIM_MS)
+#define TCP_RTO_SYN_NS (1 * SIM_S)
+#define TCP_RTO_MAX_NS (120 * SIM_S)
+#define TCP_GIVE_UP_NS (924600 * SIM_MS)
 
 static struct net_conn *conn_get(const struct sim *s, conn_id id)
 {
@@ -35,17 +48,62 @@ static int end_of(const struct net_conn *c, uint32_t node)
     return -1;
 }
 
+static void conn_free(struct net_conn *c)
+{
+    for (int d = 0; d < 2; d++) {
+        if (!c->held[d])
+            continue;
+        for (guint i = 0; i < c->held[d]->len; i++) {
+            struct evq_event *ev = &g_array_index(c->held[d], struct evq_event, i);
+            if (ev->kind == SIM_EV_NET_MSG)
+                sim_msg_free(ev->p);
+        }
+        g_array_free(c->held[d], TRUE);
+    }
+    g_free(c);
+}
+
 static void conn_maybe_free(struct sim *s, struct net_conn *c)
 {
-    if (c->refs > 0 || c->open[0] || c->open[1] || c->in_cut_list)
+    if (c->refs > 0 || c->open[0] || c->open[1] || c->in_cut_list || c->in_suspended_list)
         return;
     g_ptr_array_index(s->conns, c->id - 1) = NULL;
-    g_free(c);
+    conn_free(c);
 }
 
 /* evq_event.flags of network events. */
 #define NET_FLAG_RESET 1     /* SIM_EV_NET_DOWN: by a reset, not an orderly close */
 #define NET_FLAG_PROCESSED 2 /* already waited for the receiving node (sim_model_processing) */
+
+/* Whether an event of this kind crosses the wire (and so waits out a cut). */
+static bool on_the_wire(uint16_t kind)
+{
+    return kind == SIM_EV_NET_MSG || kind == SIM_EV_NET_ACCEPT || kind == SIM_EV_NET_CONNECTED ||
+           kind == SIM_EV_NET_REFUSED || kind == SIM_EV_NET_DOWN;
+}
+
+/* Keeps ev (travelling to end ev->aux, with its reference on c) until the path is back. What
+ * was already on the wire when the path broke goes before what was sent after. */
+static void hold(struct sim *s, struct net_conn *c, const struct evq_event *ev, bool was_on_wire)
+{
+    int from = !(int)ev->aux;
+    if (!c->held[from])
+        c->held[from] = g_array_new(FALSE, FALSE, sizeof(struct evq_event));
+    if (c->held[from]->len == 0) {
+        c->held_since[from] = s->now;
+        c->hold_number[from]++;
+        if (ev->kind == SIM_EV_NET_MSG || ev->kind == SIM_EV_NET_DOWN) {
+            struct evq_event give_up = { .kind = SIM_EV_NET_GIVE_UP, .aux = (uint32_t)from,
+                                         .a = c->id, .b = c->hold_number[from] };
+            c->refs++;
+            sim__push(s, s->now + TCP_GIVE_UP_NS, &give_up);
+        }
+    }
+    if (was_on_wire)
+        g_array_insert_val(c->held[from], c->held_inflight[from]++, *ev);
+    else
+        g_array_append_val(c->held[from], *ev);
+}
 
 static void push_conn_event(struct sim *s, struct net_conn *c, sim_time t, uint16_t kind,
                             int end, uint16_t flags, void *p)
@@ -54,7 +112,10 @@ static void push_conn_event(struct sim *s, struct net_conn *c, sim_time t, uint1
                             .incarnation = c->incarnation[end], .aux = (uint32_t)end,
                             .flags = flags, .a = c->id, .p = p };
     c->refs++;
-    sim__push(s, t, &ev);
+    if (c->suspended && on_the_wire(kind))
+        hold(s, c, &ev, false);
+    else
+        sim__push(s, t, &ev);
 }
 
 /* Arrival time for something travelling from end `from` that leaves `extra` late, after
@@ -130,6 +191,15 @@ static uint32_t listener_of(const struct sim *s, uint32_t machine, proto_port po
     return UINT32_MAX;
 }
 
+static void suspend(struct sim *s, struct net_conn *c)
+{
+    c->suspended = true;
+    if (!c->in_suspended_list) {
+        c->in_suspended_list = true;
+        g_ptr_array_add(s->suspended_conns, c);
+    }
+}
+
 void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port port,
                   uint64_t token)
 {
@@ -155,12 +225,8 @@ void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port por
      * Nodes usually time out sooner on their own; this bounds what an unanswered dial
      * holds on to. */
     push_conn_event(s, c, s->now + DIAL_TIMEOUT, SIM_EV_NET_DIAL_TIMEOUT, 0, 0, NULL);
-    if (!sim__reachable(s, c->machine[0], machine)) {
-        /* The SYN goes nowhere: no answer at all. */
-        c->cut = true;
-        c->cut_loss[0] = c->cut_loss[1] = TRACE_LOSS_PARTITION;
-        return;
-    }
+    if (!sim__reachable(s, c->machine[0], machine))
+        suspend(s, c); /* the SYN waits for the path, retransmitted as Linux does */
     push_conn_event(s, c, fifo_arrival(s, c, 0), SIM_EV_NET_ACCEPT, 1, 0, NULL);
 }
 
@@ -246,6 +312,10 @@ void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
         sim_msg_free(msg);
         return;
     }
+    if (c->suspended) {
+        push_conn_event(s, c, 0, SIM_EV_NET_MSG, !from, 0, msg); /* held */
+        return;
+    }
     /* Jitter adds to this message's latency before the FIFO rule: it changes how connections
      * interleave, never the order within one, and does not accumulate along a burst. */
     sim_time jitter = sim__send_jitter(s, c->machine[from], c->model);
@@ -280,11 +350,50 @@ static void on_down(struct sim *s, struct net_conn *c, int end, bool reset)
     sim__deliver(s, c->node[end], &in, NULL);
 }
 
+/* Drops what end `from` held: its messages are lost for `loss`. */
+static void drop_held(struct sim *s, struct net_conn *c, int from, enum msg_loss loss)
+{
+    GArray *held = c->held[from];
+    for (guint i = 0; held && i < held->len; i++) {
+        struct evq_event *ev = &g_array_index(held, struct evq_event, i);
+        if (ev->kind == SIM_EV_NET_MSG) {
+            trace_message(s, ev->p, c, from, -1, loss);
+            sim_msg_free(ev->p);
+        }
+        c->refs--;
+    }
+    if (held)
+        g_array_set_size(held, 0);
+    c->held_inflight[from] = 0;
+}
+
+/* Retransmissions ran out while the path stayed cut: what end `from` held is lost and its
+ * node gets the error (ETIMEDOUT, as a reset). */
+static void on_give_up(struct sim *s, struct net_conn *c, int from, uint64_t hold_number)
+{
+    if (!c->suspended || c->hold_number[from] != hold_number || !c->held[from] ||
+        c->held[from]->len == 0)
+        return;
+    drop_held(s, c, from, TRACE_LOSS_PARTITION);
+    if (c->open[from]) {
+        c->open[from] = false;
+        c->closed_loss[from] = TRACE_LOSS_CONNECTION_CLOSED;
+        struct proto_input in = { .kind = PROTO_IN_CONN_DOWN, .conn = c->id, .reset = true };
+        sim__deliver(s, c->node[from], &in, NULL);
+    }
+}
+
 void net__on_event(struct sim *s, const struct evq_event *ev)
 {
     struct net_conn *c = conn_get(s, ev->a);
     ZS_ASSERT(c != NULL && c->refs > 0);
     int end = (int)ev->aux;
+    /* A segment reaching a cut path waits for it, keeping its reference. Once it has reached
+     * the machine (PROCESSED), a cut no longer concerns it. */
+    if (c->suspended && on_the_wire(ev->kind) && !(ev->flags & NET_FLAG_PROCESSED)) {
+        hold(s, c, ev, true);
+        return;
+    }
     /* A message or a close that reached a node busy handling earlier messages waits for it
      * (sim_model_processing); it comes back once, marked handled. */
     if ((ev->kind == SIM_EV_NET_MSG || ev->kind == SIM_EV_NET_DOWN) &&
@@ -317,6 +426,9 @@ void net__on_event(struct sim *s, const struct evq_event *ev)
     case SIM_EV_NET_DIAL_TIMEOUT:
         on_dial_timeout(s, c);
         break;
+    case SIM_EV_NET_GIVE_UP:
+        on_give_up(s, c, end, ev->b);
+        break;
     default:
         ZS_ASSERT(!"not a network event");
     }
@@ -337,12 +449,60 @@ void net__close(struct sim *s, uint32_t node, conn_id id)
     conn_maybe_free(s, c);
 }
 
+/* The sender's next retransmission at or after now of what it first held at `since`: the
+ * timeout starts at rto and doubles, each wait capped at TCP_RTO_MAX_NS. */
+static sim_time next_retransmission(sim_time since, sim_time rto, sim_time now)
+{
+    sim_time t = since + rto;
+    while (t < now) {
+        rto = MIN(rto * 2, TCP_RTO_MAX_NS);
+        t += rto;
+    }
+    return t;
+}
+
+/* Ends the suspension: what each direction held goes back on the wire, in order, arriving
+ * after the sender's next retransmission. A reset sent by a process that died while the path
+ * was cut (its first held segment) is not retransmitted: it reaches the peer as soon as the
+ * path is back, as a real stack answers the peer's next segment with one. */
+static void release_held(struct sim *s, struct net_conn *c)
+{
+    c->suspended = false;
+    for (int from = 0; from < 2; from++) {
+        GArray *held = c->held[from];
+        if (!held || held->len == 0)
+            continue;
+        const struct evq_event *first = &g_array_index(held, struct evq_event, 0);
+        bool handshake = first->kind == SIM_EV_NET_ACCEPT ||
+                         first->kind == SIM_EV_NET_CONNECTED || first->kind == SIM_EV_NET_REFUSED;
+        sim_time leave = s->now; /* a reset */
+        if (!(first->kind == SIM_EV_NET_DOWN && (first->flags & NET_FLAG_RESET)))
+            leave = next_retransmission(c->held_since[from],
+                                        handshake ? TCP_RTO_SYN_NS : TCP_RTO_MIN_NS, s->now);
+        for (guint i = 0; i < held->len; i++) {
+            struct evq_event ev = g_array_index(held, struct evq_event, i);
+            sim_time t = leave +
+                         sim__link_latency(s, c->machine[from], c->machine[!from], c->model);
+            if (t < c->last_arrival[from])
+                t = c->last_arrival[from];
+            c->last_arrival[from] = t;
+            sim__push(s, t, &ev); /* keeps its reference on c */
+        }
+        g_array_set_size(held, 0);
+        c->held_inflight[from] = 0;
+    }
+}
+
 static void cut_conn(struct sim *s, struct net_conn *c, enum msg_loss loss_from0,
                      enum msg_loss loss_from1)
 {
     c->cut = true;
     c->cut_loss[0] = loss_from0;
     c->cut_loss[1] = loss_from1;
+    /* What waited for the path is lost with it. */
+    c->suspended = false;
+    drop_held(s, c, 0, loss_from0);
+    drop_held(s, c, 1, loss_from1);
     if (!c->in_cut_list) {
         c->in_cut_list = true;
         g_ptr_array_add(s->cut_conns, c);
@@ -383,14 +543,28 @@ void net__machine_down(struct sim *s, uint32_t machine, bool power_off)
 
 void net__topology_changed(struct sim *s)
 {
-    /* Cut every established path that can no longer be crossed. */
+    /* Suspend every live connection whose path can no longer be crossed. */
     for (guint i = 0; i < s->conns->len; i++) {
         struct net_conn *c = g_ptr_array_index(s->conns, i);
-        if (!c || c->cut || !(c->open[0] || c->open[1]))
+        if (!c || c->cut || c->suspended || !(c->open[0] || c->open[1]))
             continue;
         if (!sim__reachable(s, c->machine[0], c->machine[1]))
-            cut_conn(s, c, TRACE_LOSS_PARTITION, TRACE_LOSS_PARTITION);
+            suspend(s, c);
     }
+    /* Resume those whose path is back (and forget those that broke meanwhile). */
+    guint held = 0;
+    for (guint i = 0; i < s->suspended_conns->len; i++) {
+        struct net_conn *c = g_ptr_array_index(s->suspended_conns, i);
+        if (c->suspended && !sim__reachable(s, c->machine[0], c->machine[1])) {
+            g_ptr_array_index(s->suspended_conns, held++) = c;
+            continue;
+        }
+        if (c->suspended)
+            release_held(s, c);
+        c->in_suspended_list = false;
+        conn_maybe_free(s, c);
+    }
+    g_ptr_array_set_size(s->suspended_conns, held);
     /* Reset the surviving ends of broken connections whose path is back. */
     guint kept = 0;
     for (guint i = 0; i < s->cut_conns->len; i++) {
@@ -415,8 +589,12 @@ void net__topology_changed(struct sim *s)
 
 void net__free_all(struct sim *s)
 {
-    for (guint i = 0; i < s->conns->len; i++)
-        g_free(g_ptr_array_index(s->conns, i));
+    for (guint i = 0; i < s->conns->len; i++) {
+        struct net_conn *c = g_ptr_array_index(s->conns, i);
+        if (c)
+            conn_free(c);
+    }
     g_ptr_array_set_size(s->conns, 0);
     g_ptr_array_set_size(s->cut_conns, 0);
+    g_ptr_array_set_size(s->suspended_conns, 0);
 }

@@ -15,6 +15,7 @@ struct sim *sim_new(const struct sim_config *cfg, const struct recorder *rec)
     s->nodes = g_ptr_array_new();
     s->conns = g_ptr_array_new();
     s->cut_conns = g_ptr_array_new();
+    s->suspended_conns = g_ptr_array_new();
     s->slow_links = g_array_new(FALSE, FALSE, sizeof(struct slow_override));
     s->slow_disks = g_array_new(FALSE, FALSE, sizeof(struct slow_override));
     proto_out_init(&s->out);
@@ -97,6 +98,7 @@ void sim_free(struct sim *s)
     g_ptr_array_free(s->nodes, TRUE);
     g_ptr_array_free(s->conns, TRUE);
     g_ptr_array_free(s->cut_conns, TRUE);
+    g_ptr_array_free(s->suspended_conns, TRUE);
     g_array_free(s->slow_links, TRUE);
     g_array_free(s->slow_disks, TRUE);
     proto_out_destroy(&s->out);
@@ -596,6 +598,7 @@ static void dispatch(struct sim *s, const struct evq_event *ev)
     case SIM_EV_NET_REFUSED:
     case SIM_EV_NET_DOWN:
     case SIM_EV_NET_DIAL_TIMEOUT:
+    case SIM_EV_NET_GIVE_UP:
         net__on_event(s, ev);
         break;
     case SIM_EV_TIMER: {

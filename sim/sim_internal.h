@@ -13,6 +13,7 @@ enum sim_event_kind {
     SIM_EV_NET_REFUSED, /* RST answered the SYN: a = conn */
     SIM_EV_NET_DOWN,    /* FIN or RST reached one end: a = conn, aux = end, flags = reset */
     SIM_EV_NET_DIAL_TIMEOUT, /* connect() gives up: a = conn */
+    SIM_EV_NET_GIVE_UP, /* retransmissions exhausted: a = conn, aux = sending end, b = hold */
     SIM_EV_TIMER,       /* target = node, a = token, b = timer generation */
     SIM_EV_DISK_DONE,   /* target = node, aux = machine, a = token, p = ticket */
     SIM_EV_CALL,        /* p = struct sim_call */
@@ -121,6 +122,15 @@ struct net_conn {
     bool cut;            /* the path broke: nothing more gets through */
     enum msg_loss cut_loss[2]; /* loss reason for messages travelling from end d */
     bool in_cut_list;
+    /* The path is cut for now (a partition, a machine off) but both ends may still hold the
+     * connection: what travels from end d waits in held[d], in the order it was sent, for
+     * the path to come back, as TCP retransmits it (net.c). */
+    bool suspended;
+    bool in_suspended_list;
+    GArray *held[2];          /* struct evq_event, each keeping its reference on the conn */
+    guint held_inflight[2];   /* how many of held[d] were already on the wire at the cut */
+    sim_time held_since[2];   /* when held[d]'s first segment was held */
+    uint64_t hold_number[2];  /* counts holds of direction d, to match its give-up event */
     sim_time last_arrival[2]; /* FIFO: latest scheduled arrival per direction */
     uint32_t refs;       /* pending events naming this connection */
 };
@@ -135,6 +145,7 @@ struct sim {
     GPtrArray *nodes;    /* struct sim_node * */
     GPtrArray *conns;    /* struct net_conn * by id - 1; NULL once freed */
     GPtrArray *cut_conns; /* broken connections whose open ends wait for the path back */
+    GPtrArray *suspended_conns; /* connections whose path is cut for now */
     GArray *slow_links;  /* struct slow_override */
     GArray *slow_disks;
     struct model_lifetime lifetime[SIM_LANES]; /* by model */

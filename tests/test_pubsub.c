@@ -443,12 +443,12 @@ static void test_pubsub_broker_crash_loses_exactly_its_in_flight_messages(void)
 static int partition_groups[MAX_HOSTS + MAX_CLIENTS] = { 0, 0, 1, 1, 0, 0, 1, 0 };
 static int healed_groups[MAX_HOSTS + MAX_CLIENTS] = { 0 };
 
-/* {h1, h2, c1} | {h3, h4, c2} from 1 s to 4 s: each side keeps delivering its own traffic;
- * cross traffic goes into the half-open routes until the heal resets them (no broker knows:
- * the network loses it, recorded as lost_in_flight), is dropped at the source (route_down)
- * until the dialler reconnects 1 s later, and flows again once the interest is
- * re-exchanged. */
-static void test_pubsub_partition_loses_cross_traffic_and_resumes_after_heal(void)
+/* {h1, h2, c1} | {h3, h4, c2} from 1 s to 4 s, far shorter than route pings need to find a
+ * dead route (60 to 90 s): the routes are never closed, so TCP holds the cross traffic and
+ * delivers it after the heal, at the senders' next retransmission (4.0 s: 0.2 s doubling
+ * from when the first message waited, about 1.0 s). Nothing is lost, nothing reordered: a
+ * real three-server cluster isolated for 5 s lost nothing either (docs/fidelity.md). */
+static void test_pubsub_short_partition_delays_cross_traffic_and_loses_nothing(void)
 {
     struct cluster_opts o = default_opts(4, 2);
     o.home[1] = 2;
@@ -462,48 +462,36 @@ static void test_pubsub_partition_loses_cross_traffic_and_resumes_after_heal(voi
     sim_at(cl->s, 4 * SIM_S, set_groups_call, healed_groups, 0);
     sim_run_until(cl->s, 8 * SIM_S);
     CU_ASSERT_EQUAL(count_acked(cl), 2 * 1360);
-    sim_time resumed[4] = { 0 };
     for (int32_t h = 0; h < 4; h++) {
         uint32_t own = h < 2 ? 1 : 2;
         GArray *got = delivered_at(cl, h, 0);
         CU_ASSERT_TRUE(once_and_fifo(got));
-        guint own_count = 0, cross_during = 0, cross_late = 0;
-        for (guint i = 0; i < got->len; i++) {
-            msg_id_t id = g_array_index(got, msg_id_t, i);
-            sim_time t = submission_of(cl, id)->t;
-            if (msg_id_client(id) == own) {
+        CU_ASSERT_EQUAL(got->len, 2 * 1360);
+        guint own_count = 0, cross_during = 0, cross_before_heal = 0;
+        const struct delivery *first_cross = NULL;
+        for (guint i = 0; i < cl->log.deliveries->len; i++) {
+            const struct delivery *d = &g_array_index(cl->log.deliveries, struct delivery, i);
+            if (d->host != h)
+                continue;
+            sim_time sent = submission_of(cl, d->id)->t;
+            if (msg_id_client(d->id) == own) {
                 own_count++;
-            } else {
-                cross_during += t > SIM_S + 10 * SIM_MS && t < 4 * SIM_S;
-                cross_late += t >= 5200 * SIM_MS;
-                if (t > 4 * SIM_S && (!resumed[h] || t < resumed[h]))
-                    resumed[h] = t;
+                continue;
             }
+            bool during = sent > SIM_S + 10 * SIM_MS && sent < 4 * SIM_S;
+            cross_during += during;
+            cross_before_heal += during && d->t < 4 * SIM_S;
+            if (during && !first_cross)
+                first_cross = d;
         }
-        CU_ASSERT_EQUAL(own_count, 1360); /* its own side: nothing lost */
-        CU_ASSERT_EQUAL(cross_during, 0);
-        CU_ASSERT_EQUAL(cross_late, 360); /* 5.2 s .. 7 s: all of it again */
-        /* the dialler waits 1 s + up to 100 ms after the reset, then RS+ crosses */
-        CU_ASSERT(resumed[h] > 5 * SIM_S && resumed[h] < 5200 * SIM_MS);
+        CU_ASSERT_EQUAL(own_count, 1360);
+        CU_ASSERT(cross_during >= 590); /* 3 s at 200/s, all of it */
+        CU_ASSERT_EQUAL(cross_before_heal, 0);
+        CU_ASSERT(first_cross && first_cross->t >= 4 * SIM_S && first_cross->t < 4100 * SIM_MS);
+        CU_ASSERT_EQUAL(count_drops(cl, h, -1), 0);
         g_array_free(got, TRUE);
     }
-    /* Half-open phase: no broker knew, the network lost them on the cut routes; after the
-     * heal, route_down at the source. */
-    guint in_flight = 0, known_early = 0, route_down = 0;
-    for (guint i = 0; i < cl->log.drops->len; i++) {
-        const struct drop *d = &g_array_index(cl->log.drops, struct drop, i);
-        in_flight += d->t < 4 * SIM_S && d->cause == PS_DROP_LOST_IN_FLIGHT;
-        known_early += d->t < 4 * SIM_S && d->cause != PS_DROP_LOST_IN_FLIGHT;
-        route_down += d->cause == PS_DROP_ROUTE_DOWN && d->t >= 4 * SIM_S;
-    }
-    printf("\n    partition: %u lost on the cut routes; cross traffic resumed %.3f s after the "
-           "heal; %u route_down drops\n", in_flight, (double)(resumed[2] - 4 * SIM_S) / 1e9,
-           route_down);
-    /* Every cross message of the partition is accounted for by the network: each client's
-     * 3 s at 200/s, for each of the two hosts across. */
-    CU_ASSERT_EQUAL(in_flight, 2 * 2 * 3 * 200);
-    CU_ASSERT_EQUAL(known_early, 0);
-    CU_ASSERT(route_down > 0);
+    CU_ASSERT_EQUAL(cl->log.drops->len, 0);
     cluster_free(cl);
 }
 
@@ -962,7 +950,7 @@ void test_register(void)
                TEST(test_pubsub_no_faults_everyone_gets_everything_once_in_order),
                TEST(test_pubsub_queue_group_delivers_each_message_to_one_member),
                TEST(test_pubsub_broker_crash_loses_exactly_its_in_flight_messages),
-               TEST(test_pubsub_partition_loses_cross_traffic_and_resumes_after_heal),
+               TEST(test_pubsub_short_partition_delays_cross_traffic_and_loses_nothing),
                TEST(test_pubsub_power_off_half_open_route_swallows_until_ping_detection),
                TEST(test_pubsub_publisher_buffers_during_outage_and_delivers_after_reconnect),
                TEST(test_pubsub_reconnect_buffer_overflow_rejects_publishes),

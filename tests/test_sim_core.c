@@ -357,7 +357,19 @@ static void test_net_processing_serialises_a_node(void)
     sim_free(w.s);
 }
 
-static void test_net_partition_loses_in_flight_and_heal_restores(void)
+/* The time of node's k-th event of kind, or -1. */
+static sim_time event_time(struct world *w, int node, int kind, int k)
+{
+    const struct probe_state *p = probe_state(w->s, w->n[node]);
+    int i = probe_find(p, kind, k);
+    return i < 0 ? -1 : g_array_index(p->events, struct probe_event, i).t;
+}
+
+/* A partition loses nothing by itself: what was on the wire and what is sent during it
+ * waits, and arrives in order after the sender's next retransmission once the path is back
+ * (200 ms doubling: 0.2, 0.6, 1.4, 3.0 s after the first segment waited). A dial across
+ * the cut connects at its next SYN retransmission (1, 3, 7 s after the dial) after it. */
+static void test_net_partition_holds_and_heal_delivers_at_retransmission(void)
 {
     struct world w;
     world_init(&w, 4, dist_fixed(10 * SIM_MS));
@@ -366,6 +378,9 @@ static void test_net_partition_loses_in_flight_and_heal_restores(void)
     sim_run_until(w.s, sim_now(w.s) + 5 * SIM_MS); /* in flight: 10 ms latency */
     int groups[3] = { 0, 1, 1 };
     sim_set_groups(w.s, groups);
+    sim_time first_held = sim_now(w.s); /* values 5..7 wait from here; 0..4 join them */
+    send_values(&w, 0, c, 5, 3);         /* sent into the cut */
+    send_values(&w, 1, c, 100, 2);                    /* and the other way */
     sim_run_until(w.s, sim_now(w.s) + SIM_S);
     GArray *got = received_values(&w, 1);
     CU_ASSERT_EQUAL(got->len, 0);
@@ -373,23 +388,87 @@ static void test_net_partition_loses_in_flight_and_heal_restores(void)
     /* Nobody is told: a partition is silence. */
     CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_DOWN), 0);
     CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 0);
-    /* A new connection cannot form across the cut. */
+    /* A new connection cannot form across the cut while it lasts. */
+    sim_time dialled = sim_now(w.s);
     probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_DIAL, .machine = w.m[2],
                                               .port = PROBE_PORT, .token = 7 });
-    sim_run_until(w.s, sim_now(w.s) + SIM_S);
+    sim_run_until(w.s, sim_now(w.s) + 500 * SIM_MS);
     CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_UP), 1);
-    /* Heal: the broken connection is reset at both ends, and a new one works. */
+    /* Heal 1.5 s after the cut: everything arrives, in order, at the retransmission 3.0 s
+     * after the first segment waited, plus the latency; the connection was never broken. */
     int healed[3] = { 0, 0, 0 };
     sim_set_groups(w.s, healed);
-    sim_run_until(w.s, sim_now(w.s) + SIM_S);
-    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_DOWN), 1);
-    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 1);
-    conn_id c2 = world_connect(&w, 0, 1);
-    CU_ASSERT_NOT_EQUAL(c, c2);
-    send_values(&w, 0, c2, 100, 3);
-    sim_run_until(w.s, sim_now(w.s) + SIM_S);
+    sim_time heal = sim_now(w.s);
+    CU_ASSERT(heal > first_held + 1400 * SIM_MS && heal < first_held + 3000 * SIM_MS);
+    sim_run_until(w.s, sim_now(w.s) + 4 * SIM_S);
     got = received_values(&w, 1);
-    CU_ASSERT_EQUAL(got->len, 3);
+    CU_ASSERT_EQUAL_FATAL(got->len, 8);
+    for (guint k = 0; k < got->len; k++)
+        CU_ASSERT_EQUAL(g_array_index(got, int64_t, k), (int64_t)k);
+    g_array_free(got, TRUE);
+    CU_ASSERT_EQUAL(event_time(&w, 1, PROTO_IN_MSG, 0), first_held + 3000 * SIM_MS + 10 * SIM_MS);
+    got = received_values(&w, 0);
+    CU_ASSERT_EQUAL(got->len, 2);
+    g_array_free(got, TRUE);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_DOWN), 0);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 0);
+    /* The SYN sent into the cut went again 1 s after the dial, after the heal: it got
+     * through, then the SYN-ACK. */
+    CU_ASSERT(heal > dialled && heal < dialled + SIM_S);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_UP), 2);
+    CU_ASSERT_EQUAL(event_time(&w, 0, PROTO_IN_CONN_UP, 1), dialled + SIM_S + 20 * SIM_MS);
+    sim_free(w.s);
+}
+
+/* An end that closes during the cut (its own timeout) sends its FIN after its data; what
+ * the other end sent into the cut arrives at a closed socket and is lost. */
+static void test_net_close_during_partition_arrives_after_heal(void)
+{
+    struct world w;
+    world_init(&w, 8, dist_fixed(10 * SIM_MS));
+    conn_id c = world_connect(&w, 0, 1);
+    int groups[3] = { 0, 1, 1 };
+    sim_set_groups(w.s, groups);
+    send_values(&w, 0, c, 0, 2);
+    send_values(&w, 1, c, 100, 2);
+    probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_CLOSE, .conn = c });
+    sim_run_until(w.s, sim_now(w.s) + 2 * SIM_S);
+    int healed[3] = { 0, 0, 0 };
+    sim_set_groups(w.s, healed);
+    sim_run_until(w.s, sim_now(w.s) + 5 * SIM_S);
+    GArray *got = received_values(&w, 1);
+    CU_ASSERT_EQUAL(got->len, 2);
+    g_array_free(got, TRUE);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 1);
+    CU_ASSERT(event_time(&w, 1, PROTO_IN_CONN_DOWN, 0) >= event_time(&w, 1, PROTO_IN_MSG, 1));
+    got = received_values(&w, 0);
+    CU_ASSERT_EQUAL(got->len, 0); /* node 0 had closed */
+    g_array_free(got, TRUE);
+    sim_free(w.s);
+}
+
+/* A cut that outlasts tcp_retries2 (924.6 s of retransmissions) resets the sender's end and
+ * loses what it held; the silent end, with nothing to send, is told nothing. */
+static void test_net_partition_longer_than_retries_resets_sender(void)
+{
+    struct world w;
+    world_init(&w, 9, dist_fixed(10 * SIM_MS));
+    conn_id c = world_connect(&w, 0, 1);
+    int groups[3] = { 0, 1, 1 };
+    sim_set_groups(w.s, groups);
+    sim_time cut = sim_now(w.s);
+    send_values(&w, 0, c, 0, 3);
+    sim_run_until(w.s, cut + 924 * SIM_S);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_DOWN), 0);
+    sim_run_until(w.s, cut + 926 * SIM_S);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_DOWN), 1);
+    CU_ASSERT_EQUAL(event_time(&w, 0, PROTO_IN_CONN_DOWN, 0), cut + 924600 * SIM_MS);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 0);
+    int healed[3] = { 0, 0, 0 };
+    sim_set_groups(w.s, healed);
+    sim_run_until(w.s, sim_now(w.s) + 10 * SIM_S);
+    GArray *got = received_values(&w, 1);
+    CU_ASSERT_EQUAL(got->len, 0);
     g_array_free(got, TRUE);
     sim_free(w.s);
 }
@@ -650,7 +729,9 @@ void test_register(void)
                TEST(test_disk_sync_voided_by_power_loss_and_truncation));
     TEST_SUITE("net", TEST(test_net_fifo_per_connection_under_random_latency),
                TEST(test_net_processing_serialises_a_node), TEST(test_net_jitter_keeps_each_connection_fifo),
-               TEST(test_net_partition_loses_in_flight_and_heal_restores),
+               TEST(test_net_partition_holds_and_heal_delivers_at_retransmission),
+               TEST(test_net_close_during_partition_arrives_after_heal),
+               TEST(test_net_partition_longer_than_retries_resets_sender),
                TEST(test_crash_resets_peers_after_data_already_sent),
                TEST(test_crash_reset_waits_for_process_teardown),
                TEST(test_restart_waits_for_process_startup),

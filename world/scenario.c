@@ -728,3 +728,20 @@ int scenario_host_index(const struct scenario *sc, const char *name)
     }
     return -1;
 }
+
+void scenario_describe_groups(const struct scenario *sc, const int *group, GString *out)
+{
+    int max_group = 0;
+    for (uint32_t h = 0; h < sc->hosts; h++)
+        max_group = MAX(max_group, group[h]);
+    for (int g = 0; g <= max_group; g++) {
+        g_string_append(out, g ? " | " : "");
+        bool first = true;
+        for (uint32_t h = 0; h < sc->hosts; h++) {
+            if (group[h] == g) {
+                g_string_append_printf(out, "%s%s", first ? "" : ",", sc->host_names[h]);
+                first = false;
+            }
+        }
+    }
+}

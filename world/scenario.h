@@ -150,5 +150,8 @@ void scenario_free(struct scenario *sc);
 
 /* Host index for a name ("h3" or a name from `hosts: [a, b]`), or -1. */
 int scenario_host_index(const struct scenario *sc, const char *name);
+/* Appends the sides of a partition, group[h] per host from 0: "h1,h2 | h3,h4,h5", as the
+ * faults table records it. */
+void scenario_describe_groups(const struct scenario *sc, const int *group, GString *out);
 
 #endif

@@ -313,23 +313,6 @@ static void names_of(const struct world *w, const uint32_t *hosts, uint32_t n, G
         g_string_append_printf(out, "%s%s", i ? "," : "", w->sc->host_names[hosts[i]]);
 }
 
-static void describe_partition(const struct world *w, const int *group, GString *detail)
-{
-    int max_group = 0;
-    for (uint32_t h = 0; h < w->sc->hosts; h++)
-        max_group = MAX(max_group, group[h]);
-    for (int g = 0; g <= max_group; g++) {
-        g_string_append(detail, g ? " | " : "");
-        bool first = true;
-        for (uint32_t h = 0; h < w->sc->hosts; h++) {
-            if (group[h] == g) {
-                g_string_append_printf(detail, "%s%s", first ? "" : ",", w->sc->host_names[h]);
-                first = false;
-            }
-        }
-    }
-}
-
 /* Applies a host-level fault (crash, power_off, restart, pause) to each resolved host. */
 static void apply_to_hosts(struct world *w, const struct scenario_fault *f,
                            const uint32_t *hosts, uint32_t n, GString *detail)
@@ -380,7 +363,7 @@ static void apply_fault(struct world *w, const struct scenario_fault *f, const u
         for (uint32_t h = 0; h < w->sc->hosts; h++)
             group[h] = (n > 0 && h == hosts[0]) ? 1 : 0;
         set_groups(w, group);
-        describe_partition(w, group, detail);
+        scenario_describe_groups(w->sc, group, detail);
         break;
     case TRACE_FAULT_HEAL:
         set_groups(w, group);
@@ -418,7 +401,7 @@ static void fire_fault(struct sim *s, void *ctx, uint64_t index)
     GString *target = g_string_new(NULL), *detail = g_string_new(NULL);
     switch (f->kind) {
     case TRACE_FAULT_PARTITION:
-        describe_partition(w, f->group, target); /* "h1,h2 | h3,h4,h5" */
+        scenario_describe_groups(w->sc, f->group, target); /* "h1,h2 | h3,h4,h5" */
         apply_fault(w, f, hosts, 0, detail);
         break;
     case TRACE_FAULT_HEAL:

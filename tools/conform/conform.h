@@ -44,12 +44,38 @@ int64_t real_log_now(const struct real_log *log);
  * strings, and appends it; thread-safe. */
 void real_log_add(struct real_log *log, struct trace_rec *r);
 
+/* ---- the network between the servers (real_net.c) --------------------------------------- */
+
+/* Where each host's servers listen and the clients on its side run. On loopback every host
+ * is 127.0.0.1 and no link can be cut. With namespaces each host has a network namespace
+ * and an address of its own on a bridge, and links between hosts can be cut and healed;
+ * zabsim's own thread stays outside and reaches every host. */
+struct real_net;
+
+struct real_net *real_net_loopback(uint32_t hosts);
+/* Needs root and iproute2's ip; false with a message saying which is missing. */
+struct real_net *real_net_namespaces(uint32_t hosts, GError **err);
+bool real_net_isolated(const struct real_net *n);
+const char *real_net_addr(const struct real_net *n, uint32_t host);
+/* The host's namespace, for a server process to enter; -1 on loopback. */
+int real_net_ns_fd(const struct real_net *n, uint32_t host);
+/* From enter to leave, the calling thread's new sockets, and the threads it starts, are on
+ * the host's side of every cut. No-ops on loopback. */
+void real_net_enter(struct real_net *n, uint32_t host);
+void real_net_leave(struct real_net *n);
+/* Hosts talk only to hosts with the same group number: links between different groups are
+ * cut, every other link works (all groups equal: healed). */
+bool real_net_set_sides(struct real_net *n, const int *group, GError **err);
+/* Deletes the namespaces and the bridge. */
+void real_net_free(struct real_net *n);
+
 /* ---- server processes ------------------------------------------------------------------- */
 
 struct real_proc {
     char *name;        /* "h1/zookeeper" */
     char **argv;       /* NULL-terminated, owned */
     char *log_path;    /* stdout and stderr go here */
+    int netns_fd;      /* the namespace it runs in, or -1 for zabsim's own; set before start */
     pid_t pid;         /* 0 when not running */
     bool paused;
 };
@@ -72,6 +98,7 @@ struct real_env {
     const struct scenario *sc;
     struct real_log *log;
     const char *dir;        /* working directory of this run: configs, data, logs */
+    struct real_net *net;   /* the hosts' addresses and sides */
     int port_base;          /* first of the ports this run uses (see conform_run.c) */
     model_id zab_model;     /* MODEL_ID_NONE when that system does not run */
     model_id nats_model;

@@ -109,9 +109,10 @@ char *conform_refusal(const struct scenario *sc)
         case TRACE_FAULT_PARTITION:
         case TRACE_FAULT_ISOLATE:
         case TRACE_FAULT_HEAL:
+            break; /* in network namespaces (real_net.c) */
         case TRACE_FAULT_SLOW_LINK:
-            why = "cutting or slowing links between servers needs each server in a network "
-                  "namespace of its own, which zabsim conform does not set up yet";
+            why = "slowing one direction of one link needs a traffic-control delay on it, and "
+                  "this kernel has no traffic-control filter actions to pick the link out";
             break;
         case TRACE_FAULT_SLOW_DISK:
             why = "slowing one server's disk needs a device-mapper delay target, which "
@@ -151,9 +152,21 @@ static int pick_port_base(uint32_t run_number)
     return -1;
 }
 
+/* Whether sc cuts links: then every host runs in a network namespace of its own. */
+static bool cuts_links(const struct scenario *sc)
+{
+    for (guint i = 0; i < sc->faults->len; i++) {
+        enum fault_kind k = g_array_index(sc->faults, struct scenario_fault, i).kind;
+        if (k == TRACE_FAULT_PARTITION || k == TRACE_FAULT_ISOLATE || k == TRACE_FAULT_HEAL)
+            return true;
+    }
+    return false;
+}
+
 struct conform_world {
     const struct scenario *sc;
     struct real_log *log;
+    struct real_net *net;
     struct real_zk *zk;
     struct real_nats *nats;
     bool up[SCENARIO_MAX_HOSTS];
@@ -244,7 +257,17 @@ static bool apply_fault(struct conform_world *w, const struct scenario_fault *f,
     for (uint32_t i = 0; i < n; i++)
         g_string_append_printf(names, "%s%s", i ? "," : "", w->sc->host_names[hosts[i]]);
     bool ok = true;
-    if (n == 0) {
+    if (f->kind == TRACE_FAULT_PARTITION || f->kind == TRACE_FAULT_HEAL) {
+        int group[SCENARIO_MAX_HOSTS] = { 0 };
+        GString *sides = g_string_new(NULL);
+        if (f->kind == TRACE_FAULT_PARTITION) {
+            memcpy(group, f->group, sizeof group);
+            scenario_describe_groups(w->sc, group, sides); /* "h1,h2 | h3" */
+        }
+        record_fault(w, f->kind, f->kind == TRACE_FAULT_HEAL ? "all" : sides->str, "");
+        ok = real_net_set_sides(w->net, group, err);
+        g_string_free(sides, TRUE);
+    } else if (n == 0) {
         record_fault(w, f->kind, "", "no host matched the target");
     } else if (f->kind == TRACE_FAULT_CRASH) {
         record_fault(w, f->kind, names->str, "SIGKILL");
@@ -273,6 +296,14 @@ static bool apply_fault(struct conform_world *w, const struct scenario_fault *f,
             if (ok && w->zk)
                 real_zk_host_restarted(w->zk, h);
         }
+    } else if (f->kind == TRACE_FAULT_ISOLATE) {
+        int group[SCENARIO_MAX_HOSTS] = { 0 };
+        group[hosts[0]] = 1;
+        GString *sides = g_string_new(NULL);
+        scenario_describe_groups(w->sc, group, sides);
+        record_fault(w, f->kind, names->str, sides->str);
+        ok = real_net_set_sides(w->net, group, err);
+        g_string_free(sides, TRUE);
     } else if (f->kind == TRACE_FAULT_PAUSE) {
         char detail[64];
         char dur[32];
@@ -390,11 +421,16 @@ bool conform_real_run(const struct scenario *sc, unsigned real_models, uint32_t 
                     CONFORM_PORT_SPAN);
         return false;
     }
-    struct real_env env = { .sc = sc, .log = log, .dir = work_dir, .port_base = base,
+    struct real_net *net = cuts_links(sc) ? real_net_namespaces(sc->hosts, err)
+                                          : real_net_loopback(sc->hosts);
+    if (!net)
+        return false;
+    struct real_env env = { .sc = sc, .log = log, .dir = work_dir, .net = net, .port_base = base,
                             .zab_model = zab_id >= 0 ? (model_id)zab_id : MODEL_ID_NONE,
                             .nats_model = nats_id >= 0 ? (model_id)nats_id : MODEL_ID_NONE,
                             .rng_state = 2463534242u + run_number * 2654435761u };
-    struct conform_world w = { .sc = sc, .log = log, .rng = env.rng_state ^ 0x9e3779b9u };
+    struct conform_world w = { .sc = sc, .log = log, .net = net,
+                               .rng = env.rng_state ^ 0x9e3779b9u };
     bool ok = true;
     if (zab_id >= 0)
         ok = (w.zk = real_zk_new(&env, err)) != NULL;
@@ -425,6 +461,7 @@ bool conform_real_run(const struct scenario *sc, unsigned real_models, uint32_t 
     real_log_close(log);
     real_zk_free(w.zk);
     real_nats_free(w.nats);
+    real_net_free(net); /* after the servers in it have stopped */
     if (ok && log->overflowed) {
         g_set_error(err, ZS_ERROR, ZS_ERROR_IO,
                     "the run observed more than %u records; shorten the scenario",

@@ -58,22 +58,24 @@ static bool write_config(struct real_nats *n, uint32_t h, GError **err)
     char *cfg = g_strdup_printf("%s/nats-%s.conf", n->env.dir, sc->host_names[h]);
     GString *text = g_string_new(NULL);
     g_string_append_printf(text,
-                           "server_name: %s\nlisten: 127.0.0.1:%d\n"
+                           "server_name: %s\nlisten: %s:%d\n"
                            "max_pending: %" PRIu64 "\n"
-                           "cluster {\n  name: zabsim\n  listen: 127.0.0.1:%d\n"
+                           "cluster {\n  name: zabsim\n  listen: %s:%d\n"
                            "  no_advertise: true\n  routes: [\n",
-                           sc->host_names[h], client_port(n, h), sc->pubsub.max_pending,
+                           sc->host_names[h], real_net_addr(n->env.net, h), client_port(n, h),
+                           sc->pubsub.max_pending, real_net_addr(n->env.net, h),
                            n->env.port_base + 50 + (int)h);
     for (uint32_t i = 0; i < n->n; i++) {
         if (i != h)
-            g_string_append_printf(text, "    nats-route://127.0.0.1:%d\n",
-                                   n->env.port_base + 50 + (int)i);
+            g_string_append_printf(text, "    nats-route://%s:%d\n",
+                                   real_net_addr(n->env.net, i), n->env.port_base + 50 + (int)i);
     }
     g_string_append(text, "  ]\n}\n");
     bool ok = g_file_set_contents(cfg, text->str, (gssize)text->len, err);
     struct real_proc *p = &n->servers[h];
     p->name = g_strdup_printf("%s/nats-server", sc->host_names[h]);
     p->log_path = g_strdup_printf("%s/nats-%s.log", n->env.dir, sc->host_names[h]);
+    p->netns_fd = real_net_ns_fd(n->env.net, h);
     const char *argv[] = { "nats-server", "-c", cfg, NULL };
     p->argv = g_strdupv((char **)argv);
     g_string_free(text, TRUE);
@@ -124,7 +126,8 @@ bool real_nats_wait_ready(struct real_nats *n, int timeout_ms, GError **err)
         ready = 0;
         for (uint32_t h = 0; h < n->n; h++) {
             char url[64];
-            g_snprintf(url, sizeof url, "nats://127.0.0.1:%d", client_port(n, h));
+            g_snprintf(url, sizeof url, "nats://%s:%d", real_net_addr(n->env.net, h),
+                       client_port(n, h));
             natsConnection *nc = NULL;
             if (natsConnection_ConnectTo(&nc, url) == NATS_OK)
                 ready++;
@@ -229,7 +232,8 @@ static natsOptions *options(const struct real_nats *n, const uint32_t *hosts, ui
     char urls[SCENARIO_MAX_HOSTS][48];
     const char *list[SCENARIO_MAX_HOSTS];
     for (uint32_t i = 0; i < count; i++) {
-        g_snprintf(urls[i], sizeof urls[i], "nats://127.0.0.1:%d", client_port(n, hosts[i]));
+        g_snprintf(urls[i], sizeof urls[i], "nats://%s:%d", real_net_addr(n->env.net, hosts[i]),
+                   client_port(n, hosts[i]));
         list[i] = urls[i];
     }
     natsOptions_SetServers(o, list, (int)count);
@@ -269,7 +273,11 @@ bool real_nats_connect_clients(struct real_nats *n, int timeout_ms, GError **err
         p->opts = options(n, hosts, k);
         natsOptions_SetDisconnectedCB(p->opts, pub_disconnected, p);
         natsOptions_SetReconnectedCB(p->opts, pub_reconnected, p);
+        /* On its home host's side of every cut, with the threads libnats starts for it
+         * (reading, flushing, reconnecting). */
+        real_net_enter(n->env.net, sc->workload.attach[c]);
         natsStatus s = natsConnection_Connect(&p->nc, p->opts);
+        real_net_leave(n->env.net);
         if (s != NATS_OK) {
             g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "publisher c%u cannot connect: %s", c + 1,
                         natsStatus_GetText(s));
@@ -284,6 +292,7 @@ bool real_nats_connect_clients(struct real_nats *n, int timeout_ms, GError **err
         s->opts = options(n, &h, 1);
         natsOptions_SetDisconnectedCB(s->opts, sub_disconnected, s);
         natsOptions_SetReconnectedCB(s->opts, sub_reconnected, s);
+        real_net_enter(n->env.net, h); /* the subscriber stands on its host's side */
         natsStatus st = natsConnection_Connect(&s->nc, s->opts);
         if (st == NATS_OK)
             st = sc->pubsub.queue_group
@@ -291,6 +300,7 @@ bool real_nats_connect_clients(struct real_nats *n, int timeout_ms, GError **err
                                                      sc->pubsub.queue_group, on_message, s)
                      : natsConnection_Subscribe(&s->sub, s->nc, sc->pubsub.subscribe,
                                                 on_message, s);
+        real_net_leave(n->env.net);
         if (st == NATS_OK && sc->pubsub.sub_pending_msgs > 0)
             st = natsSubscription_SetPendingLimits(
                 s->sub, (int)MIN(sc->pubsub.sub_pending_msgs, INT32_MAX), -1);

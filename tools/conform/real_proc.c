@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* setns */
 /* real_proc.c: starting, signalling and stopping the real servers (conform.h). Each server
  * runs in its own process group with its output in a log file; PR_SET_PDEATHSIG kills it if
  * zabsim dies first, so no server outlives the command that started it. */
@@ -6,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -34,6 +36,10 @@ bool real_proc_start(struct real_proc *p, GError **err)
         if (getppid() != parent)
             _exit(127); /* the parent died before prctl took effect */
         setpgid(0, 0);
+        if (p->netns_fd >= 0 && setns(p->netns_fd, CLONE_NEWNET) < 0) {
+            dprintf(fd, "cannot enter the host's network namespace: %s\n", strerror(errno));
+            _exit(127);
+        }
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
         int devnull = open("/dev/null", O_RDONLY);

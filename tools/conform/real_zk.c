@@ -109,13 +109,13 @@ static bool write_config(struct real_zk *z, uint32_t h, GError **err)
     GString *text = g_string_new(NULL);
     g_string_append_printf(text,
                            "tickTime=%" PRId64 "\ninitLimit=%u\nsyncLimit=%u\n"
-                           "dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
+                           "dataDir=%s\nclientPort=%d\nclientPortAddress=%s\n"
                            "admin.enableServer=false\n4lw.commands.whitelist=srvr\n"
                            "maxClientCnxns=0\n",
                            sc->zab.tick / SIM_MS, sc->zab.init_limit, sc->zab.sync_limit, data,
-                           client_port(z, h));
+                           client_port(z, h), real_net_addr(z->env.net, h));
     for (uint32_t i = 0; i < z->n; i++)
-        g_string_append_printf(text, "server.%u=127.0.0.1:%d:%d\n", i + 1,
+        g_string_append_printf(text, "server.%u=%s:%d:%d\n", i + 1, real_net_addr(z->env.net, i),
                                z->env.port_base + 20 + (int)i, z->env.port_base + 30 + (int)i);
     char id[16];
     g_snprintf(id, sizeof id, "%u\n", h + 1);
@@ -127,6 +127,7 @@ static bool write_config(struct real_zk *z, uint32_t h, GError **err)
     struct real_proc *p = &z->servers[h];
     p->name = g_strdup_printf("%s/zookeeper", sc->host_names[h]);
     p->log_path = g_strdup_printf("%s/zk-%s.log", z->env.dir, sc->host_names[h]);
+    p->netns_fd = real_net_ns_fd(z->env.net, h);
     /* Debian's launcher, without its service wrapper: the JVM runs QuorumPeerMain. The
      * heap is kept small because three servers share a small machine with the clients. */
     const char *argv[] = { "java", "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
@@ -190,13 +191,14 @@ void real_zk_pause_server(struct real_zk *z, uint32_t h, bool pause)
 }
 
 /* One `srvr` exchange with a bounded wait; the reply in buf, or false. */
-static bool ask_srvr(int port, char *buf, size_t len)
+static bool ask_srvr(const char *addr, int port, char *buf, size_t len)
 {
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+        return false;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bool ok = false;
     size_t got = 0;
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS)
@@ -236,7 +238,7 @@ static void poll_server(struct real_zk *z, uint32_t h)
     char reply[1024];
     /* No answer (a JVM still starting, or one too busy to answer within the poll's bound)
      * says nothing: the last state stands. */
-    if (!ask_srvr(client_port(z, h), reply, sizeof reply))
+    if (!ask_srvr(real_net_addr(z->env.net, h), client_port(z, h), reply, sizeof reply))
         return;
     uint8_t state = ZAB_STATE_LOOKING, phase = ZAB_PHASE_ELECTION;
     int64_t epoch = -1;
@@ -554,7 +556,8 @@ struct real_zk *real_zk_new(const struct real_env *env, GError **err)
     GString *all = g_string_new(NULL);
     for (uint32_t h = 0; h < z->n; h++) {
         z->state[h] = ZAB_STATE_DOWN;
-        g_string_append_printf(all, "%s127.0.0.1:%d", h ? "," : "", client_port(z, h));
+        g_string_append_printf(all, "%s%s:%d", h ? "," : "", real_net_addr(env->net, h),
+                               client_port(z, h));
         if (!write_config(z, h, err)) {
             g_string_free(all, TRUE);
             real_zk_free(z);
@@ -619,12 +622,18 @@ bool real_zk_connect_clients(struct real_zk *z, int timeout_ms, GError **err)
          * shuffles its list anyway, as the simulated client's does. */
         uint32_t home = sc->workload.attach[c];
         GString *list = g_string_new(NULL);
-        g_string_append_printf(list, "127.0.0.1:%d", client_port(z, home));
+        g_string_append_printf(list, "%s:%d", real_net_addr(z->env.net, home),
+                               client_port(z, home));
         for (uint32_t h = 0; h < z->n; h++) {
             if (h != home)
-                g_string_append_printf(list, ",127.0.0.1:%d", client_port(z, h));
+                g_string_append_printf(list, ",%s:%d", real_net_addr(z->env.net, h),
+                                       client_port(z, h));
         }
+        /* The client's I/O thread, which makes every connection, starts inside: the client
+         * stands on its home host's side of every cut. */
+        real_net_enter(z->env.net, home);
         cl->zh = zookeeper_init(list->str, client_watcher, session_ms, NULL, cl, 0);
+        real_net_leave(z->env.net);
         g_string_free(list, TRUE);
         hs[k++] = cl->zh;
     }
@@ -635,8 +644,10 @@ bool real_zk_connect_clients(struct real_zk *z, int timeout_ms, GError **err)
         s->host = h;
         s->waiting = true;
         char only[32];
-        g_snprintf(only, sizeof only, "127.0.0.1:%d", client_port(z, h));
+        g_snprintf(only, sizeof only, "%s:%d", real_net_addr(z->env.net, h), client_port(z, h));
+        real_net_enter(z->env.net, h);
         s->zh = zookeeper_init(only, sub_session_watcher, session_ms, NULL, s, 0);
+        real_net_leave(z->env.net);
         hs[k++] = s->zh;
     }
     if (!wait_connected(hs, k, timeout_ms)) {
