@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-PACKAGES="build-essential cmake pkg-config libglib2.0-dev libsqlite3-dev libyaml-dev libcunit1-dev sqlite3 libzookeeper-mt-dev libnats-dev"
+PACKAGES="build-essential cmake pkg-config libglib2.0-dev libsqlite3-dev libyaml-dev libcunit1-dev sqlite3 libzookeeper-mt-dev libnats-dev iproute2"
 
 install_deps() {
     missing=""

@@ -264,8 +264,10 @@ int cmd_conform(int argc, char **argv)
     g_option_context_set_description(
         ctx, "Starts one ZooKeeper server and one nats-server per scenario host on 127.0.0.1,\n"
              "runs the scenario's workload and faults against them (crash = SIGKILL, restart =\n"
-             "relaunch, pause = SIGSTOP/SIGCONT) and records them as models zab-real and\n"
-             "pubsub-real beside simulated runs of the same scenario. docs/fidelity.md.");
+             "relaunch, pause = SIGSTOP/SIGCONT; partition, isolate and heal put each host in a\n"
+             "network namespace of its own, which needs root) and records them as models\n"
+             "zab-real and pubsub-real beside simulated runs of the same scenario.\n"
+             "docs/fidelity.md.");
     GError *err = NULL;
     int status = EXIT_BAD_INPUT;
     GPtrArray *scenarios = g_ptr_array_new_with_free_func((GDestroyNotify)scenario_free);

@@ -12,7 +12,8 @@
  * attempt is bounded by sessionTimeout / servers, and a full pass over the list without
  * success adds the 1 s spin delay. The C client differs in exactly these timers: it tries the
  * next server at once, bounds an attempt by the read timeout, and after a full pass without
- * success waits recv_timeout / 60 (zookeeper_interest). Sessions are not modelled as transactions: moving a
+ * success waits recv_timeout / 60 (zookeeper_interest), a wait that the application's next
+ * request cuts short (it wakes the I/O thread). Sessions are not modelled as transactions: moving a
  * session takes one round trip to the new server (see docs/zab-model.md). */
 #include "protocol/zab/zab_internal.h"
 
@@ -198,10 +199,16 @@ static void on_write_op(struct zab_client *c, const struct zab_write_op *op,
         proto_trace_outcome(out, op->msg_id, TRACE_OUTCOME_REJECTED); /* zab_internal.h */
         return;
     }
-    if (c->status == CS_CONNECTED)
+    if (c->status == CS_CONNECTED) {
         send_write(c, op->msg_id, env, out);
-    else
-        g_array_append_val(c->queued, op->msg_id);
+        return;
+    }
+    g_array_append_val(c->queued, op->msg_id);
+    /* libzookeeper_mt wakes its I/O thread for every request (adaptor_send_queue), and the
+     * thread's next zookeeper_interest connects at once (the delay flag was cleared when the
+     * delay began): a failed pass's wait lasts only until the application's next request. */
+    if (c->cfg->c_library && c->status == CS_WAITING)
+        dial(c, env, out);
 }
 
 static void on_timer(struct zab_client *c, uint64_t token, const struct proto_env *env,

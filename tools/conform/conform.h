@@ -1,7 +1,9 @@
 /* conform.h: `zabsim conform`'s real-system side. One real run starts a ZooKeeper ensemble
- * and a nats-server cluster on 127.0.0.1 (one server of each per scenario host), drives them
- * with the scenario's workload through the official C clients, applies the scenario's faults
- * to the server processes (crash = SIGKILL, restart = relaunch, pause = SIGSTOP/SIGCONT),
+ * and a nats-server cluster on 127.0.0.1, or with one network namespace per host when the
+ * scenario cuts links (one server of each per scenario host), drives them with the
+ * scenario's workload through the official C clients, applies the scenario's faults to the
+ * server processes (crash = SIGKILL, restart = relaunch, pause = SIGSTOP/SIGCONT) and to the
+ * links between hosts (partition, isolate, heal),
  * and records what it observes as the trace records a simulated run emits, for the models
  * zab-real and pubsub-real. docs/fidelity.md says what is observed and how.
  *
