@@ -420,21 +420,33 @@ static void test_net_partition_holds_and_heal_delivers_at_retransmission(void)
     sim_free(w.s);
 }
 
+/* h1 connected to h2, then cut off from h2 and h3 (10 ms links); returns the connection. */
+static conn_id connect_then_cut_h1(struct world *w, uint64_t seed)
+{
+    world_init(w, seed, dist_fixed(10 * SIM_MS));
+    conn_id c = world_connect(w, 0, 1);
+    int groups[3] = { 0, 1, 1 };
+    sim_set_groups(w->s, groups);
+    return c;
+}
+
+static void heal_all(struct world *w)
+{
+    int healed[3] = { 0, 0, 0 };
+    sim_set_groups(w->s, healed);
+}
+
 /* An end that closes during the cut (its own timeout) sends its FIN after its data; what
  * the other end sent into the cut arrives at a closed socket and is lost. */
 static void test_net_close_during_partition_arrives_after_heal(void)
 {
     struct world w;
-    world_init(&w, 8, dist_fixed(10 * SIM_MS));
-    conn_id c = world_connect(&w, 0, 1);
-    int groups[3] = { 0, 1, 1 };
-    sim_set_groups(w.s, groups);
+    conn_id c = connect_then_cut_h1(&w, 8);
     send_values(&w, 0, c, 0, 2);
     send_values(&w, 1, c, 100, 2);
     probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_CLOSE, .conn = c });
     sim_run_until(w.s, sim_now(w.s) + 2 * SIM_S);
-    int healed[3] = { 0, 0, 0 };
-    sim_set_groups(w.s, healed);
+    heal_all(&w);
     sim_run_until(w.s, sim_now(w.s) + 5 * SIM_S);
     GArray *got = received_values(&w, 1);
     CU_ASSERT_EQUAL(got->len, 2);
@@ -452,10 +464,7 @@ static void test_net_close_during_partition_arrives_after_heal(void)
 static void test_net_partition_longer_than_retries_resets_sender(void)
 {
     struct world w;
-    world_init(&w, 9, dist_fixed(10 * SIM_MS));
-    conn_id c = world_connect(&w, 0, 1);
-    int groups[3] = { 0, 1, 1 };
-    sim_set_groups(w.s, groups);
+    conn_id c = connect_then_cut_h1(&w, 9);
     sim_time cut = sim_now(w.s);
     send_values(&w, 0, c, 0, 3);
     sim_run_until(w.s, cut + 924 * SIM_S);
@@ -464,8 +473,7 @@ static void test_net_partition_longer_than_retries_resets_sender(void)
     CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[0]), PROTO_IN_CONN_DOWN), 1);
     CU_ASSERT_EQUAL(event_time(&w, 0, PROTO_IN_CONN_DOWN, 0), cut + 924600 * SIM_MS);
     CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 0);
-    int healed[3] = { 0, 0, 0 };
-    sim_set_groups(w.s, healed);
+    heal_all(&w);
     sim_run_until(w.s, sim_now(w.s) + 10 * SIM_S);
     GArray *got = received_values(&w, 1);
     CU_ASSERT_EQUAL(got->len, 0);
