@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,10 +61,43 @@ static const char *const stmt_sql[DB_STMT_COUNT] = {
 
 /* ---- the private file ------------------------------------------------------------------ */
 
-/* Creates an unused file name beside target (O_EXCL, so two runs never share one). */
+/* Deletes the private files beside target that runs killed before they could publish or
+ * discard them left behind: TARGET.tmp-PID-N where no process PID exists any more. A file
+ * of a live process (a run in progress, or a process that took the dead one's id) stays. */
+static void remove_stale_private_files(const char *target)
+{
+    char *dir = g_path_get_dirname(target);
+    char *base = g_path_get_basename(target);
+    char *prefix = g_strconcat(base, ".tmp-", NULL);
+    size_t prefix_len = strlen(prefix);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    for (const char *name; d && (name = g_dir_read_name(d));) {
+        long pid = 0;
+        int n = 0;
+        char rest = 0;
+        if (strncmp(name, prefix, prefix_len) != 0 ||
+            sscanf(name + prefix_len, "%ld-%d%c", &pid, &n, &rest) != 2 || pid <= 0 ||
+            pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char *path = g_build_filename(dir, name, NULL);
+        g_unlink(path);
+        g_free(path);
+    }
+    if (d)
+        g_dir_close(d);
+    g_free(prefix);
+    g_free(base);
+    g_free(dir);
+}
+
+/* Creates an unused file name beside target (O_EXCL, so two runs never share one), after
+ * clearing away what killed runs left there. */
 static char *claim_private_path(const char *target, GError **err)
 {
     static gint counter;
+    remove_stale_private_files(target);
     for (int i = 0; i < DB_PRIVATE_NAME_ATTEMPTS; i++) {
         char *path = g_strdup_printf("%s.tmp-%ld-%d", target, (long)getpid(),
                                      g_atomic_int_add(&counter, 1));

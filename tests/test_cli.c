@@ -2,14 +2,17 @@
  * zabsim, sweep's argument errors explain themselves, a fault target that no selected model
  * can resolve is refused before anything runs, partitions print their groups, slow links and
  * disks take symbolic targets, report --window is honoured in text and refused past the end,
- * and a misspelt expect: key gets a suggestion. Each check runs the real binary. */
+ * a misspelt expect: key gets a suggestion, and runs killed at random points leave the
+ * database whole and no litter after the next run. Each check runs the real binary. */
 #include "tests/harness.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static char *dir;
 
@@ -262,6 +265,88 @@ static void test_misspelt_expect_keys_get_a_suggestion(void)
     g_free(yaml);
 }
 
+/* Runs in the database, checked whole: integrity, and every run's rows belong to a runs row. */
+static int64_t whole_runs(const char *db_path)
+{
+    sqlite3 *db = NULL;
+    CU_ASSERT_FATAL(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    int64_t runs = -1;
+    CU_ASSERT_FATAL(sqlite3_prepare_v2(db,
+                                       "SELECT (SELECT count(*) FROM runs), "
+                                       "(SELECT count(DISTINCT run_id) FROM submissions), "
+                                       "(SELECT integrity_check FROM pragma_integrity_check)",
+                                       -1, &st, NULL) == SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        runs = sqlite3_column_int64(st, 0);
+        CU_ASSERT_EQUAL(sqlite3_column_int64(st, 1), runs);
+        CU_ASSERT_STRING_EQUAL((const char *)sqlite3_column_text(st, 2), "ok");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return runs;
+}
+
+/* Private files of runs beside db_path. */
+static int private_files(const char *db_path)
+{
+    char *base = g_path_get_basename(db_path);
+    char *prefix = g_strconcat(base, ".tmp-", NULL);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    int n = 0;
+    for (const char *name; d && (name = g_dir_read_name(d));)
+        n += g_str_has_prefix(name, prefix);
+    if (d)
+        g_dir_close(d);
+    g_free(prefix);
+    g_free(base);
+    return n;
+}
+
+/* kill -9 at random points of runs appending to a database: the database stays whole with
+ * the runs it had (or one more, when a run finished first), the killed runs' private files
+ * stay behind, and the next complete run removes them. */
+static void test_killed_runs_leave_the_database_whole_and_no_litter(void)
+{
+    const char *bin = g_getenv("ZABSIM_BIN");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bin);
+    char *db = g_build_filename(dir, "killed.db", NULL);
+    const char *scenario = test_source_path("scenarios/leader_crash.yaml");
+    const char *first[] = { "run", scenario, "--seed", "1", "--db", db, NULL };
+    test_zabsim(first, NULL, NULL);
+    int64_t runs = whole_runs(db);
+    CU_ASSERT_EQUAL_FATAL(runs, 1);
+    GRand *rand = g_rand_new_with_seed(11);
+    int litter_seen = 0;
+    for (int k = 0; k < 6; k++) {
+        char seed[16];
+        g_snprintf(seed, sizeof seed, "%d", k + 2);
+        const char *argv[] = { bin, "run", scenario, "--seed", seed, "--db", db, NULL };
+        GPid pid;
+        CU_ASSERT_FATAL(g_spawn_async(NULL, (char **)argv, NULL,
+                                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                          G_SPAWN_STDERR_TO_DEV_NULL,
+                                      NULL, NULL, &pid, NULL));
+        g_usleep((gulong)g_rand_int_range(rand, 50, 600) * 1000);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        g_spawn_close_pid(pid);
+        int64_t now = whole_runs(db);
+        CU_ASSERT(now == runs || now == runs + 1);
+        runs = now;
+        litter_seen = MAX(litter_seen, private_files(db));
+    }
+    g_rand_free(rand);
+    /* Some kill hit a run while it recorded, or the test shows nothing. */
+    CU_ASSERT(litter_seen > 0);
+    const char *last[] = { "run", scenario, "--seed", "9", "--db", db, NULL };
+    test_zabsim(last, NULL, NULL);
+    CU_ASSERT_EQUAL(whole_runs(db), runs + 1);
+    CU_ASSERT_EQUAL(private_files(db), 0);
+    g_free(db);
+}
+
 void test_register(void)
 {
     CU_pSuite s = CU_add_suite("zabsim command line", setup, teardown);
@@ -278,4 +363,6 @@ void test_register(void)
                 test_misspelt_expect_keys_get_a_suggestion);
     CU_add_test(s, "test_conform_refuses_what_it_cannot_run",
                 test_conform_refuses_what_it_cannot_run);
+    CU_add_test(s, "test_killed_runs_leave_the_database_whole_and_no_litter",
+                test_killed_runs_leave_the_database_whole_and_no_litter);
 }
