@@ -94,6 +94,7 @@ static void hold(struct sim *s, struct net_conn *c, const struct evq_event *ev, 
         c->hold_number[from]++;
         if (ev->kind == SIM_EV_NET_MSG || ev->kind == SIM_EV_NET_DOWN) {
             struct evq_event give_up = { .kind = SIM_EV_NET_GIVE_UP, .aux = (uint32_t)from,
+                                         .target = c->node[from],
                                          .a = c->id, .b = c->hold_number[from] };
             c->refs++;
             sim__push(s, s->now + TCP_GIVE_UP_NS, &give_up);

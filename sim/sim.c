@@ -628,6 +628,43 @@ static void dispatch(struct sim *s, const struct evq_event *ev)
     }
 }
 
+/* What an event is called, and the machine it happened on, for sim_event_note. */
+static void describe_event(const struct sim *s, const struct evq_event *ev, const char **kind,
+                           const char **machine)
+{
+    static const char *const names[] = {
+        [SIM_EV_NET_MSG] = "network message",   [SIM_EV_NET_ACCEPT] = "connection accepted",
+        [SIM_EV_NET_CONNECTED] = "connected",   [SIM_EV_NET_REFUSED] = "connection refused",
+        [SIM_EV_NET_DOWN] = "connection down", [SIM_EV_NET_DIAL_TIMEOUT] = "dial timeout",
+        [SIM_EV_NET_GIVE_UP] = "retransmissions exhausted", [SIM_EV_TIMER] = "timer",
+        [SIM_EV_DISK_DONE] = "disk done",       [SIM_EV_CALL] = "scheduled call",
+        [SIM_EV_RESUME] = "machine resumed",   [SIM_EV_MODEL_START] = "processes started",
+    };
+    *kind = ev->kind < G_N_ELEMENTS(names) && names[ev->kind] ? names[ev->kind] : "?";
+    uint32_t m = UINT32_MAX;
+    switch (ev->kind) {
+    case SIM_EV_CALL:
+        break;
+    case SIM_EV_RESUME:
+    case SIM_EV_MODEL_START:
+        m = ev->target;
+        break;
+    default: /* the others name a node */
+        if (ev->target < s->nodes->len)
+            m = sim__node(s, ev->target)->machine;
+        break;
+    }
+    *machine = m < s->machines->len ? sim__machine(s, m)->name : NULL;
+}
+
+static void notify_observer(struct sim *s, const struct evq_event *ev)
+{
+    struct sim_event_note note = { .index = s->stats.events - 1, .t_ns = s->now,
+                                   .digest = s->digest };
+    describe_event(s, ev, &note.kind, &note.machine);
+    s->observer(s->observer_ctx, &note);
+}
+
 bool sim_step(struct sim *s)
 {
     struct evq_event ev;
@@ -643,7 +680,15 @@ bool sim_step(struct sim *s)
                  ((uint64_t)ev.target << 16)) * 0xff51afd7ed558ccdULL;
     zs_assert_set_time(t, seq);
     dispatch(s, &ev);
+    if (s->observer)
+        notify_observer(s, &ev);
     return true;
+}
+
+void sim_set_event_observer(struct sim *s, sim_event_observer fn, void *ctx)
+{
+    s->observer = fn;
+    s->observer_ctx = ctx;
 }
 
 void sim_run_until(struct sim *s, sim_time end)

@@ -122,4 +122,17 @@ const struct sim_stats *sim_get_stats(const struct sim *s);
 /* Digest over every trace record and every event processed: equal digests mean equal runs. */
 uint64_t sim_digest(const struct sim *s);
 
+/* One processed event, as an observer sees it: enough to say where two runs of one seed
+ * part (tools/determinism.c). */
+struct sim_event_note {
+    uint64_t index;       /* from 0, in processing order */
+    sim_time t_ns;
+    const char *kind;     /* "network message", "timer", ... */
+    const char *machine;  /* where it happened; NULL for a scheduled call */
+    uint64_t digest;      /* sim_digest after it: every event and record so far */
+};
+typedef void (*sim_event_observer)(void *ctx, const struct sim_event_note *note);
+/* Calls fn after every event is handled (NULL: none). */
+void sim_set_event_observer(struct sim *s, sim_event_observer fn, void *ctx);
+
 #endif

@@ -151,6 +151,8 @@ struct sim {
     struct model_lifetime lifetime[SIM_LANES]; /* by model */
     struct proto_out out;
     struct sim_stats stats;
+    sim_event_observer observer; /* sim_set_event_observer */
+    void *observer_ctx;
     uint64_t digest;
     bool started;
 };

@@ -265,6 +265,20 @@ static void test_misspelt_expect_keys_get_a_suggestion(void)
     g_free(yaml);
 }
 
+/* --check-determinism runs the seed again and says the two runs matched, event by event. */
+static void test_run_checks_its_own_determinism(void)
+{
+    char *db = g_build_filename(dir, "det.db", NULL);
+    const char *argv[] = { "run", test_source_path("scenarios/calm.yaml"), "--seed", "3",
+                           "--db", db, "--check-determinism", NULL };
+    char *out = NULL;
+    CU_ASSERT_EQUAL(test_zabsim(argv, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "determinism: seed 3 ran twice: "));
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, " events, the same digest after each\n"));
+    g_free(out);
+    g_free(db);
+}
+
 /* Runs in the database, checked whole: integrity, and every run's rows belong to a runs row. */
 static int64_t whole_runs(const char *db_path)
 {
@@ -363,6 +377,7 @@ void test_register(void)
                 test_misspelt_expect_keys_get_a_suggestion);
     CU_add_test(s, "test_conform_refuses_what_it_cannot_run",
                 test_conform_refuses_what_it_cannot_run);
+    CU_add_test(s, "test_run_checks_its_own_determinism", test_run_checks_its_own_determinism);
     CU_add_test(s, "test_killed_runs_leave_the_database_whole_and_no_litter",
                 test_killed_runs_leave_the_database_whole_and_no_litter);
 }

@@ -1,11 +1,14 @@
 /* test_world.c: whole runs assembled from scenario text (both models, one fault schedule):
  * what the comparison exists for (two publishers' messages arrive in different orders at
  * different pub/sub subscribers, in one order everywhere under ZAB), that a run is a pure
- * function of scenario and seed, and that symbolic fault targets resolve from the state. */
+ * function of scenario and seed (and that the determinism check sees where two runs part),
+ * and that symbolic fault targets resolve from the state. */
+#include "world/determinism.h"
 #include "world/scenario.h"
 #include "world/world.h"
 #include "tests/harness.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define HOSTS 5
@@ -198,6 +201,55 @@ static void test_same_seed_same_run_other_seed_differs(void)
     scenario_free(sc);
 }
 
+/* Records a run's digests event by event, as --check-determinism's first run does. */
+static struct determinism *recorded(const struct scenario *sc, uint64_t seed)
+{
+    struct determinism *d = determinism_new();
+    struct recorder none = { 0 };
+    struct world *w = world_new(sc, seed, model_all(), false, &none);
+    sim_set_event_observer(world_sim(w), determinism_record, d);
+    world_run(w);
+    world_free(w);
+    return d;
+}
+
+/* The check passes a run against itself and catches one that differs: a "first run" that
+ * was the same scenario with one more fault at 2 s, checked against the scenario, parts at
+ * the fault's event, not before (seed 8 parts at once: the seed is in the digest), and the
+ * report names the event on both sides (index, time, kind, machine). */
+static void test_determinism_check_finds_where_two_runs_part(void)
+{
+    struct scenario *sc = parse(two_publishers);
+    char *paused_text = g_strconcat(two_publishers, "  - {at: 2s, pause: h2, for: 100ms}\n", NULL);
+    struct scenario *paused = parse(paused_text);
+    struct determinism *a = recorded(sc, 7), *b = recorded(sc, 7), *other = recorded(paused, 7);
+    struct determinism *seed8 = recorded(sc, 8);
+    CU_ASSERT_EQUAL(determinism_first_difference(a, b), -1);
+    CU_ASSERT_EQUAL(determinism_first_difference(a, seed8), 0);
+    int64_t at = determinism_first_difference(a, other);
+    CU_ASSERT(at > 1000); /* two seconds of identical events first */
+    GString *report = g_string_new(NULL);
+    CU_ASSERT_TRUE(determinism_verify(a, sc, 7, model_all(), false, report));
+    CU_ASSERT_PTR_NOT_NULL(strstr(report->str, "the same digest after each"));
+    g_string_truncate(report, 0);
+    CU_ASSERT_FALSE(determinism_verify(other, sc, 7, model_all(), false, report));
+    printf("\n%s", report->str);
+    char want[96];
+    g_snprintf(want, sizeof want, "part at event %" G_GINT64_FORMAT " (", at);
+    CU_ASSERT_PTR_NOT_NULL(strstr(report->str, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(report->str, "first run : t="));
+    CU_ASSERT_PTR_NOT_NULL(strstr(report->str, "second run: t="));
+    CU_ASSERT_PTR_NULL(strstr(report->str, "had ended"));
+    g_string_free(report, TRUE);
+    determinism_free(a);
+    determinism_free(b);
+    determinism_free(other);
+    determinism_free(seed8);
+    scenario_free(paused);
+    g_free(paused_text);
+    scenario_free(sc);
+}
+
 /* Models share the machines, the faults and the workload, and nothing else: each has its
  * own random streams and disk per machine, so a model's records are the same whether it
  * runs alone or beside the others (a third model cannot move the first two's numbers). */
@@ -242,6 +294,7 @@ void test_register(void)
     TEST_SUITE("world", TEST(test_pubsub_orders_differ_zab_agrees),
                TEST(test_send_jitter_makes_subscribers_disagree),
                TEST(test_same_seed_same_run_other_seed_differs),
+               TEST(test_determinism_check_finds_where_two_runs_part),
                TEST(test_a_model_runs_the_same_alone_or_beside_others),
                TEST(test_symbolic_targets_resolve_when_fired));
 }

@@ -195,6 +195,8 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     gint64 started = g_get_monotonic_time();
     struct recorder rec = db_run_recorder(out->run);
     struct world *w = world_new(sc, rq->seed, rq->models, rq->log_messages, &rec);
+    if (rq->observer)
+        sim_set_event_observer(world_sim(w), rq->observer, rq->observer_ctx);
     world_run(w);
     struct world_host_end ends[SCENARIO_MAX_HOSTS];
     struct db_host_end hosts[SCENARIO_MAX_HOSTS];

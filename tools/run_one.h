@@ -16,6 +16,8 @@ struct run_request {
     unsigned models;      /* model set: bits by model id (world/model.h) */
     bool log_messages;
     const char *db_path;  /* target database */
+    sim_event_observer observer; /* sees every event of the run (NULL: none) */
+    void *observer_ctx;
 };
 
 struct run_outcome {
