@@ -62,6 +62,13 @@ bool db_exec_rows(sqlite3 *db, const char *name, const char *sql, int64_t run_id
                   db_row_fn *row_fn, void *ctx, GError **err);
 bool db_exec(sqlite3 *db, const char *name, const char *sql, int64_t run_id, GError **err);
 
+/* Puts every run of the input databases into out (created if missing), ordered by scenario
+ * and seed and numbered after out's own runs; *merged gets how many. Refuses (nothing
+ * written) inputs that are not zabsim databases, two scenario texts under one name, runs of
+ * two zabsim versions, and a (scenario, seed, models) given twice. reports/db_merge.c. */
+bool db_merge(const char *out, const char *const *inputs, size_t n_inputs, int64_t *merged,
+              GError **err);
+
 struct db_run;
 
 /* Creates the private database for one run of the given model set beside target_path (same

@@ -27,6 +27,20 @@ static bool set_verdict(struct db_run *r, const char *verdict, GError **err)
     return ok;
 }
 
+bool db__sync_file(const char *path, GError **err)
+{
+    int fd = g_open(path, O_RDONLY, 0);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: %s", path, g_strerror(e));
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
 /* Closes the private database and syncs its file once: it was written without fsyncs, and
  * must not become visible under the target's name before its content is durable. */
 static bool close_private(struct db_run *r, GError **err)
@@ -36,47 +50,32 @@ static bool close_private(struct db_run *r, GError **err)
         return false;
     }
     r->db = NULL;
-    int fd = g_open(r->private_path, O_RDONLY, 0);
-    if (fd < 0 || fsync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: %s", r->private_path, g_strerror(e));
-        return false;
-    }
-    close(fd);
-    return true;
+    return db__sync_file(r->private_path, err);
 }
 
-enum publish_result {
-    PUBLISH_DONE,
-    PUBLISH_TARGET_EXISTS,
-    PUBLISH_FAILED,
-};
-
-/* Moves the private file to the target name if no target exists. */
-static enum publish_result publish_new(struct db_run *r, GError **err)
+enum db_publish_result db__publish_file(const char *private_path, const char *target_path,
+                                        GError **err)
 {
     /* link() refuses to replace an existing file, unlike rename(): two runs that both found
      * no target cannot overwrite each other's results. */
-    if (link(r->private_path, r->target_path) == 0) {
-        g_unlink(r->private_path);
-        return PUBLISH_DONE;
+    if (link(private_path, target_path) == 0) {
+        g_unlink(private_path);
+        return DB_PUBLISH_DONE;
     }
     if (errno == EEXIST)
-        return PUBLISH_TARGET_EXISTS;
+        return DB_PUBLISH_TARGET_EXISTS;
     /* File systems without hard links: rename, after checking (narrowly racy) that it
      * replaces nothing. */
-    if (g_file_test(r->target_path, G_FILE_TEST_EXISTS))
-        return PUBLISH_TARGET_EXISTS;
-    if (g_rename(r->private_path, r->target_path) == 0)
-        return PUBLISH_DONE;
-    g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: cannot move the run into place: %s",
-                r->target_path, g_strerror(errno));
-    return PUBLISH_FAILED;
+    if (g_file_test(target_path, G_FILE_TEST_EXISTS))
+        return DB_PUBLISH_TARGET_EXISTS;
+    if (g_rename(private_path, target_path) == 0)
+        return DB_PUBLISH_DONE;
+    g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: cannot move the results into place: %s",
+                target_path, g_strerror(errno));
+    return DB_PUBLISH_FAILED;
 }
 
-static bool attach_run(sqlite3 *db, const char *path, GError **err)
+bool db__attach_run(sqlite3 *db, const char *path, GError **err)
 {
     sqlite3_stmt *st = NULL;
     bool ok = sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS run", -1, &st, NULL) == SQLITE_OK;
@@ -118,8 +117,10 @@ static bool run_table_columns(sqlite3 *db, const char *table, GString *cols, GEr
     return true;
 }
 
-/* INSERT INTO main.<table> SELECT ... FROM run.<table>, rows in their original order. */
-static bool copy_table(sqlite3 *db, const char *table, int64_t run_id, GError **err)
+/* INSERT INTO main.<table> SELECT ... FROM run.<table> of one run, rows in their original
+ * order, under a new run_id. */
+static bool copy_table(sqlite3 *db, const char *table, int64_t from_run_id, int64_t run_id,
+                       GError **err)
 {
     GString *cols = g_string_new(NULL);
     if (!run_table_columns(db, table, cols, err)) {
@@ -127,7 +128,7 @@ static bool copy_table(sqlite3 *db, const char *table, int64_t run_id, GError **
         return false;
     }
     char *sql = sqlite3_mprintf("INSERT INTO main.\"%w\" (run_id%s) SELECT ?1%s "
-                                "FROM run.\"%w\" ORDER BY rowid",
+                                "FROM run.\"%w\" WHERE run_id = ?2 ORDER BY rowid",
                                 table, cols->str, cols->str, table);
     g_string_free(cols, TRUE);
     sqlite3_stmt *st = NULL;
@@ -135,6 +136,7 @@ static bool copy_table(sqlite3 *db, const char *table, int64_t run_id, GError **
     sqlite3_free(sql);
     if (ok) {
         sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int64(st, 2, from_run_id);
         ok = sqlite3_step(st) == SQLITE_DONE;
     }
     if (!ok)
@@ -143,7 +145,7 @@ static bool copy_table(sqlite3 *db, const char *table, int64_t run_id, GError **
     return ok;
 }
 
-static bool copy_run(sqlite3 *db, int64_t run_id, GError **err)
+bool db__copy_run(sqlite3 *db, int64_t from_run_id, int64_t run_id, GError **err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
@@ -156,7 +158,8 @@ static bool copy_run(sqlite3 *db, int64_t run_id, GError **err)
     bool ok = true;
     int rc;
     while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        ok = copy_table(db, (const char *)sqlite3_column_text(st, 0), run_id, err);
+        ok = copy_table(db, (const char *)sqlite3_column_text(st, 0), from_run_id, run_id,
+                        err);
     if (ok && rc != SQLITE_DONE) {
         db__set_error(err, db, "reading the run's tables");
         ok = false;
@@ -165,7 +168,7 @@ static bool copy_run(sqlite3 *db, int64_t run_id, GError **err)
     return ok;
 }
 
-static bool next_run_id(sqlite3 *db, int64_t *run_id, GError **err)
+bool db__next_run_id(sqlite3 *db, int64_t *run_id, GError **err)
 {
     sqlite3_stmt *st = NULL;
     bool ok = sqlite3_prepare_v2(db, "SELECT coalesce(max(run_id), 0) + 1 FROM main.runs", -1,
@@ -186,11 +189,12 @@ static bool append_run(struct db_run *r, int64_t *run_id, GError **err)
     if (!db)
         return false;
     int64_t id = 0;
-    bool attached = attach_run(db, r->private_path, err);
+    bool attached = db__attach_run(db, r->private_path, err);
     /* IMMEDIATE: take the write lock before reading max(run_id), so that concurrent
      * appenders cannot pick the same id. */
     bool in_transaction = attached && db_exec(db, "append", "BEGIN IMMEDIATE", 0, err);
-    bool ok = in_transaction && next_run_id(db, &id, err) && copy_run(db, id, err) &&
+    bool ok = in_transaction && db__next_run_id(db, &id, err) &&
+              db__copy_run(db, DB_PRIVATE_RUN_ID, id, err) &&
               db_exec(db, "append", "COMMIT", 0, err);
     if (!ok && in_transaction)
         db_exec(db, "append", "ROLLBACK", 0, NULL);
@@ -213,16 +217,16 @@ bool db_run_commit(struct db_run *r, const char *verdict, int64_t *run_id, GErro
         g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL,
                     "db_run_commit needs a successful db_run_finish first");
     } else if (set_verdict(r, verdict, err) && close_private(r, err)) {
-        switch (publish_new(r, err)) {
-        case PUBLISH_DONE:
+        switch (db__publish_file(r->private_path, r->target_path, err)) {
+        case DB_PUBLISH_DONE:
             ok = true;
             if (run_id)
                 *run_id = DB_PRIVATE_RUN_ID;
             break;
-        case PUBLISH_TARGET_EXISTS:
+        case DB_PUBLISH_TARGET_EXISTS:
             ok = append_run(r, run_id, err);
             break;
-        case PUBLISH_FAILED:
+        case DB_PUBLISH_FAILED:
             break;
         }
     }

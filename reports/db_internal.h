@@ -54,6 +54,28 @@ struct db_run {
     bool finished;        /* db_run_finish succeeded: the run may be committed */
 };
 
+/* A new file beside target for a private database, TARGET.tmp-PID-N (O_EXCL), after
+ * deleting those of processes that no longer exist. */
+char *db__claim_private_path(const char *target, GError **err);
+/* fsync of a whole file, before it is published. */
+bool db__sync_file(const char *path, GError **err);
+
+enum db_publish_result {
+    DB_PUBLISH_DONE,
+    DB_PUBLISH_TARGET_EXISTS,
+    DB_PUBLISH_FAILED,
+};
+/* Moves a finished private file to target if no target exists (never replacing one). */
+enum db_publish_result db__publish_file(const char *private_path, const char *target_path,
+                                        GError **err);
+/* ATTACH path AS run. */
+bool db__attach_run(sqlite3 *db, const char *path, GError **err);
+/* The next free run_id of main.runs. */
+bool db__next_run_id(sqlite3 *db, int64_t *run_id, GError **err);
+/* Copies every table's rows of run from_run_id of the attached `run` into main under
+ * run_id, in their original order. */
+bool db__copy_run(sqlite3 *db, int64_t from_run_id, int64_t run_id, GError **err);
+
 /* Applies schema.sql and every registered model's tables to a new database. */
 bool db__create_schema(sqlite3 *db, GError **err);
 /* Writes res to the violations table of run 1 of a private database. */

@@ -94,7 +94,7 @@ static void remove_stale_private_files(const char *target)
 
 /* Creates an unused file name beside target (O_EXCL, so two runs never share one), after
  * clearing away what killed runs left there. */
-static char *claim_private_path(const char *target, GError **err)
+char *db__claim_private_path(const char *target, GError **err)
 {
     static gint counter;
     remove_stale_private_files(target);
@@ -226,7 +226,7 @@ struct db_run *db_run_create(const char *target_path, const char *const *host_na
     for (uint32_t i = 0; i < n_hosts; i++)
         r->host_names[i] = g_strdup(host_names[i]);
     r->verdict = verdict_new(models, n_hosts, (const char *const *)r->host_names);
-    r->private_path = claim_private_path(target_path, err);
+    r->private_path = db__claim_private_path(target_path, err);
     if (!r->private_path || !open_private(r, err)) {
         db__run_discard(r);
         db__run_free(r);

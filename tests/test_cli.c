@@ -265,6 +265,121 @@ static void test_misspelt_expect_keys_get_a_suggestion(void)
     g_free(yaml);
 }
 
+/* Every table of a database as text, rows in run and recording order, wall_ms left out. */
+static char *dump_without_wall_time(const char *db_path)
+{
+    sqlite3 *db = NULL;
+    CU_ASSERT_FATAL(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    GString *out = g_string_new(NULL);
+    sqlite3_stmt *tables = NULL;
+    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT "
+                           "LIKE 'sqlite%' ORDER BY name", -1, &tables, NULL);
+    while (sqlite3_step(tables) == SQLITE_ROW) {
+        const char *table = (const char *)sqlite3_column_text(tables, 0);
+        GString *cols = g_string_new(NULL);
+        sqlite3_stmt *info = NULL;
+        char *q = sqlite3_mprintf("SELECT name FROM pragma_table_info('%q')", table);
+        sqlite3_prepare_v2(db, q, -1, &info, NULL);
+        sqlite3_free(q);
+        while (sqlite3_step(info) == SQLITE_ROW) {
+            const char *col = (const char *)sqlite3_column_text(info, 0);
+            if (strcmp(col, "wall_ms") != 0)
+                g_string_append_printf(cols, "%s\"%s\"", cols->len ? ", " : "", col);
+        }
+        sqlite3_finalize(info);
+        char *sql = sqlite3_mprintf("SELECT %s FROM \"%w\" ORDER BY run_id, rowid", cols->str,
+                                    table);
+        sqlite3_stmt *rows = NULL;
+        CU_ASSERT_FATAL(sqlite3_prepare_v2(db, sql, -1, &rows, NULL) == SQLITE_OK);
+        sqlite3_free(sql);
+        g_string_append_printf(out, "== %s\n", table);
+        while (sqlite3_step(rows) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(rows); c++) {
+                const unsigned char *v = sqlite3_column_text(rows, c);
+                g_string_append_printf(out, "%s%s", c ? "|" : "", v ? (const char *)v : "NULL");
+            }
+            g_string_append_c(out, '\n');
+        }
+        sqlite3_finalize(rows);
+        g_string_free(cols, TRUE);
+    }
+    sqlite3_finalize(tables);
+    sqlite3_close(db);
+    return g_string_free(out, FALSE);
+}
+
+/* Four shards of a 40-seed sweep, merged, are the sweep itself, row for row (run ids
+ * included, wall time left out); a merge that would take a seed twice, or two scenario
+ * files under one name, or a file that is no results database, is refused and writes
+ * nothing. */
+static void test_shards_merged_equal_one_sweep(void)
+{
+    char *yaml = write_scenario("shards.yaml",
+                                "name: shards\ndescription: a short run for sharding\n"
+                                "duration: 3s\nhosts: 3\nworkload: {clients: 2, rate: 50/s}\n"
+                                "faults:\n  - {at: 1s, crash: leader}\n"
+                                "  - {at: 2s, restart: crashed}\n");
+    char *whole = g_build_filename(dir, "whole.db", NULL);
+    char *merged = g_build_filename(dir, "merged.db", NULL);
+    char *shard_db[4];
+    const char *sweep[] = { "sweep", yaml, "--seeds", "1..40", "--db", whole, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(sweep, NULL, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        char name[32], shard[8];
+        g_snprintf(name, sizeof name, "shard%d.db", i + 1);
+        g_snprintf(shard, sizeof shard, "%d/4", i + 1);
+        shard_db[i] = g_build_filename(dir, name, NULL);
+        const char *argv[] = { "sweep", yaml, "--seeds", "1..40", "--shard", shard,
+                               "--db", shard_db[i], NULL };
+        char *out = NULL;
+        CU_ASSERT_EQUAL(test_zabsim(argv, &out, NULL), 0);
+        CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "shards: 10 seeds (shard "));
+        g_free(out);
+    }
+    /* Shards given in any order. */
+    const char *merge[] = { "merge", merged, shard_db[2], shard_db[0], shard_db[3], shard_db[1],
+                            NULL };
+    char *out = NULL;
+    CU_ASSERT_EQUAL(test_zabsim(merge, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "40 runs from 4 databases merged into"));
+    g_free(out);
+    char *a = dump_without_wall_time(whole), *b = dump_without_wall_time(merged);
+    CU_ASSERT_TRUE(strlen(a) > 10000);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    g_free(b);
+
+    /* Refusals leave the output as it was. */
+    const char *twice[] = { "merge", merged, shard_db[1], NULL };
+    char *err = expect_status(2, twice);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "seed 2 (zab,pubsub) is in"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ": a seed once"));
+    g_free(err);
+    char *other_yaml = write_scenario("shards2.yaml",
+                                      "name: shards\ndescription: another file, same name\n"
+                                      "duration: 3s\nhosts: 3\n");
+    char *other_db = g_build_filename(dir, "other.db", NULL);
+    const char *run_other[] = { "run", other_yaml, "--seed", "41", "--db", other_db, NULL };
+    test_zabsim(run_other, NULL, NULL);
+    const char *texts[] = { "merge", merged, other_db, NULL };
+    err = expect_status(2, texts);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "ran different scenario files under one name"));
+    g_free(err);
+    const char *foreign[] = { "merge", merged, yaml, NULL };
+    err = expect_status(2, foreign);
+    g_free(err);
+    b = dump_without_wall_time(merged);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    g_free(a);
+    g_free(b);
+    for (int i = 0; i < 4; i++)
+        g_free(shard_db[i]);
+    g_free(other_db);
+    g_free(other_yaml);
+    g_free(whole);
+    g_free(merged);
+    g_free(yaml);
+}
+
 /* --check-determinism runs the seed again and says the two runs matched, event by event. */
 static void test_run_checks_its_own_determinism(void)
 {
@@ -378,6 +493,7 @@ void test_register(void)
     CU_add_test(s, "test_conform_refuses_what_it_cannot_run",
                 test_conform_refuses_what_it_cannot_run);
     CU_add_test(s, "test_run_checks_its_own_determinism", test_run_checks_its_own_determinism);
+    CU_add_test(s, "test_shards_merged_equal_one_sweep", test_shards_merged_equal_one_sweep);
     CU_add_test(s, "test_killed_runs_leave_the_database_whole_and_no_litter",
                 test_killed_runs_leave_the_database_whole_and_no_litter);
 }

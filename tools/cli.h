@@ -17,5 +17,6 @@ int cmd_check(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -1,4 +1,9 @@
-/* cmd_sweep.c: `zabsim sweep SCENARIO.yaml --seeds A..B [--jobs J] [--db FILE] [--model M,...]`.
+/* cmd_sweep.c: `zabsim sweep SCENARIO.yaml --seeds A..B [--shard I/N] [--jobs J] [--db FILE]
+ * [--model M,...]`.
+ *
+ * --shard I/N runs every N-th seed of the range, starting with the I-th (A+I-1, A+I-1+N, ...),
+ * so that N machines share a sweep evenly and `zabsim merge` puts the shards together again
+ * (docs/scale.md).
  *
  * Seeds run in parallel on a GThreadPool (each simulation stays on one thread), but runs
  * are published into the database strictly in seed order, so the database is the same for
@@ -146,17 +151,43 @@ static int64_t publish_in_order(struct sweep *sw, uint64_t count, const char *sc
     return failed;
 }
 
-static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64_t from,
-                     uint64_t to, int jobs, unsigned models, const char *db_path)
+/* Most shards a sweep is split into. */
+#define SWEEP_SHARDS_MAX 100000
+
+/* Parses --shard I/N (1 <= I <= N); a missing option is shard 1/1. */
+static bool parse_shard(const struct cli_common *c, const char *text, uint64_t *index,
+                        uint64_t *of)
 {
-    uint64_t count = to - from + 1;
+    *index = *of = 1;
+    if (!text)
+        return true;
+    char **parts = g_strsplit(text, "/", 3);
+    bool ok = g_strv_length(parts) == 2 &&
+              g_ascii_string_to_unsigned(parts[0], 10, 1, SWEEP_SHARDS_MAX, index, NULL) &&
+              g_ascii_string_to_unsigned(parts[1], 10, 1, SWEEP_SHARDS_MAX, of, NULL) &&
+              *index <= *of;
+    g_strfreev(parts);
+    if (!ok)
+        return cli_fail(c, "--shard %s: give I/N, this machine's shard I of N, both from 1 to "
+                           "%d with I <= N, such as --shard 2/4",
+                        text, SWEEP_SHARDS_MAX);
+    return true;
+}
+
+static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64_t from,
+                     uint64_t to, uint64_t shard, uint64_t shards, int jobs, unsigned models,
+                     const char *db_path)
+{
+    /* Seeds from + shard - 1, then every shards-th one. */
+    uint64_t span = to - from + 1;
+    uint64_t count = span >= shard ? (span - shard) / shards + 1 : 0;
     struct sweep sw = { .sc = sc, .models = models, .db_path = db_path };
     sw.jobs = g_new0(struct seed_job, count);
     g_mutex_init(&sw.lock);
     g_cond_init(&sw.finished);
     GThreadPool *pool = g_thread_pool_new(run_job, &sw, jobs, TRUE, NULL);
     for (uint64_t i = 0; i < count; i++) {
-        sw.jobs[i].seed = from + i;
+        sw.jobs[i].seed = from + (shard - 1) + i * shards;
         g_thread_pool_push(pool, &sw.jobs[i], NULL);
     }
     GString *failures = g_string_new(NULL);
@@ -166,8 +197,12 @@ static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64
     if (failed < 0) {
         status = EXIT_BAD_INPUT;
     } else {
-        printf("%s: %" PRIu64 " seeds, %" PRId64 " failing; results in %s\n", sc->name, count,
-               failed, db_path);
+        char of[64] = "";
+        if (shards > 1)
+            g_snprintf(of, sizeof of, " (shard %" PRIu64 "/%" PRIu64 " of %" PRIu64 "..%" PRIu64 ")",
+                       shard, shards, from, to);
+        printf("%s: %" PRIu64 " seeds%s, %" PRId64 " failing; results in %s\n", sc->name, count,
+               of, failed, db_path);
         if (failed > 0)
             printf("reproduce:\n%s", failures->str);
         status = failed ? EXIT_VIOLATION : EXIT_OK;
@@ -186,14 +221,17 @@ static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64
 int cmd_sweep(int argc, char **argv)
 {
     struct cli_common common = { .command = "sweep" };
-    gchar *seeds = NULL;
+    gchar *seeds = NULL, *shard_text = NULL;
     gint jobs = 1;
     GOptionEntry entries[8] = {
         { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds to run, inclusive (required)",
           "A..B" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Simulations run in parallel (default 1)", "J" },
+        { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_text,
+          "Run only shard I of N of the seeds (every N-th, from the I-th); zabsim merge "
+          "combines the shards", "I/N" },
     };
-    size_t n = 2;
+    size_t n = 3;
     cli_common_entries(&common, entries, &n);
     GOptionContext *ctx = g_option_context_new("SCENARIO.yaml - run a scenario over many seeds");
     g_option_context_set_summary(ctx,
@@ -202,23 +240,29 @@ int cmd_sweep(int argc, char **argv)
         "Exit status: 0 every seed passed; 1 some failed; 2 bad input or database error.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     int status = EXIT_BAD_INPUT;
-    uint64_t from = 0, to = 0;
+    uint64_t from = 0, to = 0, shard = 1, shards = 1;
     if (!cli_common_parse(&common, ctx, &argc, &argv)) {
         /* reported */
     } else if (!parse_seeds(&common, seeds, &from, &to)) {
+        /* reported */
+    } else if (!parse_shard(&common, shard_text, &shard, &shards)) {
         /* reported */
     } else if (jobs < 1 || jobs > 256) {
         cli_fail(&common, "--jobs %d: give the number of simulations to run in parallel, "
                           "1 to 256", jobs);
     } else {
-        char *default_db = g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 ".db", common.sc->name,
-                                           from, to);
-        status = sweep_run(common.sc, argv[1], from, to, jobs, common.models,
+        char *default_db =
+            shards > 1 ? g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 "-shard%" PRIu64 "of%" PRIu64
+                                         ".db", common.sc->name, from, to, shard, shards)
+                       : g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 ".db", common.sc->name,
+                                         from, to);
+        status = sweep_run(common.sc, argv[1], from, to, shard, shards, jobs, common.models,
                            common.db_path ? common.db_path : default_db);
         g_free(default_db);
     }
     cli_common_clear(&common);
     g_free(seeds);
+    g_free(shard_text);
     g_option_context_free(ctx);
     return status;
 }

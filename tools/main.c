@@ -19,6 +19,7 @@ static const struct command commands[] = {
     { "sweep", cmd_sweep, "run a scenario over many seeds into one database" },
     { "report", cmd_report, "human report (text, HTML, trace JSON) from a results database" },
     { "conform", cmd_conform, "run a scenario on real ZooKeeper and nats-server, compare" },
+    { "merge", cmd_merge, "combine results databases (shards of a sweep) into one" },
 };
 
 static void usage(FILE *out)
