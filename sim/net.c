@@ -51,6 +51,8 @@ static int end_of(const struct net_conn *c, uint32_t node)
 static void conn_free(struct net_conn *c)
 {
     for (int d = 0; d < 2; d++) {
+        if (c->wire[d])
+            g_array_free(c->wire[d], TRUE);
         if (!c->held[d])
             continue;
         for (guint i = 0; i < c->held[d]->len; i++) {
@@ -74,6 +76,7 @@ static void conn_maybe_free(struct sim *s, struct net_conn *c)
 /* evq_event.flags of network events. */
 #define NET_FLAG_RESET 1     /* SIM_EV_NET_DOWN: by a reset, not an orderly close */
 #define NET_FLAG_PROCESSED 2 /* already waited for the receiving node (sim_model_processing) */
+#define NET_FLAG_ON_WIRE 4   /* its handle is in c->wire[from] until it arrives */
 
 /* Whether an event of this kind crosses the wire (and so waits out a cut). */
 static bool on_the_wire(uint16_t kind)
@@ -82,9 +85,9 @@ static bool on_the_wire(uint16_t kind)
            kind == SIM_EV_NET_REFUSED || kind == SIM_EV_NET_DOWN;
 }
 
-/* Keeps ev (travelling to end ev->aux, with its reference on c) until the path is back. What
- * was already on the wire when the path broke goes before what was sent after. */
-static void hold(struct sim *s, struct net_conn *c, const struct evq_event *ev, bool was_on_wire)
+/* Keeps ev (travelling to end ev->aux, with its reference on c) until the path is back,
+ * after what the direction already holds. */
+static void hold(struct sim *s, struct net_conn *c, const struct evq_event *ev)
 {
     int from = !(int)ev->aux;
     if (!c->held[from])
@@ -92,18 +95,62 @@ static void hold(struct sim *s, struct net_conn *c, const struct evq_event *ev, 
     if (c->held[from]->len == 0) {
         c->held_since[from] = s->now;
         c->hold_number[from]++;
-        if (ev->kind == SIM_EV_NET_MSG || ev->kind == SIM_EV_NET_DOWN) {
-            struct evq_event give_up = { .kind = SIM_EV_NET_GIVE_UP, .aux = (uint32_t)from,
-                                         .target = c->node[from],
-                                         .a = c->id, .b = c->hold_number[from] };
-            c->refs++;
-            sim__push(s, s->now + TCP_GIVE_UP_NS, &give_up);
-        }
+        c->give_up_armed[from] = false;
     }
-    if (was_on_wire)
-        g_array_insert_val(c->held[from], c->held_inflight[from]++, *ev);
-    else
-        g_array_append_val(c->held[from], *ev);
+    /* Data (or a FIN) that cannot get through is retransmitted until tcp_retries2 runs out;
+     * a held handshake alone is bounded by the dial's own timeout. */
+    if (!c->give_up_armed[from] && (ev->kind == SIM_EV_NET_MSG || ev->kind == SIM_EV_NET_DOWN)) {
+        c->give_up_armed[from] = true;
+        struct evq_event give_up = { .kind = SIM_EV_NET_GIVE_UP, .aux = (uint32_t)from,
+                                     .target = c->node[from], .a = c->id,
+                                     .b = c->hold_number[from] };
+        c->refs++;
+        sim__push(s, c->held_since[from] + TCP_GIVE_UP_NS, &give_up);
+    }
+    struct evq_event kept = *ev;
+    kept.flags &= (uint16_t)~NET_FLAG_ON_WIRE;
+    g_array_append_val(c->held[from], kept);
+}
+
+/* Puts a segment travelling from end `from` on the wire, arriving at t. */
+static void send_on_wire(struct sim *s, struct net_conn *c, int from, sim_time t,
+                         struct evq_event *ev)
+{
+    ev->flags |= NET_FLAG_ON_WIRE;
+    evq_handle h = sim__push(s, t, ev);
+    if (!c->wire[from])
+        c->wire[from] = g_array_new(FALSE, FALSE, sizeof(evq_handle));
+    g_array_append_val(c->wire[from], h);
+}
+
+/* The oldest segment travelling from end `from` arrived: it leaves the wire. */
+static void arrived_from_wire(struct net_conn *c, int from)
+{
+    GArray *w = c->wire[from];
+    ZS_ASSERT(w && c->wire_head[from] < w->len);
+    c->wire_head[from]++;
+    if (c->wire_head[from] == w->len) {
+        g_array_set_size(w, 0);
+        c->wire_head[from] = 0;
+    } else if (c->wire_head[from] >= 1024 && c->wire_head[from] * 2 >= w->len) {
+        g_array_remove_range(w, 0, c->wire_head[from]); /* keep it proportional to in flight */
+        c->wire_head[from] = 0;
+    }
+}
+
+/* The path broke: what travels from end `from` comes off the wire, in order, and waits. */
+static void take_off_wire(struct sim *s, struct net_conn *c, int from)
+{
+    GArray *w = c->wire[from];
+    for (guint i = w ? c->wire_head[from] : 0; w && i < w->len; i++) {
+        struct evq_event ev;
+        bool pending = evq_cancel(s->q, g_array_index(w, evq_handle, i), &ev);
+        ZS_ASSERT(pending); /* on the wire means in the queue */
+        hold(s, c, &ev);
+    }
+    if (w)
+        g_array_set_size(w, 0);
+    c->wire_head[from] = 0;
 }
 
 static void push_conn_event(struct sim *s, struct net_conn *c, sim_time t, uint16_t kind,
@@ -113,10 +160,12 @@ static void push_conn_event(struct sim *s, struct net_conn *c, sim_time t, uint1
                             .incarnation = c->incarnation[end], .aux = (uint32_t)end,
                             .flags = flags, .a = c->id, .p = p };
     c->refs++;
-    if (c->suspended && on_the_wire(kind))
-        hold(s, c, &ev, false);
-    else
+    if (!on_the_wire(kind) || c->cut)
         sim__push(s, t, &ev);
+    else if (c->suspended)
+        hold(s, c, &ev);
+    else
+        send_on_wire(s, c, !end, t, &ev);
 }
 
 /* Arrival time for something travelling from end `from` that leaves `extra` late, after
@@ -192,9 +241,13 @@ static uint32_t listener_of(const struct sim *s, uint32_t machine, proto_port po
     return UINT32_MAX;
 }
 
+/* The path is cut: everything on the wire comes off it (lost in the network, to be
+ * retransmitted), and what is sent from now on waits too. */
 static void suspend(struct sim *s, struct net_conn *c)
 {
     c->suspended = true;
+    take_off_wire(s, c, 0);
+    take_off_wire(s, c, 1);
     if (!c->in_suspended_list) {
         c->in_suspended_list = true;
         g_ptr_array_add(s->suspended_conns, c);
@@ -236,8 +289,9 @@ static void on_dial_timeout(struct sim *s, struct net_conn *c)
     if (c->connected || !c->open[0])
         return;
     /* An acceptor that saw the SYN but whose answer never got back keeps its end, like any
-     * end whose peer went silent. */
+     * end whose peer went silent, until it sends: the dialler's stack answers with a reset. */
     c->open[0] = false;
+    c->answer_rst[0] = true;
     struct proto_input in = { .kind = PROTO_IN_CONN_FAILED, .conn = c->id, .token = c->token,
                               .peer_machine = c->machine[1], .port = c->port };
     sim__deliver(s, c->node[0], &in, NULL);
@@ -334,6 +388,12 @@ static void on_msg(struct sim *s, struct net_conn *c, int to, struct sim_msg *ms
     if (loss != TRACE_LOSS_NONE) {
         trace_message(s, msg, c, from, -1, loss);
         sim_msg_free(msg);
+        if (!c->cut && !c->open[to] && c->answer_rst[to] && c->open[from]) {
+            /* A segment for a connection its end's stack gave up on silently. */
+            c->answer_rst[to] = false;
+            push_conn_event(s, c, fifo_arrival(s, c, to), SIM_EV_NET_DOWN, from, NET_FLAG_RESET,
+                            NULL);
+        }
         return;
     }
     trace_message(s, msg, c, from, s->now, TRACE_LOSS_NONE);
@@ -365,7 +425,7 @@ static void drop_held(struct sim *s, struct net_conn *c, int from, enum msg_loss
     }
     if (held)
         g_array_set_size(held, 0);
-    c->held_inflight[from] = 0;
+    c->give_up_armed[from] = false;
 }
 
 /* Retransmissions ran out while the path stayed cut: what end `from` held is lost and its
@@ -379,6 +439,7 @@ static void on_give_up(struct sim *s, struct net_conn *c, int from, uint64_t hol
     if (c->open[from]) {
         c->open[from] = false;
         c->closed_loss[from] = TRACE_LOSS_CONNECTION_CLOSED;
+        c->answer_rst[from] = true;
         struct proto_input in = { .kind = PROTO_IN_CONN_DOWN, .conn = c->id, .reset = true };
         sim__deliver(s, c->node[from], &in, NULL);
     }
@@ -389,12 +450,11 @@ void net__on_event(struct sim *s, const struct evq_event *ev)
     struct net_conn *c = conn_get(s, ev->a);
     ZS_ASSERT(c != NULL && c->refs > 0);
     int end = (int)ev->aux;
-    /* A segment reaching a cut path waits for it, keeping its reference. Once it has reached
-     * the machine (PROCESSED), a cut no longer concerns it. */
-    if (c->suspended && on_the_wire(ev->kind) && !(ev->flags & NET_FLAG_PROCESSED)) {
-        hold(s, c, ev, true);
-        return;
-    }
+    if (ev->flags & NET_FLAG_ON_WIRE)
+        arrived_from_wire(c, !end);
+    /* A cut takes what travels off the wire at once (suspend), so nothing arrives across
+     * one. */
+    ZS_ASSERT(!(c->suspended && on_the_wire(ev->kind) && !(ev->flags & NET_FLAG_PROCESSED)));
     /* A message or a close that reached a node busy handling earlier messages waits for it
      * (sim_model_processing); it comes back once, marked handled. */
     if ((ev->kind == SIM_EV_NET_MSG || ev->kind == SIM_EV_NET_DOWN) &&
@@ -402,7 +462,7 @@ void net__on_event(struct sim *s, const struct evq_event *ev)
         sim_time done = sim__processing_done(s, c->node[end], ev->kind == SIM_EV_NET_MSG);
         if (done > s->now) {
             struct evq_event again = *ev;
-            again.flags |= NET_FLAG_PROCESSED;
+            again.flags = (uint16_t)((again.flags | NET_FLAG_PROCESSED) & ~NET_FLAG_ON_WIRE);
             sim__push(s, done, &again); /* keeps this event's reference on c */
             return;
         }
@@ -487,10 +547,10 @@ static void release_held(struct sim *s, struct net_conn *c)
             if (t < c->last_arrival[from])
                 t = c->last_arrival[from];
             c->last_arrival[from] = t;
-            sim__push(s, t, &ev); /* keeps its reference on c */
+            send_on_wire(s, c, from, t, &ev); /* keeps its reference on c */
         }
         g_array_set_size(held, 0);
-        c->held_inflight[from] = 0;
+        c->give_up_armed[from] = false;
     }
 }
 
@@ -518,8 +578,16 @@ void net__machine_down(struct sim *s, uint32_t machine, bool power_off)
         if (!c)
             continue;
         for (int end = 0; end < 2; end++) {
-            if (c->machine[end] != machine || !c->open[end])
+            if (c->machine[end] != machine)
                 continue;
+            /* What this machine's stack held for a cut path is gone with its power, whether
+             * or not its process still held the connection. */
+            if (power_off && c->suspended)
+                drop_held(s, c, end, TRACE_LOSS_SENDER_POWER_OFF);
+            if (!c->open[end]) {
+                c->answer_rst[end] = power_off; /* its stack forgot the connection too */
+                continue;
+            }
             bool peer_open = c->open[!end];
             c->open[end] = false;
             c->closed_loss[end] = TRACE_LOSS_RECEIVER_DOWN;

@@ -128,9 +128,15 @@ struct net_conn {
     bool suspended;
     bool in_suspended_list;
     GArray *held[2];          /* struct evq_event, each keeping its reference on the conn */
-    guint held_inflight[2];   /* how many of held[d] were already on the wire at the cut */
     sim_time held_since[2];   /* when held[d]'s first segment was held */
     uint64_t hold_number[2];  /* counts holds of direction d, to match its give-up event */
+    bool give_up_armed[2];    /* a give-up event watches held[d] (it holds data) */
+    /* What travels from end d now, in sending (= arrival) order: the queue handles, so a
+     * cut can take it all back off the wire, in order. wire_head[d] is the oldest. */
+    GArray *wire[2];          /* evq_handle */
+    guint wire_head[2];
+    bool answer_rst[2];       /* end d was closed by a timeout that told the peer nothing:
+                               * the next segment reaching it is answered with a reset */
     sim_time last_arrival[2]; /* FIFO: latest scheduled arrival per direction */
     uint32_t refs;       /* pending events naming this connection */
 };

@@ -99,6 +99,17 @@ static void test_conform_refuses_what_it_cannot_run(void)
     expect_error(slow_link, "slow.yaml:7:5: slow_link cannot be reproduced on real servers");
     g_unlink(slow);
     g_free(slow);
+    /* Cuts of 4 minutes or more let libnats reconnect from outside its host's side. */
+    char *long_cut = g_build_filename(tmp, "long.yaml", NULL);
+    CU_ASSERT_TRUE(g_file_set_contents(long_cut, "name: long\ndescription: a long cut\n"
+                                                 "duration: 300s\nhosts: 3\nfaults:\n"
+                                                 "  - {at: 1s, isolate: h1}\n"
+                                                 "  - {at: 250s, heal: all}\n", -1, NULL));
+    const char *long_argv[] = { "conform", long_cut, NULL };
+    expect_error(long_argv, "long.yaml:6:5: isolate cannot be reproduced on real servers: a cut "
+                            "of 4 minutes or more");
+    g_unlink(long_cut);
+    g_free(long_cut);
     char *big = g_build_filename(tmp, "big.yaml", NULL);
     CU_ASSERT_TRUE(g_file_set_contents(big, "name: big\ndescription: a large payload\n"
                                             "duration: 5s\nhosts: 3\n"

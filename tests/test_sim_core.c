@@ -460,7 +460,8 @@ static void test_net_close_during_partition_arrives_after_heal(void)
 }
 
 /* A cut that outlasts tcp_retries2 (924.6 s of retransmissions) resets the sender's end and
- * loses what it held; the silent end, with nothing to send, is told nothing. */
+ * loses what it held; the silent end, with nothing to send, is told nothing until it sends
+ * after the heal: the stack that gave up answers with a reset. */
 static void test_net_partition_longer_than_retries_resets_sender(void)
 {
     struct world w;
@@ -478,6 +479,65 @@ static void test_net_partition_longer_than_retries_resets_sender(void)
     GArray *got = received_values(&w, 1);
     CU_ASSERT_EQUAL(got->len, 0);
     g_array_free(got, TRUE);
+    send_values(&w, 1, c, 100, 1);
+    sim_run_until(w.s, sim_now(w.s) + SIM_S);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 1);
+    got = received_values(&w, 0);
+    CU_ASSERT_EQUAL(got->len, 0);
+    g_array_free(got, TRUE);
+    sim_free(w.s);
+}
+
+/* A cut shorter than the latency still keeps a connection in order: what was on the wire
+ * when it came (one segment due during the cut, one after it) comes off it, and both
+ * arrive, in order, after the first retransmission (200 ms after the cut). */
+static void test_net_cut_shorter_than_latency_keeps_order(void)
+{
+    struct world w;
+    world_init(&w, 10, dist_fixed(10 * SIM_MS));
+    conn_id c = world_connect(&w, 0, 1);
+    sim_time t0 = sim_now(w.s);
+    send_values(&w, 0, c, 0, 1);
+    sim_run_until(w.s, t0 + 3 * SIM_MS);
+    send_values(&w, 0, c, 1, 1);
+    sim_run_until(w.s, t0 + 8 * SIM_MS);
+    int groups[3] = { 0, 1, 1 };
+    sim_set_groups(w.s, groups); /* value 0 due at 10 ms, value 1 at 13 ms */
+    sim_time cut = sim_now(w.s);
+    sim_run_until(w.s, t0 + 11 * SIM_MS);
+    heal_all(&w);
+    sim_run_until(w.s, sim_now(w.s) + SIM_S);
+    GArray *got = received_values(&w, 1);
+    CU_ASSERT_EQUAL_FATAL(got->len, 2);
+    CU_ASSERT_EQUAL(g_array_index(got, int64_t, 0), 0);
+    CU_ASSERT_EQUAL(g_array_index(got, int64_t, 1), 1);
+    g_array_free(got, TRUE);
+    CU_ASSERT_EQUAL(event_time(&w, 1, PROTO_IN_MSG, 0), cut + 200 * SIM_MS + 10 * SIM_MS);
+    sim_free(w.s);
+}
+
+/* What a machine's stack held for a cut path is lost when the machine loses power, even
+ * after its process closed the connection: neither the data nor the FIN arrives, and the
+ * peer learns of it only when it sends (a reset from the stack that forgot it). */
+static void test_net_power_off_loses_what_a_closed_end_held(void)
+{
+    struct world w;
+    conn_id c = connect_then_cut_h1(&w, 11);
+    send_values(&w, 0, c, 0, 2);
+    probe_do(w.s, w.n[0], (struct probe_cmd){ .kind = PROBE_CLOSE, .conn = c });
+    sim_run_until(w.s, sim_now(w.s) + SIM_S);
+    sim_power_off(w.s, w.m[0]);
+    heal_all(&w);
+    sim_run_until(w.s, sim_now(w.s) + SIM_S);
+    sim_restart(w.s, w.m[0]);
+    sim_run_until(w.s, sim_now(w.s) + 10 * SIM_S);
+    GArray *got = received_values(&w, 1);
+    CU_ASSERT_EQUAL(got->len, 0);
+    g_array_free(got, TRUE);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 0);
+    send_values(&w, 1, c, 100, 1);
+    sim_run_until(w.s, sim_now(w.s) + SIM_S);
+    CU_ASSERT_EQUAL(probe_count(probe_state(w.s, w.n[1]), PROTO_IN_CONN_DOWN), 1);
     sim_free(w.s);
 }
 
@@ -740,6 +800,8 @@ void test_register(void)
                TEST(test_net_partition_holds_and_heal_delivers_at_retransmission),
                TEST(test_net_close_during_partition_arrives_after_heal),
                TEST(test_net_partition_longer_than_retries_resets_sender),
+               TEST(test_net_cut_shorter_than_latency_keeps_order),
+               TEST(test_net_power_off_loses_what_a_closed_end_held),
                TEST(test_crash_resets_peers_after_data_already_sent),
                TEST(test_crash_reset_waits_for_process_teardown),
                TEST(test_restart_waits_for_process_startup),

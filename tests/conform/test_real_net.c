@@ -101,25 +101,33 @@ static void test_cut_is_silent_and_heal_delivers(void)
     g_snprintf(ns_path, sizeof ns_path, "/run/netns/zabsim-%d-h2", (int)getpid());
     CU_ASSERT_TRUE(g_file_test(ns_path, G_FILE_TEST_EXISTS));
 
+    /* From here on a failed check still ends in real_net_free (no _FATAL): a failed test
+     * must not leave namespaces behind. */
+    int old = -1, old_peer = -1;
     /* A server on h2, listening inside h2's namespace. */
     int listener = socket_on(n, 1);
     int one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a = addr_of(n, 1);
-    CU_ASSERT_EQUAL_FATAL(bind(listener, (struct sockaddr *)&a, sizeof a), 0);
-    CU_ASSERT_EQUAL_FATAL(listen(listener, 8), 0);
-
+    bool ok = bind(listener, (struct sockaddr *)&a, sizeof a) == 0 && listen(listener, 8) == 0;
+    CU_ASSERT_TRUE(ok);
     /* h1's side reaches it; so does zabsim's own namespace. */
-    int old = -1;
-    CU_ASSERT_TRUE_FATAL(connects(n, 0, 1, 2000, &old));
-    int old_peer = accept_within(listener, 2000);
-    CU_ASSERT_TRUE_FATAL(old_peer >= 0);
+    ok = ok && connects(n, 0, 1, 2000, &old);
+    CU_ASSERT_TRUE(ok);
+    old_peer = ok ? accept_within(listener, 2000) : -1;
+    ok = old_peer >= 0;
+    CU_ASSERT_TRUE(ok);
+    if (!ok)
+        goto out;
     CU_ASSERT_EQUAL(write(old, "a", 1), 1);
     CU_ASSERT_TRUE(reads_byte(old_peer, 'a', 2000));
 
     /* h1 | h2, h3: silence both ways, for the old connection and for new ones. */
     int groups[3] = { 0, 1, 1 };
-    CU_ASSERT_TRUE_FATAL(real_net_set_sides(n, groups, &err));
+    ok = real_net_set_sides(n, groups, &err);
+    CU_ASSERT_TRUE(ok);
+    if (!ok)
+        goto out;
     CU_ASSERT_EQUAL(write(old, "b", 1), 1); /* the kernel takes it: no error */
     CU_ASSERT_FALSE(reads_byte(old_peer, 'b', 600));
     CU_ASSERT_FALSE(connects(n, 0, 1, 600, NULL));
@@ -134,9 +142,13 @@ static void test_cut_is_silent_and_heal_delivers(void)
     CU_ASSERT_TRUE(reads_byte(old_peer, 'b', 5000));
     CU_ASSERT_TRUE(connects(n, 0, 1, 2000, NULL));
 
-    close(old);
-    close(old_peer);
+out:
+    if (old >= 0)
+        close(old);
+    if (old_peer >= 0)
+        close(old_peer);
     close(listener);
+    g_clear_error(&err);
     real_net_free(n);
     CU_ASSERT_FALSE(g_file_test(ns_path, G_FILE_TEST_EXISTS));
 }

@@ -274,7 +274,9 @@ bool real_nats_connect_clients(struct real_nats *n, int timeout_ms, GError **err
         natsOptions_SetDisconnectedCB(p->opts, pub_disconnected, p);
         natsOptions_SetReconnectedCB(p->opts, pub_reconnected, p);
         /* On its home host's side of every cut, with the threads libnats starts for it
-         * (reading, flushing, reconnecting). */
+         * (reading, flushing, and a reconnection after its server's connection drops). A
+         * reconnection after stale pings starts on libnats's own timer thread, outside;
+         * conform refuses cuts long enough for that (CONFORM_MAX_CUT_NS). */
         real_net_enter(n->env.net, sc->workload.attach[c]);
         natsStatus s = natsConnection_Connect(&p->nc, p->opts);
         real_net_leave(n->env.net);

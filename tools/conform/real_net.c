@@ -112,12 +112,15 @@ static void remove_stale(void)
     }
     if (d)
         closedir(d);
+    /* The bridges, and veth pairs a failed set-up left outside their namespace. */
     d = opendir("/sys/class/net");
     for (struct dirent *e; d && (e = readdir(d));) {
-        unsigned pid = 0;
-        char rest = 0;
-        if (sscanf(e->d_name, "zsb%u%c", &pid, &rest) == 1 && pid > 0 &&
-            kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        unsigned pid = 0, host = 0;
+        char rest = 0, side = 0;
+        bool ours = sscanf(e->d_name, "zsb%u%c", &pid, &rest) == 1 ||
+                    (sscanf(e->d_name, "zs%u%c%u%c", &pid, &side, &host, &rest) == 3 &&
+                     (side == 'h' || side == 'p'));
+        if (ours && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
             run_ip(NULL, "link", "delete", e->d_name, NULL);
     }
     if (d)
@@ -205,10 +208,14 @@ static bool make_host(struct real_net *n, uint32_t h, GError **err)
     if (!run_ip(err, "netns", "add", n->ns_name[h], NULL))
         return false;
     n->ns_made[h] = true;
-    return run_ip(err, "link", "add", n->dev[h], "address", mac, "type", "veth", "peer",
-                  "name", peer, NULL) &&
-           run_ip(err, "link", "set", n->dev[h], "netns", n->ns_name[h], NULL) &&
-           run_ip(err, "link", "set", peer, "master", n->bridge, "up", NULL) &&
+    if (!run_ip(err, "link", "add", n->dev[h], "address", mac, "type", "veth", "peer", "name",
+                peer, NULL))
+        return false;
+    if (!run_ip(err, "link", "set", n->dev[h], "netns", n->ns_name[h], NULL)) {
+        run_ip(NULL, "link", "delete", n->dev[h], NULL); /* still here: deletes the pair */
+        return false;
+    }
+    return run_ip(err, "link", "set", peer, "master", n->bridge, "up", NULL) &&
            run_ip(err, "-n", n->ns_name[h], "addr", "add", cidr, "dev", n->dev[h], NULL) &&
            run_ip(err, "-n", n->ns_name[h], "link", "set", n->dev[h], "up", NULL) &&
            run_ip(err, "-n", n->ns_name[h], "link", "set", "lo", "up", NULL) &&
@@ -337,7 +344,8 @@ bool real_net_set_sides(struct real_net *n, const int *group, GError **err)
             bool was_cut = n->group[a] != n->group[b];
             bool cut = group[a] != group[b];
             if (a != b && cut != was_cut)
-                ok = set_neighbour(n, a, b, cut ? nowhere_mac : n->mac[b], err) && ok;
+                ok = set_neighbour(n, a, b, cut ? nowhere_mac : n->mac[b], ok ? err : NULL) &&
+                     ok;
         }
     }
     memcpy(n->group, group, sizeof(int) * n->hosts);
