@@ -155,6 +155,13 @@ static void test_sweep_argument_errors_say_what_is_wrong(void)
     expect_error(no_seeds, "--seeds is required");
     const char *jobs[] = { "sweep", calm, "--seeds", "1..2", "--jobs", "0", NULL };
     expect_error(jobs, "--jobs 0: give the number of simulations to run in parallel, 1 to 256");
+    const char *empty[] = { "sweep", calm, "--seeds", "1..2", "--shard", "3/4", NULL };
+    expect_error(empty, "--shard 3/4: 4 shards of 2 seeds would leave some empty; use at most 2 "
+                        "shards");
+    const char *above[] = { "sweep", calm, "--seeds", "1..9", "--shard", "5/4", NULL };
+    expect_error(above, "--shard 5/4: give I/N, this machine's shard I of N");
+    const char *zero[] = { "sweep", calm, "--seeds", "1..9", "--shard", "0/4", NULL };
+    expect_error(zero, "--shard 0/4: give I/N, this machine's shard I of N");
 }
 
 static void test_a_target_no_selected_model_resolves_is_refused(void)

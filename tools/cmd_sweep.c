@@ -247,6 +247,10 @@ int cmd_sweep(int argc, char **argv)
         /* reported */
     } else if (!parse_shard(&common, shard_text, &shard, &shards)) {
         /* reported */
+    } else if (shards > to - from + 1) {
+        cli_fail(&common, "--shard %s: %" PRIu64 " shards of %" PRIu64 " seeds would leave some "
+                          "empty; use at most %" PRIu64 " shards",
+                 shard_text, shards, to - from + 1, to - from + 1);
     } else if (jobs < 1 || jobs > 256) {
         cli_fail(&common, "--jobs %d: give the number of simulations to run in parallel, "
                           "1 to 256", jobs);
