@@ -7,7 +7,8 @@
  * whole. Rows are written through prepared statements inside large transactions.
  *
  * The schema is reports/schema.sql and the measures' definitions reports/measures.sql, both
- * embedded in the binary at build time; reports/db_measure.c computes the measures. */
+ * embedded in the binary at build time; world/run_measures.c computes the measures while the
+ * run runs and reports/db_measure.c writes them. */
 #ifndef REPORTS_DB_H
 #define REPORTS_DB_H
 
@@ -43,7 +44,7 @@ const char *db_measures_sql(void);
 
 /* Schema version (PRAGMA user_version) and file marker (PRAGMA application_id) of a results
  * database; reports/schema.sql sets both. */
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_APPLICATION_ID 0x7a616273 /* "zabs" */
 
 /* Opens an existing results database, read-only unless writable. Fails (ZS_ERROR_IO, message
@@ -71,20 +72,34 @@ bool db_merge(const char *out, const char *const *inputs, size_t n_inputs, int64
 
 struct db_run;
 
+/* How much of a run the database keeps (runs.record; docs/database.md, Recording levels).
+ * Every level keeps the runs, models, hosts, host_lives, faults, host_states and
+ * client_states rows, the measures and the violations with their evidence. */
+enum db_record_level {
+    DB_RECORD_SUMMARY = 0, /* nothing per message */
+    DB_RECORD_OUTCOMES,    /* + submissions, deliveries, drops and the models' event rows */
+    DB_RECORD_MESSAGES,    /* + every network message (table messages) */
+};
+/* "summary", "outcomes", "messages". */
+const char *db_record_level_name(enum db_record_level level);
+/* Parses a level name; false for anything else. */
+bool db_record_level_parse(const char *text, enum db_record_level *level);
+
 /* Creates the private database for one run of the given model set beside target_path (same
- * directory, so the final rename stays on one file system). host_names index the `host`
- * columns. Fails early when target_path exists but cannot take the run (not a zabsim
- * database, other schema). */
+ * directory, so the final rename stays on one file system), recording at the given level.
+ * host_names index the `host` columns. Fails early when target_path exists but cannot take
+ * the run (not a zabsim database, other schema). */
 struct db_run *db_run_create(const char *target_path, const char *const *host_names,
-                             uint32_t n_hosts, unsigned models, GError **err);
+                             uint32_t n_hosts, unsigned models, enum db_record_level level,
+                             GError **err);
 /* The recorder to hand to the simulator: every trace record becomes rows, and goes to the
  * run's invariant oracles (world/verdict.h) as it is recorded. A record that cannot be
  * written (database error, host index outside host_names) stops recording; the error is
  * reported by db_run_finish. */
 struct recorder db_run_recorder(struct db_run *r);
 /* Writes the runs row (verdict still NULL), the models and hosts tables (hosts[i] describes
- * host i of host_names), computes the summary, and ends the oracles' trace: their
- * violations go to the violations table. Returns false on a database or recording error.
+ * host i of host_names), the measures computed while the run ran, and ends the oracles'
+ * trace: their violations go to the violations table. Returns false on a database or recording error.
  * Records arriving later are ignored. */
 bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
                    const struct db_host_end *hosts, GError **err);

@@ -7,6 +7,7 @@
 
 #include "reports/check.h"
 #include "reports/db.h"
+#include "world/run_measures.h"
 #include "world/verdict.h"
 
 /* Generated from the reports/ SQL files by tools/embed.cmake. */
@@ -46,6 +47,8 @@ struct db_run {
     sqlite3_stmt *event_stmt[MODELS_MAX][DB_MODEL_EVENTS_MAX]; /* models' record_sql */
     int64_t trace_seq;    /* records recorded so far: the next one's position */
     struct verdict *verdict; /* the run's oracles, fed every record */
+    struct run_measures *measures; /* the run's measures, fed every record */
+    enum db_record_level level;
     uint32_t rows_in_transaction;
     GError *record_error; /* first failure while recording; db_run_finish reports it */
     int64_t violations;
@@ -212,8 +215,9 @@ int64_t db__seqs_order_disagreements(struct db_seqs *s);
 
 /* ---- the measures (db_measure.c) ------------------------------------------------------ */
 
-/* Computes every measure of run run_id (reports/measures.sql defines them) and writes the
- * run_summary_data, host_summary and catchups rows. */
-bool db__measure_run(sqlite3 *db, int64_t run_id, GError **err);
+/* Writes the measures of run 1 of a private database (struct measure_model, one per model,
+ * from run_measures_finish) as its run_summary_data, host_summary and catchups rows. */
+bool db__write_measures(sqlite3 *db, const GArray *models, const char *const *host_names,
+                        GError **err);
 
 #endif

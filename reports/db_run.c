@@ -118,6 +118,24 @@ char *db__claim_private_path(const char *target, GError **err)
     return NULL;
 }
 
+const char *db_record_level_name(enum db_record_level level)
+{
+    static const char *const names[] = { "summary", "outcomes", "messages" };
+    ZS_ASSERT((unsigned)level < G_N_ELEMENTS(names));
+    return names[level];
+}
+
+bool db_record_level_parse(const char *text, enum db_record_level *level)
+{
+    for (enum db_record_level l = DB_RECORD_SUMMARY; l <= DB_RECORD_MESSAGES; l++) {
+        if (g_strcmp0(text, db_record_level_name(l)) == 0) {
+            *level = l;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool db__create_schema(sqlite3 *db, GError **err)
 {
     if (!db_exec(db, "schema.sql", embedded_schema_sql, 0, err))
@@ -200,6 +218,7 @@ void db__run_discard(struct db_run *r)
 void db__run_free(struct db_run *r)
 {
     verdict_free(r->verdict);
+    run_measures_free(r->measures);
     g_free(r->target_path);
     g_free(r->private_path);
     g_strfreev(r->host_names);
@@ -208,7 +227,8 @@ void db__run_free(struct db_run *r)
 }
 
 struct db_run *db_run_create(const char *target_path, const char *const *host_names,
-                             uint32_t n_hosts, unsigned models, GError **err)
+                             uint32_t n_hosts, unsigned models, enum db_record_level level,
+                             GError **err)
 {
     ZS_ASSERT(models != 0 && (models & ~(model_all() | model_real_set())) == 0);
     /* Fail before the simulation runs, not after, when the target cannot take the run. */
@@ -222,10 +242,12 @@ struct db_run *db_run_create(const char *target_path, const char *const *host_na
     r->target_path = g_strdup(target_path);
     r->n_hosts = n_hosts;
     r->models = models;
+    r->level = level;
     r->host_names = g_new0(char *, n_hosts + 1);
     for (uint32_t i = 0; i < n_hosts; i++)
         r->host_names[i] = g_strdup(host_names[i]);
     r->verdict = verdict_new(models, n_hosts, (const char *const *)r->host_names);
+    r->measures = run_measures_new(models, n_hosts);
     r->private_path = db__claim_private_path(target_path, err);
     if (!r->private_path || !open_private(r, err)) {
         db__run_discard(r);
@@ -546,15 +568,35 @@ static bool record_row(struct db_run *r, const struct trace_rec *t, GError **err
     return false;
 }
 
+/* The least level that keeps rows of a record kind. */
+static enum db_record_level level_of(enum trace_kind kind)
+{
+    switch (kind) {
+    case TRACE_SUBMISSION:
+    case TRACE_OUTCOME:
+    case TRACE_DELIVERY:
+    case TRACE_DROP:
+    case TRACE_EVENT:
+        return DB_RECORD_OUTCOMES;
+    case TRACE_MESSAGE:
+        return DB_RECORD_MESSAGES;
+    default:
+        return DB_RECORD_SUMMARY;
+    }
+}
+
 static void record(void *ctx, const struct trace_rec *t)
 {
     struct db_run *r = ctx;
     if (r->record_error || r->closed)
         return;
     verdict_recorder(r->verdict).record(r->verdict, t);
-    bool ok = record_row(r, t, &r->record_error);
+    run_measures_record(r->measures, t);
+    /* Positions count every record, kept or not, so they agree between levels. */
+    bool keep = level_of(t->kind) <= r->level;
+    bool ok = !keep || record_row(r, t, &r->record_error);
     r->trace_seq++;
-    if (!ok)
+    if (!ok || !keep)
         return;
     if (++r->rows_in_transaction >= DB_ROWS_PER_COMMIT) {
         r->rows_in_transaction = 0;
@@ -574,7 +616,8 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     static const char sql[] =
         "INSERT INTO runs (run_id, scenario, description, scenario_path, scenario_text, seed, "
         "hosts, duration_ns, model, queue_group, zabsim_version, wall_ms, workload_start_ns, "
-        "workload_stop_ns) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+        "workload_stop_ns, record) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13, ?14)";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
         db__set_error(err, r->db, "writing the runs row");
@@ -595,6 +638,7 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     sqlite3_bind_int64(st, 11, meta->wall_ms);
     sqlite3_bind_int64(st, 12, MIN(meta->workload_start_ns, meta->duration_ns));
     sqlite3_bind_int64(st, 13, MIN(meta->workload_stop_ns, meta->duration_ns));
+    bind_text(st, 14, db_record_level_name(r->level));
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     if (!ok)
         db__set_error(err, r->db, "writing the runs row");
@@ -703,6 +747,24 @@ static bool record_violations(struct db_run *r, GError **err)
     return ok;
 }
 
+/* The measures computed while the run ran, written as rows. */
+static bool record_measures(struct db_run *r, const struct db_run_meta *meta,
+                            const struct db_host_end *hosts, GError **err)
+{
+    bool *up = g_new0(bool, MAX(r->n_hosts, 1));
+    for (uint32_t i = 0; i < r->n_hosts; i++)
+        up[i] = hosts[i].up;
+    struct measure_end end = { .duration_ns = meta->duration_ns,
+                               .workload_start_ns = MIN(meta->workload_start_ns,
+                                                        meta->duration_ns),
+                               .queue_group = meta->queue_group != NULL, .host_up = up };
+    GArray *models = run_measures_finish(r->measures, &end);
+    bool ok = db__write_measures(r->db, models, (const char *const *)r->host_names, err);
+    run_measures_result_free(models);
+    g_free(up);
+    return ok;
+}
+
 bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
                    const struct db_host_end *hosts, GError **err)
 {
@@ -718,7 +780,7 @@ bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
     }
     ZS_ASSERT(meta->models == r->models);
     r->finished = insert_run(r, meta, err) && insert_models(r, meta, err) &&
-                  insert_hosts(r, hosts, err) && db__measure_run(r->db, DB_PRIVATE_RUN_ID, err) &&
+                  insert_hosts(r, hosts, err) && record_measures(r, meta, hosts, err) &&
                   record_violations(r, err) && db_exec(r->db, "commit", "COMMIT", 0, err);
     return r->finished;
 }

@@ -17,7 +17,7 @@
 -- is the schema version (DB_SCHEMA_VERSION in reports/db.h must match; a test checks it).
 
 PRAGMA application_id = 2053202547; -- 0x7a616273, "zabs"
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 CREATE TABLE runs (
     run_id          INTEGER PRIMARY KEY,
@@ -34,6 +34,9 @@ CREATE TABLE runs (
     workload_stop_ns  INTEGER NOT NULL, -- when they stop (at most duration_ns)
     zabsim_version  TEXT NOT NULL,
     wall_ms         INTEGER,           -- wall-clock run time: the one non-reproducible column
+    record          TEXT NOT NULL CHECK (record IN ('summary', 'outcomes', 'messages')),
+        -- what was recorded: summary (no per-message rows), outcomes (+ submissions,
+        -- deliveries, drops, proposals), messages (+ every network message)
     verdict         TEXT CHECK (verdict IN ('pass', 'fail'))
 );
 

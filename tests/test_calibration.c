@@ -71,7 +71,7 @@ static void record_run(const struct scenario *sc, const char *path, bool as_real
     unsigned set = as_real ? (1u << zab_real) | (1u << ps_real) : sim_set;
     GError *err = NULL;
     struct db_run *run = db_run_create(path, (const char *const *)sc->host_names, sc->hosts,
-                                       set, &err);
+                                       set, DB_RECORD_OUTCOMES, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(run);
     struct relabel x = { .inner = db_run_recorder(run),
                          .from = { (model_id)zab, (model_id)ps },

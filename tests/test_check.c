@@ -304,7 +304,7 @@ static void record_history(struct recorded *r, struct history *h, const char *na
         CU_ASSERT_PTR_NOT_NULL_FATAL(r->dir);
         r->path = g_strdup_printf("%s/history.db", r->dir);
     }
-    r->run = db_run_create(r->path, host_names, N_HOSTS, models, &err);
+    r->run = db_run_create(r->path, host_names, N_HOSTS, models, DB_RECORD_OUTCOMES, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r->run);
     struct recorder rec = db_run_recorder(r->run);
     replay(h, &rec);

@@ -276,7 +276,7 @@ static const struct db_host_end synthetic_end[N_HOSTS] = {
 static int64_t commit_synthetic(const char *path, const char *verdict, int64_t wall_ms)
 {
     GError *err = NULL;
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_OUTCOMES, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     record_epoch_one();
@@ -611,7 +611,7 @@ static void test_db_abort_leaves_no_file(void)
     char *dir = temp_dir();
     char *path = g_build_filename(dir, "results.db", NULL);
     GError *err = NULL;
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_OUTCOMES, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     record_epoch_one();
@@ -630,13 +630,13 @@ static void test_db_commit_into_non_database_fails_cleanly(void)
     char *path = g_build_filename(dir, "results.db", NULL);
     CU_ASSERT_TRUE(g_file_set_contents(path, garbage, -1, NULL));
     GError *err = NULL;
-    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, BOTH, &err));
+    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_OUTCOMES, &err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(err);
     CU_ASSERT_PTR_NOT_NULL(strstr(err->message, "not a zabsim results database"));
     g_clear_error(&err);
 
     g_unlink(path);
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_OUTCOMES, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     record_epoch_one();
@@ -675,7 +675,7 @@ static void test_db_refuses_foreign_and_newer_databases(void)
     CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     g_free(sql);
     sqlite3_close(db);
-    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, BOTH, &err));
+    CU_ASSERT_PTR_NULL(db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_OUTCOMES, &err));
     CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "newer zabsim"));
     g_clear_error(&err);
     g_free(path);
@@ -688,7 +688,7 @@ static void test_db_recording_error_is_reported_by_finish(void)
     char *dir = temp_dir();
     char *path = g_build_filename(dir, "results.db", NULL);
     GError *err = NULL;
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_OUTCOMES, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     deliver(10, MODEL_ZAB, 7, 1, 1, C1_1, ZXID(1, 1), false);
@@ -716,7 +716,7 @@ static void test_db_loss_follows_the_definitions(void)
         char *dir = temp_dir();
         char *path = g_build_filename(dir, "results.db", NULL);
         GError *err = NULL;
-        struct db_run *r = db_run_create(path, host_names, 2, BOTH, &err);
+        struct db_run *r = db_run_create(path, host_names, 2, BOTH, DB_RECORD_OUTCOMES, &err);
         CU_ASSERT_PTR_NOT_NULL_FATAL(r);
         rec = db_run_recorder(r);
         state(5, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);

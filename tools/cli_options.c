@@ -20,6 +20,12 @@ void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n)
                                       c->model_help, NULL };
     /* The registered names, e.g. "zab|pubsub|all", as the argument's description. */
     entries[*n - 1].arg_description = g_intern_string(model_names_usage(names, sizeof names));
+    g_snprintf(c->record_help, sizeof c->record_help,
+               "What the database keeps: summary (no per-message rows), outcomes (+ every "
+               "submission, delivery and drop), messages (+ every network message); default %s",
+               db_record_level_name(c->level));
+    entries[(*n)++] = (GOptionEntry){ "record", 'r', 0, G_OPTION_ARG_STRING, &c->record,
+                                      c->record_help, "summary|outcomes|messages" };
     entries[*n] = (GOptionEntry){ NULL };
 }
 
@@ -44,6 +50,8 @@ bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char
     }
     if (*argc != 2)
         return cli_fail(c, "give exactly one scenario file (zabsim %s --help)", c->command);
+    if (c->record && !db_record_level_parse(c->record, &c->level))
+        return cli_fail(c, "--record %s: give summary, outcomes or messages", c->record);
     char bad[64], names[96];
     c->models = c->model ? model_parse_set(c->model, bad, sizeof bad) : model_all();
     if (!c->models)
@@ -75,5 +83,6 @@ void cli_common_clear(struct cli_common *c)
     c->sc = NULL;
     g_free(c->db_path);
     g_free(c->model);
-    c->db_path = c->model = NULL;
+    g_free(c->record);
+    c->db_path = c->model = c->record = NULL;
 }

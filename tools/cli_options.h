@@ -1,9 +1,10 @@
 /* cli_options.h: what `zabsim run` and `zabsim sweep` parse alike: the scenario argument,
- * --db and --model, and the error line every option problem becomes. One helper, so the two
+ * --db, --model and --record, and the error line every option problem becomes. One helper, so the two
  * commands cannot drift in how they read the same option. */
 #ifndef TOOLS_CLI_OPTIONS_H
 #define TOOLS_CLI_OPTIONS_H
 
+#include "reports/db.h"
 #include "world/scenario.h"
 
 /* Options both commands take. Strings are GOption's (freed by cli_common_clear). */
@@ -12,14 +13,18 @@ struct cli_common {
     gchar *db_path;
     gchar *model;
     unsigned models;      /* parsed --model: bits by model id */
+    gchar *record;
+    enum db_record_level level; /* parsed --record; set it to the command's default first */
+    char record_help[160];
     struct scenario *sc;  /* the loaded scenario */
     char model_help[128];
 };
 
-/* Appends the --db and --model entries to entries (room for 2 more plus the terminator). */
+/* Appends the --db, --model and --record entries to entries (room for 3 more plus the
+ * terminator). */
 void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n);
 /* Parses argv with ctx (whose entries came from cli_common_entries), requires exactly one
- * scenario file, checks --model and loads the scenario. Prints "zabsim CMD: problem" (or the
+ * scenario file, checks --model and --record and loads the scenario. Prints "zabsim CMD: problem" (or the
  * scenario's problems) and returns false on any problem: exit status 2. */
 bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char ***argv);
 /* Prints "zabsim CMD: message" on stderr and returns false, for the command's own checks. */

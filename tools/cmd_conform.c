@@ -116,7 +116,7 @@ static bool record_real_run(const struct scenario *sc, unsigned real_set, uint32
                             int64_t wall_ms, bool *safe, GString *line, GError **err)
 {
     struct db_run *run = db_run_create(db_path, (const char *const *)sc->host_names, sc->hosts,
-                                       real_set, err);
+                                       real_set, DB_RECORD_OUTCOMES, err);
     if (!run)
         return false;
     struct recorder rec = db_run_recorder(run);

@@ -1,5 +1,5 @@
 /* cmd_run.c: `zabsim run SCENARIO.yaml [--seed N] [--db FILE] [--model M,...]
- * [--log messages] [--check-determinism]`: one simulation, its results database, and the
+ * [--record summary|outcomes|messages] [--check-determinism]`: one simulation, its results database, and the
  * side-by-side summary; with --check-determinism the seed runs again and must match. */
 #include "tools/cli.h"
 #include "tools/cli_options.h"
@@ -14,8 +14,14 @@
 static bool read_run_options(struct cli_common *c, const char *seed_text, const char *log,
                              uint64_t *seed)
 {
+    /* --log messages: the older spelling of --record messages. */
     if (log && strcmp(log, "messages") != 0)
         return cli_fail(c, "--log takes 'messages', not '%s'", log);
+    if (log && c->record && c->level != DB_RECORD_MESSAGES)
+        return cli_fail(c, "--log messages and --record %s contradict each other; --record "
+                           "messages keeps every network message", c->record);
+    if (log)
+        c->level = DB_RECORD_MESSAGES;
     *seed = c->sc->seed;
     GError *err = NULL;
     if (seed_text && !g_ascii_string_to_unsigned(seed_text, 10, 0, UINT64_MAX, seed, &err)) {
@@ -51,7 +57,8 @@ static int run_and_publish(struct run_request *rq, bool check_determinism)
     status = outcome.passed ? EXIT_OK : EXIT_VIOLATION;
     if (det) {
         GString *report = g_string_new(NULL);
-        if (!determinism_verify(det, rq->sc, rq->seed, rq->models, rq->log_messages, report))
+        if (!determinism_verify(det, rq->sc, rq->seed, rq->models,
+                                rq->level == DB_RECORD_MESSAGES, report))
             status = EXIT_VIOLATION;
         fputs(report->str, stdout);
         g_string_free(report, TRUE);
@@ -65,12 +72,12 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-    struct cli_common common = { .command = "run" };
+    struct cli_common common = { .command = "run", .level = DB_RECORD_OUTCOMES };
     gchar *seed_text = NULL, *log = NULL;
     gboolean check_determinism = FALSE;
     GOptionEntry entries[8] = {
         { "seed", 's', 0, G_OPTION_ARG_STRING, &seed_text, "Seed (default: the scenario's)", "N" },
-        { "log", 0, 0, G_OPTION_ARG_STRING, &log, "Also record every network message", "messages" },
+        { "log", 0, 0, G_OPTION_ARG_STRING, &log, "The same as --record messages", "messages" },
         { "check-determinism", 0, 0, G_OPTION_ARG_NONE, &check_determinism,
           "Run the seed a second time (writing nothing) and fail, showing the first event "
           "where they part, unless both runs are identical", NULL },
@@ -91,7 +98,7 @@ int cmd_run(int argc, char **argv)
         read_run_options(&common, seed_text, log, &seed)) {
         char *default_db = run_default_db_path(common.sc, seed);
         struct run_request rq = { .sc = common.sc, .seed = seed, .models = common.models,
-                                  .log_messages = log != NULL,
+                                  .level = common.level,
                                   .db_path = common.db_path ? common.db_path : default_db };
         status = run_and_publish(&rq, check_determinism);
         g_free(default_db);

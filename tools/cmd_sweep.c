@@ -1,5 +1,9 @@
 /* cmd_sweep.c: `zabsim sweep SCENARIO.yaml --seeds A..B [--shard I/N] [--jobs J] [--db FILE]
- * [--model M,...]`.
+ * [--model M,...] [--record LEVEL]`.
+ *
+ * A sweep records at summary level unless told otherwise, and runs each failing seed again
+ * at outcomes level, publishing that run instead, so every failure can be inspected row by
+ * row in the same database while passing seeds cost no per-message rows.
  *
  * --shard I/N runs every N-th seed of the range, starting with the I-th (A+I-1, A+I-1+N, ...),
  * so that N machines share a sweep evenly and `zabsim merge` puts the shards together again
@@ -22,6 +26,7 @@
 struct seed_job {
     uint64_t seed;
     bool done;
+    bool rerun;           /* it failed at summary level and was run again at outcomes */
     bool ok;              /* simulated without a database error */
     struct run_outcome outcome;
     GError *error;
@@ -30,6 +35,7 @@ struct seed_job {
 struct sweep {
     const struct scenario *sc;
     unsigned models;
+    enum db_record_level level;
     const char *db_path;
     struct seed_job *jobs;
     GMutex lock;
@@ -41,9 +47,22 @@ static void run_job(gpointer data, gpointer user)
     struct sweep *sw = user;
     struct seed_job *job = data;
     struct run_request rq = { .sc = sw->sc, .seed = job->seed, .models = sw->models,
-                              .db_path = sw->db_path };
+                              .level = sw->level, .db_path = sw->db_path };
     GError *err = NULL;
     bool ok = run_simulate(&rq, &job->outcome, &err);
+    if (ok && !job->outcome.passed && rq.level == DB_RECORD_SUMMARY) {
+        /* The same seed gives the same run: again, keeping every row this time. */
+        run_outcome_clear(&job->outcome);
+        rq.level = DB_RECORD_OUTCOMES;
+        job->rerun = true;
+        ok = run_simulate(&rq, &job->outcome, &err);
+        if (ok && job->outcome.passed) {
+            g_set_error(&err, ZS_ERROR, ZS_ERROR_INTERNAL,
+                        "failed at summary level but passed when run again at outcomes level: "
+                        "the run is not deterministic (zabsim run --check-determinism)");
+            ok = false;
+        }
+    }
     g_mutex_lock(&sw->lock);
     job->ok = ok;
     job->error = err;
@@ -96,8 +115,9 @@ static void show_progress(bool tty, uint64_t done, uint64_t total, uint64_t fail
                           gint64 started, const struct seed_job *last)
 {
     if (!tty) {
-        printf("seed %" PRIu64 ": %s\n", last->seed,
-               !last->ok ? "error" : last->outcome.passed ? "pass" : "FAIL");
+        printf("seed %" PRIu64 ": %s%s\n", last->seed,
+               !last->ok ? "error" : last->outcome.passed ? "pass" : "FAIL",
+               last->rerun ? " (run again at outcomes level)" : "");
         fflush(stdout);
         return;
     }
@@ -176,12 +196,12 @@ static bool parse_shard(const struct cli_common *c, const char *text, uint64_t *
 
 static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64_t from,
                      uint64_t to, uint64_t shard, uint64_t shards, int jobs, unsigned models,
-                     const char *db_path)
+                     enum db_record_level level, const char *db_path)
 {
     /* Seeds from + shard - 1, then every shards-th one. */
     uint64_t span = to - from + 1;
     uint64_t count = span >= shard ? (span - shard) / shards + 1 : 0;
-    struct sweep sw = { .sc = sc, .models = models, .db_path = db_path };
+    struct sweep sw = { .sc = sc, .models = models, .level = level, .db_path = db_path };
     sw.jobs = g_new0(struct seed_job, count);
     g_mutex_init(&sw.lock);
     g_cond_init(&sw.finished);
@@ -201,8 +221,11 @@ static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64
         if (shards > 1)
             g_snprintf(of, sizeof of, " (shard %" PRIu64 "/%" PRIu64 " of %" PRIu64 "..%" PRIu64 ")",
                        shard, shards, from, to);
-        printf("%s: %" PRIu64 " seeds%s, %" PRId64 " failing; results in %s\n", sc->name, count,
-               of, failed, db_path);
+        printf("%s: %" PRIu64 " seeds%s, %" PRId64 " failing; results in %s (recorded at %s "
+               "level)\n", sc->name, count, of, failed, db_path, db_record_level_name(level));
+        if (failed > 0 && level == DB_RECORD_SUMMARY)
+            printf("each failing seed was run again at outcomes level: its rows are in the "
+                   "database (runs.record = 'outcomes')\n");
         if (failed > 0)
             printf("reproduce:\n%s", failures->str);
         status = failed ? EXIT_VIOLATION : EXIT_OK;
@@ -220,10 +243,10 @@ static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64
 
 int cmd_sweep(int argc, char **argv)
 {
-    struct cli_common common = { .command = "sweep" };
+    struct cli_common common = { .command = "sweep", .level = DB_RECORD_SUMMARY };
     gchar *seeds = NULL, *shard_text = NULL;
     gint jobs = 1;
-    GOptionEntry entries[8] = {
+    GOptionEntry entries[9] = {
         { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds to run, inclusive (required)",
           "A..B" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Simulations run in parallel (default 1)", "J" },
@@ -236,7 +259,9 @@ int cmd_sweep(int argc, char **argv)
     GOptionContext *ctx = g_option_context_new("SCENARIO.yaml - run a scenario over many seeds");
     g_option_context_set_summary(ctx,
         "Runs the scenario once per seed into one database (the same database for any --jobs)\n"
-        "and prints every failing seed as the `zabsim run` command that reproduces it.\n\n"
+        "and prints every failing seed as the `zabsim run` command that reproduces it.\n"
+        "At the default summary level a failing seed is run again at outcomes level, so its\n"
+        "rows are in the database to inspect.\n\n"
         "Exit status: 0 every seed passed; 1 some failed; 2 bad input or database error.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     int status = EXIT_BAD_INPUT;
@@ -261,7 +286,7 @@ int cmd_sweep(int argc, char **argv)
                        : g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 ".db", common.sc->name,
                                          from, to);
         status = sweep_run(common.sc, argv[1], from, to, shard, shards, jobs, common.models,
-                           common.db_path ? common.db_path : default_db);
+                           common.level, common.db_path ? common.db_path : default_db);
         g_free(default_db);
     }
     cli_common_clear(&common);

@@ -188,13 +188,14 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     const struct scenario *sc = rq->sc;
     memset(out, 0, sizeof *out);
     out->run = db_run_create(rq->db_path, (const char *const *)sc->host_names, sc->hosts,
-                             rq->models, err);
+                             rq->models, rq->level, err);
     if (!out->run)
         return false;
     zs_assert_set_context(sc->name, rq->seed);
     gint64 started = g_get_monotonic_time();
     struct recorder rec = db_run_recorder(out->run);
-    struct world *w = world_new(sc, rq->seed, rq->models, rq->log_messages, &rec);
+    struct world *w = world_new(sc, rq->seed, rq->models, rq->level == DB_RECORD_MESSAGES,
+                                &rec);
     if (rq->observer)
         sim_set_event_observer(world_sim(w), rq->observer, rq->observer_ctx);
     world_run(w);

@@ -14,7 +14,7 @@ struct run_request {
     const struct scenario *sc;
     uint64_t seed;
     unsigned models;      /* model set: bits by model id (world/model.h) */
-    bool log_messages;
+    enum db_record_level level; /* what the database keeps of the run */
     const char *db_path;  /* target database */
     sim_event_observer observer; /* sees every event of the run (NULL: none) */
     void *observer_ctx;
