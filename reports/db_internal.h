@@ -182,11 +182,6 @@ static inline struct db_msg *db__seq_msg(const struct db_seqs *s, uint32_t msg)
 bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
                   GError **err);
 void db__seqs_clear(struct db_seqs *s);
-/* The message number of a msg_id, or -1 when the model never saw it. */
-int64_t db__seqs_msg_number(const struct db_seqs *s, const char *msg_id);
-/* The span of (host, incarnation), or NULL. */
-const struct db_seq_span *db__seqs_find_span(const struct db_seqs *s, const char *host,
-                                            uint32_t incarnation);
 /* The span holding entry i. */
 const struct db_seq_span *db__seqs_span_of(const struct db_seqs *s, size_t i);
 
@@ -201,17 +196,6 @@ struct db_seq_inversion {
 /* The first inversion of every pair of spans that has one, ordered by (x, y): walking x's
  * deliveries, the first message whose position in y is below the previous common one. */
 GArray *db__seqs_inversions(struct db_seqs *s);
-
-/* Indexes span y: afterwards pos[m] is the offset in y of m's first delivery, for every m
- * with pos_mark[m] == the returned mark. */
-uint32_t db__seqs_index_span(struct db_seqs *s, const struct db_seq_span *y);
-/* A fresh mark for seen_mark: no message is marked with it yet. */
-uint32_t db__seqs_next_seen(struct db_seqs *s);
-/* Deliveries beyond the first of the same message to the same host incarnation. */
-int64_t db__seqs_duplicates(struct db_seqs *s);
-/* Distinct unordered pairs of messages adjacent among some span's first deliveries and
- * delivered the other way round (first deliveries) by another span. */
-int64_t db__seqs_order_disagreements(struct db_seqs *s);
 
 /* ---- the measures (db_measure.c) ------------------------------------------------------ */
 

@@ -1,10 +1,9 @@
-/* db_seq.c: one model's messages and delivery sequences in memory (db_internal.h), and the
- * measures of sequences: duplicates, order_disagreements, and the first inversion of every
- * pair of host incarnations (the report's divergence section).
+/* db_seq.c: one model's messages and delivery sequences in memory, loaded from a results
+ * database (db_internal.h), and the first inversion of every pair of host incarnations (the
+ * report's divergence section).
  *
- * The pairwise comparisons (order_disagreements here, total order in
- * reports/db_check_order.c) index one host incarnation's sequence into an array (message ->
- * position of its first delivery) and walk every other sequence against it: O(P * N) for P
+ * The pairwise comparison indexes one host incarnation's sequence into an array (message ->
+ * position of its first delivery) and walks every other sequence against it: O(P * N) for P
  * host incarnations and N deliveries, where SQL needs a join of every delivery against
  * every other host's. */
 #include "reports/db_internal.h"
@@ -110,6 +109,18 @@ static bool load_rows(sqlite3 *db, int64_t run_id, struct db_seqs *s, const char
     return true;
 }
 
+/* The span of (host, incarnation), or NULL. */
+static const struct db_seq_span *find_span(const struct db_seqs *s, const char *host,
+                                           uint32_t incarnation)
+{
+    for (guint i = 0; i < s->spans->len; i++) {
+        const struct db_seq_span *span = db__seq_span_at(s, i);
+        if (span->incarnation == incarnation && strcmp(span->host, host) == 0)
+            return span;
+    }
+    return NULL;
+}
+
 bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
                   GError **err)
 {
@@ -149,7 +160,7 @@ bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seq
     }
     for (guint i = 0; i < s->finals->len; i++) {
         struct db_final_host *h = &g_array_index(s->finals, struct db_final_host, i);
-        h->span = db__seqs_find_span(s, h->host, h->incarnation);
+        h->span = find_span(s, h->host, h->incarnation);
     }
     for (guint i = 0; i < s->entries->len; i++) {
         const struct db_seq_entry *e = db__seq_at(s, i);
@@ -185,23 +196,6 @@ void db__seqs_clear(struct db_seqs *s)
     memset(s, 0, sizeof *s);
 }
 
-int64_t db__seqs_msg_number(const struct db_seqs *s, const char *msg_id)
-{
-    gpointer found = g_hash_table_lookup(s->ids, msg_id);
-    return found ? (int64_t)GPOINTER_TO_UINT(found) - 1 : -1;
-}
-
-const struct db_seq_span *db__seqs_find_span(const struct db_seqs *s, const char *host,
-                                            uint32_t incarnation)
-{
-    for (guint i = 0; i < s->spans->len; i++) {
-        const struct db_seq_span *span = db__seq_span_at(s, i);
-        if (span->incarnation == incarnation && strcmp(span->host, host) == 0)
-            return span;
-    }
-    return NULL;
-}
-
 const struct db_seq_span *db__seqs_span_of(const struct db_seqs *s, size_t i)
 {
     guint lo = 0, hi = s->spans->len;
@@ -226,7 +220,9 @@ static uint32_t next_mark(uint32_t *now, uint32_t *marks, size_t n)
     return *now;
 }
 
-uint32_t db__seqs_index_span(struct db_seqs *s, const struct db_seq_span *y)
+/* Indexes span y: afterwards pos[m] is the offset in y of m's first delivery, for every m
+ * with pos_mark[m] == the returned mark. */
+static uint32_t index_span(struct db_seqs *s, const struct db_seq_span *y)
 {
     uint32_t mark = next_mark(&s->pos_now, s->pos_mark, s->msg_names->len);
     for (size_t i = 0; i < y->count; i++) {
@@ -280,7 +276,7 @@ GArray *db__seqs_inversions(struct db_seqs *s)
     GArray *out = g_array_new(FALSE, FALSE, sizeof(struct db_seq_inversion));
     for (size_t y = 1; y < s->spans->len; y++) {
         const struct db_seq_span *ys = db__seq_span_at(s, y);
-        uint32_t mark = db__seqs_index_span(s, ys);
+        uint32_t mark = index_span(s, ys);
         for (size_t x = 0; x < y; x++) {
             struct db_seq_inversion inv = { .x = x, .y = y };
             if (!first_inversion(s, db__seq_span_at(s, x), mark, &inv.x_first, &inv.x_second))
@@ -293,79 +289,4 @@ GArray *db__seqs_inversions(struct db_seqs *s)
     }
     g_array_sort(out, compare_inversions);
     return out;
-}
-
-static int compare_u64(gconstpointer a, gconstpointer b)
-{
-    uint64_t p = *(const uint64_t *)a, q = *(const uint64_t *)b;
-    return p < q ? -1 : p > q;
-}
-
-/* Adds to pairs every pair (a, b) adjacent among span x's first deliveries that the
- * indexed span delivers as b before a, keyed as the unordered pair {min, max}. Repeats are
- * skipped: a message delivered again is a duplicate, not a reordering. */
-static void collect_reversed_neighbours(struct db_seqs *s, const struct db_seq_span *x,
-                                        uint32_t y_mark, GArray *pairs)
-{
-    uint32_t seen = next_mark(&s->seen_now, s->seen_mark, s->msg_names->len);
-    bool have_prev = false;
-    uint32_t a = 0;
-    for (size_t i = x->first; i < x->first + x->count; i++) {
-        uint32_t b = db__seq_at(s, i)->msg;
-        if (s->seen_mark[b] == seen)
-            continue;
-        s->seen_mark[b] = seen;
-        if (have_prev && s->pos_mark[a] == y_mark && s->pos_mark[b] == y_mark &&
-            s->pos[b] < s->pos[a]) {
-            uint64_t key = ((uint64_t)MIN(a, b) << 32) | MAX(a, b);
-            g_array_append_val(pairs, key);
-        }
-        have_prev = true;
-        a = b;
-    }
-}
-
-/* Distinct unordered pairs {a, b} adjacent among some span's first deliveries and delivered
- * the other way round (first deliveries) by another span. */
-int64_t db__seqs_order_disagreements(struct db_seqs *s)
-{
-    GArray *pairs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-    for (size_t y = 0; y < s->spans->len; y++) {
-        uint32_t mark = db__seqs_index_span(s, db__seq_span_at(s, y));
-        for (size_t x = 0; x < s->spans->len; x++) {
-            if (x != y)
-                collect_reversed_neighbours(s, db__seq_span_at(s, x), mark, pairs);
-        }
-    }
-    g_array_sort(pairs, compare_u64);
-    int64_t distinct = 0;
-    for (guint i = 0; i < pairs->len; i++) {
-        if (i == 0 || g_array_index(pairs, uint64_t, i) != g_array_index(pairs, uint64_t, i - 1))
-            distinct++;
-    }
-    g_array_free(pairs, TRUE);
-    return distinct;
-}
-
-/* ---- measures of sequences ------------------------------------------------------------ */
-
-/* Deliveries beyond the first of the same message to the same host incarnation. */
-int64_t db__seqs_duplicates(struct db_seqs *s)
-{
-    int64_t n = 0;
-    for (guint x = 0; x < s->spans->len; x++) {
-        const struct db_seq_span *span = db__seq_span_at(s, x);
-        uint32_t seen = next_mark(&s->seen_now, s->seen_mark, s->msg_names->len);
-        for (size_t i = span->first; i < span->first + span->count; i++) {
-            uint32_t m = db__seq_at(s, i)->msg;
-            n += s->seen_mark[m] == seen;
-            s->seen_mark[m] = seen;
-        }
-    }
-    return n;
-}
-
-uint32_t db__seqs_next_seen(struct db_seqs *s)
-{
-    return next_mark(&s->seen_now, s->seen_mark, s->msg_names->len);
 }

@@ -1,9 +1,9 @@
 -- measures.sql: the definition of every measure in run_summary, as one plain query each.
 --
--- The run computes these measures in C (reports/db_measure.c), because on runs with a
--- million deliveries some of these queries take minutes; tests/test_measures.c runs every
--- query below on real runs and checks that it returns exactly what the run wrote, and that
--- docs/database.md quotes each query word for word. Each block is
+-- The run computes these measures in C while it runs (world/run_measures.c), so that a run
+-- recorded at summary level, without the rows these queries read, has them too;
+-- tests/test_measures.c runs every query below on real runs and checks that it returns
+-- exactly what the run wrote, and that docs/database.md quotes each query word for word. Each block is
 --   -- measure: <run_summary columns it gives, after `model`>
 --   -- <the definition, in one sentence>
 --   <one query, parameter :run_id, one row per model of the run>
@@ -67,21 +67,22 @@ GROUP BY m.model ORDER BY m.position;
 -- Per model and host: distinct messages the host delivered in any incarnation, whether its
 -- losses count (counted_hosts; never in a model with one receiver), and then its share of
 -- the losses above, NULL when they do not count.
+WITH per_host AS (
+    SELECT model, host, count(*) AS lost, sum(receiver_up) AS in_transit
+    FROM losses WHERE run_id = :run_id AND host IS NOT NULL
+    GROUP BY model, host
+)
 SELECT m.model, h.host,
        c.host IS NOT NULL AND m.one_receiver = 0,
        (SELECT count(DISTINCT d.msg_id) FROM deliveries AS d
         WHERE d.run_id = m.run_id AND d.model = m.model AND d.host = h.host),
-       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0 THEN
-           (SELECT count(*) FROM losses AS l WHERE l.run_id = m.run_id
-            AND l.model = m.model AND l.host = h.host) END,
-       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0 THEN
-           (SELECT count(*) FROM losses AS l WHERE l.run_id = m.run_id
-            AND l.model = m.model AND l.host = h.host AND l.receiver_up = 1) END,
-       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0 THEN
-           (SELECT count(*) FROM losses AS l WHERE l.run_id = m.run_id
-            AND l.model = m.model AND l.host = h.host AND l.receiver_up = 0) END
+       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0 THEN coalesce(p.lost, 0) END,
+       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0 THEN coalesce(p.in_transit, 0) END,
+       CASE WHEN c.host IS NOT NULL AND m.one_receiver = 0
+            THEN coalesce(p.lost - p.in_transit, 0) END
 FROM models AS m JOIN hosts AS h ON h.run_id = m.run_id
 LEFT JOIN counted_hosts AS c ON c.run_id = m.run_id AND c.model = m.model AND c.host = h.host
+LEFT JOIN per_host AS p ON p.model = m.model AND p.host = h.host
 WHERE m.run_id = :run_id
 ORDER BY m.position, h.host_index;
 

@@ -276,7 +276,7 @@ static const struct db_host_end synthetic_end[N_HOSTS] = {
 static int64_t commit_synthetic(const char *path, const char *verdict, int64_t wall_ms)
 {
     GError *err = NULL;
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_OUTCOMES, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_MESSAGES, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     record_epoch_one();
@@ -395,7 +395,7 @@ static void test_db_records_run_tables(void)
     sqlite3 *db = open_read_only(path);
     expect_rows(db, "SELECT * FROM runs",
                 "1|synthetic|A small hand-made run|scenarios/synthetic.yaml|name: synthetic\n"
-                "|42|3|2000|zab,pubsub|NULL|300|1300|" ZABSIM_VERSION "|1234|pass");
+                "|42|3|2000|zab,pubsub|NULL|300|1300|" ZABSIM_VERSION "|1234|messages|pass");
     expect_rows(db, "SELECT * FROM models ORDER BY position",
                 "1|0|zab|ZAB|LEADING|BROADCAST|1|0|1\n"
                 "1|1|pubsub|pub/sub|NULL|NULL|0|0|0");

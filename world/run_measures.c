@@ -291,9 +291,8 @@ static void add_stretch(struct model_track *t, int64_t s, int64_t e)
     g_array_append_val(t->stretches, i);
 }
 
-static void on_state(struct model_track *t, const struct trace_rec *r, uint32_t n_hosts)
+static void on_state(struct model_track *t, const struct trace_rec *r)
 {
-    ZS_ASSERT(r->host >= 0 && (uint32_t)r->host < n_hosts);
     struct host_track *h = &t->hosts[r->host];
     h->receiver_up = r->u.state.state != TRACE_STATE_DOWN;
     h->phase = t->d->phase_name ? t->d->phase_name(r->u.state.phase) : NULL;
@@ -379,11 +378,9 @@ static struct span *current_span(struct model_track *t, uint32_t h, uint32_t inc
 
 static void on_life(struct run_measures *rm, const struct trace_rec *r)
 {
-    ZS_ASSERT(r->host >= 0 && (uint32_t)r->host < rm->n_hosts);
-    if (!r->u.life.up)
-        return;
     GArray *lives = rm->lives[r->host];
-    ZS_ASSERT(r->incarnation == lives->len + 1); /* incarnations are 1, 2, ... */
+    if (!r->u.life.up || r->incarnation != lives->len + 1) /* incarnations are 1, 2, ... */
+        return;
     int64_t started = r->t_ns;
     g_array_append_val(lives, started);
     if (r->incarnation == 1)
@@ -409,7 +406,6 @@ static void on_life(struct run_measures *rm, const struct trace_rec *r)
 static void on_delivery(struct run_measures *rm, struct model_track *t,
                         const struct trace_rec *r)
 {
-    ZS_ASSERT(r->host >= 0 && (uint32_t)r->host < rm->n_hosts);
     uint32_t h = (uint32_t)r->host;
     uint32_t n = msg_number(t, r->u.delivery.msg_id);
     struct msg *m = msg_at(t, n);
@@ -459,7 +455,10 @@ static void on_client(struct model_track *t, const struct trace_rec *r)
 
 void run_measures_record(struct run_measures *rm, const struct trace_rec *r)
 {
-    if (rm->finished)
+    bool host_bound = r->kind == TRACE_HOST_LIFE || r->kind == TRACE_STATE ||
+                      r->kind == TRACE_DELIVERY;
+    /* A record naming no host of the run is the recorder's error to report, not a fact. */
+    if (rm->finished || (host_bound && (r->host < 0 || (uint32_t)r->host >= rm->n_hosts)))
         return;
     if (r->kind == TRACE_HOST_LIFE) {
         on_life(rm, r);
@@ -470,7 +469,7 @@ void run_measures_record(struct run_measures *rm, const struct trace_rec *r)
     struct model_track *t = rm->tracks[r->model];
     switch (r->kind) {
     case TRACE_STATE:
-        on_state(t, r, rm->n_hosts);
+        on_state(t, r);
         break;
     case TRACE_SUBMISSION:
         on_submission(t, r, rm->n_hosts);
