@@ -304,6 +304,13 @@ static bool page_body(struct rep_page *p, GError **err)
     fault_table(p->out, p->run);
     if (!violation_list(p, err))
         return false;
+    if (!p->run->per_message) {
+        rep_section_open(p->out, "rows", "Per-message figures");
+        g_string_append(p->out, "<p>Clients, the space-time diagram, delivery order, latency "
+                                "and throughput: " REP_NOT_RECORDED ".</p>\n");
+        rep_section_close(p->out);
+        return calibration_section(p, err);
+    }
     return rep_fig_clients(p, err) && rep_fig_spacetime(p, err) && order_section(p, err) &&
            rep_fig_latency(p, err) && rep_fig_throughput(p, err) && calibration_section(p, err);
 }

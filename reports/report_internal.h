@@ -48,7 +48,13 @@ struct rep_run {
     GArray *faults;            /* struct rep_fault, by time then recording order */
     int64_t runs_of_scenario;  /* runs in the database with this scenario name (a sweep: > 1) */
     bool first_failure;        /* chosen by default as the sweep's first failing seed */
+    bool per_message;          /* recorded at outcomes level or above: it has per-message rows */
 };
+
+/* What a report says in place of a section built from per-message rows, for a run recorded
+ * at summary level (a sweep's passing seeds). */
+#define REP_NOT_RECORDED "not recorded: the run was recorded at summary level (zabsim run " \
+                         "--record outcomes keeps every submission, delivery and drop)"
 
 /* Loads run `requested`; 0: the newest run or, when its scenario was swept and some seed
  * failed, the failing run with the lowest seed. Fails with ZS_ERROR_INPUT when there is no

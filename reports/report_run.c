@@ -95,7 +95,7 @@ const char *rep__col_str(sqlite3_stmt *st, int col)
 static const char run_sql[] =
     "SELECT r.run_id, r.scenario, r.description, r.scenario_path, r.model, r.verdict, "
     "       r.zabsim_version, r.seed, r.duration_ns, "
-    "       (SELECT count(*) FROM runs AS o WHERE o.scenario = r.scenario) "
+    "       (SELECT count(*) FROM runs AS o WHERE o.scenario = r.scenario), r.record "
     "FROM runs AS r "
     "WHERE r.run_id = CASE :want WHEN 0 THEN "
     /* by default the newest run, or in a sweep its scenario's first failing seed */
@@ -123,6 +123,7 @@ static bool load_run_row(sqlite3 *db, int64_t requested, struct rep_run *run, GE
         run->seed = (uint64_t)sqlite3_column_int64(st, 7); /* stored two's complement */
         run->duration_ns = MAX(sqlite3_column_int64(st, 8), 0);
         run->runs_of_scenario = sqlite3_column_int64(st, 9);
+        run->per_message = strcmp(rep__col_str(st, 10), "summary") != 0;
         run->first_failure = requested == 0 && run->runs_of_scenario > 1 &&
                              strcmp(run->verdict, "fail") == 0;
     }
@@ -206,8 +207,9 @@ bool rep__run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError *
     g_array_set_clear_func(run->faults, clear_fault);
     return load_run_row(db, requested, run, err) && load_hosts(db, run, err) &&
            load_names(db,
-                      "SELECT client FROM submissions WHERE run_id = :run_id "
-                      "GROUP BY client ORDER BY length(client), client",
+                      "SELECT client FROM (SELECT client FROM submissions WHERE run_id = "
+                      ":run_id UNION SELECT client FROM client_states WHERE run_id = :run_id) "
+                      "ORDER BY length(client), client",
                       run->run_id, run->client_names, err) &&
            load_faults(db, run, err);
 }

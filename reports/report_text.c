@@ -205,6 +205,11 @@ static bool summary(GString *out, sqlite3 *db, const struct rep_run *run, GError
 
 static bool drops(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
 {
+    if (!run->per_message) {
+        g_string_append(out, "drops by cause and the first delivery-order divergence: "
+                             REP_NOT_RECORDED "\n\n");
+        return true;
+    }
     sqlite3_stmt *st = rep__prepare(db,
                                    "SELECT model, cause, count(*), count(DISTINCT msg_id), "
                                    "  min(t_ns), max(t_ns) FROM drops WHERE run_id = :run_id "
@@ -273,6 +278,8 @@ static void ordered_model(GString *out, const struct rep_divergence *d,
 
 static bool divergence(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
 {
+    if (!run->per_message)
+        return true; /* said with the drops */
     struct rep_divergence d;
     if (!rep__divergence_load(db, run, &d, err))
         return false;

@@ -398,6 +398,72 @@ static void test_shards_merged_equal_one_sweep(void)
     g_free(yaml);
 }
 
+/* The number a query on db returns (-1 on error). */
+static int64_t query_count(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    int64_t n = -1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+/* A sweep keeps no per-message row of a passing seed, runs each failing seed again at
+ * outcomes level into the same database and says so; check tells the two apart. */
+static void test_sweep_records_summary_and_reruns_failing_seeds(void)
+{
+    const char *base = "description: a short run\nduration: 2s\nhosts: 3\n"
+                       "workload: {clients: 1, rate: 50/s}\n"
+                       "faults:\n  - {at: 1s, crash: leader}\n";
+    char *pass_text = g_strdup_printf("name: passes\n%s", base);
+    char *fail_text = g_strdup_printf("name: fails\n%sexpect:\n  zab: {leader_changes: 0}\n",
+                                      base);
+    char *pass = write_scenario("passes.yaml", pass_text);
+    char *fail = write_scenario("fails.yaml", fail_text);
+    char *db = g_build_filename(dir, "levels.db", NULL);
+    char *out = NULL;
+    const char *sweep_pass[] = { "sweep", pass, "--seeds", "1..3", "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(sweep_pass, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "(recorded at summary level)"));
+    g_free(out);
+    const char *sweep_fail[] = { "sweep", fail, "--seeds", "1..2", "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(sweep_fail, &out, NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "each failing seed was run again at outcomes "
+                                              "level"));
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "seed 1: FAIL (run again at outcomes level)"));
+    g_free(out);
+    CU_ASSERT_EQUAL(query_count(db, "SELECT count(*) FROM runs"), 5); /* one run per seed */
+    CU_ASSERT_EQUAL(query_count(db, "SELECT count(*) FROM runs WHERE scenario = 'passes' AND "
+                                    "record = 'summary' AND verdict = 'pass'"), 3);
+    CU_ASSERT_EQUAL(query_count(db, "SELECT count(*) FROM runs WHERE scenario = 'fails' AND "
+                                    "record = 'outcomes' AND verdict = 'fail'"), 2);
+    CU_ASSERT_EQUAL(query_count(db, "SELECT count(*) FROM submissions AS s JOIN runs AS r "
+                                    "USING (run_id) WHERE r.scenario = 'passes'"), 0);
+    CU_ASSERT(query_count(db, "SELECT count(DISTINCT s.run_id) FROM deliveries AS s JOIN runs "
+                              "AS r USING (run_id) WHERE r.scenario = 'fails'") == 2);
+    CU_ASSERT_EQUAL(query_count(db, "SELECT count(*) FROM run_summary"), 10);
+    const char *check[] = { "check", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(check, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "run 1 (passes, seed 1): not re-checked: recorded "
+                                              "at summary level"));
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "run 4 (fails, seed 1): ok"));
+    g_free(out);
+    const char *bad_level[] = { "run", pass, "--record", "everything", NULL };
+    expect_error(bad_level, "--record everything: give summary, outcomes or messages");
+    const char *contradiction[] = { "run", pass, "--log", "messages", "--record", "summary",
+                                    NULL };
+    expect_error(contradiction, "--log messages and --record summary contradict each other");
+    g_free(db);
+    g_free(pass);
+    g_free(fail);
+    g_free(pass_text);
+    g_free(fail_text);
+}
+
 /* --check-determinism runs the seed again and says the two runs matched, event by event. */
 static void test_run_checks_its_own_determinism(void)
 {
@@ -512,6 +578,8 @@ void test_register(void)
                 test_conform_refuses_what_it_cannot_run);
     CU_add_test(s, "test_run_checks_its_own_determinism", test_run_checks_its_own_determinism);
     CU_add_test(s, "test_shards_merged_equal_one_sweep", test_shards_merged_equal_one_sweep);
+    CU_add_test(s, "test_sweep_records_summary_and_reruns_failing_seeds",
+                test_sweep_records_summary_and_reruns_failing_seeds);
     CU_add_test(s, "test_killed_runs_leave_the_database_whole_and_no_litter",
                 test_killed_runs_leave_the_database_whole_and_no_litter);
 }
