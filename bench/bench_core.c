@@ -10,6 +10,7 @@
  * It prints events/s and messages/s for both, their ratio, peak RSS and the peak number of
  * pending events. This is a benchmark, not a test: it reads the wall clock and its numbers
  * depend on the machine; compare ratios from one run. */
+#include "bench/bare_loop.h"
 #include "sim/sim.h"
 
 /* The port relays listen on. */
@@ -21,8 +22,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#define HOSTS 5
-#define WINDOW 64
+#define HOSTS BARE_LOOP_HOSTS
+#define WINDOW BARE_LOOP_WINDOW
 
 static uint64_t total_messages = 1000000;
 
@@ -99,20 +100,9 @@ static const struct proto_ops relay_ops = {
     .name = "relay", .create = relay_create, .destroy = relay_destroy, .handle = relay_handle,
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-struct result {
-    double seconds;
-    uint64_t events, messages;
-    size_t pending_peak;
-};
 
-static struct result run_core(void)
+static struct bench_result run_core(void)
 {
     struct sim_config cfg = { .seed = 42, .latency = { DIST_UNIFORM, 500 * SIM_US, 2 * SIM_MS },
                               .fsync = dist_fixed(SIM_MS), .loopback_ns = 10 * SIM_US };
@@ -133,11 +123,11 @@ static struct result run_core(void)
                                       .ports = { BENCH_PORT } };
         sim_add_node(s, machines[h], &spec);
     }
-    double t0 = now_s();
+    double t0 = bench_now_s();
     sim_start(s);
     while (sim_step(s))
         ;
-    struct result r = { .seconds = now_s() - t0 };
+    struct bench_result r = { .seconds = bench_now_s() - t0 };
     const struct sim_stats *st = sim_get_stats(s);
     r.events = st->events;
     r.messages = st->messages_delivered;
@@ -148,102 +138,6 @@ static struct result run_core(void)
 
 /* ---- the bare loop ------------------------------------------------------------------- */
 
-struct bare_event {
-    sim_time t;
-    uint64_t seq;
-    uint32_t from, to;
-};
-
-struct bare_heap {
-    struct bare_event *v;
-    size_t len, cap, peak;
-};
-
-static bool bare_less(const struct bare_event *a, const struct bare_event *b)
-{
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
-}
-
-static void bare_push(struct bare_heap *h, struct bare_event e)
-{
-    if (h->len == h->cap) {
-        h->cap = h->cap ? h->cap * 2 : 1024;
-        h->v = realloc(h->v, h->cap * sizeof *h->v);
-    }
-    size_t i = h->len++;
-    while (i > 0 && bare_less(&e, &h->v[(i - 1) / 2])) {
-        h->v[i] = h->v[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h->v[i] = e;
-    if (h->len > h->peak)
-        h->peak = h->len;
-}
-
-static struct bare_event bare_pop(struct bare_heap *h)
-{
-    struct bare_event top = h->v[0], last = h->v[--h->len];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->len)
-            break;
-        if (c + 1 < h->len && bare_less(&h->v[c + 1], &h->v[c]))
-            c++;
-        if (!bare_less(&h->v[c], &last))
-            break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->len)
-        h->v[i] = last;
-    return top;
-}
-
-static struct result run_bare(void)
-{
-    struct bare_heap heap = { 0 };
-    struct rng node_rng[HOSTS], net_rng[HOSTS];
-    sim_time last_arrival[HOSTS][HOSTS] = { { 0 } };
-    struct dist latency = { DIST_UNIFORM, 500 * SIM_US, 2 * SIM_MS };
-    uint64_t seq = 0, delivered = 0, events = 0;
-    sim_time now = 0;
-    for (uint32_t h = 0; h < HOSTS; h++) {
-        rng_init_indexed(&node_rng[h], 42, "node/", h);
-        rng_init_indexed(&net_rng[h], 42, "net/", h);
-    }
-    double t0 = now_s();
-    for (uint32_t h = 0; h < HOSTS; h++) {
-        for (int i = 0; i < WINDOW; i++) {
-            uint32_t to;
-            do
-                to = (uint32_t)rng_below(&node_rng[h], HOSTS);
-            while (to == h);
-            sim_time t = MAX(now + dist_sample(&latency, &net_rng[h]), last_arrival[h][to]);
-            last_arrival[h][to] = t;
-            bare_push(&heap, (struct bare_event){ t, seq++, h, to });
-        }
-    }
-    while (heap.len) {
-        struct bare_event e = bare_pop(&heap);
-        now = e.t;
-        events++;
-        if (++delivered >= total_messages)
-            continue;
-        uint32_t h = e.to, to;
-        do
-            to = (uint32_t)rng_below(&node_rng[h], HOSTS);
-        while (to == h);
-        sim_time t = MAX(now + dist_sample(&latency, &net_rng[h]), last_arrival[h][to]);
-        last_arrival[h][to] = t;
-        bare_push(&heap, (struct bare_event){ t, seq++, h, to });
-    }
-    struct result r = { .seconds = now_s() - t0, .events = events, .messages = delivered,
-                        .pending_peak = heap.peak };
-    free(heap.v);
-    return r;
-}
-
 static long peak_rss_kib(void)
 {
     struct rusage ru;
@@ -251,7 +145,7 @@ static long peak_rss_kib(void)
     return ru.ru_maxrss;
 }
 
-static void keep_best(struct result *best, struct result r)
+static void keep_best(struct bench_result *best, struct bench_result r)
 {
     if (best->seconds == 0 || r.seconds < best->seconds)
         *best = r;
@@ -267,10 +161,10 @@ int main(int argc, char **argv)
            total_messages, rounds);
     /* Alternate the two loops and keep each one's best round: on a shared, noisy machine
      * the best round is the one least disturbed by others. */
-    struct result bare = { 0 }, core = { 0 };
+    struct bench_result bare = { 0 }, core = { 0 };
     long rss_after_bare = 0, rss_after_core = 0;
     for (int i = 0; i < rounds; i++) {
-        keep_best(&bare, run_bare());
+        keep_best(&bare, bare_loop_run(total_messages));
         rss_after_bare = MAX(rss_after_bare, peak_rss_kib());
         keep_best(&core, run_core());
         rss_after_core = MAX(rss_after_core, peak_rss_kib());

@@ -380,7 +380,7 @@ static void no_log_note(const struct rep_page *p)
 {
     g_string_append(p->out, "<p class=\"note\">This run has no message log, so there are no "
                             "messages to draw. Run it again with one:<br><code>");
-    rep_escape_printf(p->out, "zabsim run %s --seed %" PRIu64 " --log messages",
+    rep_escape_printf(p->out, "zabsim run %s --seed %" PRIu64 " --record messages",
                       *p->run->scenario_path ? p->run->scenario_path : "SCENARIO.yaml",
                       p->run->seed);
     g_string_append(p->out, "</code></p>\n");

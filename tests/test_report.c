@@ -423,7 +423,7 @@ static void test_html_without_message_log_says_how_to_get_one(void)
     CU_ASSERT_TRUE_FATAL(fixtures());
     char *html = make_html(zab_only_db, "zab_only.html");
     char *sec = section(html, "spacetime");
-    CU_ASSERT_PTR_NOT_NULL(strstr(sec, "--log messages"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sec, "--record messages"));
     CU_ASSERT_PTR_NULL(strstr(sec, "<svg"));
     CU_ASSERT_PTR_NOT_NULL(strstr(html, "Not simulated in this run: pub/sub."));
     g_free(sec);

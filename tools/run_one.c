@@ -202,6 +202,7 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     struct world_host_end ends[SCENARIO_MAX_HOSTS];
     struct db_host_end hosts[SCENARIO_MAX_HOSTS];
     world_host_ends(w, ends);
+    out->protocol_messages = sim_get_stats(world_sim(w))->messages_sent;
     world_free(w);
     to_db_hosts(ends, sc, hosts);
     out->wall_ms = (g_get_monotonic_time() - started) / 1000;

@@ -27,6 +27,7 @@ struct run_outcome {
     bool passed;          /* no violation and every expectation met */
     GString *summary;     /* the side-by-side table, invariants and expectations */
     int64_t wall_ms;
+    uint64_t protocol_messages; /* network messages the simulation sent */
 };
 
 /* Runs rq into a private database next to rq->db_path. On failure (database error) returns

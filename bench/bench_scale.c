@@ -1,0 +1,180 @@
+/* bench_scale.c: what exploring many seeds costs (issue: exploration at scale), each figure
+ * next to its target and as a ratio to the bare event loop (bench/bare_loop.h) measured in
+ * the same process.
+ *
+ *   1. the 200,000-write workload (bench/scenarios/steady_200k.yaml, ZAB only) at summary
+ *      level: protocol messages per second (target 3 M/s);
+ *   2. leader_crash at summary level, seeds 1..N published into one database as a sweep
+ *      does: seeds per core-hour with both models (target 50,000) and ZAB only (100,000),
+ *      and the database's size per seed (target 20 KB);
+ *   3. `zabsim check`'s replay of leader_crash runs recorded at outcomes level: deliveries
+ *      re-checked per second (target 1 M/s).
+ *
+ * Usage: zabsim_bench_scale SOURCE_DIR [SEEDS]. A benchmark, not a test: it reads the wall
+ * clock, and its absolute numbers depend on the machine; the ratios are what compare. */
+#include "bench/bare_loop.h"
+#include "reports/check.h"
+#include "tools/run_one.h"
+#include "world/model.h"
+
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static double bare_messages_per_s;
+
+static struct scenario *load(const char *dir, const char *path)
+{
+    char *full = g_build_filename(dir, path, NULL);
+    GError *err = NULL;
+    struct scenario *sc = scenario_load(full, &err);
+    if (!sc) {
+        fprintf(stderr, "%s\n", err->message);
+        exit(2);
+    }
+    g_free(full);
+    return sc;
+}
+
+/* Runs seeds first.. first + n - 1 of sc into db at level; returns wall seconds and adds
+ * the protocol messages sent to *messages. */
+static double run_seeds(const struct scenario *sc, unsigned models, enum db_record_level level,
+                        uint64_t first, uint64_t n, const char *db, uint64_t *messages)
+{
+    double t0 = bench_now_s();
+    for (uint64_t seed = first; seed < first + n; seed++) {
+        struct run_request rq = { .sc = sc, .seed = seed, .models = models, .level = level,
+                                  .db_path = db };
+        struct run_outcome out;
+        GError *err = NULL;
+        if (!run_simulate(&rq, &out, &err) || !run_publish(&out, NULL, &err)) {
+            fprintf(stderr, "seed %" PRIu64 ": %s\n", seed, err->message);
+            exit(2);
+        }
+        *messages += out.protocol_messages;
+        run_outcome_clear(&out);
+    }
+    return bench_now_s() - t0;
+}
+
+static void verdict_line(const char *what, double got, double target, bool at_most,
+                         const char *unit, double ratio)
+{
+    bool met = at_most ? got <= target : got >= target;
+    printf("%-44s %12.0f %-12s target %s %.0f: %s   (ratio to bare loop %.4f)\n", what, got,
+           unit, at_most ? "<=" : ">=", target, met ? "met" : "NOT MET", ratio);
+}
+
+static void steady_workload(const char *dir, const char *tmp)
+{
+    struct scenario *sc = load(dir, "bench/scenarios/steady_200k.yaml");
+    char *db = g_build_filename(tmp, "steady.db", NULL);
+    uint64_t messages = 0;
+    double s = run_seeds(sc, 1u << model_find("zab"), DB_RECORD_SUMMARY, 1, 1, db, &messages);
+    double rate = (double)messages / s;
+    printf("200,000 writes at summary level: %" PRIu64 " protocol messages in %.2f s\n",
+           messages, s);
+    verdict_line("  protocol messages per second", rate, 3e6, false, "msg/s",
+                 rate / bare_messages_per_s);
+    g_unlink(db);
+    g_free(db);
+    scenario_free(sc);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return g_stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+static void leader_crash_seeds(const char *dir, const char *tmp, uint64_t seeds)
+{
+    struct scenario *sc = load(dir, "scenarios/leader_crash.yaml");
+    const struct {
+        const char *label;
+        unsigned models;
+        double target;
+    } sets[] = { { "both models", model_all(), 50000 },
+                 { "ZAB only", 1u << model_find("zab"), 100000 } };
+    for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
+        char *db = g_build_filename(tmp, "sweep.db", NULL);
+        uint64_t messages = 0;
+        double s = run_seeds(sc, sets[i].models, DB_RECORD_SUMMARY, 1, seeds, db, &messages);
+        printf("leader_crash at summary level, %s: %" PRIu64 " seeds in %.2f s, %.1f KB of "
+               "database per seed\n", sets[i].label, seeds, s,
+               (double)file_size(db) / 1024.0 / (double)seeds);
+        char what[64];
+        g_snprintf(what, sizeof what, "  seeds per core-hour (%s)", sets[i].label);
+        verdict_line(what, 3600.0 * (double)seeds / s, sets[i].target, false, "seeds/h",
+                     (double)messages / s / bare_messages_per_s);
+        if (i == 0)
+            verdict_line("  database per seed (both models)",
+                         (double)file_size(db) / 1024.0 / (double)seeds, 20, true, "KB",
+                         (double)messages / s / bare_messages_per_s);
+        g_unlink(db);
+        g_free(db);
+    }
+    scenario_free(sc);
+}
+
+static void check_replay(const char *dir, const char *tmp)
+{
+    struct scenario *sc = load(dir, "scenarios/leader_crash.yaml");
+    char *db = g_build_filename(tmp, "outcomes.db", NULL);
+    uint64_t messages = 0, runs = 4;
+    run_seeds(sc, model_all(), DB_RECORD_OUTCOMES, 1, runs, db, &messages);
+    GError *err = NULL;
+    sqlite3 *h = db_open(db, false, &err);
+    sqlite3_stmt *st = NULL;
+    int64_t deliveries = 0;
+    if (h && sqlite3_prepare_v2(h, "SELECT count(*) FROM deliveries", -1, &st, NULL) ==
+                 SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        deliveries = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    double t0 = bench_now_s();
+    for (int64_t run = 1; h && run <= (int64_t)runs; run++) {
+        struct oracle_result res;
+        if (!check_run(h, run, &res, &err)) {
+            fprintf(stderr, "check: %s\n", err->message);
+            exit(2);
+        }
+        oracle_result_clear(&res);
+    }
+    double s = bench_now_s() - t0;
+    sqlite3_close(h);
+    printf("zabsim check of %" PRIu64 " leader_crash runs: %" PRId64 " deliveries in %.2f s\n",
+           runs, deliveries, s);
+    verdict_line("  deliveries re-checked per second", (double)deliveries / s, 1e6, false,
+                 "deliv/s", (double)deliveries / s / bare_messages_per_s);
+    g_unlink(db);
+    g_free(db);
+    scenario_free(sc);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: zabsim_bench_scale SOURCE_DIR [SEEDS]\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    uint64_t seeds = argc > 2 ? strtoull(argv[2], NULL, 10) : 50;
+    char *tmp = g_dir_make_tmp("zabsim-bench-XXXXXX", NULL);
+    struct bench_result bare = { 0 };
+    for (int i = 0; i < 3; i++) { /* the best of three: the least disturbed by others */
+        struct bench_result r = bare_loop_run(1000000);
+        if (bare.seconds == 0 || r.seconds < bare.seconds)
+            bare = r;
+    }
+    bare_messages_per_s = (double)bare.messages / bare.seconds;
+    printf("bare loop: %.0f messages/s (the yardstick of every ratio below)\n\n",
+           bare_messages_per_s);
+    steady_workload(dir, tmp);
+    leader_crash_seeds(dir, tmp, seeds);
+    check_replay(dir, tmp);
+    g_rmdir(tmp);
+    g_free(tmp);
+    return 0;
+}
