@@ -49,6 +49,9 @@ struct db_run {
     struct verdict *verdict; /* the run's oracles, fed every record */
     struct run_measures *measures; /* the run's measures, fed every record */
     enum db_record_level level;
+    GString *deferred_indexes; /* CREATE INDEX statements, run by db_run_finish */
+    GHashTable *pending_rows; /* (model, msg_id) -> GArray of int64 rowids of its submissions
+                               * rows still pending, oldest first: where an outcome goes */
     uint32_t rows_in_transaction;
     GError *record_error; /* first failure while recording; db_run_finish reports it */
     int64_t violations;
@@ -79,8 +82,10 @@ bool db__next_run_id(sqlite3 *db, int64_t *run_id, GError **err);
  * run_id, in their original order. */
 bool db__copy_run(sqlite3 *db, int64_t from_run_id, int64_t run_id, GError **err);
 
-/* Applies schema.sql and every registered model's tables to a new database. */
-bool db__create_schema(sqlite3 *db, GError **err);
+/* Applies schema.sql and every registered model's tables to a new database; with
+ * deferred_indexes not NULL, the CREATE INDEX statements go there instead (to be run after
+ * the rows are written). */
+bool db__create_schema(sqlite3 *db, GString *deferred_indexes, GError **err);
 /* Writes res to the violations table of run 1 of a private database. */
 bool db__write_violations(sqlite3 *db, const struct oracle_result *res, GError **err);
 

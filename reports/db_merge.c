@@ -173,7 +173,7 @@ static sqlite3 *create_stage(const char *out, char **private_path, GError **err)
     /* Private until complete, and discarded on failure: no journal, no fsync but the one
      * before it is published. */
     if (!db_exec(db, "merge", "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", 0, err) ||
-        !db__create_schema(db, err)) {
+        !db__create_schema(db, NULL, err)) {
         sqlite3_close(db);
         return NULL;
     }

@@ -31,11 +31,10 @@ static const char *const stmt_sql[DB_STMT_COUNT] = {
     [DB_INSERT_SUBMISSION] =
         "INSERT INTO submissions (run_id, trace_seq, model, msg_id, client, client_seq, host, "
         "submitted_ns, outcome) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
-    /* The first definitive outcome wins; a message offered twice gets outcomes in order. */
+    /* The row: the message's oldest pending submission (pending_rows). */
     [DB_UPDATE_OUTCOME] =
-        "UPDATE submissions SET outcome = ?3, outcome_ns = ?4, outcome_seq = ?5 WHERE rowid = "
-        "(SELECT rowid FROM submissions WHERE run_id = 1 AND model = ?1 AND msg_id = ?2 "
-        "AND outcome = 'pending' ORDER BY rowid LIMIT 1)",
+        "UPDATE submissions SET outcome = ?3, outcome_ns = ?4, outcome_seq = ?5 "
+        "WHERE rowid = ?1",
     [DB_INSERT_DELIVERY] =
         "INSERT INTO deliveries (run_id, trace_seq, model, host, incarnation, seq, msg_id, zxid, "
         "replayed, delivered_ns) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -136,13 +135,56 @@ bool db_record_level_parse(const char *text, enum db_record_level *level)
     return false;
 }
 
-bool db__create_schema(sqlite3 *db, GError **err)
+/* Whether a statement's text, after blanks and -- comments, begins with prefix. */
+static bool statement_starts_with(const char *sql, const char *prefix)
 {
-    if (!db_exec(db, "schema.sql", embedded_schema_sql, 0, err))
+    for (;;) {
+        while (g_ascii_isspace(*sql))
+            sql++;
+        if (sql[0] != '-' || sql[1] != '-')
+            break;
+        sql = strchr(sql, '\n');
+        if (!sql)
+            return false;
+    }
+    return g_ascii_strncasecmp(sql, prefix, strlen(prefix)) == 0;
+}
+
+/* Runs a schema script statement by statement; with indexes not NULL, its CREATE INDEX
+ * statements are appended there instead, to run once the rows are in. */
+static bool apply_schema(sqlite3 *db, const char *name, const char *sql, GString *indexes,
+                         GError **err)
+{
+    for (const char *next = sql; *next;) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, next, -1, &st, &next) != SQLITE_OK) {
+            db__set_error(err, db, name);
+            return false;
+        }
+        if (!st) /* only comments or blanks were left */
+            break;
+        int rc = SQLITE_DONE;
+        if (indexes && statement_starts_with(sqlite3_sql(st), "CREATE INDEX"))
+            g_string_append_printf(indexes, "%s;\n", sqlite3_sql(st));
+        else
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                ;
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            db__set_error(err, db, name);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool db__create_schema(sqlite3 *db, GString *deferred_indexes, GError **err)
+{
+    if (!apply_schema(db, "schema.sql", embedded_schema_sql, deferred_indexes, err))
         return false;
     for (model_id id = 0; id < model_count(); id++) {
         const struct model_desc *d = model_get(id);
-        if (d->schema_sql && !db_exec(db, d->name, d->schema_sql, 0, err))
+        if (d->schema_sql && !apply_schema(db, d->name, d->schema_sql, deferred_indexes, err))
             return false;
     }
     return true;
@@ -177,7 +219,10 @@ static bool open_private(struct db_run *r, GError **err)
     static const char setup[] = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
                                 "PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -65536; "
                                 "PRAGMA temp_store = MEMORY;";
-    if (!db_exec(r->db, "setup", setup, 0, err) || !db__create_schema(r->db, err) ||
+    /* Indexes are built once the rows are in: cheaper than keeping them up to date. */
+    r->deferred_indexes = g_string_new(NULL);
+    if (!db_exec(r->db, "setup", setup, 0, err) ||
+        !db__create_schema(r->db, r->deferred_indexes, err) ||
         !db_exec(r->db, "begin", "BEGIN", 0, err))
         return false;
     for (int i = 0; i < DB_STMT_COUNT; i++) {
@@ -219,11 +264,39 @@ void db__run_free(struct db_run *r)
 {
     verdict_free(r->verdict);
     run_measures_free(r->measures);
+    if (r->deferred_indexes)
+        g_string_free(r->deferred_indexes, TRUE);
+    if (r->pending_rows)
+        g_hash_table_destroy(r->pending_rows);
     g_free(r->target_path);
     g_free(r->private_path);
     g_strfreev(r->host_names);
     g_clear_error(&r->record_error);
     g_free(r);
+}
+
+/* A message of a model, keying pending_rows. */
+struct pending_key {
+    msg_id_t msg_id;
+    model_id model;
+};
+
+static guint pending_key_hash(gconstpointer p)
+{
+    const struct pending_key *k = p;
+    uint64_t h = (uint64_t)k->msg_id * 0x9e3779b97f4a7c15ULL ^ k->model;
+    return (guint)(h ^ (h >> 32));
+}
+
+static gboolean pending_key_equal(gconstpointer a, gconstpointer b)
+{
+    const struct pending_key *p = a, *q = b;
+    return p->msg_id == q->msg_id && p->model == q->model;
+}
+
+static void free_rows(gpointer a)
+{
+    g_array_free(a, TRUE);
 }
 
 struct db_run *db_run_create(const char *target_path, const char *const *host_names,
@@ -248,6 +321,8 @@ struct db_run *db_run_create(const char *target_path, const char *const *host_na
         r->host_names[i] = g_strdup(host_names[i]);
     r->verdict = verdict_new(models, n_hosts, (const char *const *)r->host_names);
     r->measures = run_measures_new(models, n_hosts);
+    r->pending_rows = g_hash_table_new_full(pending_key_hash, pending_key_equal, g_free,
+                                            free_rows);
     r->private_path = db__claim_private_path(target_path, err);
     if (!r->private_path || !open_private(r, err)) {
         db__run_discard(r);
@@ -258,6 +333,7 @@ struct db_run *db_run_create(const char *target_path, const char *const *host_na
 }
 
 /* ---- the recorder ---------------------------------------------------------------------- */
+
 
 static bool bind_host(struct db_run *r, sqlite3_stmt *st, int col, int32_t host, bool required,
                       GError **err)
@@ -359,19 +435,37 @@ static bool record_submission(struct db_run *r, const struct trace_rec *t, GErro
     if (!bind_host(r, st, 6, t->u.submission.host, false, err))
         return false;
     sqlite3_bind_int64(st, 7, t->t_ns);
-    return step(r, st, err);
+    if (!step(r, st, err))
+        return false;
+    struct pending_key key = { .msg_id = t->u.submission.msg_id, .model = t->model };
+    GArray *rows = g_hash_table_lookup(r->pending_rows, &key);
+    if (!rows) {
+        rows = g_array_new(FALSE, FALSE, sizeof(int64_t));
+        g_hash_table_insert(r->pending_rows, g_memdup2(&key, sizeof key), rows);
+    }
+    int64_t rowid = sqlite3_last_insert_rowid(r->db);
+    g_array_append_val(rows, rowid);
+    return true;
 }
 
 static bool record_outcome(struct db_run *r, const struct trace_rec *t, GError **err)
 {
     if (t->u.outcome.outcome == TRACE_OUTCOME_PENDING) /* not definitive: nothing to record */
         return true;
-    const struct model_desc *d = record_model(r, t, err);
-    if (!d)
+    if (!record_model(r, t, err))
         return false;
+    /* The first definitive outcome wins; a message offered twice gets outcomes in order;
+     * one with no submission pending changes nothing. */
+    struct pending_key key = { .msg_id = t->u.outcome.msg_id, .model = t->model };
+    GArray *rows = g_hash_table_lookup(r->pending_rows, &key);
+    if (!rows)
+        return true;
+    int64_t rowid = g_array_index(rows, int64_t, 0);
+    g_array_remove_index(rows, 0);
+    if (rows->len == 0)
+        g_hash_table_remove(r->pending_rows, &key);
     sqlite3_stmt *st = r->stmt[DB_UPDATE_OUTCOME];
-    bind_text(st, 1, d->name);
-    bind_msg(st, 2, t->u.outcome.msg_id);
+    sqlite3_bind_int64(st, 1, rowid);
     bind_text(st, 3, outcome_name(t->u.outcome.outcome));
     sqlite3_bind_int64(st, 4, t->t_ns);
     sqlite3_bind_int64(st, 5, r->trace_seq);
@@ -781,7 +875,9 @@ bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
     ZS_ASSERT(meta->models == r->models);
     r->finished = insert_run(r, meta, err) && insert_models(r, meta, err) &&
                   insert_hosts(r, hosts, err) && record_measures(r, meta, hosts, err) &&
-                  record_violations(r, err) && db_exec(r->db, "commit", "COMMIT", 0, err);
+                  record_violations(r, err) &&
+                  db_exec(r->db, "indexes", r->deferred_indexes->str, 0, err) &&
+                  db_exec(r->db, "commit", "COMMIT", 0, err);
     return r->finished;
 }
 
