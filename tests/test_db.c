@@ -271,12 +271,13 @@ static const struct db_host_end synthetic_end[N_HOSTS] = {
     { "h3", true, 2 },
 };
 
-/* Records the synthetic run into path (a new file or an existing database) and commits it
- * with the given verdict and wall time; returns its run_id. */
-static int64_t commit_synthetic(const char *path, const char *verdict, int64_t wall_ms)
+/* Records the synthetic run into path (a new file or an existing database) at the given
+ * level and commits it with the given verdict and wall time; returns its run_id. */
+static int64_t commit_synthetic_at(const char *path, const char *verdict, int64_t wall_ms,
+                                   enum db_record_level level)
 {
     GError *err = NULL;
-    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, DB_RECORD_MESSAGES, &err);
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, BOTH, level, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     rec = db_run_recorder(r);
     record_epoch_one();
@@ -293,6 +294,11 @@ static int64_t commit_synthetic(const char *path, const char *verdict, int64_t w
     int64_t run_id = 0;
     CU_ASSERT_TRUE_FATAL(db_run_commit(r, verdict, &run_id, &err));
     return run_id;
+}
+
+static int64_t commit_synthetic(const char *path, const char *verdict, int64_t wall_ms)
+{
+    return commit_synthetic_at(path, verdict, wall_ms, DB_RECORD_MESSAGES);
 }
 
 /* ---- reading back ---------------------------------------------------------------------- */
@@ -577,6 +583,42 @@ static void test_db_summary_is_exact(void)
     remove_dir(dir, 1);
 }
 
+/* The same run at summary level: the same measures to the digit, states, lives and faults,
+ * and not one per-message row. */
+static void test_db_summary_level_keeps_measures_without_rows(void)
+{
+    char *dir = temp_dir();
+    char *full = g_build_filename(dir, "full.db", NULL);
+    char *lean = g_build_filename(dir, "lean.db", NULL);
+    commit_synthetic(full, "pass", 0);
+    commit_synthetic_at(lean, "pass", 0, DB_RECORD_SUMMARY);
+    sqlite3 *a = open_read_only(full), *b = open_read_only(lean);
+    const char *const same[] = { "run_summary", "host_summary", "catchups", "host_states",
+                                 "host_lives", "faults", "client_states", "violations" };
+    for (size_t i = 0; i < G_N_ELEMENTS(same); i++) {
+        char *sql = g_strdup_printf("SELECT * FROM %s ORDER BY rowid", same[i]);
+        char *want = rows(a, sql), *got = rows(b, sql);
+        if (strcmp(want, got) != 0)
+            fprintf(stderr, "\n%s differs at summary level:\n%s\n  outcomes:\n%s\n", same[i],
+                    got, want);
+        g_free(sql);
+        CU_ASSERT_STRING_EQUAL(got, want);
+        g_free(want);
+        g_free(got);
+    }
+    expect_rows(b, "SELECT (SELECT count(*) FROM submissions) + (SELECT count(*) FROM "
+                   "deliveries) + (SELECT count(*) FROM drops) + (SELECT count(*) FROM messages) "
+                   "+ (SELECT count(*) FROM proposals) + (SELECT count(*) FROM truncations)",
+                "0");
+    expect_rows(b, "SELECT record FROM runs", "summary");
+    expect_rows(a, "SELECT count(*) > 0 FROM messages", "1");
+    sqlite3_close(a);
+    sqlite3_close(b);
+    g_free(full);
+    g_free(lean);
+    remove_dir(dir, 2);
+}
+
 /* A second run appends under run_id 2, leaves run 1's rows as they were, and differs from
  * the identical run 1 only in wall_ms (the documented promise). */
 static void test_db_second_run_appends(void)
@@ -801,6 +843,7 @@ void test_register(void)
                TEST(test_db_records_run_tables),
                TEST(test_db_records_message_tables),
                TEST(test_db_summary_is_exact),
+               TEST(test_db_summary_level_keeps_measures_without_rows),
                TEST(test_db_second_run_appends),
                TEST(test_db_abort_leaves_no_file),
                TEST(test_db_commit_into_non_database_fails_cleanly),
