@@ -83,8 +83,8 @@ bool db__next_run_id(sqlite3 *db, int64_t *run_id, GError **err);
 bool db__copy_run(sqlite3 *db, int64_t from_run_id, int64_t run_id, GError **err);
 
 /* Applies schema.sql and every registered model's tables to a new database; with
- * deferred_indexes not NULL, the CREATE INDEX statements go there instead (to be run after
- * the rows are written). */
+ * deferred_indexes not NULL, schema.sql's CREATE INDEX statements go there instead (to be
+ * run after the rows are written). */
 bool db__create_schema(sqlite3 *db, GString *deferred_indexes, GError **err);
 /* Writes res to the violations table of run 1 of a private database. */
 bool db__write_violations(sqlite3 *db, const struct oracle_result *res, GError **err);

@@ -224,7 +224,8 @@ static bool simulated_runs(const struct scenario *sc, unsigned sim_set, uint32_t
     printf("%s: simulating seeds 1..%u ...\n", sc->name, seeds);
     fflush(stdout);
     for (uint32_t s = 1; s <= seeds; s++) {
-        struct run_request rq = { .sc = sc, .seed = s, .models = sim_set, .db_path = db_path };
+        struct run_request rq = { .sc = sc, .seed = s, .models = sim_set,
+                                  .level = DB_RECORD_OUTCOMES, .db_path = db_path };
         struct run_outcome out = { 0 };
         bool ok = run_simulate(&rq, &out, err) && run_publish(&out, NULL, err);
         run_outcome_clear(&out);
