@@ -159,7 +159,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: zabsim_bench_scale SOURCE_DIR [SEEDS]\n");
         return 2;
     }
-    run_tune_allocator(); /* as zabsim does */
     const char *dir = argv[1];
     uint64_t seeds = argc > 2 ? strtoull(argv[2], NULL, 10) : 50;
     char *tmp = g_dir_make_tmp("zabsim-bench-XXXXXX", NULL);

@@ -1,6 +1,5 @@
 /* main.c: `zabsim COMMAND ...` dispatch, --version and the top-level --help. */
 #include "tools/cli.h"
-#include "tools/run_one.h"
 
 #include <glib.h>
 #include <locale.h>
@@ -40,7 +39,6 @@ int main(int argc, char **argv)
     /* Numbers in output must not depend on the user's locale: a run is byte-for-byte
      * reproducible on any machine. */
     setlocale(LC_ALL, "C");
-    run_tune_allocator();
     if (argc < 2) {
         usage(stderr);
         return EXIT_BAD_INPUT;

@@ -6,7 +6,6 @@
 #include "world/units.h"
 
 #include <inttypes.h>
-#include <malloc.h>
 #include <string.h>
 
 char *run_default_db_path(const struct scenario *sc, uint64_t seed)
@@ -182,15 +181,6 @@ static void to_db_hosts(const struct world_host_end *ends, const struct scenario
     for (uint32_t h = 0; h < sc->hosts; h++)
         hosts[h] = (struct db_host_end){ .name = sc->host_names[h], .up = ends[h].up,
                                          .incarnation = ends[h].incarnation };
-}
-
-void run_tune_allocator(void)
-{
-    /* Histories (logs, delivery sequences) are arrays that double as they grow. Above this
-     * size glibc maps each one on its own, so growing it remaps pages instead of copying
-     * them; left to itself glibc raises the threshold after the first such array is freed
-     * and later ones are copied at every doubling (a fifth of a long run's CPU time). */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 
 bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError **err)

@@ -42,10 +42,6 @@ void run_outcome_clear(struct run_outcome *out);
  * a model that did not run. */
 int64_t run_summary_value(sqlite3 *db, const char *model, const char *column, bool *present);
 
-/* Sets the process's allocator up for long runs (large arrays mapped, so growing them does
- * not copy them); once, at the start of a program that runs simulations. */
-void run_tune_allocator(void);
-
 /* "leader_crash-seed1.db" for a scenario and seed. */
 char *run_default_db_path(const struct scenario *sc, uint64_t seed);
 
