@@ -41,8 +41,6 @@ bool db__sync_file(const char *path, GError **err)
     return true;
 }
 
-/* Closes the private database and syncs its file once: it was written without fsyncs, and
- * must not become visible under the target's name before its content is durable. */
 static bool close_private(struct db_run *r, GError **err)
 {
     if (sqlite3_close(r->db) != SQLITE_OK) {
@@ -50,7 +48,7 @@ static bool close_private(struct db_run *r, GError **err)
         return false;
     }
     r->db = NULL;
-    return db__sync_file(r->private_path, err);
+    return true;
 }
 
 enum db_publish_result db__publish_file(const char *private_path, const char *target_path,
@@ -217,7 +215,16 @@ bool db_run_commit(struct db_run *r, const char *verdict, int64_t *run_id, GErro
         g_set_error(err, ZS_ERROR, ZS_ERROR_INTERNAL,
                     "db_run_commit needs a successful db_run_finish first");
     } else if (set_verdict(r, verdict, err) && close_private(r, err)) {
-        switch (db__publish_file(r->private_path, r->target_path, err)) {
+        /* The private file was written without fsyncs: it must be durable before it can
+         * become the target. Appended to an existing target (every seed of a sweep but the
+         * first), it is only read, and the target's own transaction makes the copy durable. */
+        bool exists = g_file_test(r->target_path, G_FILE_TEST_EXISTS);
+        enum db_publish_result published = DB_PUBLISH_TARGET_EXISTS;
+        if (!exists)
+            published = db__sync_file(r->private_path, err)
+                            ? db__publish_file(r->private_path, r->target_path, err)
+                            : DB_PUBLISH_FAILED;
+        switch (published) {
         case DB_PUBLISH_DONE:
             ok = true;
             if (run_id)
