@@ -104,7 +104,8 @@ struct bench_result bare_loop_run(uint64_t total_messages)
         last_arrival[h][to] = t;
         bare_push(&heap, (struct bare_event){ t, seq++, h, to });
     }
-    struct bench_result r = { .seconds = bench_now_s() - t0, .events = events, .messages = delivered,
+    struct bench_result r = { .seconds = bench_now_s() - t0, .events = events,
+                              .messages = delivered,
                         .pending_peak = heap.peak };
     free(heap.v);
     return r;

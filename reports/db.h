@@ -99,8 +99,8 @@ struct db_run *db_run_create(const char *target_path, const char *const *host_na
 struct recorder db_run_recorder(struct db_run *r);
 /* Writes the runs row (verdict still NULL), the models and hosts tables (hosts[i] describes
  * host i of host_names), the measures computed while the run ran, and ends the oracles'
- * trace: their violations go to the violations table. Returns false on a database or recording error.
- * Records arriving later are ignored. */
+ * trace: their violations go to the violations table. Returns false on a database or
+ * recording error. Records arriving later are ignored. */
 bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
                    const struct db_host_end *hosts, GError **err);
 /* Number of invariant violations found by db_run_finish, including any beyond the rows the

@@ -1,10 +1,12 @@
 /* db_run.c: recording one run into its private database: db_run_create, the recorder that
- * turns trace records into rows, db_run_finish (runs and hosts rows, summary, checks) and
- * db_run_abort. Publishing the finished file is reports/db_commit.c.
+ * turns trace records into rows (those its recording level keeps) while feeding every
+ * record to the run's oracles and measures, db_run_finish (runs and hosts rows, measures,
+ * violations, then the indexes) and db_run_abort. Publishing the finished file is
+ * reports/db_commit.c.
  *
  * The private file belongs to this run alone and is thrown away on any failure, so it is
  * written without a journal or fsyncs, under an exclusive lock, in transactions of
- * DB_ROWS_PER_COMMIT rows. A recording error cannot be returned through the recorder
+ * DB_ROWS_PER_COMMIT rows, and its indexes are built only once the rows are in. A recording error cannot be returned through the recorder
  * interface; the first one is kept and stops recording, and db_run_finish reports it. */
 #include <errno.h>
 #include <fcntl.h>
@@ -391,7 +393,6 @@ struct db_run *db_run_create(const char *target_path, const char *const *host_na
 }
 
 /* ---- the recorder ---------------------------------------------------------------------- */
-
 
 static bool bind_host(struct db_run *r, sqlite3_stmt *st, int col, int32_t host, bool required,
                       GError **err)

@@ -1,6 +1,6 @@
 /* cli_options.h: what `zabsim run` and `zabsim sweep` parse alike: the scenario argument,
- * --db, --model and --record, and the error line every option problem becomes. One helper, so the two
- * commands cannot drift in how they read the same option. */
+ * --db, --model and --record, and the error line every option problem becomes. One helper,
+ * so the two commands cannot drift in how they read the same option. */
 #ifndef TOOLS_CLI_OPTIONS_H
 #define TOOLS_CLI_OPTIONS_H
 
@@ -24,8 +24,8 @@ struct cli_common {
  * terminator). */
 void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n);
 /* Parses argv with ctx (whose entries came from cli_common_entries), requires exactly one
- * scenario file, checks --model and --record and loads the scenario. Prints "zabsim CMD: problem" (or the
- * scenario's problems) and returns false on any problem: exit status 2. */
+ * scenario file, checks --model and --record and loads the scenario. Prints "zabsim CMD:
+ * problem" (or the scenario's problems) and returns false on any problem: exit status 2. */
 bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char ***argv);
 /* Prints "zabsim CMD: message" on stderr and returns false, for the command's own checks. */
 bool cli_fail(const struct cli_common *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

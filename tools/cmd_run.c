@@ -1,6 +1,7 @@
 /* cmd_run.c: `zabsim run SCENARIO.yaml [--seed N] [--db FILE] [--model M,...]
- * [--record summary|outcomes|messages] [--check-determinism]`: one simulation, its results database, and the
- * side-by-side summary; with --check-determinism the seed runs again and must match. */
+ * [--record summary|outcomes|messages] [--check-determinism]`: one simulation, its results
+ * database, and the side-by-side summary; with --check-determinism the seed runs again and
+ * must match. */
 #include "tools/cli.h"
 #include "tools/cli_options.h"
 #include "world/determinism.h"
