@@ -96,24 +96,16 @@ void db__run_discard(struct db_run *r);
 /* Frees r's memory (the database must be closed). */
 void db__run_free(struct db_run *r);
 
-/* ---- one model's messages and deliveries, in memory --------------------------------------
+/* ---- one model's delivery sequences, in memory ------------------------------------------
  *
- * Measures and checks that look at every delivery (a million in a large run) are computed
- * in C over this structure, loaded once per model, instead of in SQL: the same questions as
- * window functions and correlated joins took half a minute on a million deliveries. A
- * message is a dense number, so per-message facts are array slots. */
-
-#define DB_NO_ZXID INT64_MIN       /* deliveries.zxid is NULL */
-#define DB_NOT_SUBMITTED INT64_MIN /* the message has no submissions row */
+ * The report's divergence section compares every host incarnation's delivery order with
+ * every other's; over this structure, loaded once per model, instead of in SQL, where the
+ * same question as correlated joins took half a minute on a million deliveries. A message is
+ * a dense number, so per-message facts are array slots. */
 
 struct db_seq_entry {
-    int64_t row_id; /* deliveries.rowid */
-    int64_t seq;
-    int64_t zxid;   /* DB_NO_ZXID when NULL */
     int64_t t_ns;
-    int64_t trace_seq;
     uint32_t msg;   /* message number */
-    bool replayed;
 };
 
 /* One host incarnation's deliveries: entries [first, first + count), in seq order. */
@@ -123,36 +115,13 @@ struct db_seq_span {
     size_t first, count;
 };
 
-/* What the submissions and deliveries tables say about one message. */
-struct db_msg {
-    int64_t submitted_ns;       /* its first submission; DB_NOT_SUBMITTED when none */
-    int64_t first_seq;          /* trace_seq of its first submission; INT64_MAX when none */
-    int64_t first_delivery_seq; /* trace_seq of its first delivery anywhere; INT64_MAX */
-    bool acked;                 /* some submission was acknowledged */
-    bool rejected;              /* some submission was refused */
-};
-
-/* A host as the run ended (table hosts), with the span of its final incarnation (NULL when
- * that incarnation delivered nothing). */
-struct db_final_host {
-    const char *host;
-    uint32_t incarnation;
-    int64_t row_id;  /* hosts.rowid */
-    bool up;
-    bool counted;    /* up and, in a model with a serving phase, in it: loss counts here */
-    const struct db_seq_span *span;
-};
-
 struct db_seqs {
     const char *model;
     GArray *entries;      /* struct db_seq_entry, ordered by (host, incarnation, seq, rowid) */
     GArray *spans;        /* struct db_seq_span, in (host, incarnation) order */
-    GArray *msgs;         /* struct db_msg by message number */
-    GArray *finals;       /* struct db_final_host, in host_index order */
     GPtrArray *msg_names; /* msg_id text by message number */
     GHashTable *ids;      /* msg_id text -> message number + 1 (lookups only) */
     GStringChunk *strings;
-    uint32_t n_delivered; /* messages numbered below this were delivered at least once */
     /* Scratch for comparisons, one slot per message: pos[m] is the position of m's first
      * delivery in the span indexed last, valid when pos_mark[m] == pos_now; seen_mark[m] ==
      * seen_now marks messages already met in the span being walked. Marks with a generation
@@ -178,12 +147,7 @@ static inline const char *db__seq_msg_name(const struct db_seqs *s, uint32_t msg
     return g_ptr_array_index(s->msg_names, msg);
 }
 
-static inline struct db_msg *db__seq_msg(const struct db_seqs *s, uint32_t msg)
-{
-    return &g_array_index(s->msgs, struct db_msg, msg);
-}
-
-/* Loads the deliveries, submissions and final host states of one model of one run. */
+/* Loads the deliveries of one model of one run. */
 bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
                   GError **err);
 void db__seqs_clear(struct db_seqs *s);

@@ -29,16 +29,13 @@ static uint32_t intern_msg(struct db_seqs *s, const char *msg_id)
     uint32_t m = s->msg_names->len;
     g_ptr_array_add(s->msg_names, name);
     g_hash_table_insert(s->ids, name, GUINT_TO_POINTER(m + 1));
-    struct db_msg info = { .submitted_ns = DB_NOT_SUBMITTED, .first_seq = INT64_MAX,
-                           .first_delivery_seq = INT64_MAX };
-    g_array_append_val(s->msgs, info);
     return m;
 }
 
 static void add_delivery(struct db_seqs *s, sqlite3_stmt *st)
 {
-    const char *host = column_text(st, 1);
-    uint32_t incarnation = (uint32_t)sqlite3_column_int64(st, 2);
+    const char *host = column_text(st, 0);
+    uint32_t incarnation = (uint32_t)sqlite3_column_int64(st, 1);
     struct db_seq_span *last =
         s->spans->len ? &g_array_index(s->spans, struct db_seq_span, s->spans->len - 1) : NULL;
     if (!last || last->incarnation != incarnation || strcmp(last->host, host) != 0) {
@@ -48,42 +45,10 @@ static void add_delivery(struct db_seqs *s, sqlite3_stmt *st)
         g_array_append_val(s->spans, span);
         last = &g_array_index(s->spans, struct db_seq_span, s->spans->len - 1);
     }
-    struct db_seq_entry e = {
-        .row_id = sqlite3_column_int64(st, 0),
-        .seq = sqlite3_column_int64(st, 3),
-        .zxid = sqlite3_column_type(st, 5) == SQLITE_NULL ? DB_NO_ZXID
-                                                          : sqlite3_column_int64(st, 5),
-        .t_ns = sqlite3_column_int64(st, 6),
-        .trace_seq = sqlite3_column_int64(st, 8),
-        .msg = intern_msg(s, column_text(st, 4)),
-        .replayed = sqlite3_column_int(st, 7) != 0,
-    };
+    struct db_seq_entry e = { .t_ns = sqlite3_column_int64(st, 3),
+                              .msg = intern_msg(s, column_text(st, 2)) };
     g_array_append_val(s->entries, e);
     last->count++;
-}
-
-static void add_submission(struct db_seqs *s, sqlite3_stmt *st)
-{
-    struct db_msg *m = db__seq_msg(s, intern_msg(s, column_text(st, 1)));
-    int64_t t = sqlite3_column_int64(st, 2);
-    const char *outcome = column_text(st, 3);
-    if (m->submitted_ns == DB_NOT_SUBMITTED || t < m->submitted_ns)
-        m->submitted_ns = t;
-    m->first_seq = MIN(m->first_seq, sqlite3_column_int64(st, 4));
-    m->acked |= strcmp(outcome, "acked") == 0;
-    m->rejected |= strcmp(outcome, "rejected") == 0;
-}
-
-static void add_final_host(struct db_seqs *s, sqlite3_stmt *st)
-{
-    struct db_final_host h = {
-        .row_id = sqlite3_column_int64(st, 0),
-        .host = g_string_chunk_insert_const(s->strings, column_text(st, 1)),
-        .incarnation = (uint32_t)sqlite3_column_int64(st, 2),
-        .up = sqlite3_column_int(st, 3) != 0,
-        .counted = sqlite3_column_int(st, 4) != 0,
-    };
-    g_array_append_val(s->finals, h);
 }
 
 /* Runs sql (parameters ?1 run_id, ?2 model) and hands each row to add. */
@@ -109,18 +74,6 @@ static bool load_rows(sqlite3 *db, int64_t run_id, struct db_seqs *s, const char
     return true;
 }
 
-/* The span of (host, incarnation), or NULL. */
-static const struct db_seq_span *find_span(const struct db_seqs *s, const char *host,
-                                           uint32_t incarnation)
-{
-    for (guint i = 0; i < s->spans->len; i++) {
-        const struct db_seq_span *span = db__seq_span_at(s, i);
-        if (span->incarnation == incarnation && strcmp(span->host, host) == 0)
-            return span;
-    }
-    return NULL;
-}
-
 bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seqs *s,
                   GError **err)
 {
@@ -128,44 +81,17 @@ bool db__seqs_load(sqlite3 *db, int64_t run_id, const char *model, struct db_seq
     s->model = model;
     s->entries = g_array_new(FALSE, FALSE, sizeof(struct db_seq_entry));
     s->spans = g_array_new(FALSE, FALSE, sizeof(struct db_seq_span));
-    s->msgs = g_array_new(FALSE, FALSE, sizeof(struct db_msg));
-    s->finals = g_array_new(FALSE, FALSE, sizeof(struct db_final_host));
     s->msg_names = g_ptr_array_new();
     s->ids = g_hash_table_new(g_str_hash, g_str_equal);
     s->strings = g_string_chunk_new(64 * 1024);
-    /* Deliveries first, so that messages delivered somewhere get the low numbers. The index
-     * on (run_id, model, host, incarnation, seq) yields this order without a sort. */
-    bool ok = load_rows(db, run_id, s,
-                        "SELECT rowid, host, incarnation, seq, msg_id, zxid, delivered_ns, "
-                        "replayed, trace_seq FROM deliveries WHERE run_id = ?1 AND model = ?2 "
-                        "ORDER BY host, incarnation, seq, rowid",
-                        add_delivery, err);
-    s->n_delivered = s->msg_names->len;
-    ok = ok &&
-         load_rows(db, run_id, s,
-                   "SELECT rowid, msg_id, submitted_ns, outcome, trace_seq FROM submissions "
-                   "WHERE run_id = ?1 AND model = ?2",
-                   add_submission, err) &&
-         load_rows(db, run_id, s,
-                   /* counted: up, and in the model's serving phase if it has one */
-                   "SELECT h.rowid, h.host, h.incarnation_at_end, h.up_at_end, "
-                   "h.up_at_end AND (m.serving_phase IS NULL OR e.phase IS m.serving_phase) "
-                   "FROM hosts AS h JOIN models AS m ON m.run_id = h.run_id AND m.model = ?2 "
-                   "LEFT JOIN host_ends AS e ON e.run_id = h.run_id AND e.model = ?2 "
-                   "AND e.host = h.host WHERE h.run_id = ?1 ORDER BY h.host_index",
-                   add_final_host, err);
-    if (!ok) {
+    /* The index on (run_id, model, host, incarnation, seq) yields this order without a
+     * sort. */
+    if (!load_rows(db, run_id, s,
+                   "SELECT host, incarnation, msg_id, delivered_ns FROM deliveries "
+                   "WHERE run_id = ?1 AND model = ?2 ORDER BY host, incarnation, seq, rowid",
+                   add_delivery, err)) {
         db__seqs_clear(s);
         return false;
-    }
-    for (guint i = 0; i < s->finals->len; i++) {
-        struct db_final_host *h = &g_array_index(s->finals, struct db_final_host, i);
-        h->span = find_span(s, h->host, h->incarnation);
-    }
-    for (guint i = 0; i < s->entries->len; i++) {
-        const struct db_seq_entry *e = db__seq_at(s, i);
-        struct db_msg *m = db__seq_msg(s, e->msg);
-        m->first_delivery_seq = MIN(m->first_delivery_seq, e->trace_seq);
     }
     size_t n_msgs = s->msg_names->len;
     s->pos = g_new(uint32_t, n_msgs);
@@ -180,10 +106,6 @@ void db__seqs_clear(struct db_seqs *s)
         g_array_free(s->entries, TRUE);
     if (s->spans)
         g_array_free(s->spans, TRUE);
-    if (s->msgs)
-        g_array_free(s->msgs, TRUE);
-    if (s->finals)
-        g_array_free(s->finals, TRUE);
     if (s->msg_names)
         g_ptr_array_free(s->msg_names, TRUE);
     if (s->ids)

@@ -144,7 +144,7 @@ struct span {
 };
 
 struct host_track {
-    bool receiver_up, leading;
+    bool leading;
     const char *phase;   /* of the latest state record (model's static name, or NULL) */
     struct bitset ever;  /* ranks delivered in any incarnation */
     int64_t ever_count;
@@ -165,6 +165,7 @@ struct model_track {
     uint32_t n_ranks;
     GArray *spans;           /* struct span */
     struct host_track *hosts;
+    uint64_t receivers_up;   /* bit h: host h's receiver is up (its state is not DOWN) */
     GArray *clients;         /* struct client_track by client - 1 */
     GArray *stretches;       /* struct interval, unclipped: failed operations, clients down */
     struct latencies ack, delivery;
@@ -317,7 +318,9 @@ static void add_stretch(struct model_track *t, int64_t s, int64_t e)
 static void on_state(struct model_track *t, const struct trace_rec *r)
 {
     struct host_track *h = &t->hosts[r->host];
-    h->receiver_up = r->u.state.state != TRACE_STATE_DOWN;
+    uint64_t bit = UINT64_C(1) << r->host;
+    t->receivers_up = r->u.state.state != TRACE_STATE_DOWN ? t->receivers_up | bit
+                                                           : t->receivers_up & ~bit;
     h->phase = t->d->phase_name ? t->d->phase_name(r->u.state.phase) : NULL;
     const char *state = t->d->state_name ? t->d->state_name(r->u.state.state) : NULL;
     bool leading = t->d->leader_state && g_strcmp0(state, t->d->leader_state) == 0 &&
@@ -326,14 +329,13 @@ static void on_state(struct model_track *t, const struct trace_rec *r)
     h->leading = leading;
 }
 
-static void on_submission(struct model_track *t, const struct trace_rec *r, uint32_t n_hosts)
+static void on_submission(struct model_track *t, const struct trace_rec *r)
 {
     uint32_t n = msg_number(t, r->u.submission.msg_id);
     struct msg *m = msg_at(t, n);
     if (m->first_sub_ns == NOT_SUBMITTED) {
         m->first_sub_ns = r->t_ns;
-        for (uint32_t h = 0; h < n_hosts; h++)
-            m->up_mask |= (uint64_t)t->hosts[h].receiver_up << h;
+        m->up_mask = t->receivers_up;
     } else {
         gpointer key = GUINT_TO_POINTER(n);
         GArray *more = g_hash_table_lookup(t->extra_subs, key);
@@ -495,7 +497,7 @@ void run_measures_record(struct run_measures *rm, const struct trace_rec *r)
         on_state(t, r);
         break;
     case TRACE_SUBMISSION:
-        on_submission(t, r, rm->n_hosts);
+        on_submission(t, r);
         break;
     case TRACE_OUTCOME:
         on_outcome(t, r);
@@ -509,16 +511,6 @@ void run_measures_record(struct run_measures *rm, const struct trace_rec *r)
     default:
         break;
     }
-}
-
-static void record_cb(void *ctx, const struct trace_rec *r)
-{
-    run_measures_record(ctx, r);
-}
-
-struct recorder run_measures_recorder(struct run_measures *m)
-{
-    return (struct recorder){ .record = record_cb, .ctx = m };
 }
 
 /* ---- the end: order ------------------------------------------------------------------ */
@@ -655,7 +647,6 @@ static void measure_loss(struct run_measures *rm, struct model_track *t,
                          const struct measure_end *end, struct measure_model *out)
 {
     bool one_receiver = end->queue_group && t->d->queue_groups;
-    uint64_t all_hosts = rm->n_hosts == 64 ? UINT64_MAX : (UINT64_C(1) << rm->n_hosts) - 1;
     for (uint32_t h = 0; h < rm->n_hosts; h++) {
         const struct host_track *ht = &t->hosts[h];
         struct measure_host mh = { .host = h, .delivered = ht->ever_count };
@@ -678,7 +669,7 @@ static void measure_loss(struct run_measures *rm, struct model_track *t,
         if (!m->acked || m->rank != NO_RANK)
             continue;
         out->lost++;
-        out->lost_in_transit += (m->up_mask & all_hosts) != 0;
+        out->lost_in_transit += m->up_mask != 0; /* some host's receiver was up */
     }
     out->missed_while_down = out->lost - out->lost_in_transit;
 }

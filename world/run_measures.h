@@ -71,7 +71,6 @@ struct run_measures;
 struct run_measures *run_measures_new(unsigned models, uint32_t n_hosts);
 /* One record of the run, of any model, in trace order. */
 void run_measures_record(struct run_measures *m, const struct trace_rec *r);
-struct recorder run_measures_recorder(struct run_measures *m);
 /* Ends the run: out gets one struct measure_model per model of the run, in registry order
  * (free with run_measures_result_free). Records after this are ignored. */
 GArray *run_measures_finish(struct run_measures *m, const struct measure_end *end);
