@@ -8,20 +8,32 @@
  *      does: seeds per core-hour with both models (target 50,000) and ZAB only (100,000),
  *      and the database's size per seed (target 20 KB);
  *   3. `zabsim check`'s replay of leader_crash runs recorded at outcomes level: deliveries
- *      re-checked per second (target 1 M/s).
+ *      re-checked per second (target 1 M/s);
+ *   4. what outcomes level costs: leader_crash's seeds at outcomes against summary level
+ *      (target at most 2x the time);
+ *   5. memory that follows what is in flight: the peak RSS of the 200,000-write run against
+ *      the 40,000-write run (bench/scenarios/steady_40k.yaml), each a `zabsim run` of its
+ *      own, at summary level (target at most 1.1x) and at outcomes level (1.5x).
  *
- * Usage: zabsim_bench_scale SOURCE_DIR [SEEDS]. A benchmark, not a test: it reads the wall
+ * Usage: zabsim_bench_scale SOURCE_DIR [SEEDS]; the zabsim binary is looked for next to
+ * this one. A benchmark, not a test: it reads the wall
  * clock, and its absolute numbers depend on the machine; the ratios are what compare. */
 #include "bench/bare_loop.h"
 #include "reports/check.h"
 #include "tools/run_one.h"
 #include "world/model.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+extern char **environ;
 
 static double bare_messages_per_s;
 
@@ -156,6 +168,80 @@ static void check_replay(const char *dir, const char *tmp)
     scenario_free(sc);
 }
 
+static void outcomes_cost(const char *dir, const char *tmp, uint64_t seeds)
+{
+    struct scenario *sc = load(dir, "scenarios/leader_crash.yaml");
+    char *db = g_build_filename(tmp, "cost.db", NULL);
+    uint64_t messages = 0;
+    double at[2] = { 0, 0 };
+    const enum db_record_level levels[2] = { DB_RECORD_SUMMARY, DB_RECORD_OUTCOMES };
+    /* Each seed into a new database, as `zabsim run` writes one. */
+    for (uint64_t seed = 1; seed <= seeds; seed++) {
+        for (int i = 0; i < 2; i++) {
+            at[i] += run_seeds(sc, model_all(), levels[i], seed, 1, db, &messages);
+            g_unlink(db);
+        }
+    }
+    printf("leader_crash, both models, %" PRIu64 " seeds, each into a new database: %.2f s at "
+           "summary level, %.2f s at outcomes level\n", seeds, at[0], at[1]);
+    verdict_line("  outcomes / summary time (x100)", 100.0 * at[1] / at[0], 200, true, "%", -1);
+    g_free(db);
+    scenario_free(sc);
+}
+
+/* Peak resident memory of `zabsim run SCENARIO --model zab --record LEVEL`, in KB, from the
+ * kernel's account of the child (wait4), so that this process's own pages do not count. */
+static long peak_rss_kb(const char *zabsim, const char *dir, const char *scenario,
+                        const char *level, const char *tmp)
+{
+    char *path = g_build_filename(dir, scenario, NULL);
+    char *db = g_build_filename(tmp, "rss.db", NULL);
+    char *argv[] = { (char *)zabsim, "run", path, "--model", "zab", "--record", (char *)level,
+                     "--db", db, NULL };
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    long kb = -1;
+    if (posix_spawn(&pid, zabsim, &fa, NULL, argv, environ) == 0) {
+        int status;
+        struct rusage ru;
+        if (wait4(pid, &status, 0, &ru) == pid && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0)
+            kb = ru.ru_maxrss;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    if (kb < 0) {
+        fprintf(stderr, "%s run %s failed\n", zabsim, path);
+        exit(2);
+    }
+    g_unlink(db);
+    g_free(db);
+    g_free(path);
+    return kb;
+}
+
+static void memory_in_flight(const char *zabsim, const char *dir, const char *tmp)
+{
+    const struct {
+        const char *level;
+        double target;
+    } levels[] = { { "summary", 110 }, { "outcomes", 150 } };
+    for (size_t i = 0; i < G_N_ELEMENTS(levels); i++) {
+        long small = peak_rss_kb(zabsim, dir, "bench/scenarios/steady_40k.yaml",
+                                 levels[i].level, tmp);
+        long large = peak_rss_kb(zabsim, dir, "bench/scenarios/steady_200k.yaml",
+                                 levels[i].level, tmp);
+        printf("peak RSS at %s level: %ld KB for 40,000 writes, %ld KB for 200,000 "
+               "(%.0f bytes per extra write)\n", levels[i].level, small, large,
+               1024.0 * (double)(large - small) / 160000.0);
+        char what[64];
+        g_snprintf(what, sizeof what, "  200k / 40k peak RSS at %s (x100)", levels[i].level);
+        verdict_line(what, 100.0 * (double)large / (double)small, levels[i].target, true, "%",
+                     -1);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -165,6 +251,14 @@ int main(int argc, char **argv)
     const char *dir = argv[1];
     uint64_t seeds = argc > 2 ? strtoull(argv[2], NULL, 10) : 50;
     char *tmp = g_dir_make_tmp("zabsim-bench-XXXXXX", NULL);
+    /* First, while this process is small: a child's peak counts its parent's pages until
+     * the exec. */
+    char *bin_dir = g_path_get_dirname(argv[0]);
+    char *zabsim = g_build_filename(bin_dir, "zabsim", NULL);
+    memory_in_flight(zabsim, dir, tmp);
+    g_free(zabsim);
+    g_free(bin_dir);
+    putchar('\n');
     struct bench_result bare = { 0 };
     for (int i = 0; i < 3; i++) { /* the best of three: the least disturbed by others */
         struct bench_result r = bare_loop_run(1000000);
@@ -177,6 +271,7 @@ int main(int argc, char **argv)
     steady_workload(dir, tmp);
     leader_crash_seeds(dir, tmp, seeds);
     check_replay(dir, tmp);
+    outcomes_cost(dir, tmp, seeds);
     g_rmdir(tmp);
     g_free(tmp);
     return 0;
