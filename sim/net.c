@@ -200,6 +200,18 @@ static void log_message(struct sim *s, const struct sim_msg *m, const struct net
     sim__trace(s, &r);
 }
 
+/* A message sent or received, for the watcher: `node` named its type; `end` is the end
+ * where it happens (-1: a connection already gone, whose other end is unknown). */
+static void watch_message(struct sim *s, enum sim_watch_kind kind, const struct sim_msg *m,
+                          uint32_t node, const struct net_conn *c, int end)
+{
+    const struct sim_node *namer = sim__node(s, node);
+    const char *type = namer->ops->msg_type_name ? namer->ops->msg_type_name(m->type) : "?";
+    uint32_t machine = end >= 0 ? c->machine[end] : namer->machine;
+    int64_t peer = end >= 0 ? (int64_t)c->machine[!end] : -1;
+    sim__watch(s, kind, m->model, machine, peer, type);
+}
+
 static inline void trace_message(struct sim *s, const struct sim_msg *m, const struct net_conn *c,
                                  int from, sim_time recv_ns, enum msg_loss loss)
 {
@@ -348,6 +360,8 @@ void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
     msg->sent_ns = s->now;
     msg->model = sim__node(s, node)->model;
     s->stats.messages_sent++;
+    if (s->watcher)
+        watch_message(s, SIM_WATCH_SEND, msg, node, c, from);
     if (from < 0) {
         /* The connection is long gone (both ends closed): the write fails locally. */
         s->stats.messages_lost++;
@@ -397,6 +411,8 @@ static void on_msg(struct sim *s, struct net_conn *c, int to, struct sim_msg *ms
         return;
     }
     trace_message(s, msg, c, from, s->now, TRACE_LOSS_NONE);
+    if (s->watcher)
+        watch_message(s, SIM_WATCH_RECEIVE, msg, c->node[from], c, to);
     struct proto_input in = { .kind = PROTO_IN_MSG, .conn = c->id };
     sim__deliver(s, c->node[to], &in, msg);
 }

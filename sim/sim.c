@@ -356,6 +356,8 @@ static void apply_effects(struct sim *s, uint32_t node)
         case PROTO_EFFECT_DISK_APPEND:
             disk_log_append(sim__lane(s, n->machine, n->model)->disk, e->file,
                             proto_out_data(o, e), e->data_size);
+            if (s->watcher)
+                sim__watch(s, SIM_WATCH_APPEND, n->model, n->machine, -1, NULL);
             break;
         case PROTO_EFFECT_DISK_TRUNCATE:
             disk_log_truncate(sim__lane(s, n->machine, n->model)->disk, e->file, e->records);
@@ -363,6 +365,8 @@ static void apply_effects(struct sim *s, uint32_t node)
         case PROTO_EFFECT_DISK_PUT:
             disk_blob_put(sim__lane(s, n->machine, n->model)->disk, e->file,
                           proto_out_data(o, e), e->data_size);
+            if (s->watcher)
+                sim__watch(s, SIM_WATCH_WRITE, n->model, n->machine, -1, NULL);
             break;
         case PROTO_EFFECT_DISK_SYNC:
             disk_sync(s, node, e->file, e->token);
@@ -561,6 +565,8 @@ static void on_disk_done(struct sim *s, const struct evq_event *ev)
     disk_sync_complete(sim__lane(s, ev->aux, (model_id)ev->b)->disk, ticket);
     g_free(ticket);
     s->stats.fsyncs++;
+    if (s->watcher)
+        sim__watch(s, SIM_WATCH_FSYNC, (model_id)ev->b, ev->aux, -1, NULL);
     if (m->incarnation != ev->incarnation || !m->up)
         return;
     struct proto_input in = { .kind = PROTO_IN_DISK_DONE, .token = ev->a };
@@ -683,6 +689,23 @@ bool sim_step(struct sim *s)
     if (s->observer)
         notify_observer(s, &ev);
     return true;
+}
+
+void sim_set_watcher(struct sim *s, sim_watcher fn, void *ctx)
+{
+    s->watcher = fn;
+    s->watcher_ctx = ctx;
+}
+
+void sim__watch(struct sim *s, enum sim_watch_kind kind, model_id model, uint32_t machine,
+                int64_t peer_machine, const char *type)
+{
+    struct sim_watch_note note = {
+        .kind = kind, .model = model, .host = sim__machine(s, machine)->trace_host,
+        .peer_host = peer_machine >= 0 ? sim__machine(s, (uint32_t)peer_machine)->trace_host
+                                       : -1,
+        .type = type };
+    s->watcher(s->watcher_ctx, &note);
 }
 
 void sim_set_event_observer(struct sim *s, sim_event_observer fn, void *ctx)

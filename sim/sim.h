@@ -135,4 +135,26 @@ typedef void (*sim_event_observer)(void *ctx, const struct sim_event_note *note)
 /* Calls fn after every event is handled (NULL: none). */
 void sim_set_event_observer(struct sim *s, sim_event_observer fn, void *ctx);
 
+/* What a watcher sees that no trace record carries (faults triggered by protocol events,
+ * world/triggers.h): a node handing a message to the network, the network handing one to a
+ * node, and a node's disk operations. Host indices are the machines' (-1: a client's). */
+enum sim_watch_kind {
+    SIM_WATCH_SEND = 0, /* a node sent a message (whatever then became of it) */
+    SIM_WATCH_RECEIVE,  /* a message reached its node, which handles it now */
+    SIM_WATCH_APPEND,   /* a record appended to a log file */
+    SIM_WATCH_WRITE,    /* a small file replaced */
+    SIM_WATCH_FSYNC,    /* an fsync completed (the process that asked may be gone) */
+};
+struct sim_watch_note {
+    enum sim_watch_kind kind;
+    model_id model;
+    int32_t host;      /* where it happened */
+    int32_t peer_host; /* send, receive: the other end's host */
+    const char *type;  /* send, receive: the message type, as the model names it */
+};
+typedef void (*sim_watcher)(void *ctx, const struct sim_watch_note *note);
+/* Calls fn on each of those as it happens, in the middle of handling an event: fn may
+ * schedule calls (sim_at) but must not change machines or the network (NULL: none). */
+void sim_set_watcher(struct sim *s, sim_watcher fn, void *ctx);
+
 #endif

@@ -159,6 +159,8 @@ struct sim {
     struct sim_stats stats;
     sim_event_observer observer; /* sim_set_event_observer */
     void *observer_ctx;
+    sim_watcher watcher;         /* sim_set_watcher */
+    void *watcher_ctx;
     uint64_t digest;
     bool started;
 };
@@ -168,6 +170,10 @@ static inline struct sim_machine *sim__machine(const struct sim *s, uint32_t m)
     ZS_ASSERT(m < s->machines->len);
     return g_ptr_array_index(s->machines, m);
 }
+
+/* Tells the watcher, if any (sim_set_watcher). */
+void sim__watch(struct sim *s, enum sim_watch_kind kind, model_id model, uint32_t machine,
+                int64_t peer_machine, const char *type);
 
 static inline struct sim_node *sim__node(const struct sim *s, uint32_t n)
 {

@@ -514,7 +514,7 @@ static void test_scenario_bad_hosts(void)
                     "7:15 workload.attach: unknown host 'c' (hosts are a, b)");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_disk: {host: crashed, fsync: 1s, for: 1s}}\n",
                     "5:32 faults[0].slow_disk.host: 'crashed' is not a target here (expected one "
-                    "host name, leader, follower or random)");
+                    "host name, leader, follower, random or event_host)");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_link: {from: leader, to: leader, "
                          "latency: 5ms, for: 1s}}\n",
                     "5:44 faults[0].slow_link.to: the same host as from");
@@ -561,11 +561,12 @@ static void test_scenario_malformed_faults(void)
                     "5:20 faults[0].heal: the only value is 'all'");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, restart: leader}\n",
                     "5:23 faults[0].restart: 'leader' is not a target here (expected a host "
-                    "name, crashed or a list of host names)");
+                    "name, crashed, event_host or a list of host names)");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: crashed}\n",
                     "5:21 faults[0].crash: 'crashed' is not a target here");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, isolate: [h1]}\n",
-                    "5:23 faults[0].isolate: expected one host name, leader, follower or random");
+                    "5:23 faults[0].isolate: expected one host name, leader, follower, random or "
+                    "event_host");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: [h1, h1]}\n",
                     "5:26 faults[0].crash: 'h1' is listed twice (first at 5:22)");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_link: {from: h1, to: h1, latency: 5ms, "
@@ -575,6 +576,96 @@ static void test_scenario_malformed_faults(void)
                     "5:25 faults[0].slow_disk: missing required key 'fsync'");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, explode: h1}\n", "5:5 faults[0]: no action",
                     "5:14 unknown key 'explode' in faults[0] (valid keys: crash, power_off,");
+}
+
+/* Triggers (`on:`): what is read, and every mistake reported where it was made. */
+static void test_scenario_triggered_faults(void)
+{
+    static const char yaml[] =
+        BASE "faults:\n"
+        "  - {at: 9s, restart: crashed}\n"
+        "  - on: {event: send, type: NEWLEADER, host: leader, peer: [h2, h3], model: zab}\n"
+        "    count: 2\n"
+        "    after: 5ms\n"
+        "    power_off: event_host\n"
+        "  - {on: {event: state, state: LEADING, phase: BROADCAST}, crash: leader}\n"
+        "  - {on: {event: fsync, host: h2}, slow_disk: {host: event_host, fsync: 9ms, "
+        "for: 1s}}\n"
+        "  - {at: 2s, crash: h1}\n";
+    GError *err = NULL;
+    struct scenario *sc = scenario_parse("t.yaml", yaml, strlen(yaml), &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_EQUAL_FATAL(sc->faults->len, 5);
+    /* Timed faults first, by time; triggered ones after them, in file order. */
+    CU_ASSERT_EQUAL(fault_at(sc, 0)->at, 2 * SIM_S);
+    CU_ASSERT_EQUAL(fault_at(sc, 0)->on.event, TRIGGER_NONE);
+    CU_ASSERT_EQUAL(fault_at(sc, 1)->at, 9 * SIM_S);
+    const struct scenario_fault *f = fault_at(sc, 2);
+    CU_ASSERT_EQUAL(f->at, SCENARIO_AT_TRIGGER);
+    CU_ASSERT_EQUAL(f->on.event, TRIGGER_SEND);
+    CU_ASSERT_STRING_EQUAL(f->on.type, "NEWLEADER");
+    CU_ASSERT_EQUAL(f->on.host.kind, SCENARIO_TARGET_LEADER);
+    CU_ASSERT_EQUAL(f->on.peer.kind, SCENARIO_TARGET_HOSTS);
+    CU_ASSERT_EQUAL(f->on.peer.n_hosts, 2);
+    CU_ASSERT_EQUAL(f->on.model, model_find("zab"));
+    CU_ASSERT_EQUAL(f->on.count, 2);
+    CU_ASSERT_EQUAL(f->on.after, 5 * SIM_MS);
+    CU_ASSERT_EQUAL(f->kind, TRACE_FAULT_POWER_OFF);
+    CU_ASSERT_EQUAL(f->target.kind, SCENARIO_TARGET_EVENT_HOST);
+    f = fault_at(sc, 3);
+    CU_ASSERT_EQUAL(f->on.event, TRIGGER_STATE);
+    CU_ASSERT_STRING_EQUAL(f->on.state, "LEADING");
+    CU_ASSERT_STRING_EQUAL(f->on.phase, "BROADCAST");
+    CU_ASSERT_EQUAL(f->on.host.kind, SCENARIO_TARGET_ALL); /* any host */
+    CU_ASSERT_EQUAL(f->on.model, -1);
+    CU_ASSERT_EQUAL(f->on.count, 1);
+    CU_ASSERT_EQUAL(f->on.after, 0);
+    f = fault_at(sc, 4);
+    CU_ASSERT_EQUAL(f->on.event, TRIGGER_FSYNC);
+    CU_ASSERT_EQUAL(f->on.host.n_hosts, 1);
+    CU_ASSERT_EQUAL(f->target.kind, SCENARIO_TARGET_EVENT_HOST);
+    scenario_free(sc);
+}
+
+static void test_scenario_malformed_triggers(void)
+{
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, on: {event: deliver}, crash: h1}\n",
+                    "5:14 faults[0]: a fault fires either at a time ('at') or on an event");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, count: 2, crash: h1}\n",
+                    "5:14 faults[0]: 'count' belongs to a fault triggered by an event ('on')");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: event_host}\n",
+                    "5:21 faults[0].crash: event_host is the host whose event fired a "
+                    "triggered fault; this fault has no 'on'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: explode}, crash: h1}\n",
+                    "5:18 faults[0].on.event: expected one of state, send, receive, deliver, "
+                    "append, write or fsync");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {host: h1}, crash: h1}\n",
+                    "5:10 faults[0].on: missing required key 'event'");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: send, type: NEWLEADR}, crash: h1}\n",
+                    "5:30 faults[0].on.type: 'NEWLEADR' is not a simulated model's message "
+                    "type (known: NOTIFICATION, FOLLOWERINFO,");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: send, type: PUB, model: zab}, crash: h1}\n",
+                    "5:30 faults[0].on.type: 'PUB' is not a zab message type (known: "
+                    "NOTIFICATION, FOLLOWERINFO, LEADERINFO, ACKEPOCH, DIFF, TRUNC, SNAP, "
+                    "PROPOSAL, COMMIT, NEWLEADER, UPTODATE, ACK, PING, REQUEST, CONNECT, "
+                    "CONNECT_RESPONSE, CREATE, CREATE_RESPONSE, CLIENT_PING, CLIENT_PONG, "
+                    "REVALIDATE)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: state}, crash: h1}\n",
+                    "5:10 faults[0].on: a state event needs 'state', 'phase' or both");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: state, state: LEADNG}, crash: h1}\n",
+                    "5:32 faults[0].on.state: 'LEADNG' is not a simulated model's state (known: "
+                    "DOWN, LOOKING, FOLLOWING, LEADING, SUBSCRIBED)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: deliver, type: ACK}, crash: h1}\n",
+                    "5:27 faults[0].on: 'type' does not apply to a deliver event");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync, host: random}, crash: h1}\n",
+                    "5:31 faults[0].on.host: 'random' is not a target here (expected a host "
+                    "name, a list of host names, leader, follower or any)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync, model: kafka}, crash: h1}\n",
+                    "5:32 faults[0].on.model: 'kafka' is not a simulated model");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync}, count: 0, crash: h1}\n",
+                    "5:33 faults[0].count: must be at least 1, found 0");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync}, after: soon, crash: h1}\n",
+                    "5:33 faults[0].after: invalid duration 'soon'");
 }
 
 static void test_scenario_bad_subjects(void)
@@ -995,6 +1086,7 @@ void test_register(void)
 {
     TEST_SUITE("scenario_valid", TEST(test_scenario_full_fills_every_field),
                TEST(test_scenario_faults_in_time_then_file_order),
+               TEST(test_scenario_triggered_faults),
                TEST(test_scenario_expect_entries), TEST(test_scenario_defaults),
                TEST(test_scenario_small_forms_and_null_sections),
                TEST(test_scenario_load_reads_files), TEST(test_scenario_pubsub_placement_keys),
@@ -1005,6 +1097,7 @@ void test_register(void)
                TEST(test_scenario_bad_distributions), TEST(test_scenario_bad_hosts),
                TEST(test_scenario_fault_after_duration),
                TEST(test_scenario_malformed_partitions), TEST(test_scenario_malformed_faults),
+               TEST(test_scenario_malformed_triggers),
                TEST(test_scenario_bad_subjects), TEST(test_scenario_bad_workload),
                TEST(test_scenario_bad_expect), TEST(test_scenario_required_keys_and_name),
                TEST(test_scenario_reports_every_problem_in_file_order),

@@ -2,12 +2,14 @@
  * what the comparison exists for (two publishers' messages arrive in different orders at
  * different pub/sub subscribers, in one order everywhere under ZAB), that a run is a pure
  * function of scenario and seed (and that the determinism check sees where two runs part),
- * and that symbolic fault targets resolve from the state. */
+ * that symbolic fault targets resolve from the state, and that faults triggered by protocol
+ * events fire at those events. */
 #include "world/determinism.h"
 #include "world/scenario.h"
 #include "world/world.h"
 #include "tests/harness.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -289,6 +291,129 @@ static void test_symbolic_targets_resolve_when_fired(void)
     scenario_free(sc);
 }
 
+/* ---- triggers ---------------------------------------------------------------------- */
+
+/* What a trigger test reads from a run: faults with their times and details, and, in a run
+ * with the message log, when each host sent each NEWLEADER, entered LEADING/BROADCAST and
+ * delivered each message. */
+struct trigger_capture {
+    GString *faults;       /* "t kind target: detail\n" */
+    GArray *newleader_ns;  /* sim_time of every NEWLEADER sent by h3, in order */
+    GArray *h1_deliveries; /* sim_time of every delivery at h1 */
+    sim_time broadcast_ns; /* first time a host entered LEADING/BROADCAST */
+    int32_t broadcast_host;
+};
+
+static void trigger_record(void *ctx, const struct trace_rec *r)
+{
+    struct trigger_capture *c = ctx;
+    if (r->kind == TRACE_FAULT)
+        g_string_append_printf(c->faults, "%" PRId64 " %s %s: %s\n", r->t_ns,
+                               fault_kind_name(r->u.fault.kind), r->u.fault.target,
+                               r->u.fault.detail);
+    if (r->model != ZAB)
+        return;
+    if (r->kind == TRACE_MESSAGE && strcmp(r->u.message.type, "NEWLEADER") == 0 &&
+        strcmp(r->u.message.src, "h3") == 0)
+        g_array_append_val(c->newleader_ns, r->u.message.sent_ns);
+    if (r->kind == TRACE_DELIVERY && r->host == 0)
+        g_array_append_val(c->h1_deliveries, r->t_ns);
+    if (r->kind == TRACE_STATE && c->broadcast_host < 0 &&
+        strcmp(model_get(ZAB)->state_name(r->u.state.state), "LEADING") == 0 &&
+        g_strcmp0(model_get(ZAB)->phase_name(r->u.state.phase), "BROADCAST") == 0) {
+        c->broadcast_ns = r->t_ns;
+        c->broadcast_host = r->host;
+    }
+}
+
+static void run_triggered(const char *faults, bool log_messages, struct trigger_capture *c)
+{
+    char *yaml = g_strdup_printf("name: triggers\n"
+                                 "description: faults fired by protocol events\n"
+                                 "duration: 3s\n"
+                                 "hosts: 3\n"
+                                 "workload: {clients: 1, rate: 50/s}\n"
+                                 "%s", faults);
+    struct scenario *sc = parse(yaml);
+    *c = (struct trigger_capture){ .faults = g_string_new(NULL),
+                                   .newleader_ns = g_array_new(FALSE, FALSE, sizeof(sim_time)),
+                                   .h1_deliveries = g_array_new(FALSE, FALSE, sizeof(sim_time)),
+                                   .broadcast_host = -1 };
+    struct recorder rec = { trigger_record, c };
+    struct world *w = world_new(sc, 1, 1u << ZAB, log_messages, &rec);
+    world_run(w);
+    world_free(w);
+    scenario_free(sc);
+    g_free(yaml);
+}
+
+static void trigger_capture_free(struct trigger_capture *c)
+{
+    g_string_free(c->faults, TRUE);
+    g_array_free(c->newleader_ns, TRUE);
+    g_array_free(c->h1_deliveries, TRUE);
+}
+
+/* A triggered fault fires on the count-th matching event, `after` later, at the host whose
+ * event it was: the same instants a run without the fault shows for those events. */
+static void test_triggers_fire_on_the_counted_event(void)
+{
+    struct trigger_capture base;
+    run_triggered("", true, &base);
+    CU_ASSERT_EQUAL_FATAL(base.faults->len, 0);
+    CU_ASSERT_FATAL(base.newleader_ns->len >= 2); /* h3 leads and syncs h1 and h2 */
+    CU_ASSERT_FATAL(base.h1_deliveries->len >= 10);
+    CU_ASSERT_EQUAL_FATAL(base.broadcast_host, 2);
+    sim_time second_newleader = g_array_index(base.newleader_ns, sim_time, 1);
+    sim_time tenth_delivery = g_array_index(base.h1_deliveries, sim_time, 9);
+
+    struct trigger_capture c;
+    run_triggered("faults:\n"
+                  "  - on: {event: send, type: NEWLEADER, host: leader}\n"
+                  "    count: 2\n"
+                  "    power_off: event_host\n", false, &c);
+    char *want = g_strdup_printf("%" PRId64 " power_off h3: on send NEWLEADER by h3 to ",
+                                 second_newleader);
+    CU_ASSERT(g_str_has_prefix(c.faults->str, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.faults->str, "(the 2nd)"));
+    g_free(want);
+    trigger_capture_free(&c);
+
+    run_triggered("faults:\n"
+                  "  - {on: {event: deliver, host: h1}, count: 10, after: 5ms, crash: h2}\n",
+                  false, &c);
+    want = g_strdup_printf("%" PRId64 " crash h2: on deliver by h1 (the 10th)",
+                           tenth_delivery + 5 * SIM_MS);
+    CU_ASSERT(g_str_has_prefix(c.faults->str, want));
+    g_free(want);
+    trigger_capture_free(&c);
+
+    run_triggered("faults:\n"
+                  "  - on: {event: state, state: LEADING, phase: BROADCAST}\n"
+                  "    crash: event_host\n", false, &c);
+    want = g_strdup_printf("%" PRId64 " crash h3: on state LEADING/BROADCAST by h3 (the 1st)",
+                           base.broadcast_ns);
+    CU_ASSERT(g_str_has_prefix(c.faults->str, want));
+    g_free(want);
+    trigger_capture_free(&c);
+    trigger_capture_free(&base);
+}
+
+/* Filters that nothing matches leave the run alone: no SNAP in a healthy run, no NEWLEADER
+ * sent by a follower, and a count beyond what happens. */
+static void test_triggers_that_never_match_never_fire(void)
+{
+    struct trigger_capture c;
+    run_triggered("faults:\n"
+                  "  - {on: {event: send, type: SNAP}, crash: event_host}\n"
+                  "  - {on: {event: send, type: NEWLEADER, host: follower}, crash: h1}\n"
+                  "  - {on: {event: receive, type: NEWLEADER, peer: h1}, crash: h1}\n"
+                  "  - {on: {event: state, state: LEADING}, count: 2, crash: h1}\n",
+                  false, &c);
+    CU_ASSERT_STRING_EQUAL(c.faults->str, "");
+    trigger_capture_free(&c);
+}
+
 void test_register(void)
 {
     TEST_SUITE("world", TEST(test_pubsub_orders_differ_zab_agrees),
@@ -296,5 +421,7 @@ void test_register(void)
                TEST(test_same_seed_same_run_other_seed_differs),
                TEST(test_determinism_check_finds_where_two_runs_part),
                TEST(test_a_model_runs_the_same_alone_or_beside_others),
-               TEST(test_symbolic_targets_resolve_when_fired));
+               TEST(test_symbolic_targets_resolve_when_fired),
+               TEST(test_triggers_fire_on_the_counted_event),
+               TEST(test_triggers_that_never_match_never_fire));
 }

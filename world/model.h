@@ -59,6 +59,8 @@ struct model_desc {
     const char *(*state_name)(uint8_t state);
     const char *(*phase_name)(uint8_t phase);
     const char *(*drop_cause_name)(uint8_t cause);
+    /* Names its network message types (NULL or "?" for a type it has not), for triggers. */
+    const char *(*msg_type_name)(uint8_t type);
     const struct model_event *events; /* indexed by event type; [0] unused */
     size_t n_events;
     const char *schema_sql;           /* CREATE TABLE of its event tables, or NULL */
@@ -99,6 +101,9 @@ struct model_desc {
     /* The host a symbolic target names now, or -1 when none (rng: the fault stream, for a
      * random pick). Only for kinds in `targets`. */
     int (*resolve)(struct model_run *m, enum target_kind kind, struct rng *rng);
+    /* Whether host holds the role a symbolic target names, now (a trigger's host filter).
+     * Only for kinds in `targets`. */
+    bool (*holds)(struct model_run *m, enum target_kind kind, uint32_t host);
     /* The network lost a message of the model carrying client message lost->u.lost.msg_id
      * (TRACE_LOST): fills *drop (kind, time, host and model already set) with the drop it
      * means, the host that missed it in u.drop.meant_for, and returns true; false when no

@@ -134,6 +134,7 @@ const struct model_desc pubsub_model = {
     .title = "pub/sub",
     .summary = "a NATS-style core pub/sub cluster: at-most-once, no ordering across hosts",
     .state_name = ps_state_name,
+    .msg_type_name = ps_msg_type_name,
     .phase_name = NULL,
     .drop_cause_name = drop_cause_name,
     .events = NULL,

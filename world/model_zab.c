@@ -115,6 +115,15 @@ static int zab_resolve(struct model_run *m, enum target_kind kind, struct rng *r
     return kind == SCENARIO_TARGET_LEADER ? current_leader(m) : random_follower(m, rng);
 }
 
+static bool zab_holds(struct model_run *m, enum target_kind kind, uint32_t host)
+{
+    ZS_ASSERT(kind == SCENARIO_TARGET_LEADER || kind == SCENARIO_TARGET_FOLLOWER);
+    if (kind == SCENARIO_TARGET_LEADER)
+        return current_leader(m) == (int)host;
+    const void *z = server_of(m, host);
+    return z && zab_server_state(z) == ZAB_STATE_FOLLOWING;
+}
+
 static void zab_free(struct model_run *m)
 {
     if (!m)
@@ -199,6 +208,7 @@ const struct model_desc zab_model = {
     .title = "ZAB",
     .summary = "a ZooKeeper ensemble: election, discovery, synchronization, broadcast",
     .state_name = state_name,
+    .msg_type_name = zab_msg_type_name,
     .phase_name = phase_name,
     .drop_cause_name = NULL,
     .events = zab_events,
@@ -215,6 +225,7 @@ const struct model_desc zab_model = {
     .place_client = zab_place_client,
     .offer = zab_offer,
     .resolve = zab_resolve,
+    .holds = zab_holds,
     .lost_as_drop = NULL,
     .annotate = NULL,
     .free = zab_free,

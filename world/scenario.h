@@ -31,7 +31,8 @@ enum target_kind {
     SCENARIO_TARGET_FOLLOWER,   /* a random ZAB follower at that moment */
     SCENARIO_TARGET_RANDOM,     /* a random host that is up */
     SCENARIO_TARGET_CRASHED,    /* every host that is down (restart only) */
-    SCENARIO_TARGET_ALL,        /* heal: all */
+    SCENARIO_TARGET_ALL,        /* heal: all; a trigger's host filter: any host */
+    SCENARIO_TARGET_EVENT_HOST, /* a triggered fault: the host whose event fired it */
 };
 
 struct scenario_target {
@@ -40,8 +41,37 @@ struct scenario_target {
     uint32_t hosts[SCENARIO_MAX_HOSTS]; /* host indices (0-based) for SCENARIO_TARGET_HOSTS */
 };
 
+/* What a triggered fault waits for (docs/scenarios.md, "Triggers"). */
+enum trigger_event {
+    TRIGGER_NONE = 0, /* not triggered: the fault fires at `at` */
+    TRIGGER_STATE,    /* a host's state or phase changed, in its model */
+    TRIGGER_SEND,     /* a node on the host sent a network message */
+    TRIGGER_RECEIVE,  /* a node on the host was handed a network message */
+    TRIGGER_DELIVER,  /* the host delivered a client message to its subscriber */
+    TRIGGER_APPEND,   /* a record was appended to a log file on the host's disk */
+    TRIGGER_WRITE,    /* a small file on the host's disk was replaced (ZAB's epoch files) */
+    TRIGGER_FSYNC,    /* an fsync on the host's disk completed */
+    TRIGGER_EVENT_COUNT
+};
+
+/* Longest state, phase or message type name a trigger may name. */
+#define SCENARIO_TRIGGER_NAME_MAX 32
+
+struct scenario_trigger {
+    enum trigger_event event;
+    int model;                     /* registry id the event must come from; -1: any */
+    struct scenario_target host;   /* where the event happens; SCENARIO_TARGET_ALL: any */
+    struct scenario_target peer;   /* send, receive: the other end's host; ALL: any */
+    char type[SCENARIO_TRIGGER_NAME_MAX];  /* send, receive: message type; "": any */
+    char state[SCENARIO_TRIGGER_NAME_MAX]; /* state: the new state; "": any */
+    char phase[SCENARIO_TRIGGER_NAME_MAX]; /* state: the new phase; "": any */
+    uint64_t count;                /* fire on the count-th matching event (1-based) */
+    sim_time after;                /* that long after it */
+};
+
 struct scenario_fault {
-    sim_time at;
+    sim_time at;                   /* SCENARIO_AT_TRIGGER for a triggered fault */
+    struct scenario_trigger on;    /* on.event TRIGGER_NONE: a timed fault */
     enum fault_kind kind;
     struct scenario_target target; /* crash, power_off, restart, isolate, pause, heal,
                                     * slow_disk */
@@ -55,6 +85,11 @@ struct scenario_fault {
     struct dist delay;           /* slow_link: latency; slow_disk: fsync */
     int line, column;            /* where the fault was written, for messages */
 };
+
+/* The `at` of a triggered fault: after every timed one, in file order. */
+#define SCENARIO_AT_TRIGGER INT64_MAX
+
+const char *trigger_event_name(enum trigger_event e);
 
 /* One `expect:` entry: model, run_summary column (or "invariants"), and a range. */
 struct scenario_expect {

@@ -1,8 +1,9 @@
 /* scenario_fault.c: the `faults:` schedule and the `expect:` block of a scenario file.
  *
  * Faults are checked against the hosts and the duration read before them, and stored in the
- * order they apply: by time, then by position in the file. Symbolic targets (leader,
- * follower, random, crashed) stay symbolic here; the simulator resolves them when the fault
+ * order they apply: by time, then by position in the file, faults triggered by protocol
+ * events (`on:`, scenario_trigger.c) last. Symbolic targets (leader, follower, random,
+ * crashed, event_host) stay symbolic here; the simulator resolves them when the fault
  * fires. What a fault does to the simulated world is not this file's business. */
 #include "world/model.h"
 #include "world/scenario_internal.h"
@@ -14,56 +15,49 @@
 #include <string.h>
 
 /* The action keys come first, in enum fault_kind order, so a key index is a fault kind. */
-enum { FK_AT = TRACE_FAULT_KIND_COUNT, FK_FOR, FK_COUNT };
+enum { FK_AT = TRACE_FAULT_KIND_COUNT, FK_FOR, FK_ON, FK_COUNT_KEY, FK_AFTER, FK_COUNT };
 static const char *const fault_keys[FK_COUNT] = {
     [TRACE_FAULT_CRASH] = "crash",         [TRACE_FAULT_POWER_OFF] = "power_off",
     [TRACE_FAULT_RESTART] = "restart",     [TRACE_FAULT_PARTITION] = "partition",
     [TRACE_FAULT_ISOLATE] = "isolate",     [TRACE_FAULT_HEAL] = "heal",
     [TRACE_FAULT_PAUSE] = "pause",         [TRACE_FAULT_SLOW_LINK] = "slow_link",
     [TRACE_FAULT_SLOW_DISK] = "slow_disk", [FK_AT] = "at",
-    [FK_FOR] = "for",
+    [FK_FOR] = "for",                      [FK_ON] = "on",
+    [FK_COUNT_KEY] = "count",              [FK_AFTER] = "after",
 };
 
 #define ACTION_LIST "crash, power_off, restart, partition, isolate, heal, pause, slow_link or " \
                     "slow_disk"
-
-/* Which targets a fault kind accepts. */
-enum {
-    ALLOW_LIST = 1u << 0,
-    ALLOW_LEADER = 1u << 1,
-    ALLOW_FOLLOWER = 1u << 2,
-    ALLOW_RANDOM = 1u << 3,
-    ALLOW_CRASHED = 1u << 4,
-    ALLOW_SYMBOLIC = ALLOW_LEADER | ALLOW_FOLLOWER | ALLOW_RANDOM,
-};
 
 static const struct target_word {
     const char *word;
     enum target_kind kind;
     unsigned flag;
 } target_words[] = {
-    { "leader", SCENARIO_TARGET_LEADER, ALLOW_LEADER },
-    { "follower", SCENARIO_TARGET_FOLLOWER, ALLOW_FOLLOWER },
-    { "random", SCENARIO_TARGET_RANDOM, ALLOW_RANDOM },
-    { "crashed", SCENARIO_TARGET_CRASHED, ALLOW_CRASHED },
+    { "leader", SCENARIO_TARGET_LEADER, SCENARIO_ALLOW_LEADER },
+    { "follower", SCENARIO_TARGET_FOLLOWER, SCENARIO_ALLOW_FOLLOWER },
+    { "random", SCENARIO_TARGET_RANDOM, SCENARIO_ALLOW_RANDOM },
+    { "crashed", SCENARIO_TARGET_CRASHED, SCENARIO_ALLOW_CRASHED },
+    { "any", SCENARIO_TARGET_ALL, SCENARIO_ALLOW_ANY },
+    { "event_host", SCENARIO_TARGET_EVENT_HOST, SCENARIO_ALLOW_EVENT_HOST },
 };
 
-struct target_rule {
-    unsigned allow;
-    const char *expected; /* for messages */
-};
+#define SYMBOLIC (SCENARIO_ALLOW_LEADER | SCENARIO_ALLOW_FOLLOWER | SCENARIO_ALLOW_RANDOM | \
+                  SCENARIO_ALLOW_EVENT_HOST)
 
-static const struct target_rule host_targets = {
-    ALLOW_LIST | ALLOW_SYMBOLIC, "a host name, leader, follower, random or a list of host names"
+static const struct scenario_target_rule host_targets = {
+    SCENARIO_ALLOW_LIST | SYMBOLIC,
+    "a host name, leader, follower, random, event_host or a list of host names"
 };
-static const struct target_rule restart_targets = {
-    ALLOW_LIST | ALLOW_CRASHED, "a host name, crashed or a list of host names"
+static const struct scenario_target_rule restart_targets = {
+    SCENARIO_ALLOW_LIST | SCENARIO_ALLOW_CRASHED | SCENARIO_ALLOW_EVENT_HOST,
+    "a host name, crashed, event_host or a list of host names"
 };
-static const struct target_rule isolate_targets = {
-    ALLOW_SYMBOLIC, "one host name, leader, follower or random (partition cuts groups)"
+static const struct scenario_target_rule isolate_targets = {
+    SYMBOLIC, "one host name, leader, follower, random or event_host (partition cuts groups)"
 };
-static const struct target_rule one_host_targets = {
-    ALLOW_SYMBOLIC, "one host name, leader, follower or random"
+static const struct scenario_target_rule one_host_targets = {
+    SYMBOLIC, "one host name, leader, follower, random or event_host"
 };
 
 /* ---- targets -------------------------------------------------------------------------------- */
@@ -92,12 +86,12 @@ static bool read_host_list(struct scenario__ctx *c, const struct ynode *n, const
     return ok;
 }
 
-static bool read_target(struct scenario__ctx *c, const struct ynode *n, const char *where,
-                        const struct target_rule *rule, struct scenario_target *t)
+bool scenario__target(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                      const struct scenario_target_rule *rule, struct scenario_target *t)
 {
     t->kind = SCENARIO_TARGET_HOSTS;
     t->n_hosts = 0;
-    if (n->kind == SCENARIO_YNODE_SEQUENCE && (rule->allow & ALLOW_LIST))
+    if (n->kind == SCENARIO_YNODE_SEQUENCE && (rule->allow & SCENARIO_ALLOW_LIST))
         return read_host_list(c, n, where, t);
     if (n->kind != SCENARIO_YNODE_SCALAR || scenario__is_null(n)) {
         if (n->kind != SCENARIO_YNODE_INVALID)
@@ -214,9 +208,9 @@ static bool read_slow_link(struct scenario__ctx *c, const struct ynode *n, const
     }
     if (!ok)
         return false;
-    ok = read_target(c, k[0].value, scenario__path(path, sizeof path, where, ".from"),
+    ok = scenario__target(c, k[0].value, scenario__path(path, sizeof path, where, ".from"),
                      &one_host_targets, &f->link_from);
-    ok &= read_target(c, k[1].value, scenario__path(path, sizeof path, where, ".to"),
+    ok &= scenario__target(c, k[1].value, scenario__path(path, sizeof path, where, ".to"),
                       &one_host_targets, &f->link_to);
     if (ok && f->link_from.kind == f->link_to.kind &&
         (f->link_from.kind == SCENARIO_TARGET_LEADER ||
@@ -253,7 +247,7 @@ static bool read_slow_disk(struct scenario__ctx *c, const struct ynode *n, const
     }
     if (!ok)
         return false;
-    ok = read_target(c, k[0].value, scenario__path(path, sizeof path, where, ".host"),
+    ok = scenario__target(c, k[0].value, scenario__path(path, sizeof path, where, ".host"),
                      &one_host_targets, &f->target);
     scenario__path(path, sizeof path, where, ".fsync");
     ok &= scenario__dist(c, k[1].value, path, &f->delay);
@@ -271,11 +265,11 @@ static bool read_action(struct scenario__ctx *c, enum fault_kind kind, const str
     case TRACE_FAULT_CRASH:
     case TRACE_FAULT_POWER_OFF:
     case TRACE_FAULT_PAUSE:
-        return read_target(c, n, where, &host_targets, &f->target);
+        return scenario__target(c, n, where, &host_targets, &f->target);
     case TRACE_FAULT_RESTART:
-        return read_target(c, n, where, &restart_targets, &f->target);
+        return scenario__target(c, n, where, &restart_targets, &f->target);
     case TRACE_FAULT_ISOLATE:
-        return read_target(c, n, where, &isolate_targets, &f->target);
+        return scenario__target(c, n, where, &isolate_targets, &f->target);
     case TRACE_FAULT_HEAL:
         f->target.kind = SCENARIO_TARGET_ALL;
         if (n->kind == SCENARIO_YNODE_SCALAR && strcmp(n->text, "all") == 0)
@@ -337,6 +331,49 @@ static bool fault_time(struct scenario__ctx *c, const struct ynode *n, const cha
     return true;
 }
 
+/* When the fault fires: `at` a time, or `on` an event (with `count` and `after`). */
+static bool fault_when(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                       const struct scenario__field *f, struct scenario_fault *fault)
+{
+    char path[64];
+    if (f[FK_ON].key && f[FK_AT].key) {
+        scenario__report_at(c, f[FK_ON].key, "%s: a fault fires either at a time ('at') or "
+                            "on an event ('on'), not both", where);
+        return false;
+    }
+    if (!f[FK_ON].key) {
+        const struct scenario__field *stray = f[FK_COUNT_KEY].key ? &f[FK_COUNT_KEY]
+                                              : f[FK_AFTER].key ? &f[FK_AFTER] : NULL;
+        if (stray) {
+            scenario__report_at(c, stray->key, "%s: '%s' belongs to a fault triggered by an "
+                                "event ('on')", where, stray->key->text);
+            return false;
+        }
+        return fault_time(c, n, where, f[FK_AT].value, &fault->at);
+    }
+    fault->at = SCENARIO_AT_TRIGGER;
+    fault->on.count = 1;
+    bool ok = scenario__read_trigger(c, f[FK_ON].value,
+                                     scenario__path(path, sizeof path, where, ".on"),
+                                     &fault->on);
+    if (f[FK_COUNT_KEY].value)
+        ok &= scenario__uint(c, f[FK_COUNT_KEY].value,
+                             scenario__path(path, sizeof path, where, ".count"), 1,
+                             SCENARIO_TRIGGER_COUNT_MAX, &fault->on.count);
+    if (f[FK_AFTER].value)
+        ok &= scenario__duration(c, f[FK_AFTER].value,
+                                 scenario__path(path, sizeof path, where, ".after"), 0,
+                                 &fault->on.after);
+    return ok;
+}
+
+static bool names_event_host(const struct scenario_fault *f)
+{
+    return f->target.kind == SCENARIO_TARGET_EVENT_HOST ||
+           f->link_from.kind == SCENARIO_TARGET_EVENT_HOST ||
+           f->link_to.kind == SCENARIO_TARGET_EVENT_HOST;
+}
+
 static void read_fault(struct scenario__ctx *c, const struct ynode *n, guint index)
 {
     char where[32], path[64];
@@ -348,7 +385,7 @@ static void read_fault(struct scenario__ctx *c, const struct ynode *n, guint ind
     for (int h = 0; h < SCENARIO_MAX_HOSTS; h++)
         fault.group[h] = -1;
     int action = fault_action(c, n, where, f);
-    bool ok = fault_time(c, n, where, f[FK_AT].value, &fault.at) && action >= 0;
+    bool ok = fault_when(c, n, where, f, &fault) && action >= 0;
     snprintf(path, sizeof path, "%s.for", where);
     if (action == TRACE_FAULT_PAUSE && !f[FK_FOR].value) {
         scenario__report_at(c, n, "%s: pause needs 'for' (how long the process stalls)", where);
@@ -365,6 +402,11 @@ static void read_fault(struct scenario__ctx *c, const struct ynode *n, guint ind
     fault.kind = (enum fault_kind)action;
     snprintf(path, sizeof path, "%s.%s", where, fault_keys[action]);
     ok &= read_action(c, fault.kind, f[action].value, path, &fault);
+    if (ok && fault.on.event == TRIGGER_NONE && names_event_host(&fault)) {
+        scenario__report_at(c, f[action].value, "%s: event_host is the host whose event "
+                            "fired a triggered fault; this fault has no 'on'", path);
+        ok = false;
+    }
     if (ok)
         g_array_append_val(c->sc->faults, fault);
 }

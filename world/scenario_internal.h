@@ -132,7 +132,33 @@ bool scenario__valid_name(const char *s);
 
 /* ---- scenario_fault.c ----------------------------------------------------------------- */
 
+/* Which targets a place accepts (flags), and how to say so in a message. */
+enum {
+    SCENARIO_ALLOW_LIST = 1u << 0,
+    SCENARIO_ALLOW_LEADER = 1u << 1,
+    SCENARIO_ALLOW_FOLLOWER = 1u << 2,
+    SCENARIO_ALLOW_RANDOM = 1u << 3,
+    SCENARIO_ALLOW_CRASHED = 1u << 4,
+    SCENARIO_ALLOW_ANY = 1u << 5,
+    SCENARIO_ALLOW_EVENT_HOST = 1u << 6,
+};
+struct scenario_target_rule {
+    unsigned allow;
+    const char *expected;
+};
+/* A host name, a list of them, or a word the rule allows (leader, any, ...). */
+bool scenario__target(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                      const struct scenario_target_rule *rule, struct scenario_target *t);
+
 void scenario__read_faults(struct scenario__ctx *c, const struct ynode *n);
 void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n);
+
+/* ---- scenario_trigger.c --------------------------------------------------------------- */
+
+/* Largest `count` of a trigger. */
+#define SCENARIO_TRIGGER_COUNT_MAX 1000000000u
+/* Reads an `on:` mapping into t (count and after are the fault's keys, read by the caller). */
+bool scenario__read_trigger(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                            struct scenario_trigger *t);
 
 #endif

@@ -2,6 +2,7 @@
  * each selected model's descriptor builds and drives its own nodes. */
 #include "world/world.h"
 
+#include "world/triggers.h"
 #include "world/units.h"
 
 #include <math.h>
@@ -19,6 +20,8 @@ struct world_model {
     GArray **delivered;     /* by host: msg_id_t by seq - 1 */
     guint *earlier_len;     /* by host */
     uint32_t *incarnation;  /* by host: incarnation of its latest delivery */
+    /* For triggers on states: each host's latest state and phase (UINT16_MAX: none yet). */
+    uint16_t *last_state, *last_phase; /* by host */
 };
 
 struct world_client {
@@ -40,6 +43,8 @@ struct world {
     struct world_client *clients;
     GArray *beside;  /* int32_t host index of every machine, -1 for clients' */
     int *groups;     /* per machine, rebuilt by set_groups */
+    struct triggers *triggers; /* NULL: no fault waits for an event */
+    int32_t event_host;        /* while a triggered fault fires: its event's host, else -1 */
 };
 
 static struct world_model *selected_at(const struct world *w, guint i)
@@ -81,6 +86,45 @@ static void forward_model_record(struct world *w, struct world_model *wm,
         w->user_rec.record(w->user_rec.ctx, &copy);
 }
 
+/* State changes and deliveries, for the triggers that wait for them. */
+static void observe_record(struct world *w, struct world_model *wm, const struct trace_rec *r)
+{
+    if (r->host < 0 || (uint32_t)r->host >= w->sc->hosts)
+        return;
+    struct trigger_seen e = { .model = wm->id, .host = r->host, .peer = -1 };
+    if (r->kind == TRACE_STATE) {
+        uint32_t h = (uint32_t)r->host;
+        e.event = TRIGGER_STATE;
+        e.state = wm->desc->state_name ? wm->desc->state_name(r->u.state.state) : NULL;
+        e.phase = wm->desc->phase_name ? wm->desc->phase_name(r->u.state.phase) : NULL;
+        e.entered_state = wm->last_state[h] != r->u.state.state;
+        e.entered_phase = wm->last_phase[h] != r->u.state.phase;
+        wm->last_state[h] = r->u.state.state;
+        wm->last_phase[h] = r->u.state.phase;
+    } else if (r->kind == TRACE_DELIVERY) {
+        e.event = TRIGGER_DELIVER;
+    } else {
+        return;
+    }
+    triggers_observe(w->triggers, &e, sim_now(w->sim));
+}
+
+/* Messages and disk operations, from the simulator, for the triggers that wait for them. */
+static void watch_sim(void *ctx, const struct sim_watch_note *note)
+{
+    struct world *w = ctx;
+    static const enum trigger_event events[] = {
+        [SIM_WATCH_SEND] = TRIGGER_SEND,     [SIM_WATCH_RECEIVE] = TRIGGER_RECEIVE,
+        [SIM_WATCH_APPEND] = TRIGGER_APPEND, [SIM_WATCH_WRITE] = TRIGGER_WRITE,
+        [SIM_WATCH_FSYNC] = TRIGGER_FSYNC,
+    };
+    ZS_ASSERT((size_t)note->kind < G_N_ELEMENTS(events));
+    struct trigger_seen e = { .event = events[note->kind], .model = note->model,
+                              .host = note->host, .peer = note->peer_host,
+                              .type = note->type };
+    triggers_observe(w->triggers, &e, sim_now(w->sim));
+}
+
 static void world_record(void *ctx, const struct trace_rec *r)
 {
     struct world *w = ctx;
@@ -98,6 +142,8 @@ static void world_record(void *ctx, const struct trace_rec *r)
     }
     if (wm) {
         forward_model_record(w, wm, r);
+        if (w->triggers)
+            observe_record(w, wm, r);
         return;
     }
     if (w->user_rec.record)
@@ -150,8 +196,12 @@ static void build_models(struct world *w)
         wm->delivered = g_new0(GArray *, MAX(sc->hosts, 1));
         wm->earlier_len = g_new0(guint, MAX(sc->hosts, 1));
         wm->incarnation = g_new0(uint32_t, MAX(sc->hosts, 1));
-        for (uint32_t h = 0; h < sc->hosts; h++)
+        wm->last_state = g_new(uint16_t, MAX(sc->hosts, 1));
+        wm->last_phase = g_new(uint16_t, MAX(sc->hosts, 1));
+        for (uint32_t h = 0; h < sc->hosts; h++) {
             wm->delivered[h] = g_array_new(FALSE, FALSE, sizeof(msg_id_t));
+            wm->last_state[h] = wm->last_phase[h] = UINT16_MAX;
+        }
     }
     /* Host by host, then client by client, every model at each: node creation order. */
     for (uint32_t h = 0; h < sc->hosts; h++) {
@@ -258,6 +308,11 @@ static uint32_t resolve(struct world *w, const struct scenario_target *t, uint32
         for (uint32_t h = 0; h < w->sc->hosts; h++)
             hosts[h] = h;
         return w->sc->hosts;
+    case SCENARIO_TARGET_EVENT_HOST:
+        if (w->event_host < 0)
+            return 0;
+        hosts[0] = (uint32_t)w->event_host;
+        return 1;
     }
     return 0;
 }
@@ -392,13 +447,19 @@ static void apply_fault(struct world *w, const struct scenario_fault *f, const u
     }
 }
 
-static void fire_fault(struct sim *s, void *ctx, uint64_t index)
+/* Fires the fault at (arg & 0xffffffff) of sc->faults; a triggered one carries its event's
+ * host + 1 in the upper half. */
+static void fire_fault(struct sim *s, void *ctx, uint64_t arg)
 {
     struct world *w = ctx;
+    guint index = (guint)(arg & 0xffffffffu);
+    ZS_ASSERT(index < w->sc->faults->len);
     const struct scenario_fault *f = &g_array_index(w->sc->faults, struct scenario_fault, index);
+    w->event_host = (int32_t)(arg >> 32) - 1;
     uint32_t hosts[SCENARIO_MAX_HOSTS] = { 0 };
     uint32_t n = 0;
     GString *target = g_string_new(NULL), *detail = g_string_new(NULL);
+
     switch (f->kind) {
     case TRACE_FAULT_PARTITION:
         scenario_describe_groups(w->sc, f->group, target); /* "h1,h2 | h3,h4,h5" */
@@ -432,6 +493,12 @@ static void fire_fault(struct sim *s, void *ctx, uint64_t index)
         else
             apply_fault(w, f, hosts, n, detail);
     }
+    const char *fired_by = triggers_fired_by(w->triggers, index);
+    if (fired_by) { /* what fired it first: the report's timeline shows it */
+        if (detail->len)
+            g_string_prepend(detail, "; ");
+        g_string_prepend(detail, fired_by);
+    }
     struct trace_rec r = { .kind = TRACE_FAULT, .model = MODEL_ID_NONE, .host = -1 };
     r.u.fault.kind = f->kind;
     r.u.fault.target = target->str;
@@ -439,6 +506,22 @@ static void fire_fault(struct sim *s, void *ctx, uint64_t index)
     sim_record(s, &r);
     g_string_free(target, TRUE);
     g_string_free(detail, TRUE);
+    w->event_host = -1;
+}
+
+static void trigger_due(void *ctx, guint index, uint32_t host, sim_time after)
+{
+    struct world *w = ctx;
+    sim_at(w->sim, sim_now(w->sim) + after, fire_fault, w,
+           (uint64_t)index | ((uint64_t)host + 1) << 32);
+}
+
+static bool trigger_holds(void *ctx, model_id model, enum target_kind kind, uint32_t host)
+{
+    struct world *w = ctx;
+    struct world_model *wm = model < MODELS_MAX ? w->by_id[model] : NULL;
+    return wm && (wm->desc->targets & (1u << kind)) && wm->desc->holds &&
+           wm->desc->holds(wm->run, kind, host);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------- */
@@ -482,7 +565,9 @@ bool world_check_targets(const struct scenario *sc, unsigned models, GError **er
         const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
         if (!check_target(sc, models, f, &f->target, err) ||
             !check_target(sc, models, f, &f->link_from, err) ||
-            !check_target(sc, models, f, &f->link_to, err))
+            !check_target(sc, models, f, &f->link_to, err) ||
+            (f->on.event != TRIGGER_NONE && (!check_target(sc, models, f, &f->on.host, err) ||
+                                             !check_target(sc, models, f, &f->on.peer, err))))
             return false;
     }
     return true;
@@ -529,8 +614,20 @@ struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned model
         record_life(w, h, true, TRACE_FAULT_RESTART);
     sim_start(w->sim);
     schedule_workload(w);
-    for (guint i = 0; i < sc->faults->len; i++)
-        sim_at(w->sim, g_array_index(sc->faults, struct scenario_fault, i).at, fire_fault, w, i);
+    w->event_host = -1;
+    w->triggers = triggers_new(sc, trigger_holds, trigger_due, w);
+    static const enum trigger_event watched[] = { TRIGGER_SEND, TRIGGER_RECEIVE,
+                                                  TRIGGER_APPEND, TRIGGER_WRITE,
+                                                  TRIGGER_FSYNC };
+    for (size_t i = 0; i < G_N_ELEMENTS(watched); i++) {
+        if (triggers_watch(w->triggers, watched[i]))
+            sim_set_watcher(w->sim, watch_sim, w);
+    }
+    for (guint i = 0; i < sc->faults->len; i++) {
+        const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
+        if (f->on.event == TRIGGER_NONE)
+            sim_at(w->sim, f->at, fire_fault, w, i);
+    }
     return w;
 }
 
@@ -561,6 +658,8 @@ void world_free(struct world *w)
         g_free(wm->delivered);
         g_free(wm->earlier_len);
         g_free(wm->incarnation);
+        g_free(wm->last_state);
+        g_free(wm->last_phase);
         g_free(wm->host_nodes);
         g_free(wm->client_nodes);
     }
@@ -570,6 +669,7 @@ void world_free(struct world *w)
     g_free(w->clients);
     g_array_free(w->beside, TRUE);
     g_free(w->groups);
+    triggers_free(w->triggers);
     g_free(w);
 }
 

@@ -35,6 +35,8 @@ enum ps_state {
 
 /* "DOWN", "SUBSCRIBED"; NULL out of range. */
 const char *ps_state_name(uint8_t state);
+/* "PUB", "MSG", "RS+", ...: the NATS protocol operations; "?" otherwise. */
+const char *ps_msg_type_name(uint8_t type);
 
 /* Why a message did not reach a subscriber it was meant for (TRACE_DROP cause). */
 enum ps_drop_cause {

@@ -56,6 +56,8 @@ enum zab_event {
 /* "LOOKING", "BROADCAST", ...; NULL for ZAB_PHASE_NONE and out-of-range values. */
 const char *zab_state_name(enum zab_server_state s);
 const char *zab_phase_name(enum zab_phase p);
+/* "PROPOSAL", "ACK", ...: the wire message types, as ZooKeeper names them; "?" otherwise. */
+const char *zab_msg_type_name(uint8_t type);
 
 /* Host disk files used by a ZAB server. */
 enum zab_disk_file {

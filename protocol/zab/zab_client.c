@@ -290,5 +290,5 @@ const struct proto_ops zab_client_ops = {
     .create = client_create,
     .destroy = client_destroy,
     .handle = client_handle,
-    .msg_type_name = zab__msg_type_name,
+    .msg_type_name = zab_msg_type_name,
 };

@@ -85,7 +85,6 @@ struct zab_msg {
     GArray *snapshot;       /* SNAP: struct zab_txn, the leader's whole state (owned) */
 };
 
-const char *zab__msg_type_name(uint8_t type);
 struct zab_msg *zab__msg_new(enum zab_msg_type type, const struct zab_server_config *cfg);
 
 /* ---- connections ------------------------------------------------------------------------ */

@@ -5,7 +5,7 @@
 
 #define WIRE_OVERHEAD 52 /* TCP/IP headers + jute length prefix */
 
-const char *zab__msg_type_name(uint8_t type)
+const char *zab_msg_type_name(uint8_t type)
 {
     static const char *const names[ZAB_MSG_TYPE_COUNT] = {
         [ZAB_MSG_NOTIFICATION] = "NOTIFICATION", [ZAB_MSG_FOLLOWERINFO] = "FOLLOWERINFO",

@@ -439,7 +439,7 @@ const struct proto_ops zab_server_ops = {
     .create = server_create,
     .destroy = server_destroy,
     .handle = server_handle,
-    .msg_type_name = zab__msg_type_name,
+    .msg_type_name = zab_msg_type_name,
 };
 
 /* ---- read-only views -------------------------------------------------------------------- */

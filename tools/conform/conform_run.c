@@ -101,6 +101,10 @@ char *conform_refusal(const struct scenario *sc)
     for (guint i = 0; i < sc->faults->len; i++) {
         const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
         const char *why = NULL;
+        if (f->on.event != TRIGGER_NONE)
+            return g_strdup_printf("%s:%d:%d: a real run cannot fire a fault on a protocol "
+                                   "event ('on'): it does not see inside the servers",
+                                   sc->path, f->line, f->column);
         switch (f->kind) {
         case TRACE_FAULT_CRASH:
         case TRACE_FAULT_RESTART:
@@ -263,6 +267,7 @@ static uint32_t resolve(struct conform_world *w, const struct scenario_target *t
         }
         break;
     case SCENARIO_TARGET_ALL:
+    case SCENARIO_TARGET_EVENT_HOST: /* refused: conform_refusal */
         break;
     }
     return n;
