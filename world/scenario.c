@@ -36,7 +36,7 @@ static const char *const top_keys[TOP_COUNT] = {
 
 /* Words with a meaning in fault targets; a host with one of these names would be ambiguous. */
 static const char *const reserved_host_names[] = { "leader", "follower", "random", "crashed",
-                                                   "all" };
+                                                   "all", "any", "event_host" };
 
 /* ZooKeeper negotiates session timeouts into [2, 20] ticks (minSessionTimeout and
  * maxSessionTimeout default to 2 and 20 times tickTime, ZooKeeperServer.java). */
