@@ -29,6 +29,7 @@ struct db_run_meta {
     sim_time workload_stop_ns;  /* ... to here (at most duration_ns) */
     unsigned models;           /* the run's model set (bits by model id) */
     const char *queue_group;   /* pub/sub queue group, or NULL */
+    const char *variant;       /* the ZooKeeper bug switched on, or NULL */
     int64_t wall_ms;
 };
 
@@ -44,7 +45,7 @@ const char *db_measures_sql(void);
 
 /* Schema version (PRAGMA user_version) and file marker (PRAGMA application_id) of a results
  * database; reports/schema.sql sets both. */
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 5
 #define DB_APPLICATION_ID 0x7a616273 /* "zabs" */
 
 /* Opens an existing results database, read-only unless writable. Fails (ZS_ERROR_IO, message
@@ -108,6 +109,9 @@ bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
 int64_t db_run_violations(const struct db_run *r);
 /* The same, for the invariants of one model. */
 int64_t db_run_model_violations(const struct db_run *r, model_id model);
+/* ... of one of the model's invariants ("agreement"). */
+int64_t db_run_invariant_violations(const struct db_run *r, model_id model,
+                                    const char *invariant);
 /* The private database, for reading the summary and expectations before commit. */
 sqlite3 *db_run_handle(struct db_run *r);
 /* Sets runs.verdict ("pass" or "fail"), then publishes the run into target_path: a new

@@ -36,6 +36,13 @@ enum db_stmt {
 /* Most event types one model may declare (model_desc.n_events). */
 #define DB_MODEL_EVENTS_MAX 16
 
+/* Violations of one invariant of one model in a run. */
+struct db_invariant_count {
+    model_id model;
+    const char *invariant; /* the oracle's (static) */
+    int64_t count;
+};
+
 struct db_run {
     sqlite3 *db;          /* the private database; NULL once closed */
     char *target_path;
@@ -56,6 +63,7 @@ struct db_run {
     GError *record_error; /* first failure while recording; db_run_finish reports it */
     int64_t violations;
     int64_t violations_by_model[MODELS_MAX];
+    GArray *by_invariant;        /* struct db_invariant_count, as the oracles listed them */
     bool closed;          /* db_run_finish was called: later records are ignored */
     bool finished;        /* db_run_finish succeeded: the run may be committed */
 };

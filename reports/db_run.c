@@ -335,6 +335,8 @@ void db__run_free(struct db_run *r)
         g_string_free(r->deferred_indexes, TRUE);
     if (r->pending_rows)
         g_hash_table_destroy(r->pending_rows);
+    if (r->by_invariant)
+        g_array_free(r->by_invariant, TRUE);
     g_free(r->target_path);
     g_free(r->private_path);
     g_strfreev(r->host_names);
@@ -390,6 +392,7 @@ struct db_run *db_run_create(const char *target_path, const char *const *host_na
     r->measures = run_measures_new(models, n_hosts);
     r->pending_rows = g_hash_table_new_full(pending_key_hash, pending_key_equal, g_free,
                                             free_rows);
+    r->by_invariant = g_array_new(FALSE, FALSE, sizeof(struct db_invariant_count));
     r->private_path = db__claim_private_path(target_path, err);
     if (!r->private_path || !open_private(r, err)) {
         db__run_discard(r);
@@ -785,8 +788,8 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     static const char sql[] =
         "INSERT INTO runs (run_id, scenario, description, scenario_path, scenario_text, seed, "
         "hosts, duration_ns, model, queue_group, zabsim_version, wall_ms, workload_start_ns, "
-        "workload_stop_ns, record) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13, ?14)";
+        "workload_stop_ns, record, variant) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15)";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
         db__set_error(err, r->db, "writing the runs row");
@@ -808,6 +811,7 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     sqlite3_bind_int64(st, 12, MIN(meta->workload_start_ns, meta->duration_ns));
     sqlite3_bind_int64(st, 13, MIN(meta->workload_stop_ns, meta->duration_ns));
     bind_text(st, 14, db_record_level_name(r->level));
+    bind_text(st, 15, meta->variant);
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     if (!ok)
         db__set_error(err, r->db, "writing the runs row");
@@ -911,6 +915,21 @@ static bool record_violations(struct db_run *r, GError **err)
         int id = model_find(v->model);
         ZS_ASSERT(id >= 0);
         r->violations_by_model[id] += v->count;
+        struct db_invariant_count *c = NULL;
+        for (guint k = 0; k < r->by_invariant->len && !c; k++) {
+            struct db_invariant_count *x =
+                &g_array_index(r->by_invariant, struct db_invariant_count, k);
+            if (x->model == id && strcmp(x->invariant, v->invariant) == 0)
+                c = x;
+        }
+        if (!c) {
+            struct db_invariant_count fresh = { .model = (model_id)id,
+                                                .invariant = v->invariant };
+            g_array_append_val(r->by_invariant, fresh);
+            c = &g_array_index(r->by_invariant, struct db_invariant_count,
+                               r->by_invariant->len - 1);
+        }
+        c->count += v->count;
     }
     oracle_result_clear(&res);
     return ok;
@@ -959,6 +978,18 @@ bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
 int64_t db_run_violations(const struct db_run *r)
 {
     return r->violations;
+}
+
+int64_t db_run_invariant_violations(const struct db_run *r, model_id model,
+                                    const char *invariant)
+{
+    for (guint k = 0; k < r->by_invariant->len; k++) {
+        const struct db_invariant_count *x =
+            &g_array_index(r->by_invariant, struct db_invariant_count, k);
+        if (x->model == model && strcmp(x->invariant, invariant) == 0)
+            return x->count;
+    }
+    return 0;
 }
 
 int64_t db_run_model_violations(const struct db_run *r, model_id model)

@@ -17,7 +17,7 @@
 -- is the schema version (DB_SCHEMA_VERSION in reports/db.h must match; a test checks it).
 
 PRAGMA application_id = 2053202547; -- 0x7a616273, "zabs"
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 CREATE TABLE runs (
     run_id          INTEGER PRIMARY KEY,
@@ -37,7 +37,9 @@ CREATE TABLE runs (
     record          TEXT NOT NULL CHECK (record IN ('summary', 'outcomes', 'messages')),
         -- what was recorded: summary (no per-message rows), outcomes (+ submissions,
         -- deliveries, drops, proposals), messages (+ every network message)
-    verdict         TEXT CHECK (verdict IN ('pass', 'fail'))
+    verdict         TEXT CHECK (verdict IN ('pass', 'fail')),
+    variant         TEXT               -- a real ZooKeeper bug switched on (zab.variant or
+                                       -- --variant: 'zk-4646', docs/bugs.md); NULL: none
 );
 
 -- The models a run simulated, in registry order, and what their measures take as a leader

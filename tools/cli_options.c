@@ -26,6 +26,10 @@ void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n)
                db_record_level_name(c->level));
     entries[(*n)++] = (GOptionEntry){ "record", 'r', 0, G_OPTION_ARG_STRING, &c->record,
                                       c->record_help, "summary|outcomes|messages" };
+    entries[(*n)++] = (GOptionEntry){
+        "variant", 0, 0, G_OPTION_ARG_STRING, &c->variant,
+        "Switch a real ZooKeeper bug on (zk-4643, ...) or off (none), whatever the scenario's "
+        "zab.variant says (docs/bugs.md)", "NAME" };
     entries[*n] = (GOptionEntry){ NULL };
 }
 
@@ -69,6 +73,11 @@ bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char
         g_error_free(err);
         return false;
     }
+    if (c->variant && !scenario_set_variant(c->sc, c->variant, &err)) {
+        cli_fail(c, "%s", err->message);
+        g_error_free(err);
+        return false;
+    }
     if (!world_check_targets(c->sc, c->models, &err)) {
         cli_fail(c, "%s", err->message);
         g_error_free(err);
@@ -84,5 +93,6 @@ void cli_common_clear(struct cli_common *c)
     g_free(c->db_path);
     g_free(c->model);
     g_free(c->record);
-    c->db_path = c->model = c->record = NULL;
+    g_free(c->variant);
+    c->db_path = c->model = c->record = c->variant = NULL;
 }

@@ -1,5 +1,5 @@
 /* cli_options.h: what `zabsim run` and `zabsim sweep` parse alike: the scenario argument,
- * --db, --model and --record, and the error line every option problem becomes. One helper,
+ * --db, --model, --record and --variant, and the error line every option problem becomes. One helper,
  * so the two commands cannot drift in how they read the same option. */
 #ifndef TOOLS_CLI_OPTIONS_H
 #define TOOLS_CLI_OPTIONS_H
@@ -14,14 +14,15 @@ struct cli_common {
     gchar *model;
     unsigned models;      /* parsed --model: bits by model id */
     gchar *record;
+    gchar *variant;       /* --variant: overrides the scenario's zab.variant */
     enum db_record_level level; /* parsed --record; set it to the command's default first */
     char record_help[160];
     struct scenario *sc;  /* the loaded scenario */
     char model_help[128];
 };
 
-/* Appends the --db, --model and --record entries to entries (room for 3 more plus the
- * terminator). */
+/* Appends the --db, --model, --record and --variant entries to entries (room for 4 more plus
+ * the terminator). */
 void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n);
 /* Parses argv with ctx (whose entries came from cli_common_entries), requires exactly one
  * scenario file, checks --model and --record and loads the scenario. Prints "zabsim CMD:

@@ -134,7 +134,8 @@ static bool record_real_run(const struct scenario *sc, unsigned real_set, uint32
                                 .seed = number, .hosts = sc->hosts, .duration_ns = sc->duration,
                                 .workload_start_ns = sc->workload.start,
                                 .workload_stop_ns = sc->workload.stop, .models = real_set,
-                                .queue_group = sc->pubsub.queue_group, .wall_ms = wall_ms };
+                                .queue_group = sc->pubsub.queue_group,
+                                .variant = scenario_variant(sc), .wall_ms = wall_ms };
     if (!db_run_finish(run, &meta, hosts, err)) {
         db_run_abort(run);
         return false;

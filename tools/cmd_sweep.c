@@ -285,8 +285,13 @@ int cmd_sweep(int argc, char **argv)
                                          ".db", common.sc->name, from, to, shard, shards)
                        : g_strdup_printf("%s-seeds%" PRIu64 "-%" PRIu64 ".db", common.sc->name,
                                          from, to);
-        status = sweep_run(common.sc, argv[1], from, to, shard, shards, jobs, common.models,
+        /* What reproduces a failing seed: the scenario, and the variant when it was given. */
+        char *reproduce = common.variant ? g_strdup_printf("%s --variant %s", argv[1],
+                                                           common.variant)
+                                         : g_strdup(argv[1]);
+        status = sweep_run(common.sc, reproduce, from, to, shard, shards, jobs, common.models,
                            common.level, common.db_path ? common.db_path : default_db);
+        g_free(reproduce);
         g_free(default_db);
     }
     cli_common_clear(&common);

@@ -136,6 +136,15 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
                                const struct db_run *run, GString *out)
 {
     bool all = true;
+    if (rq->sc->zab.variant != rq->sc->zab.file_variant) {
+        /* `expect:` describes the scenario as written; with another variant, only the
+         * invariants judge the run. */
+        g_string_append_printf(out, "expect: not checked (written for variant %s; this run "
+                               "has %s): the invariants decide\n",
+                               scenario_variant_name_of(rq->sc->zab.file_variant),
+                               scenario_variant_name_of(rq->sc->zab.variant));
+        return true;
+    }
     for (guint i = 0; i < rq->sc->expect->len; i++) {
         const struct scenario_expect *x = &g_array_index(rq->sc->expect, struct scenario_expect, i);
         const char *model = model_get(x->model)->name;
@@ -147,7 +156,9 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
         }
         bool present = true;
         int64_t v;
-        if (strcmp(x->column, "invariants") == 0)
+        if (strcmp(x->column, "invariants") == 0 && x->violated)
+            v = db_run_invariant_violations(run, x->model, x->violated);
+        else if (strcmp(x->column, "invariants") == 0)
             v = db_run_model_violations(run, x->model); /* only models with invariants */
         else
             v = run_summary_value(db, model, x->column, &present);
@@ -166,11 +177,24 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
         const struct summary_column *col = summary_column_find(x->column);
         format_value(v, present, col ? col->unit : SUMMARY_COUNT, got, sizeof got);
         if (strcmp(x->column, "invariants") == 0)
-            g_snprintf(want, sizeof want, "hold");
+            g_snprintf(want, sizeof want, x->violated ? "violated: %s" : "hold",
+                       x->violated);
         g_string_append_printf(out, "expect %s.%s %s: %s (got %s)\n", model, x->column, want,
                                ok ? "met" : "NOT MET", got);
     }
     return all;
+}
+
+/* Whether the run is a bug scenario's, with its variant: it expects an invariant broken. */
+static bool expects_violation(const struct run_request *rq)
+{
+    if (rq->sc->zab.variant != rq->sc->zab.file_variant)
+        return false;
+    for (guint i = 0; i < rq->sc->expect->len; i++) {
+        if (g_array_index(rq->sc->expect, struct scenario_expect, i).violated)
+            return true;
+    }
+    return false;
 }
 
 /* ---- running -------------------------------------------------------------------------- */
@@ -212,7 +236,8 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
                                 .duration_ns = sc->duration,
                                 .workload_start_ns = sc->workload.start,
                                 .workload_stop_ns = sc->workload.stop, .models = rq->models,
-                                .queue_group = sc->pubsub.queue_group, .wall_ms = out->wall_ms };
+                                .queue_group = sc->pubsub.queue_group,
+                                .variant = scenario_variant(sc), .wall_ms = out->wall_ms };
     if (!db_run_finish(out->run, &meta, hosts, err)) {
         db_run_abort(out->run);
         out->run = NULL;
@@ -225,16 +250,20 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     units_format_duration(sc->duration, dur, sizeof dur);
     g_string_append_printf(out->summary,
                            "zabsim %s  scenario %s  seed %" PRIu64 "  %u hosts  %u clients  "
-                           "%s simulated  models %s\n",
+                           "%s simulated  models %s%s%s\n",
                            ZABSIM_VERSION, sc->name, rq->seed, sc->hosts, sc->workload.clients,
-                           dur, model_format_set(rq->models, set, sizeof set));
+                           dur, model_format_set(rq->models, set, sizeof set),
+                           scenario_variant(sc) ? "  variant " : "",
+                           scenario_variant(sc) ? scenario_variant(sc) : "");
     render_faults(db, out->summary);
     g_string_append_c(out->summary, '\n');
     render_table(db, rq->models, out->summary);
     g_string_append_c(out->summary, '\n');
     render_violations(db, rq->models, out->violations, out->summary);
     out->expectations_met = check_expectations(db, rq, out->run, out->summary);
-    out->passed = out->violations == 0 && out->expectations_met;
+    /* A bug scenario expects violations (expect: invariants: {violated: NAME}): its
+     * expectations are the verdict; elsewhere any violation fails the run. */
+    out->passed = out->expectations_met && (out->violations == 0 || expects_violation(rq));
     return true;
 }
 

@@ -36,7 +36,8 @@ static uint32_t zab_place_host(struct model_run *m, uint32_t h)
         .sync_limit = sc->zab.sync_limit, .max_batch = sc->zab.max_batch,
         .commit_log_count = ZAB_COMMIT_LOG_COUNT_DEFAULT,
         .snapshot_size_factor = ZAB_SNAPSHOT_SIZE_FACTOR_DEFAULT,
-        .payload_bytes = sc->workload.payload, .leader_load = &sc->zab.leader_load };
+        .payload_bytes = sc->workload.payload, .leader_load = &sc->zab.leader_load,
+        .variant = (enum zab_variant)sc->zab.variant };
     char name[96];
     g_snprintf(name, sizeof name, "%s/zab", sc->host_names[h]);
     struct sim_node_spec spec = { .name = name, .model = m->b.id, .ops = &zab_server_ops,

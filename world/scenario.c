@@ -6,6 +6,7 @@
  * Sections are read in dependency order (hosts and duration before anything that refers to
  * them), whatever order the file uses; problems are sorted by position at the end. */
 #include "world/scenario_internal.h"
+#include "protocol/zab/zab.h"
 
 #include "world/units.h"
 
@@ -237,12 +238,13 @@ enum zab_key {
     ZAB_TEARDOWN,
     ZAB_CLIENT,
     ZAB_PROCESSING,
+    ZAB_VARIANT,
     ZAB_COUNT
 };
 static const char *const zab_keys[ZAB_COUNT] = { "tick",        "init_limit",      "sync_limit",
                                                  "max_batch",   "session_timeout", "leader_load",
                                                  "startup",     "teardown",        "client",
-                                                 "processing" };
+                                                 "processing",  "variant" };
 
 
 /* A key that takes one of two words: *flag becomes false for `off`, true for `on`. */
@@ -260,6 +262,60 @@ static void read_either(struct scenario__ctx *c, const struct ynode *n, const ch
         scenario__report_at(c, n, "%s: '%s' is not %s or %s", key, scenario__quote(c->diag, s),
                             off, on);
     g_free(s);
+}
+
+/* "none, zk-4643, ...": every variant's name. */
+static char *variant_names(void)
+{
+    GString *names = g_string_new(NULL);
+    for (int i = 0; i < ZAB_VARIANT_COUNT; i++)
+        g_string_append_printf(names, "%s%s", i ? ", " : "",
+                               zab_variant_name((enum zab_variant)i));
+    return g_string_free(names, FALSE);
+}
+
+/* zab.variant: a real ZooKeeper bug switched back on (docs/bugs.md). */
+static void read_variant(struct scenario__ctx *c, const struct ynode *n)
+{
+    char *s;
+    if (!scenario__string(c, n, "zab.variant", &s))
+        return;
+    int v = zab_variant_find(s);
+    if (v >= 0) {
+        c->sc->zab.variant = c->sc->zab.file_variant = v;
+    } else {
+        char *names = variant_names();
+        scenario__report_at(c, n, "zab.variant: '%s' is not a known variant (known: %s)",
+                            scenario__quote(c->diag, s), names);
+        g_free(names);
+    }
+    g_free(s);
+}
+
+const char *scenario_variant_name_of(int variant)
+{
+    const char *name = zab_variant_name((enum zab_variant)variant);
+    ZS_ASSERT(name != NULL);
+    return name;
+}
+
+const char *scenario_variant(const struct scenario *sc)
+{
+    return sc->zab.variant != ZAB_VARIANT_NONE ? zab_variant_name(sc->zab.variant) : NULL;
+}
+
+bool scenario_set_variant(struct scenario *sc, const char *name, GError **err)
+{
+    int v = zab_variant_find(name);
+    if (v < 0) {
+        char *names = variant_names();
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "--variant %s: not a known variant "
+                    "(known: %s)", name, names);
+        g_free(names);
+        return false;
+    }
+    sc->zab.variant = v;
+    return true;
 }
 
 static void read_zab(struct scenario__ctx *c, const struct ynode *n)
@@ -288,6 +344,8 @@ static void read_zab(struct scenario__ctx *c, const struct ynode *n)
     read_either(c, f[ZAB_CLIENT].value, "zab.client", "java", "c", &sc->zab.client_c);
     if (f[ZAB_PROCESSING].value)
         scenario__dist(c, f[ZAB_PROCESSING].value, "zab.processing", &sc->zab.processing);
+    if (f[ZAB_VARIANT].value)
+        read_variant(c, f[ZAB_VARIANT].value);
 }
 
 /* ---- pubsub --------------------------------------------------------------------------------- */
@@ -561,6 +619,7 @@ static void read_scenario(struct scenario__ctx *c, const struct ynode *root)
 static void expect_clear(gpointer p)
 {
     g_free(((struct scenario_expect *)p)->column);
+    g_free(((struct scenario_expect *)p)->violated);
 }
 
 static struct scenario *scenario_new(const char *path, const char *text, size_t len)

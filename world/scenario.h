@@ -95,6 +95,8 @@ const char *trigger_event_name(enum trigger_event e);
 struct scenario_expect {
     model_id model;    /* registry id (world/model.h) */
     char *column;      /* e.g. "lost", "acked", "invariants" */
+    char *violated;    /* "invariants": {violated: NAME}, the invariant a bug scenario
+                        * breaks (then min 1, max INT64_MAX); NULL: they hold (min = max = 0) */
     int64_t min, max;  /* exact value: min == max; INT64_MIN / INT64_MAX when open */
     int line, column_no;
 };
@@ -124,6 +126,8 @@ struct scenario {
         struct dist startup;      /* restart -> the server process runs (extension) */
         struct dist teardown;     /* crash -> peers get their resets (extension) */
         struct dist processing;   /* per network message a process handles (extension) */
+        int variant;              /* enum zab_variant: a real ZooKeeper bug switched on */
+        int file_variant;         /* the variant the file names (`expect:` is written for it) */
     } zab;
 
     struct {
@@ -180,6 +184,13 @@ struct scenario *scenario_parse(const char *display_path, const char *text, size
  * attached round-robin, no workload (rate 0: the caller offers messages), no faults, no
  * expectations, and the longest duration allowed. Change fields before world_new(). */
 struct scenario *scenario_new_default(const char *name, uint32_t hosts, uint32_t clients);
+/* The ZooKeeper bug the scenario switches on (zab.variant), or NULL for none. */
+const char *scenario_variant(const struct scenario *sc);
+/* A variant's name ("zk-4646", "none"). */
+const char *scenario_variant_name_of(int variant);
+/* Switches a ZooKeeper bug on ("zk-4646") or off ("none") in a loaded scenario (`--variant`
+ * overrides zab.variant); false with err (ZS_ERROR_INPUT) naming the known ones. */
+bool scenario_set_variant(struct scenario *sc, const char *name, GError **err);
 /* Frees a loaded scenario; NULL is fine. */
 void scenario_free(struct scenario *sc);
 

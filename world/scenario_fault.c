@@ -531,6 +531,43 @@ static bool is_duration(const char *column)
     return col && col->unit == SUMMARY_DURATION;
 }
 
+/* {violated: NAME}: a bug scenario's run breaks that invariant at least once. */
+static bool expect_violated(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                            const struct model_desc *desc, struct scenario_expect *e)
+{
+    static const char *const keys[] = { "violated" };
+    struct scenario__field k[1];
+    char path[96];
+    if (!scenario__fields(c, n, where, keys, 1, k))
+        return false;
+    if (!k[0].value) {
+        scenario__missing(c, n, where, "violated");
+        return false;
+    }
+    char *name = NULL;
+    if (!scenario__string(c, k[0].value, scenario__path(path, sizeof path, where, ".violated"),
+                          &name))
+        return false;
+    const struct oracle_ops *o = desc->oracle;
+    GString *known = g_string_new(NULL);
+    bool found = false;
+    for (unsigned i = 0; i < o->n_invariants; i++) {
+        found = found || strcmp(o->invariants[i], name) == 0;
+        g_string_append_printf(known, "%s%s", i ? ", " : "", o->invariants[i]);
+    }
+    if (found) {
+        e->violated = name;
+        e->min = 1;
+        e->max = INT64_MAX;
+    } else {
+        scenario__report_at(c, k[0].value, "%s: '%s' is not one of %s's invariants (%s)", path,
+                            scenario__quote(c->diag, name), desc->name, known->str);
+        g_free(name);
+    }
+    g_string_free(known, TRUE);
+    return found;
+}
+
 static void read_expect_value(struct scenario__ctx *c, const struct scenario__field *f,
                               const char *column, model_id model)
 {
@@ -553,10 +590,12 @@ static void read_expect_value(struct scenario__ctx *c, const struct scenario__fi
                             "order_disagreements, ...)", where, desc->title);
         return;
     }
-    if (strcmp(column, "invariants") == 0) {
+    if (strcmp(column, "invariants") == 0 && n->kind == SCENARIO_YNODE_MAPPING) {
+        ok = expect_violated(c, n, where, desc, &e);
+    } else if (strcmp(column, "invariants") == 0) {
         ok = n->kind == SCENARIO_YNODE_SCALAR && strcmp(n->text, "hold") == 0;
         if (!ok && n->kind != SCENARIO_YNODE_INVALID)
-            scenario__report_at(c, n, "%s: the only value is 'hold'", where);
+            scenario__report_at(c, n, "%s: expected 'hold' or {violated: INVARIANT}", where);
         e.min = e.max = 0; /* zero violations */
     } else if (n->kind == SCENARIO_YNODE_MAPPING) {
         ok = expect_range(c, n, where, is_duration(column), &e);

@@ -90,6 +90,20 @@ static inline int64_t zxid_counter(int64_t zxid)
 #define ZAB_COMMIT_LOG_COUNT_DEFAULT 500
 #define ZAB_SNAPSHOT_SIZE_FACTOR_DEFAULT 0.33
 
+/* Real ZooKeeper bugs, each switched back on by the smallest change to the fixed code that
+ * reproduces the original defect (docs/bugs.md). ZAB_VARIANT_NONE: the fixed code. */
+enum zab_variant {
+    ZAB_VARIANT_NONE = 0,
+    ZAB_VARIANT_ZK_4643, /* currentEpoch made durable before the synced txns */
+    ZAB_VARIANT_ZK_4646, /* ACK(NEWLEADER) sent before the synced txns are fsynced */
+    ZAB_VARIANT_COUNT
+};
+
+/* "zk-4646"; "none" for ZAB_VARIANT_NONE; NULL out of range. */
+const char *zab_variant_name(enum zab_variant v);
+/* The variant of that name ("none" included), or -1. */
+int zab_variant_find(const char *name);
+
 struct zab_server_config {
     uint32_t sid;                  /* this server's id = host index + 1 */
     uint32_t n_servers;            /* ensemble size; server i (1-based) is on host i - 1 */
@@ -105,6 +119,7 @@ struct zab_server_config {
      * zk.loadData() then takeSnapshot) before its LearnerCnxAcceptor starts; drawn from the
      * server's own stream each time it leads. NULL or fixed 0: the port opens at once. */
     const struct dist *leader_load;
+    enum zab_variant variant;      /* a known bug switched on; NONE: the fixed code */
 };
 
 struct zab_client_config {

@@ -218,7 +218,11 @@ static void sync_commit(struct zab_server *s, int64_t zxid)
         g_array_append_val(s->txns, t); /* in memory; logged with the NEWLEADER snapshot */
 }
 
-static void on_newleader(struct zab_server *s, struct proto_out *out)
+static void ack_newleader(struct zab_server *s, const struct proto_env *env,
+                          struct proto_out *out);
+
+static void on_newleader(struct zab_server *s, const struct proto_env *env,
+                         struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     if (f->mode == ZAB_SYNC_SNAP) {
@@ -238,10 +242,30 @@ static void on_newleader(struct zab_server *s, struct proto_out *out)
     g_array_set_size(f->packets_committed, 0);
     zab__log_append_now(s, out);
     learner_advance(f, ZAB_FS_PERSISTING);
+    /* Both bugs live in the DIFF/TRUNC path: a SNAP sync is persisted as a snapshot,
+     * synchronously, before anything else (Learner.syncWithLeader). */
+    switch (f->mode == ZAB_SYNC_SNAP ? ZAB_VARIANT_NONE : s->cfg->variant) {
+    case ZAB_VARIANT_ZK_4643:
+        /* ZOOKEEPER-4643: currentEpoch is made durable first and the txns after it, so a
+         * crash in between restarts with the new epoch and the shorter log. */
+        f->epoch_before_log = true;
+        zab__write_current_epoch(s, f->new_epoch, out);
+        return;
+    case ZAB_VARIANT_ZK_4646:
+        /* ZOOKEEPER-4646: the txns went to the log thread's queue and NEWLEADER is acked at
+         * once; the log thread fsyncs them (and then currentEpoch follows) later. */
+        f->epoch_after_log = true;
+        proto_disk_sync(out, ZAB_FILE_LOG, proto_token(ZAB_TOK_DISK_SYNCLOG, s->role, 0));
+        ack_newleader(s, env, out);
+        return;
+    default:
+        break;
+    }
     proto_disk_sync(out, ZAB_FILE_LOG, proto_token(ZAB_TOK_DISK_SYNCLOG, s->role, 0)); /* D3 */
 }
 
-static void on_sync_packet(struct zab_server *s, const struct zab_msg *m, struct proto_out *out)
+static void on_sync_packet(struct zab_server *s, const struct zab_msg *m,
+                           const struct proto_env *env, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
     switch (m->hdr.type) {
@@ -268,7 +292,7 @@ static void on_sync_packet(struct zab_server *s, const struct zab_msg *m, struct
         sync_commit(s, m->zxid);
         break;
     case ZAB_MSG_NEWLEADER:
-        on_newleader(s, out);
+        on_newleader(s, env, out);
         break;
     default:
         break;
@@ -349,7 +373,7 @@ static void handle_packet(struct zab_server *s, const struct zab_msg *m,
             zab__become_looking(s, env, out);
         return;
     case ZAB_FS_SYNCING:
-        on_sync_packet(s, m, out);
+        on_sync_packet(s, m, env, out);
         return;
     case ZAB_FS_WAIT_UPTODATE:
         ZS_ASSERT(f->packets_not_logged->len + f->packets_committed->len <
@@ -402,6 +426,18 @@ static void drain_backlog(struct zab_server *s, const struct proto_env *env, str
     g_array_free(backlog, TRUE);
 }
 
+/* NEWLEADER is acked: the learner waits for UPTODATE, reading the channel again. */
+static void ack_newleader(struct zab_server *s, const struct proto_env *env,
+                          struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    learner_send(s, ZAB_MSG_ACK, zxid_make(f->new_epoch, 0), out);
+    learner_advance(f, ZAB_FS_WAIT_UPTODATE);
+    f->newleader_len = s->txns->len;
+    f->read_timeout = s->cfg->tick * s->cfg->sync_limit;
+    arm_read(s, env, out);
+}
+
 void zab__learner_on_disk(struct zab_server *s, uint64_t token, const struct proto_env *env,
                          struct proto_out *out)
 {
@@ -414,17 +450,22 @@ void zab__learner_on_disk(struct zab_server *s, uint64_t token, const struct pro
         drain_backlog(s, env, out);
         return;
     case ZAB_TOK_DISK_SYNCLOG:
-        if (f->stage == ZAB_FS_PERSISTING)
+        if (f->stage == ZAB_FS_PERSISTING && f->epoch_before_log) {
+            ack_newleader(s, env, out);
+            drain_backlog(s, env, out);
+        } else if (f->stage == ZAB_FS_PERSISTING || f->epoch_after_log) {
+            f->epoch_after_log = false;
             zab__write_current_epoch(s, f->new_epoch, out); /* D4, after the txns (D3) */
+        }
         return;
     case ZAB_TOK_DISK_CURRENT:
         if (f->stage != ZAB_FS_PERSISTING)
             return;
-        learner_send(s, ZAB_MSG_ACK, zxid_make(f->new_epoch, 0), out);
-        learner_advance(f, ZAB_FS_WAIT_UPTODATE);
-        f->newleader_len = s->txns->len;
-        f->read_timeout = s->cfg->tick * s->cfg->sync_limit;
-        arm_read(s, env, out);
+        if (f->epoch_before_log) {
+            proto_disk_sync(out, ZAB_FILE_LOG, proto_token(ZAB_TOK_DISK_SYNCLOG, s->role, 0));
+            return;
+        }
+        ack_newleader(s, env, out);
         drain_backlog(s, env, out);
         return;
     default:
