@@ -43,7 +43,10 @@ static bool list_runs(const char *path, guint input, GArray *runs, GError **err)
         return false;
     sqlite3_stmt *st = NULL;
     bool ok = sqlite3_prepare_v2(db,
-                                 "SELECT run_id, scenario, scenario_text, seed, model, "
+                                 /* A run with a bug switched on is another run of the
+                                  * seed: the variant is part of its models' key. */
+                                 "SELECT run_id, scenario, scenario_text, seed, "
+                                 "model || coalesce(' --variant ' || variant, ''), "
                                  "zabsim_version FROM runs ORDER BY run_id",
                                  -1, &st, NULL) == SQLITE_OK;
     int rc = SQLITE_DONE;

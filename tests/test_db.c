@@ -401,7 +401,7 @@ static void test_db_records_run_tables(void)
     sqlite3 *db = open_read_only(path);
     expect_rows(db, "SELECT * FROM runs",
                 "1|synthetic|A small hand-made run|scenarios/synthetic.yaml|name: synthetic\n"
-                "|42|3|2000|zab,pubsub|NULL|300|1300|" ZABSIM_VERSION "|1234|messages|pass");
+                "|42|3|2000|zab,pubsub|NULL|300|1300|" ZABSIM_VERSION "|1234|messages|pass|NULL");
     expect_rows(db, "SELECT * FROM models ORDER BY position",
                 "1|0|zab|ZAB|LEADING|BROADCAST|1|0|1\n"
                 "1|1|pubsub|pub/sub|NULL|NULL|0|0|0");

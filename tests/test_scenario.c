@@ -362,7 +362,7 @@ static void test_scenario_unknown_and_duplicate_keys(void)
     EXPECT_PROBLEMS(BASE "sed: 5\n", "4:1 unknown key 'sed'; did you mean 'seed'?");
     EXPECT_PROBLEMS(BASE "zab:\n  tik: 2s\n",
                     "5:3 unknown key 'tik' in zab; did you mean 'tick'? (valid keys: tick, "
-                    "init_limit, sync_limit, max_batch, session_timeout, leader_load, startup, teardown, client, processing)");
+                    "init_limit, sync_limit, max_batch, session_timeout, leader_load, startup, teardown, client, processing, variant)");
     EXPECT_PROBLEMS(BASE "colour: red\n",
                     "4:1 unknown key 'colour' (valid keys: name, description, seed, duration");
     EXPECT_PROBLEMS(BASE "seed: 1\nseed: 2\n", "5:1 duplicate key 'seed' (first given at 4:1)");
@@ -668,6 +668,39 @@ static void test_scenario_malformed_triggers(void)
                     "5:33 faults[0].after: invalid duration 'soon'");
 }
 
+/* Known ZooKeeper bugs: zab.variant names one, and a bug scenario's expect: names the
+ * invariant it breaks. */
+static void test_scenario_variants_and_expected_violations(void)
+{
+    static const char yaml[] = BASE "zab: {variant: zk-4646}\n"
+                                    "expect:\n  zab: {invariants: {violated: agreement}}\n";
+    GError *err = NULL;
+    struct scenario *sc = scenario_parse("t.yaml", yaml, strlen(yaml), &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_STRING_EQUAL(scenario_variant(sc), "zk-4646");
+    CU_ASSERT_EQUAL(sc->zab.file_variant, sc->zab.variant);
+    CU_ASSERT_STRING_EQUAL(expect_at(sc, 0)->violated, "agreement");
+    CU_ASSERT_EQUAL(expect_at(sc, 0)->min, 1);
+    /* --variant switches it off or to another bug; the file's stays known. */
+    CU_ASSERT(scenario_set_variant(sc, "none", NULL));
+    CU_ASSERT_PTR_NULL(scenario_variant(sc));
+    CU_ASSERT_NOT_EQUAL(sc->zab.file_variant, sc->zab.variant);
+    CU_ASSERT_FALSE(scenario_set_variant(sc, "zk-9999", &err));
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "known: none, zk-4643, zk-4646"));
+    g_clear_error(&err);
+    scenario_free(sc);
+
+    EXPECT_PROBLEMS(BASE "zab: {variant: zk-1}\n",
+                    "4:16 zab.variant: 'zk-1' is not a known variant (known: none, zk-4643, "
+                    "zk-4646)");
+    EXPECT_PROBLEMS(BASE "expect:\n  zab: {invariants: {violated: harmony}}\n",
+                    "5:32 expect.zab.invariants.violated: 'harmony' is not one of zab's "
+                    "invariants (integrity, total_order, agreement,");
+    EXPECT_PROBLEMS(BASE "expect:\n  zab: {invariants: {broken: agreement}}\n",
+                    "5:21 expect.zab.invariants: missing required key 'violated'",
+                    "5:22 unknown key 'broken' in expect.zab.invariants (valid keys: violated)");
+}
+
 static void test_scenario_bad_subjects(void)
 {
     EXPECT_PROBLEMS(BASE "pubsub:\n  subject: users.*\n",
@@ -728,7 +761,7 @@ static void test_scenario_bad_expect(void)
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {throughput: 5}\n",
                     "5:9 unknown key 'throughput' in expect.zab (valid keys: submitted,");
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {invariants: broken}\n",
-                    "5:21 expect.zab.invariants: the only value is 'hold'");
+                    "5:21 expect.zab.invariants: expected 'hold' or {violated: INVARIANT}");
     EXPECT_PROBLEMS(BASE "expect:\n  pubsub: {lost: {min: 5, max: 1}}\n",
                     "5:32 expect.pubsub.lost: max must not be below min");
     EXPECT_PROBLEMS(BASE "expect:\n  pubsub: {lost: {}}\n",
@@ -1098,6 +1131,7 @@ void test_register(void)
                TEST(test_scenario_fault_after_duration),
                TEST(test_scenario_malformed_partitions), TEST(test_scenario_malformed_faults),
                TEST(test_scenario_malformed_triggers),
+               TEST(test_scenario_variants_and_expected_violations),
                TEST(test_scenario_bad_subjects), TEST(test_scenario_bad_workload),
                TEST(test_scenario_bad_expect), TEST(test_scenario_required_keys_and_name),
                TEST(test_scenario_reports_every_problem_in_file_order),

@@ -5,6 +5,7 @@
  * that symbolic fault targets resolve from the state, and that faults triggered by protocol
  * events fire at those events. */
 #include "world/determinism.h"
+#include "world/verdict.h"
 #include "world/scenario.h"
 #include "world/world.h"
 #include "tests/harness.h"
@@ -414,6 +415,56 @@ static void test_triggers_that_never_match_never_fire(void)
     trigger_capture_free(&c);
 }
 
+/* ---- known bugs ------------------------------------------------------------------------ */
+
+/* Violations per invariant of a ZAB-only run of a bug scenario, with its variant switched on
+ * or off: "agreement=3 durability=0 ...". */
+static void run_bug(const char *file, bool variant_on, int64_t *agreement, int64_t *any)
+{
+    GError *err = NULL;
+    struct scenario *sc = scenario_load(test_source_path(file), &err);
+    if (!sc)
+        fprintf(stderr, "%s\n", err->message);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_PTR_NOT_NULL(scenario_variant(sc));
+    if (!variant_on)
+        CU_ASSERT(scenario_set_variant(sc, "none", NULL));
+    struct verdict *v = verdict_new(1u << ZAB, sc->hosts, (const char *const *)sc->host_names);
+    struct recorder rec = verdict_recorder(v);
+    struct world *w = world_new(sc, sc->seed, 1u << ZAB, false, &rec);
+    world_run(w);
+    world_free(w);
+    struct oracle_result res;
+    verdict_finish(v, &res);
+    *agreement = 0;
+    *any = res.found;
+    for (guint i = 0; i < res.violations->len; i++) {
+        const struct oracle_violation *x = g_ptr_array_index(res.violations, i);
+        if (strcmp(x->invariant, "agreement") == 0)
+            *agreement += x->count;
+    }
+    oracle_result_clear(&res);
+    verdict_free(v);
+    scenario_free(sc);
+}
+
+/* Each known-bug scenario breaks agreement with its variant switched on, at the seed its
+ * file gives, and breaks nothing with the fixed code: the variant is the whole difference. */
+static void test_bug_variants_break_agreement_and_the_fix_holds(void)
+{
+    static const char *const files[] = { "scenarios/bugs/zk-4643.yaml",
+                                         "scenarios/bugs/zk-4646.yaml" };
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        int64_t agreement, any;
+        run_bug(files[i], true, &agreement, &any);
+        CU_ASSERT(agreement > 0);
+        if (agreement == 0)
+            fprintf(stderr, "%s: no agreement violation with the variant\n", files[i]);
+        run_bug(files[i], false, &agreement, &any);
+        CU_ASSERT_EQUAL(any, 0);
+    }
+}
+
 void test_register(void)
 {
     TEST_SUITE("world", TEST(test_pubsub_orders_differ_zab_agrees),
@@ -423,5 +474,6 @@ void test_register(void)
                TEST(test_a_model_runs_the_same_alone_or_beside_others),
                TEST(test_symbolic_targets_resolve_when_fired),
                TEST(test_triggers_fire_on_the_counted_event),
-               TEST(test_triggers_that_never_match_never_fire));
+               TEST(test_triggers_that_never_match_never_fire),
+               TEST(test_bug_variants_break_agreement_and_the_fix_holds));
 }
