@@ -7,6 +7,7 @@
 #include "tests/harness.h"
 
 #include <glib.h>
+#include <inttypes.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -412,6 +413,20 @@ static int64_t query_count(const char *db, const char *sql)
     return n;
 }
 
+/* The first column of the first row of sql, or "" (to free). */
+static char *query_text(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    char *text = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        text = g_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return text ? text : g_strdup("");
+}
+
 /* A sweep keeps no per-message row of a passing seed, runs each failing seed again at
  * outcomes level into the same database and says so; check tells the two apart. */
 static void test_sweep_records_summary_and_reruns_failing_seeds(void)
@@ -462,6 +477,63 @@ static void test_sweep_records_summary_and_reruns_failing_seeds(void)
     g_free(fail);
     g_free(pass_text);
     g_free(fail_text);
+}
+
+/* zabsim explore draws faults on top of a scenario; every seed that breaks an invariant gets
+ * its concrete scenario written, and `zabsim run` of that file is the same run: same text,
+ * same violations. The fixed code breaks nothing under the same draws. */
+static void test_explore_writes_failing_scenarios_that_run_reproduces(void)
+{
+    char *out_dir = g_build_filename(dir, "explored", NULL);
+    CU_ASSERT_FATAL(g_mkdir(out_dir, 0700) == 0);
+    char *db = g_build_filename(dir, "explore.db", NULL);
+    const char *base = test_source_path("scenarios/bugs/zk-4646.yaml");
+    const char *explore[] = { "explore", base, "--seeds", "1..6", "--model", "zab", "--out",
+                              out_dir, "--db", db, NULL };
+    char *out = NULL, *err = NULL;
+    CU_ASSERT_EQUAL(test_zabsim(explore, &out, &err), 1);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "zk-4646: 6 seeds explored in"));
+    int64_t failing = query_count(db, "SELECT count(*) FROM runs WHERE verdict = 'fail'");
+    CU_ASSERT(failing >= 1);
+    int64_t seed = query_count(db, "SELECT min(seed) FROM runs WHERE verdict = 'fail'");
+    char *name = g_strdup_printf("zk-4646-seed%" PRId64 "-failing.yaml", seed);
+    char *file = g_build_filename(out_dir, name, NULL);
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err, file));
+    CU_ASSERT(g_file_test(file, G_FILE_TEST_EXISTS));
+    g_free(out);
+    g_free(err);
+    /* The file is the run: no explore option needed. */
+    char *again = g_build_filename(dir, "again.db", NULL);
+    const char *run[] = { "run", file, "--model", "zab", "--db", again, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(run, NULL, NULL), 0); /* the expected violation: met */
+    char *sql = g_strdup_printf("SELECT count(*) FROM violations WHERE run_id = (SELECT run_id "
+                                "FROM runs WHERE seed = %" PRId64 " AND verdict = 'fail')", seed);
+    CU_ASSERT_EQUAL(query_count(again, "SELECT count(*) FROM violations"), query_count(db, sql));
+    CU_ASSERT(query_count(again, "SELECT count(*) FROM violations") > 0);
+    g_free(sql);
+    sql = g_strdup_printf("SELECT scenario_text FROM runs WHERE seed = %" PRId64 " AND "
+                          "verdict = 'fail'", seed);
+    char *explored_text = query_text(db, sql);
+    char *run_text = query_text(again, "SELECT scenario_text FROM runs");
+    CU_ASSERT_STRING_EQUAL(explored_text, run_text);
+    g_free(explored_text);
+    g_free(run_text);
+    g_free(sql);
+    /* The same draws on the fixed code: nothing breaks. */
+    const char *fixed[] = { "explore", base, "--seeds", "1..6", "--model", "zab", "--variant",
+                            "none", "--out", out_dir, "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(fixed, NULL, NULL), 0);
+    /* A faults list in flow style cannot take more items line by line. */
+    char *flow = write_scenario("flow.yaml", "name: flow\ndescription: d\nduration: 2s\n"
+                                             "faults: [{at: 1s, crash: h1}]\n");
+    const char *refused[] = { "explore", flow, "--seeds", "1..2", "--db", db, NULL };
+    expect_error(refused, "explore adds its faults to a block-style `faults:` list");
+    g_free(flow);
+    g_free(again);
+    g_free(file);
+    g_free(name);
+    g_free(db);
+    g_free(out_dir);
 }
 
 /* --check-determinism runs the seed again and says the two runs matched, event by event. */
@@ -577,6 +649,8 @@ void test_register(void)
     CU_add_test(s, "test_conform_refuses_what_it_cannot_run",
                 test_conform_refuses_what_it_cannot_run);
     CU_add_test(s, "test_run_checks_its_own_determinism", test_run_checks_its_own_determinism);
+    CU_add_test(s, "test_explore_writes_failing_scenarios_that_run_reproduces",
+                test_explore_writes_failing_scenarios_that_run_reproduces);
     CU_add_test(s, "test_shards_merged_equal_one_sweep", test_shards_merged_equal_one_sweep);
     CU_add_test(s, "test_sweep_records_summary_and_reruns_failing_seeds",
                 test_sweep_records_summary_and_reruns_failing_seeds);

@@ -1,5 +1,6 @@
 /* cmd_sweep.c: `zabsim sweep SCENARIO.yaml --seeds A..B [--shard I/N] [--jobs J] [--db FILE]
- * [--model M,...] [--record LEVEL]`.
+ * [--model M,...] [--record LEVEL] [--variant NAME]`, and `zabsim explore` (the same seeds,
+ * each with a fault schedule of its own drawn on top of the scenario: world/explore.h).
  *
  * A sweep records at summary level unless told otherwise, and runs each failing seed again
  * at outcomes level, publishing that run instead, so every failure can be inspected row by
@@ -17,6 +18,8 @@
 #include "tools/cli.h"
 #include "tools/cli_options.h"
 #include "tools/run_one.h"
+#include "world/explore.h"
+#include "world/world.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +33,9 @@ struct seed_job {
     bool ok;              /* simulated without a database error */
     struct run_outcome outcome;
     GError *error;
+    /* explore: the seed's concrete scenario, its file text and name */
+    struct scenario *own_sc;
+    char *text, *file;
 };
 
 struct sweep {
@@ -40,7 +46,33 @@ struct sweep {
     struct seed_job *jobs;
     GMutex lock;
     GCond finished;
+    /* explore: draw each seed's faults; write failing seeds' files into out_dir */
+    bool explore;
+    const char *variant; /* --variant, applied to each drawn scenario */
+    const char *out_dir;
 };
+
+/* explore: the seed's scenario, drawn on top of sw->sc and read back from its own text, so
+ * that the run is exactly what `zabsim run` of that text does. Judged by the invariants
+ * alone: the base scenario's `expect:` was written for its own faults. */
+static bool explore_scenario(struct sweep *sw, struct seed_job *job, GError **err)
+{
+    char *body = explore_scenario_text(sw->sc, sw->models, job->seed, err);
+    if (!body)
+        return false;
+    job->file = g_strdup_printf("%s-seed%" PRIu64 "-failing.yaml", sw->sc->name, job->seed);
+    job->text = g_strdup_printf("# Drawn by zabsim explore from %s, seed %" PRIu64 ": its faults "
+                                "are the scenario's and those\n# explore added at the end of "
+                                "faults:. `zabsim run %s` runs it again.\n%s",
+                                sw->sc->path, job->seed, job->file, body);
+    g_free(body);
+    job->own_sc = scenario_parse(job->file, job->text, strlen(job->text), err);
+    if (!job->own_sc || (sw->variant && !scenario_set_variant(job->own_sc, sw->variant, err)) ||
+        !world_check_targets(job->own_sc, sw->models, err))
+        return false;
+    g_array_remove_range(job->own_sc->expect, 0, job->own_sc->expect->len);
+    return true;
+}
 
 static void run_job(gpointer data, gpointer user)
 {
@@ -49,7 +81,10 @@ static void run_job(gpointer data, gpointer user)
     struct run_request rq = { .sc = sw->sc, .seed = job->seed, .models = sw->models,
                               .level = sw->level, .db_path = sw->db_path };
     GError *err = NULL;
-    bool ok = run_simulate(&rq, &job->outcome, &err);
+    bool ok = !sw->explore || explore_scenario(sw, job, &err);
+    if (sw->explore && ok)
+        rq.sc = job->own_sc;
+    ok = ok && run_simulate(&rq, &job->outcome, &err);
     if (ok && !job->outcome.passed && rq.level == DB_RECORD_SUMMARY) {
         /* The same seed gives the same run: again, keeping every row this time. */
         run_outcome_clear(&job->outcome);
@@ -132,6 +167,33 @@ static void show_progress(bool tty, uint64_t done, uint64_t total, uint64_t fail
     fflush(stderr);
 }
 
+/* explore: a failing seed's scenario file, written as soon as the seed is published, and
+ * said at once (a long exploration shows its first failures while it goes on). */
+static bool write_failing(struct sweep *sw, struct seed_job *job, bool tty, GString *failures)
+{
+    char *path = g_build_filename(sw->out_dir, job->file, NULL);
+    GError *err = NULL;
+    bool ok = g_file_set_contents(path, job->text, -1, &err);
+    if (!ok) {
+        fprintf(stderr, "%szabsim explore: %s\n", tty ? "\n" : "", err->message);
+        g_error_free(err);
+    } else {
+        char set[128];
+        const char *models = sw->models == model_all()
+                                 ? "" : model_format_set(sw->models, set, sizeof set);
+        GString *cmd = g_string_new(NULL);
+        g_string_printf(cmd, "zabsim run %s%s%s%s%s", path, *models ? " --model " : "", models,
+                        sw->variant ? " --variant " : "", sw->variant ? sw->variant : "");
+        fprintf(stderr, "%sseed %" PRIu64 ": %" PRId64 " invariant violation%s: %s\n",
+                tty ? "\r" : "", job->seed, job->outcome.violations,
+                job->outcome.violations == 1 ? "" : "s", cmd->str);
+        g_string_append_printf(failures, "%s\n", cmd->str);
+        g_string_free(cmd, TRUE);
+    }
+    g_free(path);
+    return ok;
+}
+
 /* Publishes finished runs in seed order; returns the number of failing seeds, or -1 on a
  * database error. */
 static int64_t publish_in_order(struct sweep *sw, uint64_t count, const char *scenario_arg,
@@ -156,7 +218,11 @@ static int64_t publish_in_order(struct sweep *sw, uint64_t count, const char *sc
             job->error = NULL;
             return -1;
         }
-        if (!job->outcome.passed) {
+        if (!job->outcome.passed && sw->explore) {
+            failed++;
+            if (!write_failing(sw, job, tty, failures))
+                return -1;
+        } else if (!job->outcome.passed) {
             char set[128];
             failed++;
             g_string_append_printf(failures, "zabsim run %s --seed %" PRIu64 "%s%s\n", scenario_arg,
@@ -194,14 +260,25 @@ static bool parse_shard(const struct cli_common *c, const char *text, uint64_t *
     return true;
 }
 
+/* explore's additions to a sweep: NULL for a plain sweep. */
+struct explore_opts {
+    const char *variant;
+    const char *out_dir;
+};
+
 static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64_t from,
                      uint64_t to, uint64_t shard, uint64_t shards, int jobs, unsigned models,
-                     enum db_record_level level, const char *db_path)
+                     enum db_record_level level, const char *db_path,
+                     const struct explore_opts *explore)
 {
     /* Seeds from + shard - 1, then every shards-th one. */
     uint64_t span = to - from + 1;
     uint64_t count = span >= shard ? (span - shard) / shards + 1 : 0;
-    struct sweep sw = { .sc = sc, .models = models, .level = level, .db_path = db_path };
+    struct sweep sw = { .sc = sc, .models = models, .level = level, .db_path = db_path,
+                        .explore = explore != NULL,
+                        .variant = explore ? explore->variant : NULL,
+                        .out_dir = explore ? explore->out_dir : NULL };
+    gint64 started = g_get_monotonic_time();
     sw.jobs = g_new0(struct seed_job, count);
     g_mutex_init(&sw.lock);
     g_cond_init(&sw.finished);
@@ -221,8 +298,16 @@ static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64
         if (shards > 1)
             g_snprintf(of, sizeof of, " (shard %" PRIu64 "/%" PRIu64 " of %" PRIu64 "..%" PRIu64 ")",
                        shard, shards, from, to);
-        printf("%s: %" PRIu64 " seeds%s, %" PRId64 " failing; results in %s (recorded at %s "
-               "level)\n", sc->name, count, of, failed, db_path, db_record_level_name(level));
+        double seconds = (double)(g_get_monotonic_time() - started) / 1e6;
+        if (explore)
+            printf("%s: %" PRIu64 " seeds explored%s in %.1f s (%.1f seeds/s), %" PRId64
+                   " breaking invariants; results in %s (recorded at %s level)\n", sc->name,
+                   count, of, seconds, seconds > 0 ? (double)count / seconds : 0.0, failed,
+                   db_path, db_record_level_name(level));
+        else
+            printf("%s: %" PRIu64 " seeds%s, %" PRId64 " failing; results in %s (recorded at "
+                   "%s level)\n", sc->name, count, of, failed, db_path,
+                   db_record_level_name(level));
         if (failed > 0 && level == DB_RECORD_SUMMARY)
             printf("each failing seed was run again at outcomes level: its rows are in the "
                    "database (runs.record = 'outcomes')\n");
@@ -233,6 +318,9 @@ static int sweep_run(const struct scenario *sc, const char *scenario_arg, uint64
     for (uint64_t i = 0; i < count; i++) {
         run_outcome_clear(&sw.jobs[i].outcome);
         g_clear_error(&sw.jobs[i].error);
+        scenario_free(sw.jobs[i].own_sc);
+        g_free(sw.jobs[i].text);
+        g_free(sw.jobs[i].file);
     }
     g_string_free(failures, TRUE);
     g_mutex_clear(&sw.lock);
@@ -290,13 +378,64 @@ int cmd_sweep(int argc, char **argv)
                                                            common.variant)
                                          : g_strdup(argv[1]);
         status = sweep_run(common.sc, reproduce, from, to, shard, shards, jobs, common.models,
-                           common.level, common.db_path ? common.db_path : default_db);
+                           common.level, common.db_path ? common.db_path : default_db, NULL);
         g_free(reproduce);
         g_free(default_db);
     }
     cli_common_clear(&common);
     g_free(seeds);
     g_free(shard_text);
+    g_option_context_free(ctx);
+    return status;
+}
+
+int cmd_explore(int argc, char **argv)
+{
+    struct cli_common common = { .command = "explore", .level = DB_RECORD_SUMMARY };
+    gchar *seeds = NULL, *out_dir = NULL;
+    gint jobs = 1;
+    GOptionEntry entries[8] = {
+        { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Seeds to explore, inclusive (required)",
+          "A..B" },
+        { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Simulations run in parallel (default 1)", "J" },
+        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+          "Where failing seeds' scenarios go (default: the current directory)", "DIR" },
+    };
+    size_t n = 3;
+    cli_common_entries(&common, entries, &n);
+    GOptionContext *ctx = g_option_context_new("SCENARIO.yaml - hunt for invariant violations");
+    g_option_context_set_summary(ctx,
+        "Runs the scenario once per seed, each seed with a fault schedule of its own drawn on\n"
+        "top of the scenario's (swarm testing: which fault kinds, how many, when, where, and\n"
+        "which fire on protocol events; the scenario's `explore:` section sets the knobs).\n"
+        "A seed whose run breaks an invariant gets its concrete scenario written as\n"
+        "NAME-seedN-failing.yaml, which `zabsim run` reproduces exactly. The scenario's\n"
+        "`expect:` is not checked: the invariants decide.\n\n"
+        "Exit status: 0 no seed broke an invariant; 1 some did; 2 bad input or database error.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    int status = EXIT_BAD_INPUT;
+    uint64_t from = 0, to = 0;
+    if (!cli_common_parse(&common, ctx, &argc, &argv)) {
+        /* reported */
+    } else if (!parse_seeds(&common, seeds, &from, &to)) {
+        /* reported */
+    } else if (jobs < 1 || jobs > 256) {
+        cli_fail(&common, "--jobs %d: give the number of simulations to run in parallel, "
+                          "1 to 256", jobs);
+    } else if (out_dir && !g_file_test(out_dir, G_FILE_TEST_IS_DIR)) {
+        cli_fail(&common, "--out %s: not a directory", out_dir);
+    } else {
+        char *default_db = g_strdup_printf("%s-explore-seeds%" PRIu64 "-%" PRIu64 ".db",
+                                           common.sc->name, from, to);
+        struct explore_opts opts = { .variant = common.variant,
+                                     .out_dir = out_dir ? out_dir : "." };
+        status = sweep_run(common.sc, argv[1], from, to, 1, 1, jobs, common.models,
+                           common.level, common.db_path ? common.db_path : default_db, &opts);
+        g_free(default_db);
+    }
+    cli_common_clear(&common);
+    g_free(seeds);
+    g_free(out_dir);
     g_option_context_free(ctx);
     return status;
 }

@@ -27,12 +27,13 @@ enum top_key {
     TOP_WORKLOAD,
     TOP_FAULTS,
     TOP_EXPECT,
+    TOP_EXPLORE,
     TOP_COUNT
 };
 
 static const char *const top_keys[TOP_COUNT] = {
     "name", "description", "seed", "duration", "hosts", "network", "disk", "zab", "pubsub",
-    "workload", "faults", "expect",
+    "workload", "faults", "expect", "explore",
 };
 
 /* Words with a meaning in fault targets; a host with one of these names would be ambiguous. */
@@ -596,6 +597,76 @@ static void read_workload(struct scenario__ctx *c, const struct ynode *n)
         read_attach(c, f[WL_ATTACH].value, clients_ok);
 }
 
+/* ---- explore -------------------------------------------------------------------------------- */
+
+/* The fault kinds a seed of `zabsim explore` may draw: restart and heal follow the others
+ * by themselves. */
+#define EXPLORE_KINDS                                                                        \
+    ((1u << TRACE_FAULT_CRASH) | (1u << TRACE_FAULT_POWER_OFF) | (1u << TRACE_FAULT_PARTITION) | \
+     (1u << TRACE_FAULT_ISOLATE) | (1u << TRACE_FAULT_PAUSE) | (1u << TRACE_FAULT_SLOW_LINK) |    \
+     (1u << TRACE_FAULT_SLOW_DISK))
+#define EXPLORE_MAX_FAULTS 50
+
+static void read_explore_kinds(struct scenario__ctx *c, const struct ynode *n)
+{
+    if (n->kind != SCENARIO_YNODE_SEQUENCE || n->items->len == 0) {
+        if (n->kind != SCENARIO_YNODE_INVALID)
+            scenario__report_at(c, n, "explore.faults: expected a non-empty list of fault "
+                                "kinds such as [crash, partition]");
+        return;
+    }
+    unsigned kinds = 0;
+    for (guint i = 0; i < n->items->len; i++) {
+        const struct ynode *item = g_ptr_array_index(n->items, i);
+        int k = -1;
+        for (int f = 0; item->kind == SCENARIO_YNODE_SCALAR && f < TRACE_FAULT_KIND_COUNT; f++) {
+            if ((EXPLORE_KINDS & (1u << f)) && strcmp(item->text, fault_kind_name(f)) == 0)
+                k = f;
+        }
+        if (k < 0)
+            scenario__report_at(c, item, "explore.faults: expected crash, power_off, partition, "
+                                "isolate, pause, slow_link or slow_disk (restarts and heals "
+                                "follow by themselves)");
+        else
+            kinds |= 1u << k;
+    }
+    if (kinds)
+        c->sc->explore.kinds = kinds;
+}
+
+static void read_explore(struct scenario__ctx *c, const struct ynode *n)
+{
+    static const char *const keys[] = { "faults", "max_faults", "from", "to", "triggers" };
+    struct scenario__field f[5];
+    struct scenario *sc = c->sc;
+    /* Defaults: every kind, up to 4 faults, while the workload runs (its first 3/4), a third
+     * of them triggered by events. */
+    sc->explore.kinds = EXPLORE_KINDS;
+    sc->explore.max_faults = 4;
+    sc->explore.from = sc->workload.start;
+    sc->explore.to = sc->workload.start + (sc->workload.stop - sc->workload.start) * 3 / 4;
+    sc->explore.triggers = 30;
+    if (!n || !scenario__fields(c, n, "explore", keys, 5, f))
+        return;
+    if (f[0].value)
+        read_explore_kinds(c, f[0].value);
+    uint64_t v;
+    if (f[1].value && scenario__uint(c, f[1].value, "explore.max_faults", 1, EXPLORE_MAX_FAULTS,
+                                     &v))
+        sc->explore.max_faults = (uint32_t)v;
+    if (f[2].value)
+        scenario__duration(c, f[2].value, "explore.from", 0, &sc->explore.from);
+    if (f[3].value)
+        scenario__duration(c, f[3].value, "explore.to", 0, &sc->explore.to);
+    if (f[4].value && scenario__uint(c, f[4].value, "explore.triggers", 0, 100, &v))
+        sc->explore.triggers = (uint32_t)v;
+    const struct ynode *at = f[3].value ? f[3].value : f[2].value ? f[2].value : n;
+    if (c->duration_ok && sc->explore.to > sc->duration)
+        scenario__report_at(c, at, "explore.to: after the end of the run");
+    else if (sc->explore.from > sc->explore.to)
+        scenario__report_at(c, at, "explore: from must not be after to");
+}
+
 /* ---- the whole file ------------------------------------------------------------------------- */
 
 static void read_scenario(struct scenario__ctx *c, const struct ynode *root)
@@ -614,6 +685,7 @@ static void read_scenario(struct scenario__ctx *c, const struct ynode *root)
     read_workload(c, f[TOP_WORKLOAD].value);
     scenario__read_faults(c, f[TOP_FAULTS].value);
     scenario__read_expect(c, f[TOP_EXPECT].value);
+    read_explore(c, f[TOP_EXPLORE].value);
 }
 
 static void expect_clear(gpointer p)

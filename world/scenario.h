@@ -65,6 +65,8 @@ struct scenario_trigger {
     char type[SCENARIO_TRIGGER_NAME_MAX];  /* send, receive: message type; "": any */
     char state[SCENARIO_TRIGGER_NAME_MAX]; /* state: the new state; "": any */
     char phase[SCENARIO_TRIGGER_NAME_MAX]; /* state: the new phase; "": any */
+    sim_time from, until;          /* only events within [from, until] count (until
+                                    * SCENARIO_AT_TRIGGER: no end) */
     uint64_t count;                /* fire on the count-th matching event (1-based) */
     sim_time after;                /* that long after it */
 };
@@ -157,6 +159,14 @@ struct scenario {
         uint32_t attach[SCENARIO_MAX_CLIENTS]; /* host index each client starts on */
     } workload;
 
+    /* `explore:` (docs/bug-hunting.md): what `zabsim explore` may draw on top of `faults`. */
+    struct {
+        unsigned kinds;        /* bit per enum fault_kind a seed may enable */
+        uint32_t max_faults;   /* a seed draws 1..max_faults faults */
+        sim_time from, to;     /* they fire within [from, to] */
+        uint32_t triggers;     /* percent of them fired by a protocol event */
+    } explore;
+
     GArray *faults; /* struct scenario_fault, in the order they apply (time, then file) */
     GArray *expect; /* struct scenario_expect */
 };
@@ -191,6 +201,12 @@ const char *scenario_variant_name_of(int variant);
 /* Switches a ZooKeeper bug on ("zk-4646") or off ("none") in a loaded scenario (`--variant`
  * overrides zab.variant); false with err (ZS_ERROR_INPUT) naming the known ones. */
 bool scenario_set_variant(struct scenario *sc, const char *name, GError **err);
+/* The scenario's file text with `seed: SEED` and the fault items of `faults` ("- {...}"
+ * lines) added to its `faults:` list, a file `zabsim run` reproduces exactly; NULL with err
+ * (ZS_ERROR_INPUT) when the file's layout cannot be edited line by line (a flow-style
+ * faults list). Comments and the order of keys are kept. */
+char *scenario_text_with(const struct scenario *sc, uint64_t seed, const char *faults,
+                         GError **err);
 /* Frees a loaded scenario; NULL is fine. */
 void scenario_free(struct scenario *sc);
 

@@ -21,10 +21,12 @@ const char *trigger_event_name(enum trigger_event e)
     return (unsigned)e < TRIGGER_EVENT_COUNT && event_names[e] ? event_names[e] : "?";
 }
 
-enum { TK_EVENT, TK_HOST, TK_PEER, TK_MODEL, TK_TYPE, TK_STATE, TK_PHASE, TK_COUNT };
+enum { TK_EVENT, TK_HOST, TK_PEER, TK_MODEL, TK_TYPE, TK_STATE, TK_PHASE, TK_FROM, TK_UNTIL,
+       TK_COUNT };
 static const char *const trigger_keys[TK_COUNT] = {
     [TK_EVENT] = "event", [TK_HOST] = "host",   [TK_PEER] = "peer",   [TK_MODEL] = "model",
-    [TK_TYPE] = "type",   [TK_STATE] = "state", [TK_PHASE] = "phase",
+    [TK_TYPE] = "type",   [TK_STATE] = "state", [TK_PHASE] = "phase", [TK_FROM] = "from",
+    [TK_UNTIL] = "until",
 };
 
 static const struct scenario_target_rule host_filter = {
@@ -169,9 +171,21 @@ bool scenario__read_trigger(struct scenario__ctx *c, const struct ynode *n, cons
     t->model = -1;
     t->host.kind = SCENARIO_TARGET_ALL;
     t->peer.kind = SCENARIO_TARGET_ALL;
+    t->from = 0;
+    t->until = SCENARIO_AT_TRIGGER;
     if (!read_event(c, n, where, k[TK_EVENT].value, &t->event))
         return false;
     bool ok = true;
+    if (k[TK_FROM].value)
+        ok &= scenario__duration(c, k[TK_FROM].value,
+                                 scenario__path(path, sizeof path, where, ".from"), 0, &t->from);
+    if (k[TK_UNTIL].value &&
+        scenario__duration(c, k[TK_UNTIL].value,
+                           scenario__path(path, sizeof path, where, ".until"), 0, &t->until) &&
+        t->until < t->from) {
+        scenario__report_at(c, k[TK_UNTIL].value, "%s.until: before from", where);
+        ok = false;
+    }
     if (k[TK_MODEL].value)
         ok &= read_model(c, k[TK_MODEL].value,
                          scenario__path(path, sizeof path, where, ".model"), &t->model);

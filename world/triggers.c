@@ -85,9 +85,10 @@ static bool host_matches(const struct triggers *t, const struct scenario_target 
 }
 
 static bool matches(const struct triggers *t, const struct scenario_trigger *on,
-                    const struct trigger_seen *e)
+                    const struct trigger_seen *e, sim_time now_ns)
 {
-    if (on->event != e->event || e->host < 0 || (on->model >= 0 && on->model != e->model))
+    if (on->event != e->event || e->host < 0 || (on->model >= 0 && on->model != e->model) ||
+        now_ns < on->from || now_ns > on->until)
         return false;
     switch (e->event) {
     case TRIGGER_SEND:
@@ -151,7 +152,7 @@ void triggers_observe(struct triggers *t, const struct trigger_seen *e, sim_time
         return;
     for (guint i = 0; i < t->waiting->len; i++) {
         struct waiting *w = &g_array_index(t->waiting, struct waiting, i);
-        if (w->fired_by || !matches(t, w->on, e))
+        if (w->fired_by || !matches(t, w->on, e, now_ns))
             continue;
         if (++w->seen < w->on->count)
             continue;

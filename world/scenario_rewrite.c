@@ -1,0 +1,119 @@
+/* scenario_rewrite.c: a scenario file's text with another seed and more faults, for the
+ * concrete scenarios `zabsim explore` draws (scenario.h, scenario_text_with). The file is
+ * edited line by line, not re-serialized, so its comments, order and spelling survive and
+ * the result reads like the file a person wrote. */
+#include "world/scenario_internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+/* The top-level key named `name`, and the first line of the next top-level key after it
+ * (0 when it is the last). */
+static const struct ynode *top_key(const struct ynode *root, const char *name, int *next_line)
+{
+    const struct ynode *key = NULL;
+    for (guint i = 0; i + 1 < root->items->len; i += 2) {
+        const struct ynode *k = g_ptr_array_index(root->items, i);
+        if (k->kind == SCENARIO_YNODE_SCALAR && strcmp(k->text, name) == 0)
+            key = k;
+    }
+    *next_line = 0;
+    for (guint i = 0; key && i + 1 < root->items->len; i += 2) {
+        const struct ynode *k = g_ptr_array_index(root->items, i);
+        if (k->line > key->line && (*next_line == 0 || k->line < *next_line))
+            *next_line = k->line;
+    }
+    return key;
+}
+
+static const struct ynode *value_of(const struct ynode *root, const struct ynode *key)
+{
+    for (guint i = 0; i + 1 < root->items->len; i += 2) {
+        if (g_ptr_array_index(root->items, i) == key)
+            return g_ptr_array_index(root->items, i + 1);
+    }
+    return NULL;
+}
+
+/* Appends each line of items ("- {...}\n" lines) to out, indented by `indent` spaces. */
+static void append_items(GString *out, const char *items, int indent)
+{
+    char **lines = g_strsplit(items, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        if (**l)
+            g_string_append_printf(out, "%*s%s\n", indent, "", *l);
+    }
+    g_strfreev(lines);
+}
+
+char *scenario_text_with(const struct scenario *sc, uint64_t seed, const char *faults,
+                         GError **err)
+{
+    struct scenario__diag diag;
+    struct scenario__tree tree = { 0 };
+    scenario__diag_init(&diag, sc->path ? sc->path : sc->name);
+    size_t len = strlen(sc->text);
+    char *result = NULL;
+    if (!scenario__read_yaml(&diag, sc->text, len, &tree) || !tree.root ||
+        tree.root->kind != SCENARIO_YNODE_MAPPING) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "%s: cannot read its text again", diag.path);
+        goto out;
+    }
+    int seed_next, faults_next;
+    const struct ynode *seed_key = top_key(tree.root, "seed", &seed_next);
+    const struct ynode *faults_key = top_key(tree.root, "faults", &faults_next);
+    const struct ynode *faults_value = faults_key ? value_of(tree.root, faults_key) : NULL;
+    /* Where the new faults go: a block list gets them as its last items; no list, or an
+     * empty one, a new one. A list written in flow style ([...]) cannot be extended by
+     * lines, and a key not at the start of its line is not the top level. */
+    bool block_list = faults_value && faults_value->kind == SCENARIO_YNODE_SEQUENCE &&
+                      faults_value->items->len > 0 &&
+                      ((const struct ynode *)g_ptr_array_index(faults_value->items, 0))->line >
+                          faults_key->line;
+    bool empty = faults_value && scenario__is_null(faults_value);
+    if ((faults_key && (faults_key->column != 1 || (!block_list && !empty))) ||
+        (seed_key && seed_key->column != 1)) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "%s: explore adds its faults to a "
+                    "block-style `faults:` list (one `- {...}` per line) at the top level of "
+                    "a block-style file; rewrite the file that way", diag.path);
+        goto out;
+    }
+    int item_indent = 2;
+    if (block_list)
+        item_indent = ((const struct ynode *)g_ptr_array_index(faults_value->items, 0))->column -
+                      3; /* "- " before the item */
+    char **lines = g_strsplit(sc->text, "\n", -1);
+    guint n_lines = g_strv_length(lines);
+    if (n_lines > 0 && lines[n_lines - 1][0] == '\0')
+        n_lines--; /* the text ended with a newline */
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < n_lines; i++) {
+        int line = (int)i + 1;
+        if (faults_key && block_list && faults_next == line)
+            append_items(out, faults, MAX(item_indent, 0));
+        if (seed_key && line == seed_key->line) {
+            g_string_append_printf(out, "seed: %" PRIu64 "\n", seed);
+            continue;
+        }
+        if (faults_key && empty && line == faults_key->line) {
+            g_string_append(out, "faults:\n");
+            append_items(out, faults, 2);
+            continue;
+        }
+        g_string_append_printf(out, "%s\n", lines[i]);
+    }
+    if (faults_key && block_list && faults_next == 0)
+        append_items(out, faults, MAX(item_indent, 0));
+    if (!seed_key)
+        g_string_append_printf(out, "seed: %" PRIu64 "\n", seed);
+    if (!faults_key) {
+        g_string_append(out, "faults:\n");
+        append_items(out, faults, 2);
+    }
+    g_strfreev(lines);
+    result = g_string_free(out, FALSE);
+out:
+    scenario__tree_clear(&tree);
+    scenario__diag_clear(&diag);
+    return result;
+}
