@@ -701,6 +701,44 @@ static void test_scenario_variants_and_expected_violations(void)
                     "5:22 unknown key 'broken' in expect.zab.invariants (valid keys: violated)");
 }
 
+/* `explore:`: defaults from the workload, the knobs, and their mistakes; a trigger's
+ * from/until window. */
+static void test_scenario_explore_section(void)
+{
+    static const char plain[] = BASE "workload: {start: 2s, stop: 10s}\n";
+    GError *err = NULL;
+    struct scenario *sc = scenario_parse("t.yaml", plain, strlen(plain), &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_EQUAL(sc->explore.max_faults, 4);
+    CU_ASSERT_EQUAL(sc->explore.from, 2 * SIM_S);
+    CU_ASSERT_EQUAL(sc->explore.to, 8 * SIM_S); /* 3/4 of the workload */
+    CU_ASSERT_EQUAL(sc->explore.triggers, 30);
+    CU_ASSERT(sc->explore.kinds & (1u << TRACE_FAULT_CRASH));
+    CU_ASSERT_FALSE(sc->explore.kinds & (1u << TRACE_FAULT_RESTART));
+    scenario_free(sc);
+    static const char set[] = BASE "explore: {faults: [crash, partition], max_faults: 9, "
+                                   "from: 1s, to: 5s, triggers: 0}\n"
+                                   "faults:\n  - {on: {event: fsync, from: 1s, until: 2s}, "
+                                   "crash: h1}\n";
+    sc = scenario_parse("t.yaml", set, strlen(set), &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_EQUAL(sc->explore.kinds, (1u << TRACE_FAULT_CRASH) | (1u << TRACE_FAULT_PARTITION));
+    CU_ASSERT_EQUAL(sc->explore.max_faults, 9);
+    CU_ASSERT_EQUAL(sc->explore.to, 5 * SIM_S);
+    CU_ASSERT_EQUAL(sc->explore.triggers, 0);
+    CU_ASSERT_EQUAL(fault_at(sc, 0)->on.from, SIM_S);
+    CU_ASSERT_EQUAL(fault_at(sc, 0)->on.until, 2 * SIM_S);
+    scenario_free(sc);
+    EXPECT_PROBLEMS(BASE "explore: {faults: [restart]}\n",
+                    "4:20 explore.faults: expected crash, power_off, partition, isolate, pause, "
+                    "slow_link or slow_disk");
+    EXPECT_PROBLEMS(BASE "explore: {to: 30s}\n", "4:15 explore.to: after the end of the run");
+    EXPECT_PROBLEMS(BASE "explore: {from: 5s, to: 3s}\n", "4:25 explore: from must not be after to");
+    EXPECT_PROBLEMS(BASE "explore: {max_faults: 0}\n", "4:23 explore.max_faults:");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync, from: 2s, until: 1s}, crash: h1}\n",
+                    "5:42 faults[0].on.until: before from");
+}
+
 static void test_scenario_bad_subjects(void)
 {
     EXPECT_PROBLEMS(BASE "pubsub:\n  subject: users.*\n",
@@ -1132,6 +1170,7 @@ void test_register(void)
                TEST(test_scenario_malformed_partitions), TEST(test_scenario_malformed_faults),
                TEST(test_scenario_malformed_triggers),
                TEST(test_scenario_variants_and_expected_violations),
+               TEST(test_scenario_explore_section),
                TEST(test_scenario_bad_subjects), TEST(test_scenario_bad_workload),
                TEST(test_scenario_bad_expect), TEST(test_scenario_required_keys_and_name),
                TEST(test_scenario_reports_every_problem_in_file_order),
