@@ -5,6 +5,7 @@
  * a misspelt expect: key gets a suggestion, and runs killed at random points leave the
  * database whole and no litter after the next run. Each check runs the real binary. */
 #include "tests/harness.h"
+#include "world/scenario.h"
 
 #include <glib.h>
 #include <inttypes.h>
@@ -536,6 +537,38 @@ static void test_explore_writes_failing_scenarios_that_run_reproduces(void)
     g_free(out_dir);
 }
 
+/* zabsim shrink keeps the invariant broken with fewer faults and a shorter run, and writes a
+ * file that zabsim run still fails on; a scenario that breaks nothing is left alone. */
+static void test_shrink_keeps_the_invariant_broken(void)
+{
+    char *small = g_build_filename(dir, "small.yaml", NULL);
+    const char *shrink[] = { "shrink", test_source_path("scenarios/bugs/zk-4646.yaml"),
+                             "--model", "zab", "--out", small, NULL };
+    char *out = NULL;
+    CU_ASSERT_EQUAL(test_zabsim(shrink, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "agreement broken"));
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "before    7 faults"));
+    g_free(out);
+    GError *err = NULL;
+    struct scenario *sc = scenario_load(small, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT(sc->faults->len < 7);
+    CU_ASSERT(sc->duration < 20 * SIM_S);
+    scenario_free(sc);
+    char *db = g_build_filename(dir, "small.db", NULL);
+    const char *run[] = { "run", small, "--model", "zab", "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(run, NULL, NULL), 0); /* expect: agreement violated, met */
+    CU_ASSERT(query_count(db, "SELECT count(*) FROM violations WHERE invariant = 'agreement'")
+              > 0);
+    const char *fine[] = { "shrink", test_source_path("scenarios/bugs/zk-4646.yaml"), "--model",
+                           "zab", "--variant", "none", "--out", small, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(fine, &out, NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "every invariant holds; nothing to shrink"));
+    g_free(out);
+    g_free(db);
+    g_free(small);
+}
+
 /* --check-determinism runs the seed again and says the two runs matched, event by event. */
 static void test_run_checks_its_own_determinism(void)
 {
@@ -651,6 +684,8 @@ void test_register(void)
     CU_add_test(s, "test_run_checks_its_own_determinism", test_run_checks_its_own_determinism);
     CU_add_test(s, "test_explore_writes_failing_scenarios_that_run_reproduces",
                 test_explore_writes_failing_scenarios_that_run_reproduces);
+    CU_add_test(s, "test_shrink_keeps_the_invariant_broken",
+                test_shrink_keeps_the_invariant_broken);
     CU_add_test(s, "test_shards_merged_equal_one_sweep", test_shards_merged_equal_one_sweep);
     CU_add_test(s, "test_sweep_records_summary_and_reruns_failing_seeds",
                 test_sweep_records_summary_and_reruns_failing_seeds);

@@ -16,6 +16,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
+int cmd_shrink(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
 int cmd_merge(int argc, char **argv);

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     { "check", cmd_check, "re-check every invariant from a results database" },
     { "sweep", cmd_sweep, "run a scenario over many seeds into one database" },
     { "explore", cmd_explore, "hunt for invariant violations: each seed draws its own faults" },
+    { "shrink", cmd_shrink, "a smaller scenario that still breaks the same invariant" },
     { "report", cmd_report, "human report (text, HTML, trace JSON) from a results database" },
     { "conform", cmd_conform, "run a scenario on real ZooKeeper and nats-server, compare" },
     { "merge", cmd_merge, "combine results databases (shards of a sweep) into one" },

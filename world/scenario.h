@@ -207,6 +207,15 @@ bool scenario_set_variant(struct scenario *sc, const char *name, GError **err);
  * faults list). Comments and the order of keys are kept. */
 char *scenario_text_with(const struct scenario *sc, uint64_t seed, const char *faults,
                          GError **err);
+/* Edits of a scenario's text for `zabsim shrink`, each NULL with err when the file does not
+ * allow it. The value of a top-level key (section NULL) or of a key of a section, written
+ * as a plain scalar, replaced by value: */
+char *scenario_text_set(const char *text, const char *section, const char *key,
+                        const char *value, GError **err);
+/* The number of items of the top-level faults list (0: none). */
+guint scenario_text_faults(const char *text);
+/* The text without the index-th fault (file order) of a block-style faults list. */
+char *scenario_text_drop_fault(const char *text, guint index, GError **err);
 /* Frees a loaded scenario; NULL is fine. */
 void scenario_free(struct scenario *sc);
 

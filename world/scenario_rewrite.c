@@ -5,6 +5,7 @@
 #include "world/scenario_internal.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 /* The top-level key named `name`, and the first line of the next top-level key after it
@@ -115,5 +116,123 @@ char *scenario_text_with(const struct scenario *sc, uint64_t seed, const char *f
 out:
     scenario__tree_clear(&tree);
     scenario__diag_clear(&diag);
+    return result;
+}
+
+/* ---- edits for shrinking ----------------------------------------------------------------- */
+
+/* The tree of text, or NULL (with err) when it has none. */
+static bool read_tree(const char *text, struct scenario__tree *tree, GError **err)
+{
+    struct scenario__diag diag;
+    scenario__diag_init(&diag, "scenario");
+    bool ok = scenario__read_yaml(&diag, text, strlen(text), tree) && tree->root &&
+              tree->root->kind == SCENARIO_YNODE_MAPPING;
+    if (!ok)
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "the scenario text is not a YAML mapping");
+    scenario__diag_clear(&diag);
+    return ok;
+}
+
+/* The value of key in mapping map, or NULL. */
+static const struct ynode *lookup(const struct ynode *map, const char *key)
+{
+    if (!map || map->kind != SCENARIO_YNODE_MAPPING)
+        return NULL;
+    for (guint i = 0; i + 1 < map->items->len; i += 2) {
+        const struct ynode *k = g_ptr_array_index(map->items, i);
+        if (k->kind == SCENARIO_YNODE_SCALAR && strcmp(k->text, key) == 0)
+            return g_ptr_array_index(map->items, i + 1);
+    }
+    return NULL;
+}
+
+/* Byte offset of (line, column) in text, or -1. */
+static gssize offset_of(const char *text, int line, int column)
+{
+    const char *p = text;
+    for (int l = 1; l < line; l++) {
+        p = strchr(p, '\n');
+        if (!p)
+            return -1;
+        p++;
+    }
+    return (p - text) + column - 1;
+}
+
+char *scenario_text_set(const char *text, const char *section, const char *key,
+                        const char *value, GError **err)
+{
+    struct scenario__tree tree = { 0 };
+    char *result = NULL;
+    if (read_tree(text, &tree, err)) {
+        const struct ynode *n = section ? lookup(lookup(tree.root, section), key)
+                                        : lookup(tree.root, key);
+        gssize at = n ? offset_of(text, n->line, n->column) : -1;
+        /* Only a plain scalar's text is exactly its bytes in the file. */
+        if (!n || n->kind != SCENARIO_YNODE_SCALAR || !n->plain || at < 0 ||
+            strncmp(text + at, n->text, strlen(n->text)) != 0) {
+            g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "%s%s%s is not written as a plain value",
+                        section ? section : "", section ? "." : "", key);
+        } else {
+            GString *s = g_string_new_len(text, at);
+            g_string_append(s, value);
+            g_string_append(s, text + at + strlen(n->text));
+            result = g_string_free(s, FALSE);
+        }
+    }
+    scenario__tree_clear(&tree);
+    return result;
+}
+
+guint scenario_text_faults(const char *text)
+{
+    struct scenario__tree tree = { 0 };
+    guint n = 0;
+    if (read_tree(text, &tree, NULL)) {
+        const struct ynode *faults = lookup(tree.root, "faults");
+        if (faults && faults->kind == SCENARIO_YNODE_SEQUENCE)
+            n = faults->items->len;
+    }
+    scenario__tree_clear(&tree);
+    return n;
+}
+
+char *scenario_text_drop_fault(const char *text, guint index, GError **err)
+{
+    struct scenario__tree tree = { 0 };
+    char *result = NULL;
+    if (!read_tree(text, &tree, err))
+        goto out;
+    int next_line;
+    const struct ynode *key = top_key(tree.root, "faults", &next_line);
+    const struct ynode *faults = key ? value_of(tree.root, key) : NULL;
+    if (!faults || faults->kind != SCENARIO_YNODE_SEQUENCE || index >= faults->items->len) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "no fault %u to drop", index);
+        goto out;
+    }
+    const struct ynode *item = g_ptr_array_index(faults->items, index);
+    const struct ynode *after = index + 1 < faults->items->len
+                                    ? g_ptr_array_index(faults->items, index + 1) : NULL;
+    /* A block list's item is its lines, up to the next item or the next top-level key. */
+    int first = item->line, last = after ? after->line - 1 : next_line ? next_line - 1 : INT_MAX;
+    if (item->line <= key->line || (after && after->line == item->line)) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "faults are not a block-style list");
+        goto out;
+    }
+    char **lines = g_strsplit(text, "\n", -1);
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; lines[i]; i++) {
+        int line = (int)i + 1;
+        if (line >= first && line <= last)
+            continue;
+        g_string_append(s, lines[i]);
+        if (lines[i + 1])
+            g_string_append_c(s, '\n');
+    }
+    g_strfreev(lines);
+    result = g_string_free(s, FALSE);
+out:
+    scenario__tree_clear(&tree);
     return result;
 }

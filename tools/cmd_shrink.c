@@ -1,0 +1,251 @@
+/* cmd_shrink.c: `zabsim shrink FAILING.yaml [--seed N] [--model M,...] [--variant NAME]
+ * [--invariant NAME] [--out FILE]`: a smaller scenario that still breaks the same invariant.
+ *
+ * Greedy, in the spirit of delta debugging: each step edits the file's text (so the result
+ * is a file a person can read, comments kept), runs the candidate without a database, and
+ * keeps the edit when the invariant is still broken. Steps, repeated until none helps: drop
+ * each fault in turn (last first), cut the duration by a quarter, one client instead of
+ * several, half the rate. A candidate the loader refuses (a fault after the new end) is
+ * simply not taken. Prints the size before and after (faults, events simulated, messages
+ * sent) and writes the result. */
+#include "tools/cli.h"
+
+#include "world/units.h"
+#include "world/verdict.h"
+#include "world/world.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Most candidate runs one shrink tries: each is a whole simulation. */
+#define SHRINK_TRIES_MAX 2000
+
+struct shrink {
+    uint64_t seed;
+    unsigned models;
+    const char *variant;
+    const char *invariant; /* the one that must stay broken */
+    int tries;
+};
+
+struct trial {
+    bool broken;           /* the invariant was violated */
+    int64_t violations;    /* of that invariant */
+    uint64_t events, messages;
+    guint faults;
+    sim_time duration;
+};
+
+/* Runs text; false when the loader or the run's checks refuse it. */
+static bool try_text(struct shrink *k, const char *text, struct trial *out, GError **err)
+{
+    k->tries++;
+    struct scenario *sc = scenario_parse("candidate", text, strlen(text), err);
+    if (!sc)
+        return false;
+    if ((k->variant && !scenario_set_variant(sc, k->variant, err)) ||
+        !world_check_targets(sc, k->models, err)) {
+        scenario_free(sc);
+        return false;
+    }
+    struct verdict *v = verdict_new(k->models, sc->hosts, (const char *const *)sc->host_names);
+    struct recorder rec = verdict_recorder(v);
+    struct world *w = world_new(sc, k->seed, k->models, false, &rec);
+    world_run(w);
+    const struct sim_stats *st = sim_get_stats(world_sim(w));
+    *out = (struct trial){ .events = st->events, .messages = st->messages_sent,
+                           .faults = sc->faults->len, .duration = sc->duration };
+    world_free(w);
+    struct oracle_result res;
+    verdict_finish(v, &res);
+    for (guint i = 0; i < res.violations->len; i++) {
+        const struct oracle_violation *x = g_ptr_array_index(res.violations, i);
+        if (!k->invariant)
+            k->invariant = x->invariant; /* the first one broken: static */
+        if (strcmp(x->invariant, k->invariant) == 0)
+            out->violations += x->count;
+    }
+    out->broken = out->violations > 0;
+    oracle_result_clear(&res);
+    verdict_free(v);
+    scenario_free(sc);
+    return true;
+}
+
+/* Takes candidate (owned) instead of *text when it still breaks the invariant. */
+static bool keep_if_broken(struct shrink *k, char **text, char *candidate, struct trial *best)
+{
+    struct trial t;
+    GError *err = NULL;
+    bool keep = candidate && k->tries < SHRINK_TRIES_MAX && try_text(k, candidate, &t, &err) &&
+                t.broken;
+    g_clear_error(&err);
+    if (!keep) {
+        g_free(candidate);
+        return false;
+    }
+    g_free(*text);
+    *text = candidate;
+    *best = t;
+    return true;
+}
+
+static bool drop_faults(struct shrink *k, char **text, struct trial *best)
+{
+    bool any = false;
+    for (guint i = scenario_text_faults(*text); i-- > 0;)
+        any |= keep_if_broken(k, text, scenario_text_drop_fault(*text, i, NULL), best);
+    return any;
+}
+
+/* A quarter shorter; a workload that stopped later now stops at the end. */
+static bool shorter(struct shrink *k, char **text, struct trial *best)
+{
+    char buf[32];
+    sim_time d = best->duration / 4 * 3 / SIM_MS * SIM_MS;
+    if (d <= 0)
+        return false;
+    units_format_duration(d, buf, sizeof buf);
+    char *candidate = scenario_text_set(*text, NULL, "duration", buf, NULL);
+    struct scenario *sc = scenario_parse("candidate", *text, strlen(*text), NULL);
+    if (candidate && sc && sc->workload.stop > d) {
+        char *stopped = scenario_text_set(candidate, "workload", "stop", buf, NULL);
+        if (stopped) {
+            g_free(candidate);
+            candidate = stopped;
+        }
+    }
+    scenario_free(sc);
+    return keep_if_broken(k, text, candidate, best);
+}
+
+static bool fewer_clients(struct shrink *k, char **text, struct trial *best)
+{
+    struct scenario *sc = scenario_parse("candidate", *text, strlen(*text), NULL);
+    bool several = sc && sc->workload.clients > 1;
+    scenario_free(sc);
+    return several &&
+           keep_if_broken(k, text, scenario_text_set(*text, "workload", "clients", "1", NULL),
+                          best);
+}
+
+static bool slower(struct shrink *k, char **text, struct trial *best)
+{
+    struct scenario *sc = scenario_parse("candidate", *text, strlen(*text), NULL);
+    double rate = sc ? sc->workload.rate / 2 : 0;
+    scenario_free(sc);
+    if (rate < 1)
+        return false;
+    char buf[32];
+    g_snprintf(buf, sizeof buf, "%.0f/s", rate);
+    return keep_if_broken(k, text, scenario_text_set(*text, "workload", "rate", buf, NULL),
+                          best);
+}
+
+static void print_size(const char *what, const struct trial *t)
+{
+    char d[32];
+    units_format_duration(t->duration, d, sizeof d);
+    printf("%-7s %3u faults  %s simulated  %10" PRIu64 " events  %9" PRIu64 " messages  "
+           "%" PRId64 " violations\n", what, t->faults, d, t->events, t->messages, t->violations);
+}
+
+int cmd_shrink(int argc, char **argv)
+{
+    gchar *seed_text = NULL, *model = NULL, *variant = NULL, *invariant = NULL, *out = NULL;
+    GOptionEntry entries[] = {
+        { "seed", 's', 0, G_OPTION_ARG_STRING, &seed_text, "Seed (default: the file's)", "N" },
+        { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Models to run (default: all)", "M,..." },
+        { "variant", 0, 0, G_OPTION_ARG_STRING, &variant,
+          "A ZooKeeper bug on (or none), as the failing run had it", "NAME" },
+        { "invariant", 0, 0, G_OPTION_ARG_STRING, &invariant,
+          "The invariant that must stay broken (default: the first one the run breaks)",
+          "NAME" },
+        { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+          "Where the smaller scenario goes (default: NAME-shrunk.yaml here)", "FILE" },
+        { NULL },
+    };
+    GOptionContext *ctx = g_option_context_new("FAILING.yaml - a smaller scenario that still "
+                                               "breaks the same invariant");
+    g_option_context_set_summary(ctx,
+        "Drops faults, shortens the run, and lowers the clients and the rate, one edit at a\n"
+        "time, keeping each edit that leaves the invariant broken; prints the size before\n"
+        "and after and writes the smaller scenario.\n\n"
+        "Exit status: 0 written; 1 the scenario breaks no invariant; 2 bad input.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *err = NULL;
+    int status = EXIT_BAD_INPUT;
+    struct scenario *sc = NULL;
+    char *text = NULL;
+    struct shrink k = { 0 };
+    char bad[64];
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "zabsim shrink: %s\n", err->message);
+    } else if (argc != 2) {
+        fprintf(stderr, "zabsim shrink: give exactly one scenario file (zabsim shrink --help)\n");
+    } else if (!(k.models = model ? model_parse_set(model, bad, sizeof bad) : model_all())) {
+        fprintf(stderr, "zabsim shrink: --model: no model named '%s'\n", bad);
+    } else if (!(sc = scenario_load(argv[1], &err))) {
+        fprintf(stderr, "%s\n", err->message);
+    } else {
+        k.seed = sc->seed;
+        k.invariant = invariant;
+        k.variant = variant;
+        if (seed_text && !g_ascii_string_to_unsigned(seed_text, 10, 0, UINT64_MAX, &k.seed,
+                                                     NULL)) {
+            fprintf(stderr, "zabsim shrink: --seed %s: give a whole number\n", seed_text);
+            goto done;
+        }
+        text = g_strdup(sc->text);
+        struct trial first;
+        if (!try_text(&k, text, &first, &err)) {
+            fprintf(stderr, "zabsim shrink: %s\n", err->message);
+            goto done;
+        }
+        if (!first.broken) {
+            printf("%s, seed %" PRIu64 ": %s; nothing to shrink\n", argv[1], k.seed,
+                   invariant ? "that invariant holds" : "every invariant holds");
+            status = EXIT_VIOLATION;
+            goto done;
+        }
+        struct trial best = first;
+        bool progress = true;
+        while (progress && k.tries < SHRINK_TRIES_MAX) {
+            progress = drop_faults(&k, &text, &best);
+            while (shorter(&k, &text, &best))
+                progress = true;
+            progress |= fewer_clients(&k, &text, &best);
+            while (slower(&k, &text, &best))
+                progress = true;
+        }
+        char *path = out ? g_strdup(out) : g_strdup_printf("%s-shrunk.yaml", sc->name);
+        char *file = g_strdup_printf("# Shrunk by zabsim shrink from %s (seed %" PRIu64 "): "
+                                     "%s still broken.\n%s", argv[1], k.seed, k.invariant, text);
+        if (!g_file_set_contents(path, file, -1, &err)) {
+            fprintf(stderr, "zabsim shrink: %s\n", err->message);
+        } else {
+            printf("%s, seed %" PRIu64 ": %s broken; %d runs tried\n", argv[1], k.seed,
+                   k.invariant, k.tries);
+            print_size("before", &first);
+            print_size("after", &best);
+            printf("written: %s (zabsim run %s --seed %" PRIu64 "%s%s%s%s)\n", path, path,
+                   k.seed, model ? " --model " : "", model ? model : "",
+                   variant ? " --variant " : "", variant ? variant : "");
+            status = EXIT_OK;
+        }
+        g_free(file);
+        g_free(path);
+    }
+done:
+    g_clear_error(&err);
+    g_free(text);
+    scenario_free(sc);
+    g_free(seed_text);
+    g_free(model);
+    g_free(variant);
+    g_free(invariant);
+    g_free(out);
+    g_option_context_free(ctx);
+    return status;
+}
