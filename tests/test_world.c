@@ -452,7 +452,8 @@ static void run_bug(const char *file, bool variant_on, int64_t *agreement, int64
  * file gives, and breaks nothing with the fixed code: the variant is the whole difference. */
 static void test_bug_variants_break_agreement_and_the_fix_holds(void)
 {
-    static const char *const files[] = { "scenarios/bugs/zk-4643.yaml",
+    static const char *const files[] = { "scenarios/bugs/zk-3911.yaml",
+                                         "scenarios/bugs/zk-4643.yaml",
                                          "scenarios/bugs/zk-4646.yaml" };
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         int64_t agreement, any;

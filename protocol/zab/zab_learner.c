@@ -3,7 +3,8 @@
  * Discovery: dial the elected leader (up to 5 tries, 100 ms apart, within initLimit ticks),
  * send FOLLOWERINFO with the acceptedEpoch, answer LEADERINFO with ACKEPOCH after fsyncing
  * the new acceptedEpoch (D2), or refuse a leader whose epoch is older.
- * Synchronization (Learner.syncWithLeader as fixed by ZOOKEEPER-4643/4646/4785/4394):
+ * Synchronization (Learner.syncWithLeader as fixed by ZOOKEEPER-3911/4643/4646/4785/4394;
+ * variants switch the first three back on, docs/bugs.md):
  * DIFF keeps the history; TRUNC cuts the log back (durably, at once); SNAP loads the
  * leader's state in memory only. Proposals are queued; commits before NEWLEADER are applied
  * in memory in SNAP/TRUNC mode and remembered in DIFF mode. At NEWLEADER the committed txns
@@ -240,6 +241,13 @@ static void on_newleader(struct zab_server *s, const struct proto_env *env,
         g_array_remove_index(f->packets_not_logged, 0);
     }
     g_array_set_size(f->packets_committed, 0);
+    if (s->cfg->variant == ZAB_VARIANT_ZK_3911 && f->mode != ZAB_SYNC_SNAP) {
+        /* ZOOKEEPER-3911: the synced txns stay in memory; only currentEpoch is made durable
+         * before the ACK, and the txns reach the log after UPTODATE. */
+        learner_advance(f, ZAB_FS_PERSISTING);
+        zab__write_current_epoch(s, f->new_epoch, out);
+        return;
+    }
     zab__log_append_now(s, out);
     learner_advance(f, ZAB_FS_PERSISTING);
     /* Both bugs live in the DIFF/TRUNC path: a SNAP sync is persisted as a snapshot,
