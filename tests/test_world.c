@@ -454,7 +454,8 @@ static void test_bug_variants_break_agreement_and_the_fix_holds(void)
 {
     static const char *const files[] = { "scenarios/bugs/zk-3911.yaml",
                                          "scenarios/bugs/zk-4643.yaml",
-                                         "scenarios/bugs/zk-4646.yaml" };
+                                         "scenarios/bugs/zk-4646.yaml",
+                                         "scenarios/bugs/zk-4712.yaml" };
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         int64_t agreement, any;
         run_bug(files[i], true, &agreement, &any);

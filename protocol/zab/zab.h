@@ -97,6 +97,7 @@ enum zab_variant {
     ZAB_VARIANT_ZK_3911, /* the synced txns logged only after UPTODATE */
     ZAB_VARIANT_ZK_4643, /* currentEpoch made durable before the synced txns */
     ZAB_VARIANT_ZK_4646, /* ACK(NEWLEADER) sent before the synced txns are fsynced */
+    ZAB_VARIANT_ZK_4712, /* a follower's log thread outlives its role */
     ZAB_VARIANT_COUNT
 };
 

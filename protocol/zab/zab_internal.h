@@ -338,6 +338,9 @@ void zab__send(struct zab_server *s, conn_id conn, struct zab_msg *m, struct pro
 void zab__log_enqueue(struct zab_server *s, const struct zab_txn *txn, struct proto_out *out);
 void zab__log_step(struct zab_server *s, struct proto_out *out);
 void zab__log_flush_all(struct zab_server *s, struct proto_out *out);
+/* Variant zk-4712 at the end of a follower's role: queued proposals go to the log file but not
+ * to the server's history (zab_logger.c). */
+void zab__log_linger(struct zab_server *s, struct proto_out *out);
 /* Appends every txn not yet handed to the OS, outside the pipeline (learner sync). */
 void zab__log_append_now(struct zab_server *s, struct proto_out *out);
 void zab__log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,

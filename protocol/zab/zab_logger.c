@@ -94,6 +94,21 @@ void zab__log_flush_all(struct zab_server *s, struct proto_out *out)
     s->log_flushing = false;
 }
 
+void zab__log_linger(struct zab_server *s, struct proto_out *out)
+{
+    /* ZOOKEEPER-4712: the follower's sync processor is not shut down with its role. The
+     * server goes on with what its log held (and what it applied), and advertises that;
+     * the proposals still queued reach the log file afterwards, behind its back, where a
+     * restart will replay them. */
+    uint64_t kept = MAX(MAX(s->committed, s->delivered), s->logged);
+    ZS_ASSERT(kept <= s->txns->len);
+    append_range(s, kept, out);
+    for (uint64_t i = kept; i < s->txns->len; i++)
+        proto_disk_append(out, ZAB_FILE_LOG, zab__txn_at(s, i), sizeof(struct zab_txn));
+    g_array_set_size(s->txns, (guint)kept);
+    s->log_flushing = false;
+}
+
 void zab__log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,
                        struct proto_out *out)
 {

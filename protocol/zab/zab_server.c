@@ -160,7 +160,10 @@ static void end_role(struct zab_server *s, struct proto_out *out)
         zab__conn_drop(s, *(conn_id *)g_ptr_array_index(to_leader, i), true, out);
     g_ptr_array_free(to_leader, TRUE);
     zab__close_clients(s, out);
-    zab__log_flush_all(s, out);
+    if (s->cfg->variant == ZAB_VARIANT_ZK_4712 && s->state == ZAB_STATE_FOLLOWING)
+        zab__log_linger(s, out);
+    else
+        zab__log_flush_all(s, out);
     proto_listen(out, ZAB_PORT_QUORUM, false);
     s->role++;
 }

@@ -26,6 +26,7 @@ const char *zab_variant_name(enum zab_variant v)
         [ZAB_VARIANT_ZK_3911] = "zk-3911",
         [ZAB_VARIANT_ZK_4643] = "zk-4643",
         [ZAB_VARIANT_ZK_4646] = "zk-4646",
+        [ZAB_VARIANT_ZK_4712] = "zk-4712",
     };
     return (unsigned)v < G_N_ELEMENTS(names) ? names[v] : NULL;
 }
