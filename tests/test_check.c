@@ -136,6 +136,7 @@ enum variant {
     NEVER_SUBMITTED,
     EPOCH_STARTS_LATE,
     RETRIED_WRITE,
+    EPOCH_FORGOTTEN,
     VARIANT_COUNT
 };
 
@@ -236,6 +237,9 @@ static void epoch_two(struct history *h, enum variant v)
         deliver(h, 400, zab_id(), H2, 5, MSG(9, 1), ZXID(2, 2));
         deliver(h, 401, zab_id(), H3, 5, MSG(9, 1), ZXID(2, 2));
     }
+    /* h1 restarts with currentEpoch 1, as it must; in EPOCH_FORGOTTEN with 0, as if the
+     * epoch it served in had never reached its disk. */
+    state(h, 500, H1, 2, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, v == EPOCH_FORGOTTEN ? 0 : 1);
 }
 
 /* Pub/sub: every message acked; h2 gets b before a, h3 gets b twice, d reaches nobody. */
@@ -450,6 +454,11 @@ static void test_two_leaders_in_one_epoch(void)
 static void test_zxid_going_backwards_is_zxid_monotonic(void)
 {
     expect_broken(ZXID_BACKWARDS, "zxid_monotonic");
+}
+
+static void test_epoch_forgotten_after_restart_is_epochs_monotonic(void)
+{
+    expect_broken(EPOCH_FORGOTTEN, "epochs_monotonic");
 }
 
 static void test_delivery_never_proposed_is_integrity(void)
@@ -800,6 +809,7 @@ void test_register(void)
                TEST(test_lost_acked_write_is_durability),
                TEST(test_two_leaders_in_one_epoch),
                TEST(test_zxid_going_backwards_is_zxid_monotonic),
+               TEST(test_epoch_forgotten_after_restart_is_epochs_monotonic),
                TEST(test_delivery_never_proposed_is_integrity),
                TEST(test_counter_gap_is_local_primary_order),
                TEST(test_epoch_going_backwards_is_global_primary_order),

@@ -35,6 +35,7 @@ const char *const zab_oracle_invariants[ZAB_INV_COUNT] = {
     [ZAB_INV_COMMITTED_LOG_DURABILITY] = "committed_log_durability",
     [ZAB_INV_ONE_LEADER_PER_EPOCH] = "one_leader_per_epoch",
     [ZAB_INV_ZXID_MONOTONIC] = "zxid_monotonic",
+    [ZAB_INV_EPOCHS_MONOTONIC] = "epochs_monotonic",
 };
 
 /* What a held violation's count adds to its detail. */
@@ -452,6 +453,7 @@ static void *oracle_create(const struct oracle_env *env)
     ZS_ASSERT(env->n_hosts <= 64); /* delivered_by has a bit per host */
     o->env = *env;
     o->hosts = g_new0(struct zab__host, MAX(env->n_hosts, 1));
+    o->marks = g_new0(struct zab__epoch_marks, MAX(env->n_hosts, 1));
     o->clients = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
     o->canon = g_array_new(FALSE, TRUE, sizeof(struct zab__canon));
     o->epochs = g_array_new(FALSE, FALSE, sizeof(struct zab__epoch));
@@ -513,6 +515,7 @@ static void oracle_observe(void *state, const struct trace_rec *r)
             o->hosts[r->host].has_state = true;
             o->hosts[r->host].state = *r;
             zab__on_state(o, r);
+            zab__check_epochs_monotonic(o, r);
         }
         break;
     case TRACE_DELIVERY:
@@ -551,6 +554,7 @@ static void oracle_destroy(void *state)
     }
     zab__epochs_free(o);
     g_free(o->hosts);
+    g_free(o->marks);
     g_ptr_array_free(o->clients, TRUE);
     g_array_free(o->canon, TRUE);
     g_array_free(o->recent_truncations, TRUE);

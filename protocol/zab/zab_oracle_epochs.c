@@ -122,6 +122,40 @@ void zab__on_state(struct zab__oracle *o, const struct trace_rec *r)
     g_array_append_val(e->leaders, m);
 }
 
+/* ---- epochs never go back ------------------------------------------------------------- */
+
+/* acceptedEpoch and currentEpoch are durable before a server acts on them (written and
+ * fsynced), so a server never shows a smaller one than it showed before, whatever crash or
+ * power-off came between. SYNCHRONIZATION records show the epoch being joined, not yet
+ * currentEpoch, and are not compared. */
+void zab__check_epochs_monotonic(struct zab__oracle *o, const struct trace_rec *r)
+{
+    enum zab_phase phase = (enum zab_phase)r->u.state.phase;
+    if (r->u.state.state == ZAB_STATE_DOWN || (phase != ZAB_PHASE_DISCOVERY &&
+                                               phase != ZAB_PHASE_ELECTION &&
+                                               phase != ZAB_PHASE_BROADCAST))
+        return;
+    struct zab__epoch_marks *m = &o->marks[r->host];
+    bool accepted = phase == ZAB_PHASE_DISCOVERY;
+    bool *has = accepted ? &m->has_accepted : &m->has_current;
+    struct trace_rec *seen = accepted ? &m->accepted : &m->current;
+    if (*has && r->u.state.epoch < seen->u.state.epoch) {
+        GString *evidence = g_string_new(NULL);
+        zab__format_state(o, seen, evidence);
+        zab__format_state(o, r, evidence);
+        zab__report(o, ZAB_INV_EPOCHS_MONOTONIC,
+                    g_strdup_printf("%s#%u shows %s %" PRId64 " after %s#%u showed %" PRId64,
+                                    o->env.host_names[r->host], r->incarnation,
+                                    accepted ? "acceptedEpoch" : "currentEpoch",
+                                    r->u.state.epoch, o->env.host_names[seen->host],
+                                    seen->incarnation, seen->u.state.epoch),
+                    evidence);
+        return;
+    }
+    *has = true;
+    *seen = *r;
+}
+
 /* ---- primary integrity ------------------------------------------------------------------ */
 
 static void count_missing(struct zab__oracle *o, struct zab__primary *p, uint32_t position)

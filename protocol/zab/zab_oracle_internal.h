@@ -30,6 +30,7 @@ enum zab_invariant {
     ZAB_INV_COMMITTED_LOG_DURABILITY,
     ZAB_INV_ONE_LEADER_PER_EPOCH,
     ZAB_INV_ZXID_MONOTONIC,
+    ZAB_INV_EPOCHS_MONOTONIC,
     ZAB_INV_COUNT
 };
 
@@ -139,9 +140,17 @@ struct zab__recent_truncation {
     struct trace_rec rec;
 };
 
+/* The highest epochs a server has shown, over all its incarnations (epochs_monotonic):
+ * acceptedEpoch in DISCOVERY records, currentEpoch in ELECTION and BROADCAST ones. */
+struct zab__epoch_marks {
+    bool has_accepted, has_current;
+    struct trace_rec accepted, current; /* the records that showed them */
+};
+
 struct zab__oracle {
     struct oracle_env env;
     struct zab__host *hosts;       /* by host index */
+    struct zab__epoch_marks *marks; /* by host index, never reset */
     GPtrArray *clients;            /* GArray of struct zab__msg by seq - 1, by client */
     GArray *canon;                 /* struct zab__canon by position - 1 */
     GArray *epochs;                /* struct zab__epoch, ascending epoch */
@@ -168,6 +177,7 @@ void zab__report(struct zab__oracle *o, enum zab_invariant inv, char *detail,
 bool zab__counting(struct zab__oracle *o, enum zab_invariant inv);
 
 /* zab_oracle_epochs.c */
+void zab__check_epochs_monotonic(struct zab__oracle *o, const struct trace_rec *r);
 struct zab__epoch *zab__epoch_get(struct zab__oracle *o, int64_t epoch, bool create);
 void zab__epochs_free(struct zab__oracle *o);
 void zab__on_state(struct zab__oracle *o, const struct trace_rec *r);
