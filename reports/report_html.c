@@ -35,7 +35,9 @@ static const char page_style[] =
     "font-weight:600}text.note{fill:#57606a;font-style:italic;font-size:12px}\n"
     "line.axis{stroke:#8c959f}line.grid{stroke:#eaeef2}line.lanel{stroke:#d0d7de}\n"
     "line.fault{stroke:#dc2626;stroke-dasharray:4 3}line.leader{stroke:#1e3a8a;"
-    "stroke-width:2}\n"
+    "stroke-width:2}line.violation{stroke:#9d174d;stroke-width:2.5}\n"
+    "div.violation{border-left:4px solid #9d174d;padding-left:10px;margin:8px 0}"
+    "div.violation pre{font-size:12px;overflow-x:auto}\n"
     /* host states by index in the model's vocabulary (s0: down), its leader state "lead" */
     "rect.lead{fill:#1d4ed8}rect.s0{fill:#9ca3af}rect.s1{fill:#f59e0b}rect.s2{fill:#60a5fa}"
     "rect.s3{fill:#34d399}rect.s4{fill:#a78bfa}rect.s5{fill:#f472b6}rect.s6{fill:#2dd4bf}"
@@ -125,6 +127,19 @@ void rep_fault_markers(const struct rep_page *p, const struct svg_scale *x, doub
         }
         g_free(title);
     }
+    /* Violations, where their proof completes: the moment to look at. */
+    for (guint i = 0; i < p->run->violations->len; i++) {
+        const struct rep_violation *v =
+            &g_array_index(p->run->violations, struct rep_violation, i);
+        if (v->t_ns < 0 || (double)v->t_ns < x->d0 || (double)v->t_ns > x->d1)
+            continue;
+        char when[REP_TIME_LEN];
+        units_format_duration(v->t_ns, when, sizeof when);
+        char *title = g_strdup_printf("%s: violation of %s: %s", when, v->label, v->detail);
+        double at = svg_at(x, (double)v->t_ns);
+        svg_line(p->out, at, top, at, bottom, "violation", title);
+        g_free(title);
+    }
 }
 
 /* ---- the page --------------------------------------------------------------------------- */
@@ -146,6 +161,8 @@ static void page_header(GString *out, const struct rep_run *run)
     g_string_append(out, "</p>\n<nav>");
     if (run->runs_of_scenario > 1)
         g_string_append(out, "<a href=\"#sweep\">Seeds</a>");
+    if (run->violations->len > 0)
+        g_string_append(out, "<a href=\"#violations\">Violations</a>");
     g_string_append(out, "<a href=\"#summary\">Summary</a>"
                          "<a href=\"#timeline\">Timeline</a><a href=\"#clients\">Clients</a>"
                          "<a href=\"#spacetime\">Messages</a><a href=\"#order\">Order</a>"
@@ -235,28 +252,50 @@ static void fault_table(GString *out, const struct rep_run *run)
     g_string_append(out, "</table>\n");
 }
 
-#define VIOLATIONS_SHOWN 20
-
-static bool violation_list(struct rep_page *p, GError **err)
+/* A failing run opens on what failed: each violation with the rows that prove it, when its
+ * proof completed (marked in red on every figure with a time axis), and how to see the
+ * messages around it. */
+static void violation_section(struct rep_page *p)
 {
-    sqlite3_stmt *st = rep__prepare(p->db,
-                                   "SELECT model || '.' || invariant, detail FROM violations "
-                                   "WHERE run_id = :run_id ORDER BY rowid LIMIT :limit",
-                                   p->run->run_id, err);
-    if (!st)
-        return false;
-    rep__bind_int(st, ":limit", VIOLATIONS_SHOWN);
-    bool any = false;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        g_string_append(p->out, any ? "<li>" : "<p>Invariant violations (<code>zabsim "
-                                               "check</code> lists all):</p><ul><li>");
-        rep_escape_printf(p->out, "%s: %s", rep__col_str(st, 0), rep__col_str(st, 1));
-        g_string_append(p->out, "</li>\n");
-        any = true;
+    const GArray *vs = p->run->violations;
+    if (vs->len == 0)
+        return;
+    rep_section_open(p->out, "violations", "Invariant violations");
+    g_string_append(p->out, "<p>What broke, the rows that prove it and when the proof was "
+                            "complete (the red lines on the figures below). <code>zabsim "
+                            "check</code> lists every violation; docs/database.md defines each "
+                            "invariant.</p>\n");
+    sim_time first = -1;
+    for (guint i = 0; i < vs->len; i++) {
+        const struct rep_violation *v = &g_array_index(vs, struct rep_violation, i);
+        char when[REP_TIME_LEN] = "";
+        if (v->t_ns >= 0)
+            units_format_duration(v->t_ns, when, sizeof when);
+        if (v->t_ns >= 0 && (first < 0 || v->t_ns < first))
+            first = v->t_ns;
+        g_string_append(p->out, "<div class=\"violation\"><p><b>");
+        rep_escape(p->out, v->label);
+        g_string_append(p->out, "</b>");
+        if (*when)
+            rep_escape_printf(p->out, " at %s", when);
+        g_string_append(p->out, ": ");
+        rep_escape(p->out, v->detail);
+        g_string_append(p->out, "</p><pre>");
+        rep_escape(p->out, v->evidence);
+        g_string_append(p->out, "</pre></div>\n");
     }
-    if (any)
-        g_string_append(p->out, "</ul>\n");
-    return rep__done(p->db, st, err);
+    if (first >= 0) {
+        char a[REP_TIME_LEN], b[REP_TIME_LEN];
+        units_format_duration(MAX(first - 50 * SIM_MS, 0), a, sizeof a);
+        units_format_duration(first + 50 * SIM_MS, b, sizeof b);
+        g_string_append(p->out, "<p class=\"note\">");
+        rep_escape_printf(p->out, "The space-time diagram below shows the messages from %s to "
+                                  "%s, around the first, when the run recorded them (zabsim "
+                                  "run --record messages; another span: --window A..B).",
+                          a, b);
+        g_string_append(p->out, "</p>\n");
+    }
+    rep_section_close(p->out);
 }
 
 static bool order_section(struct rep_page *p, GError **err)
@@ -297,13 +336,12 @@ static bool page_body(struct rep_page *p, GError **err)
     /* A sweep's page opens with the seeds: distributions and failing runs come first. */
     if (p->run->runs_of_scenario > 1 && !rep_fig_sweep(p, err))
         return false;
+    violation_section(p);
     if (!summary_table(p, err))
         return false;
     if (!rep_fig_timeline(p, err))
         return false;
     fault_table(p->out, p->run);
-    if (!violation_list(p, err))
-        return false;
     if (!p->run->per_message) {
         rep_section_open(p->out, "rows", "Per-message figures");
         g_string_append(p->out, "<p>Clients, the space-time diagram, delivery order, latency "

@@ -32,9 +32,19 @@ const char *rep__model_colour(int m); /* "#2563eb": that colour */
  * as the one every host keeps, and its disagreements as violations. */
 bool rep__model_ordered(int m);
 
+/* Violations a report loads and shows (zabsim check lists them all). */
+#define REP_VIOLATIONS_LOADED 20
+
 struct rep_fault {
     sim_time t_ns;
     char *kind, *target, *detail; /* never NULL */
+};
+
+/* An invariant violation of the run, placed in time: the latest `..._ns=` of its evidence,
+ * the moment its proof was complete. */
+struct rep_violation {
+    sim_time t_ns;                       /* -1 when the evidence names no time */
+    char *label, *detail, *evidence;     /* "zab.agreement"; never NULL */
 };
 
 struct rep_run {
@@ -46,6 +56,7 @@ struct rep_run {
     GPtrArray *host_names;     /* char *, in host_index order */
     GPtrArray *client_names;   /* char *, c1, c2, ... in number order */
     GArray *faults;            /* struct rep_fault, by time then recording order */
+    GArray *violations;        /* struct rep_violation, the first REP_VIOLATIONS_LOADED */
     int64_t runs_of_scenario;  /* runs in the database with this scenario name (a sweep: > 1) */
     bool first_failure;        /* chosen by default as the sweep's first failing seed */
     bool per_message;          /* recorded at outcomes level or above: it has per-message rows */

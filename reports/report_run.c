@@ -190,6 +190,47 @@ static bool load_faults(sqlite3 *db, struct rep_run *run, GError **err)
     return rep__done(db, st, err);
 }
 
+/* The latest time an evidence row names (any column ending in _ns), or -1. */
+static sim_time evidence_time(const char *evidence)
+{
+    sim_time latest = -1;
+    for (const char *p = strstr(evidence, "_ns="); p; p = strstr(p + 4, "_ns=")) {
+        char *end;
+        gint64 t = g_ascii_strtoll(p + 4, &end, 10);
+        if (end != p + 4 && t > latest)
+            latest = t;
+    }
+    return latest;
+}
+
+static bool load_violations(sqlite3 *db, struct rep_run *run, GError **err)
+{
+    sqlite3_stmt *st = rep__prepare(db,
+                                   "SELECT model || '.' || invariant, detail, evidence "
+                                   "FROM violations WHERE run_id = :run_id ORDER BY rowid "
+                                   "LIMIT :limit",
+                                   run->run_id, err);
+    if (!st)
+        return false;
+    rep__bind_int(st, ":limit", REP_VIOLATIONS_LOADED);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct rep_violation v = { .label = g_strdup(rep__col_str(st, 0)),
+                                   .detail = g_strdup(rep__col_str(st, 1)),
+                                   .evidence = g_strdup(rep__col_str(st, 2)) };
+        v.t_ns = evidence_time(v.evidence);
+        g_array_append_val(run->violations, v);
+    }
+    return rep__done(db, st, err);
+}
+
+static void clear_violation(gpointer p)
+{
+    struct rep_violation *v = p;
+    g_free(v->label);
+    g_free(v->detail);
+    g_free(v->evidence);
+}
+
 static void clear_fault(gpointer p)
 {
     struct rep_fault *f = p;
@@ -205,13 +246,15 @@ bool rep__run_load(sqlite3 *db, int64_t requested, struct rep_run *run, GError *
     run->client_names = g_ptr_array_new_with_free_func(g_free);
     run->faults = g_array_new(FALSE, FALSE, sizeof(struct rep_fault));
     g_array_set_clear_func(run->faults, clear_fault);
+    run->violations = g_array_new(FALSE, FALSE, sizeof(struct rep_violation));
+    g_array_set_clear_func(run->violations, clear_violation);
     return load_run_row(db, requested, run, err) && load_hosts(db, run, err) &&
            load_names(db,
                       "SELECT client FROM (SELECT client FROM submissions WHERE run_id = "
                       ":run_id UNION SELECT client FROM client_states WHERE run_id = :run_id) "
                       "ORDER BY length(client), client",
                       run->run_id, run->client_names, err) &&
-           load_faults(db, run, err);
+           load_faults(db, run, err) && load_violations(db, run, err);
 }
 
 void rep__run_clear(struct rep_run *run)
@@ -228,6 +271,8 @@ void rep__run_clear(struct rep_run *run)
         g_ptr_array_free(run->client_names, TRUE);
     if (run->faults)
         g_array_free(run->faults, TRUE);
+    if (run->violations)
+        g_array_free(run->violations, TRUE);
     memset(run, 0, sizeof *run);
 }
 

@@ -4,10 +4,11 @@
  * the receive time; a lost message stops short of its receiver with a red cross, and says
  * why on hover. ZAB arrows are blue, pub/sub arrows orange.
  *
- * Only a window of the run is drawn: --window, else the span the data says matters, from
- * just before the first fault to just after the moment the next leader reached its serving
- * phase (ZAB: LEADING in BROADCAST), else 100 ms from just before the first fault, else the
- * first 100 ms of traffic. At most MAX_ARROWS are drawn per model: lost messages first (up
+ * Only a window of the run is drawn: --window, else the span the data says matters: in a
+ * run that broke an invariant, 100 ms around the moment the first violation's proof
+ * completed; else from just before the first fault to just after the moment the next
+ * leader reached its serving phase (ZAB: LEADING in BROADCAST), else 100 ms from just before
+ * the first fault, else the first 100 ms of traffic. At most MAX_ARROWS are drawn per model: lost messages first (up
  * to half the budget), then every k-th delivered one; the caption says how many were drawn
  * out of how many, and when at most LABEL_ARROWS are drawn each arrow is labelled with its
  * message type. Messages a host sends to itself (a broker to its own subscriber) have no
@@ -80,6 +81,20 @@ static bool default_window(struct st_ctx *c, GError **err)
     const struct rep_page *p = c->p;
     const struct rep_run *run = p->run;
     struct rep_window *w = &c->w;
+    sim_time violated = -1;
+    for (guint i = 0; i < run->violations->len; i++) {
+        sim_time t = g_array_index(run->violations, struct rep_violation, i).t_ns;
+        if (t >= 0 && (violated < 0 || t < violated))
+            violated = t;
+    }
+    if (violated >= 0) {
+        char at[REP_TIME_LEN];
+        w->start_ns = MAX(violated - DEFAULT_WINDOW / 2, 0);
+        w->end_ns = MIN(w->start_ns + DEFAULT_WINDOW, run->duration_ns);
+        units_format_duration_short(violated, at, sizeof at);
+        g_snprintf(c->why, sizeof c->why, "around the first invariant violation (at %s)", at);
+        return true;
+    }
     if (run->faults->len > 0) {
         const struct rep_fault *f = &g_array_index(run->faults, struct rep_fault, 0);
         char host[64], at[REP_TIME_LEN], led[REP_TIME_LEN];

@@ -391,6 +391,29 @@ static bool calibration(GString *out, sqlite3 *db, GError **err)
     return ok;
 }
 
+/* A failing run opens on what failed: each violation, when its proof completed, and the
+ * rows that prove it. */
+static void violations(GString *out, const struct rep_run *run)
+{
+    if (run->violations->len == 0)
+        return;
+    g_string_append(out, "invariant violations (zabsim check lists them all)\n");
+    for (guint i = 0; i < run->violations->len; i++) {
+        const struct rep_violation *v = &g_array_index(run->violations, struct rep_violation, i);
+        char when[REP_TIME_LEN] = "?";
+        if (v->t_ns >= 0)
+            units_format_duration(v->t_ns, when, sizeof when);
+        g_string_append_printf(out, "  %s at %s: %s\n", v->label, when, v->detail);
+        char **rows = g_strsplit(v->evidence, "\n", -1);
+        for (char **r = rows; *r; r++) {
+            if (**r)
+                g_string_append_printf(out, "      %s\n", *r);
+        }
+        g_strfreev(rows);
+    }
+    g_string_append_c(out, '\n');
+}
+
 bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **err)
 {
     struct rep_run run;
@@ -406,6 +429,7 @@ bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **e
             g_string_append_printf(text, "faults and state changes from %s to %s (--window); "
                                          "the measures are the whole run's\n\n", a, b);
         }
+        violations(text, &run);
         faults(text, &run, &w);
         ok = states(text, db, &run, &w, err) && summary(text, db, &run, err) &&
              drops(text, db, &run, err) && divergence(text, db, &run, err) &&

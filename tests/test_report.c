@@ -404,6 +404,44 @@ static void test_html_has_figures_lanes_faults_and_summary(void)
     g_free(html);
 }
 
+/* A failing run's report opens on its violations: the rows that prove each, when, marked on
+ * the figures; a run without violations has no such section. */
+static void test_a_failing_run_opens_on_its_violations(void)
+{
+    CU_ASSERT_FATAL(fixtures());
+    char *db = path_in_dir("bug.db");
+    struct cli_result r;
+    zabsim(&r, "run", test_source_path("scenarios/bugs/zk-4646.yaml"), "--model", "zab",
+           "--record", "messages", "--db", db, NULL);
+    CU_ASSERT_EQUAL(r.status, 0); /* its expected violation */
+    cli_clear(&r);
+    char *html = make_html(db, "bug.html");
+    const char *violations = strstr(html, "<section id=\"violations\">");
+    const char *summary = strstr(html, "<section id=\"summary\">");
+    CU_ASSERT_PTR_NOT_NULL(violations);
+    CU_ASSERT(violations && summary && violations < summary);
+    char *v = section(html, "violations");
+    CU_ASSERT_PTR_NOT_NULL(strstr(v, "zab.agreement"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(v, "deliveries model=zab host=")); /* the proof */
+    CU_ASSERT_PTR_NOT_NULL(strstr(v, "around the first"));
+    g_free(v);
+    /* Marked on the timeline and on the space-time diagram. */
+    char *timeline = section(html, "timeline"), *spacetime = section(html, "spacetime");
+    CU_ASSERT_PTR_NOT_NULL(strstr(timeline, "class=\"violation\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(spacetime, "class=\"violation\""));
+    g_free(timeline);
+    g_free(spacetime);
+    zabsim(&r, "report", db, NULL);
+    CU_ASSERT(r.out && g_str_has_prefix(strstr(r.out, "\n\n") ? strstr(r.out, "\n\n") + 2 : "",
+                                        "invariant violations"));
+    cli_clear(&r);
+    char *clean = make_html(single_db, "clean.html");
+    CU_ASSERT_PTR_NULL(strstr(clean, "<section id=\"violations\">"));
+    g_free(clean);
+    g_free(html);
+    g_free(db);
+}
+
 static void test_html_is_self_contained(void)
 {
     CU_ASSERT_TRUE_FATAL(fixtures());
@@ -796,5 +834,6 @@ void test_register(void)
                TEST(test_html_clients_section_draws_each_client_by_outcome),
                TEST(test_space_time_default_window_follows_the_data),
                TEST(test_model_filter_shows_one_model),
-               TEST(test_sweep_page_opens_with_the_seeds));
+               TEST(test_sweep_page_opens_with_the_seeds),
+               TEST(test_a_failing_run_opens_on_its_violations));
 }
