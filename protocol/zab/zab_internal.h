@@ -224,8 +224,8 @@ struct zab_learner {
     GArray *backlog;            /* struct zab_msg * held while persisting at NEWLEADER */
     GArray *pending_txns;       /* int64 zxids proposed in broadcast, not yet committed */
     uint64_t newleader_len;     /* history length when NEWLEADER was acked: committed at UPTODATE */
-    bool epoch_after_log;       /* variant zk-4646: currentEpoch waits for the log's fsync */
-    bool epoch_before_log;      /* variant zk-4643: the log's fsync waits for currentEpoch */
+    bool epoch_before_log;      /* variants zk-4643, zk-4646: the log's fsync waits for
+                                 * currentEpoch */
     sim_time last_heard;
     sim_time read_timeout;
 };

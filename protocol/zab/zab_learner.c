@@ -260,11 +260,11 @@ static void on_newleader(struct zab_server *s, const struct proto_env *env,
         zab__write_current_epoch(s, f->new_epoch, out);
         return;
     case ZAB_VARIANT_ZK_4646:
-        /* ZOOKEEPER-4646: the txns went to the log thread's queue and NEWLEADER is acked at
-         * once; the log thread fsyncs them (and then currentEpoch follows) later. */
-        f->epoch_after_log = true;
-        proto_disk_sync(out, ZAB_FILE_LOG, proto_token(ZAB_TOK_DISK_SYNCLOG, s->role, 0));
-        ack_newleader(s, env, out);
+        /* ZOOKEEPER-4646 (3.8.0's Learner): the txns go to the log thread's queue,
+         * currentEpoch is written and fsynced, and NEWLEADER is acked then, while the log
+         * thread's fsync is still to come. */
+        f->epoch_before_log = true;
+        zab__write_current_epoch(s, f->new_epoch, out);
         return;
     default:
         break;
@@ -459,10 +459,9 @@ void zab__learner_on_disk(struct zab_server *s, uint64_t token, const struct pro
         return;
     case ZAB_TOK_DISK_SYNCLOG:
         if (f->stage == ZAB_FS_PERSISTING && f->epoch_before_log) {
-            ack_newleader(s, env, out);
+            ack_newleader(s, env, out); /* zk-4643: the txns last */
             drain_backlog(s, env, out);
-        } else if (f->stage == ZAB_FS_PERSISTING || f->epoch_after_log) {
-            f->epoch_after_log = false;
+        } else if (f->stage == ZAB_FS_PERSISTING) {
             zab__write_current_epoch(s, f->new_epoch, out); /* D4, after the txns (D3) */
         }
         return;
@@ -471,7 +470,8 @@ void zab__learner_on_disk(struct zab_server *s, uint64_t token, const struct pro
             return;
         if (f->epoch_before_log) {
             proto_disk_sync(out, ZAB_FILE_LOG, proto_token(ZAB_TOK_DISK_SYNCLOG, s->role, 0));
-            return;
+            if (s->cfg->variant != ZAB_VARIANT_ZK_4646)
+                return; /* zk-4643: the ACK waits for the txns */
         }
         ack_newleader(s, env, out);
         drain_backlog(s, env, out);
