@@ -62,7 +62,6 @@ struct db_run {
     uint32_t rows_in_transaction;
     GError *record_error; /* first failure while recording; db_run_finish reports it */
     int64_t violations;
-    int64_t violations_by_model[MODELS_MAX];
     GArray *by_invariant;        /* struct db_invariant_count, as the oracles listed them */
     bool closed;          /* db_run_finish was called: later records are ignored */
     bool finished;        /* db_run_finish succeeded: the run may be committed */

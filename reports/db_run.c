@@ -904,6 +904,19 @@ bool db__write_violations(sqlite3 *db, const struct oracle_result *res, GError *
     return ok;
 }
 
+/* The count of one invariant of one model, or NULL when it has none. */
+static struct db_invariant_count *invariant_count(const struct db_run *r, model_id model,
+                                                  const char *invariant)
+{
+    for (guint k = 0; k < r->by_invariant->len; k++) {
+        struct db_invariant_count *x =
+            &g_array_index(r->by_invariant, struct db_invariant_count, k);
+        if (x->model == model && strcmp(x->invariant, invariant) == 0)
+            return x;
+    }
+    return NULL;
+}
+
 static bool record_violations(struct db_run *r, GError **err)
 {
     struct oracle_result res;
@@ -914,14 +927,7 @@ static bool record_violations(struct db_run *r, GError **err)
         const struct oracle_violation *v = g_ptr_array_index(res.violations, i);
         int id = model_find(v->model);
         ZS_ASSERT(id >= 0);
-        r->violations_by_model[id] += v->count;
-        struct db_invariant_count *c = NULL;
-        for (guint k = 0; k < r->by_invariant->len && !c; k++) {
-            struct db_invariant_count *x =
-                &g_array_index(r->by_invariant, struct db_invariant_count, k);
-            if (x->model == id && strcmp(x->invariant, v->invariant) == 0)
-                c = x;
-        }
+        struct db_invariant_count *c = invariant_count(r, (model_id)id, v->invariant);
         if (!c) {
             struct db_invariant_count fresh = { .model = (model_id)id,
                                                 .invariant = v->invariant };
@@ -983,19 +989,20 @@ int64_t db_run_violations(const struct db_run *r)
 int64_t db_run_invariant_violations(const struct db_run *r, model_id model,
                                     const char *invariant)
 {
-    for (guint k = 0; k < r->by_invariant->len; k++) {
-        const struct db_invariant_count *x =
-            &g_array_index(r->by_invariant, struct db_invariant_count, k);
-        if (x->model == model && strcmp(x->invariant, invariant) == 0)
-            return x->count;
-    }
-    return 0;
+    const struct db_invariant_count *c = invariant_count(r, model, invariant);
+    return c ? c->count : 0;
 }
 
 int64_t db_run_model_violations(const struct db_run *r, model_id model)
 {
     ZS_ASSERT(model < MODELS_MAX);
-    return r->violations_by_model[model];
+    int64_t n = 0;
+    for (guint k = 0; k < r->by_invariant->len; k++) {
+        const struct db_invariant_count *x =
+            &g_array_index(r->by_invariant, struct db_invariant_count, k);
+        n += x->model == model ? x->count : 0;
+    }
+    return n;
 }
 
 sqlite3 *db_run_handle(struct db_run *r)

@@ -34,7 +34,9 @@ struct trial {
     int64_t violations;    /* of that invariant */
     uint64_t events, messages;
     guint faults;
-    sim_time duration;
+    sim_time duration, workload_stop; /* what the candidate's file says, for the next edit */
+    uint32_t clients;
+    double rate;
 };
 
 /* Runs text; false when the loader or the run's checks refuse it. */
@@ -55,7 +57,9 @@ static bool try_text(struct shrink *k, const char *text, struct trial *out, GErr
     world_run(w);
     const struct sim_stats *st = sim_get_stats(world_sim(w));
     *out = (struct trial){ .events = st->events, .messages = st->messages_sent,
-                           .faults = sc->faults->len, .duration = sc->duration };
+                           .faults = sc->faults->len, .duration = sc->duration,
+                           .workload_stop = sc->workload.stop,
+                           .clients = sc->workload.clients, .rate = sc->workload.rate };
     world_free(w);
     struct oracle_result res;
     verdict_finish(v, &res);
@@ -108,33 +112,26 @@ static bool shorter(struct shrink *k, char **text, struct trial *best)
         return false;
     units_format_duration(d, buf, sizeof buf);
     char *candidate = scenario_text_set(*text, NULL, "duration", buf, NULL);
-    struct scenario *sc = scenario_parse("candidate", *text, strlen(*text), NULL);
-    if (candidate && sc && sc->workload.stop > d) {
+    if (candidate && best->workload_stop > d) {
         char *stopped = scenario_text_set(candidate, "workload", "stop", buf, NULL);
         if (stopped) {
             g_free(candidate);
             candidate = stopped;
         }
     }
-    scenario_free(sc);
     return keep_if_broken(k, text, candidate, best);
 }
 
 static bool fewer_clients(struct shrink *k, char **text, struct trial *best)
 {
-    struct scenario *sc = scenario_parse("candidate", *text, strlen(*text), NULL);
-    bool several = sc && sc->workload.clients > 1;
-    scenario_free(sc);
-    return several &&
+    return best->clients > 1 &&
            keep_if_broken(k, text, scenario_text_set(*text, "workload", "clients", "1", NULL),
                           best);
 }
 
 static bool slower(struct shrink *k, char **text, struct trial *best)
 {
-    struct scenario *sc = scenario_parse("candidate", *text, strlen(*text), NULL);
-    double rate = sc ? sc->workload.rate / 2 : 0;
-    scenario_free(sc);
+    double rate = best->rate / 2;
     if (rate < 1)
         return false;
     char buf[32];

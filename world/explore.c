@@ -56,13 +56,13 @@ static sim_time draw_ms(struct draw *d, sim_time lo_ns, sim_time hi_ns)
 }
 
 /* A name from one of the model's vocabularies (codes from `first`), or NULL when empty. */
-static const char *some_name(struct draw *d, const char *(*name)(uint8_t), unsigned first)
+static const char *some_name(struct draw *d, enum model_vocab v, unsigned first)
 {
     const char *names[256];
     unsigned n = 0;
-    for (unsigned code = first; name && code <= UINT8_MAX; code++) {
-        const char *s = name((uint8_t)code);
-        if (s && strcmp(s, "?") != 0)
+    for (unsigned code = first; code <= UINT8_MAX; code++) {
+        const char *s = model_word(d->model, v, code);
+        if (s)
             names[n++] = s;
     }
     return n ? names[rng_below(&d->rng, n)] : NULL;
@@ -77,12 +77,12 @@ static void append_trigger(struct draw *d)
     const char *event = events[rng_below(&d->rng, G_N_ELEMENTS(events))];
     const char *type = NULL, *state = NULL, *phase = NULL;
     if (strcmp(event, "send") == 0 || strcmp(event, "receive") == 0)
-        type = some_name(d, d->model->msg_type_name, 0);
+        type = some_name(d, MODEL_MESSAGES, 0);
     if (strcmp(event, "state") == 0) {
         if (coin(d, 50) && d->model->phase_name)
-            phase = some_name(d, d->model->phase_name, 1);
+            phase = some_name(d, MODEL_PHASES, 1);
         else
-            state = some_name(d, d->model->state_name, 1); /* not DOWN */
+            state = some_name(d, MODEL_STATES, 1); /* not DOWN */
         if (!state && !phase)
             event = "fsync";
     }

@@ -135,4 +135,9 @@ const char *model_format_set(unsigned set, char *buf, size_t len);
 /* "zab|pubsub|all": the registered names, for usage lines, into buf. */
 const char *model_names_usage(char *buf, size_t len);
 
+/* A model's vocabularies, for what names them (triggers, explore). */
+enum model_vocab { MODEL_STATES, MODEL_PHASES, MODEL_MESSAGES };
+/* The name d gives code (0..255) in vocabulary v, or NULL when it gives none ("?" is none). */
+const char *model_word(const struct model_desc *d, enum model_vocab v, unsigned code);
+
 #endif

@@ -110,3 +110,12 @@ const char *model_names_usage(char *buf, size_t len)
     g_strlcpy(buf + MIN(used, len), "all", len - MIN(used, len));
     return buf;
 }
+
+const char *model_word(const struct model_desc *d, enum model_vocab v, unsigned code)
+{
+    const char *(*name)(uint8_t) = v == MODEL_STATES   ? d->state_name
+                                   : v == MODEL_PHASES ? d->phase_name
+                                                       : d->msg_type_name;
+    const char *word = name && code <= UINT8_MAX ? name((uint8_t)code) : NULL;
+    return word && strcmp(word, "?") != 0 ? word : NULL;
+}

@@ -27,13 +27,30 @@ static const struct ynode *top_key(const struct ynode *root, const char *name, i
     return key;
 }
 
-static const struct ynode *value_of(const struct ynode *root, const struct ynode *key)
+/* The value of key in mapping map, or NULL. */
+static const struct ynode *lookup(const struct ynode *map, const char *key)
 {
-    for (guint i = 0; i + 1 < root->items->len; i += 2) {
-        if (g_ptr_array_index(root->items, i) == key)
-            return g_ptr_array_index(root->items, i + 1);
+    if (!map || map->kind != SCENARIO_YNODE_MAPPING)
+        return NULL;
+    for (guint i = 0; i + 1 < map->items->len; i += 2) {
+        const struct ynode *k = g_ptr_array_index(map->items, i);
+        if (k->kind == SCENARIO_YNODE_SCALAR && strcmp(k->text, key) == 0)
+            return g_ptr_array_index(map->items, i + 1);
     }
     return NULL;
+}
+
+/* The tree of a scenario text whose top level is a mapping; false (with err) otherwise. */
+static bool read_tree(const char *text, struct scenario__tree *tree, GError **err)
+{
+    struct scenario__diag diag;
+    scenario__diag_init(&diag, "scenario");
+    bool ok = scenario__read_yaml(&diag, text, strlen(text), tree) && tree->root &&
+              tree->root->kind == SCENARIO_YNODE_MAPPING;
+    if (!ok)
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "the scenario text is not a YAML mapping");
+    scenario__diag_clear(&diag);
+    return ok;
 }
 
 /* Appends each line of items ("- {...}\n" lines) to out, indented by `indent` spaces. */
@@ -50,20 +67,15 @@ static void append_items(GString *out, const char *items, int indent)
 char *scenario_text_with(const struct scenario *sc, uint64_t seed, const char *faults,
                          GError **err)
 {
-    struct scenario__diag diag;
     struct scenario__tree tree = { 0 };
-    scenario__diag_init(&diag, sc->path ? sc->path : sc->name);
-    size_t len = strlen(sc->text);
+    const char *path = sc->path ? sc->path : sc->name;
     char *result = NULL;
-    if (!scenario__read_yaml(&diag, sc->text, len, &tree) || !tree.root ||
-        tree.root->kind != SCENARIO_YNODE_MAPPING) {
-        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "%s: cannot read its text again", diag.path);
+    if (!read_tree(sc->text, &tree, err))
         goto out;
-    }
     int seed_next, faults_next;
     const struct ynode *seed_key = top_key(tree.root, "seed", &seed_next);
     const struct ynode *faults_key = top_key(tree.root, "faults", &faults_next);
-    const struct ynode *faults_value = faults_key ? value_of(tree.root, faults_key) : NULL;
+    const struct ynode *faults_value = lookup(tree.root, "faults");
     /* Where the new faults go: a block list gets them as its last items; no list, or an
      * empty one, a new one. A list written in flow style ([...]) cannot be extended by
      * lines, and a key not at the start of its line is not the top level. */
@@ -76,7 +88,7 @@ char *scenario_text_with(const struct scenario *sc, uint64_t seed, const char *f
         (seed_key && seed_key->column != 1)) {
         g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "%s: explore adds its faults to a "
                     "block-style `faults:` list (one `- {...}` per line) at the top level of "
-                    "a block-style file; rewrite the file that way", diag.path);
+                    "a block-style file; rewrite the file that way", path);
         goto out;
     }
     int item_indent = 2;
@@ -115,37 +127,10 @@ char *scenario_text_with(const struct scenario *sc, uint64_t seed, const char *f
     result = g_string_free(out, FALSE);
 out:
     scenario__tree_clear(&tree);
-    scenario__diag_clear(&diag);
     return result;
 }
 
 /* ---- edits for shrinking ----------------------------------------------------------------- */
-
-/* The tree of text, or NULL (with err) when it has none. */
-static bool read_tree(const char *text, struct scenario__tree *tree, GError **err)
-{
-    struct scenario__diag diag;
-    scenario__diag_init(&diag, "scenario");
-    bool ok = scenario__read_yaml(&diag, text, strlen(text), tree) && tree->root &&
-              tree->root->kind == SCENARIO_YNODE_MAPPING;
-    if (!ok)
-        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "the scenario text is not a YAML mapping");
-    scenario__diag_clear(&diag);
-    return ok;
-}
-
-/* The value of key in mapping map, or NULL. */
-static const struct ynode *lookup(const struct ynode *map, const char *key)
-{
-    if (!map || map->kind != SCENARIO_YNODE_MAPPING)
-        return NULL;
-    for (guint i = 0; i + 1 < map->items->len; i += 2) {
-        const struct ynode *k = g_ptr_array_index(map->items, i);
-        if (k->kind == SCENARIO_YNODE_SCALAR && strcmp(k->text, key) == 0)
-            return g_ptr_array_index(map->items, i + 1);
-    }
-    return NULL;
-}
 
 /* Byte offset of (line, column) in text, or -1. */
 static gssize offset_of(const char *text, int line, int column)
@@ -206,7 +191,7 @@ char *scenario_text_drop_fault(const char *text, guint index, GError **err)
         goto out;
     int next_line;
     const struct ynode *key = top_key(tree.root, "faults", &next_line);
-    const struct ynode *faults = key ? value_of(tree.root, key) : NULL;
+    const struct ynode *faults = lookup(tree.root, "faults");
     if (!faults || faults->kind != SCENARIO_YNODE_SEQUENCE || index >= faults->items->len) {
         g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "no fault %u to drop", index);
         goto out;

@@ -34,35 +34,16 @@ static const struct scenario_target_rule host_filter = {
     "a host name, a list of host names, leader, follower or any"
 };
 
-/* A vocabulary of a model: state, phase or message type names. */
-typedef const char *(*vocab_fn)(const struct model_desc *d, unsigned code);
-
-static const char *state_of(const struct model_desc *d, unsigned code)
-{
-    return d->state_name ? d->state_name((uint8_t)code) : NULL;
-}
-
-static const char *phase_of(const struct model_desc *d, unsigned code)
-{
-    return d->phase_name ? d->phase_name((uint8_t)code) : NULL;
-}
-
-static const char *type_of(const struct model_desc *d, unsigned code)
-{
-    const char *name = d->msg_type_name ? d->msg_type_name((uint8_t)code) : NULL;
-    return name && strcmp(name, "?") != 0 ? name : NULL;
-}
-
 /* Whether model (or any simulated model, for -1) has the name; else lists the names it
  * could be into known. */
-static bool in_vocabulary(int model, vocab_fn fn, const char *name, GString *known)
+static bool in_vocabulary(int model, enum model_vocab v, const char *name, GString *known)
 {
     for (model_id id = 0; id < model_count(); id++) {
         const struct model_desc *d = model_get(id);
         if ((model >= 0 && id != model) || d->real_of)
             continue;
         for (unsigned code = 0; code <= UINT8_MAX; code++) {
-            const char *n = fn(d, code);
+            const char *n = model_word(d, v, code);
             if (!n)
                 continue;
             if (strcmp(n, name) == 0)
@@ -78,7 +59,7 @@ static bool in_vocabulary(int model, vocab_fn fn, const char *name, GString *kno
 
 /* A name the filter compares with: one of the model's (or of any model's) names. */
 static bool read_name(struct scenario__ctx *c, const struct ynode *n, const char *where,
-                      int model, vocab_fn fn, const char *what, char *out)
+                      int model, enum model_vocab v, const char *what, char *out)
 {
     if (n->kind != SCENARIO_YNODE_SCALAR || scenario__is_null(n)) {
         if (n->kind != SCENARIO_YNODE_INVALID)
@@ -87,7 +68,7 @@ static bool read_name(struct scenario__ctx *c, const struct ynode *n, const char
         return false;
     }
     GString *known = g_string_new(" ");
-    bool ok = in_vocabulary(model, fn, n->text, known);
+    bool ok = in_vocabulary(model, v, n->text, known);
     if (!ok) {
         g_strstrip(known->str);
         char **names = g_strsplit(known->str, " ", -1);
@@ -202,7 +183,7 @@ bool scenario__read_trigger(struct scenario__ctx *c, const struct ynode *n, cons
         if (k[TK_TYPE].value)
             ok &= read_name(c, k[TK_TYPE].value,
                             scenario__path(path, sizeof path, where, ".type"), t->model,
-                            type_of, "message type", t->type);
+                            MODEL_MESSAGES, "message type", t->type);
     } else {
         ok &= refuse_key(c, &k[TK_PEER], where, t->event, "only send and receive have a peer");
         ok &= refuse_key(c, &k[TK_TYPE], where, t->event,
@@ -217,11 +198,11 @@ bool scenario__read_trigger(struct scenario__ctx *c, const struct ynode *n, cons
         if (k[TK_STATE].value)
             ok &= read_name(c, k[TK_STATE].value,
                             scenario__path(path, sizeof path, where, ".state"), t->model,
-                            state_of, "state", t->state);
+                            MODEL_STATES, "state", t->state);
         if (k[TK_PHASE].value)
             ok &= read_name(c, k[TK_PHASE].value,
                             scenario__path(path, sizeof path, where, ".phase"), t->model,
-                            phase_of, "phase", t->phase);
+                            MODEL_PHASES, "phase", t->phase);
     } else {
         ok &= refuse_key(c, &k[TK_STATE], where, t->event, "only state events have one");
         ok &= refuse_key(c, &k[TK_PHASE], where, t->event, "only state events have one");

@@ -57,9 +57,12 @@ void triggers_free(struct triggers *t)
     g_free(t);
 }
 
-bool triggers_watch(const struct triggers *t, enum trigger_event e)
+bool triggers_watch_simulator(const struct triggers *t)
 {
-    return t && (t->watched & (1u << e)) != 0;
+    const unsigned simulator = (1u << TRIGGER_SEND) | (1u << TRIGGER_RECEIVE) |
+                               (1u << TRIGGER_APPEND) | (1u << TRIGGER_WRITE) |
+                               (1u << TRIGGER_FSYNC);
+    return t && (t->watched & simulator) != 0;
 }
 
 /* Whether host (-1: none) passes a host filter, in the event's model. */

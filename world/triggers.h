@@ -41,8 +41,8 @@ void triggers_observe(struct triggers *t, const struct trigger_seen *e, sim_time
 /* "on send ACK by h2 to h1 (the 1st) at 2.345678s": what fired fault index; NULL when it
  * has not fired. */
 const char *triggers_fired_by(const struct triggers *t, guint index);
-/* Whether some trigger waits for events of this kind (the world asks the simulator for
- * messages and disk operations only then). */
-bool triggers_watch(const struct triggers *t, enum trigger_event e);
+/* Whether some trigger waits for messages or disk operations: the world asks the simulator
+ * to show them only then. */
+bool triggers_watch_simulator(const struct triggers *t);
 
 #endif

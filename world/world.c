@@ -616,13 +616,8 @@ struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned model
     schedule_workload(w);
     w->event_host = -1;
     w->triggers = triggers_new(sc, trigger_holds, trigger_due, w);
-    static const enum trigger_event watched[] = { TRIGGER_SEND, TRIGGER_RECEIVE,
-                                                  TRIGGER_APPEND, TRIGGER_WRITE,
-                                                  TRIGGER_FSYNC };
-    for (size_t i = 0; i < G_N_ELEMENTS(watched); i++) {
-        if (triggers_watch(w->triggers, watched[i]))
-            sim_set_watcher(w->sim, watch_sim, w);
-    }
+    if (triggers_watch_simulator(w->triggers))
+        sim_set_watcher(w->sim, watch_sim, w);
     for (guint i = 0; i < sc->faults->len; i++) {
         const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
         if (f->on.event == TRIGGER_NONE)

@@ -241,7 +241,10 @@ static void on_newleader(struct zab_server *s, const struct proto_env *env,
         g_array_remove_index(f->packets_not_logged, 0);
     }
     g_array_set_size(f->packets_committed, 0);
-    if (s->cfg->variant == ZAB_VARIANT_ZK_3911 && f->mode != ZAB_SYNC_SNAP) {
+    /* The variants live in the DIFF/TRUNC path: a SNAP sync is persisted as a snapshot,
+     * synchronously, before anything else (Learner.syncWithLeader). */
+    enum zab_variant variant = f->mode == ZAB_SYNC_SNAP ? ZAB_VARIANT_NONE : s->cfg->variant;
+    if (variant == ZAB_VARIANT_ZK_3911) {
         /* ZOOKEEPER-3911: the synced txns stay in memory; only currentEpoch is made durable
          * before the ACK, and the txns reach the log after UPTODATE. */
         learner_advance(f, ZAB_FS_PERSISTING);
@@ -250,9 +253,7 @@ static void on_newleader(struct zab_server *s, const struct proto_env *env,
     }
     zab__log_append_now(s, out);
     learner_advance(f, ZAB_FS_PERSISTING);
-    /* Both bugs live in the DIFF/TRUNC path: a SNAP sync is persisted as a snapshot,
-     * synchronously, before anything else (Learner.syncWithLeader). */
-    switch (f->mode == ZAB_SYNC_SNAP ? ZAB_VARIANT_NONE : s->cfg->variant) {
+    switch (variant) {
     case ZAB_VARIANT_ZK_4643:
         /* ZOOKEEPER-4643: currentEpoch is made durable first and the txns after it, so a
          * crash in between restarts with the new epoch and the shorter log. */
