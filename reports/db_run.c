@@ -6,8 +6,9 @@
  *
  * The private file belongs to this run alone and is thrown away on any failure, so it is
  * written without a journal or fsyncs, under an exclusive lock, in transactions of
- * DB_ROWS_PER_COMMIT rows, and its indexes are built only once the rows are in. A recording error cannot be returned through the recorder
- * interface; the first one is kept and stops recording, and db_run_finish reports it. */
+ * DB_ROWS_PER_COMMIT rows, and its indexes are built only once the rows are in. A
+ * recording error cannot be returned through the recorder interface; the first one is kept
+ * and stops recording, and db_run_finish reports it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>

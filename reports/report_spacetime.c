@@ -8,11 +8,11 @@
  * run that broke an invariant, 100 ms around the moment the first violation's proof
  * completed; else from just before the first fault to just after the moment the next
  * leader reached its serving phase (ZAB: LEADING in BROADCAST), else 100 ms from just before
- * the first fault, else the first 100 ms of traffic. At most MAX_ARROWS are drawn per model: lost messages first (up
- * to half the budget), then every k-th delivered one; the caption says how many were drawn
- * out of how many, and when at most LABEL_ARROWS are drawn each arrow is labelled with its
- * message type. Messages a host sends to itself (a broker to its own subscriber) have no
- * arrow to draw and are counted apart. */
+ * the first fault, else the first 100 ms of traffic. At most MAX_ARROWS are drawn per
+ * model: lost messages first (up to half the budget), then every k-th delivered one; the
+ * caption says how many were drawn out of how many, and when at most LABEL_ARROWS are drawn
+ * each arrow is labelled with its message type. Messages a host sends to itself (a broker
+ * to its own subscriber) have no arrow to draw and are counted apart. */
 #include "reports/report_html.h"
 
 #include <inttypes.h>

@@ -362,7 +362,8 @@ static void test_scenario_unknown_and_duplicate_keys(void)
     EXPECT_PROBLEMS(BASE "sed: 5\n", "4:1 unknown key 'sed'; did you mean 'seed'?");
     EXPECT_PROBLEMS(BASE "zab:\n  tik: 2s\n",
                     "5:3 unknown key 'tik' in zab; did you mean 'tick'? (valid keys: tick, "
-                    "init_limit, sync_limit, max_batch, session_timeout, leader_load, startup, teardown, client, processing, variant)");
+                    "init_limit, sync_limit, max_batch, session_timeout, leader_load, startup, "
+                    "teardown, client, processing, variant)");
     EXPECT_PROBLEMS(BASE "colour: red\n",
                     "4:1 unknown key 'colour' (valid keys: name, description, seed, duration");
     EXPECT_PROBLEMS(BASE "seed: 1\nseed: 2\n", "5:1 duplicate key 'seed' (first given at 4:1)");
@@ -686,7 +687,8 @@ static void test_scenario_variants_and_expected_violations(void)
     CU_ASSERT_PTR_NULL(scenario_variant(sc));
     CU_ASSERT_NOT_EQUAL(sc->zab.file_variant, sc->zab.variant);
     CU_ASSERT_FALSE(scenario_set_variant(sc, "zk-9999", &err));
-    CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "known: none, zk-3911, zk-4643, zk-4646, zk-4712"));
+    CU_ASSERT_PTR_NOT_NULL(err &&
+                           strstr(err->message, "known: none, zk-3911, zk-4643, zk-4646, zk-4712"));
     g_clear_error(&err);
     scenario_free(sc);
 
@@ -733,7 +735,8 @@ static void test_scenario_explore_section(void)
                     "4:20 explore.faults: expected crash, power_off, partition, isolate, pause, "
                     "slow_link or slow_disk");
     EXPECT_PROBLEMS(BASE "explore: {to: 30s}\n", "4:15 explore.to: after the end of the run");
-    EXPECT_PROBLEMS(BASE "explore: {from: 5s, to: 3s}\n", "4:25 explore: from must not be after to");
+    EXPECT_PROBLEMS(BASE "explore: {from: 5s, to: 3s}\n",
+                    "4:25 explore: from must not be after to");
     EXPECT_PROBLEMS(BASE "explore: {max_faults: 0}\n", "4:23 explore.max_faults:");
     EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync, from: 2s, until: 1s}, crash: h1}\n",
                     "5:42 faults[0].on.until: before from");

@@ -28,8 +28,8 @@ void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n)
                                       c->record_help, "summary|outcomes|messages" };
     entries[(*n)++] = (GOptionEntry){
         "variant", 0, 0, G_OPTION_ARG_STRING, &c->variant,
-        "Switch a real ZooKeeper bug on (zk-3911, zk-4643, zk-4646, zk-4712) or off (none), whatever the scenario's "
-        "zab.variant says (docs/bugs.md)", "NAME" };
+        "Switch a real ZooKeeper bug on (docs/bugs.md lists them) or off (none), whatever the "
+        "scenario's zab.variant says", "NAME" };
     entries[*n] = (GOptionEntry){ NULL };
 }
 

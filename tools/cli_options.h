@@ -1,6 +1,6 @@
-/* cli_options.h: what `zabsim run` and `zabsim sweep` parse alike: the scenario argument,
- * --db, --model, --record and --variant, and the error line every option problem becomes. One helper,
- * so the two commands cannot drift in how they read the same option. */
+/* cli_options.h: what `zabsim run`, `sweep` and `explore` parse alike: the scenario
+ * argument, --db, --model, --record and --variant, and the error line every option problem
+ * becomes. One helper, so the commands cannot drift in how they read the same option. */
 #ifndef TOOLS_CLI_OPTIONS_H
 #define TOOLS_CLI_OPTIONS_H
 
