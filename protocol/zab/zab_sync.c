@@ -56,6 +56,11 @@ static int64_t queue_committed(struct zab_server *s, struct sync_queue *q, uint6
             if (peer_new_epoch) {
                 queue_op(s, q, ZAB_MSG_DIFF, last_committed);
                 q->need_op = false;
+            } else if (z > peer_last && s->cfg->variant == ZAB_VARIANT_ZK_1154) {
+                /* ZOOKEEPER-1154 (3.3.3): a last zxid inside the committedLog's range was
+                 * taken to be in it; the learner keeps the proposal this leader never saw. */
+                queue_op(s, q, ZAB_MSG_DIFF, last_committed);
+                q->need_op = false;
             } else if (z > peer_last) {
                 /* The learner has proposals this leader never saw. A TRUNC may not cross
                  * an epoch boundary: fall back to a snapshot. */
