@@ -95,6 +95,7 @@ static inline int64_t zxid_counter(int64_t zxid)
 enum zab_variant {
     ZAB_VARIANT_NONE = 0,
     ZAB_VARIANT_ZK_1154, /* DIFF sent to a learner holding a proposal the leader lacks */
+    ZAB_VARIANT_ZK_2845, /* a server leaving a role advertises its last applied zxid */
     ZAB_VARIANT_ZK_3911, /* the synced txns logged only after UPTODATE */
     ZAB_VARIANT_ZK_4643, /* currentEpoch made durable before the synced txns */
     ZAB_VARIANT_ZK_4646, /* ACK(NEWLEADER) sent before the synced txns are fsynced */

@@ -232,6 +232,12 @@ struct zab_learner {
 
 /* ---- the server ------------------------------------------------------------------------- */
 
+/* `count` records of the log file that sit between history entries at - 1 and at. */
+struct zab_file_orphans {
+    uint64_t at;
+    uint64_t count;
+};
+
 struct zab_server {
     const struct zab_server_config *cfg;
     bool refused;               /* failed its startup sanity checks: stays out */
@@ -240,6 +246,11 @@ struct zab_server {
     int64_t current_epoch;
     GArray *txns;               /* struct zab_txn: the history, in zxid order */
     uint64_t logged;            /* txns[0, logged) handed to the OS */
+    /* struct zab_file_orphans, by position: records in the log file that are not in the
+     * history (variants zk-2845 and zk-4712 only; always empty in the fixed code). One per
+     * role that ended leaving some, merged when at the same place; a truncation at or
+     * before one removes it. */
+    GArray *file_orphans;
     /* logging pipeline (SyncRequestProcessor) */
     bool log_flushing;
     uint64_t log_batch_start, log_batch_end;
@@ -341,6 +352,11 @@ void zab__log_flush_all(struct zab_server *s, struct proto_out *out);
 /* Variant zk-4712 at the end of a follower's role: queued proposals go to the log file but not
  * to the server's history (zab_logger.c). */
 void zab__log_linger(struct zab_server *s, struct proto_out *out);
+/* Variant zk-2845 at the end of a role: the history goes back to what was applied, the log
+ * file keeps the rest (zab_logger.c). */
+void zab__log_forget_unapplied(struct zab_server *s);
+/* Cuts the log file after history entry keep - 1, orphans after it included. */
+void zab__log_truncate(struct zab_server *s, uint64_t keep, struct proto_out *out);
 /* Appends every txn not yet handed to the OS, outside the pipeline (learner sync). */
 void zab__log_append_now(struct zab_server *s, struct proto_out *out);
 void zab__log_on_synced(struct zab_server *s, uint64_t token, const struct proto_env *env,

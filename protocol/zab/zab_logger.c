@@ -94,6 +94,57 @@ void zab__log_flush_all(struct zab_server *s, struct proto_out *out)
     s->log_flushing = false;
 }
 
+/* Records [keep, len) of the history are in the log file: the history forgets them. */
+static void orphan_tail(struct zab_server *s, uint64_t keep)
+{
+    uint64_t len = s->txns->len;
+    ZS_ASSERT(keep >= s->committed && keep >= s->delivered);
+    if (keep >= len)
+        return;
+    GArray *groups = s->file_orphans;
+    struct zab_file_orphans *last =
+        groups->len ? &g_array_index(groups, struct zab_file_orphans, groups->len - 1) : NULL;
+    ZS_ASSERT(!last || last->at <= keep);
+    if (last && last->at == keep) {
+        last->count += len - keep;
+    } else {
+        struct zab_file_orphans o = { .at = keep, .count = len - keep };
+        g_array_append_val(groups, o);
+    }
+    g_array_set_size(s->txns, (guint)keep);
+    s->logged = MIN(s->logged, keep);
+}
+
+void zab__log_truncate(struct zab_server *s, uint64_t keep, struct proto_out *out)
+{
+    bool cut = s->logged > keep;
+    uint64_t records = MIN(keep, s->logged);
+    guint g = 0;
+    for (; g < s->file_orphans->len; g++) {
+        const struct zab_file_orphans *o = &g_array_index(s->file_orphans,
+                                                          struct zab_file_orphans, g);
+        if (o->at >= keep)
+            break;
+        records += o->count;
+    }
+    if (g < s->file_orphans->len) {
+        cut = true;
+        g_array_set_size(s->file_orphans, g);
+    }
+    if (cut)
+        proto_disk_truncate(out, ZAB_FILE_LOG, records);
+}
+
+void zab__log_forget_unapplied(struct zab_server *s)
+{
+    /* ZOOKEEPER-2845 (3.4.10 to 3.4.11, 3.5.3): leaving a role no longer cleared the
+     * in-memory database, and nothing replayed the log beyond what it had applied, so the
+     * server's last zxid became its last applied one. Proposals it had logged but not seen
+     * committed stay in its log file, behind the history it serves, until a restart. */
+    ZS_ASSERT(!s->log_flushing && s->logged == s->txns->len);
+    orphan_tail(s, s->committed);
+}
+
 void zab__log_linger(struct zab_server *s, struct proto_out *out)
 {
     /* ZOOKEEPER-4712: the follower's sync processor is not shut down with its role. The
@@ -105,7 +156,7 @@ void zab__log_linger(struct zab_server *s, struct proto_out *out)
     append_range(s, kept, out);
     for (uint64_t i = kept; i < s->txns->len; i++)
         proto_disk_append(out, ZAB_FILE_LOG, zab__txn_at(s, i), sizeof(struct zab_txn));
-    g_array_set_size(s->txns, (guint)kept);
+    orphan_tail(s, kept);
     s->log_flushing = false;
 }
 

@@ -125,8 +125,10 @@ void zab__deliver_committed(struct zab_server *s, struct proto_out *out)
 
 void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out)
 {
-    if (keep >= s->txns->len)
+    if (keep >= s->txns->len) {
+        zab__log_truncate(s, keep, out); /* orphans after the last entry (variants) */
         return;
+    }
     for (uint64_t i = keep; i < s->txns->len; i++) {
         struct trace_rec r = { .kind = TRACE_EVENT };
         r.u.event.type = ZAB_EVENT_TRUNCATE;
@@ -135,8 +137,7 @@ void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out
         r.u.event.flag = i < s->delivered;
         proto_trace(out, &r);
     }
-    if (s->logged > keep)
-        proto_disk_truncate(out, ZAB_FILE_LOG, keep);
+    zab__log_truncate(s, keep, out);
     g_array_set_size(s->txns, (guint)keep);
     s->logged = MIN(s->logged, keep);
     s->committed = MIN(s->committed, keep);
@@ -160,10 +161,14 @@ static void end_role(struct zab_server *s, struct proto_out *out)
         zab__conn_drop(s, *(conn_id *)g_ptr_array_index(to_leader, i), true, out);
     g_ptr_array_free(to_leader, TRUE);
     zab__close_clients(s, out);
-    if (s->cfg->variant == ZAB_VARIANT_ZK_4712 && s->state == ZAB_STATE_FOLLOWING)
+    if (s->cfg->variant == ZAB_VARIANT_ZK_4712 && s->state == ZAB_STATE_FOLLOWING) {
         zab__log_linger(s, out);
-    else
+    } else {
         zab__log_flush_all(s, out);
+        if (s->cfg->variant == ZAB_VARIANT_ZK_2845 &&
+            (s->state == ZAB_STATE_FOLLOWING || s->state == ZAB_STATE_LEADING))
+            zab__log_forget_unapplied(s);
+    }
     proto_listen(out, ZAB_PORT_QUORUM, false);
     s->role++;
 }
@@ -257,6 +262,7 @@ static void *server_create(const void *config, const struct proto_env *env, cons
     struct zab_server *s = g_new0(struct zab_server, 1);
     s->cfg = config;
     s->txns = g_array_new(FALSE, FALSE, sizeof(struct zab_txn));
+    s->file_orphans = g_array_new(FALSE, FALSE, sizeof(struct zab_file_orphans));
     s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
     s->pending_writes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     s->peers = g_new0(struct zab_peer_channel, s->cfg->n_servers + 1);
@@ -275,6 +281,7 @@ static void server_destroy(void *state)
         zab__learner_free(s);
     zab__election_free(s);
     g_array_free(s->txns, TRUE);
+    g_array_free(s->file_orphans, TRUE);
     g_hash_table_destroy(s->conns);
     g_hash_table_destroy(s->pending_writes);
     g_queue_clear_full(&s->throttled, g_free);

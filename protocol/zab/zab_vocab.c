@@ -24,6 +24,7 @@ const char *zab_variant_name(enum zab_variant v)
     static const char *const names[ZAB_VARIANT_COUNT] = {
         [ZAB_VARIANT_NONE] = "none",
         [ZAB_VARIANT_ZK_1154] = "zk-1154",
+        [ZAB_VARIANT_ZK_2845] = "zk-2845",
         [ZAB_VARIANT_ZK_3911] = "zk-3911",
         [ZAB_VARIANT_ZK_4643] = "zk-4643",
         [ZAB_VARIANT_ZK_4646] = "zk-4646",
