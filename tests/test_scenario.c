@@ -688,14 +688,14 @@ static void test_scenario_variants_and_expected_violations(void)
     CU_ASSERT_NOT_EQUAL(sc->zab.file_variant, sc->zab.variant);
     CU_ASSERT_FALSE(scenario_set_variant(sc, "zk-9999", &err));
     CU_ASSERT_PTR_NOT_NULL(err &&
-                           strstr(err->message, "known: none, zk-1154, zk-3911, zk-4643, zk-4646, "
-                                  "zk-4712"));
+                           strstr(err->message, "known: none, zk-1154, zk-2845, zk-3911, zk-4643, "
+                                  "zk-4646, zk-4712"));
     g_clear_error(&err);
     scenario_free(sc);
 
     EXPECT_PROBLEMS(BASE "zab: {variant: zk-1}\n",
                     "4:16 zab.variant: 'zk-1' is not a known variant (known: none, zk-1154, "
-                    "zk-3911, zk-4643, zk-4646, zk-4712)");
+                    "zk-2845, zk-3911, zk-4643, zk-4646, zk-4712)");
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {invariants: {violated: harmony}}\n",
                     "5:32 expect.zab.invariants.violated: 'harmony' is not one of zab's "
                     "invariants (integrity, total_order, agreement,");
