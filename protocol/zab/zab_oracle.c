@@ -36,6 +36,7 @@ const char *const zab_oracle_invariants[ZAB_INV_COUNT] = {
     [ZAB_INV_ONE_LEADER_PER_EPOCH] = "one_leader_per_epoch",
     [ZAB_INV_ZXID_MONOTONIC] = "zxid_monotonic",
     [ZAB_INV_EPOCHS_MONOTONIC] = "epochs_monotonic",
+    [ZAB_INV_COMMIT_ORDER] = "commit_order",
 };
 
 /* What a held violation's count adds to its detail. */

@@ -298,6 +298,15 @@ void zab__on_proposal(struct zab__oracle *o, const struct trace_rec *r)
                   &g_array_index(e->proposers, struct zab__epoch_member, e->proposers->len - 1));
 }
 
+static struct trace_rec proposal_rec(const struct zab__proposal *p, int64_t zxid)
+{
+    struct trace_rec r = { .kind = TRACE_EVENT, .t_ns = p->proposed_ns,
+                           .host = (int32_t)p->leader, .incarnation = p->incarnation };
+    r.u.event = (typeof(r.u.event)){ .type = ZAB_EVENT_PROPOSAL, .msg_id = p->msg_id,
+                                     .a = EPOCH(zxid), .b = zxid };
+    return r;
+}
+
 static void report_removed(struct zab__oracle *o, const struct zab__proposal *p,
                            const struct trace_rec *trunc)
 {
@@ -311,12 +320,7 @@ static void report_removed(struct zab__oracle *o, const struct zab__proposal *p,
         host_name(o, (uint32_t)trunc->host), trunc->incarnation,
         zab__zxid_text(trunc->u.event.b, zx, sizeof zx), id, trunc->t_ns,
         host_name(o, p->leader), p->incarnation, p->committed_ns);
-    struct trace_rec proposal = { .kind = TRACE_EVENT, .t_ns = p->proposed_ns,
-                                  .host = (int32_t)p->leader, .incarnation = p->incarnation };
-    proposal.u.event = (typeof(proposal.u.event)){ .type = ZAB_EVENT_PROPOSAL,
-                                                   .msg_id = p->msg_id,
-                                                   .a = EPOCH(trunc->u.event.b),
-                                                   .b = trunc->u.event.b };
+    struct trace_rec proposal = proposal_rec(p, trunc->u.event.b);
     GString *evidence = g_string_new(NULL);
     zab__format_proposal(o, &proposal, p->committed_ns, evidence);
     zab__format_truncation(o, trunc, evidence);
@@ -324,11 +328,41 @@ static void report_removed(struct zab__oracle *o, const struct zab__proposal *p,
                 zab_oracle_invariants[ZAB_INV_COMMITTED_LOG_DURABILITY], detail, evidence);
 }
 
+/* A leader commits its epoch's proposals in zxid order, none skipped (Leader.tryToCommit):
+ * when it commits one, the one before it in the epoch is committed already. */
+static void check_commit_order(struct zab__oracle *o, const struct zab__proposal *p,
+                               const struct trace_rec *r)
+{
+    int64_t zxid = r->u.event.b;
+    if (COUNTER(zxid) <= 1)
+        return;
+    const struct zab__proposal *prev = proposal_slot(o, zxid - 1, false);
+    bool prev_proposed = prev && prev->msg_id != MSG_ID_NONE;
+    if ((prev_proposed && prev->committed_ns >= 0) || !zab__counting(o, ZAB_INV_COMMIT_ORDER))
+        return;
+    char zx[24], zp[24], id[24];
+    msg_id_format(p->msg_id, id, sizeof id);
+    char *detail = g_strdup_printf(
+        "%s#%u committed zxid %s (%s) at %" PRId64 " ns before zxid %s, which %s",
+        host_name(o, (uint32_t)r->host), r->incarnation, zab__zxid_text(zxid, zx, sizeof zx),
+        id, r->t_ns, zab__zxid_text(zxid - 1, zp, sizeof zp),
+        prev_proposed ? "was not committed" : "was never proposed");
+    GString *evidence = g_string_new(NULL);
+    if (prev_proposed) {
+        struct trace_rec before = proposal_rec(prev, zxid - 1);
+        zab__format_proposal(o, &before, prev->committed_ns, evidence);
+    }
+    struct trace_rec this = proposal_rec(p, zxid);
+    zab__format_proposal(o, &this, r->t_ns, evidence);
+    zab__report(o, ZAB_INV_COMMIT_ORDER, detail, evidence);
+}
+
 void zab__on_commit(struct zab__oracle *o, const struct trace_rec *r)
 {
     struct zab__proposal *p = proposal_slot(o, r->u.event.b, false);
     if (!p || p->msg_id == MSG_ID_NONE || p->committed_ns >= 0)
         return;
+    check_commit_order(o, p, r);
     p->committed_ns = r->t_ns;
     /* A removal at this same instant counts as a removal of a committed entry too. */
     for (guint i = 0; r->t_ns == o->recent_t_ns && i < o->recent_truncations->len; i++) {
