@@ -566,6 +566,24 @@ static void test_shrink_keeps_the_invariant_broken(void)
     CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "every invariant holds; nothing to shrink"));
     g_free(out);
     g_free(db);
+    /* A random network latency becomes fixed at its mean when the bug survives that. */
+    char *text = NULL;
+    CU_ASSERT_FATAL(g_file_get_contents(test_source_path("scenarios/bugs/zk-1154.yaml"), &text,
+                                        NULL, NULL));
+    char *wide = g_build_filename(dir, "wide.yaml", NULL);
+    char *with_latency = g_strconcat(text, "network: {latency: {dist: uniform, min: 0.5ms, "
+                                     "max: 2ms}}\n", NULL);
+    CU_ASSERT(g_file_set_contents(wide, with_latency, -1, NULL));
+    const char *widen[] = { "shrink", wide, "--model", "zab", "--out", small, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(widen, NULL, NULL), 0);
+    sc = scenario_load(small, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_EQUAL(sc->latency.kind, DIST_FIXED);
+    CU_ASSERT_EQUAL(sc->latency.a, 1250 * SIM_US);
+    scenario_free(sc);
+    g_free(with_latency);
+    g_free(wide);
+    g_free(text);
     g_free(small);
 }
 

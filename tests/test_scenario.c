@@ -1157,6 +1157,44 @@ static void test_scenario_validate_command(void)
     g_free(dir);
 }
 
+/* zabsim shrink's edits: a plain value or a flow-style collection is replaced in place
+ * (comments and the rest of the line kept, a bracket inside quotes not counted), a
+ * block-style value is refused, and a fault is dropped with its lines. */
+static void test_scenario_text_edits(void)
+{
+    const char *text = "name: t\n"
+                       "hosts: 5   # five\n"
+                       "network:\n"
+                       "  latency: {dist: uniform, min: 0.5ms, max: 2ms}  # wide\n"
+                       "workload:\n"
+                       "  clients: 3\n"
+                       "zab: {variant: \"zk-}\"}\n"
+                       "faults:\n"
+                       "  - {at: 1s, crash: h1}\n"
+                       "  - at: 2s\n"
+                       "    restart: h1\n"
+                       "expect:\n"
+                       "  zab: {lost: 0}\n";
+    GError *err = NULL;
+    char *t = scenario_text_set(text, NULL, "hosts", "3", &err);
+    CU_ASSERT_PTR_NOT_NULL(t && strstr(t, "\nhosts: 3   # five\n"));
+    g_free(t);
+    t = scenario_text_set(text, "network", "latency", "{dist: fixed, value: 1ms}", &err);
+    CU_ASSERT_PTR_NOT_NULL(t && strstr(t, "  latency: {dist: fixed, value: 1ms}  # wide\n"));
+    g_free(t);
+    t = scenario_text_set(text, NULL, "zab", "{}", &err);
+    CU_ASSERT_PTR_NOT_NULL(t && strstr(t, "\nzab: {}\nfaults:"));
+    g_free(t);
+    CU_ASSERT_PTR_NULL(scenario_text_set(text, NULL, "workload", "{clients: 1}", &err));
+    CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "workload is not written as a plain "
+                                                        "value or a flow-style collection"));
+    g_clear_error(&err);
+    CU_ASSERT_EQUAL(scenario_text_faults(text), 2);
+    t = scenario_text_drop_fault(text, 1, &err);
+    CU_ASSERT_PTR_NOT_NULL(t && strstr(t, "crash: h1}\nexpect:") && !strstr(t, "restart"));
+    g_free(t);
+}
+
 void test_register(void)
 {
     TEST_SUITE("scenario_valid", TEST(test_scenario_full_fills_every_field),
@@ -1186,6 +1224,6 @@ void test_register(void)
                TEST(test_scenario_bad_fixtures_all_rejected),
                TEST(test_scenario_billion_laughs_rejected),
                TEST(test_scenario_random_bytes_never_crash),
-               TEST(test_scenario_mutations_never_crash));
+               TEST(test_scenario_mutations_never_crash), TEST(test_scenario_text_edits));
     TEST_SUITE("scenario_cli", TEST(test_scenario_validate_command));
 }

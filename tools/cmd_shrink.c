@@ -5,7 +5,8 @@
  * is a file a person can read, comments kept), runs the candidate without a database, and
  * keeps the edit when the invariant is still broken. Steps, repeated until none helps: drop
  * each fault in turn (last first), cut the duration by a quarter, one client instead of
- * several, half the rate. A candidate the loader refuses (a fault after the new end) is
+ * several, half the rate, one host fewer (down to three), the network's and the disk's
+ * random distributions fixed at their means. A candidate the loader refuses (a fault after the new end) is
  * simply not taken. Prints the size before and after (faults, events simulated, messages
  * sent) and writes the result. */
 #include "tools/cli.h"
@@ -37,7 +38,26 @@ struct trial {
     sim_time duration, workload_stop; /* what the candidate's file says, for the next edit */
     uint32_t clients;
     double rate;
+    uint32_t hosts;
+    bool hosts_numbered; /* `hosts: N` (h1..hN), not a list of names */
+    struct dist dists[3]; /* network.latency, network.jitter, disk.fsync */
 };
+
+/* The distributions shrink makes fixed, in struct trial's dists[] order. */
+static const char *const dist_keys[3][2] = {
+    { "network", "latency" }, { "network", "jitter" }, { "disk", "fsync" },
+};
+
+static bool hosts_numbered(const struct scenario *sc)
+{
+    char name[16];
+    for (uint32_t h = 0; h < sc->hosts; h++) {
+        g_snprintf(name, sizeof name, "h%u", h + 1);
+        if (strcmp(sc->host_names[h], name) != 0)
+            return false;
+    }
+    return true;
+}
 
 /* Runs text; false when the loader or the run's checks refuse it. */
 static bool try_text(struct shrink *k, const char *text, struct trial *out, GError **err)
@@ -59,7 +79,9 @@ static bool try_text(struct shrink *k, const char *text, struct trial *out, GErr
     *out = (struct trial){ .events = st->events, .messages = st->messages_sent,
                            .faults = sc->faults->len, .duration = sc->duration,
                            .workload_stop = sc->workload.stop,
-                           .clients = sc->workload.clients, .rate = sc->workload.rate };
+                           .clients = sc->workload.clients, .rate = sc->workload.rate,
+                           .hosts = sc->hosts, .hosts_numbered = hosts_numbered(sc),
+                           .dists = { sc->latency, sc->jitter, sc->fsync } };
     world_free(w);
     struct oracle_result res;
     verdict_finish(v, &res);
@@ -140,6 +162,36 @@ static bool slower(struct shrink *k, char **text, struct trial *best)
                           best);
 }
 
+/* One host fewer, down to three; refused by the loader while a fault names the last. */
+static bool fewer_hosts(struct shrink *k, char **text, struct trial *best)
+{
+    if (best->hosts <= 3 || !best->hosts_numbered)
+        return false;
+    char buf[16];
+    g_snprintf(buf, sizeof buf, "%u", best->hosts - 1);
+    return keep_if_broken(k, text, scenario_text_set(*text, NULL, "hosts", buf, NULL), best);
+}
+
+/* Each random distribution of the network and the disk made fixed at its mean. */
+static bool fixed_dists(struct shrink *k, char **text, struct trial *best)
+{
+    bool any = false;
+    for (size_t i = 0; i < G_N_ELEMENTS(dist_keys); i++) {
+        const struct dist *d = &best->dists[i];
+        sim_time mean = d->kind == DIST_UNIFORM ? d->a + (d->b - d->a) / 2 : d->a;
+        if (d->kind == DIST_FIXED)
+            continue;
+        char value[32], buf[64];
+        units_format_duration(mean, value, sizeof value);
+        g_snprintf(buf, sizeof buf, "{dist: fixed, value: %s}", value);
+        any |= keep_if_broken(k, text,
+                              scenario_text_set(*text, dist_keys[i][0], dist_keys[i][1], buf,
+                                                NULL),
+                              best);
+    }
+    return any;
+}
+
 static void print_size(const char *what, const struct trial *t)
 {
     char d[32];
@@ -166,9 +218,10 @@ int cmd_shrink(int argc, char **argv)
     GOptionContext *ctx = g_option_context_new("FAILING.yaml - a smaller scenario that still "
                                                "breaks the same invariant");
     g_option_context_set_summary(ctx,
-        "Drops faults, shortens the run, and lowers the clients and the rate, one edit at a\n"
-        "time, keeping each edit that leaves the invariant broken; prints the size before\n"
-        "and after and writes the smaller scenario.\n\n"
+        "Drops faults, shortens the run, lowers the clients, the rate and the hosts, and\n"
+        "fixes random latencies at their means, one edit at a time, keeping each edit that\n"
+        "leaves the invariant broken; prints the size before and after and writes the\n"
+        "smaller scenario.\n\n"
         "Exit status: 0 written; 1 the scenario breaks no invariant; 2 bad input.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *err = NULL;
@@ -215,6 +268,9 @@ int cmd_shrink(int argc, char **argv)
             progress |= fewer_clients(&k, &text, &best);
             while (slower(&k, &text, &best))
                 progress = true;
+            while (fewer_hosts(&k, &text, &best))
+                progress = true;
+            progress |= fixed_dists(&k, &text, &best);
         }
         char *path = out ? g_strdup(out) : g_strdup_printf("%s-shrunk.yaml", sc->name);
         char *file = g_strdup_printf("# Shrunk by zabsim shrink from %s (seed %" PRIu64 "): "

@@ -209,7 +209,7 @@ char *scenario_text_with(const struct scenario *sc, uint64_t seed, const char *f
                          GError **err);
 /* Edits of a scenario's text for `zabsim shrink`, each NULL with err when the file does not
  * allow it. The value of a top-level key (section NULL) or of a key of a section, written
- * as a plain scalar, replaced by value: */
+ * as a plain scalar or a flow-style collection (`{dist: uniform, ...}`), replaced by value: */
 char *scenario_text_set(const char *text, const char *section, const char *key,
                         const char *value, GError **err);
 /* The number of items of the top-level faults list (0: none). */

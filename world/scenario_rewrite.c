@@ -145,6 +145,28 @@ static gssize offset_of(const char *text, int line, int column)
     return (p - text) + column - 1;
 }
 
+/* The end of the flow-style collection (`{...}` or `[...]`) that starts at text[at], or -1.
+ * Quoted scalars inside are skipped whole: a bracket in them does not count. */
+static gssize flow_end(const char *text, gssize at)
+{
+    int depth = 0;
+    char quote = 0;
+    for (gssize i = at; text[i]; i++) {
+        char c = text[i];
+        if (quote) {
+            if (c == quote)
+                quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return -1;
+}
+
 char *scenario_text_set(const char *text, const char *section, const char *key,
                         const char *value, GError **err)
 {
@@ -154,15 +176,23 @@ char *scenario_text_set(const char *text, const char *section, const char *key,
         const struct ynode *n = section ? lookup(lookup(tree.root, section), key)
                                         : lookup(tree.root, key);
         gssize at = n ? offset_of(text, n->line, n->column) : -1;
-        /* Only a plain scalar's text is exactly its bytes in the file. */
-        if (!n || n->kind != SCENARIO_YNODE_SCALAR || !n->plain || at < 0 ||
-            strncmp(text + at, n->text, strlen(n->text)) != 0) {
-            g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "%s%s%s is not written as a plain value",
+        gssize end = -1;
+        /* Only a plain scalar's text is exactly its bytes in the file; a flow-style
+         * collection runs to its closing bracket. */
+        if (n && at >= 0 && n->kind == SCENARIO_YNODE_SCALAR && n->plain &&
+            strncmp(text + at, n->text, strlen(n->text)) == 0)
+            end = at + (gssize)strlen(n->text);
+        else if (n && at >= 0 && n->kind != SCENARIO_YNODE_SCALAR &&
+                 (text[at] == '{' || text[at] == '['))
+            end = flow_end(text, at);
+        if (end < 0) {
+            g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT,
+                        "%s%s%s is not written as a plain value or a flow-style collection",
                         section ? section : "", section ? "." : "", key);
         } else {
             GString *s = g_string_new_len(text, at);
             g_string_append(s, value);
-            g_string_append(s, text + at + strlen(n->text));
+            g_string_append(s, text + end);
             result = g_string_free(s, FALSE);
         }
     }
