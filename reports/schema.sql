@@ -17,7 +17,7 @@
 -- is the schema version (DB_SCHEMA_VERSION in reports/db.h must match; a test checks it).
 
 PRAGMA application_id = 2053202547; -- 0x7a616273, "zabs"
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 CREATE TABLE runs (
     run_id          INTEGER PRIMARY KEY,

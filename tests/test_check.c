@@ -75,6 +75,12 @@ static void zab_event(struct history *h, sim_time t, int host, enum zab_event ty
                                .incarnation = 1, .u.event = { type, m, a, b, flag } });
 }
 
+/* The leader at host counted the NEWLEADER ACK of the server on host by (id by + 1). */
+static void newleader_ack(struct history *h, sim_time t, int host, int64_t epoch, int by)
+{
+    zab_event(h, t, host, ZAB_EVENT_NEWLEADER_ACK, MSG_ID_NONE, epoch, by + 1, false);
+}
+
 static void propose(struct history *h, sim_time t, int host, int64_t epoch, int64_t zxid,
                     msg_id_t m)
 {
@@ -138,6 +144,7 @@ enum variant {
     RETRIED_WRITE,
     EPOCH_FORGOTTEN,
     COMMITS_REORDERED,
+    NEWLEADER_SHORT,
     VARIANT_COUNT
 };
 
@@ -148,6 +155,8 @@ static void epoch_one(struct history *h, enum variant v)
 {
     for (int host = H1; host < N_HOSTS; host++)
         state(h, 0, host, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 0);
+    for (int host = H1; host < N_HOSTS; host++)
+        newleader_ack(h, 9, H1, 1, host);
     state(h, 10, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
     state(h, 10, H2, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
     state(h, 10, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
@@ -214,9 +223,14 @@ static void epoch_two(struct history *h, enum variant v)
     if (v == TRUNCATED_COMMITTED) /* h1 removes c, committed at 42 */
         truncate_entry(h, 90, H1, ZXID(1, 3), C);
     state(h, 150, H2, 1, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, 2);
+    newleader_ack(h, 199, H2, 2, H2);
+    if (v != NEWLEADER_SHORT) /* h2 serves with its own acknowledgement alone */
+        newleader_ack(h, 199, H2, 2, H3);
     state(h, 200, H2, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 2);
     state(h, 200, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2);
-    if (v == TWO_LEADERS) {
+    if (v == TWO_LEADERS) { /* each with a quorum's acknowledgements: h2 and h3 */
+        newleader_ack(h, 209, H3, 2, H2);
+        newleader_ack(h, 209, H3, 2, H3);
         state(h, 210, H3, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 2);
         state(h, 220, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2);
     }
@@ -481,6 +495,11 @@ static void test_commits_out_of_zxid_order_is_commit_order(void)
     expect_broken(COMMITS_REORDERED, "commit_order");
 }
 
+static void test_serving_without_a_newleader_quorum_is_newleader_quorum(void)
+{
+    expect_broken(NEWLEADER_SHORT, "newleader_quorum");
+}
+
 /* An epoch going backwards cannot come alone: the epoch-2 leader had to deliver c before
  * it proposed d (or primary integrity breaks), so h3's c-after-d also puts the two at other
  * positions than the leader's history (agreement) and inverts them (total order). */
@@ -576,6 +595,8 @@ static void test_total_order_inversion_between_two_hosts(void)
     struct history h0 = { g_array_new(FALSE, FALSE, sizeof(struct trace_rec)) }, *h = &h0;
     for (int host = H1; host < N_HOSTS; host++)
         state(h, 0, host, 1, ZAB_STATE_LOOKING, ZAB_PHASE_ELECTION, 0);
+    for (int host = H1; host < N_HOSTS; host++)
+        newleader_ack(h, 9, H1, 1, host);
     state(h, 10, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
     submit(h, 20, zab_id(), A, H1);
     submit(h, 21, zab_id(), B, H1);
@@ -590,6 +611,8 @@ static void test_total_order_inversion_between_two_hosts(void)
         deliver(h, 51, zab_id(), host, 2, B, ZXID(1, 2));
     }
     state(h, 100, H1, 1, ZAB_STATE_DOWN, ZAB_PHASE_NONE, 1);
+    newleader_ack(h, 199, H2, 2, H2);
+    newleader_ack(h, 199, H2, 2, H3);
     state(h, 200, H2, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 2);
     state(h, 200, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2);
     propose(h, 300, H2, 2, ZXID(2, 1), B);
@@ -620,6 +643,8 @@ static void test_total_order_inversion_between_two_hosts(void)
 static void test_many_violations_are_counted_and_capped(void)
 {
     struct history h0 = { g_array_new(FALSE, FALSE, sizeof(struct trace_rec)) }, *h = &h0;
+    newleader_ack(h, 9, H2, 1, H2);
+    newleader_ack(h, 9, H2, 1, H3);
     state(h, 10, H2, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
     state(h, 10, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
     const int n = ORACLE_LISTED_MAX + 50;
@@ -822,6 +847,7 @@ void test_register(void)
                TEST(test_zxid_going_backwards_is_zxid_monotonic),
                TEST(test_epoch_forgotten_after_restart_is_epochs_monotonic),
                TEST(test_commits_out_of_zxid_order_is_commit_order),
+               TEST(test_serving_without_a_newleader_quorum_is_newleader_quorum),
                TEST(test_delivery_never_proposed_is_integrity),
                TEST(test_counter_gap_is_local_primary_order),
                TEST(test_epoch_going_backwards_is_global_primary_order),

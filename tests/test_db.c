@@ -57,6 +57,18 @@ static void propose(sim_time t, int host, int64_t epoch, int64_t zxid, msg_id_t 
                              .u.event = { ZAB_EVENT_PROPOSAL, m, epoch, zxid, false } });
 }
 
+/* The leader at host (its incarnation given) counted the NEWLEADER ACK of host by. */
+static void newleader_acks(sim_time t, int host, uint32_t incarnation, int64_t epoch, int by1,
+                           int by2)
+{
+    const int by[] = { by1, by2 };
+    for (int i = 0; i < 2; i++)
+        emit((struct trace_rec){ .kind = TRACE_EVENT, .model = MODEL_ZAB, .t_ns = t,
+                                 .host = host, .incarnation = incarnation,
+                                 .u.event = { ZAB_EVENT_NEWLEADER_ACK, MSG_ID_NONE, epoch,
+                                              by[i] + 1, false } });
+}
+
 static void commit(sim_time t, int host, int64_t zxid)
 {
     emit((struct trace_rec){ .kind = TRACE_EVENT, .model = MODEL_ZAB, .t_ns = t, .host = host,
@@ -133,6 +145,7 @@ static void record_epoch_one(void)
     state(100, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_DISCOVERY, 1);
     state(100, H2, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, 1);
     state(100, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, 1);
+    newleader_acks(199, H1, 1, 1, H1, H2);
     state(200, H1, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 1);
     state(200, H2, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
     state(200, H3, 1, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 1);
@@ -213,6 +226,7 @@ static void record_crashes(void)
     emit((struct trace_rec){ .kind = TRACE_EVENT, .model = MODEL_ZAB, .t_ns = 1050, .host = H2,
                              .incarnation = 2,
                              .u.event = { ZAB_EVENT_TRUNCATE, C2_2, 0, ZXID(1, 4), false } });
+    newleader_acks(1099, H3, 1, 2, H3, H2);
     state(1100, H3, 1, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 2);
     state(1100, H2, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 2);
     client(1120, MODEL_ZAB, 2, true, H2);
@@ -253,6 +267,7 @@ static void record_epoch_two(void)
     client(1912, MODEL_PUBSUB, 2, true, H2);
     receiver(1920, H2, 3, true);
     receiver(1920, H3, 2, true);
+    newleader_acks(1949, H2, 3, 3, H2, H3);
     state(1950, H2, 3, ZAB_STATE_LEADING, ZAB_PHASE_BROADCAST, 3);
     state(1950, H3, 2, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, 3);
     client(1960, MODEL_ZAB, 1, true, H2);
@@ -445,30 +460,30 @@ static void test_db_records_run_tables(void)
                 "zab|1960|c2|1|h2");
     /* trace_seq: the record's position in the trace, across tables. */
     expect_rows(db, "SELECT * FROM faults ORDER BY rowid",
-                "1|68|600|crash|h2|process crash\n"
-                "1|76|700|restart|h2|restart\n"
-                "1|87|900|crash|h1|process crash\n"
-                "1|114|1800|power_off|h2,h3|power off\n"
-                "1|125|1900|restart|h2,h3|restart");
+                "1|70|600|crash|h2|process crash\n"
+                "1|78|700|restart|h2|restart\n"
+                "1|89|900|crash|h1|process crash\n"
+                "1|118|1800|power_off|h2,h3|power off\n"
+                "1|129|1900|restart|h2,h3|restart");
     expect_rows(db, "SELECT count(*) FROM host_states", "34");
     expect_rows(db, "SELECT * FROM host_states WHERE host = 'h2' ORDER BY rowid",
                 "1|4|zab|0|h2|1|LOOKING|ELECTION|0\n"
                 "1|9|pubsub|10|h2|1|SUBSCRIBED|NULL|0\n"
                 "1|12|zab|100|h2|1|FOLLOWING|DISCOVERY|1\n"
-                "1|15|zab|200|h2|1|FOLLOWING|BROADCAST|1\n"
-                "1|70|zab|600|h2|1|DOWN|NULL|1\n"
-                "1|71|pubsub|600|h2|1|DOWN|NULL|0\n"
-                "1|78|zab|700|h2|2|LOOKING|ELECTION|1\n"
-                "1|79|pubsub|720|h2|2|SUBSCRIBED|NULL|0\n"
-                "1|80|zab|750|h2|2|FOLLOWING|SYNCHRONIZATION|1\n"
-                "1|81|zab|800|h2|2|FOLLOWING|BROADCAST|1\n"
-                "1|97|zab|1000|h2|2|FOLLOWING|DISCOVERY|2\n"
-                "1|100|zab|1100|h2|2|FOLLOWING|BROADCAST|2\n"
-                "1|117|zab|1800|h2|2|DOWN|NULL|2\n"
-                "1|119|pubsub|1800|h2|2|DOWN|NULL|0\n"
-                "1|128|zab|1900|h2|3|LOOKING|ELECTION|2\n"
-                "1|132|pubsub|1920|h2|3|SUBSCRIBED|NULL|0\n"
-                "1|134|zab|1950|h2|3|LEADING|BROADCAST|3");
+                "1|17|zab|200|h2|1|FOLLOWING|BROADCAST|1\n"
+                "1|72|zab|600|h2|1|DOWN|NULL|1\n"
+                "1|73|pubsub|600|h2|1|DOWN|NULL|0\n"
+                "1|80|zab|700|h2|2|LOOKING|ELECTION|1\n"
+                "1|81|pubsub|720|h2|2|SUBSCRIBED|NULL|0\n"
+                "1|82|zab|750|h2|2|FOLLOWING|SYNCHRONIZATION|1\n"
+                "1|83|zab|800|h2|2|FOLLOWING|BROADCAST|1\n"
+                "1|99|zab|1000|h2|2|FOLLOWING|DISCOVERY|2\n"
+                "1|104|zab|1100|h2|2|FOLLOWING|BROADCAST|2\n"
+                "1|121|zab|1800|h2|2|DOWN|NULL|2\n"
+                "1|123|pubsub|1800|h2|2|DOWN|NULL|0\n"
+                "1|132|zab|1900|h2|3|LOOKING|ELECTION|2\n"
+                "1|136|pubsub|1920|h2|3|SUBSCRIBED|NULL|0\n"
+                "1|140|zab|1950|h2|3|LEADING|BROADCAST|3");
     char *version = g_strdup_printf("%d|%d", DB_APPLICATION_ID, DB_SCHEMA_VERSION);
     expect_rows(db, "SELECT * FROM pragma_application_id, pragma_user_version", version);
     g_free(version);
@@ -486,16 +501,16 @@ static void test_db_records_message_tables(void)
     /* First definitive outcome wins (with its own trace position); a client without a
      * host has host NULL. */
     expect_rows(db, "SELECT * FROM submissions ORDER BY rowid",
-                "1|19|zab|c1:1|c1|1|h1|300|acked|505|40\n"
-                "1|20|pubsub|c1:1|c1|1|h1|300|acked|301|21\n"
-                "1|22|zab|c2:1|c2|1|h2|310|acked|515|42\n"
-                "1|23|pubsub|c2:1|c2|1|h2|310|acked|311|24\n"
-                "1|25|zab|c1:2|c1|2|h1|320|acked|525|44\n"
-                "1|26|pubsub|c1:2|c1|2|h1|320|acked|321|27\n"
-                "1|29|zab|c2:2|c2|2|h2|330|timeout|950|95\n"
-                "1|30|pubsub|c2:2|c2|2|NULL|330|acked|331|31\n"
-                "1|103|zab|c1:3|c1|3|h3|1200|acked|1260|111\n"
-                "1|104|pubsub|c1:3|c1|3|h3|1200|acked|1201|105");
+                "1|21|zab|c1:1|c1|1|h1|300|acked|505|42\n"
+                "1|22|pubsub|c1:1|c1|1|h1|300|acked|301|23\n"
+                "1|24|zab|c2:1|c2|1|h2|310|acked|515|44\n"
+                "1|25|pubsub|c2:1|c2|1|h2|310|acked|311|26\n"
+                "1|27|zab|c1:2|c1|2|h1|320|acked|525|46\n"
+                "1|28|pubsub|c1:2|c1|2|h1|320|acked|321|29\n"
+                "1|31|zab|c2:2|c2|2|h2|330|timeout|950|97\n"
+                "1|32|pubsub|c2:2|c2|2|NULL|330|acked|331|33\n"
+                "1|107|zab|c1:3|c1|3|h3|1200|acked|1260|115\n"
+                "1|108|pubsub|c1:3|c1|3|h3|1200|acked|1201|109");
     /* The client's view of the same operations. */
     expect_rows(db, "SELECT model, client, msg_id, invoke_ns, complete_ns, type "
                     "FROM operations WHERE client = 'c2' ORDER BY model DESC, client_seq",
@@ -505,30 +520,30 @@ static void test_db_records_message_tables(void)
                 "pubsub|c2|c2:2|330|331|ok");
     /* First commit only; the uncommitted proposal keeps committed_ns NULL. */
     expect_rows(db, "SELECT * FROM proposals ORDER BY rowid",
-                "1|34|1|4294967297|h1|1|c1:1|400|500|39\n"
-                "1|35|1|4294967298|h1|1|c2:1|410|510|41\n"
-                "1|36|1|4294967299|h1|1|c1:2|420|520|43\n"
-                "1|86|1|4294967300|h1|1|c2:2|880|NULL|NULL\n"
-                "1|109|2|8589934593|h3|1|c1:3|1210|1250|110");
+                "1|36|1|4294967297|h1|1|c1:1|400|500|41\n"
+                "1|37|1|4294967298|h1|1|c2:1|410|510|43\n"
+                "1|38|1|4294967299|h1|1|c1:2|420|520|45\n"
+                "1|88|1|4294967300|h1|1|c2:2|880|NULL|NULL\n"
+                "1|113|2|8589934593|h3|1|c1:3|1210|1250|114");
     expect_rows(db, "SELECT model, count(*), count(zxid), sum(replayed) FROM deliveries "
                     "GROUP BY model ORDER BY model",
                 "pubsub|14|0|0\nzab|21|21|10");
     expect_rows(db, "SELECT * FROM deliveries WHERE host = 'h2' AND incarnation = 2 "
                     "ORDER BY model, seq",
-                "1|108|pubsub|h2|2|1|c1:3|NULL|0|1203\n"
-                "1|82|zab|h2|2|1|c1:1|4294967297|1|810\n"
-                "1|83|zab|h2|2|2|c2:1|4294967298|1|811\n"
-                "1|84|zab|h2|2|3|c1:2|4294967299|0|812\n"
-                "1|113|zab|h2|2|4|c1:3|8589934593|0|1275");
+                "1|112|pubsub|h2|2|1|c1:3|NULL|0|1203\n"
+                "1|84|zab|h2|2|1|c1:1|4294967297|1|810\n"
+                "1|85|zab|h2|2|2|c2:1|4294967298|1|811\n"
+                "1|86|zab|h2|2|3|c1:2|4294967299|0|812\n"
+                "1|117|zab|h2|2|4|c1:3|8589934593|0|1275");
     expect_rows(db, "SELECT * FROM drops ORDER BY rowid",
-                "1|32|pubsub|c2:2|NULL|335|publisher_disconnected|NULL\n"
-                "1|67|pubsub|c2:2|h2|381|slow_consumer|NULL\n"
-                "1|107|pubsub|c1:3|h1|1202|broker_down|NULL");
+                "1|34|pubsub|c2:2|NULL|335|publisher_disconnected|NULL\n"
+                "1|69|pubsub|c2:2|h2|381|slow_consumer|NULL\n"
+                "1|111|pubsub|c1:3|h1|1202|broker_down|NULL");
     expect_rows(db, "SELECT * FROM messages ORDER BY rowid",
-                "1|37|zab|PROPOSAL|h1|h2|400|401|NULL|c1:1\n"
-                "1|38|zab|PING|h1|h3|450|451|NULL|NULL\n"
-                "1|75|pubsub|MSG|h1|h2|650|NULL|receiver_down|c2:2");
-    expect_rows(db, "SELECT * FROM truncations", "1|98|1050|h2|2|4294967300|c2:2|0");
+                "1|39|zab|PROPOSAL|h1|h2|400|401|NULL|c1:1\n"
+                "1|40|zab|PING|h1|h3|450|451|NULL|NULL\n"
+                "1|77|pubsub|MSG|h1|h2|650|NULL|receiver_down|c2:2");
+    expect_rows(db, "SELECT * FROM truncations", "1|100|1050|h2|2|4294967300|c2:2|0");
     expect_rows(db, "SELECT count(*) FROM violations", "0");
     sqlite3_close(db);
     g_free(path);

@@ -173,6 +173,16 @@ static const char schema_sql[] =
     "    msg_id       TEXT NOT NULL,\n"
     "    delivered    INTEGER NOT NULL CHECK (delivered IN (0, 1))  -- this incarnation had\n"
     "                                                               -- delivered it\n"
+    ");\n"
+    "-- One row per server whose ACK of NEWLEADER a leader counted (newleader_quorum).\n"
+    "CREATE TABLE newleader_acks (\n"
+    "    run_id       INTEGER NOT NULL,\n"
+    "    trace_seq    INTEGER NOT NULL,\n"
+    "    t_ns         INTEGER NOT NULL,\n"
+    "    leader       TEXT NOT NULL,\n"
+    "    incarnation  INTEGER NOT NULL,  -- the leader's incarnation\n"
+    "    epoch        INTEGER NOT NULL,\n"
+    "    server       INTEGER NOT NULL   -- the acknowledging server's id: hosts.host_index + 1\n"
     ");\n";
 
 static const struct model_event zab_events[ZAB_EVENT_COUNT] = {
@@ -201,6 +211,14 @@ static const struct model_event zab_events[ZAB_EVENT_COUNT] = {
                       ":incarnation, :b, :msg_id, :flag)",
         .replay_sql = "SELECT trace_seq, t_ns, host, incarnation, msg_id, 0, zxid, delivered "
                       "FROM truncations WHERE run_id = :run_id",
+    },
+    [ZAB_EVENT_NEWLEADER_ACK] = {
+        .name = "newleader_ack",
+        .record_sql = "INSERT INTO newleader_acks (run_id, trace_seq, t_ns, leader, incarnation, "
+                      "epoch, server) VALUES (:run_id, :trace_seq, :t_ns, :host, :incarnation, "
+                      ":a, :b)",
+        .replay_sql = "SELECT trace_seq, t_ns, leader, incarnation, NULL, epoch, server, 0 "
+                      "FROM newleader_acks WHERE run_id = :run_id",
     },
 };
 

@@ -50,6 +50,8 @@ enum zab_event {
     ZAB_EVENT_COMMIT,       /* the leader (host) committed: b = zxid */
     ZAB_EVENT_TRUNCATE,     /* a server removed a log entry: b = zxid, msg_id, flag = this
                                incarnation had delivered it */
+    ZAB_EVENT_NEWLEADER_ACK, /* the leader (host) counted an ACK of its NEWLEADER: a = epoch,
+                                b = the acknowledging server's id (its host index + 1) */
     ZAB_EVENT_COUNT
 };
 

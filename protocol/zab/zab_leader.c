@@ -232,6 +232,13 @@ static void newleader_ack(struct zab_server *s, uint32_t sid, int64_t zxid,
     struct zab_leader *l = s->leader;
     if (l->stage == ZAB_LS_BROADCAST || zxid != zxid_make(l->epoch, 0))
         return;
+    if (!(l->newleader_acks & zab__bit(sid))) {
+        struct trace_rec r = { .kind = TRACE_EVENT };
+        r.u.event.type = ZAB_EVENT_NEWLEADER_ACK;
+        r.u.event.a = l->epoch;
+        r.u.event.b = sid;
+        proto_trace(out, &r);
+    }
     l->newleader_acks |= zab__bit(sid);
     if (l->stage == ZAB_LS_NEWLEADER_ACK && (l->newleader_acks & zab__bit(s->cfg->sid)) &&
         zab__is_quorum(s, l->newleader_acks))

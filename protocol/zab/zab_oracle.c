@@ -37,6 +37,7 @@ const char *const zab_oracle_invariants[ZAB_INV_COUNT] = {
     [ZAB_INV_ZXID_MONOTONIC] = "zxid_monotonic",
     [ZAB_INV_EPOCHS_MONOTONIC] = "epochs_monotonic",
     [ZAB_INV_COMMIT_ORDER] = "commit_order",
+    [ZAB_INV_NEWLEADER_QUORUM] = "newleader_quorum",
 };
 
 /* What a held violation's count adds to its detail. */
@@ -487,6 +488,9 @@ static void on_event(struct zab__oracle *o, const struct trace_rec *r)
         break;
     case ZAB_EVENT_TRUNCATE:
         zab__on_truncation(o, r);
+        break;
+    case ZAB_EVENT_NEWLEADER_ACK:
+        zab__on_newleader_ack(o, r);
         break;
     default:
         break;

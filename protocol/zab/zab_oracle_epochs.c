@@ -110,6 +110,43 @@ bool zab__was_proposed(struct zab__oracle *o, int64_t zxid, msg_id_t msg_id)
     return found;
 }
 
+void zab__on_newleader_ack(struct zab__oracle *o, const struct trace_rec *r)
+{
+    struct zab__host *h = &o->hosts[r->host];
+    if (h->newleader_epoch != r->u.event.a) {
+        h->newleader_epoch = r->u.event.a;
+        h->newleader_acks = 0;
+    }
+    int64_t sid = r->u.event.b;
+    if (sid >= 1 && sid <= (int64_t)o->env.n_hosts)
+        h->newleader_acks |= UINT64_C(1) << (sid - 1);
+}
+
+/* Leader.lead(): a leader starts serving its epoch only once a quorum of servers, itself
+ * included, acknowledged its NEWLEADER, i.e. took its history as theirs. */
+static void check_newleader_quorum(struct zab__oracle *o, const struct trace_rec *r)
+{
+    const struct zab__host *h = &o->hosts[r->host];
+    uint64_t acks = h->newleader_epoch == r->u.state.epoch ? h->newleader_acks : 0;
+    uint32_t n = (uint32_t)__builtin_popcountll(acks);
+    if (n * 2 > o->env.n_hosts || !zab__counting(o, ZAB_INV_NEWLEADER_QUORUM))
+        return;
+    GString *who = g_string_new(NULL);
+    for (uint32_t i = 0; i < o->env.n_hosts; i++) {
+        if (acks & (UINT64_C(1) << i))
+            g_string_append_printf(who, "%s%s", who->len ? ", " : "", host_name(o, i));
+    }
+    char *detail = g_strdup_printf(
+        "%s#%u started serving epoch %" PRId64 " at %" PRId64 " ns with %u of %u NEWLEADER "
+        "acknowledgements (%s), fewer than a quorum",
+        host_name(o, (uint32_t)r->host), r->incarnation, r->u.state.epoch, r->t_ns, n,
+        o->env.n_hosts, who->len ? who->str : "none");
+    g_string_free(who, TRUE);
+    GString *evidence = g_string_new(NULL);
+    zab__format_state(o, r, evidence);
+    zab__report(o, ZAB_INV_NEWLEADER_QUORUM, detail, evidence);
+}
+
 void zab__on_state(struct zab__oracle *o, const struct trace_rec *r)
 {
     if (r->u.state.state != ZAB_STATE_LEADING || r->u.state.phase != ZAB_PHASE_BROADCAST)
@@ -117,6 +154,7 @@ void zab__on_state(struct zab__oracle *o, const struct trace_rec *r)
     struct zab__epoch *e = zab__epoch_get(o, r->u.state.epoch, true);
     if (find_member(e->leaders, (uint32_t)r->host, r->incarnation))
         return;
+    check_newleader_quorum(o, r);
     struct zab__epoch_member m = { .host = (uint32_t)r->host, .incarnation = r->incarnation,
                                    .rec = *r };
     g_array_append_val(e->leaders, m);

@@ -32,6 +32,7 @@ enum zab_invariant {
     ZAB_INV_ZXID_MONOTONIC,
     ZAB_INV_EPOCHS_MONOTONIC,
     ZAB_INV_COMMIT_ORDER,
+    ZAB_INV_NEWLEADER_QUORUM,
     ZAB_INV_COUNT
 };
 
@@ -84,6 +85,8 @@ struct zab__host {
     bool has_proposed;
     int64_t last_proposed_zxid;  /* this incarnation's latest proposal */
     struct trace_rec last_proposal;
+    int64_t newleader_epoch;     /* the epoch of the NEWLEADER acks counted below */
+    uint64_t newleader_acks;     /* bit sid - 1: this incarnation, leading, counted its ACK */
     struct zab__pending pending[ZAB_PENDING_COUNT];
 };
 
@@ -182,6 +185,7 @@ void zab__check_epochs_monotonic(struct zab__oracle *o, const struct trace_rec *
 struct zab__epoch *zab__epoch_get(struct zab__oracle *o, int64_t epoch, bool create);
 void zab__epochs_free(struct zab__oracle *o);
 void zab__on_state(struct zab__oracle *o, const struct trace_rec *r);
+void zab__on_newleader_ack(struct zab__oracle *o, const struct trace_rec *r);
 void zab__on_proposal(struct zab__oracle *o, const struct trace_rec *r);
 void zab__on_commit(struct zab__oracle *o, const struct trace_rec *r);
 void zab__on_truncation(struct zab__oracle *o, const struct trace_rec *r);
