@@ -3,7 +3,8 @@
 # tests/mutations/ breaks the model in one deliberate way (an ack before the fsync, a quorum
 # one short, ...). For each, the committed tree is copied to a scratch directory, patched,
 # built, and put through the tests (ctest, all but the two slowest) and through the
-# scenario sweeps CI runs on the ZAB model (each ZAB fault scenario over SEEDS seeds). One
+# scenario sweeps CI runs on the ZAB model (each ZAB fault scenario over SEEDS seeds, and
+# each bug scenario of scenarios/bugs/ with the fixed code, --variant none). One
 # line per mutation says what caught it: the failing tests, the failing seeds, and the
 # invariants broken. docs/bug-hunting.md has the results.
 #
@@ -36,7 +37,8 @@ if [ $# -eq 0 ]; then
     for p in tests/mutations/*.patch; do set -- "$@" "$(basename "$p" .patch)"; done
 fi
 
-printf '%-34s %-40s %s\n' mutation "tests failing" "sweep seeds failing (invariants)"
+printf '%-34s %-40s %-14s %-14s %s\n' mutation "tests failing" "fault sweeps" "bug sweeps" \
+    "invariants broken"
 for m in "$@"; do
     src="$DIR/$m"
     rm -rf "$src"
@@ -57,23 +59,37 @@ for m in "$@"; do
         -E '^(test_measures|test_report_browser)$' >"$src/ctest.log" 2>&1) || true
     tests=$(sed -n 's/^[[:space:]]*[0-9]* - \([a-z_]*\) (.*/\1/p' "$src/ctest.log" |
         tr '\n' ' ')
-    failing=0
-    total=0
+    faults_failing=0
+    bugs_failing=0
+    faults_total=0
+    bugs_total=0
     invariants=""
-    for s in $ZAB_FAULTS; do
-        db="$src/sweep-$s.db"
-        (cd "$src" && ./build/zabsim sweep "scenarios/$s.yaml" --seeds "1..$SEEDS" \
-            --jobs "$JOBS" --model zab --db "$db" >"$src/sweep-$s.log" 2>&1) || true
-        n=$(sed -n 's/.* seeds, \([0-9]*\) failing.*/\1/p' "$src/sweep-$s.log")
+    for s in $ZAB_FAULTS $(cd "$src" && ls scenarios/bugs/*.yaml | sed 's/\.yaml$//'); do
+        db="$src/sweep-$(basename "$s").db"
+        log="$src/sweep-$(basename "$s").log"
+        case "$s" in
+        scenarios/bugs/*) file="$s.yaml"; variant="--variant none" ;;
+        *) file="scenarios/$s.yaml"; variant="" ;;
+        esac
+        # shellcheck disable=SC2086 # $variant is empty or two words
+        (cd "$src" && ./build/zabsim sweep "$file" --seeds "1..$SEEDS" --jobs "$JOBS" \
+            --model zab $variant --db "$db" >"$log" 2>&1) || true
+        n=$(sed -n 's/.* seeds, \([0-9]*\) failing.*/\1/p' "$log")
         [ -n "$n" ] || n="$SEEDS" # the sweep itself died: every seed counts as caught
-        failing=$((failing + n))
-        total=$((total + SEEDS))
+        case "$s" in
+        scenarios/bugs/*)
+            bugs_failing=$((bugs_failing + n))
+            bugs_total=$((bugs_total + SEEDS)) ;;
+        *)
+            faults_failing=$((faults_failing + n))
+            faults_total=$((faults_total + SEEDS)) ;;
+        esac
         if [ -f "$db" ]; then
             invariants="$invariants $(sqlite3 "$db" \
                 'SELECT DISTINCT invariant FROM violations' 2>/dev/null | tr '\n' ' ')"
         fi
     done
     invariants=$(echo "$invariants" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
-    printf '%-34s %-40s %s\n' "$m" "${tests:-none}" \
-        "$failing of $total${invariants:+ ($invariants)}"
+    printf '%-34s %-40s %-14s %-14s %s\n' "$m" "${tests:-none}" \
+        "$faults_failing/$faults_total" "$bugs_failing/$bugs_total" "${invariants:-none}"
 done
