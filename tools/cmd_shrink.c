@@ -6,8 +6,8 @@
  * keeps the edit when the invariant is still broken. Steps, repeated until none helps: drop
  * each fault in turn (last first), cut the duration by a quarter, one client instead of
  * several, half the rate, one host fewer (down to three), the network's and the disk's
- * random distributions fixed at their means. A candidate the loader refuses (a fault after the new end) is
- * simply not taken. Prints the size before and after (faults, events simulated, messages
+ * random distributions fixed at their means. A candidate the loader refuses (a fault after
+ * the new end, a fault naming a host that went) is simply not taken. Prints the size before and after (faults, events simulated, messages
  * sent) and writes the result. */
 #include "tools/cli.h"
 
