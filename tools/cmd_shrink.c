@@ -7,8 +7,8 @@
  * each fault in turn (last first), cut the duration by a quarter, one client instead of
  * several, half the rate, one host fewer (down to three), the network's and the disk's
  * random distributions fixed at their means. A candidate the loader refuses (a fault after
- * the new end, a fault naming a host that went) is simply not taken. Prints the size before and after (faults, events simulated, messages
- * sent) and writes the result. */
+ * the new end, a fault naming a host that went) is simply not taken. Prints the size before
+ * and after (faults, events simulated, messages sent) and writes the result. */
 #include "tools/cli.h"
 
 #include "world/units.h"
