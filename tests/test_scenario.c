@@ -1159,7 +1159,8 @@ static void test_scenario_validate_command(void)
 
 /* zabsim shrink's edits: a plain value or a flow-style collection is replaced in place
  * (comments and the rest of the line kept, a bracket inside quotes not counted), a
- * block-style value is refused, and a fault is dropped with its lines. */
+ * block-style value is refused, a flow-style fault's time becomes a trigger, and a fault is
+ * dropped with its lines. */
 static void test_scenario_text_edits(void)
 {
     const char *text = "name: t\n"
@@ -1188,6 +1189,13 @@ static void test_scenario_text_edits(void)
     CU_ASSERT_PTR_NULL(scenario_text_set(text, NULL, "workload", "{clients: 1}", &err));
     CU_ASSERT_PTR_NOT_NULL(err && strstr(err->message, "workload is not written as a plain "
                                                         "value or a flow-style collection"));
+    g_clear_error(&err);
+    t = scenario_text_fault_on(text, 9, 5, "on: {event: state, state: LEADING}, after: 5ms",
+                               &err);
+    CU_ASSERT_PTR_NOT_NULL(t && strstr(t, "\n  - {on: {event: state, state: LEADING}, after: "
+                                          "5ms, crash: h1}\n"));
+    g_free(t);
+    CU_ASSERT_PTR_NULL(scenario_text_fault_on(text, 10, 5, "on: {}", &err)); /* block style */
     g_clear_error(&err);
     CU_ASSERT_EQUAL(scenario_text_faults(text), 2);
     t = scenario_text_drop_fault(text, 1, &err);

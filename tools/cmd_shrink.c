@@ -6,11 +6,13 @@
  * keeps the edit when the invariant is still broken. Steps, repeated until none helps: drop
  * each fault in turn (last first), cut the duration by a quarter, one client instead of
  * several, half the rate, one host fewer (down to three), the network's and the disk's
- * random distributions fixed at their means. A candidate the loader refuses (a fault after
+ * random distributions fixed at their means; then each timed fault fired by the state
+ * change before it instead. A candidate the loader refuses (a fault after
  * the new end, a fault naming a host that went) is simply not taken. Prints the size before
  * and after (faults, events simulated, messages sent) and writes the result. */
 #include "tools/cli.h"
 
+#include "world/model.h"
 #include "world/units.h"
 #include "world/verdict.h"
 #include "world/world.h"
@@ -41,7 +43,22 @@ struct trial {
     uint32_t hosts;
     bool hosts_numbered; /* `hosts: N` (h1..hN), not a list of names */
     struct dist dists[3]; /* network.latency, network.jitter, disk.fsync */
+    GArray *states;       /* struct trace_rec: the run's state changes, for triggers */
 };
+
+/* Passes every record on to the verdict and keeps the state changes. */
+struct tee {
+    struct recorder verdict;
+    GArray *states;
+};
+
+static void tee_record(void *ctx, const struct trace_rec *r)
+{
+    struct tee *t = ctx;
+    if (r->kind == TRACE_STATE && r->host >= 0)
+        g_array_append_val(t->states, *r);
+    t->verdict.record(t->verdict.ctx, r);
+}
 
 /* The distributions shrink makes fixed, in struct trial's dists[] order. */
 static const char *const dist_keys[3][2] = {
@@ -72,7 +89,9 @@ static bool try_text(struct shrink *k, const char *text, struct trial *out, GErr
         return false;
     }
     struct verdict *v = verdict_new(k->models, sc->hosts, (const char *const *)sc->host_names);
-    struct recorder rec = verdict_recorder(v);
+    struct tee tee = { .verdict = verdict_recorder(v),
+                       .states = g_array_new(FALSE, FALSE, sizeof(struct trace_rec)) };
+    struct recorder rec = { .record = tee_record, .ctx = &tee };
     struct world *w = world_new(sc, k->seed, k->models, false, &rec);
     world_run(w);
     const struct sim_stats *st = sim_get_stats(world_sim(w));
@@ -81,7 +100,8 @@ static bool try_text(struct shrink *k, const char *text, struct trial *out, GErr
                            .workload_stop = sc->workload.stop,
                            .clients = sc->workload.clients, .rate = sc->workload.rate,
                            .hosts = sc->hosts, .hosts_numbered = hosts_numbered(sc),
-                           .dists = { sc->latency, sc->jitter, sc->fsync } };
+                           .dists = { sc->latency, sc->jitter, sc->fsync },
+                           .states = tee.states };
     world_free(w);
     struct oracle_result res;
     verdict_finish(v, &res);
@@ -102,17 +122,20 @@ static bool try_text(struct shrink *k, const char *text, struct trial *out, GErr
 /* Takes candidate (owned) instead of *text when it still breaks the invariant. */
 static bool keep_if_broken(struct shrink *k, char **text, char *candidate, struct trial *best)
 {
-    struct trial t;
+    struct trial t = { 0 };
     GError *err = NULL;
     bool keep = candidate && k->tries < SHRINK_TRIES_MAX && try_text(k, candidate, &t, &err) &&
                 t.broken;
     g_clear_error(&err);
     if (!keep) {
+        if (candidate && t.states)
+            g_array_free(t.states, TRUE);
         g_free(candidate);
         return false;
     }
     g_free(*text);
     *text = candidate;
+    g_array_free(best->states, TRUE);
     *best = t;
     return true;
 }
@@ -192,6 +215,71 @@ static bool fixed_dists(struct shrink *k, char **text, struct trial *best)
     return any;
 }
 
+/* The trigger that fires at: the last state change before it (after the start) of
+ * any host, counted as a trigger counts entering that state and phase on that host, with
+ * the rest of the wait as `after`. False when there is none to anchor to. */
+static bool trigger_for(const GArray *states, sim_time at, GString *on)
+{
+    const struct trace_rec *anchor = NULL;
+    for (guint i = 0; i < states->len; i++) {
+        const struct trace_rec *r = &g_array_index(states, struct trace_rec, i);
+        if (r->t_ns >= at)
+            break; /* not the fault's own doing, nor what came at the same instant */
+        if (r->t_ns > 0)
+            anchor = r;
+    }
+    const struct model_desc *d = anchor ? model_get(anchor->model) : NULL;
+    const char *state = d && d->state_name ? d->state_name(anchor->u.state.state) : NULL;
+    const char *phase = d && d->phase_name ? d->phase_name(anchor->u.state.phase) : NULL;
+    if (!state)
+        return false;
+    uint64_t count = 0;
+    const struct trace_rec *prev = NULL; /* the host's record before r, in this model */
+    for (const struct trace_rec *r = &g_array_index(states, struct trace_rec, 0); r <= anchor;
+         r++) {
+        if (r->model != anchor->model || r->host != anchor->host)
+            continue;
+        bool same = r->u.state.state == anchor->u.state.state &&
+                    r->u.state.phase == anchor->u.state.phase;
+        bool entered = !prev || prev->u.state.state != r->u.state.state ||
+                       prev->u.state.phase != r->u.state.phase;
+        count += same && entered;
+        prev = r;
+    }
+    char after[32];
+    units_format_duration(at - anchor->t_ns, after, sizeof after);
+    g_string_printf(on, "on: {event: state, model: %s, host: h%d, state: %s", d->name,
+                    anchor->host + 1, state);
+    if (phase)
+        g_string_append_printf(on, ", phase: %s", phase);
+    g_string_append_printf(on, "}, count: %" PRIu64 ", after: %s", count, after);
+    return count > 0;
+}
+
+/* Each timed fault fired by the protocol event it followed instead, where that keeps the
+ * invariant broken: a scenario that says "100 ms after h3 starts leading" keeps failing
+ * when timings move, one that says "at 3.1 s" may not. */
+static bool times_to_triggers(struct shrink *k, char **text, struct trial *best)
+{
+    struct scenario *sc = scenario_parse("candidate", *text, strlen(*text), NULL);
+    if (!sc)
+        return false;
+    bool any = false;
+    GString *on = g_string_new(NULL);
+    for (guint i = 0; i < sc->faults->len; i++) {
+        const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
+        if (f->on.event != TRIGGER_NONE || !trigger_for(best->states, f->at, on) ||
+            !best->hosts_numbered)
+            continue;
+        any |= keep_if_broken(k, text,
+                              scenario_text_fault_on(*text, f->line, f->column, on->str, NULL),
+                              best);
+    }
+    g_string_free(on, TRUE);
+    scenario_free(sc);
+    return any;
+}
+
 static void print_size(const char *what, const struct trial *t)
 {
     char d[32];
@@ -219,9 +307,9 @@ int cmd_shrink(int argc, char **argv)
                                                "breaks the same invariant");
     g_option_context_set_summary(ctx,
         "Drops faults, shortens the run, lowers the clients, the rate and the hosts, and\n"
-        "fixes random latencies at their means, one edit at a time, keeping each edit that\n"
-        "leaves the invariant broken; prints the size before and after and writes the\n"
-        "smaller scenario.\n\n"
+        "fixes random latencies at their means, then turns times into triggers, one edit at\n"
+        "a time, keeping each edit that leaves the invariant broken; prints the size before\n"
+        "and after and writes the smaller scenario.\n\n"
         "Exit status: 0 written; 1 the scenario breaks no invariant; 2 bad input.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *err = NULL;
@@ -256,10 +344,12 @@ int cmd_shrink(int argc, char **argv)
         if (!first.broken) {
             printf("%s, seed %" PRIu64 ": %s; nothing to shrink\n", argv[1], k.seed,
                    invariant ? "that invariant holds" : "every invariant holds");
+            g_array_free(first.states, TRUE);
             status = EXIT_VIOLATION;
             goto done;
         }
         struct trial best = first;
+        first.states = NULL; /* best's now */
         bool progress = true;
         while (progress && k.tries < SHRINK_TRIES_MAX) {
             progress = drop_faults(&k, &text, &best);
@@ -272,6 +362,7 @@ int cmd_shrink(int argc, char **argv)
                 progress = true;
             progress |= fixed_dists(&k, &text, &best);
         }
+        times_to_triggers(&k, &text, &best);
         char *path = out ? g_strdup(out) : g_strdup_printf("%s-shrunk.yaml", sc->name);
         char *file = g_strdup_printf("# Shrunk by zabsim shrink from %s (seed %" PRIu64 "): "
                                      "%s still broken.\n%s", argv[1], k.seed, k.invariant, text);
@@ -289,6 +380,7 @@ int cmd_shrink(int argc, char **argv)
         }
         g_free(file);
         g_free(path);
+        g_array_free(best.states, TRUE);
     }
 done:
     g_clear_error(&err);

@@ -216,6 +216,10 @@ char *scenario_text_set(const char *text, const char *section, const char *key,
 guint scenario_text_faults(const char *text);
 /* The text without the index-th fault (file order) of a block-style faults list. */
 char *scenario_text_drop_fault(const char *text, guint index, GError **err);
+/* The text with the `at: T` of the flow-style fault written at line:column (struct
+ * scenario_fault's line and column) replaced by on (`on: {...}, after: D`). */
+char *scenario_text_fault_on(const char *text, int line, int column, const char *on,
+                             GError **err);
 /* Frees a loaded scenario; NULL is fine. */
 void scenario_free(struct scenario *sc);
 

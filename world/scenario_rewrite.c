@@ -251,3 +251,47 @@ out:
     scenario__tree_clear(&tree);
     return result;
 }
+
+char *scenario_text_fault_on(const char *text, int line, int column, const char *on,
+                             GError **err)
+{
+    struct scenario__tree tree = { 0 };
+    char *result = NULL;
+    if (!read_tree(text, &tree, err))
+        goto out;
+    const struct ynode *faults = lookup(tree.root, "faults");
+    const struct ynode *item = NULL;
+    for (guint i = 0; faults && faults->kind == SCENARIO_YNODE_SEQUENCE &&
+                      i < faults->items->len; i++) {
+        const struct ynode *n = g_ptr_array_index(faults->items, i);
+        if (n->line == line && n->column == column)
+            item = n;
+    }
+    gssize start = item ? offset_of(text, item->line, item->column) : -1;
+    if (!item || item->kind != SCENARIO_YNODE_MAPPING || start < 0 || text[start] != '{') {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "no flow-style fault at %d:%d", line, column);
+        goto out;
+    }
+    /* `at: T`, from its key to the end of its plain value, becomes on. */
+    for (guint i = 0; i + 1 < item->items->len; i += 2) {
+        const struct ynode *k = g_ptr_array_index(item->items, i);
+        const struct ynode *v = g_ptr_array_index(item->items, i + 1);
+        if (k->kind != SCENARIO_YNODE_SCALAR || strcmp(k->text, "at") != 0)
+            continue;
+        gssize from = offset_of(text, k->line, k->column);
+        gssize at = offset_of(text, v->line, v->column);
+        if (v->kind != SCENARIO_YNODE_SCALAR || !v->plain || from < 0 || at < 0 ||
+            strncmp(text + at, v->text, strlen(v->text)) != 0)
+            break;
+        GString *s = g_string_new_len(text, from);
+        g_string_append(s, on);
+        g_string_append(s, text + at + strlen(v->text));
+        result = g_string_free(s, FALSE);
+        goto out;
+    }
+    g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT, "the fault at %d:%d has no plain `at:`", line,
+                column);
+out:
+    scenario__tree_clear(&tree);
+    return result;
+}
