@@ -158,6 +158,7 @@ struct zab_learner_handler {
     bool forwarding;             /* receives broadcast PROPOSAL/COMMIT */
     sim_time oldest_unacked_ns;  /* SyncLimitCheck: first proposal sent and not yet acked */
     int64_t oldest_unacked_zxid;
+    int64_t last_ack_zxid;       /* the latest ACK in broadcast: they come in zxid order */
 };
 
 struct zab_proposal {
