@@ -7,8 +7,8 @@
  * each fault in turn (last first), cut the duration by a quarter, one client instead of
  * several, half the rate, one host fewer (down to three), the network's and the disk's
  * random distributions fixed at their means; then each timed fault fired by the state
- * change before it instead. A candidate the loader refuses (a fault after
- * the new end, a fault naming a host that went) is simply not taken. Prints the size before
+ * change before it instead. A candidate the loader refuses (a fault after the new end, a
+ * fault naming a host that went) is simply not taken. Prints the size before
  * and after (faults, events simulated, messages sent) and writes the result. */
 #include "tools/cli.h"
 
@@ -128,7 +128,7 @@ static bool keep_if_broken(struct shrink *k, char **text, char *candidate, struc
                 t.broken;
     g_clear_error(&err);
     if (!keep) {
-        if (candidate && t.states)
+        if (t.states)
             g_array_free(t.states, TRUE);
         g_free(candidate);
         return false;
@@ -268,9 +268,9 @@ static bool times_to_triggers(struct shrink *k, char **text, struct trial *best)
     GString *on = g_string_new(NULL);
     for (guint i = 0; i < sc->faults->len; i++) {
         const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
-        if (f->on.event != TRIGGER_NONE || !trigger_for(best->states, f->at, on) ||
-            !best->hosts_numbered)
-            continue;
+        if (f->on.event != TRIGGER_NONE || !best->hosts_numbered ||
+            !trigger_for(best->states, f->at, on))
+            continue; /* already triggered; hosts named otherwise than h1..hN; no anchor */
         any |= keep_if_broken(k, text,
                               scenario_text_fault_on(*text, f->line, f->column, on->str, NULL),
                               best);
