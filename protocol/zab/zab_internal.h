@@ -158,7 +158,6 @@ struct zab_learner_handler {
     bool forwarding;             /* receives broadcast PROPOSAL/COMMIT */
     sim_time oldest_unacked_ns;  /* SyncLimitCheck: first proposal sent and not yet acked */
     int64_t oldest_unacked_zxid;
-    int64_t last_ack_zxid;       /* the latest ACK in broadcast: they come in zxid order */
 };
 
 struct zab_proposal {
@@ -227,6 +226,7 @@ struct zab_learner {
     uint64_t newleader_len;     /* history length when NEWLEADER was acked: committed at UPTODATE */
     bool epoch_before_log;      /* variants zk-4643, zk-4646: the log's fsync waits for
                                  * currentEpoch */
+    int64_t last_ack_zxid;      /* the latest ACK sent in broadcast: they go in zxid order */
     sim_time last_heard;
     sim_time read_timeout;
 };

@@ -483,11 +483,6 @@ static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler
     h->tick_of_next_ack_deadline = l->tick + s->cfg->sync_limit;
     switch (m->hdr.type) {
     case ZAB_MSG_ACK:
-        /* A learner logs, and so acknowledges, in zxid order over a FIFO channel. (With
-         * zk-3911 the synchronized transactions are logged and acknowledged after UPTODATE,
-         * behind the new epoch's ACK, as they were in ZooKeeper.) */
-        ZS_ASSERT(m->zxid > h->last_ack_zxid || s->cfg->variant == ZAB_VARIANT_ZK_3911);
-        h->last_ack_zxid = m->zxid;
         if (h->oldest_unacked_ns != 0 && m->zxid >= h->oldest_unacked_zxid) {
             /* SyncLimitCheck: the oldest outstanding proposal for this learner moves on. */
             h->oldest_unacked_ns = 0;

@@ -330,6 +330,7 @@ static void on_uptodate(struct zab_server *s, struct proto_out *out)
     struct zab_learner *f = s->learner;
     learner_advance(f, ZAB_FS_BROADCAST);
     learner_send(s, ZAB_MSG_ACK, zxid_make(f->new_epoch, 0), out);
+    f->last_ack_zxid = zxid_make(f->new_epoch, 0);
     s->current_vote.peer_epoch = f->new_epoch; /* updateElectionVote */
     zab__set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_BROADCAST, f->new_epoch, out);
     s->committed = MAX(s->committed, f->newleader_len);
@@ -519,8 +520,15 @@ void zab__learner_on_timer(struct zab_server *s, uint64_t token, const struct pr
 void zab__learner_send_ack(struct zab_server *s, int64_t zxid, struct proto_out *out)
 {
     struct zab_learner *f = s->learner;
-    if (f && f->stage == ZAB_FS_BROADCAST)
-        learner_send(s, ZAB_MSG_ACK, zxid, out);
+    if (!f || f->stage != ZAB_FS_BROADCAST)
+        return;
+    /* The log is written and fsynced in zxid order, so the ACKs go out in that order, and a
+     * FIFO channel delivers them so: the leader may count on it. (With zk-3911 the
+     * synchronized transactions reach the log after UPTODATE and are acknowledged behind
+     * the new epoch's ACK, as they were in ZooKeeper.) */
+    ZS_ASSERT(zxid > f->last_ack_zxid || s->cfg->variant == ZAB_VARIANT_ZK_3911);
+    f->last_ack_zxid = zxid;
+    learner_send(s, ZAB_MSG_ACK, zxid, out);
 }
 
 void zab__learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_out *out)
