@@ -28,9 +28,7 @@ done
 [ -n "$DIR" ] || DIR=$(mktemp -d)
 mkdir -p "$DIR"
 JOBS=$(nproc)
-ZAB_FAULTS="leader_crash follower_crash three_node_one_failure minority_partition \
-    leader_isolated crash_during_sync rolling_restart gc_pause_leader flapping_network \
-    power_off_unsynced seven_servers power_off_new_epoch leader_power_off_slow_disk"
+. .ci/zab_faults
 
 if [ $# -eq 0 ]; then
     set -- none

@@ -65,17 +65,6 @@ static const char *const dist_keys[3][2] = {
     { "network", "latency" }, { "network", "jitter" }, { "disk", "fsync" },
 };
 
-static bool hosts_numbered(const struct scenario *sc)
-{
-    char name[16];
-    for (uint32_t h = 0; h < sc->hosts; h++) {
-        g_snprintf(name, sizeof name, "h%u", h + 1);
-        if (strcmp(sc->host_names[h], name) != 0)
-            return false;
-    }
-    return true;
-}
-
 /* Runs text; false when the loader or the run's checks refuse it. */
 static bool try_text(struct shrink *k, const char *text, struct trial *out, GError **err)
 {
@@ -99,7 +88,7 @@ static bool try_text(struct shrink *k, const char *text, struct trial *out, GErr
                            .faults = sc->faults->len, .duration = sc->duration,
                            .workload_stop = sc->workload.stop,
                            .clients = sc->workload.clients, .rate = sc->workload.rate,
-                           .hosts = sc->hosts, .hosts_numbered = hosts_numbered(sc),
+                           .hosts = sc->hosts, .hosts_numbered = scenario_hosts_generated(sc),
                            .dists = { sc->latency, sc->jitter, sc->fsync },
                            .states = tee.states };
     world_free(w);

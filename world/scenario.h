@@ -223,6 +223,8 @@ char *scenario_text_fault_on(const char *text, int line, int column, const char 
 /* Frees a loaded scenario; NULL is fine. */
 void scenario_free(struct scenario *sc);
 
+/* True when the hosts are h1..hN (`hosts: N`), not names of the file's own. */
+bool scenario_hosts_generated(const struct scenario *sc);
 /* Host index for a name ("h3" or a name from `hosts: [a, b]`), or -1. */
 int scenario_host_index(const struct scenario *sc, const char *name);
 /* Appends the sides of a partition, group[h] per host from 0: "h1,h2 | h3,h4,h5", as the

@@ -420,16 +420,22 @@ bool scenario__dist(struct scenario__ctx *c, const struct ynode *n, const char *
 
 /* ---- hosts -------------------------------------------------------------------------------- */
 
+bool scenario_hosts_generated(const struct scenario *sc)
+{
+    for (uint32_t i = 0; i < sc->hosts; i++) {
+        char expect[16];
+        snprintf(expect, sizeof expect, "h%u", i + 1);
+        if (strcmp(sc->host_names[i], expect) != 0)
+            return false;
+    }
+    return true;
+}
+
 /* "h1..h5" when the names are the generated ones, else "a, b, c". */
 static const char *host_list(struct scenario__ctx *c)
 {
     const struct scenario *sc = c->sc;
-    bool generated = true;
-    for (uint32_t i = 0; i < sc->hosts && generated; i++) {
-        char expect[16];
-        snprintf(expect, sizeof expect, "h%u", i + 1);
-        generated = strcmp(sc->host_names[i], expect) == 0;
-    }
+    bool generated = scenario_hosts_generated(sc);
     GString *s = g_string_new(NULL);
     if (generated && sc->hosts > 1)
         g_string_printf(s, "h1..h%u", sc->hosts);

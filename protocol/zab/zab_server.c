@@ -125,10 +125,6 @@ void zab__deliver_committed(struct zab_server *s, struct proto_out *out)
 
 void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out)
 {
-    if (keep >= s->txns->len) {
-        zab__log_truncate(s, keep, out); /* orphans after the last entry (variants) */
-        return;
-    }
     for (uint64_t i = keep; i < s->txns->len; i++) {
         struct trace_rec r = { .kind = TRACE_EVENT };
         r.u.event.type = ZAB_EVENT_TRUNCATE;
@@ -137,8 +133,9 @@ void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out
         r.u.event.flag = i < s->delivered;
         proto_trace(out, &r);
     }
-    zab__log_truncate(s, keep, out);
-    g_array_set_size(s->txns, (guint)keep);
+    zab__log_truncate(s, keep, out); /* orphans after the last entry too (variants) */
+    if (keep < s->txns->len)
+        g_array_set_size(s->txns, (guint)keep);
     s->logged = MIN(s->logged, keep);
     s->committed = MIN(s->committed, keep);
     s->delivered = MIN(s->delivered, keep);
