@@ -112,7 +112,7 @@ static void leader_crash_seeds(const char *dir, const char *tmp, uint64_t seeds)
         const char *label;
         unsigned models;
         double target;
-    } sets[] = { { "both models", model_all(), 50000 },
+    } sets[] = { { "both models", scenario_default_models(sc), 50000 },
                  { "ZAB only", 1u << model_find("zab"), 100000 } };
     for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
         char *db = g_build_filename(tmp, "sweep.db", NULL);
@@ -139,7 +139,7 @@ static void check_replay(const char *dir, const char *tmp)
     struct scenario *sc = load(dir, "scenarios/leader_crash.yaml");
     char *db = g_build_filename(tmp, "outcomes.db", NULL);
     uint64_t messages = 0, runs = 4;
-    run_seeds(sc, model_all(), DB_RECORD_OUTCOMES, 1, runs, db, &messages);
+    run_seeds(sc, scenario_default_models(sc), DB_RECORD_OUTCOMES, 1, runs, db, &messages);
     GError *err = NULL;
     sqlite3 *h = db_open(db, false, &err);
     sqlite3_stmt *st = NULL;
@@ -178,7 +178,7 @@ static void outcomes_cost(const char *dir, const char *tmp, uint64_t seeds)
     /* Each seed into a new database, as `zabsim run` writes one. */
     for (uint64_t seed = 1; seed <= seeds; seed++) {
         for (int i = 0; i < 2; i++) {
-            at[i] += run_seeds(sc, model_all(), levels[i], seed, 1, db, &messages);
+            at[i] += run_seeds(sc, scenario_default_models(sc), levels[i], seed, 1, db, &messages);
             g_unlink(db);
         }
     }

@@ -171,12 +171,14 @@ static void test_a_target_no_selected_model_resolves_is_refused(void)
     char *db = g_build_filename(dir, "refused.db", NULL);
     const char *argv[] = { "run", test_source_path("scenarios/leader_crash.yaml"), "--model",
                            "pubsub", "--db", db, NULL };
-    expect_error(argv, "the crash fault targets 'leader', which only zab can resolve, and "
-                       "this run has only pubsub");
+    /* zab first, then whichever other registered models have a leader */
+    expect_error(argv, "the crash fault targets 'leader', which only zab ");
+    expect_error(argv, "can resolve, and this run has only pubsub: add one with --model or "
+                       "the scenario's models:, or name the host");
     CU_ASSERT_FALSE(g_file_test(db, G_FILE_TEST_EXISTS)); /* nothing ran */
     const char *sweep[] = { "sweep", test_source_path("scenarios/leader_crash.yaml"),
                             "--seeds", "1..2", "--model", "pubsub", "--db", db, NULL };
-    expect_error(sweep, "which only zab can resolve");
+    expect_error(sweep, "which only zab ");
     g_free(db);
 }
 
@@ -593,6 +595,69 @@ static void test_shrink_keeps_the_invariant_broken(void)
     g_free(small);
 }
 
+/* Which models a run takes: the scenario's `models:` when it has one, else the default set,
+ * which leaves out the opt-in models (jetstream); --model overrides both. A failing seed's
+ * reproduction names --model only when the sweep ran other than the scenario's own set. */
+static void test_models_key_and_default_set(void)
+{
+    const char *base = "description: d\nduration: 2s\nhosts: 3\n"
+                       "workload: {clients: 1, rate: 50/s}\n";
+    char *plain_text = g_strdup_printf("name: plain\n%s", base);
+    char *zab_text = g_strdup_printf("name: onlyzab\n%smodels: zab\nfaults:\n"
+                                     "  - {at: 1s, crash: leader}\n"
+                                     "expect:\n  zab: {leader_changes: 0}\n"
+                                     "  pubsub: {lost: 0}\n", base);
+    char *plain = write_scenario("plain.yaml", plain_text);
+    char *only_zab = write_scenario("onlyzab.yaml", zab_text);
+    char *db = g_build_filename(dir, "models.db", NULL);
+    char *out = NULL;
+    const char *run_plain[] = { "run", plain, "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(run_plain, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "simulated  models zab,pubsub\n"));
+    CU_ASSERT_PTR_NULL(out && strstr(out, "jetstream"));
+    g_free(out);
+    /* models: zab; the run fails its expect: (the crash changes the leader) */
+    const char *run_zab[] = { "run", only_zab, "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(run_zab, &out, NULL), 1);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "simulated  models zab\n"));
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "expect pubsub.lost: skipped (not run: models "
+                                              "zab)"));
+    g_free(out);
+    const char *run_override[] = { "run", plain, "--model", "pubsub", "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(run_override, &out, NULL), 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "simulated  models pubsub\n"));
+    g_free(out);
+    CU_ASSERT_EQUAL(query_count(db, "SELECT count(*) FROM runs WHERE model = 'zab'"), 1);
+    /* The scenario's own set needs no --model to reproduce a seed; another set does. */
+    const char *sweep_own[] = { "sweep", only_zab, "--seeds", "1..1", "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(sweep_own, &out, NULL), 1);
+    char *want = g_strdup_printf("zabsim run %s --seed 1\n", only_zab);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, want));
+    g_free(want);
+    g_free(out);
+    const char *sweep_other[] = { "sweep", only_zab, "--seeds", "1..1", "--model",
+                                  "zab,pubsub", "--db", db, NULL };
+    CU_ASSERT_EQUAL(test_zabsim(sweep_other, &out, NULL), 1);
+    want = g_strdup_printf("zabsim run %s --seed 1 --model zab,pubsub\n", only_zab);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, want));
+    g_free(want);
+    g_free(out);
+    /* A model recorded from a real system cannot be a scenario's either. */
+    char *real = write_scenario("real.yaml", "name: real\ndescription: d\nduration: 2s\n"
+                                             "models: [zab, zab-real]\n");
+    const char *validate[] = { "validate", real, NULL };
+    char *err = expect_status(2, validate);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "real.yaml:4:15: models: zab-real is recorded from the "
+                                       "real system by zabsim conform"));
+    g_free(err);
+    g_free(real);
+    g_free(db);
+    g_free(plain);
+    g_free(only_zab);
+    g_free(plain_text);
+    g_free(zab_text);
+}
+
 /* --check-determinism runs the seed again and says the two runs matched, event by event. */
 static void test_run_checks_its_own_determinism(void)
 {
@@ -706,6 +771,7 @@ void test_register(void)
     CU_add_test(s, "test_conform_refuses_what_it_cannot_run",
                 test_conform_refuses_what_it_cannot_run);
     CU_add_test(s, "test_run_checks_its_own_determinism", test_run_checks_its_own_determinism);
+    CU_add_test(s, "test_models_key_and_default_set", test_models_key_and_default_set);
     CU_add_test(s, "test_explore_writes_failing_scenarios_that_run_reproduces",
                 test_explore_writes_failing_scenarios_that_run_reproduces);
     CU_add_test(s, "test_shrink_keeps_the_invariant_broken",

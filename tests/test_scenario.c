@@ -454,6 +454,168 @@ static void test_scenario_timing_keys(void)
                     "4:19 network.jitter: invalid duration 'fast'");
 }
 
+/* `jetstream:` left out: nats-server's and nats.go's defaults, 3 replicas where there are 3
+ * hosts and 1 below that (a file that names no replicas must still load with 1 or 2 hosts). */
+static void test_scenario_jetstream_defaults(void)
+{
+    struct scenario *sc = parse_ok(BASE);
+    if (!sc)
+        return;
+    CU_ASSERT_EQUAL(sc->jetstream.replicas, 3);
+    CU_ASSERT_EQUAL(sc->jetstream.sync_interval, 2 * 60 * SIM_S);
+    CU_ASSERT_FALSE(sc->jetstream.sync_always);
+    CU_ASSERT_EQUAL(sc->jetstream.ack_wait, 30 * SIM_S);
+    CU_ASSERT_EQUAL(sc->jetstream.max_deliver, -1);
+    CU_ASSERT_EQUAL(sc->jetstream.max_ack_pending, 1000);
+    CU_ASSERT_EQUAL(sc->jetstream.duplicate_window, 2 * 60 * SIM_S);
+    CU_ASSERT_EQUAL(sc->jetstream.publish_timeout, 5 * SIM_S);
+    CU_ASSERT_EQUAL(sc->jetstream.publish_attempts, 3);
+    CU_ASSERT_EQUAL(sc->jetstream.reconnect_wait, 2 * SIM_S);
+    CU_ASSERT_EQUAL(sc->jetstream.startup.kind, DIST_UNIFORM);
+    CU_ASSERT_EQUAL(sc->jetstream.startup.a, 2 * SIM_MS);
+    CU_ASSERT_EQUAL(sc->jetstream.startup.b, 8 * SIM_MS);
+    CU_ASSERT_EQUAL(sc->jetstream.teardown.kind, DIST_FIXED);
+    CU_ASSERT_EQUAL(sc->jetstream.teardown.a, 0);
+    CU_ASSERT_EQUAL(sc->jetstream.processing.kind, DIST_FIXED);
+    CU_ASSERT_EQUAL(sc->jetstream.processing.a, 0);
+    scenario_free(sc);
+    static const struct {
+        const char *yaml;
+        uint32_t replicas;
+    } by_hosts[] = {
+        { BASE "hosts: 1\n", 1 },
+        { BASE "hosts: [a, b]\njetstream:\n", 1 },
+        { BASE "hosts: 4\njetstream: {ack_wait: 1s}\n", 3 },
+        { BASE "hosts: 7\n", 3 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(by_hosts); i++) {
+        sc = parse_ok(by_hosts[i].yaml);
+        if (sc)
+            CU_ASSERT_EQUAL(sc->jetstream.replicas, by_hosts[i].replicas);
+        scenario_free(sc);
+    }
+    sc = scenario_new_default("t", 2, 0);
+    CU_ASSERT_EQUAL(sc->jetstream.replicas, 1);
+    scenario_free(sc);
+}
+
+/* Every `jetstream:` key lands in its field, and the words: `always`, `unlimited`. */
+static void test_scenario_jetstream_keys(void)
+{
+    struct scenario *sc = parse_ok(BASE "hosts: 5\n"
+                                        "jetstream:\n"
+                                        "  replicas: 5\n"
+                                        "  sync_interval: 10s\n"
+                                        "  ack_wait: 1500ms\n"
+                                        "  max_deliver: 4\n"
+                                        "  max_ack_pending: 20\n"
+                                        "  duplicate_window: 100ms\n"
+                                        "  publish_timeout: 750ms\n"
+                                        "  publish_attempts: 100\n"
+                                        "  reconnect_wait: 0\n"
+                                        "  startup: {dist: uniform, min: 1ms, max: 3ms}\n"
+                                        "  teardown: 5ms\n"
+                                        "  processing: {dist: exponential, mean: 20us}\n");
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->jetstream.replicas, 5);
+        CU_ASSERT_EQUAL(sc->jetstream.sync_interval, 10 * SIM_S);
+        CU_ASSERT_FALSE(sc->jetstream.sync_always);
+        CU_ASSERT_EQUAL(sc->jetstream.ack_wait, 1500 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->jetstream.max_deliver, 4);
+        CU_ASSERT_EQUAL(sc->jetstream.max_ack_pending, 20);
+        CU_ASSERT_EQUAL(sc->jetstream.duplicate_window, 100 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->jetstream.publish_timeout, 750 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->jetstream.publish_attempts, 100);
+        CU_ASSERT_EQUAL(sc->jetstream.reconnect_wait, 0);
+        CU_ASSERT_EQUAL(sc->jetstream.startup.kind, DIST_UNIFORM);
+        CU_ASSERT_EQUAL(sc->jetstream.startup.a, SIM_MS);
+        CU_ASSERT_EQUAL(sc->jetstream.startup.b, 3 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->jetstream.teardown.kind, DIST_FIXED);
+        CU_ASSERT_EQUAL(sc->jetstream.teardown.a, 5 * SIM_MS);
+        CU_ASSERT_EQUAL(sc->jetstream.processing.kind, DIST_EXPONENTIAL);
+        CU_ASSERT_EQUAL(sc->jetstream.processing.a, 20 * SIM_US);
+    }
+    scenario_free(sc);
+    sc = parse_ok(BASE "hosts: 1\n"
+                       "jetstream: {replicas: 1, sync_interval: always, max_deliver: unlimited}\n");
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->jetstream.replicas, 1);
+        CU_ASSERT_TRUE(sc->jetstream.sync_always);
+        CU_ASSERT_EQUAL(sc->jetstream.sync_interval, 0);
+        CU_ASSERT_EQUAL(sc->jetstream.max_deliver, -1);
+    }
+    scenario_free(sc);
+    sc = parse_ok(BASE "jetstream: {replicas: 3, max_deliver: 1}\n");
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->jetstream.replicas, 3);
+        CU_ASSERT_EQUAL(sc->jetstream.max_deliver, 1);
+        CU_ASSERT_EQUAL(sc->jetstream.sync_interval, 2 * 60 * SIM_S); /* untouched */
+    }
+    scenario_free(sc);
+}
+
+/* `models:` as a string and as a list, flow or block; left out it is 0 and the run takes the
+ * default set, every simulated model but the opt-in ones (jetstream), which `all` includes. */
+static void test_scenario_models(void)
+{
+    unsigned zab = 1u << model_find("zab"), pubsub = 1u << model_find("pubsub"),
+             jetstream = 1u << model_find("jetstream");
+    CU_ASSERT_TRUE(model_get((model_id)model_find("jetstream"))->opt_in);
+    CU_ASSERT_EQUAL(model_default(), zab | pubsub);
+    CU_ASSERT_EQUAL(model_all(), zab | pubsub | jetstream);
+    char bad[64];
+    CU_ASSERT_EQUAL(model_parse_set("all", bad, sizeof bad), model_all());
+    struct scenario *sc = parse_ok(BASE);
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->models, 0u);
+        CU_ASSERT_EQUAL(scenario_default_models(sc), zab | pubsub);
+    }
+    scenario_free(sc);
+    static const struct {
+        const char *yaml;
+        const char *set;
+    } cases[] = {
+        { BASE "models: zab\n", "zab" },
+        { BASE "models: zab,jetstream\n", "zab,jetstream" },
+        { BASE "models: \"jetstream, pubsub\"\n", "pubsub,jetstream" },
+        { BASE "models: [jetstream, zab]\n", "zab,jetstream" },
+        { BASE "models:\n  - pubsub\n  - jetstream\n", "pubsub,jetstream" },
+        { BASE "models: all\n", "zab,pubsub,jetstream" },
+        { BASE "models: [all]\n", "zab,pubsub,jetstream" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        sc = parse_ok(cases[i].yaml);
+        if (!sc)
+            continue;
+        char set[128];
+        CU_ASSERT_STRING_EQUAL(model_format_set(sc->models, set, sizeof set), cases[i].set);
+        CU_ASSERT_EQUAL(scenario_default_models(sc), sc->models);
+        scenario_free(sc);
+    }
+}
+
+/* Unknown names and models recorded from real systems, each where it is written, with the
+ * names a run can take. */
+static void test_scenario_bad_models(void)
+{
+    EXPECT_PROBLEMS(BASE "models: zab,kafka\n",
+                    "4:9 models: no model named 'kafka' (the models: zab|pubsub|jetstream|all)");
+    EXPECT_PROBLEMS(BASE "models: [zab, zab-real]\n",
+                    "4:15 models: zab-real is recorded from the real system by zabsim conform; "
+                    "it cannot be simulated (the models: zab|pubsub|jetstream|all)");
+    EXPECT_PROBLEMS(BASE "models: pubsub-real\n",
+                    "4:9 models: pubsub-real is recorded from the real system");
+    /* Every bad name of a list, in file order. */
+    EXPECT_PROBLEMS(BASE "models:\n  - kafka\n  - pubsub\n  - pubsub-real\n",
+                    "5:5 models: no model named 'kafka'", "7:5 models: pubsub-real is recorded");
+    EXPECT_PROBLEMS(BASE "models: zab,,pubsub\n", "4:9 models: no model named ''");
+    EXPECT_PROBLEMS(BASE "models: []\n", "4:9 models: the list is empty");
+    EXPECT_PROBLEMS(BASE "models: {zab: 1}\n", "4:9 models: expected model names");
+    EXPECT_PROBLEMS(BASE "models: [[zab]]\n", "4:10 models: expected a string, not a list");
+    EXPECT_PROBLEMS(BASE "models:\n", "4:8 models: missing value");
+    EXPECT_PROBLEMS(BASE "model: zab\n", "4:1 unknown key 'model'; did you mean 'models'?");
+}
+
 static void test_scenario_bad_durations_and_units(void)
 {
     EXPECT_PROBLEMS("name: t\ndescription: d\nduration: 20\n",
@@ -655,7 +817,7 @@ static void test_scenario_malformed_triggers(void)
                     "5:10 faults[0].on: a state event needs 'state', 'phase' or both");
     EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: state, state: LEADNG}, crash: h1}\n",
                     "5:32 faults[0].on.state: 'LEADNG' is not a simulated model's state (known: "
-                    "DOWN, LOOKING, FOLLOWING, LEADING, SUBSCRIBED)");
+                    "DOWN, LOOKING, FOLLOWING, LEADING, SUBSCRIBED, "); /* then jetstream's */
     EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: deliver, type: ACK}, crash: h1}\n",
                     "5:27 faults[0].on: 'type' does not apply to a deliver event");
     EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync, host: random}, crash: h1}\n",
@@ -743,6 +905,56 @@ static void test_scenario_explore_section(void)
                     "5:42 faults[0].on.until: before from");
 }
 
+/* `jetstream:`'s own rules: replicas 1, 3 or 5 and no more than hosts, a positive sync
+ * interval or `always`, NATS's 100ms minimum Duplicates window, at least one delivery. */
+static void test_scenario_bad_jetstream(void)
+{
+    EXPECT_PROBLEMS(BASE "jetstream:\n  replicas: 2\n",
+                    "5:13 jetstream.replicas: must be 1, 3 or 5 (a Raft group of an odd size, at "
+                    "most 5 as NATS allows)");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  replicas: 0\n",
+                    "5:13 jetstream.replicas: must be 1, 3 or 5");
+    EXPECT_PROBLEMS(BASE "hosts: 3\njetstream:\n  replicas: 5\n",
+                    "6:13 jetstream.replicas: 5 replicas need at least 5 hosts; the scenario "
+                    "has 3");
+    EXPECT_PROBLEMS(BASE "hosts: [a, b]\njetstream: {replicas: 3}\n",
+                    "5:23 jetstream.replicas: 3 replicas need at least 3 hosts; the scenario "
+                    "has 2");
+    /* With the hosts wrong, only they are reported. */
+    EXPECT_PROBLEMS(BASE "hosts: 0\njetstream: {replicas: 5}\n",
+                    "4:8 hosts: must be at least 1, found 0");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  sync_interval: 0\n",
+                    "5:18 jetstream.sync_interval: must be greater than 0, or always");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  sync_interval: sometimes\n",
+                    "5:18 jetstream.sync_interval: invalid duration 'sometimes'");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  duplicate_window: 50ms\n",
+                    "5:21 jetstream.duplicate_window: must be at least 100ms, NATS's minimum");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  max_deliver: 0\n",
+                    "5:16 jetstream.max_deliver: must be at least 1, or unlimited");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  max_deliver: -1\n",
+                    "5:16 jetstream.max_deliver: must not be negative");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  ack_wait: 0\n",
+                    "5:13 jetstream.ack_wait: must be greater than 0");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  publish_timeout: 0s\n",
+                    "5:20 jetstream.publish_timeout: must be greater than 0");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  max_ack_pending: 0\n",
+                    "5:20 jetstream.max_ack_pending: must be at least 1, found 0");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  publish_attempts: 101\n",
+                    "5:21 jetstream.publish_attempts: must be at most 100, found 101");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  reconnect_wait: -1s\n",
+                    "5:19 jetstream.reconnect_wait: invalid duration '-1s': must not be "
+                    "negative");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  teardown: {dist: fixed}\n",
+                    "5:13 jetstream.teardown: a fixed distribution needs 'value'");
+    EXPECT_PROBLEMS(BASE "jetstream:\n  replica: 3\n",
+                    "5:3 unknown key 'replica' in jetstream; did you mean 'replicas'?");
+    EXPECT_PROBLEMS(BASE "jetstream: 3\n", "4:12 jetstream: expected a mapping");
+    /* Every problem of the section, in file order. */
+    EXPECT_PROBLEMS(BASE "jetstream:\n  max_deliver: 0\n  replicas: 4\n  sync_interval: 0\n",
+                    "5:16 jetstream.max_deliver:", "6:13 jetstream.replicas:",
+                    "7:18 jetstream.sync_interval:");
+}
+
 static void test_scenario_bad_subjects(void)
 {
     EXPECT_PROBLEMS(BASE "pubsub:\n  subject: users.*\n",
@@ -809,7 +1021,7 @@ static void test_scenario_bad_expect(void)
     EXPECT_PROBLEMS(BASE "expect:\n  pubsub: {lost: {}}\n",
                     "5:18 expect.pubsub.lost: give min, max or both");
     EXPECT_PROBLEMS(BASE "expect:\n  kafka: {lost: 0}\n",
-                    "5:3 unknown key 'kafka' in expect (valid keys: zab, pubsub)");
+                    "5:3 unknown key 'kafka' in expect (valid keys: zab, pubsub, jetstream)");
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {lost: -1}\n",
                     "5:15 expect.zab.lost: must not be negative");
     EXPECT_PROBLEMS(BASE "expect:\n  pubsub: {invariants: hold}\n",
@@ -1211,7 +1423,8 @@ void test_register(void)
                TEST(test_scenario_expect_entries), TEST(test_scenario_defaults),
                TEST(test_scenario_small_forms_and_null_sections),
                TEST(test_scenario_load_reads_files), TEST(test_scenario_pubsub_placement_keys),
-               TEST(test_scenario_timing_keys));
+               TEST(test_scenario_timing_keys), TEST(test_scenario_jetstream_defaults),
+               TEST(test_scenario_jetstream_keys), TEST(test_scenario_models));
     TEST_SUITE("scenario_problems", TEST(test_scenario_unknown_and_duplicate_keys),
                TEST(test_scenario_wrong_types), TEST(test_scenario_bad_numbers),
                TEST(test_scenario_bad_durations_and_units),
@@ -1220,7 +1433,8 @@ void test_register(void)
                TEST(test_scenario_malformed_partitions), TEST(test_scenario_malformed_faults),
                TEST(test_scenario_malformed_triggers),
                TEST(test_scenario_variants_and_expected_violations),
-               TEST(test_scenario_explore_section),
+               TEST(test_scenario_explore_section), TEST(test_scenario_bad_jetstream),
+               TEST(test_scenario_bad_models),
                TEST(test_scenario_bad_subjects), TEST(test_scenario_bad_workload),
                TEST(test_scenario_bad_expect), TEST(test_scenario_required_keys_and_name),
                TEST(test_scenario_reports_every_problem_in_file_order),

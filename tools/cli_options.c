@@ -9,9 +9,10 @@
 
 void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n)
 {
-    char names[96];
+    char names[96], set[96];
     g_snprintf(c->model_help, sizeof c->model_help, "Models to run, comma separated "
-               "(default: all)");
+               "(default: the scenario's models:, else %s)",
+               model_format_set(model_default(), set, sizeof set));
     entries[(*n)++] = (GOptionEntry){
         "db", 'd', 0, G_OPTION_ARG_FILENAME, &c->db_path,
         "Results database (default: derived from the scenario's name); an existing one gets "
@@ -57,10 +58,12 @@ bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char
     if (c->record && !db_record_level_parse(c->record, &c->level))
         return cli_fail(c, "--record %s: give summary, outcomes or messages", c->record);
     char bad[64], names[96];
-    c->models = c->model ? model_parse_set(c->model, bad, sizeof bad) : model_all();
-    if (!c->models)
+    /* --model is checked before the scenario is read, as any other option; without it the
+     * scenario's `models:` (or the default set) decides, known only once it is loaded. */
+    c->models = c->model ? model_parse_set(c->model, bad, sizeof bad) : 0;
+    if (c->model && !c->models)
         return cli_fail(c, "--model: no model named '%s' (the models: %s)",
-                        c->model && *c->model ? bad : "", model_names_usage(names, sizeof names));
+                        *c->model ? bad : "", model_names_usage(names, sizeof names));
     for (model_id id = 0; id < model_count(); id++) {
         if ((c->models & (1u << id)) && !model_get(id)->build)
             return cli_fail(c, "--model: %s is recorded from the real system by zabsim conform; "
@@ -73,6 +76,8 @@ bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char
         g_error_free(err);
         return false;
     }
+    if (!c->model)
+        c->models = scenario_default_models(c->sc);
     if (c->variant && !scenario_set_variant(c->sc, c->variant, &err)) {
         cli_fail(c, "%s", err->message);
         g_error_free(err);

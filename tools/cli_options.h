@@ -12,7 +12,7 @@ struct cli_common {
     const char *command;  /* "run": for messages ("zabsim run: ...") */
     gchar *db_path;
     gchar *model;
-    unsigned models;      /* parsed --model: bits by model id */
+    unsigned models;      /* --model, else scenario_default_models(): bits by model id */
     gchar *record;
     gchar *variant;       /* --variant: overrides the scenario's zab.variant */
     enum db_record_level level; /* parsed --record; set it to the command's default first */
@@ -25,8 +25,9 @@ struct cli_common {
  * the terminator). */
 void cli_common_entries(struct cli_common *c, GOptionEntry *entries, size_t *n);
 /* Parses argv with ctx (whose entries came from cli_common_entries), requires exactly one
- * scenario file, checks --model and --record and loads the scenario. Prints "zabsim CMD:
- * problem" (or the scenario's problems) and returns false on any problem: exit status 2. */
+ * scenario file, checks --model and --record, loads the scenario and sets models. Prints
+ * "zabsim CMD: problem" (or the scenario's problems) and returns false on any problem: exit
+ * status 2. */
 bool cli_common_parse(struct cli_common *c, GOptionContext *ctx, int *argc, char ***argv);
 /* Prints "zabsim CMD: message" on stderr and returns false, for the command's own checks. */
 bool cli_fail(const struct cli_common *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

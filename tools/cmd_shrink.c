@@ -282,7 +282,9 @@ int cmd_shrink(int argc, char **argv)
     gchar *seed_text = NULL, *model = NULL, *variant = NULL, *invariant = NULL, *out = NULL;
     GOptionEntry entries[] = {
         { "seed", 's', 0, G_OPTION_ARG_STRING, &seed_text, "Seed (default: the file's)", "N" },
-        { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Models to run (default: all)", "M,..." },
+        { "model", 'm', 0, G_OPTION_ARG_STRING, &model,
+          "Models to run (default: as zabsim run: the file's models:, else the default set)",
+          "M,..." },
         { "variant", 0, 0, G_OPTION_ARG_STRING, &variant,
           "A ZooKeeper bug on (or none), as the failing run had it", "NAME" },
         { "invariant", 0, 0, G_OPTION_ARG_STRING, &invariant,
@@ -311,11 +313,22 @@ int cmd_shrink(int argc, char **argv)
         fprintf(stderr, "zabsim shrink: %s\n", err->message);
     } else if (argc != 2) {
         fprintf(stderr, "zabsim shrink: give exactly one scenario file (zabsim shrink --help)\n");
-    } else if (!(k.models = model ? model_parse_set(model, bad, sizeof bad) : model_all())) {
+    } else if (model && !(k.models = model_parse_set(model, bad, sizeof bad))) {
         fprintf(stderr, "zabsim shrink: --model: no model named '%s'\n", bad);
+    } else if (k.models & ~model_all()) {
+        model_id real = 0;
+        while (!(k.models & ~model_all() & (1u << real)))
+            real++;
+        fprintf(stderr, "zabsim shrink: --model: %s is recorded from the real system by zabsim "
+                "conform; it cannot be simulated (try --model %s)\n", model_get(real)->name,
+                model_get(real)->real_of);
     } else if (!(sc = scenario_load(argv[1], &err))) {
         fprintf(stderr, "%s\n", err->message);
     } else {
+        /* As `zabsim run` of the file: its `models:`, else the default set. Every candidate
+         * keeps the file's `models:`, so the written result runs the same set. */
+        if (!model)
+            k.models = scenario_default_models(sc);
         k.seed = sc->seed;
         k.invariant = invariant;
         k.variant = variant;

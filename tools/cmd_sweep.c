@@ -178,8 +178,10 @@ static bool write_failing(struct sweep *sw, struct seed_job *job, bool tty, GStr
         fprintf(stderr, "%szabsim explore: %s\n", tty ? "\n" : "", err->message);
         g_error_free(err);
     } else {
+        /* The drawn file keeps the scenario's `models:`: --model only when the run took
+         * another set. */
         char set[128];
-        const char *models = sw->models == model_all()
+        const char *models = sw->models == scenario_default_models(job->own_sc)
                                  ? "" : model_format_set(sw->models, set, sizeof set);
         GString *cmd = g_string_new(NULL);
         g_string_printf(cmd, "zabsim run %s%s%s%s%s", path, *models ? " --model " : "", models,
@@ -223,13 +225,13 @@ static int64_t publish_in_order(struct sweep *sw, uint64_t count, const char *sc
             if (!write_failing(sw, job, tty, failures))
                 return -1;
         } else if (!job->outcome.passed) {
+            /* `zabsim run` of the scenario takes its default set by itself. */
+            bool own = sw->models == scenario_default_models(sw->sc);
             char set[128];
             failed++;
             g_string_append_printf(failures, "zabsim run %s --seed %" PRIu64 "%s%s\n", scenario_arg,
-                                   job->seed, sw->models == model_all() ? "" : " --model ",
-                                   sw->models == model_all()
-                                       ? ""
-                                       : model_format_set(sw->models, set, sizeof set));
+                                   job->seed, own ? "" : " --model ",
+                                   own ? "" : model_format_set(sw->models, set, sizeof set));
         }
         show_progress(tty, i + 1, count, (uint64_t)failed, started, job);
         run_outcome_clear(&job->outcome);

@@ -150,7 +150,8 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
         const char *model = model_get(x->model)->name;
         if (!(rq->models & (1u << x->model))) {
             char set[128];
-            g_string_append_printf(out, "expect %s.%s: skipped (--model %s)\n", model,
+            /* The run's set came from --model or from the scenario's `models:`. */
+            g_string_append_printf(out, "expect %s.%s: skipped (not run: models %s)\n", model,
                                    x->column, model_format_set(rq->models, set, sizeof set));
             continue;
         }

@@ -76,6 +76,11 @@ struct model_desc {
      * each message is then meant for one subscriber, not for every host. */
     bool queue_groups;
 
+    /* Not in a run's default set (model_default()): it runs when `--model` names it (or
+     * `all`), or when the scenario's `models:` does. For a model that is new or costly, so
+     * that registering it changes no existing scenario's runs and slows no CI. */
+    bool opt_in;
+
     /* A model recorded from a real system by `zabsim conform` (tools/conform/) rather than
      * simulated: the name of the simulated model it is compared with ("zab"), else NULL.
      * Such a model has no build() and is never part of a simulation's model set. */
@@ -122,8 +127,15 @@ model_id model_count(void);
 const struct model_desc *model_get(model_id id);
 /* The model of that name, or -1. */
 int model_find(const char *name);
-/* Every registered model that can be simulated: the set a run takes by default. */
+/* Every registered model that can be simulated (what `--model all` means). */
 unsigned model_all(void);
+/* Every simulated model without opt_in: the set a run takes when neither `--model` nor the
+ * scenario's `models:` says. */
+unsigned model_default(void);
+/* The set a run of sc takes when `--model` does not say: the scenario's `models:`, else
+ * model_default(). Whatever decides a run's models, or whether they are the default (a
+ * printed command that must add `--model`), asks this. */
+unsigned scenario_default_models(const struct scenario *sc);
 /* The registered models recorded from real systems (model_desc.real_of set). */
 unsigned model_real_set(void);
 /* Parses "zab", "zab,pubsub", "all" or "both" (the two original models) into a set; 0 with

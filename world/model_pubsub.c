@@ -144,6 +144,7 @@ const struct model_desc pubsub_model = {
     .serving_phase = NULL,
     .queue_groups = true,
     .replays_history = false,
+    .opt_in = false,
     .oracle = NULL,
     .targets = 0,
     .build = ps_build,

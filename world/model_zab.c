@@ -237,6 +237,7 @@ const struct model_desc zab_model = {
     .serving_phase = "BROADCAST",
     .queue_groups = false,
     .replays_history = true,
+    .opt_in = false,
     .oracle = &zab_oracle_ops,
     .targets = (1u << SCENARIO_TARGET_LEADER) | (1u << SCENARIO_TARGET_FOLLOWER),
     .build = zab_build,

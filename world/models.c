@@ -6,6 +6,7 @@
 
 extern const struct model_desc zab_model;
 extern const struct model_desc pubsub_model;
+extern const struct model_desc jetstream_model;
 extern const struct model_desc zab_real_model;
 extern const struct model_desc pubsub_real_model;
 
@@ -13,6 +14,7 @@ extern const struct model_desc pubsub_real_model;
 static const struct model_desc *const registry[] = {
     &zab_model,
     &pubsub_model,
+    &jetstream_model,
     &zab_real_model,
     &pubsub_real_model,
 };
@@ -47,6 +49,21 @@ unsigned model_all(void)
             set |= 1u << i;
     }
     return set;
+}
+
+unsigned model_default(void)
+{
+    unsigned set = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(registry); i++) {
+        if (registry[i]->build && !registry[i]->opt_in)
+            set |= 1u << i;
+    }
+    return set;
+}
+
+unsigned scenario_default_models(const struct scenario *sc)
+{
+    return sc->models ? sc->models : model_default();
 }
 
 unsigned model_real_set(void)

@@ -8,6 +8,7 @@
 #include "world/scenario_internal.h"
 #include "protocol/zab/zab.h"
 
+#include "world/model.h"
 #include "world/units.h"
 
 #include <errno.h>
@@ -24,16 +25,18 @@ enum top_key {
     TOP_DISK,
     TOP_ZAB,
     TOP_PUBSUB,
+    TOP_JETSTREAM,
     TOP_WORKLOAD,
     TOP_FAULTS,
     TOP_EXPECT,
     TOP_EXPLORE,
+    TOP_MODELS,
     TOP_COUNT
 };
 
 static const char *const top_keys[TOP_COUNT] = {
     "name", "description", "seed", "duration", "hosts", "network", "disk", "zab", "pubsub",
-    "workload", "faults", "expect", "explore",
+    "jetstream", "workload", "faults", "expect", "explore", "models",
 };
 
 /* Words with a meaning in fault targets; a host with one of these names would be ambiguous. */
@@ -483,6 +486,149 @@ static void read_pubsub(struct scenario__ctx *c, const struct ynode *n)
         scenario__dist(c, f[PS_PROCESSING].value, "pubsub.processing", &sc->pubsub.processing);
 }
 
+/* ---- jetstream ------------------------------------------------------------------------------ */
+
+enum jetstream_key {
+    JS_REPLICAS,
+    JS_SYNC_INTERVAL,
+    JS_ACK_WAIT,
+    JS_MAX_DELIVER,
+    JS_MAX_ACK_PENDING,
+    JS_DUPLICATE_WINDOW,
+    JS_PUBLISH_TIMEOUT,
+    JS_PUBLISH_ATTEMPTS,
+    JS_RECONNECT_WAIT,
+    JS_STARTUP,
+    JS_TEARDOWN,
+    JS_PROCESSING,
+    JS_COUNT
+};
+static const char *const jetstream_keys[JS_COUNT] = {
+    "replicas", "sync_interval", "ack_wait", "max_deliver", "max_ack_pending",
+    "duplicate_window", "publish_timeout", "publish_attempts", "reconnect_wait", "startup",
+    "teardown", "processing",
+};
+
+/* nats-server refuses a Duplicates window below 100 ms (checkStreamCfg). */
+#define JS_MIN_DUPLICATE_WINDOW (100 * SIM_MS)
+/* Tries per message well past what an application would configure: catches typos. */
+#define JS_MAX_PUBLISH_ATTEMPTS 100
+
+/* n is the scalar `word`: for the keys that take a word as well as a number (always, unlimited). */
+static bool is_word(const struct ynode *n, const char *word)
+{
+    return n->kind == SCENARIO_YNODE_SCALAR && strcmp(n->text, word) == 0;
+}
+
+/* A stream's replicas form a Raft group, each on a server of its own, so there are never more
+ * of them than hosts. NATS caps a stream at 5 replicas; it would take 2 and 4 as well, but an
+ * even group survives no more failures than the odd one below it, so they are left out. */
+static void read_replicas(struct scenario__ctx *c, const struct ynode *n)
+{
+    struct scenario *sc = c->sc;
+    uint64_t v;
+    if (!scenario__uint(c, n, "jetstream.replicas", 0, UINT64_MAX, &v))
+        return;
+    if (v != 1 && v != 3 && v != 5)
+        scenario__report_at(c, n, "jetstream.replicas: must be 1, 3 or 5 (a Raft group of an "
+                            "odd size, at most 5 as NATS allows)");
+    else if (c->hosts_ok && v > sc->hosts)
+        scenario__report_at(c, n, "jetstream.replicas: %u replicas need at least %u hosts; "
+                            "the scenario has %u", (unsigned)v, (unsigned)v, sc->hosts);
+    else
+        sc->jetstream.replicas = (uint32_t)v;
+}
+
+/* How often the file store fsyncs, or `always`: before each write is acknowledged
+ * (nats-server's sync_interval: always). 0 would mean neither, so it is refused. */
+static void read_sync_interval(struct scenario__ctx *c, const struct ynode *n)
+{
+    struct scenario *sc = c->sc;
+    sim_time v;
+    if (is_word(n, "always")) {
+        sc->jetstream.sync_always = true;
+        sc->jetstream.sync_interval = 0;
+    } else if (scenario__duration(c, n, "jetstream.sync_interval", 0, &v)) {
+        if (v == 0)
+            scenario__report_at(c, n, "jetstream.sync_interval: must be greater than 0, or "
+                                "always");
+        else
+            sc->jetstream.sync_interval = v;
+    }
+}
+
+/* A number of deliveries, or `unlimited` (NATS's -1). NATS also reads 0 as unlimited; here
+ * that has to be said in words, so that a 0 meant as "never redeliver" is not taken for it. */
+static void read_max_deliver(struct scenario__ctx *c, const struct ynode *n)
+{
+    uint64_t v;
+    if (is_word(n, "unlimited")) {
+        c->sc->jetstream.max_deliver = -1;
+    } else if (scenario__uint(c, n, "jetstream.max_deliver", 0, INT64_MAX, &v)) {
+        if (v == 0)
+            scenario__report_at(c, n, "jetstream.max_deliver: must be at least 1, or "
+                                "unlimited");
+        else
+            c->sc->jetstream.max_deliver = (int64_t)v;
+    }
+}
+
+static void read_duplicate_window(struct scenario__ctx *c, const struct ynode *n)
+{
+    sim_time v;
+    if (!scenario__duration(c, n, "jetstream.duplicate_window", 0, &v))
+        return;
+    if (v < JS_MIN_DUPLICATE_WINDOW)
+        scenario__report_at(c, n, "jetstream.duplicate_window: must be at least 100ms, NATS's "
+                            "minimum");
+    else
+        c->sc->jetstream.duplicate_window = v;
+}
+
+static void read_jetstream(struct scenario__ctx *c, const struct ynode *n)
+{
+    struct scenario__field f[JS_COUNT];
+    struct scenario *sc = c->sc;
+    /* The default 3 replicas need 3 hosts; with fewer, a file that says nothing gets 1. */
+    if (c->hosts_ok && sc->hosts < sc->jetstream.replicas)
+        sc->jetstream.replicas = 1;
+    if (!scenario__fields(c, n, "jetstream", jetstream_keys, JS_COUNT, f))
+        return;
+    if (f[JS_REPLICAS].value)
+        read_replicas(c, f[JS_REPLICAS].value);
+    if (f[JS_SYNC_INTERVAL].value)
+        read_sync_interval(c, f[JS_SYNC_INTERVAL].value);
+    if (f[JS_ACK_WAIT].value)
+        scenario__duration(c, f[JS_ACK_WAIT].value, "jetstream.ack_wait", 1,
+                           &sc->jetstream.ack_wait);
+    if (f[JS_MAX_DELIVER].value)
+        read_max_deliver(c, f[JS_MAX_DELIVER].value);
+    uint64_t v;
+    if (f[JS_MAX_ACK_PENDING].value &&
+        scenario__uint(c, f[JS_MAX_ACK_PENDING].value, "jetstream.max_ack_pending", 1,
+                       UINT32_MAX, &v))
+        sc->jetstream.max_ack_pending = (uint32_t)v;
+    if (f[JS_DUPLICATE_WINDOW].value)
+        read_duplicate_window(c, f[JS_DUPLICATE_WINDOW].value);
+    if (f[JS_PUBLISH_TIMEOUT].value)
+        scenario__duration(c, f[JS_PUBLISH_TIMEOUT].value, "jetstream.publish_timeout", 1,
+                           &sc->jetstream.publish_timeout);
+    if (f[JS_PUBLISH_ATTEMPTS].value &&
+        scenario__uint(c, f[JS_PUBLISH_ATTEMPTS].value, "jetstream.publish_attempts", 1,
+                       JS_MAX_PUBLISH_ATTEMPTS, &v))
+        sc->jetstream.publish_attempts = (uint32_t)v;
+    if (f[JS_RECONNECT_WAIT].value)
+        scenario__duration(c, f[JS_RECONNECT_WAIT].value, "jetstream.reconnect_wait", 0,
+                           &sc->jetstream.reconnect_wait);
+    if (f[JS_STARTUP].value)
+        scenario__dist(c, f[JS_STARTUP].value, "jetstream.startup", &sc->jetstream.startup);
+    if (f[JS_TEARDOWN].value)
+        scenario__dist(c, f[JS_TEARDOWN].value, "jetstream.teardown", &sc->jetstream.teardown);
+    if (f[JS_PROCESSING].value)
+        scenario__dist(c, f[JS_PROCESSING].value, "jetstream.processing",
+                       &sc->jetstream.processing);
+}
+
 /* ---- workload ------------------------------------------------------------------------------- */
 
 enum workload_key { WL_CLIENTS, WL_RATE, WL_START, WL_STOP, WL_PAYLOAD, WL_ATTACH, WL_COUNT };
@@ -667,6 +813,76 @@ static void read_explore(struct scenario__ctx *c, const struct ynode *n)
         scenario__report_at(c, at, "explore: from must not be after to");
 }
 
+/* ---- models ------------------------------------------------------------------------------- */
+
+/* One name of `models:` at n (a list item, or the whole string): its set, or 0 after
+ * reporting. Only simulated models: the real ones are recorded by `zabsim conform`. */
+static unsigned model_named(struct scenario__ctx *c, const struct ynode *n, const char *name)
+{
+    char bad[64], names[128];
+    unsigned set = model_parse_set(name, bad, sizeof bad);
+    if (!set) {
+        scenario__report_at(c, n, "models: no model named '%s' (the models: %s)",
+                            scenario__quote(c->diag, name),
+                            model_names_usage(names, sizeof names));
+        return 0;
+    }
+    for (model_id id = 0; id < model_count(); id++) {
+        if ((set & (1u << id)) && !model_get(id)->build) {
+            scenario__report_at(c, n, "models: %s is recorded from the real system by zabsim "
+                                "conform; it cannot be simulated (the models: %s)",
+                                model_get(id)->name, model_names_usage(names, sizeof names));
+            return 0;
+        }
+    }
+    return set;
+}
+
+/* `models: zab,jetstream` or `models: [zab, jetstream]`: the run's models when `--model`
+ * does not say, so that a scenario written for an opt-in model runs it by default. Every
+ * name is checked, so one pass reports every bad one; any bad name leaves sc->models 0. */
+static void read_models(struct scenario__ctx *c, const struct ynode *n)
+{
+    unsigned set = 0;
+    bool ok = true;
+    if (n->kind == SCENARIO_YNODE_SEQUENCE) {
+        if (n->items->len == 0) {
+            scenario__report_at(c, n, "models: the list is empty (name at least one model)");
+            return;
+        }
+        for (guint i = 0; i < n->items->len; i++) {
+            const struct ynode *item = g_ptr_array_index(n->items, i);
+            char *name;
+            unsigned one = 0;
+            if (scenario__string(c, item, "models", &name)) {
+                one = model_named(c, item, name);
+                g_free(name);
+            }
+            ok = ok && one;
+            set |= one;
+        }
+    } else if (n->kind == SCENARIO_YNODE_MAPPING) {
+        scenario__report_at(c, n, "models: expected model names, as zab,jetstream or [zab, "
+                            "jetstream], not a mapping");
+        return;
+    } else {
+        char *text;
+        if (!scenario__string(c, n, "models", &text))
+            return;
+        /* "zab, pubsub" as well as "zab,pubsub": YAML keeps the spaces in a plain scalar. */
+        gchar **names = g_strsplit(text, ",", -1);
+        for (gchar **name = names; *name; name++) {
+            unsigned one = model_named(c, n, g_strstrip(*name));
+            ok = ok && one;
+            set |= one;
+        }
+        g_strfreev(names);
+        g_free(text);
+    }
+    if (ok)
+        c->sc->models = set;
+}
+
 /* ---- the whole file ------------------------------------------------------------------------- */
 
 static void read_scenario(struct scenario__ctx *c, const struct ynode *root)
@@ -682,10 +898,13 @@ static void read_scenario(struct scenario__ctx *c, const struct ynode *root)
     read_network_disk(c, f[TOP_NETWORK].value, f[TOP_DISK].value);
     read_zab(c, f[TOP_ZAB].value);
     read_pubsub(c, f[TOP_PUBSUB].value);
+    read_jetstream(c, f[TOP_JETSTREAM].value);
     read_workload(c, f[TOP_WORKLOAD].value);
     scenario__read_faults(c, f[TOP_FAULTS].value);
     scenario__read_expect(c, f[TOP_EXPECT].value);
     read_explore(c, f[TOP_EXPLORE].value);
+    if (f[TOP_MODELS].value)
+        read_models(c, f[TOP_MODELS].value);
 }
 
 static void expect_clear(gpointer p)
@@ -753,6 +972,27 @@ void scenario_defaults(struct scenario *sc)
     sc->pubsub.teardown = dist_fixed(0);
     sc->zab.processing = dist_fixed(0);
     sc->pubsub.processing = dist_fixed(0);
+    /* JetStream: nats-server's defaults (file store defaultSyncInterval 2 min; consumer
+     * AckWait 30 s, MaxDeliver -1 unlimited, MaxAckPending 1000; stream Duplicates window
+     * 2 min, at least 100 ms) and nats.go's (request timeout 5 s, ReconnectWait 2 s). NATS's
+     * own default is 1 replica; zabsim's is 3, since the comparison is with a replicated
+     * ensemble of 3 (the loader lowers it to 1 below 3 hosts). The publishing application
+     * tries each message 3 times. */
+    sc->jetstream.replicas = 3;
+    sc->jetstream.sync_interval = 2 * 60 * SIM_S;
+    sc->jetstream.sync_always = false;
+    sc->jetstream.ack_wait = 30 * SIM_S;
+    sc->jetstream.max_deliver = -1;
+    sc->jetstream.max_ack_pending = 1000;
+    sc->jetstream.duplicate_window = 2 * 60 * SIM_S;
+    sc->jetstream.publish_timeout = 5 * SIM_S;
+    sc->jetstream.publish_attempts = 3;
+    sc->jetstream.reconnect_wait = 2 * SIM_S;
+    /* The same nats-server process as pubsub's, so the same lifetimes (measured above). */
+    sc->jetstream.startup = (struct dist){ .kind = DIST_UNIFORM, .a = 2 * SIM_MS,
+                                           .b = 8 * SIM_MS };
+    sc->jetstream.teardown = dist_fixed(0);
+    sc->jetstream.processing = dist_fixed(0);
     sc->workload.clients = 3;
     sc->workload.rate = 100.0;
     sc->workload.payload = 64;
@@ -768,6 +1008,8 @@ struct scenario *scenario_new_default(const char *name, uint32_t hosts, uint32_t
     sc->hosts = hosts;
     for (uint32_t h = 0; h < hosts; h++)
         sc->host_names[h] = g_strdup_printf("h%u", h + 1);
+    if (hosts < sc->jetstream.replicas) /* as the loader does for a file that says nothing */
+        sc->jetstream.replicas = 1;
     sc->duration = SCENARIO_MAX_TIME_NS;
     sc->workload.clients = clients;
     sc->workload.rate = 0.0;

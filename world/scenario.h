@@ -112,6 +112,10 @@ struct scenario {
     sim_time duration;
     uint32_t hosts;
     char *host_names[SCENARIO_MAX_HOSTS];
+    /* `models:`: the models a run takes when `--model` does not say (bits by registry id,
+     * simulated models only); 0 when absent: model_default(). scenario_default_models()
+     * resolves it. */
+    unsigned models;
 
     struct dist latency; /* network.latency */
     struct dist jitter;  /* network.jitter: added to each message when sent (extension) */
@@ -150,6 +154,23 @@ struct scenario {
         struct dist teardown;        /* crash -> peers get their resets (extension) */
         struct dist processing;      /* per network message a process handles (extension) */
     } pubsub;
+
+    /* `jetstream:` (docs/jetstream-model.md): the stream, its consumers and publishers. */
+    struct {
+        uint32_t replicas;         /* 1, 3 or 5, at most hosts; zabsim's default 3 */
+        sim_time sync_interval;    /* file store fsync period (2 min); 0 with sync_always */
+        bool sync_always;          /* sync_interval: always: fsync before acknowledging */
+        sim_time ack_wait;         /* consumer AckWait (30 s) */
+        int64_t max_deliver;       /* consumer MaxDeliver; -1: unlimited (the default) */
+        uint32_t max_ack_pending;  /* consumer MaxAckPending (1000) */
+        sim_time duplicate_window; /* stream Duplicates (2 min), at least 100 ms */
+        sim_time publish_timeout;  /* a publish request's deadline (nats.go: 5 s) */
+        uint32_t publish_attempts; /* the publishing application's tries per message (3) */
+        sim_time reconnect_wait;   /* nats.go ReconnectWait (2 s) */
+        struct dist startup;       /* restart -> server and subscriber run (extension) */
+        struct dist teardown;      /* crash -> peers get their resets (extension) */
+        struct dist processing;    /* per network message a process handles (extension) */
+    } jetstream;
 
     struct {
         uint32_t clients;

@@ -538,24 +538,28 @@ static bool check_target(const struct scenario *sc, unsigned models,
 {
     if (t->kind != SCENARIO_TARGET_LEADER && t->kind != SCENARIO_TARGET_FOLLOWER)
         return true;
-    GString *can = g_string_new(NULL);
+    const char *can[MODELS_MAX];
+    size_t n_can = 0;
     for (model_id id = 0; id < model_count(); id++) {
         if (!(model_get(id)->targets & (1u << t->kind)))
             continue;
-        if (models & (1u << id)) {
-            g_string_free(can, TRUE);
+        if (models & (1u << id))
             return true;
-        }
-        g_string_append_printf(can, "%s%s", can->len ? ", " : "", model_get(id)->name);
+        can[n_can++] = model_get(id)->name;
     }
+    GString *names = g_string_new(NULL); /* "zab", "zab or jetstream", "a, b or c" */
+    for (size_t i = 0; i < n_can; i++)
+        g_string_append_printf(names, "%s%s", i == 0 ? "" : i + 1 < n_can ? ", " : " or ",
+                               can[i]);
     char set[128];
+    /* The run's set came from --model or from the scenario's `models:`: either can add one. */
     g_set_error(err, ZS_ERROR, ZS_ERROR_INPUT,
                 "%s:%d:%d: the %s fault targets '%s', which only %s can resolve, and this run "
-                "has only %s: add it with --model, or name the host",
+                "has only %s: add one with --model or the scenario's models:, or name the host",
                 sc->path ? sc->path : sc->name, f->line, f->column, fault_kind_name(f->kind),
-                target_word(t->kind), can->len ? can->str : "no registered model",
+                target_word(t->kind), n_can ? names->str : "no registered model",
                 model_format_set(models, set, sizeof set));
-    g_string_free(can, TRUE);
+    g_string_free(names, TRUE);
     return false;
 }
 

@@ -1,0 +1,100 @@
+/* js_msg.h: the messages of the JetStream-style model, as simulated wire messages
+ * (sim/proto.h struct sim_msg first), and the records of its files.
+ *
+ * Between servers (routes) travel NATS Raft's vote requests and responses, append entries
+ * and their responses, the stream leader's interest in the stream's subjects (what makes
+ * other servers forward publishes to it), each server's consumer interest, forwarded
+ * publishes, PubAcks on their way back, consumer deliveries and acks. Between a client and
+ * its server travel publishes, PubAcks, the subscriber's consumer subscription,
+ * deliveries and acks. Sizes are what NATS's encodings take (raft.go: 42-byte append entry
+ * header, 32-byte vote request, 25-byte response) plus the payload. */
+#ifndef PROTOCOL_JETSTREAM_JS_MSG_H
+#define PROTOCOL_JETSTREAM_JS_MSG_H
+
+#include "protocol/jetstream/jetstream.h"
+
+enum js_msg_type {
+    JS_MSG_HELLO = 1,   /* route: the dialling server's host */
+    JS_MSG_VOTE_REQ,    /* term, last_term, last_index */
+    JS_MSG_VOTE_RESP,   /* term, flag = granted */
+    JS_MSG_APPEND,      /* term, commit, prev_term, prev_index, entries */
+    JS_MSG_APPEND_RESP, /* term, flag = success, last_term, last_index */
+    JS_MSG_INTEREST,    /* the stream leader subscribed (flag) or unsubscribed: term */
+    JS_MSG_ACTIVE,      /* host's consumer has a subscriber (flag) or not */
+    JS_MSG_PUB,         /* client -> server: msg_id, attempt */
+    JS_MSG_FWD,         /* server -> stream leader: a publish, origin = its server */
+    JS_MSG_PUBACK,      /* leader -> origin server -> client: seq, status, flag = dup */
+    JS_MSG_SUB,         /* subscriber -> its server: consume through its durable consumer */
+    JS_MSG_DELIVER,     /* consumer leader -> subscriber: seq, count, origin = leader */
+    JS_MSG_ACK,         /* subscriber -> consumer leader: seq, host = the consumer */
+    JS_MSG_TYPE_COUNT
+};
+
+/* PubAck status, as the client sees it. */
+enum js_status {
+    JS_STATUS_OK = 0,
+    JS_STATUS_NO_RESPONDERS = 503, /* no server had interest in the subject */
+    JS_STATUS_IN_PROCESS = 409,    /* duplicate message id is in process */
+};
+
+enum js_entry_kind {
+    JS_ENTRY_MSG = 1, /* a published message (JC streamMsgOp) */
+    JS_ENTRY_ACK,     /* a consumer's ack (JC updateAcksOp) */
+};
+
+/* One Raft log entry; also the WAL record. */
+struct js_entry {
+    uint64_t term;
+    uint64_t index;
+    uint64_t commit;       /* the writer's commit index when written: restart re-applies
+                              up to the highest one in the WAL */
+    uint64_t seq;          /* MSG: the stream sequence the leader gave it; ACK: acked seq */
+    msg_id_t msg_id;       /* MSG */
+    uint32_t origin;       /* MSG: host of the server the publisher is on (the reply
+                              subject: whoever leads at apply time answers there) */
+    uint32_t attempt;      /* MSG: the publisher's attempt */
+    uint32_t consumer;     /* ACK: the consumer's host */
+    uint8_t kind;          /* enum js_entry_kind */
+};
+
+/* A message in a replica's store file. */
+struct js_stored {
+    uint64_t seq;
+    msg_id_t msg_id;
+};
+
+/* tav.idx */
+struct js_term_vote {
+    uint64_t term;
+    int32_t voted_for; /* host index, -1: none */
+};
+
+struct js_msg {
+    struct sim_msg hdr;   /* hdr.msg_id: the client message carried, if any */
+    uint64_t term;
+    uint64_t commit;
+    uint64_t prev_term, prev_index;
+    uint64_t last_term, last_index;
+    uint64_t seq;         /* PUBACK, DELIVER, ACK: stream sequence; HELLO: when the
+                             dialler's process started */
+    uint32_t host;        /* HELLO: dialler; ACK, ACTIVE: the consumer's host */
+    uint32_t origin;      /* FWD: forwarding server; DELIVER: consumer leader */
+    uint32_t client;      /* PUB, FWD, PUBACK: 1-based client */
+    uint32_t attempt;     /* PUB, FWD, PUBACK */
+    uint32_t count;       /* DELIVER: delivery count */
+    uint16_t status;      /* PUBACK: enum js_status */
+    bool flag;
+    uint32_t n_entries;   /* APPEND */
+    struct js_entry entries[];
+};
+
+/* A new message of that type (entries: room for n_entries, uninitialised). */
+struct js_msg *js_msg_new(enum js_msg_type type, uint32_t n_entries, uint32_t payload_bytes);
+
+static inline const struct js_msg *js_msg_from(const struct sim_msg *m)
+{
+    ZS_ASSERT(m && m->type >= JS_MSG_HELLO && m->type < JS_MSG_TYPE_COUNT);
+    return (const struct js_msg *)m;
+}
+
+#endif
