@@ -463,7 +463,7 @@ static void test_html_without_message_log_says_how_to_get_one(void)
     char *sec = section(html, "spacetime");
     CU_ASSERT_PTR_NOT_NULL(strstr(sec, "--record messages"));
     CU_ASSERT_PTR_NULL(strstr(sec, "<svg"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(html, "Not simulated in this run: pub/sub."));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "Not simulated in this run: pub/sub, JetStream."));
     g_free(sec);
     g_free(html);
 }

@@ -189,6 +189,21 @@ static bool js_holds(struct model_run *m, enum target_kind kind, uint32_t host)
     return js_resolve(m, kind, NULL) == (int)host;
 }
 
+/* A delivery the network lost missed the host it was going to (its consumer leader
+ * delivers it again after AckWait, if it still leads). */
+static bool js_lost_as_drop(struct model_run *m, const struct trace_rec *lost,
+                            struct trace_rec *drop)
+{
+    (void)m;
+    if (!js_msg_is_delivery(lost->u.lost.type) || lost->host < 0)
+        return false;
+    drop->u.drop.msg_id = lost->u.lost.msg_id;
+    drop->u.drop.cause = JS_DROP_LOST_IN_FLIGHT;
+    drop->u.drop.meant_for = lost->host;
+    drop->u.drop.detail = msg_loss_name(lost->u.lost.loss);
+    return true;
+}
+
 static void js_free(struct model_run *m)
 {
     if (!m)
@@ -226,7 +241,7 @@ const struct model_desc jetstream_model = {
     .offer = js_offer,
     .resolve = js_resolve,
     .holds = js_holds,
-    .lost_as_drop = NULL,
+    .lost_as_drop = js_lost_as_drop,
     .annotate = NULL,
     .free = js_free,
 };

@@ -54,12 +54,20 @@ enum js_event {
 /* Why a stored message will not reach a consumer (TRACE_DROP cause). */
 enum js_drop_cause {
     JS_DROP_MAX_DELIVER = 0, /* delivered MaxDeliver times, never acked */
+    JS_DROP_NO_SUBSCRIBER,   /* a delivery reached the host's server after its subscriber
+                                left (the consumer leader delivers it again after AckWait) */
+    JS_DROP_LOST_IN_FLIGHT,  /* the network lost a delivery (likewise delivered again) */
+    JS_DROP_STREAM_FORKED,   /* a replica found the leader's log giving this message's
+                                sequence to another one: the stream consumers read from
+                                no longer has it (recorded once per replica, for no host) */
     JS_DROP_CAUSE_COUNT
 };
 
 const char *js_state_name(uint8_t state);
 const char *js_msg_type_name(uint8_t type);
 const char *js_drop_cause_name(uint8_t cause);
+/* Whether a network message of that type carries a stored message to a subscriber. */
+bool js_msg_is_delivery(uint8_t type);
 
 /* Files of a server on its host's disk. */
 enum js_disk_file {

@@ -4,8 +4,9 @@
  * The publisher (one per client machine) publishes each workload message as a JetStream
  * publish: a request with the message id as Nats-Msg-Id, answered by a PubAck. A "no
  * responders" answer is retried by the library twice, 250 ms apart (nats.go
- * DefaultPubRetryWait, DefaultPubRetryAttempts); a time-out (publish_timeout) or an error
- * makes the application try again with the same id, up to publish_attempts tries. The
+ * DefaultPubRetryWait, DefaultPubRetryAttempts); a time-out (publish_timeout) makes the
+ * application try again at once with the same id, an error (no responders after the
+ * library's retries, or 409 "in process") after 250 ms, up to publish_attempts tries. The
  * outcome is acked on a PubAck, rejected when every try was refused outright (503), and
  * timeout (unknown) when any try may have reached the stream. It connects to its home
  * host's server and, when that connection fails, to the next host's, waiting
@@ -30,6 +31,7 @@ enum client_token {
     TOKEN_DIAL_TIMEOUT,
     TOKEN_TIMEOUT,    /* timer: generation = attempt, index = message seq */
     TOKEN_RETRY_503,  /* timer: generation = attempt, index = message seq */
+    TOKEN_NEXT_TRY,   /* timer: generation = attempt, index = message seq */
 };
 
 /* ---- connection to a server (both applications) ---------------------------------------- */
@@ -150,17 +152,23 @@ static void finish(struct js_publisher *p, uint32_t seq, struct attempt *a,
 {
     proto_timer_cancel(out, proto_token(TOKEN_TIMEOUT, a->attempt, seq));
     proto_timer_cancel(out, proto_token(TOKEN_RETRY_503, a->attempt, seq));
+    proto_timer_cancel(out, proto_token(TOKEN_NEXT_TRY, a->attempt, seq));
     proto_trace_outcome(out, a->msg_id, outcome);
     g_hash_table_remove(p->inflight, GUINT_TO_POINTER(seq)); /* a stays in unsent: skipped */
 }
 
-/* This try failed: another, or the outcome. */
+/* This try failed: another (after an error, once the library's retry wait has passed;
+ * after a time-out at once), or the outcome. */
 static void attempt_failed(struct js_publisher *p, uint32_t seq, struct attempt *a,
-                           struct proto_out *out)
+                           bool timed_out, struct proto_out *out)
 {
     proto_timer_cancel(out, proto_token(TOKEN_TIMEOUT, a->attempt, seq));
     if (a->attempt < p->cfg->publish_attempts) {
-        start_attempt(p, seq, a, out);
+        if (timed_out)
+            start_attempt(p, seq, a, out);
+        else
+            proto_timer_set(out, proto_token(TOKEN_NEXT_TRY, a->attempt, seq),
+                            PUB_RETRY_WAIT_NS);
         return;
     }
     finish(p, seq, a, a->unknown ? TRACE_OUTCOME_TIMEOUT : TRACE_OUTCOME_REJECTED, out);
@@ -199,12 +207,12 @@ static void on_puback(struct js_publisher *p, const struct js_msg *m, struct pro
             proto_timer_set(out, proto_token(TOKEN_RETRY_503, a->attempt, seq),
                             PUB_RETRY_WAIT_NS);
         } else {
-            attempt_failed(p, seq, a, out);
+            attempt_failed(p, seq, a, false, out);
         }
         break;
     case JS_STATUS_IN_PROCESS: /* an earlier try is being stored */
         a->unknown = true;
-        attempt_failed(p, seq, a, out);
+        attempt_failed(p, seq, a, false, out);
         break;
     }
 }
@@ -278,8 +286,13 @@ static void publisher_handle(void *state, const struct proto_env *env,
             a = g_hash_table_lookup(p->inflight, GUINT_TO_POINTER(seq));
             if (a && proto_token_of(in->token, a->attempt)) {
                 a->unknown = a->unknown || !a->queued;
-                attempt_failed(p, seq, a, out);
+                attempt_failed(p, seq, a, true, out);
             }
+            break;
+        case TOKEN_NEXT_TRY:
+            a = g_hash_table_lookup(p->inflight, GUINT_TO_POINTER(seq));
+            if (a && proto_token_of(in->token, a->attempt))
+                start_attempt(p, seq, a, out);
             break;
         case TOKEN_RETRY_503:
             a = g_hash_table_lookup(p->inflight, GUINT_TO_POINTER(seq));

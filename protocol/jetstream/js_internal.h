@@ -71,7 +71,6 @@ struct js_consumer {
     uint64_t next_seq;    /* next sequence to deliver for the first time */
     GHashTable *pending;  /* seq -> struct js_pending; at most max_ack_pending */
     GQueue deadlines;     /* struct js_deadline, in deadline order (stale ones skipped) */
-    GByteArray *given_up; /* by sequence - 1: delivered MaxDeliver times */
 };
 
 struct js_server {
@@ -96,7 +95,9 @@ struct js_server {
     enum js_role role;
     int32_t leader;          /* host index of the leader this server follows, or -1 */
     uint64_t votes;          /* candidate: bit per host that granted */
-    uint32_t election_generation;
+    uint64_t empty_votes;    /* candidate: of those, voters with an empty log */
+    uint64_t answered;       /* candidate: bit per peer that answered */
+    bool was_member;         /* this process saw a term before (not a brand-new member) */
     uint64_t *match, *next;  /* leader: by host */
     sim_time *last_sent_ns, *last_heard_ns; /* leader: by host */
     uint64_t serve_after;    /* leader: serves once it applied this index */
@@ -116,7 +117,8 @@ struct js_server {
     GArray *pubacks;         /* always: struct js_entry applied, PubAck after the store
                                 fsync */
     bool store_syncing;
-    guint pubacks_covered;
+    bool store_dirty;        /* always: stored since the last store fsync was issued */
+    guint pubacks_covered;   /* PubAcks the store fsync in flight covers */
     struct js_consumer *consumers; /* by host */
     bool *consumer_active;   /* by host: its server says its subscriber is connected */
 };
@@ -157,7 +159,9 @@ void js__raft_propose(struct js_server *s, struct js_entry *e, const struct prot
 uint64_t js__raft_last_index(const struct js_server *s);
 
 /* js_stream.c */
-void js__stream_init(struct js_server *s, const struct disk *disk);
+void js__stream_init(struct js_server *s, const struct disk *disk, sim_time now_ns);
+/* sync_interval: always: fsyncs the store once a batch of commits is applied. */
+void js__stream_flush(struct js_server *s, struct proto_out *out);
 void js__stream_free(struct js_server *s);
 void js__stream_apply(struct js_server *s, const struct js_entry *e,
                       const struct proto_env *env, struct proto_out *out);

@@ -50,6 +50,7 @@ struct js_entry {
                               up to the highest one in the WAL */
     uint64_t seq;          /* MSG: the stream sequence the leader gave it; ACK: acked seq */
     msg_id_t msg_id;       /* MSG */
+    sim_time t_ns;         /* MSG: when the leader proposed it (the message's timestamp) */
     uint32_t origin;       /* MSG: host of the server the publisher is on (the reply
                               subject: whoever leads at apply time answers there) */
     uint32_t attempt;      /* MSG: the publisher's attempt */
@@ -61,6 +62,7 @@ struct js_entry {
 struct js_stored {
     uint64_t seq;
     msg_id_t msg_id;
+    sim_time t_ns; /* the message's timestamp: a restart rebuilds de-duplication from it */
 };
 
 /* tav.idx */
@@ -81,7 +83,7 @@ struct js_msg {
     uint32_t origin;      /* FWD: forwarding server; DELIVER: consumer leader */
     uint32_t client;      /* PUB, FWD, PUBACK: 1-based client */
     uint32_t attempt;     /* PUB, FWD, PUBACK */
-    uint32_t count;       /* DELIVER: delivery count */
+    uint32_t count;       /* DELIVER: delivery count; VOTE_RESP: 1 for an empty-log vote */
     uint16_t status;      /* PUBACK: enum js_status */
     bool flag;
     uint32_t n_entries;   /* APPEND */

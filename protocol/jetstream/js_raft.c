@@ -83,7 +83,6 @@ void js__raft_free(struct js_server *s)
 static void arm_election(struct js_server *s, const struct proto_env *env, sim_time min_ns,
                          sim_time max_ns, struct proto_out *out)
 {
-    s->election_generation++;
     sim_time delay = min_ns + (sim_time)rng_below(env->rng, (uint64_t)(max_ns - min_ns));
     proto_timer_set(out, proto_token(JS_TOKEN_ELECTION, 0, 0), delay);
 }
@@ -261,14 +260,15 @@ static void on_append_resp(struct js_server *s, uint32_t from, const struct js_m
         if (s->next[from] <= s->match[from])
             s->next[from] = s->match[from] + 1;
         leader_try_commit(s, env, out);
-    } else {
-        /* Behind, or it dropped entries of another term: send from its last index. */
-        s->next[from] = MIN(m->last_index, js__raft_last_index(s)) + 1;
-        s->match[from] = MIN(s->match[from], m->last_index);
+        /* Catch-up: everything sent so far is answered and there is more. */
+        if (s->next[from] == s->match[from] + 1 && s->next[from] <= js__raft_last_index(s))
+            send_append(s, from, env, out);
+        return;
     }
-    /* Catch-up: everything sent so far is answered and there is more. */
-    if (s->next[from] == s->match[from] + 1 && s->next[from] <= js__raft_last_index(s))
-        send_append(s, from, env, out);
+    /* Behind, or it dropped entries of another term: send from its last index, now. */
+    s->next[from] = MIN(m->last_index, js__raft_last_index(s)) + 1;
+    s->match[from] = MIN(s->match[from], m->last_index);
+    send_append(s, from, env, out);
 }
 
 /* ---- the follower's side ---------------------------------------------------------------- */
@@ -284,7 +284,9 @@ static void send_append_resp(struct js_server *s, uint32_t to, bool success, uin
     js__send_to_host(s, to, r, out);
 }
 
-/* Removes entries from index on (the WAL too). */
+/* Removes entries from index on (the WAL too). Commit and applied come down with the log
+ * (raft.go truncateWAL); the stream keeps what it applied, so entries applied again later
+ * skip sequences it holds. An fsync in flight covers nothing now: the disk drops it. */
 static void truncate_from(struct js_server *s, uint64_t index, struct proto_out *out)
 {
     ZS_ASSERT(index >= 1);
@@ -292,8 +294,10 @@ static void truncate_from(struct js_server *s, uint64_t index, struct proto_out 
         return;
     g_array_set_size(s->log, (guint)(index - 1));
     proto_disk_truncate(out, JS_FILE_WAL, index - 1);
+    s->commit = MIN(s->commit, index - 1);
+    s->applied = MIN(s->applied, index - 1);
     s->wal_synced = MIN(s->wal_synced, index - 1);
-    s->wal_sync_covers = MIN(s->wal_sync_covers, index - 1);
+    s->wal_sync_covers = 0;
 }
 
 static void follower_answer(struct js_server *s, uint32_t leader, struct proto_out *out)
@@ -315,6 +319,9 @@ static void on_append(struct js_server *s, uint32_t from, const struct js_msg *m
                       const struct proto_env *env, struct proto_out *out)
 {
     if (m->term < s->term) {
+        /* Even a stale leader's append entry resets the timer (raft.go processAppendEntry). */
+        if (s->role != JS_ROLE_LEADER)
+            arm_election_default(s, env, out);
         send_append_resp(s, from, false, js__raft_last_index(s), out);
         return;
     }
@@ -329,9 +336,11 @@ static void on_append(struct js_server *s, uint32_t from, const struct js_msg *m
         return;
     }
     if (m->prev_index > 0 && term_at(s, m->prev_index) != m->prev_term) {
-        /* Our entry there belongs to another leader's term: drop that term's entries. */
+        /* Our entry there belongs to another leader's term: drop it and the entries of that
+         * term before it, back to our commit index (what we know was committed stays unless
+         * the conflict is inside it, as after a power loss). */
         uint64_t bad_term = term_at(s, m->prev_index), cut = m->prev_index;
-        while (cut > 1 && term_at(s, cut - 1) == bad_term)
+        while (cut > s->commit + 1 && term_at(s, cut - 1) == bad_term)
             cut--;
         truncate_from(s, cut, out);
         send_append_resp(s, from, false, js__raft_last_index(s), out);
@@ -368,6 +377,8 @@ static void campaign(struct js_server *s, const struct proto_env *env, struct pr
     s->term++;
     s->voted_for = (int32_t)s->cfg->host;
     s->votes = UINT64_C(1) << s->cfg->host;
+    s->answered = 0;
+    s->empty_votes = 0;
     arm_election_default(s, env, out);
     js__emit_state(s, out);
     persist_term_vote(s, JS_TV_WAIT_CAMPAIGN, out);
@@ -391,18 +402,23 @@ static void send_vote_requests(struct js_server *s, const struct proto_env *env,
     }
 }
 
+/* A vote says whether the voter's log is empty and it is not a brand-new member (one that
+ * never saw a term): such a vote counts towards a win only once every peer answered
+ * (2.12.0's empty-log protection, raft.go runAsCandidate). */
 static void send_vote_resp(struct js_server *s, uint32_t to, bool granted,
                            struct proto_out *out)
 {
     struct js_msg *r = js_msg_new(JS_MSG_VOTE_RESP, 0, 0);
     r->term = s->term;
     r->flag = granted;
+    r->count = js__raft_last_index(s) == 0 && s->was_member;
     js__send_to_host(s, to, r, out);
 }
 
 static void on_vote_request(struct js_server *s, uint32_t from, const struct js_msg *m,
                             const struct proto_env *env, struct proto_out *out)
 {
+    s->was_member = s->was_member || s->term > 0;
     if (m->term > s->term)
         become_follower(s, m->term, -1, env, out);
     bool log_ok = m->last_term > last_term(s) ||
@@ -426,10 +442,18 @@ static void on_vote_response(struct js_server *s, uint32_t from, const struct js
         become_follower(s, m->term, -1, env, out);
         return;
     }
-    if (s->role != JS_ROLE_CANDIDATE || m->term != s->term || !m->flag)
+    if (s->role != JS_ROLE_CANDIDATE || m->term != s->term)
         return;
-    s->votes |= UINT64_C(1) << from;
-    if ((uint32_t)__builtin_popcountll(s->votes) >= s->quorum)
+    uint64_t bit = UINT64_C(1) << from;
+    s->answered |= bit;
+    if (m->flag)
+        s->votes |= bit;
+    if (m->flag && m->count)
+        s->empty_votes |= bit;
+    uint32_t peers = s->cfg->replicas - 1;
+    bool all_answered = (uint32_t)__builtin_popcountll(s->answered) == peers;
+    uint64_t counted = all_answered ? s->votes : s->votes & ~s->empty_votes;
+    if ((uint32_t)__builtin_popcountll(counted) >= s->quorum)
         become_leader(s, env, out);
 }
 
@@ -444,6 +468,7 @@ static void commit_to(struct js_server *s, uint64_t commit, const struct proto_e
         s->applied++;
         js__stream_apply(s, entry_at(s, s->applied), env, out);
     }
+    js__stream_flush(s, out);
     if (s->role == JS_ROLE_LEADER && !s->serving && s->applied >= s->serve_after) {
         s->serving = true;
         js__stream_start_serving(s, env, out);

@@ -260,8 +260,16 @@ static void on_route_msg(struct js_server *s, uint32_t from, const struct js_msg
         js__puback_to_client(s, m, out);
         break;
     case JS_MSG_DELIVER:
-        if (m->host == s->cfg->host && s->subscriber != CONN_NONE)
+        ZS_ASSERT(m->host == s->cfg->host);
+        if (s->subscriber != CONN_NONE) {
             proto_send(out, s->subscriber, (struct sim_msg *)g_memdup2(m, sizeof *m));
+        } else {
+            struct trace_rec r = { .kind = TRACE_DROP,
+                                   .u.drop = { .msg_id = m->hdr.msg_id,
+                                               .cause = JS_DROP_NO_SUBSCRIBER,
+                                               .meant_for = (int32_t)s->cfg->host } };
+            proto_trace(out, &r);
+        }
         break;
     case JS_MSG_ACK:
         if (s->serving)
@@ -277,7 +285,6 @@ static void on_route_msg(struct js_server *s, uint32_t from, const struct js_msg
 static void *server_create(const void *config, const struct proto_env *env,
                            const struct disk *disk)
 {
-    (void)env;
     const struct js_server_config *cfg = config;
     ZS_ASSERT(cfg->replicas >= 1 && cfg->replicas <= cfg->n_hosts && cfg->replicas % 2 == 1);
     ZS_ASSERT(cfg->n_hosts <= 64);
@@ -291,7 +298,7 @@ static void *server_create(const void *config, const struct proto_env *env,
     s->conn_kinds = g_hash_table_new(g_direct_hash, g_direct_equal);
     s->stream_leader = -1;
     js__raft_init(s, disk);
-    js__stream_init(s, disk);
+    js__stream_init(s, disk, env->now_ns);
     return s;
 }
 

@@ -35,7 +35,6 @@ static msg_id_t store_at(const struct js_server *s, uint64_t seq)
 static void consumer_init(struct js_consumer *c)
 {
     c->acked = g_byte_array_new();
-    c->given_up = g_byte_array_new();
     c->pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     g_queue_init(&c->deadlines);
 }
@@ -44,11 +43,12 @@ static void consumer_clear_leader_state(struct js_consumer *c)
 {
     g_hash_table_remove_all(c->pending);
     g_queue_clear_full(&c->deadlines, g_free);
-    g_byte_array_set_size(c->given_up, 0);
     c->next_seq = 0;
 }
 
-void js__stream_init(struct js_server *s, const struct disk *disk)
+static void dedup_put(struct js_server *s, msg_id_t id, uint64_t seq, sim_time t_ns);
+
+void js__stream_init(struct js_server *s, const struct disk *disk, sim_time now_ns)
 {
     s->store = g_array_new(FALSE, TRUE, sizeof(msg_id_t));
     s->dedup = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
@@ -66,6 +66,9 @@ void js__stream_init(struct js_server *s, const struct disk *disk)
         if (m->seq > s->store->len)
             g_array_set_size(s->store, (guint)m->seq);
         g_array_index(s->store, msg_id_t, m->seq - 1) = m->msg_id;
+        /* The ids of the window are rebuilt from the stored messages (rebuildDedupe). */
+        if (m->t_ns + s->cfg->duplicate_window > now_ns)
+            dedup_put(s, m->msg_id, m->seq, m->t_ns);
     }
 }
 
@@ -80,7 +83,6 @@ void js__stream_free(struct js_server *s)
         consumer_clear_leader_state(c);
         g_hash_table_destroy(c->pending);
         g_byte_array_free(c->acked, TRUE);
-        g_byte_array_free(c->given_up, TRUE);
     }
     g_free(s->consumers);
     g_free(s->consumer_active);
@@ -88,7 +90,7 @@ void js__stream_free(struct js_server *s)
 
 /* ---- de-duplication --------------------------------------------------------------------- */
 
-static void dedup_put(struct js_server *s, msg_id_t id, uint64_t seq, sim_time now_ns)
+static void dedup_put(struct js_server *s, msg_id_t id, uint64_t seq, sim_time t_ns)
 {
     int64_t *key = g_new(int64_t, 1);
     uint64_t *val = g_new(uint64_t, 1);
@@ -98,7 +100,7 @@ static void dedup_put(struct js_server *s, msg_id_t id, uint64_t seq, sim_time n
     g_hash_table_replace(s->dedup, key, val);
     if (fresh) {
         struct js_dedup *d = g_new(struct js_dedup, 1);
-        *d = (struct js_dedup){ .msg_id = id, .t_ns = now_ns };
+        *d = (struct js_dedup){ .msg_id = id, .t_ns = t_ns };
         g_queue_push_tail(&s->dedup_order, d);
     }
 }
@@ -151,11 +153,7 @@ void js__stream_on_store_synced(struct js_server *s, struct proto_out *out)
     }
     g_array_remove_range(s->pubacks, 0, s->pubacks_covered);
     s->pubacks_covered = 0;
-    if (s->pubacks->len > 0) {
-        s->store_syncing = true;
-        s->pubacks_covered = s->pubacks->len;
-        proto_disk_sync(out, JS_FILE_STORE, proto_token(JS_TOKEN_STORE_SYNC, 0, 0));
-    }
+    js__stream_flush(s, out);
 }
 
 void js__stream_on_periodic_sync(struct js_server *s, const struct proto_env *env,
@@ -186,30 +184,52 @@ static bool consumer_acked(const struct js_consumer *c, uint64_t seq)
 static void apply_msg(struct js_server *s, const struct js_entry *e, const struct proto_env *env,
                       struct proto_out *out)
 {
-    /* A sequence the store already holds is skipped (JC applyStreamMsgOp). */
-    if (e->seq <= store_last(s))
+    /* A sequence the store already holds is skipped (JC applyStreamMsgOp), even when the
+     * store holds another message there: the replicas have forked, and the message this
+     * store keeps is not in the stream the leader serves. */
+    if (e->seq <= store_last(s)) {
+        msg_id_t held = store_at(s, e->seq);
+        if (held != MSG_ID_NONE && held != e->msg_id) {
+            struct trace_rec r = { .kind = TRACE_DROP,
+                                   .u.drop = { .msg_id = held,
+                                               .cause = JS_DROP_STREAM_FORKED,
+                                               .meant_for = -1 } };
+            proto_trace(out, &r);
+        }
         return;
+    }
     g_array_set_size(s->store, (guint)e->seq);
     g_array_index(s->store, msg_id_t, e->seq - 1) = e->msg_id;
-    struct js_stored rec = { .seq = e->seq, .msg_id = e->msg_id };
+    struct js_stored rec = { .seq = e->seq, .msg_id = e->msg_id, .t_ns = e->t_ns };
     proto_disk_append(out, JS_FILE_STORE, &rec, sizeof rec);
     struct trace_rec r = { .kind = TRACE_EVENT,
                            .u.event = { .type = JS_EVENT_STORE, .msg_id = e->msg_id,
                                         .a = (int64_t)e->seq } };
     proto_trace(out, &r);
-    dedup_put(s, e->msg_id, e->seq, env->now_ns);
+    dedup_put(s, e->msg_id, e->seq, e->t_ns);
+    if (s->cfg->sync_always)
+        s->store_dirty = true; /* fsynced once this batch of commits is applied */
     if (s->role != JS_ROLE_LEADER)
         return;
     if (!s->cfg->sync_always) {
         send_puback(s, e->origin, e->msg_id, e->attempt, e->seq, JS_STATUS_OK, false, out);
         return;
     }
-    g_array_append_val(s->pubacks, *e);
-    if (!s->store_syncing) {
-        s->store_syncing = true;
-        s->pubacks_covered = s->pubacks->len;
-        proto_disk_sync(out, JS_FILE_STORE, proto_token(JS_TOKEN_STORE_SYNC, 0, 0));
-    }
+    g_array_append_val(s->pubacks, *e); /* answered once the store is on disk */
+}
+
+static void store_sync(struct js_server *s, struct proto_out *out)
+{
+    s->store_syncing = true;
+    s->store_dirty = false;
+    s->pubacks_covered = s->pubacks->len;
+    proto_disk_sync(out, JS_FILE_STORE, proto_token(JS_TOKEN_STORE_SYNC, 0, 0));
+}
+
+void js__stream_flush(struct js_server *s, struct proto_out *out)
+{
+    if (s->store_dirty && !s->store_syncing)
+        store_sync(s, out);
 }
 
 void js__stream_apply(struct js_server *s, const struct js_entry *e,
@@ -241,7 +261,7 @@ void js__stream_publish(struct js_server *s, uint32_t origin, const struct js_ms
     }
     dedup_put(s, id, 0, env->now_ns);
     struct js_entry e = { .kind = JS_ENTRY_MSG, .seq = ++s->clseq, .msg_id = id,
-                          .origin = origin, .attempt = pub->attempt };
+                          .t_ns = env->now_ns, .origin = origin, .attempt = pub->attempt };
     js__raft_propose(s, &e, env, out);
 }
 
@@ -339,7 +359,8 @@ void js__stream_stop_serving(struct js_server *s)
     for (uint32_t h = 0; h < s->cfg->n_hosts; h++)
         consumer_clear_leader_state(&s->consumers[h]);
     /* PubAcks waiting for a store fsync are answered by nobody now. */
-    g_array_set_size(s->pubacks, s->pubacks_covered);
+    g_array_set_size(s->pubacks, 0);
+    s->pubacks_covered = 0;
 }
 
 void js__stream_on_ack(struct js_server *s, uint32_t host, uint64_t seq,
@@ -371,9 +392,6 @@ void js__stream_on_ack_wait(struct js_server *s, uint32_t host, const struct pro
             continue; /* acked, or delivered again since */
         if (s->cfg->max_deliver >= 0 && p->count >= (uint64_t)s->cfg->max_deliver) {
             g_hash_table_remove(c->pending, &seq);
-            if (seq > c->given_up->len)
-                g_byte_array_set_size(c->given_up, (guint)seq);
-            c->given_up->data[seq - 1] = 1;
             struct trace_rec r = { .kind = TRACE_DROP,
                                    .u.drop = { .msg_id = store_at(s, seq),
                                                .cause = JS_DROP_MAX_DELIVER,

@@ -28,7 +28,18 @@ const char *js_msg_type_name(uint8_t type)
 
 const char *js_drop_cause_name(uint8_t cause)
 {
-    return cause == JS_DROP_MAX_DELIVER ? "max_deliver" : NULL;
+    static const char *const names[JS_DROP_CAUSE_COUNT] = {
+        [JS_DROP_MAX_DELIVER] = "max_deliver",
+        [JS_DROP_NO_SUBSCRIBER] = "no_subscriber",
+        [JS_DROP_LOST_IN_FLIGHT] = "lost_in_flight",
+        [JS_DROP_STREAM_FORKED] = "stream_forked",
+    };
+    return cause < JS_DROP_CAUSE_COUNT ? names[cause] : NULL;
+}
+
+bool js_msg_is_delivery(uint8_t type)
+{
+    return type == JS_MSG_DELIVER;
 }
 
 /* Wire sizes: raft.go's encodings (append entry header 42 bytes plus per entry 4 + 1 +
