@@ -41,31 +41,31 @@ static bool write_summary(sqlite3 *db, const struct measure_model *m, GError **e
     sqlite3_stmt *st;
     if (!prepare(db, "INSERT INTO run_summary_data (run_id, model, submitted, acked, failed, "
                      "unknown, delivered, lost, lost_in_transit, missed_while_down, duplicates, "
-                     "order_disagreements, ack_p50_ns, ack_p99_ns, ack_max_ns, delivery_p50_ns, "
-                     "delivery_p99_ns, delivery_max_ns, restarts, catchup_max_ns, "
-                     "never_caught_up, unavailable_ns, leader_changes) VALUES (1, ?2, ?3, ?4, "
-                     "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-                     "?21, ?22, ?23)",
+                     "redeliveries, order_disagreements, ack_p50_ns, ack_p99_ns, ack_max_ns, "
+                     "delivery_p50_ns, delivery_p99_ns, delivery_max_ns, restarts, "
+                     "catchup_max_ns, never_caught_up, unavailable_ns, leader_changes) VALUES "
+                     "(1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                     "?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                  &st, err))
         return false;
     const int64_t counts[] = { m->submitted,       m->acked,      m->failed,
                                m->unknown,         m->delivered,  m->lost,
                                m->lost_in_transit, m->missed_while_down, m->duplicates,
-                               m->order_disagreements };
+                               m->redeliveries,    m->order_disagreements };
     sqlite3_bind_text(st, 2, model_get(m->model)->name, -1, SQLITE_STATIC);
     for (int i = 0; i < (int)G_N_ELEMENTS(counts); i++)
         sqlite3_bind_int64(st, 3 + i, counts[i]);
-    bind_percentiles(st, 13, &m->ack);
-    bind_percentiles(st, 16, &m->delivery);
+    bind_percentiles(st, 14, &m->ack);
+    bind_percentiles(st, 17, &m->delivery);
     if (m->restarts_present) { /* other models have no history to catch up with: NULL */
-        sqlite3_bind_int64(st, 19, m->restarts);
-        sqlite3_bind_int64(st, 21, m->never_caught_up);
+        sqlite3_bind_int64(st, 20, m->restarts);
+        sqlite3_bind_int64(st, 22, m->never_caught_up);
     }
     if (m->catchup_max_present)
-        sqlite3_bind_int64(st, 20, m->catchup_max_ns);
-    sqlite3_bind_int64(st, 22, m->unavailable_ns);
+        sqlite3_bind_int64(st, 21, m->catchup_max_ns);
+    sqlite3_bind_int64(st, 23, m->unavailable_ns);
     if (m->leader_changes_present)
-        sqlite3_bind_int64(st, 23, m->leader_changes);
+        sqlite3_bind_int64(st, 24, m->leader_changes);
     bool ok = step_once(db, st, err);
     sqlite3_finalize(st);
     return ok;

@@ -93,6 +93,15 @@ SELECT m.model,
         FROM deliveries AS d WHERE d.run_id = m.run_id AND d.model = m.model)
 FROM models AS m WHERE m.run_id = :run_id ORDER BY m.position;
 
+-- measure: redeliveries
+-- Deliveries of a message to a host beyond the first there, over all the host's
+-- incarnations, not counting a restarted host's replay of its history (replayed = 1).
+SELECT m.model,
+       (SELECT count(*) - count(DISTINCT d.host || '/' || d.msg_id)
+        FROM deliveries AS d
+        WHERE d.run_id = m.run_id AND d.model = m.model AND d.replayed = 0)
+FROM models AS m WHERE m.run_id = :run_id ORDER BY m.position;
+
 -- measure: order_disagreements
 -- Distinct pairs of messages that one host incarnation delivered next to each other (first
 -- deliveries only) and another delivered the other way round.

@@ -17,7 +17,7 @@
 -- is the schema version (DB_SCHEMA_VERSION in reports/db.h must match; a test checks it).
 
 PRAGMA application_id = 2053202547; -- 0x7a616273, "zabs"
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 CREATE TABLE runs (
     run_id          INTEGER PRIMARY KEY,
@@ -146,7 +146,8 @@ CREATE TABLE deliveries (
     replayed      INTEGER NOT NULL CHECK (replayed IN (0, 1)),
     delivered_ns  INTEGER NOT NULL
 );
--- Delivery sequences in order (ordering measures) and per message (loss, duplicates).
+-- Delivery sequences in order (ordering measures) and per message (loss, duplicates,
+-- redeliveries).
 CREATE INDEX deliveries_by_position ON deliveries (run_id, model, host, incarnation, seq);
 CREATE INDEX deliveries_by_msg ON deliveries (run_id, model, msg_id, host, incarnation);
 
@@ -198,7 +199,9 @@ CREATE TABLE run_summary_data (
                                             -- never delivered there in any incarnation
     lost_in_transit      INTEGER NOT NULL,  -- of them: the host's receiver was up at submission
     missed_while_down    INTEGER NOT NULL,  -- of them: it was down
-    duplicates           INTEGER NOT NULL,
+    duplicates           INTEGER NOT NULL,  -- repeats within one host incarnation
+    redeliveries         INTEGER NOT NULL,  -- repeats at a host over its incarnations,
+                                            -- replays not counted
     order_disagreements  INTEGER NOT NULL,
     ack_p50_ns           INTEGER,  -- submission to acknowledgement; NULL when nothing acked
     ack_p99_ns           INTEGER,
@@ -244,9 +247,9 @@ CREATE TABLE catchups (
 
 CREATE VIEW run_summary AS
 SELECT d.run_id, d.model, submitted, acked, failed, unknown, delivered, lost, lost_in_transit,
-       missed_while_down, duplicates, order_disagreements, ack_p50_ns, ack_p99_ns, ack_max_ns,
-       delivery_p50_ns, delivery_p99_ns, delivery_max_ns, restarts, catchup_max_ns,
-       never_caught_up, unavailable_ns, leader_changes
+       missed_while_down, duplicates, redeliveries, order_disagreements, ack_p50_ns,
+       ack_p99_ns, ack_max_ns, delivery_p50_ns, delivery_p99_ns, delivery_max_ns, restarts,
+       catchup_max_ns, never_caught_up, unavailable_ns, leader_changes
 FROM run_summary_data AS d
 JOIN models AS m ON m.run_id = d.run_id AND m.model = d.model
 ORDER BY d.run_id, m.position;

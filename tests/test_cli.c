@@ -754,10 +754,55 @@ static void test_killed_runs_leave_the_database_whole_and_no_litter(void)
     g_free(db);
 }
 
+/* The text up to the last line's " (results: ...)", which names where the database went. */
+static char *without_results_path(const char *text)
+{
+    const char *at = strstr(text, " (results: ");
+    return at ? g_strndup(text, (gsize)(at - text)) : g_strdup(text);
+}
+
+/* Every `$ ./build/zabsim run scenarios/NAME.yaml` block in README.md is what that command
+ * prints today (up to where the database went): the numbers people quote stay true. */
+static void test_readme_run_outputs_are_current(void)
+{
+    char *readme = NULL;
+    CU_ASSERT_FATAL(g_file_get_contents(test_source_path("README.md"), &readme, NULL, NULL));
+    const char *prompt = "$ ./build/zabsim run scenarios/";
+    int blocks = 0;
+    for (const char *p = strstr(readme, prompt); p; p = strstr(p + 1, prompt)) {
+        const char *name = p + strlen(prompt), *eol = strchr(name, '\n');
+        const char *end = eol ? strstr(eol, "```") : NULL;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+        char *scenario = g_strdup_printf("scenarios/%.*s", (int)(eol - name), name);
+        char *path = g_strdup(test_source_path(scenario));
+        char *db = g_strdup_printf("%s/readme-%d.db", dir, blocks);
+        char *out = NULL, *err = NULL;
+        test_zabsim((const char *const[]){ "run", path, "--db", db, NULL }, &out, &err);
+        char *want = g_strndup(eol + 1, (gsize)(end - eol - 1));
+        char *want_cut = without_results_path(want), *got_cut = without_results_path(out);
+        CU_ASSERT_STRING_EQUAL(got_cut, want_cut);
+        if (strcmp(got_cut, want_cut) != 0)
+            fprintf(stderr, "\nREADME.md's output of %s is out of date; it now prints:\n%s",
+                    scenario, out);
+        blocks++;
+        g_free(want_cut);
+        g_free(got_cut);
+        g_free(want);
+        g_free(out);
+        g_free(err);
+        g_free(db);
+        g_free(path);
+        g_free(scenario);
+    }
+    CU_ASSERT_TRUE(blocks >= 2); /* leader_crash, and the three models side by side */
+    g_free(readme);
+}
+
 void test_register(void)
 {
     CU_pSuite s = CU_add_suite("zabsim command line", setup, teardown);
     CU_add_test(s, "test_every_usage_line_names_zabsim", test_every_usage_line_names_zabsim);
+    CU_add_test(s, "test_readme_run_outputs_are_current", test_readme_run_outputs_are_current);
     CU_add_test(s, "test_sweep_argument_errors_say_what_is_wrong",
                 test_sweep_argument_errors_say_what_is_wrong);
     CU_add_test(s, "test_a_target_no_selected_model_resolves_is_refused",

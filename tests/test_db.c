@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "protocol/pubsub/pubsub.h"
+#include "protocol/jetstream/jetstream.h"
 #include "protocol/zab/zab.h"
 #include "reports/db.h"
 #include "tests/harness.h"
@@ -562,13 +563,15 @@ static void test_db_records_message_tables(void)
  * h2#3 and h3#2 (1900; all four; last at 1963 and 1968): 63 and 68; max 112. Unavailable:
  * c2:2 failing [330, 950], c2 down [600, 820) and [905, 1120), c1 down [900, 1150): one
  * stretch [330, 1150) = 820; both down [1800, 1960) = 160; total 980. Leaders h1, h3, h2:
- * 2 changes.
+ * 2 changes. No redelivery: what h2#2, h2#3 and h3#2 got again were replays, and h2#2's c1:2
+ * was h2's first.
  * pub/sub: 5 submitted and acked (Publish returned at once: every ack 1), 5 delivered.
  * Counted hosts h2 and h3: h2 never got c2:2, and its subscriber was up at 330: 1 lost in
- * transit. c1:2 twice at h2#1: 1 duplicate. {c1:1, c2:1} adjacent at h1#1 and reversed at
- * h2#1: 1 disagreement. Deliveries 2, 3, 42, 50 x4, 51 x4, 52, 53, 62: p50 = 7th of 14 = 50,
- * p99 = 14th = 62. No history to catch up with. Unavailable: c2 down [325, 400) and
- * [600, 603), c1 down [900, 902), both down [1800, 1912): 75 + 3 + 2 + 112 = 192. */
+ * transit. c1:2 twice at h2#1: 1 duplicate, and so 1 redelivery. {c1:1, c2:1} adjacent at
+ * h1#1 and reversed at h2#1: 1 disagreement. Deliveries 2, 3, 42, 50 x4, 51 x4, 52, 53, 62:
+ * p50 = 7th of 14 = 50, p99 = 14th = 62. No history to catch up with. Unavailable: c2 down
+ * [325, 400) and [600, 603), c1 down [900, 902), both down [1800, 1912):
+ * 75 + 3 + 2 + 112 = 192. */
 static void test_db_summary_is_exact(void)
 {
     char *dir = temp_dir();
@@ -576,8 +579,8 @@ static void test_db_summary_is_exact(void)
     commit_synthetic(path, "pass", 0);
     sqlite3 *db = open_read_only(path);
     expect_rows(db, "SELECT * FROM run_summary ORDER BY model DESC",
-                "1|zab|5|4|0|1|4|0|0|0|0|0|205|205|205|230|236|236|3|112|0|980|2\n"
-                "1|pubsub|5|5|0|0|5|1|1|0|1|1|1|1|1|50|62|62|NULL|NULL|NULL|192|NULL");
+                "1|zab|5|4|0|1|4|0|0|0|0|0|0|205|205|205|230|236|236|3|112|0|980|2\n"
+                "1|pubsub|5|5|0|0|5|1|1|0|1|1|1|1|1|1|50|62|62|NULL|NULL|NULL|192|NULL");
     expect_rows(db, "SELECT model, host, counted, delivered, lost, lost_in_transit, "
                     "missed_while_down FROM host_summary ORDER BY model DESC, host",
                 "zab|h1|0|3|NULL|NULL|NULL\n"
@@ -823,10 +826,122 @@ static void test_db_loss_follows_the_definitions(void)
     }
 }
 
+/* The query of a "-- measure:" block of reports/measures.sql, for run 1. */
+static char *measure_query(const char *header)
+{
+    char *mark = g_strdup_printf("-- measure: %s\n", header);
+    const char *at = strstr(db_measures_sql(), mark);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    g_free(mark);
+    while (g_str_has_prefix(at, "--"))
+        at = strchr(at, '\n') + 1;
+    const char *end = strstr(at, ";\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+    GString *sql = g_string_new_len(at, end + 1 - at);
+    g_string_replace(sql, ":run_id", "1", 0);
+    return g_string_free(sql, FALSE);
+}
+
+/* A redelivery is a host getting a message again in any incarnation, replays aside. Pub/sub:
+ * h1's subscriber gets c1:1, h1 restarts and gets it again: 1 redelivery, no duplicate. ZAB:
+ * h2#2 replays c1:1, which h2#1 had: nothing; h1#2 replays c1:2, which h1#1 never had, then
+ * gets it again unreplayed: a duplicate, but the first unreplayed delivery at h1, so no
+ * redelivery. The C measure and the query of measures.sql say the same. */
+static void test_db_redeliveries_span_incarnations(void)
+{
+    static const struct db_host_end end[2] = { { "h1", true, 2 }, { "h2", true, 2 } };
+    char *dir = temp_dir();
+    char *path = g_build_filename(dir, "results.db", NULL);
+    GError *err = NULL;
+    struct db_run *r = db_run_create(path, host_names, 2, BOTH, DB_RECORD_OUTCOMES, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    rec = db_run_recorder(r);
+    for (int h = H1; h <= H2; h++)
+        life(0, h, 1, true, TRACE_FAULT_RESTART);
+    deliver(10, MODEL_PUBSUB, H1, 1, 1, C1_1, TRACE_NO_LOG_ID, false);
+    deliver(10, MODEL_ZAB, H2, 1, 1, C1_1, ZXID(1, 1), false);
+    for (int h = H1; h <= H2; h++) {
+        life(20, h, 1, false, TRACE_FAULT_CRASH);
+        life(30, h, 2, true, TRACE_FAULT_RESTART);
+    }
+    deliver(40, MODEL_PUBSUB, H1, 2, 1, C1_1, TRACE_NO_LOG_ID, false);
+    deliver(40, MODEL_ZAB, H2, 2, 1, C1_1, ZXID(1, 1), true);
+    deliver(41, MODEL_ZAB, H1, 2, 2, C1_2, ZXID(1, 2), true);
+    deliver(42, MODEL_ZAB, H1, 2, 3, C1_2, ZXID(1, 2), false);
+    struct db_run_meta meta = { .scenario = "redeliveries", .hosts = 2, .duration_ns = 100,
+                                .models = BOTH };
+    CU_ASSERT_TRUE_FATAL(db_run_finish(r, &meta, end, &err));
+    sqlite3 *db = db_run_handle(r);
+    expect_rows(db, "SELECT model, duplicates, redeliveries FROM run_summary",
+                "zab|1|0\npubsub|0|1");
+    char *duplicates = measure_query("duplicates"), *redeliveries = measure_query("redeliveries");
+    expect_rows(db, duplicates, "zab|1\npubsub|0");
+    expect_rows(db, redeliveries, "zab|0\npubsub|1");
+    g_free(duplicates);
+    g_free(redeliveries);
+    db_run_abort(r);
+    g_free(path);
+    remove_dir(dir, 0);
+}
+
 static bool count_row(void *ctx, sqlite3_stmt *row, GError **err)
 {
     (*(int *)ctx)++;
     return true;
+}
+
+/* A small run of the JetStream-style model alone: h1 leads the stream, c1:1 and c2:1 are
+ * stored by every replica and acknowledged, and h3's consumer gets c1:1 twice. */
+static void commit_synthetic_jetstream(const char *path)
+{
+    model_id js = (model_id)model_find("jetstream");
+    GError *err = NULL;
+    struct db_run *r = db_run_create(path, host_names, N_HOSTS, 1u << js, DB_RECORD_OUTCOMES,
+                                     &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    rec = db_run_recorder(r);
+    for (int h = H1; h < N_HOSTS; h++) {
+        emit((struct trace_rec){ .kind = TRACE_STATE, .model = js, .t_ns = 0, .host = h,
+                                 .incarnation = 1, .u.state = { JS_STATE_FOLLOWER, 0, 0 } });
+        emit((struct trace_rec){ .kind = TRACE_EVENT, .model = js, .t_ns = 0, .host = h,
+                                 .incarnation = 1,
+                                 .u.event = { JS_EVENT_RECOVERED, MSG_ID_NONE, 0, 0, false } });
+    }
+    emit((struct trace_rec){ .kind = TRACE_STATE, .model = js, .t_ns = 50, .host = H1,
+                             .incarnation = 1, .u.state = { JS_STATE_LEADER, 0, 1 } });
+    const msg_id_t msgs[] = { C1_1, C2_1 };
+    for (int i = 0; i < 2; i++) {
+        submit(300 + i, js, msgs[i], H1);
+        for (int h = H1; h < N_HOSTS; h++)
+            emit((struct trace_rec){ .kind = TRACE_EVENT, .model = js, .t_ns = 310 + i,
+                                     .host = h, .incarnation = 1,
+                                     .u.event = { JS_EVENT_STORE, msgs[i], i + 1, 0, false } });
+        emit((struct trace_rec){ .kind = TRACE_EVENT, .model = js, .t_ns = 312 + i, .host = H1,
+                                 .incarnation = 1,
+                                 .u.event = { JS_EVENT_PUBACK, msgs[i], i + 1, 0, false } });
+        outcome(320 + i, js, msgs[i], TRACE_OUTCOME_ACKED);
+        for (int h = H1; h < N_HOSTS; h++)
+            emit((struct trace_rec){ .kind = TRACE_DELIVERY, .model = js, .t_ns = 330 + i,
+                                     .host = h, .incarnation = 1,
+                                     .u.delivery = { (uint64_t)i + 1, msgs[i], i + 1, false } });
+    }
+    emit((struct trace_rec){ .kind = TRACE_EVENT, .model = js, .t_ns = 400, .host = H1,
+                             .incarnation = 1,
+                             .u.event = { JS_EVENT_REDELIVERY, C1_1, H3, 2, false } });
+    emit((struct trace_rec){ .kind = TRACE_DELIVERY, .model = js, .t_ns = 401, .host = H3,
+                             .incarnation = 1, .u.delivery = { 3, C1_1, 1, false } });
+    struct db_run_meta meta = {
+        .scenario = "synthetic_jetstream", .description = "A small hand-made stream",
+        .scenario_path = "scenarios/synthetic_jetstream.yaml",
+        .scenario_text = "name: synthetic_jetstream\n", .seed = 1, .hosts = N_HOSTS,
+        .duration_ns = 2000, .workload_start_ns = 300, .workload_stop_ns = 1300,
+        .models = 1u << js, .queue_group = NULL, .wall_ms = 0,
+    };
+    const struct db_host_end up[N_HOSTS] = { { "h1", true, 1 }, { "h2", true, 1 },
+                                             { "h3", true, 1 } };
+    CU_ASSERT_TRUE_FATAL(db_run_finish(r, &meta, up, &err));
+    CU_ASSERT_EQUAL(db_run_violations(r), 0);
+    CU_ASSERT_TRUE_FATAL(db_run_commit(r, "pass", NULL, &err));
 }
 
 /* Every canned query runs on a real database and finds something in the synthetic runs. */
@@ -834,7 +949,8 @@ static void test_db_canned_queries_run(void)
 {
     char *dir = temp_dir();
     char *path = g_build_filename(dir, "results.db", NULL);
-    commit_synthetic(path, "pass", 0);
+    commit_synthetic_jetstream(path); /* run 1: the queries that read the newest run read */
+    commit_synthetic(path, "pass", 0); /* one of the two models' runs */
     commit_synthetic(path, "fail", 0);
     sqlite3 *db = open_read_only(path);
     const char *queries = test_source_path("reports/queries");
@@ -883,5 +999,6 @@ void test_register(void)
                TEST(test_db_refuses_foreign_and_newer_databases),
                TEST(test_db_recording_error_is_reported_by_finish),
                TEST(test_db_loss_follows_the_definitions),
+               TEST(test_db_redeliveries_span_incarnations),
                TEST(test_db_canned_queries_run));
 }

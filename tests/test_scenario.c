@@ -1001,8 +1001,8 @@ static void test_scenario_bad_expect(void)
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {lsot: 0}\n",
                     "5:9 unknown key 'lsot' in expect.zab; did you mean 'lost'? (valid keys: "
                     "submitted, acked, failed, unknown, delivered, lost, lost_in_transit, "
-                    "missed_while_down, duplicates, order_disagreements, ack_p50_ns, "
-                    "ack_p99_ns, ack_max_ns, delivery_p50_ns, delivery_p99_ns, "
+                    "missed_while_down, duplicates, redeliveries, order_disagreements, "
+                    "ack_p50_ns, ack_p99_ns, ack_max_ns, delivery_p50_ns, delivery_p99_ns, "
                     "delivery_max_ns, restarts, catchup_max_ns, never_caught_up, "
                     "unavailable_ns, leader_changes, invariants)");
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {delivery_p99: 5ms}\n",

@@ -148,6 +148,7 @@ struct host_track {
     const char *phase;   /* of the latest state record (model's static name, or NULL) */
     struct bitset ever;  /* ranks delivered in any incarnation */
     int64_t ever_count;
+    struct bitset fresh; /* ranks delivered in any incarnation, not as a replay */
     int32_t span;        /* current span, -1 before the first */
 };
 
@@ -169,7 +170,7 @@ struct model_track {
     GArray *clients;         /* struct client_track by client - 1 */
     GArray *stretches;       /* struct interval, unclipped: failed operations, clients down */
     struct latencies ack, delivery;
-    int64_t duplicates, leader_entries;
+    int64_t duplicates, redeliveries, leader_entries;
     GArray *catchups;        /* struct measure_catchup, in the order restarts happened */
 };
 
@@ -229,8 +230,10 @@ static void track_free(struct model_track *t, uint32_t n_hosts)
         g_array_free(s->runs, TRUE);
     }
     g_array_free(t->spans, TRUE);
-    for (uint32_t h = 0; h < n_hosts; h++)
+    for (uint32_t h = 0; h < n_hosts; h++) {
         g_free(t->hosts[h].ever.words);
+        g_free(t->hosts[h].fresh.words);
+    }
     g_free(t->hosts);
     g_array_free(t->clients, TRUE);
     g_array_free(t->stretches, TRUE);
@@ -458,6 +461,9 @@ static void on_delivery(struct run_measures *rm, struct model_track *t,
     }
     struct host_track *ht = &t->hosts[h];
     ht->ever_count += !bitset_test_and_set(&ht->ever, rank);
+    /* A replay is not a redelivery, nor does it make the next delivery one. */
+    if (!r->u.delivery.replayed)
+        t->redeliveries += bitset_test_and_set(&ht->fresh, rank);
     /* Delivery latency: not a replay, by an incarnation running since the submission. */
     GArray *lives = rm->lives[h];
     if (!r->u.delivery.replayed && m->first_sub_ns != NOT_SUBMITTED && r->incarnation >= 1 &&
@@ -700,6 +706,7 @@ static void measure_model(struct run_measures *rm, struct model_track *t,
     }
     out->delivered = t->n_ranks;
     out->duplicates = t->duplicates;
+    out->redeliveries = t->redeliveries;
     out->order_disagreements = order_disagreements(t);
     latencies_percentiles(&t->ack, &out->ack);
     latencies_percentiles(&t->delivery, &out->delivery);

@@ -45,7 +45,7 @@ struct measure_model {
     model_id model;
     int64_t submitted, acked, failed, unknown, delivered;
     int64_t lost, lost_in_transit, missed_while_down;
-    int64_t duplicates, order_disagreements;
+    int64_t duplicates, redeliveries, order_disagreements;
     struct measure_percentiles ack, delivery;
     bool restarts_present;   /* the model replays its history */
     int64_t restarts, never_caught_up;

@@ -22,7 +22,7 @@ struct summary_column {
     bool bad_if_any;     /* a count that should be zero: reports flag it when it is not */
 };
 
-#define SUMMARY_COLUMNS_COUNT 21
+#define SUMMARY_COLUMNS_COUNT 22
 
 /* In the column order of the run_summary view. */
 extern const struct summary_column summary_columns[SUMMARY_COLUMNS_COUNT];

@@ -19,18 +19,19 @@ measures (k, measure) AS (
            (7, 'lost_in_transit'),
            (8, 'missed_while_down'),
            (9, 'duplicates'),
-           (10, 'order_disagreements'),
-           (11, 'ack_p50_ns'),
-           (12, 'ack_p99_ns'),
-           (13, 'ack_max_ns'),
-           (14, 'delivery_p50_ns'),
-           (15, 'delivery_p99_ns'),
-           (16, 'delivery_max_ns'),
-           (17, 'restarts'),
-           (18, 'catchup_max_ns'),
-           (19, 'never_caught_up'),
-           (20, 'unavailable_ns'),
-           (21, 'leader_changes')
+           (10, 'redeliveries'),
+           (11, 'order_disagreements'),
+           (12, 'ack_p50_ns'),
+           (13, 'ack_p99_ns'),
+           (14, 'ack_max_ns'),
+           (15, 'delivery_p50_ns'),
+           (16, 'delivery_p99_ns'),
+           (17, 'delivery_max_ns'),
+           (18, 'restarts'),
+           (19, 'catchup_max_ns'),
+           (20, 'never_caught_up'),
+           (21, 'unavailable_ns'),
+           (22, 'leader_changes')
 ),
 cells AS (
     SELECT m.k, m.measure, s.model,
@@ -44,6 +45,7 @@ cells AS (
                WHEN 'lost_in_transit' THEN s.lost_in_transit
                WHEN 'missed_while_down' THEN s.missed_while_down
                WHEN 'duplicates' THEN s.duplicates
+               WHEN 'redeliveries' THEN s.redeliveries
                WHEN 'order_disagreements' THEN s.order_disagreements
                WHEN 'ack_p50_ns' THEN s.ack_p50_ns
                WHEN 'ack_p99_ns' THEN s.ack_p99_ns
