@@ -10,7 +10,8 @@
 struct draw {
     const struct scenario *sc;
     struct rng rng;
-    bool roles;            /* leader and follower resolve in this run */
+    bool leader_role;      /* `leader` resolves in this run */
+    bool follower_role;    /* `follower` resolves in this run */
     const struct model_desc *model; /* whose events triggers wait for */
     GString *out;
 };
@@ -32,9 +33,9 @@ static const char *one_target(struct draw *d, bool triggered)
     uint64_t pick = rng_below(&d->rng, 6);
     if (triggered && pick < 2)
         return "event_host";
-    if (d->roles && pick == 2)
+    if (d->leader_role && pick == 2)
         return "leader";
-    if (d->roles && pick == 3)
+    if (d->follower_role && pick == 3)
         return "follower";
     if (pick == 4)
         return "random";
@@ -94,9 +95,9 @@ static void append_trigger(struct draw *d)
     if (phase)
         g_string_append_printf(s, ", phase: %s", phase);
     uint64_t host = rng_below(&d->rng, 4);
-    if (host == 1 && d->roles)
+    if (host == 1 && d->leader_role)
         g_string_append(s, ", host: leader");
-    else if (host == 2 && d->roles)
+    else if (host == 2 && d->follower_role)
         g_string_append(s, ", host: follower");
     else if (host == 3)
         g_string_append_printf(s, ", host: %s", some_host(d));
@@ -198,7 +199,8 @@ char *explore_draw_faults(const struct scenario *sc, unsigned models, uint64_t s
         const struct model_desc *m = model_get(id);
         if (!(models & (1u << id)))
             continue;
-        d.roles = d.roles || (m->targets & (1u << SCENARIO_TARGET_LEADER));
+        d.leader_role = d.leader_role || (m->targets & (1u << SCENARIO_TARGET_LEADER));
+        d.follower_role = d.follower_role || (m->targets & (1u << SCENARIO_TARGET_FOLLOWER));
         if (!d.model || (m->oracle && !d.model->oracle))
             d.model = m; /* triggers watch the model with invariants, if the run has one */
     }

@@ -90,6 +90,7 @@ struct attempt {
     bool unknown;         /* some try may have reached the stream: it timed out after it
                              was sent, or an earlier one was in process */
     bool queued;          /* waiting for a connection */
+    bool in_flight;       /* this try's latest send is unanswered: it may reach the stream */
 };
 
 struct js_publisher {
@@ -135,6 +136,7 @@ static void send_pub(struct js_publisher *p, uint32_t seq, struct attempt *a,
     m->hdr.msg_id = a->msg_id;
     m->client = p->cfg->client;
     m->attempt = a->attempt;
+    a->in_flight = true;
     proto_send(out, p->link.conn, &m->hdr);
 }
 
@@ -143,6 +145,7 @@ static void start_attempt(struct js_publisher *p, uint32_t seq, struct attempt *
 {
     a->attempt++;
     a->retries_503 = 0;
+    a->in_flight = false;
     proto_timer_set(out, proto_token(TOKEN_TIMEOUT, a->attempt, seq), p->cfg->publish_timeout);
     send_pub(p, seq, a, out);
 }
@@ -201,7 +204,8 @@ static void on_puback(struct js_publisher *p, const struct js_msg *m, struct pro
         finish(p, seq, a, TRACE_OUTCOME_ACKED, out);
         break;
     case JS_STATUS_NO_RESPONDERS:
-        /* Nobody had the subject: this try did not reach the stream. */
+        /* Nobody had the subject: this send did not reach the stream. */
+        a->in_flight = false;
         if (a->retries_503 < PUB_RETRY_ATTEMPTS) {
             a->retries_503++;
             proto_timer_set(out, proto_token(TOKEN_RETRY_503, a->attempt, seq),
@@ -285,7 +289,7 @@ static void publisher_handle(void *state, const struct proto_env *env,
         case TOKEN_TIMEOUT:
             a = g_hash_table_lookup(p->inflight, GUINT_TO_POINTER(seq));
             if (a && proto_token_of(in->token, a->attempt)) {
-                a->unknown = a->unknown || !a->queued;
+                a->unknown = a->unknown || a->in_flight;
                 attempt_failed(p, seq, a, true, out);
             }
             break;

@@ -111,8 +111,8 @@ struct js_server {
 
     /* The stream (replicas). */
     GArray *store;           /* msg_id_t by sequence - 1; MSG_ID_NONE for a gap */
-    GHashTable *dedup;       /* msg_id -> sequence (0: proposed, not applied yet) */
-    GQueue dedup_order;      /* struct js_dedup, oldest first */
+    GHashTable *dedup;       /* msg_id -> struct js_dedup (seq 0: proposed, not applied yet) */
+    GQueue dedup_order;      /* struct js_dedup copies, oldest first: when each expires */
     uint64_t clseq;          /* leader: the last sequence proposed */
     GArray *pubacks;         /* always: struct js_entry applied, PubAck after the store
                                 fsync */
@@ -125,6 +125,7 @@ struct js_server {
 
 struct js_dedup {
     msg_id_t msg_id;
+    uint64_t seq;
     sim_time t_ns;
 };
 

@@ -68,7 +68,9 @@ void js__raft_init(struct js_server *s, const struct disk *disk)
         g_array_append_val(s->log, *e);
         s->commit = MAX(s->commit, MIN(e->commit, e->index));
     }
-    s->wal_synced = s->log->len; /* what survived is what it has */
+    /* After a crash the page cache kept records that were never fsynced: only the durable
+     * part counts as synced (sync_interval: always answers and commits on it). */
+    s->wal_synced = MIN(s->log->len, disk_log_durable_len(disk, JS_FILE_WAL));
 }
 
 void js__raft_free(struct js_server *s)
@@ -109,6 +111,7 @@ static void become_follower(struct js_server *s, uint64_t term, int32_t leader,
                             const struct proto_env *env, struct proto_out *out)
 {
     bool was_leader = s->role == JS_ROLE_LEADER;
+    bool was_serving = s->serving;
     if (term > s->term) {
         s->term = term;
         s->voted_for = -1;
@@ -120,11 +123,11 @@ static void become_follower(struct js_server *s, uint64_t term, int32_t leader,
     if (was_leader) {
         proto_timer_cancel(out, proto_token(JS_TOKEN_HEARTBEAT, 0, 0));
         proto_timer_cancel(out, proto_token(JS_TOKEN_LOST_QUORUM, 0, 0));
-        if (s->serving) {
-            s->serving = false;
-            js__stream_stop_serving(s);
+        /* ELECTED or LEADER: what it applied as leader is answered by nobody now. */
+        s->serving = false;
+        js__stream_stop_serving(s);
+        if (was_serving)
             js__interest_changed(s, out);
-        }
     }
     arm_election_default(s, env, out);
     js__emit_state(s, out);
@@ -493,6 +496,12 @@ void js__raft_start(struct js_server *s, const struct proto_env *env, struct pro
         arm_election(s, env, JS_PREFERRED_CAMPAIGN_NS, JS_PREFERRED_CAMPAIGN_NS + 1, out);
     else
         arm_election_default(s, env, out);
+    if (s->cfg->sync_always && s->wal_synced < js__raft_last_index(s)) {
+        /* What a crash left unsynced is fsynced before this replica relies on it. */
+        s->wal_syncing = true;
+        s->wal_sync_covers = js__raft_last_index(s);
+        proto_disk_sync(out, JS_FILE_WAL, proto_token(JS_TOKEN_WAL_SYNC, 0, 0));
+    }
     if (!s->cfg->sync_always) {
         /* The file store's first sync at a random point in [T/2, T), then every T. */
         sim_time t = s->cfg->sync_interval;

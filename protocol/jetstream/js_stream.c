@@ -19,6 +19,8 @@
  * not seen acked is delivered again. */
 #include "protocol/jetstream/js_internal.h"
 
+#include <string.h>
+
 /* ---- store ------------------------------------------------------------------------------ */
 
 static uint64_t store_last(const struct js_server *s)
@@ -51,7 +53,7 @@ static void dedup_put(struct js_server *s, msg_id_t id, uint64_t seq, sim_time t
 void js__stream_init(struct js_server *s, const struct disk *disk, sim_time now_ns)
 {
     s->store = g_array_new(FALSE, TRUE, sizeof(msg_id_t));
-    s->dedup = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    s->dedup = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
     g_queue_init(&s->dedup_order);
     s->pubacks = g_array_new(FALSE, FALSE, sizeof(struct js_entry));
     s->consumers = g_new0(struct js_consumer, s->cfg->n_hosts);
@@ -90,19 +92,17 @@ void js__stream_free(struct js_server *s)
 
 /* ---- de-duplication --------------------------------------------------------------------- */
 
+/* The id's entry, with the timestamp its window runs from; a later put of the same id
+ * replaces it and queues a new expiry, and the older expiry then finds a newer entry and
+ * leaves it. */
 static void dedup_put(struct js_server *s, msg_id_t id, uint64_t seq, sim_time t_ns)
 {
-    int64_t *key = g_new(int64_t, 1);
-    uint64_t *val = g_new(uint64_t, 1);
-    *key = id;
-    *val = seq;
-    bool fresh = !g_hash_table_contains(s->dedup, key);
-    g_hash_table_replace(s->dedup, key, val);
-    if (fresh) {
-        struct js_dedup *d = g_new(struct js_dedup, 1);
-        *d = (struct js_dedup){ .msg_id = id, .t_ns = t_ns };
-        g_queue_push_tail(&s->dedup_order, d);
-    }
+    struct js_dedup *val = g_new(struct js_dedup, 1);
+    *val = (struct js_dedup){ .msg_id = id, .seq = seq, .t_ns = t_ns };
+    g_hash_table_replace(s->dedup, &val->msg_id, val);
+    struct js_dedup *d = g_new(struct js_dedup, 1);
+    *d = *val;
+    g_queue_push_tail(&s->dedup_order, d);
 }
 
 /* Forgets ids older than the window (stream.go purgeMsgIds). */
@@ -111,7 +111,9 @@ static void dedup_purge(struct js_server *s, sim_time now_ns)
     struct js_dedup *d;
     while ((d = g_queue_peek_head(&s->dedup_order)) &&
            d->t_ns + s->cfg->duplicate_window <= now_ns) {
-        g_hash_table_remove(s->dedup, &d->msg_id);
+        const struct js_dedup *cur = g_hash_table_lookup(s->dedup, &d->msg_id);
+        if (cur && cur->t_ns == d->t_ns && cur->seq == d->seq)
+            g_hash_table_remove(s->dedup, &d->msg_id);
         g_free(g_queue_pop_head(&s->dedup_order));
     }
 }
@@ -167,10 +169,19 @@ void js__stream_on_periodic_sync(struct js_server *s, const struct proto_env *en
 
 /* ---- apply ------------------------------------------------------------------------------ */
 
+/* Grows a byte array to len bytes, the new ones zero. */
+static void bytes_grow(GByteArray *a, uint64_t len)
+{
+    guint old = a->len;
+    if (len <= old)
+        return;
+    g_byte_array_set_size(a, (guint)len);
+    memset(a->data + old, 0, a->len - old);
+}
+
 static void consumer_ack_applied(struct js_consumer *c, uint64_t seq)
 {
-    if (seq > c->acked->len)
-        g_byte_array_set_size(c->acked, (guint)seq);
+    bytes_grow(c->acked, seq);
     c->acked->data[seq - 1] = 1;
     while (c->ack_floor < c->acked->len && c->acked->data[c->ack_floor])
         c->ack_floor++;
@@ -253,10 +264,10 @@ void js__stream_publish(struct js_server *s, uint32_t origin, const struct js_ms
     ZS_ASSERT(s->serving);
     msg_id_t id = pub->hdr.msg_id;
     dedup_purge(s, env->now_ns);
-    const uint64_t *seq = g_hash_table_lookup(s->dedup, &id);
-    if (seq) {
-        send_puback(s, origin, id, pub->attempt, *seq,
-                    *seq ? JS_STATUS_OK : JS_STATUS_IN_PROCESS, *seq != 0, out);
+    const struct js_dedup *known = g_hash_table_lookup(s->dedup, &id);
+    if (known) {
+        send_puback(s, origin, id, pub->attempt, known->seq,
+                    known->seq ? JS_STATUS_OK : JS_STATUS_IN_PROCESS, known->seq != 0, out);
         return;
     }
     dedup_put(s, id, 0, env->now_ns);
@@ -342,7 +353,7 @@ void js__stream_start_serving(struct js_server *s, const struct proto_env *env,
     gpointer key, val;
     g_hash_table_iter_init(&it, s->dedup);
     while (g_hash_table_iter_next(&it, &key, &val)) {
-        if (*(uint64_t *)val == 0)
+        if (((const struct js_dedup *)val)->seq == 0)
             g_hash_table_iter_remove(&it);
     }
     s->clseq = store_last(s);
