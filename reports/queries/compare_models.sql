@@ -1,8 +1,9 @@
--- compare_models.sql: the two models side by side.
+-- compare_models.sql: the models side by side.
 --
--- First result: run_summary as one row per measure with a column per model. Second
--- result: what happened to each client message in each model, counted: delivered by both,
--- by ZAB only, by pub/sub only, by neither (joined on msg_id, the same in both models).
+-- First result: run_summary as one row per measure with a column per model (NULL for a
+-- model the run did not simulate). Second result: which models delivered each client
+-- message somewhere, counted: "zab+pubsub", "zab" only, ..., or "none" (joined on msg_id,
+-- the same in every model).
 --
 -- Runs on the newest run; put a number in `params` for another one.
 --   sqlite3 -header -column results.db < reports/queries/compare_models.sql
@@ -63,7 +64,8 @@ cells AS (
 )
 SELECT measure,
        max(CASE model WHEN 'zab' THEN value END) AS zab,
-       max(CASE model WHEN 'pubsub' THEN value END) AS pubsub
+       max(CASE model WHEN 'pubsub' THEN value END) AS pubsub,
+       max(CASE model WHEN 'jetstream' THEN value END) AS jetstream
 FROM cells
 GROUP BY k, measure
 ORDER BY k;
@@ -74,19 +76,15 @@ messages AS (
 ),
 fate AS (
     SELECT m.msg_id,
-           EXISTS (SELECT 1 FROM deliveries AS d, params AS p
-                   WHERE d.run_id = p.run_id AND d.model = 'zab'
-                     AND d.msg_id = m.msg_id) AS by_zab,
-           EXISTS (SELECT 1 FROM deliveries AS d, params AS p
-                   WHERE d.run_id = p.run_id AND d.model = 'pubsub'
-                     AND d.msg_id = m.msg_id) AS by_pubsub
+           coalesce((SELECT group_concat(model, '+')
+                     FROM (SELECT DISTINCT d.model, o.position
+                           FROM deliveries AS d, params AS p
+                           JOIN models AS o ON o.run_id = d.run_id AND o.model = d.model
+                           WHERE d.run_id = p.run_id AND d.msg_id = m.msg_id
+                           ORDER BY o.position)), 'none') AS delivered_by
     FROM messages AS m
 )
-SELECT CASE WHEN by_zab AND by_pubsub THEN 'both'
-            WHEN by_zab THEN 'zab only'
-            WHEN by_pubsub THEN 'pubsub only'
-            ELSE 'neither' END AS delivered_by,
-       count(*) AS messages
+SELECT delivered_by, count(*) AS messages
 FROM fate
 GROUP BY delivered_by
 ORDER BY delivered_by;
