@@ -29,6 +29,8 @@
 /* Bounds on what one command asks of the machine. */
 #define CONFORM_RUNS_MAX 100
 #define CONFORM_SEEDS_MAX 10000
+/* Starts of a real run's systems before its failure to come up is an error. */
+#define CONFORM_START_ATTEMPTS 3
 
 static int fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 static int fail(const char *fmt, ...)
@@ -167,52 +169,84 @@ static bool record_real_run(const struct scenario *sc, unsigned real_set, uint32
     return db_run_commit(run, *safe ? "pass" : "fail", NULL, err);
 }
 
-static bool real_runs(const struct scenario *sc, unsigned real_set, uint32_t runs,
-                      const char *db_path, const char *keep_dir, bool *all_safe, GError **err)
+/* Where run r keeps its configs, data and logs: under keep_dir, or a fresh temporary one. */
+static char *real_run_dir(const struct scenario *sc, uint32_t r, const char *keep_dir,
+                          GError **err)
 {
-    for (uint32_t r = 1; r <= runs; r++) {
-        char *dir = NULL;
-        if (keep_dir) {
-            dir = g_strdup_printf("%s/%s-run%u", keep_dir, sc->name, r);
-            remove_tree(dir);
-            if (g_mkdir_with_parents(dir, 0755) != 0) {
-                g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: %s", dir, g_strerror(errno));
-                g_free(dir);
-                return false;
-            }
-        } else {
-            dir = g_dir_make_tmp("zabsim-conform-XXXXXX", err);
-            if (!dir)
-                return false;
-        }
-        printf("%s: real run %u of %u ...\n", sc->name, r, runs);
-        fflush(stdout);
+    if (!keep_dir)
+        return g_dir_make_tmp("zabsim-conform-XXXXXX", err);
+    char *dir = g_strdup_printf("%s/%s-run%u", keep_dir, sc->name, r);
+    remove_tree(dir);
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "%s: %s", dir, g_strerror(errno));
+        g_free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+/* One real run, started again with fresh systems when they failed to come up (a JVM slow
+ * to join on a loaded machine): a run that never reached its workload observed nothing. */
+static bool real_run(const struct scenario *sc, unsigned real_set, uint32_t r,
+                     const char *db_path, const char *keep_dir, bool *all_safe, GError **err)
+{
+    for (uint32_t attempt = 1;; attempt++) {
+        char *dir = real_run_dir(sc, r, keep_dir, err);
+        if (!dir)
+            return false;
         struct real_log log;
         real_log_init(&log);
         struct conform_host_end ends[SCENARIO_MAX_HOSTS];
         int64_t divergences = 0;
+        bool workload_started = false;
+        GError *local = NULL;
         gint64 started = g_get_monotonic_time();
-        bool ok = conform_real_run(sc, real_set, r, dir, &log, ends, &divergences, err);
+        bool ok = conform_real_run(sc, real_set, r, dir, &log, ends, &divergences,
+                                   &workload_started, &local);
         int64_t wall_ms = (g_get_monotonic_time() - started) / 1000;
         GString *line = g_string_new(NULL);
         bool safe = true;
         if (ok)
             ok = record_real_run(sc, real_set, r, db_path, &log, ends, divergences, wall_ms,
-                                 &safe, line, err);
+                                 &safe, line, &local);
         real_log_clear(&log);
         if (ok)
             fputs(line->str, stdout);
         g_string_free(line, TRUE);
+        if (!ok && !local)
+            local = g_error_new(ZS_ERROR, ZS_ERROR_IO, "the run failed without a reason");
+        if (!ok && !workload_started && attempt < CONFORM_START_ATTEMPTS) {
+            printf("  the systems did not come up (%s); starting them again (attempt %u of "
+                   "%u)\n", local->message, attempt + 1, CONFORM_START_ATTEMPTS);
+            fflush(stdout);
+            g_error_free(local);
+            remove_tree(dir);
+            g_free(dir);
+            continue;
+        }
         *all_safe = *all_safe && safe;
-        if (!ok && err && *err) {
+        if (!ok) {
             /* Keep what the servers said: it is how a failed start is diagnosed. */
-            g_prefix_error(err, "real run %u (server logs kept in %s): ", r, dir);
+            g_propagate_prefixed_error(err, local, "real run %u (server logs kept in %s): ", r,
+                                       dir);
             g_free(dir);
             return false;
         }
         if (!keep_dir)
             remove_tree(dir);
         g_free(dir);
+        return true;
+    }
+}
+
+static bool real_runs(const struct scenario *sc, unsigned real_set, uint32_t runs,
+                      const char *db_path, const char *keep_dir, bool *all_safe, GError **err)
+{
+    for (uint32_t r = 1; r <= runs; r++) {
+        printf("%s: real run %u of %u ...\n", sc->name, r, runs);
+        fflush(stdout);
+        if (!real_run(sc, real_set, r, db_path, keep_dir, all_safe, err))
+            return false;
     }
     return true;
 }

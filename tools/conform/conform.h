@@ -113,7 +113,8 @@ struct real_zk *real_zk_new(const struct real_env *env, GError **err);
 bool real_zk_start_server(struct real_zk *z, uint32_t host, GError **err);
 void real_zk_kill_server(struct real_zk *z, uint32_t host);
 void real_zk_pause_server(struct real_zk *z, uint32_t host, bool pause);
-/* Waits (at most timeout_ms) until some server leads and serves; false otherwise. */
+/* Waits (at most timeout_ms) until a leader serves and every up server serves clients;
+ * false otherwise. */
 bool real_zk_wait_ready(struct real_zk *z, int timeout_ms, GError **err);
 /* Connects the clients and the host subscribers (at most timeout_ms). */
 bool real_zk_connect_clients(struct real_zk *z, int timeout_ms, GError **err);
@@ -154,14 +155,16 @@ size_t conform_payload(msg_id_t id, uint32_t payload_bytes, char *buf, size_t le
 bool conform_tools_present(bool zab, bool nats, GError **err);
 
 /* One real run of sc: starts the systems, runs the workload and faults, stops everything.
- * The records go to log; ends[h] receive each host's state at the end. */
+ * The records go to log; ends[h] receive each host's state at the end. *started says
+ * whether the workload began: a run that fails before it observed nothing, and may be
+ * tried again. */
 struct conform_host_end {
     bool up;
     uint32_t incarnation;
 };
 bool conform_real_run(const struct scenario *sc, unsigned real_models, uint32_t run_number,
                       const char *work_dir, struct real_log *log, struct conform_host_end *ends,
-                      int64_t *divergences, GError **err);
+                      int64_t *divergences, bool *started, GError **err);
 
 /* Why sc cannot be run for real here (a fault this machine cannot produce), or NULL. The
  * message names the fault's FILE:LINE:COLUMN. */

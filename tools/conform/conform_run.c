@@ -427,8 +427,9 @@ static bool run_workload(struct conform_world *w, GError **err)
 
 bool conform_real_run(const struct scenario *sc, unsigned real_models, uint32_t run_number,
                       const char *work_dir, struct real_log *log, struct conform_host_end *ends,
-                      int64_t *divergences, GError **err)
+                      int64_t *divergences, bool *started, GError **err)
 {
+    *started = false;
     int zab_id = -1, nats_id = -1;
     for (model_id id = 0; id < model_count(); id++) {
         if (!(real_models & (1u << id)))
@@ -474,6 +475,7 @@ bool conform_real_run(const struct scenario *sc, unsigned real_models, uint32_t 
         ok = real_nats_connect_clients(w.nats, CONFORM_CONNECT_MS, err);
     if (ok && w.zk)
         ok = real_zk_warm_up(w.zk, CONFORM_WARMUP_NS, err);
+    *started = ok;
     if (ok) {
         rebase(log);
         ok = run_workload(&w, err);

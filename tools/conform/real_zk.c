@@ -300,16 +300,30 @@ int real_zk_follower(struct real_zk *z)
     return (int)candidates[(z->env.rng_state >> 8) % k];
 }
 
+/* Up servers not serving clients yet (neither leader nor follower in BROADCAST). */
+static uint32_t servers_not_serving(struct real_zk *z)
+{
+    uint32_t waiting = 0;
+    pthread_mutex_lock(&z->state_lock);
+    for (uint32_t h = 0; h < z->n; h++)
+        waiting += z->up[h] && z->phase[h] != ZAB_PHASE_BROADCAST;
+    pthread_mutex_unlock(&z->state_lock);
+    return waiting;
+}
+
+/* Every host's subscriber talks to its own server only, and a server still joining the
+ * ensemble refuses sessions: a leader alone is not enough to connect the clients. */
 bool real_zk_wait_ready(struct real_zk *z, int timeout_ms, GError **err)
 {
     for (int waited = 0; waited < timeout_ms; waited += 20) {
-        if (leader_now(z) >= 0)
+        if (leader_now(z) >= 0 && servers_not_serving(z) == 0)
             return true;
         g_usleep(20 * 1000);
     }
     g_set_error(err, ZS_ERROR, ZS_ERROR_IO,
-                "ZooKeeper elected no serving leader within %d ms (server logs: %s/zk-*.log)",
-                timeout_ms, z->env.dir);
+                "ZooKeeper was not serving on every server within %d ms (leader: %s; server "
+                "logs: %s/zk-*.log)", timeout_ms, leader_now(z) >= 0 ? "yes" : "none",
+                z->env.dir);
     return false;
 }
 
