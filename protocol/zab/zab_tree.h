@@ -13,7 +13,16 @@
  *   - reads (zab_tree_stat, zab_tree_children) answer from the server's applied tree, and may
  *     leave a watch for the connection that asked.
  * Nothing here reads a clock or draws randomness; every list it returns is sorted, so a run
- * never depends on hash-table order. docs/zab-model.md, "Data model", says what is modelled. */
+ * never depends on hash-table order. docs/zab-model.md, "Data model", says what is modelled.
+ *
+ * Paths are absolute: "/" or slash-separated names, none empty, "." or "..", without control
+ * characters or a trailing slash, at most ZAB_PATH_MAX - 1 characters. ZooKeeper answers a
+ * malformed path with BadArguments, which this subset lacks: here a malformed path is
+ * ZAB_ERR_NONODE (no such node can exist), one too long (not terminated within
+ * ZAB_PATH_MAX, or pushed past it by the sequential suffix) is ZAB_ERR_LIMIT, and deleting
+ * "/" is ZAB_ERR_NONODE. A read of such a path answers NoNode and leaves no watch. Unlike
+ * ZooKeeper, the tree has no "/zookeeper" node. Session ids are never 0 (0 is the owner of a
+ * persistent node): a CREATE_SESSION of 0 is refused with ZAB_ERR_SESSIONEXPIRED. */
 #ifndef PROTOCOL_ZAB_TREE_H
 #define PROTOCOL_ZAB_TREE_H
 
@@ -111,19 +120,29 @@ struct zab_tree *zab_tree_copy(const struct zab_tree *t);
  * ("%010d" of the parent's cversion) appended to the path, or ZAB_OP_ERROR with the code
  * ZooKeeper's PrepRequestProcessor gives (NoNode for a missing parent or node,
  * NodeExists, BadVersion, NotEmpty, NoChildrenForEphemerals; SessionExpired for an
- * ephemeral create whose session is not open in t). CREATE_SESSION, CLOSE_SESSION and
- * MESSAGE pass through unchanged. Does not change t. */
+ * ephemeral create whose session is not open in t, checked first as ZooKeeper does; the
+ * path rules above). An ERROR transaction keeps the request's other fields. CREATE_SESSION,
+ * CLOSE_SESSION, MESSAGE and ERROR pass through unchanged. Does not change t; txn may be
+ * req. */
 void zab_tree_prep(const struct zab_tree *t, const struct zab_op *req, struct zab_op *txn);
 
 /* Applies committed transaction txn at zxid (DataTree.processTxn): CREATE adds the node
- * (parent's cversion + 1, pzxid = zxid), DELETE removes it, SET_DATA bumps version,
- * CREATE_SESSION opens the session, CLOSE_SESSION removes the session and deletes its
- * ephemerals in path order. Returns ZAB_OK or the error the operation met in this tree
- * (a transaction re-checked at apply, as DataTree does; ERROR transactions return their
- * err and change nothing). The watches it fires are appended to fired (struct zab_fired),
- * in ZooKeeper's order for each node touched: the node's data watchers, then its child
- * watchers, then the parent's child watchers; watchers in increasing id; each watch fires
- * once and is removed. */
+ * at txn->path as given (czxid = mzxid = pzxid = zxid; parent's cversion + 1, its pzxid =
+ * zxid), DELETE removes it (parent's pzxid = zxid; its cversion stays, as in ZooKeeper
+ * since ZOOKEEPER-1046, so cversion counts creates and a sequential number never repeats),
+ * SET_DATA bumps version and sets mzxid, CREATE_SESSION opens the session (an open one
+ * stays as it is, ZAB_OK; beyond ZAB_TREE_MAX_SESSIONS, ZAB_ERR_LIMIT), CLOSE_SESSION
+ * deletes the session's ephemerals in path (strcmp) order, each as a DELETE, then forgets
+ * the session (ZAB_OK even when it was not open). Returns ZAB_OK or the error the operation
+ * met in this tree, having changed nothing (the same checks as zab_tree_prep, re-made at
+ * apply as DataTree does); ERROR returns its err, MESSAGE ZAB_OK, and both change nothing.
+ * The watches it fires are appended to fired (struct zab_fired; NULL: fired and dropped),
+ * in ZooKeeper's order for each node touched: CREATE, the node's data watchers
+ * (NODE_CREATED) then the parent's child watchers (NODE_CHILDREN_CHANGED); DELETE, the
+ * node's data and child watchers together, one NODE_DELETED per watcher (WatchManager
+ * suppresses the second), then the parent's child watchers; SET_DATA, the node's data
+ * watchers. Watchers in increasing id within each group; each watch fires once and is
+ * removed. */
 enum zab_err zab_tree_apply(struct zab_tree *t, int64_t zxid, const struct zab_op *txn,
                             GArray *fired);
 
