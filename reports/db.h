@@ -17,6 +17,16 @@
 #include "sim/oracle.h"
 
 /* What is known about a run besides its trace records. */
+/* A recipe of the run whose backend model ran (table `recipes`). */
+struct db_recipe_meta {
+    uint32_t recipe;           /* position in the scenario's list */
+    const char *model;         /* its backend */
+    const char *kind;          /* "lock", "election", "registry" */
+    uint32_t clients;
+    sim_time hold_ns;
+    bool fencing;
+};
+
 struct db_run_meta {
     const char *scenario;      /* name */
     const char *description;
@@ -31,6 +41,8 @@ struct db_run_meta {
     const char *queue_group;   /* pub/sub queue group, or NULL */
     const char *variant;       /* the ZooKeeper bug switched on, or NULL */
     int64_t wall_ms;
+    const struct db_recipe_meta *recipes;
+    uint32_t n_recipes;
 };
 
 /* State of a host when the run ended (table `hosts`). */
@@ -45,7 +57,7 @@ const char *db_measures_sql(void);
 
 /* Schema version (PRAGMA user_version) and file marker (PRAGMA application_id) of a results
  * database; reports/schema.sql sets both. */
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 #define DB_APPLICATION_ID 0x7a616273 /* "zabs" */
 
 /* Opens an existing results database, read-only unless writable. Fails (ZS_ERROR_IO, message

@@ -59,6 +59,12 @@ static const char *const stmt_sql[DB_STMT_COUNT] = {
     [DB_INSERT_CLIENT_STATE] =
         "INSERT INTO client_states (run_id, trace_seq, model, t_ns, client, up, host) "
         "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+    [DB_INSERT_RECIPE_HOLD] =
+        "INSERT INTO recipe_holds (run_id, trace_seq, model, recipe, t_ns, client, holding, "
+        "reason, token) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [DB_INSERT_RESOURCE_WRITE] =
+        "INSERT INTO resource_writes (run_id, trace_seq, model, recipe, t_ns, client, token, "
+        "accepted) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
 
 /* ---- the private file ------------------------------------------------------------------ */
@@ -626,6 +632,43 @@ static bool record_client_state(struct db_run *r, const struct trace_rec *t, GEr
            step(r, st, err);
 }
 
+static bool record_hold(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
+        return false;
+    sqlite3_stmt *st = r->stmt[DB_INSERT_RECIPE_HOLD];
+    char client[16];
+    g_snprintf(client, sizeof client, "c%u", t->u.hold.client);
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_static(st, 2, d->name);
+    sqlite3_bind_int(st, 3, t->u.hold.recipe);
+    sqlite3_bind_int64(st, 4, t->t_ns);
+    bind_text(st, 5, client);
+    sqlite3_bind_int(st, 6, t->u.hold.holding);
+    bind_static(st, 7, hold_reason_name((enum hold_reason)t->u.hold.reason));
+    sqlite3_bind_int64(st, 8, t->u.hold.token);
+    return step(r, st, err);
+}
+
+static bool record_resource_write(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
+        return false;
+    sqlite3_stmt *st = r->stmt[DB_INSERT_RESOURCE_WRITE];
+    char client[16];
+    g_snprintf(client, sizeof client, "c%u", t->u.resource.client);
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_static(st, 2, d->name);
+    sqlite3_bind_int(st, 3, t->u.resource.recipe);
+    sqlite3_bind_int64(st, 4, t->t_ns);
+    bind_text(st, 5, client);
+    sqlite3_bind_int64(st, 6, t->u.resource.token);
+    sqlite3_bind_int(st, 7, t->u.resource.accepted);
+    return step(r, st, err);
+}
+
 static bool record_fault(struct db_run *r, const struct trace_rec *t, GError **err)
 {
     sqlite3_stmt *st = r->stmt[DB_INSERT_FAULT];
@@ -732,6 +775,10 @@ static bool record_row(struct db_run *r, const struct trace_rec *t, GError **err
         return record_life(r, t, err);
     case TRACE_CLIENT:
         return record_client_state(r, t, err);
+    case TRACE_HOLD:
+        return record_hold(r, t, err);
+    case TRACE_RESOURCE:
+        return record_resource_write(r, t, err);
     case TRACE_LOST: /* the assembly layer turns these into drops; nothing to keep */
         return true;
     case TRACE_KIND_COUNT:
@@ -816,6 +863,34 @@ static bool insert_run(struct db_run *r, const struct db_run_meta *meta, GError 
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     if (!ok)
         db__set_error(err, r->db, "writing the runs row");
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static bool insert_recipes(struct db_run *r, const struct db_run_meta *meta, GError **err)
+{
+    static const char sql[] =
+        "INSERT INTO recipes (run_id, recipe, model, kind, clients, hold_ns, fencing) "
+        "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db__set_error(err, r->db, "writing the recipes rows");
+        return false;
+    }
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < meta->n_recipes; i++) {
+        const struct db_recipe_meta *c = &meta->recipes[i];
+        sqlite3_reset(st);
+        sqlite3_bind_int(st, 1, (int)c->recipe);
+        bind_text(st, 2, c->model);
+        bind_text(st, 3, c->kind);
+        sqlite3_bind_int(st, 4, (int)c->clients);
+        sqlite3_bind_int64(st, 5, c->hold_ns);
+        sqlite3_bind_int(st, 6, c->fencing);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    if (!ok)
+        db__set_error(err, r->db, "writing the recipes rows");
     sqlite3_finalize(st);
     return ok;
 }
@@ -975,6 +1050,7 @@ bool db_run_finish(struct db_run *r, const struct db_run_meta *meta,
     }
     ZS_ASSERT(meta->models == r->models);
     r->finished = insert_run(r, meta, err) && insert_models(r, meta, err) &&
+                  insert_recipes(r, meta, err) &&
                   insert_hosts(r, hosts, err) && record_measures(r, meta, hosts, err) &&
                   record_violations(r, err) &&
                   db_exec(r->db, "indexes", r->deferred_indexes->str, 0, err) &&

@@ -17,7 +17,7 @@
 -- is the schema version (DB_SCHEMA_VERSION in reports/db.h must match; a test checks it).
 
 PRAGMA application_id = 2053202547; -- 0x7a616273, "zabs"
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;
 
 CREATE TABLE runs (
     run_id          INTEGER PRIMARY KEY,
@@ -326,3 +326,135 @@ SELECT p.run_id, p.model, p.msg_id, p.host,
           AND r.msg_id = p.msg_id AND (r.host IS NULL OR p.host IS NULL OR r.host = p.host)
         ORDER BY r.trace_seq LIMIT 1) AS detail
 FROM pairs AS p;
+
+-- ---- coordination recipes (docs/recipes.md) -----------------------------------------------
+
+-- The scenario's recipes as the run ran them: one row per recipe whose backend model ran.
+CREATE TABLE recipes (
+    run_id      INTEGER NOT NULL,
+    recipe      INTEGER NOT NULL,  -- position in the scenario's `recipe:` list, from 0
+    model       TEXT NOT NULL,     -- the backend it runs over
+    kind        TEXT NOT NULL,     -- lock, election, registry
+    clients     INTEGER NOT NULL,  -- c1..cN run it
+    hold_ns     INTEGER NOT NULL,
+    fencing     INTEGER NOT NULL CHECK (fencing IN (0, 1)),
+    PRIMARY KEY (run_id, recipe)
+);
+
+-- When each recipe client began (holding = 1) or stopped (0) believing it held the lock or
+-- led. reason: acquired, released, suspended (its connection was lost), expired (its session
+-- ended). A client whose machine crashes stops believing at the crash, which has no row
+-- here: recipe_intervals ends it at the `faults` row.
+CREATE TABLE recipe_holds (
+    run_id     INTEGER NOT NULL,
+    trace_seq  INTEGER NOT NULL,
+    model      TEXT NOT NULL,
+    recipe     INTEGER NOT NULL,
+    t_ns       INTEGER NOT NULL,
+    client     TEXT NOT NULL,      -- 'c<n>'
+    holding    INTEGER NOT NULL CHECK (holding IN (0, 1)),
+    reason     TEXT NOT NULL,
+    token      INTEGER NOT NULL    -- its fencing token (ZooKeeper: its lock node's czxid)
+);
+CREATE INDEX recipe_holds_by_client ON recipe_holds (run_id, model, recipe, client, trace_seq);
+
+-- Every write the protected resource received: accepted, or refused as fenced out (with
+-- fencing on, a token below the highest accepted, or equal to it from another client).
+CREATE TABLE resource_writes (
+    run_id     INTEGER NOT NULL,
+    trace_seq  INTEGER NOT NULL,
+    model      TEXT NOT NULL,
+    recipe     INTEGER NOT NULL,
+    t_ns       INTEGER NOT NULL,
+    client     TEXT NOT NULL,
+    token      INTEGER NOT NULL,
+    accepted   INTEGER NOT NULL CHECK (accepted IN (0, 1))
+);
+CREATE INDEX resource_writes_by_recipe ON resource_writes (run_id, model, recipe, trace_seq);
+
+-- Each time a recipe client believed it held: from its holding = 1 row to the next row of
+-- the same client saying it stopped, or to a crash or power-off of its machine, or to the
+-- end of the run, whichever comes first.
+CREATE VIEW recipe_intervals AS
+SELECT h.run_id, h.model, h.recipe, h.client, h.token, h.t_ns AS start_ns,
+       min(coalesce((SELECT min(e.t_ns) FROM recipe_holds AS e
+                     WHERE e.run_id = h.run_id AND e.model = h.model AND e.recipe = h.recipe
+                       AND e.client = h.client AND e.trace_seq > h.trace_seq
+                       AND e.holding = 0), r.duration_ns),
+           coalesce((SELECT min(f.t_ns) FROM faults AS f
+                     WHERE f.run_id = h.run_id AND f.kind IN ('crash', 'power_off')
+                       AND f.target = h.client AND f.trace_seq > h.trace_seq), r.duration_ns),
+           r.duration_ns) AS end_ns
+FROM recipe_holds AS h JOIN runs AS r ON r.run_id = h.run_id
+WHERE h.holding = 1;
+
+-- One row per run and recipe (docs/recipes.md defines each measure):
+--   exclusion_violations: writes the resource accepted from a client after it had accepted
+--     one from another client holding a newer (or the same) token: two holders' writes
+--     interleaved. With fencing the resource refuses exactly these.
+--   overlap_ns: time during which two or more clients believed they held it.
+--   failover_ns: the longest time from a fault on the machine of a client that held it
+--     (crash, power_off, pause, isolate) to the first write another client had accepted;
+--     NULL when no fault hit a holder.
+--   stale_ns: registry entries pointing at a dead service, summed over time; NULL for a
+--     lock or an election.
+CREATE VIEW recipe_summary AS
+WITH edges AS (
+    SELECT run_id, model, recipe, start_ns AS t_ns, 1 AS d FROM recipe_intervals
+    UNION ALL
+    SELECT run_id, model, recipe, end_ns, -1 FROM recipe_intervals
+),
+running AS (
+    -- at equal times an end comes before a start: touching intervals do not overlap
+    SELECT run_id, model, recipe, t_ns,
+           sum(d) OVER (PARTITION BY run_id, model, recipe ORDER BY t_ns, d
+                        ROWS UNBOUNDED PRECEDING) AS holders,
+           lead(t_ns) OVER (PARTITION BY run_id, model, recipe ORDER BY t_ns, d) AS next_ns
+    FROM edges
+),
+overlaps AS (
+    SELECT run_id, model, recipe,
+           sum(CASE WHEN holders >= 2 THEN next_ns - t_ns ELSE 0 END) AS overlap_ns
+    FROM running GROUP BY run_id, model, recipe
+),
+violations AS (
+    SELECT w.run_id, w.model, w.recipe, count(*) AS n
+    FROM resource_writes AS w
+    WHERE w.accepted = 1 AND EXISTS (
+        SELECT 1 FROM resource_writes AS p
+        WHERE p.run_id = w.run_id AND p.model = w.model AND p.recipe = w.recipe
+          AND p.accepted = 1 AND p.trace_seq < w.trace_seq AND p.client <> w.client
+          AND p.token >= w.token)
+    GROUP BY w.run_id, w.model, w.recipe
+),
+holder_faults AS (
+    SELECT i.run_id, i.model, i.recipe, i.client, f.t_ns
+    FROM faults AS f JOIN recipe_intervals AS i
+      ON i.run_id = f.run_id AND f.target = i.client
+     AND f.t_ns >= i.start_ns AND f.t_ns < i.end_ns
+    WHERE f.kind IN ('crash', 'power_off', 'pause', 'isolate')
+),
+failovers AS (
+    SELECT hf.run_id, hf.model, hf.recipe,
+           max((SELECT min(w.t_ns) FROM resource_writes AS w
+                WHERE w.run_id = hf.run_id AND w.model = hf.model AND w.recipe = hf.recipe
+                  AND w.accepted = 1 AND w.client <> hf.client AND w.t_ns >= hf.t_ns)
+               - hf.t_ns) AS failover_ns
+    FROM holder_faults AS hf GROUP BY hf.run_id, hf.model, hf.recipe
+)
+SELECT c.run_id, c.model, c.recipe, c.kind, c.fencing, c.clients,
+       (SELECT count(*) FROM recipe_holds AS h WHERE h.run_id = c.run_id AND h.model = c.model
+          AND h.recipe = c.recipe AND h.holding = 1) AS acquisitions,
+       (SELECT count(*) FROM resource_writes AS w WHERE w.run_id = c.run_id
+          AND w.model = c.model AND w.recipe = c.recipe AND w.accepted = 1) AS writes_accepted,
+       (SELECT count(*) FROM resource_writes AS w WHERE w.run_id = c.run_id
+          AND w.model = c.model AND w.recipe = c.recipe AND w.accepted = 0) AS writes_refused,
+       coalesce(v.n, 0) AS exclusion_violations,
+       coalesce(o.overlap_ns, 0) AS overlap_ns,
+       f.failover_ns,
+       CASE c.kind WHEN 'registry' THEN 0 END AS stale_ns
+FROM recipes AS c
+LEFT JOIN violations AS v ON v.run_id = c.run_id AND v.model = c.model AND v.recipe = c.recipe
+LEFT JOIN overlaps AS o ON o.run_id = c.run_id AND o.model = c.model AND o.recipe = c.recipe
+LEFT JOIN failovers AS f ON f.run_id = c.run_id AND f.model = c.model AND f.recipe = c.recipe
+ORDER BY c.run_id, c.recipe;

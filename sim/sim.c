@@ -232,7 +232,8 @@ bool sim__reachable(const struct sim *s, uint32_t a, uint32_t b)
     const struct sim_machine *ma = sim__machine(s, a), *mb = sim__machine(s, b);
     if (!ma->powered || !mb->powered)
         return false;
-    return a == b || ma->group == mb->group;
+    return a == b || ma->group == mb->group || ma->group == SIM_GROUP_EVERYWHERE ||
+           mb->group == SIM_GROUP_EVERYWHERE;
 }
 
 /* ---- effects --------------------------------------------------------------------------- */

@@ -106,8 +106,10 @@ bool sim_crash(struct sim *s, uint32_t machine);
 bool sim_power_off(struct sim *s, uint32_t machine);
 bool sim_restart(struct sim *s, uint32_t machine);
 bool sim_pause(struct sim *s, uint32_t machine, sim_time duration);
-/* group[m] for every machine; machines in different groups cannot reach each other.
- * All zeros heals. */
+/* group[m] for every machine; machines in different groups cannot reach each other, except
+ * that a machine in SIM_GROUP_EVERYWHERE reaches every machine (a service that stands
+ * outside the partitions, such as a recipe's protected resource). All zeros heals. */
+#define SIM_GROUP_EVERYWHERE (-1)
 void sim_set_groups(struct sim *s, const int *group);
 void sim_slow_link(struct sim *s, uint32_t from, uint32_t to, const struct dist *d,
                    sim_time until);

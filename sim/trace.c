@@ -29,6 +29,12 @@ const char *msg_loss_name(enum msg_loss l)
     return (unsigned)l < G_N_ELEMENTS(names) ? names[l] : "?";
 }
 
+const char *hold_reason_name(enum hold_reason r)
+{
+    static const char *const names[] = { "acquired", "released", "suspended", "expired" };
+    return (unsigned)r < G_N_ELEMENTS(names) ? names[r] : "?";
+}
+
 static uint64_t mix(uint64_t h, uint64_t v)
 {
     /* One round of a 64-bit multiply-xorshift; order-sensitive by construction. */
@@ -105,6 +111,17 @@ uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
         h = mix(h, r->u.client.client);
         h = mix(h, r->u.client.up);
         return mix(h, (uint64_t)(int64_t)r->u.client.host);
+    case TRACE_HOLD:
+        h = mix(h, r->u.hold.recipe);
+        h = mix(h, r->u.hold.client);
+        h = mix(h, r->u.hold.holding);
+        h = mix(h, r->u.hold.reason);
+        return mix(h, (uint64_t)r->u.hold.token);
+    case TRACE_RESOURCE:
+        h = mix(h, r->u.resource.recipe);
+        h = mix(h, r->u.resource.client);
+        h = mix(h, (uint64_t)r->u.resource.token);
+        return mix(h, r->u.resource.accepted);
     case TRACE_KIND_COUNT:
         break;
     }

@@ -88,6 +88,9 @@ enum trace_kind {
                        * or discards it) */
     TRACE_HOST_LIFE,  /* a host's machine started, stopped or restarted (assembly layer) */
     TRACE_CLIENT,     /* a client's connection to the model came up or went down */
+    TRACE_HOLD,       /* a coordination recipe's client began or stopped believing it holds
+                       * the lock (or leads) */
+    TRACE_RESOURCE,   /* a protected resource accepted or refused a holder's write */
     TRACE_KIND_COUNT
 };
 
@@ -101,6 +104,17 @@ enum msg_loss {
 };
 
 const char *msg_loss_name(enum msg_loss l);
+
+/* Why a recipe client's belief began or ended (TRACE_HOLD reason). */
+enum hold_reason {
+    HOLD_ACQUIRED = 0, /* the recipe says it holds: lowest node, a won create, ... */
+    HOLD_RELEASED,     /* it let go after `hold` */
+    HOLD_SUSPENDED,    /* its connection was lost (ZooKeeper: Disconnected) */
+    HOLD_EXPIRED,      /* its session expired, or it learnt it no longer holds */
+    HOLD_REASON_COUNT
+};
+
+const char *hold_reason_name(enum hold_reason r);
 
 struct trace_rec {
     enum trace_kind kind;
@@ -170,6 +184,19 @@ struct trace_rec {
             bool up;         /* operations can be issued (connected) or not */
             int32_t host;    /* the host connected to, -1 when down */
         } client;
+        struct {
+            uint8_t recipe;  /* index in the scenario's recipes */
+            uint32_t client; /* 1-based */
+            bool holding;    /* begins (true) or stops (false) believing it holds */
+            uint8_t reason;  /* enum hold_reason */
+            int64_t token;   /* the fencing token it writes with while it holds */
+        } hold;
+        struct {
+            uint8_t recipe;
+            uint32_t client; /* the writer, 1-based */
+            int64_t token;
+            bool accepted;   /* false: refused, its token older than one accepted */
+        } resource;
     } u;
 };
 

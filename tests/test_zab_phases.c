@@ -192,7 +192,7 @@ static void test_fle_decides_after_finalize_wait_only(void)
 static void put_log_joined(struct disk *d, int64_t epoch, int count, int64_t current_epoch)
 {
     for (int i = 1; i <= count; i++) {
-        struct zab_txn txn = { zxid_make(epoch, i), msg_id_make(1, (uint32_t)i) };
+        struct zab_txn txn = { .zxid = zxid_make(epoch, i), .msg_id = msg_id_make(1, (uint32_t)i) };
         disk_log_append(d, ZAB_FILE_LOG, &txn, sizeof txn);
     }
     disk_blob_put(d, ZAB_FILE_CURRENT_EPOCH, &current_epoch, sizeof current_epoch);
@@ -334,11 +334,11 @@ static void test_sync_snap_when_trunc_would_cross_epochs(void)
     /* The learner's (1, 9) is not in the leader's log and the next entry is of epoch 2. */
     struct disk *d = disk_new();
     for (int i = 1; i <= 3; i++) {
-        struct zab_txn txn = { zxid_make(1, i), msg_id_make(1, (uint32_t)i) };
+        struct zab_txn txn = { .zxid = zxid_make(1, i), .msg_id = msg_id_make(1, (uint32_t)i) };
         disk_log_append(d, ZAB_FILE_LOG, &txn, sizeof txn);
     }
     for (int i = 1; i <= 3; i++) {
-        struct zab_txn txn = { zxid_make(2, i), msg_id_make(2, (uint32_t)i) };
+        struct zab_txn txn = { .zxid = zxid_make(2, i), .msg_id = msg_id_make(2, (uint32_t)i) };
         disk_log_append(d, ZAB_FILE_LOG, &txn, sizeof txn);
     }
     int64_t e = 2;
@@ -501,7 +501,7 @@ static void follow(struct script *t)
 static struct zab_msg *proposal(int64_t zxid, uint32_t seq)
 {
     struct zab_msg *m = msg(ZAB_MSG_PROPOSAL, zxid);
-    m->txn = (struct zab_txn){ zxid, msg_id_make(2, seq) };
+    m->txn = (struct zab_txn){ .zxid = zxid, .msg_id = msg_id_make(2, seq) };
     return m;
 }
 

@@ -17,6 +17,7 @@
 #include "sim/dist.h"
 #include "sim/oracle.h"
 #include "sim/proto.h"
+#include "protocol/zab/zab_tree.h"
 
 /* ---- the model's vocabulary in trace records ------------------------------------------ */
 
@@ -68,10 +69,14 @@ enum zab_disk_file {
     ZAB_FILE_CURRENT_EPOCH = 2,  /* int64 */
 };
 
-/* One transaction: the unit of the log and of a proposal. */
+/* One transaction: the unit of the log and of a proposal. A workload write carries its
+ * msg_id (op.kind ZAB_OP_MESSAGE); a session or znode transaction of the data model carries
+ * its operation in op and MSG_ID_NONE. Zero every byte before filling one: it is written to
+ * disk as it is. */
 struct zab_txn {
     int64_t zxid;
     msg_id_t msg_id;
+    struct zab_op op;
 };
 
 static inline int64_t zxid_make(int64_t epoch, int64_t counter)
@@ -143,8 +148,29 @@ struct zab_write_op {
     msg_id_t msg_id;
 };
 
+/* A coordination recipe's client (zab_recipe.c): an application on a client machine that
+ * takes a lock (or leads) with ZooKeeper's recipe, through a session of its own, and
+ * writes to the protected resource (sim/resource.h) while it believes it holds. */
+struct zab_recipe_config {
+    uint32_t client;               /* 1-based */
+    uint8_t recipe;                /* index in the scenario's recipes */
+    bool election;                 /* leader election (LeaderLatch) rather than the lock */
+    uint32_t home_host;            /* host index it connects to first */
+    uint32_t n_hosts;
+    const uint32_t *host_machines;
+    uint32_t resource_machine;
+    sim_time session_timeout;      /* requested; the server clamps it to [2, 20] ticks */
+    sim_time hold;                 /* lock: held this long, then released; election: the
+                                      leader resigns after it (0: never) */
+    sim_time work_every;           /* a holder's writes to the resource */
+};
+
 extern const struct proto_ops zab_server_ops;
 extern const struct proto_ops zab_client_ops;
+extern const struct proto_ops zab_recipe_ops;
+
+/* Whether a recipe client believes it holds the lock (or leads) now. */
+bool zab_recipe_holding(const void *recipe_client);
 
 /* The ZAB invariants over the trace (zab_oracle.c; docs/database.md lists them). */
 extern const struct oracle_ops zab_oracle_ops;

@@ -64,6 +64,14 @@ enum zab_msg_type {
     ZAB_MSG_CLIENT_PING,
     ZAB_MSG_CLIENT_PONG,
     ZAB_MSG_REVALIDATE,       /* learner <-> leader: is this client's session valid? */
+    /* The data model's clients (zab_recipe.c), beside the workload's: */
+    ZAB_MSG_SESSION_REQ,      /* ConnectRequest with a session: session (0: new), value =
+                                 requested timeout, zxid = the client's last seen zxid */
+    ZAB_MSG_SESSION_RESP,     /* session, value = negotiated timeout (0: expired) */
+    ZAB_MSG_OP_REQ,           /* xid; a write in txn.op, or a read (read, watch, path) */
+    ZAB_MSG_OP_RESP,          /* xid, err, zxid, stat, children, path (created name) */
+    ZAB_MSG_WATCH_EVENT,      /* event on txn.op.path */
+    ZAB_MSG_SET_WATCHES,      /* after a reconnect: zxid = last seen, watches */
     ZAB_MSG_TYPE_COUNT
 };
 
@@ -75,14 +83,41 @@ struct zab_vote {
     enum zab_server_state state; /* sender's state; LOOKING for votes built locally */
 };
 
+/* A read a data-model client asks for (ZAB_MSG_OP_REQ with no write). */
+enum zab_read {
+    ZAB_READ_NONE = 0,
+    ZAB_READ_GET_DATA,
+    ZAB_READ_EXISTS,
+    ZAB_READ_GET_CHILDREN,
+};
+
+/* A watch a client holds, as SET_WATCHES lists it. */
+struct zab_watch_spec {
+    uint8_t kind;            /* enum zab_watch_kind */
+    bool exists_call;        /* a data watch left by exists (fires on creation too) */
+    char path[ZAB_PATH_MAX];
+};
+
 struct zab_msg {
     struct sim_msg hdr;
     int64_t zxid;
     int64_t value;          /* ACKEPOCH: currentEpoch or -1; FOLLOWERINFO: sid */
     uint32_t sid;           /* sender's server id where the packet carries it */
     struct zab_vote vote;   /* NOTIFICATION */
-    struct zab_txn txn;     /* PROPOSAL, REQUEST */
+    struct zab_txn txn;     /* PROPOSAL, REQUEST; OP_REQ: the write; WATCH_EVENT: the path */
     GArray *snapshot;       /* SNAP: struct zab_txn, the leader's whole state (owned) */
+    /* the data model */
+    int64_t session;        /* SESSION_*, REVALIDATE (0: a workload client's) */
+    bool valid;             /* REVALIDATE answer */
+    int32_t xid;            /* OP_*: the client's request number */
+    int16_t err;            /* OP_RESP: enum zab_err; CONNECTIONLOSS never travels */
+    uint8_t read;           /* OP_REQ: enum zab_read */
+    bool watch;             /* OP_REQ: leave a watch */
+    uint8_t event;          /* WATCH_EVENT: enum zab_watch_event */
+    struct zab_stat stat;   /* OP_RESP of GET_DATA / EXISTS */
+    GPtrArray *children;    /* OP_RESP of GET_CHILDREN: names (owned) */
+    GArray *touches;        /* PING from a learner: int64 session ids it saw (owned);
+                               SET_WATCHES: struct zab_watch_spec (owned) */
 };
 
 struct zab_msg *zab__msg_new(enum zab_msg_type type, const struct zab_server_config *cfg);
@@ -101,6 +136,8 @@ struct zab_conn {
     enum zab_conn_kind kind;
     uint32_t peer_sid;       /* election peer, or learner sid once FOLLOWERINFO arrived */
     bool session_open;       /* client: ConnectRequest answered */
+    int64_t session;         /* a data-model client's session, 0 until it has one */
+    int64_t timeout_ns;      /* its negotiated session timeout */
 };
 
 /* ---- election --------------------------------------------------------------------------- */
@@ -193,6 +230,18 @@ struct zab_leader {
     int64_t last_committed;
     int64_t tick;
     bool tick_skip;
+    /* the data model, from establishment on */
+    struct zab_tree *prepared;     /* the tree with every proposed txn: where requests are
+                                      prepared (PrepRequestProcessor's outstandingChanges) */
+    GArray *sessions;              /* struct zab_tracked_session, by id: the session tracker */
+};
+
+/* A session the leader tracks (SessionTrackerImpl + ExpiryQueue). */
+struct zab_tracked_session {
+    int64_t session;
+    int64_t timeout_ns;
+    sim_time expire_at;  /* the end of its expiry bucket: a multiple of tickTime */
+    bool closing;        /* closeSession proposed */
 };
 
 /* ---- learner ---------------------------------------------------------------------------- */
@@ -229,6 +278,8 @@ struct zab_learner {
     int64_t last_ack_zxid;      /* the latest ACK sent in broadcast: they go in zxid order */
     sim_time last_heard;
     sim_time read_timeout;
+    GArray *touched;            /* int64 sessions of local clients heard from since the last
+                                   PING (LearnerSessionTracker's touch table), sorted */
 };
 
 /* ---- the server ------------------------------------------------------------------------- */
@@ -273,6 +324,13 @@ struct zab_server {
     GHashTable *pending_writes; /* msg_id -> conn_id of the local client awaiting commit;
                                    at most ZAB_GLOBAL_OUTSTANDING_LIMIT */
     GQueue throttled;           /* struct zab_throttled *: requests read once below it */
+    /* the data model (zab_data.c) */
+    struct zab_tree *tree;      /* txns[0, delivered) applied */
+    uint64_t delivered_msgs;    /* workload messages among txns[0, delivered): the seq of
+                                   the subscriber's deliveries */
+    GHashTable *session_conns;  /* session -> conn_id of a local data-model client */
+    uint32_t sessions_made;     /* ids this incarnation handed out */
+    GArray *fired;              /* struct zab_fired: scratch for zab_tree_apply */
 };
 
 /* A client's write request the server has not read yet (throttled). */
@@ -309,6 +367,7 @@ enum zab_token_kind {
     ZAB_TOK_ELECTION_DIAL,    /* CONNECT token for an election dial, index sid */
     ZAB_TOK_LEADER_DIAL,      /* CONNECT token for the quorum dial */
     ZAB_TOK_LEADER_LOADED,    /* the new leader's database load and snapshot are done */
+    ZAB_TOK_SESSION_EXPIRY,   /* the leader's next expiry bucket is due */
 };
 
 /* Quorum: a strict majority of the voting members. */
@@ -398,6 +457,10 @@ void zab__leader_self_ack(struct zab_server *s, int64_t zxid, const struct proto
                          struct proto_out *out);
 void zab__leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
                         struct proto_out *out);
+/* Proposes txn (its zxid is set here); false when the leader cannot (not broadcasting, or
+ * at its outstanding bound). */
+bool zab__leader_propose_txn(struct zab_server *s, struct zab_txn *txn,
+                             const struct proto_env *env, struct proto_out *out);
 
 /* zab_sync.c: queues and sends the learner's synchronization (DIFF/TRUNC/SNAP, missing
  * committed proposals, then outstanding ones) and starts forwarding broadcast to it. */
@@ -426,5 +489,44 @@ void zab__learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_ou
 void zab__learner_revalidate(struct zab_server *s, conn_id client, struct proto_out *out);
 /* zab_server.c: the leader answered a REVALIDATE for local client connection `client`. */
 void zab__session_validated(struct zab_server *s, conn_id client, struct proto_out *out);
+
+/* zab_data.c: ZooKeeper's data model on a server: sessions, znode operations, watches. */
+/* A data-model client's message on a client connection (SESSION_REQ, OP_REQ, SET_WATCHES). */
+void zab__data_on_client_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
+                             const struct proto_env *env, struct proto_out *out);
+/* Applies committed txn t to the tree: answers the local client that asked, fires watches. */
+void zab__data_apply(struct zab_server *s, const struct zab_txn *t, struct proto_out *out);
+/* The history was cut below what was applied: the tree is built again from the history. */
+void zab__data_rebuild(struct zab_server *s);
+/* A client connection closes: its watches go, its session stays (until it expires). */
+void zab__data_conn_closed(struct zab_server *s, const struct zab_conn *c);
+/* A client of this server was heard from: a learner notes the touch for its next PING. */
+void zab__data_touch(struct zab_server *s, int64_t session, const struct proto_env *env);
+/* The leader answered a REVALIDATE of a data-model session. */
+void zab__data_session_revalidated(struct zab_server *s, conn_id client, int64_t session,
+                                   bool valid, struct proto_out *out);
+void zab__data_init(struct zab_server *s);
+void zab__data_free(struct zab_server *s);
+
+/* zab_sessions.c: the leader's session tracker and request preparation. */
+void zab__sessions_start(struct zab_server *s, const struct proto_env *env,
+                         struct proto_out *out);
+void zab__sessions_free(struct zab_leader *l);
+/* Touches session now (a request or ping reached the leader, or a learner's PING listed
+ * it); false when the leader does not track it or is closing it (it has expired). */
+bool zab__sessions_touch(struct zab_server *s, int64_t session, const struct proto_env *env);
+void zab__sessions_on_timer(struct zab_server *s, const struct proto_env *env,
+                            struct proto_out *out);
+/* The closeSession of session is applied: the tracker forgets it. */
+void zab__sessions_closed(struct zab_server *s, int64_t session);
+/* Prepares request req (a data-model write) and proposes the resulting txn. */
+void zab__leader_propose_op(struct zab_server *s, const struct zab_op *req,
+                            const struct proto_env *env, struct proto_out *out);
+/* A learner forwards a data-model request to the leader. */
+void zab__learner_forward_op(struct zab_server *s, const struct zab_op *req,
+                             struct proto_out *out);
+/* Asks the leader whether a data-model session is still valid. */
+void zab__learner_revalidate_session(struct zab_server *s, conn_id client, int64_t session,
+                                     struct proto_out *out);
 
 #endif

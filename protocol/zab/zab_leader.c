@@ -223,6 +223,7 @@ static void establish(struct zab_server *s, const struct proto_env *env, struct 
     }
     l->tick_skip = true;
     proto_timer_set(out, proto_token(ZAB_TOK_LEADER_TICK, s->role, 0), s->cfg->tick / 2);
+    zab__sessions_start(s, env, out);
 }
 
 /* waitForNewLeaderAck */
@@ -288,6 +289,7 @@ void zab__leader_free(struct zab_server *s)
         g_free(g_ptr_array_index(l->handlers, i));
     g_ptr_array_free(l->handlers, TRUE);
     g_array_free(l->outstanding, TRUE);
+    zab__sessions_free(l);
     g_free(l);
     s->leader = NULL;
 }
@@ -326,14 +328,22 @@ void zab__leader_on_disk(struct zab_server *s, uint64_t token, const struct prot
 void zab__leader_propose(struct zab_server *s, msg_id_t msg_id, const struct proto_env *env,
                         struct proto_out *out)
 {
+    struct zab_txn txn = { .msg_id = msg_id };
+    zab__leader_propose_txn(s, &txn, env, out);
+}
+
+bool zab__leader_propose_txn(struct zab_server *s, struct zab_txn *txn,
+                             const struct proto_env *env, struct proto_out *out)
+{
     struct zab_leader *l = s->leader;
     if (!l || l->stage != ZAB_LS_BROADCAST)
-        return;
+        return false;
     if (l->outstanding->len >= zab__outstanding_max(s))
-        return; /* at the bound: not proposed; its client times out (zab_internal.h) */
+        return false; /* at the bound: not proposed; its client times out (zab_internal.h) */
     ZS_ASSERT(zxid_epoch(l->last_proposed + 1) == l->epoch); /* the counter never wraps */
-    struct zab_proposal p = { .txn = { .zxid = l->last_proposed + 1, .msg_id = msg_id },
-                              .proposed_ns = env->now_ns };
+    txn->zxid = l->last_proposed + 1;
+    msg_id_t msg_id = txn->msg_id;
+    struct zab_proposal p = { .txn = *txn, .proposed_ns = env->now_ns };
     l->last_proposed = p.txn.zxid;
     g_array_append_val(l->outstanding, p);
     struct trace_rec r = { .kind = TRACE_EVENT };
@@ -357,6 +367,7 @@ void zab__leader_propose(struct zab_server *s, msg_id_t msg_id, const struct pro
         }
     }
     zab__log_enqueue(s, &p.txn, out);
+    return true;
 }
 
 static void commit_head(struct zab_server *s, struct proto_out *out)
@@ -498,17 +509,28 @@ static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler
         process_ack(s, h->sid, m->zxid, out);
         break;
     case ZAB_MSG_REQUEST:
-        zab__leader_propose(s, m->txn.msg_id, env, out);
+        if (m->txn.op.kind == ZAB_OP_MESSAGE)
+            zab__leader_propose(s, m->txn.msg_id, env, out);
+        else
+            zab__leader_propose_op(s, &m->txn.op, env, out);
         break;
     case ZAB_MSG_REVALIDATE: {
-        /* Sessions never expire in the model: every session the leader hears of is valid. */
+        /* A workload client's session (0) is not modelled and always valid; a data-model
+         * session is valid while the tracker holds it, and the check touches it. */
         struct zab_msg *reply = zab__msg_new(ZAB_MSG_REVALIDATE, s->cfg);
         reply->value = m->value;
+        reply->session = m->session;
+        reply->valid = m->session == 0 || zab__sessions_touch(s, m->session, env);
         zab__send(s, h->conn, reply, out);
         break;
     }
+    case ZAB_MSG_PING:
+        /* The learner's touch table: every session its clients were heard on. */
+        for (guint i = 0; m->touches && i < m->touches->len; i++)
+            zab__sessions_touch(s, g_array_index(m->touches, int64_t, i), env);
+        break;
     default:
-        break; /* PING replies only refresh the deadline */
+        break;
     }
 }
 
@@ -615,6 +637,10 @@ void zab__leader_on_timer(struct zab_server *s, uint64_t token, const struct pro
     case ZAB_TOK_LEADER_LOADED:
         if (l->stage == ZAB_LS_LOADING)
             start_accepting(s, out);
+        return;
+    case ZAB_TOK_SESSION_EXPIRY:
+        if (l->stage == ZAB_LS_BROADCAST)
+            zab__sessions_on_timer(s, env, out);
         return;
     case ZAB_TOK_HANDLER_READ: {
         struct zab_learner_handler *h = handler_by_id(l, proto_token_index(token));

@@ -83,6 +83,7 @@ void zab__follow(struct zab_server *s, uint32_t leader_sid, const struct proto_e
     f->packets_committed = g_array_new(FALSE, FALSE, sizeof(int64_t));
     f->pending_txns = g_array_new(FALSE, FALSE, sizeof(int64_t));
     f->backlog = g_array_new(FALSE, FALSE, sizeof(struct zab_msg *));
+    f->touched = g_array_new(FALSE, FALSE, sizeof(int64_t));
     zab__set_state(s, ZAB_STATE_FOLLOWING, ZAB_PHASE_DISCOVERY, s->current_epoch, out);
     dial_leader(s, env, out);
 }
@@ -98,6 +99,7 @@ void zab__learner_free(struct zab_server *s)
     g_array_free(f->packets_not_logged, TRUE);
     g_array_free(f->packets_committed, TRUE);
     g_array_free(f->pending_txns, TRUE);
+    g_array_free(f->touched, TRUE);
     g_free(f);
     s->learner = NULL;
 }
@@ -360,11 +362,23 @@ static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m,
         commit_pending(s, m->zxid);
         zab__deliver_committed(s, out);
         break;
-    case ZAB_MSG_PING:
-        learner_send(s, ZAB_MSG_PING, m->zxid, out);
+    case ZAB_MSG_PING: {
+        /* The reply carries the touch table, which starts afresh (LearnerSessionTracker). */
+        struct zab_msg *reply = zab__msg_new(ZAB_MSG_PING, s->cfg);
+        reply->zxid = m->zxid;
+        if (f->touched->len > 0) {
+            reply->touches = f->touched;
+            reply->hdr.size_bytes += 12 * f->touched->len;
+            f->touched = g_array_new(FALSE, FALSE, sizeof(int64_t));
+        }
+        zab__send(s, f->conn, reply, out);
         break;
+    }
     case ZAB_MSG_REVALIDATE:
-        zab__session_validated(s, (conn_id)m->value, out);
+        if (m->session != 0)
+            zab__data_session_revalidated(s, (conn_id)m->value, m->session, m->valid, out);
+        else
+            zab__session_validated(s, (conn_id)m->value, out);
         break;
     default:
         break;
@@ -539,6 +553,29 @@ void zab__learner_forward(struct zab_server *s, msg_id_t msg_id, struct proto_ou
     struct zab_msg *m = zab__msg_new(ZAB_MSG_REQUEST, s->cfg);
     m->txn.msg_id = msg_id;
     m->hdr.msg_id = msg_id;
+    zab__send(s, f->conn, m, out);
+}
+
+void zab__learner_forward_op(struct zab_server *s, const struct zab_op *req,
+                             struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    if (!f || f->stage != ZAB_FS_BROADCAST)
+        return;
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_REQUEST, s->cfg);
+    m->txn.op = *req;
+    zab__send(s, f->conn, m, out);
+}
+
+void zab__learner_revalidate_session(struct zab_server *s, conn_id client, int64_t session,
+                                     struct proto_out *out)
+{
+    struct zab_learner *f = s->learner;
+    if (!f || f->stage != ZAB_FS_BROADCAST)
+        return;
+    struct zab_msg *m = zab__msg_new(ZAB_MSG_REVALIDATE, s->cfg);
+    m->value = (int64_t)client;
+    m->session = session;
     zab__send(s, f->conn, m, out);
 }
 

@@ -19,6 +19,10 @@ const char *zab_msg_type_name(uint8_t type)
         [ZAB_MSG_WRITE_REQ] = "CREATE",          [ZAB_MSG_WRITE_RESP] = "CREATE_RESPONSE",
         [ZAB_MSG_CLIENT_PING] = "CLIENT_PING",   [ZAB_MSG_CLIENT_PONG] = "CLIENT_PONG",
         [ZAB_MSG_REVALIDATE] = "REVALIDATE",
+        [ZAB_MSG_SESSION_REQ] = "CONNECT_SESSION",
+        [ZAB_MSG_SESSION_RESP] = "CONNECT_SESSION_RESPONSE",
+        [ZAB_MSG_OP_REQ] = "REQUEST_OP",         [ZAB_MSG_OP_RESP] = "REPLY",
+        [ZAB_MSG_WATCH_EVENT] = "WATCHER_EVENT", [ZAB_MSG_SET_WATCHES] = "SET_WATCHES",
     };
     return type < ZAB_MSG_TYPE_COUNT && names[type] ? names[type] : "?";
 }
@@ -28,6 +32,10 @@ static void zab_msg_free(struct sim_msg *m)
     struct zab_msg *z = (struct zab_msg *)m;
     if (z->snapshot)
         g_array_free(z->snapshot, TRUE);
+    if (z->children)
+        g_ptr_array_free(z->children, TRUE);
+    if (z->touches)
+        g_array_free(z->touches, TRUE);
     g_free(z);
 }
 
@@ -42,7 +50,13 @@ static uint32_t wire_size(enum zab_msg_type type, uint32_t payload)
         return WIRE_OVERHEAD + 12 + 40 + payload; /* txn header + create txn */
     case ZAB_MSG_CONNECT_REQ:
     case ZAB_MSG_CONNECT_RESP:
+    case ZAB_MSG_SESSION_REQ:
+    case ZAB_MSG_SESSION_RESP:
         return WIRE_OVERHEAD + 48;
+    case ZAB_MSG_OP_REQ:
+    case ZAB_MSG_OP_RESP:
+    case ZAB_MSG_WATCH_EVENT:
+        return WIRE_OVERHEAD + 16 + 68 + ZAB_PATH_MAX; /* header + stat + path */
     default:
         return WIRE_OVERHEAD + 12;
     }

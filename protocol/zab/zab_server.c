@@ -61,6 +61,9 @@ void zab__conn_drop(struct zab_server *s, conn_id id, bool close, struct proto_o
 {
     if (close)
         proto_close(out, id);
+    const struct zab_conn *c = zab__conn_get(s, id);
+    if (c)
+        zab__data_conn_closed(s, c);
     g_hash_table_remove(s->conns, &id);
 }
 
@@ -103,8 +106,14 @@ void zab__deliver_committed(struct zab_server *s, struct proto_out *out)
     while (s->delivered < s->committed) {
         const struct zab_txn *t = zab__txn_at(s, s->delivered);
         s->delivered++;
+        if (t->op.kind != ZAB_OP_MESSAGE) {
+            /* The data model's txns go to the tree, not to the host's subscriber. */
+            zab__data_apply(s, t, out);
+            continue;
+        }
+        s->delivered_msgs++;
         struct trace_rec r = { .kind = TRACE_DELIVERY };
-        r.u.delivery.seq = s->delivered;
+        r.u.delivery.seq = s->delivered_msgs;
         r.u.delivery.msg_id = t->msg_id;
         r.u.delivery.log_id = t->zxid;
         proto_trace(out, &r);
@@ -125,7 +134,10 @@ void zab__deliver_committed(struct zab_server *s, struct proto_out *out)
 
 void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out *out)
 {
+    bool applied_cut = keep < s->delivered;
     for (uint64_t i = keep; i < s->txns->len; i++) {
+        if (zab__txn_at(s, i)->op.kind != ZAB_OP_MESSAGE)
+            continue; /* the truncation table lists workload messages only */
         struct trace_rec r = { .kind = TRACE_EVENT };
         r.u.event.type = ZAB_EVENT_TRUNCATE;
         r.u.event.b = zab__txn_at(s, i)->zxid;
@@ -139,6 +151,8 @@ void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out
     s->logged = MIN(s->logged, keep);
     s->committed = MIN(s->committed, keep);
     s->delivered = MIN(s->delivered, keep);
+    if (applied_cut)
+        zab__data_rebuild(s); /* ZooKeeper reloads its database after a truncation */
 }
 
 /* ---- role changes ----------------------------------------------------------------------- */
@@ -180,9 +194,14 @@ void zab__become_looking(struct zab_server *s, const struct proto_env *env, stru
 /* ---- client sessions (server side) ------------------------------------------------------ */
 
 static void on_client_msg(struct zab_server *s, struct zab_conn *c, const struct zab_msg *m,
-                          struct proto_out *out)
+                          const struct proto_env *env, struct proto_out *out)
 {
     switch (m->hdr.type) {
+    case ZAB_MSG_SESSION_REQ:
+    case ZAB_MSG_OP_REQ:
+    case ZAB_MSG_SET_WATCHES:
+        zab__data_on_client_msg(s, c, m, env, out);
+        return;
     case ZAB_MSG_CONNECT_REQ:
         if (!zab__serving(s)) {
             /* "ZooKeeperServer not running": the connection is closed at once. */
@@ -211,6 +230,8 @@ static void on_client_msg(struct zab_server *s, struct zab_conn *c, const struct
         return;
     }
     case ZAB_MSG_CLIENT_PING:
+        if (c->session_open)
+            zab__data_touch(s, c->session, env);
         zab__send(s, c->id, zab__msg_new(ZAB_MSG_CLIENT_PONG, s->cfg), out);
         return;
     default:
@@ -264,6 +285,7 @@ static void *server_create(const void *config, const struct proto_env *env, cons
     s->pending_writes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     s->peers = g_new0(struct zab_peer_channel, s->cfg->n_servers + 1);
     s->state = ZAB_STATE_DOWN;
+    zab__data_init(s);
     zab__recover(s, disk);
     zab__election_init(s);
     return s;
@@ -277,6 +299,7 @@ static void server_destroy(void *state)
     if (s->learner)
         zab__learner_free(s);
     zab__election_free(s);
+    zab__data_free(s);
     g_array_free(s->txns, TRUE);
     g_array_free(s->file_orphans, TRUE);
     g_hash_table_destroy(s->conns);
@@ -354,7 +377,7 @@ static void on_msg(struct zab_server *s, const struct proto_input *in, const str
         zab__learner_on_msg(s, m, env, out);
         break;
     case ZAB_CONN_CLIENT:
-        on_client_msg(s, c, m, out);
+        on_client_msg(s, c, m, env, out);
         break;
     }
 }
@@ -371,6 +394,7 @@ static void on_timer(struct zab_server *s, uint64_t token, const struct proto_en
     case ZAB_TOK_LEADER_WAIT:
     case ZAB_TOK_LEADER_TICK:
     case ZAB_TOK_LEADER_LOADED:
+    case ZAB_TOK_SESSION_EXPIRY:
     case ZAB_TOK_HANDLER_READ:
         if (proto_token_of(token, s->role) && s->leader)
             zab__leader_on_timer(s, token, env, out);

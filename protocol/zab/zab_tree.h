@@ -74,6 +74,8 @@ struct zab_op {
     uint8_t flags;       /* ZAB_CREATE_* */
     int16_t err;         /* ZAB_OP_ERROR: enum zab_err */
     int32_t version;     /* DELETE, SET_DATA: expected data version, -1 for any */
+    int32_t cxid;        /* the client's request number (TxnHeader.cxid); 0 for none */
+    int32_t reserved;    /* zero */
     int64_t session;     /* CREATE (ephemeral owner, or the requester), *_SESSION */
     int64_t data;        /* CREATE, SET_DATA: the node's value; CREATE_SESSION: timeout_ns */
     char path[ZAB_PATH_MAX];
