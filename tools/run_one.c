@@ -34,6 +34,28 @@ int64_t run_summary_value(sqlite3 *db, const char *model, const char *column, bo
     return value;
 }
 
+/* A recipe measure of model's recipes in the run: summed, or the longest for failover_ns;
+ * absent when the model ran no recipe or none has a value. */
+int64_t run_recipe_value(sqlite3 *db, const char *model, const char *column, bool *present)
+{
+    const char *agg = strcmp(column, "failover_ns") == 0 ? "max" : "sum";
+    char *sql = g_strdup_printf("SELECT %s(%s) FROM recipe_summary WHERE run_id = 1 AND "
+                                "model = ?1", agg, column);
+    sqlite3_stmt *st = NULL;
+    int64_t value = 0;
+    *present = false;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            value = sqlite3_column_int64(st, 0);
+            *present = true;
+        }
+    }
+    sqlite3_finalize(st);
+    g_free(sql);
+    return value;
+}
+
 static void format_value(int64_t v, bool present, enum summary_unit f, char *buf, size_t len)
 {
     if (!present)
@@ -131,6 +153,62 @@ static void render_violations(sqlite3 *db, unsigned models, int64_t count, GStri
         g_string_append(out, "  ... (zabsim check DB prints them all)\n");
 }
 
+/* The recipes' measures, a column per recipe that ran ("1 lock/zab"), when there are any. */
+static void render_recipes(sqlite3 *db, GString *out)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql = "SELECT recipe, model, kind, fencing, clients FROM recipe_summary "
+                      "WHERE run_id = 1 ORDER BY recipe";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    GArray *recipes = g_array_new(FALSE, FALSE, sizeof(int));
+    GString *head = g_string_new(NULL);
+    g_string_printf(head, "%-*s", LABEL_WIDTH, "recipes");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int recipe = sqlite3_column_int(st, 0);
+        g_array_append_val(recipes, recipe);
+        char name[64];
+        g_snprintf(name, sizeof name, "%d %s/%s%s", recipe + 1,
+                   (const char *)sqlite3_column_text(st, 2),
+                   (const char *)sqlite3_column_text(st, 1),
+                   sqlite3_column_int(st, 3) ? "+f" : "");
+        g_string_append_printf(head, " %16s", name);
+    }
+    sqlite3_finalize(st);
+    if (recipes->len == 0) {
+        g_array_free(recipes, TRUE);
+        g_string_free(head, TRUE);
+        return;
+    }
+    g_string_append_printf(out, "%s\n", head->str);
+    g_string_free(head, TRUE);
+    for (size_t i = 0; i < recipe_columns_count; i++) {
+        const struct summary_column *c = &recipe_columns[i];
+        char label[LABEL_WIDTH + 1];
+        g_snprintf(label, sizeof label, "%s%s", c->indent ? "  " : "", c->label);
+        g_string_append_printf(out, "%-*s", LABEL_WIDTH, label);
+        for (guint k = 0; k < recipes->len; k++) {
+            char *q = g_strdup_printf("SELECT %s FROM recipe_summary WHERE run_id = 1 AND "
+                                      "recipe = %d", c->name, g_array_index(recipes, int, k));
+            bool present = false;
+            int64_t v = 0;
+            if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+                v = sqlite3_column_int64(st, 0);
+                present = true;
+            }
+            sqlite3_finalize(st);
+            g_free(q);
+            char buf[32];
+            format_value(v, present, c->unit, buf, sizeof buf);
+            g_string_append_printf(out, " %16s", buf);
+        }
+        g_string_append_c(out, '\n');
+    }
+    g_string_append_c(out, '\n');
+    g_array_free(recipes, TRUE);
+}
+
 /* Checks the scenario's expect: block; appends one line per expectation. */
 static bool check_expectations(sqlite3 *db, const struct run_request *rq,
                                const struct db_run *run, GString *out)
@@ -161,6 +239,8 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
             v = db_run_invariant_violations(run, x->model, x->violated);
         else if (strcmp(x->column, "invariants") == 0)
             v = db_run_model_violations(run, x->model); /* only models with invariants */
+        else if (recipe_column_find(x->column))
+            v = run_recipe_value(db, model, x->column, &present);
         else
             v = run_summary_value(db, model, x->column, &present);
         bool ok = present && v >= x->min && v <= x->max;
@@ -176,6 +256,8 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
             g_snprintf(want, sizeof want, "in [%" PRId64 ", %" PRId64 "]", x->min, x->max);
         char got[32];
         const struct summary_column *col = summary_column_find(x->column);
+        if (!col)
+            col = recipe_column_find(x->column);
         format_value(v, present, col ? col->unit : SUMMARY_COUNT, got, sizeof got);
         if (strcmp(x->column, "invariants") == 0)
             g_snprintf(want, sizeof want, x->violated ? "violated: %s" : "hold",
@@ -260,6 +342,7 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     g_string_append_c(out->summary, '\n');
     render_table(db, rq->models, out->summary);
     g_string_append_c(out->summary, '\n');
+    render_recipes(db, out->summary);
     render_violations(db, rq->models, out->violations, out->summary);
     out->expectations_met = check_expectations(db, rq, out->run, out->summary);
     /* A bug scenario expects violations (expect: invariants: {violated: NAME}): its

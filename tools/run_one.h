@@ -41,6 +41,8 @@ void run_outcome_clear(struct run_outcome *out);
 /* One run_summary value of run 1 of a private run database: *present false for NULL or for
  * a model that did not run. */
 int64_t run_summary_value(sqlite3 *db, const char *model, const char *column, bool *present);
+/* A recipe_summary measure of model's recipes in the run (world/summary_columns.h). */
+int64_t run_recipe_value(sqlite3 *db, const char *model, const char *column, bool *present);
 
 /* "leader_crash-seed1.db" for a scenario and seed. */
 char *run_default_db_path(const struct scenario *sc, uint64_t seed);

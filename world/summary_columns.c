@@ -72,3 +72,35 @@ int summary_column_index(const char *name)
     const struct summary_column *c = summary_column_find(name);
     return c ? (int)(c - summary_columns) : -1;
 }
+
+/* The columns of the recipe_summary view after (run_id, model, recipe, kind, fencing,
+ * clients); reports/schema.sql defines each one. */
+const struct summary_column recipe_columns[RECIPE_COLUMNS_COUNT] = {
+    { "acquisitions", "acquisitions", SUMMARY_COUNT, 0,
+      "times a client began to believe it held the lock (or led)", false },
+    { "writes_accepted", "resource writes accepted", SUMMARY_COUNT, 0,
+      "writes the protected resource took from holders", false },
+    { "writes_refused", "refused (fenced out)", SUMMARY_COUNT, 1,
+      "writes the resource refused: their fencing token was older than one it had taken",
+      false },
+    { "exclusion_violations", "exclusion violations", SUMMARY_COUNT, 0,
+      "writes the resource took from a holder after taking one from a newer holder", true },
+    { "overlap_ns", "overlap (2+ believed holders)", SUMMARY_DURATION, 0,
+      "time during which two or more clients believed they held it", false },
+    { "failover_ns", "failover (holder hit -> next write)", SUMMARY_DURATION, 0,
+      "longest time from a fault on a holder's machine to another client's accepted write",
+      false },
+    { "stale_ns", "stale registry entries", SUMMARY_DURATION, 0,
+      "registry entries pointing at a dead service, summed over time", false },
+};
+
+const size_t recipe_columns_count = sizeof recipe_columns / sizeof recipe_columns[0];
+
+const struct summary_column *recipe_column_find(const char *name)
+{
+    for (size_t i = 0; i < recipe_columns_count; i++) {
+        if (strcmp(recipe_columns[i].name, name) == 0)
+            return &recipe_columns[i];
+    }
+    return NULL;
+}

@@ -34,4 +34,12 @@ int summary_column_index(const char *name);
 /* The column of that name, or NULL. */
 const struct summary_column *summary_column_find(const char *name);
 
+/* The coordination recipes' measures: the columns of the recipe_summary view, one row per
+ * recipe (docs/recipes.md). An expect: key too, summed over the model's recipes
+ * (failover_ns: the longest). */
+#define RECIPE_COLUMNS_COUNT 7
+extern const struct summary_column recipe_columns[RECIPE_COLUMNS_COUNT];
+extern const size_t recipe_columns_count;
+const struct summary_column *recipe_column_find(const char *name);
+
 #endif
