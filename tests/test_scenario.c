@@ -723,13 +723,13 @@ static void test_scenario_malformed_faults(void)
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, heal: h1}\n",
                     "5:20 faults[0].heal: the only value is 'all'");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, restart: leader}\n",
-                    "5:23 faults[0].restart: 'leader' is not a target here (expected a host "
-                    "name, crashed, event_host or a list of host names)");
+                    "5:23 faults[0].restart: 'leader' is not a target here (expected a host or "
+                    "client machine name, crashed, event_host or a list of names)");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: crashed}\n",
                     "5:21 faults[0].crash: 'crashed' is not a target here");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, isolate: [h1]}\n",
-                    "5:23 faults[0].isolate: expected one host name, leader, follower, random or "
-                    "event_host");
+                    "5:23 faults[0].isolate: expected one host or client machine name, leader, "
+                    "follower, random, holder or event_host");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: [h1, h1]}\n",
                     "5:26 faults[0].crash: 'h1' is listed twice (first at 5:22)");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_link: {from: h1, to: h1, latency: 5ms, "
@@ -739,6 +739,265 @@ static void test_scenario_malformed_faults(void)
                     "5:25 faults[0].slow_disk: missing required key 'fsync'");
     EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, explode: h1}\n", "5:5 faults[0]: no action",
                     "5:14 unknown key 'explode' in faults[0] (valid keys: crash, power_off,");
+}
+
+/* ---- client machines and recipes ------------------------------------------------------- */
+
+/* Runs with recipes over every simulated model allowed, for the duration of a test: no model
+ * backs a recipe yet (model_desc.recipe_kinds), so without this every recipe is refused. */
+static void allow_recipes(bool allow)
+{
+    for (model_id id = 0; id < model_count(); id++) {
+        if (model_get(id)->build)
+            model_set_recipe_kinds_for_test(id, allow ? (1u << RECIPE_KIND_COUNT) - 1
+                                                      : model_get(id)->recipe_kinds);
+    }
+}
+
+static void check_target(const struct scenario_target *t, uint32_t n_hosts,
+                         const uint32_t *hosts, uint32_t n_clients, const uint32_t *clients)
+{
+    CU_ASSERT_EQUAL(t->kind, SCENARIO_TARGET_HOSTS);
+    CU_ASSERT_EQUAL_FATAL(t->n_hosts, n_hosts);
+    CU_ASSERT_EQUAL_FATAL(t->n_clients, n_clients);
+    for (uint32_t i = 0; i < n_hosts; i++)
+        CU_ASSERT_EQUAL(t->hosts[i], hosts[i]);
+    for (uint32_t i = 0; i < n_clients; i++)
+        CU_ASSERT_EQUAL(t->clients[i], clients[i]);
+}
+
+/* Client machines c1..cN as fault targets, alone and in lists beside hosts. */
+static void test_scenario_client_targets(void)
+{
+    struct scenario *sc = parse_ok(BASE "workload: {clients: 2}\n"
+                                   "faults:\n"
+                                   "  - {at: 1s, pause: c2, for: 500ms}\n"
+                                   "  - {at: 2s, crash: c1}\n"
+                                   "  - {at: 3s, power_off: [h2, c2, h3, c1]}\n"
+                                   "  - {at: 4s, restart: [c1, c2]}\n"
+                                   "  - {at: 5s, isolate: c1}\n"
+                                   "  - {at: 6s, restart: crashed}\n"
+                                   "  - {at: 7s, crash: h1}\n");
+    if (!sc)
+        return;
+    CU_ASSERT_EQUAL(scenario_client_machines(sc), 2);
+    CU_ASSERT_EQUAL_FATAL(sc->faults->len, 7);
+    check_target(&fault_at(sc, 0)->target, 0, NULL, 1, (const uint32_t[]){ 1 });
+    CU_ASSERT_EQUAL(fault_at(sc, 0)->kind, TRACE_FAULT_PAUSE);
+    CU_ASSERT_EQUAL(fault_at(sc, 0)->duration, 500 * SIM_MS);
+    check_target(&fault_at(sc, 1)->target, 0, NULL, 1, (const uint32_t[]){ 0 });
+    check_target(&fault_at(sc, 2)->target, 2, (const uint32_t[]){ 1, 2 }, 2,
+                 (const uint32_t[]){ 1, 0 });
+    check_target(&fault_at(sc, 3)->target, 0, NULL, 2, (const uint32_t[]){ 0, 1 });
+    check_target(&fault_at(sc, 4)->target, 0, NULL, 1, (const uint32_t[]){ 0 });
+    CU_ASSERT_EQUAL(fault_at(sc, 5)->target.kind, SCENARIO_TARGET_CRASHED);
+    check_target(&fault_at(sc, 6)->target, 1, (const uint32_t[]){ 0 }, 0, NULL);
+    scenario_free(sc);
+
+    /* A recipe's clients add client machines; holder needs a recipe. */
+    allow_recipes(true);
+    sc = parse_ok(BASE "workload: {clients: 2}\n"
+                  "recipe: {kind: lock, backend: zab, clients: 5}\n"
+                  "faults:\n"
+                  "  - {at: 1s, crash: c5}\n"
+                  "  - {at: 2s, crash: holder}\n"
+                  "  - {at: 3s, power_off: holder}\n"
+                  "  - {at: 4s, pause: holder, for: 1s}\n"
+                  "  - {at: 5s, isolate: holder}\n"
+                  "  - {on: {event: fsync}, crash: holder}\n");
+    allow_recipes(false);
+    if (!sc)
+        return;
+    CU_ASSERT_EQUAL(scenario_client_machines(sc), 5);
+    CU_ASSERT_EQUAL_FATAL(sc->faults->len, 6);
+    check_target(&fault_at(sc, 0)->target, 0, NULL, 1, (const uint32_t[]){ 4 });
+    for (guint i = 1; i < 6; i++)
+        CU_ASSERT_EQUAL(fault_at(sc, i)->target.kind, SCENARIO_TARGET_HOLDER);
+    scenario_free(sc);
+}
+
+static void test_scenario_bad_client_targets(void)
+{
+    EXPECT_PROBLEMS(BASE "workload: {clients: 2}\nfaults:\n  - {at: 1s, pause: c3, for: 1s}\n",
+                    "6:21 faults[0].pause: unknown client machine 'c3' (client machines are "
+                    "c1..c2: one per workload or recipe client)");
+    EXPECT_PROBLEMS(BASE "workload: {clients: 1}\nfaults:\n  - {at: 1s, crash: [h1, c2]}\n",
+                    "6:26 faults[0].crash: unknown client machine 'c2' (client machines are c1:");
+    EXPECT_PROBLEMS(BASE "workload: {clients: 0}\nfaults:\n  - {at: 1s, crash: c1}\n",
+                    "6:21 faults[0].crash: unknown client machine 'c1' (the scenario has none:");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: c99999999999}\n",
+                    "5:21 faults[0].crash: unknown client machine 'c99999999999'");
+    /* Not of the form cN: an unknown host. */
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: c01}\n",
+                    "5:21 faults[0].crash: unknown host 'c01' (hosts are h1..h3)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: [c1, h2, c1]}\n",
+                    "5:30 faults[0].crash: 'c1' is listed twice (first at 5:22)");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, crash: holder}\n",
+                    "5:21 faults[0].crash: 'holder' is the client holding a recipe's lock or "
+                    "leadership, and this scenario has no recipe:");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, restart: holder}\n",
+                    "5:23 faults[0].restart: 'holder' cannot be restarted: a crashed holder "
+                    "holds nothing");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, isolate: [c1]}\n",
+                    "5:23 faults[0].isolate: expected one host or client machine name");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, partition: [[h1, c1], [h2, h3]]}\n",
+                    "5:31 faults[0].partition: 'c1' is a client machine; a partition names "
+                    "hosts");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_disk: {host: c1, fsync: 1s, for: 1s}}\n",
+                    "5:32 faults[0].slow_disk.host: 'c1' is a client machine; expected one host "
+                    "name, leader, follower, random or event_host");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {at: 1s, slow_link: {from: c1, to: h1, latency: 5ms, "
+                         "for: 1s}}\n",
+                    "5:32 faults[0].slow_link.from: 'c1' is a client machine");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync, host: [h1, c1]}, crash: h1}\n",
+                    "5:36 faults[0].on.host: 'c1' is a client machine; expected a host name, a "
+                    "list of host names, leader, follower or any");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync}, crash: holder}\n",
+                    "5:33 faults[0].crash: 'holder' is the client holding");
+    EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: fsync, host: holder}, crash: h1}\n",
+                    "5:31 faults[0].on.host: 'holder' is not a target here");
+    /* Hosts may not be named like client machines or holder. */
+    EXPECT_PROBLEMS(BASE "hosts: [a, c1, holder, c0]\n",
+                    "4:12 hosts: 'c1' is reserved: it names a client machine",
+                    "4:16 hosts: 'holder' is reserved: fault targets use it");
+    /* When the client machines are unknown (a bad count), references to them are not
+     * checked: the count's problem is the one to fix. */
+    EXPECT_PROBLEMS(BASE "workload: {clients: many}\nfaults:\n  - {at: 1s, crash: c9}\n",
+                    "4:21 workload.clients: expected a whole number, found 'many'");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: kafka, clients: 9}\nfaults:\n"
+                         "  - {at: 1s, crash: c9}\n",
+                    "4:31 recipe.backend: 'kafka' is not a simulated model");
+    /* At most 64 client machines in one list. */
+    GString *yaml = g_string_new(BASE "workload: {clients: 65}\nfaults:\n  - {at: 1s, crash: [");
+    for (int i = 1; i <= 65; i++)
+        g_string_append_printf(yaml, "%sc%d", i > 1 ? ", " : "", i);
+    g_string_append(yaml, "]}\n");
+    char *col = g_strdup_printf("6:%d faults[0].crash: a list names at most 64 client machines",
+                                (int)(strstr(yaml->str, "c65") - strstr(yaml->str, "  - {")) +
+                                    1);
+    EXPECT_PROBLEMS(yaml->str, col);
+    g_free(col);
+    g_string_free(yaml, TRUE);
+}
+
+static void test_scenario_recipes(void)
+{
+    CU_ASSERT_STRING_EQUAL(recipe_kind_name(RECIPE_LOCK), "lock");
+    CU_ASSERT_STRING_EQUAL(recipe_kind_name(RECIPE_ELECTION), "election");
+    CU_ASSERT_STRING_EQUAL(recipe_kind_name(RECIPE_REGISTRY), "registry");
+    CU_ASSERT_STRING_EQUAL(recipe_kind_name(RECIPE_KIND_COUNT), "?");
+    unsigned zab = 1u << model_find("zab"), pubsub = 1u << model_find("pubsub"),
+             jetstream = 1u << model_find("jetstream");
+    allow_recipes(true);
+    /* One mapping, every key. */
+    struct scenario *sc = parse_ok(BASE "workload: {clients: 2}\n"
+                                   "recipe: {kind: lock, backend: zab, clients: 4, hold: 1.5s, "
+                                   "fencing: true, work_every: 50ms}\n");
+    if (sc) {
+        CU_ASSERT_EQUAL_FATAL(sc->n_recipes, 1);
+        const struct scenario_recipe *r = &sc->recipes[0];
+        CU_ASSERT_EQUAL(r->kind, RECIPE_LOCK);
+        CU_ASSERT_EQUAL(r->backend, model_find("zab"));
+        CU_ASSERT_EQUAL(r->clients, 4);
+        CU_ASSERT_EQUAL(r->hold, 1500 * SIM_MS);
+        CU_ASSERT_EQUAL(r->work_every, 50 * SIM_MS);
+        CU_ASSERT_TRUE(r->fencing);
+        CU_ASSERT_EQUAL(r->line, 5);
+        CU_ASSERT_EQUAL(r->column, 9);
+        CU_ASSERT_EQUAL(scenario_client_machines(sc), 4);
+        CU_ASSERT_EQUAL(scenario_default_models(sc), zab | pubsub);
+    }
+    scenario_free(sc);
+    /* A list, in block style, with the defaults; an opt-in backend joins the default set,
+     * and so does a backend that `models:` leaves out. */
+    sc = parse_ok(BASE "models: pubsub\n"
+                  "workload: {clients: 5}\n"
+                  "recipe:\n"
+                  "  - kind: election\n"
+                  "    backend: jetstream\n"
+                  "    hold: 0\n"
+                  "  - {kind: registry, backend: zab, fencing: false}\n");
+    if (sc) {
+        CU_ASSERT_EQUAL_FATAL(sc->n_recipes, 2);
+        CU_ASSERT_EQUAL(sc->recipes[0].kind, RECIPE_ELECTION);
+        CU_ASSERT_EQUAL(sc->recipes[0].backend, model_find("jetstream"));
+        CU_ASSERT_EQUAL(sc->recipes[0].clients, 3);
+        CU_ASSERT_EQUAL(sc->recipes[0].hold, 0);
+        CU_ASSERT_EQUAL(sc->recipes[0].work_every, 100 * SIM_MS);
+        CU_ASSERT_FALSE(sc->recipes[0].fencing);
+        CU_ASSERT_EQUAL(sc->recipes[0].line, 7);
+        CU_ASSERT_EQUAL(sc->recipes[1].kind, RECIPE_REGISTRY);
+        CU_ASSERT_EQUAL(sc->recipes[1].hold, 2 * SIM_S);
+        CU_ASSERT_EQUAL(scenario_client_machines(sc), 5);
+        CU_ASSERT_EQUAL(sc->models, pubsub);
+        CU_ASSERT_EQUAL(scenario_default_models(sc), zab | pubsub | jetstream);
+    }
+    scenario_free(sc);
+    /* Written without a value: no recipe. */
+    sc = parse_ok(BASE "recipe:\n");
+    if (sc) {
+        CU_ASSERT_EQUAL(sc->n_recipes, 0);
+        CU_ASSERT_EQUAL(scenario_client_machines(sc), 3);
+    }
+    scenario_free(sc);
+    allow_recipes(false);
+}
+
+static void test_scenario_bad_recipes(void)
+{
+    /* No model backs a recipe in this version. */
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab}\n",
+                    "4:31 recipe.backend: backend \"zab\" has no lock recipe in this version");
+    EXPECT_PROBLEMS(BASE "recipe: [{kind: election, backend: pubsub}]\n",
+                    "4:36 recipe[0].backend: backend \"pubsub\" has no election recipe in this "
+                    "version");
+    allow_recipes(true);
+    model_set_recipe_kinds_for_test((model_id)model_find("pubsub"), 1u << RECIPE_REGISTRY);
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: pubsub}\n",
+                    "4:31 recipe.backend: backend \"pubsub\" has no lock recipe");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lok, backend: zab}\n",
+                    "4:16 recipe.kind: 'lok' is not a recipe (expected lock, election or "
+                    "registry)");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: kafka}\n",
+                    "4:31 recipe.backend: 'kafka' is not a simulated model (the models: "
+                    "zab,pubsub,jetstream)");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab-real}\n",
+                    "4:31 recipe.backend: 'zab-real' is not a simulated model");
+    EXPECT_PROBLEMS(BASE "recipe: {backend: zab}\n", "4:9 recipe: missing required key 'kind'");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock}\n",
+                    "4:9 recipe: missing required key 'backend'");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab, clients: 0}\n",
+                    "4:45 recipe.clients: must be at least 1, found 0");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab, clients: 1025}\n",
+                    "4:45 recipe.clients: must be at most 1024");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab, hold: -1s}\n",
+                    "4:42 recipe.hold: invalid duration '-1s'");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab, work_every: 0}\n",
+                    "4:48 recipe.work_every: must be greater than 0");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab, fencing: maybe}\n",
+                    "4:45 recipe.fencing: expected true or false, not 'maybe'");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab, fencing: }\n",
+                    "4:45 recipe.fencing: missing value (expected true or false)");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab, holds: 1s}\n",
+                    "4:36 unknown key 'holds' in recipe; did you mean 'hold'? (valid keys: "
+                    "kind, backend, clients, hold, work_every, fencing)");
+    EXPECT_PROBLEMS(BASE "recipe: lock\n", "4:9 recipe: expected a mapping such as {kind: lock, "
+                    "backend: zab}, or a list of them, not a single value");
+    EXPECT_PROBLEMS(BASE "recipe: []\n", "4:9 recipe: the list is empty");
+    EXPECT_PROBLEMS(BASE "recipe: [lock]\n",
+                    "4:10 recipe[0]: expected a mapping such as {kind: lock, backend: zab}, not "
+                    "a single value");
+    /* Every bad recipe of a list, in file order. */
+    EXPECT_PROBLEMS(BASE "recipe:\n  - {kind: lock, backend: zab}\n  - {kind: lock}\n"
+                         "  - {kind: vote, backend: zab}\n",
+                    "6:5 recipe[1]: missing required key 'backend'",
+                    "7:12 recipe[2].kind: 'vote' is not a recipe");
+    GString *yaml = g_string_new(BASE "recipe:\n");
+    for (int i = 0; i < SCENARIO_MAX_RECIPES + 1; i++)
+        g_string_append(yaml, "  - {kind: lock, backend: zab}\n");
+    EXPECT_PROBLEMS(yaml->str, "13:5 recipe: at most 8 recipes");
+    g_string_free(yaml, TRUE);
+    allow_recipes(false);
 }
 
 /* Triggers (`on:`): what is read, and every mistake reported where it was made. */
@@ -1425,7 +1684,8 @@ void test_register(void)
                TEST(test_scenario_small_forms_and_null_sections),
                TEST(test_scenario_load_reads_files), TEST(test_scenario_pubsub_placement_keys),
                TEST(test_scenario_timing_keys), TEST(test_scenario_jetstream_defaults),
-               TEST(test_scenario_jetstream_keys), TEST(test_scenario_models));
+               TEST(test_scenario_jetstream_keys), TEST(test_scenario_models),
+               TEST(test_scenario_client_targets), TEST(test_scenario_recipes));
     TEST_SUITE("scenario_problems", TEST(test_scenario_unknown_and_duplicate_keys),
                TEST(test_scenario_wrong_types), TEST(test_scenario_bad_numbers),
                TEST(test_scenario_bad_durations_and_units),
@@ -1433,6 +1693,7 @@ void test_register(void)
                TEST(test_scenario_fault_after_duration),
                TEST(test_scenario_malformed_partitions), TEST(test_scenario_malformed_faults),
                TEST(test_scenario_malformed_triggers),
+               TEST(test_scenario_bad_client_targets), TEST(test_scenario_bad_recipes),
                TEST(test_scenario_variants_and_expected_violations),
                TEST(test_scenario_explore_section), TEST(test_scenario_bad_jetstream),
                TEST(test_scenario_bad_models),

@@ -2,8 +2,9 @@
  * what the comparison exists for (two publishers' messages arrive in different orders at
  * different pub/sub subscribers, in one order everywhere under ZAB), that a run is a pure
  * function of scenario and seed (and that the determinism check sees where two runs part),
- * that symbolic fault targets resolve from the state, and that faults triggered by protocol
- * events fire at those events. */
+ * that symbolic fault targets resolve from the state, that faults on client machines stop,
+ * cut and kill those clients alone, and that faults triggered by protocol events fire at
+ * those events. */
 #include "protocol/zab/zab.h"
 #include "world/determinism.h"
 #include "world/verdict.h"
@@ -293,6 +294,176 @@ static void test_symbolic_targets_resolve_when_fired(void)
     scenario_free(sc);
 }
 
+/* ---- faults on client machines ------------------------------------------------------- */
+
+#define CLIENTS 4
+
+/* Per client (0-based), the times of its submissions, acks and timeouts (zab only). */
+struct client_capture {
+    GArray *submitted[CLIENTS], *acked[CLIENTS], *timed_out[CLIENTS]; /* sim_time */
+    GString *faults; /* "kind target: detail;" */
+};
+
+static void client_record(void *ctx, const struct trace_rec *r)
+{
+    struct client_capture *c = ctx;
+    if (r->kind == TRACE_FAULT)
+        g_string_append_printf(c->faults, "%s %s: %s;", fault_kind_name(r->u.fault.kind),
+                               r->u.fault.target, r->u.fault.detail);
+    GArray **to = NULL;
+    msg_id_t id = MSG_ID_NONE;
+    if (r->kind == TRACE_SUBMISSION) {
+        to = c->submitted;
+        id = r->u.submission.msg_id;
+    } else if (r->kind == TRACE_OUTCOME && r->u.outcome.outcome == TRACE_OUTCOME_ACKED) {
+        to = c->acked;
+        id = r->u.outcome.msg_id;
+    } else if (r->kind == TRACE_OUTCOME && r->u.outcome.outcome == TRACE_OUTCOME_TIMEOUT) {
+        to = c->timed_out;
+        id = r->u.outcome.msg_id;
+    }
+    uint32_t client = msg_id_client(id);
+    if (to && client >= 1 && client <= CLIENTS)
+        g_array_append_val(to[client - 1], r->t_ns);
+}
+
+static void run_clients(const struct scenario *sc, struct client_capture *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < CLIENTS; i++) {
+        c->submitted[i] = g_array_new(FALSE, FALSE, sizeof(sim_time));
+        c->acked[i] = g_array_new(FALSE, FALSE, sizeof(sim_time));
+        c->timed_out[i] = g_array_new(FALSE, FALSE, sizeof(sim_time));
+    }
+    c->faults = g_string_new(NULL);
+    struct recorder rec = { client_record, c };
+    struct world *w = world_new(sc, 1, 1u << ZAB, false, &rec);
+    world_run(w);
+    world_free(w);
+}
+
+static void client_capture_free(struct client_capture *c)
+{
+    for (int i = 0; i < CLIENTS; i++) {
+        g_array_free(c->submitted[i], TRUE);
+        g_array_free(c->acked[i], TRUE);
+        g_array_free(c->timed_out[i], TRUE);
+    }
+    g_string_free(c->faults, TRUE);
+}
+
+/* How many of times fall in [from, until). */
+static guint count_within(const GArray *times, sim_time from, sim_time until)
+{
+    guint n = 0;
+    for (guint i = 0; i < times->len; i++) {
+        sim_time t = g_array_index(times, sim_time, i);
+        n += t >= from && t < until;
+    }
+    return n;
+}
+
+/* A calm ZAB run whose client machines are hit one by one: c1 paused submits nothing while
+ * paused and carries on after; c2 isolated hears nothing back, so its writes time out and
+ * none is acknowledged until the heal; c3 crashed submits nothing more until its restart;
+ * c1 powered off submits nothing more; the other clients go on meanwhile. */
+static void test_faults_on_client_machines(void)
+{
+    struct scenario *sc = parse("name: client_faults\n"
+                                "description: pause, isolate, crash and restart clients\n"
+                                "duration: 10s\n"
+                                "hosts: 3\n"
+                                "zab: {tick: 100ms, startup: 10ms}\n"
+                                "workload: {clients: 3, rate: 50/s, stop: 9s}\n"
+                                "faults:\n"
+                                "  - {at: 2s, pause: c1, for: 2s}\n"
+                                "  - {at: 2s, isolate: c2}\n"
+                                "  - {at: 5s, heal: all}\n"
+                                "  - {at: 6s, crash: c3}\n"
+                                "  - {at: 6.5s, power_off: c3}\n" /* crashed, still on */
+                                "  - {at: 7s, restart: c3}\n"
+                                "  - {at: 8s, power_off: c1}\n");
+    struct client_capture c;
+    run_clients(sc, &c);
+    CU_ASSERT_STRING_EQUAL(c.faults->str,
+                           "pause c1: for 2s;"
+                           "isolate c2: c2 alone, cut from every host and every other client "
+                           "machine;"
+                           "heal all: ;"
+                           "crash c3: ;"
+                           "power_off c3: ;" /* a crashed machine still had power */
+                           "restart c3: ;"
+                           "power_off c1: ;");
+    /* c1: nothing while paused, submissions before and after. */
+    CU_ASSERT(count_within(c.submitted[0], 1 * SIM_S, 2 * SIM_S) > 20);
+    CU_ASSERT_EQUAL(count_within(c.submitted[0], 2 * SIM_S, 4 * SIM_S), 0);
+    CU_ASSERT(count_within(c.submitted[0], 4 * SIM_S, 5 * SIM_S) > 20);
+    CU_ASSERT(count_within(c.submitted[0], 7 * SIM_S, 8 * SIM_S) > 20);
+    CU_ASSERT_EQUAL(count_within(c.submitted[0], 8 * SIM_S, 10 * SIM_S), 0); /* off */
+    /* c2: acknowledged before, not while cut off (a reply already on its way aside), its
+     * pending writes time out (session timeout 2s: read timeout 1.33s), acknowledged again
+     * after the heal. */
+    CU_ASSERT(count_within(c.acked[1], 1 * SIM_S, 2 * SIM_S) > 20);
+    CU_ASSERT_EQUAL(count_within(c.acked[1], 2 * SIM_S + 100 * SIM_MS, 5 * SIM_S), 0);
+    CU_ASSERT(count_within(c.timed_out[1], 2 * SIM_S, 5 * SIM_S) > 0);
+    CU_ASSERT(count_within(c.acked[1], 6 * SIM_S, 9 * SIM_S) > 20);
+    /* c3: acknowledged all along until its crash; nothing submitted until its restart. */
+    CU_ASSERT(count_within(c.acked[2], 2 * SIM_S + 100 * SIM_MS, 5 * SIM_S) > 50);
+    CU_ASSERT(count_within(c.submitted[2], 5 * SIM_S, 6 * SIM_S) > 20);
+    CU_ASSERT_EQUAL(count_within(c.submitted[2], 6 * SIM_S, 7 * SIM_S), 0);
+    CU_ASSERT(count_within(c.submitted[2], 7 * SIM_S, 9 * SIM_S) > 20);
+    CU_ASSERT(count_within(c.acked[2], 7 * SIM_S, 10 * SIM_S) > 20);
+    /* c1 is not cut off by c2's isolation, nor c2 stalled by c1's pause. */
+    CU_ASSERT(count_within(c.acked[0], 4 * SIM_S + 100 * SIM_MS, 5 * SIM_S) > 20);
+    CU_ASSERT(count_within(c.submitted[1], 2 * SIM_S, 4 * SIM_S) > 50);
+    client_capture_free(&c);
+    scenario_free(sc);
+}
+
+/* A recipe's clients may outnumber the workload's: the extra client machine (c4) exists and
+ * takes faults, and `holder` resolves to nobody while no model says who holds (the fault
+ * does nothing and says so). Recipes over zab are switched on for the test only. */
+static void test_recipe_client_machines_and_holder(void)
+{
+    model_set_recipe_kinds_for_test(ZAB, 1u << RECIPE_LOCK);
+    struct scenario *sc = parse("name: holder\n"
+                                "description: a lock recipe with four clients\n"
+                                "duration: 4s\n"
+                                "hosts: 3\n"
+                                "models: pubsub\n"
+                                "workload: {clients: 2, rate: 20/s}\n"
+                                "recipe: {kind: lock, backend: zab, clients: 4}\n"
+                                "faults:\n"
+                                "  - {at: 1s, crash: holder}\n"
+                                "  - {at: 1s, isolate: holder}\n"
+                                "  - {at: 2s, pause: c4, for: 1s}\n"
+                                "  - {at: 2s, isolate: c3}\n"
+                                "  - {at: 3s, crash: [h1, c4]}\n"
+                                "  - {at: 3.5s, restart: crashed}\n"
+                                "  - {on: {event: state, state: LEADING}, pause: holder, "
+                                "for: 1s}\n");
+    model_set_recipe_kinds_for_test(ZAB, model_get(ZAB)->recipe_kinds);
+    CU_ASSERT_EQUAL(scenario_client_machines(sc), 4);
+    /* The backend joins the models the scenario names. */
+    CU_ASSERT_EQUAL(scenario_default_models(sc), (1u << ZAB) | (1u << PUBSUB));
+    struct client_capture c;
+    run_clients(sc, &c);
+    /* The triggered one fires first, when the first leader is elected. */
+    CU_ASSERT(g_str_has_prefix(c.faults->str, "pause : on state LEADING/DISCOVERY by h3 (the 1st) at "));
+    const char *timed = strstr(c.faults->str, "; no holder: nothing done;");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(timed);
+    CU_ASSERT_STRING_EQUAL(timed + strlen("; no holder: nothing done;"),
+                           "crash : no holder: nothing done;"
+                           "isolate : no holder: nothing done;"
+                           "pause c4: for 1s;"
+                           "isolate c3: c3 alone, cut from every host and every other client "
+                           "machine;"
+                           "crash h1,c4: ;"
+                           "restart h1,c4: ;");
+    client_capture_free(&c);
+    scenario_free(sc);
+}
+
 /* ---- triggers ---------------------------------------------------------------------- */
 
 /* What a trigger test reads from a run: faults with their times and details, and, in a run
@@ -476,6 +647,8 @@ void test_register(void)
                TEST(test_determinism_check_finds_where_two_runs_part),
                TEST(test_a_model_runs_the_same_alone_or_beside_others),
                TEST(test_symbolic_targets_resolve_when_fired),
+               TEST(test_faults_on_client_machines),
+               TEST(test_recipe_client_machines_and_holder),
                TEST(test_triggers_fire_on_the_counted_event),
                TEST(test_triggers_that_never_match_never_fire),
                TEST(test_bug_variants_break_agreement_and_the_fix_holds));

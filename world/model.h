@@ -93,6 +93,11 @@ struct model_desc {
      * SCENARIO_TARGET_FOLLOWER). */
     unsigned targets;
 
+    /* Coordination recipes (`recipe:`) it can back: bit (1 << RECIPE_LOCK), ... A scenario
+     * naming it as the backend of another kind is refused. Read it through
+     * model_recipe_kinds(), which tests may override. */
+    unsigned recipe_kinds;
+
     /* Builds the model's part of a run; then, before the simulation starts, the world asks
      * it to place its nodes host by host and client by client, every model in registry
      * order at each machine (node creation order names the nodes' random streams).
@@ -115,6 +120,10 @@ struct model_desc {
      * host missed it (a protocol that retransmits). NULL: never a drop. */
     bool (*lost_as_drop)(struct model_run *m, const struct trace_rec *lost,
                          struct trace_rec *drop);
+    /* The client (0-based: c1 is 0) holding recipe's lock or leadership now (recipe: an
+     * index of sc->recipes whose backend is this model), or -1 when none does; the `holder`
+     * fault target. NULL: the model never says, and such a fault does nothing. */
+    int (*recipe_holder)(struct model_run *m, uint32_t recipe);
     /* Refines a record of the model before it is recorded (may be NULL). */
     void (*annotate)(struct model_run *m, struct trace_rec *r);
     void (*free)(struct model_run *m);
@@ -136,6 +145,13 @@ unsigned model_default(void);
  * model_default(). Whatever decides a run's models, or whether they are the default (a
  * printed command that must add `--model`), asks this. */
 unsigned scenario_default_models(const struct scenario *sc);
+/* The recipe kinds the model can back: its descriptor's recipe_kinds, unless a test set
+ * them with model_set_recipe_kinds_for_test(). */
+unsigned model_recipe_kinds(model_id id);
+/* For tests only: makes model_recipe_kinds(id) return kinds (bits by enum recipe_kind), so
+ * that a scenario with a recipe over a model that has none yet can be loaded. Give it the
+ * descriptor's own recipe_kinds to undo. Not thread-safe; nothing but tests calls it. */
+void model_set_recipe_kinds_for_test(model_id id, unsigned kinds);
 /* The registered models recorded from real systems (model_desc.real_of set). */
 unsigned model_real_set(void);
 /* Parses "zab", "zab,pubsub", "all" or "both" (the two original models) into a set; 0 with

@@ -63,7 +63,29 @@ unsigned model_default(void)
 
 unsigned scenario_default_models(const struct scenario *sc)
 {
-    return sc->models ? sc->models : model_default();
+    unsigned set = sc->models ? sc->models : model_default();
+    /* A recipe runs over its backend: the scenario asks for that model by naming it. */
+    for (uint32_t i = 0; i < sc->n_recipes && i < SCENARIO_MAX_RECIPES; i++)
+        set |= 1u << sc->recipes[i].backend;
+    return set;
+}
+
+/* Tests' overrides of descriptors' recipe_kinds (recipe_kinds_set: which are overridden). */
+static unsigned recipe_kinds_override[MODELS_MAX];
+static unsigned recipe_kinds_set;
+
+unsigned model_recipe_kinds(model_id id)
+{
+    ZS_ASSERT(id < G_N_ELEMENTS(registry));
+    return (recipe_kinds_set & (1u << id)) ? recipe_kinds_override[id]
+                                           : registry[id]->recipe_kinds;
+}
+
+void model_set_recipe_kinds_for_test(model_id id, unsigned kinds)
+{
+    ZS_ASSERT(id < G_N_ELEMENTS(registry));
+    recipe_kinds_override[id] = kinds;
+    recipe_kinds_set |= 1u << id;
 }
 
 unsigned model_real_set(void)

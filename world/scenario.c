@@ -1,7 +1,7 @@
 /* scenario.c: loading a scenario file (docs/scenarios.md): the public entry points, the
- * defaults, and the top-level keys and sections up to `workload:`. Faults and `expect:` are
- * read in scenario_fault.c, the YAML tree is built in scenario_yaml.c, and the typed readers
- * shared by all of them are in scenario_value.c.
+ * defaults, and the top-level keys and sections up to `workload:`. `recipe:` is read in
+ * scenario_recipe.c, faults and `expect:` in scenario_fault.c, the YAML tree is built in
+ * scenario_yaml.c, and the typed readers shared by all of them are in scenario_value.c.
  *
  * Sections are read in dependency order (hosts and duration before anything that refers to
  * them), whatever order the file uses; problems are sorted by position at the end. */
@@ -31,17 +31,19 @@ enum top_key {
     TOP_EXPECT,
     TOP_EXPLORE,
     TOP_MODELS,
+    TOP_RECIPE,
     TOP_COUNT
 };
 
 static const char *const top_keys[TOP_COUNT] = {
     "name", "description", "seed", "duration", "hosts", "network", "disk", "zab", "pubsub",
-    "jetstream", "workload", "faults", "expect", "explore", "models",
+    "jetstream", "workload", "faults", "expect", "explore", "models", "recipe",
 };
 
-/* Words with a meaning in fault targets; a host with one of these names would be ambiguous. */
+/* Words with a meaning in fault targets; a host with one of these names would be ambiguous,
+ * and so would one named like a client machine (c1, c2, ...). */
 static const char *const reserved_host_names[] = { "leader", "follower", "random", "crashed",
-                                                   "all", "any", "event_host" };
+                                                   "all", "any", "event_host", "holder" };
 
 /* ZooKeeper negotiates session timeouts into [2, 20] ticks (minSessionTimeout and
  * maxSessionTimeout default to 2 and 20 times tickTime, ZooKeeperServer.java). */
@@ -118,6 +120,10 @@ static bool check_host_name(struct scenario__ctx *c, const struct ynode *list, g
             scenario__report_at(c, n, "hosts: '%s' is reserved: fault targets use it", name);
             return false;
         }
+    }
+    if (scenario__client_number(name) >= 0) {
+        scenario__report_at(c, n, "hosts: '%s' is reserved: it names a client machine", name);
+        return false;
     }
     for (guint j = 0; j < i; j++) {
         const struct ynode *first = g_ptr_array_index(list->items, j);
@@ -723,6 +729,8 @@ static void read_workload(struct scenario__ctx *c, const struct ynode *n)
                                     SCENARIO_MAX_CLIENTS, &clients);
         if (clients_ok)
             sc->workload.clients = (uint32_t)clients;
+        else
+            c->clients_ok = false; /* client machines c1..cN are unknown */
     }
     if (f[WL_RATE].value)
         read_rate(c, f[WL_RATE].value, clients_ok);
@@ -900,6 +908,7 @@ static void read_scenario(struct scenario__ctx *c, const struct ynode *root)
     read_pubsub(c, f[TOP_PUBSUB].value);
     read_jetstream(c, f[TOP_JETSTREAM].value);
     read_workload(c, f[TOP_WORKLOAD].value);
+    scenario__read_recipes(c, f[TOP_RECIPE].value);
     scenario__read_faults(c, f[TOP_FAULTS].value);
     scenario__read_expect(c, f[TOP_EXPECT].value);
     read_explore(c, f[TOP_EXPLORE].value);
@@ -1032,7 +1041,7 @@ struct scenario *scenario_parse(const char *display_path, const char *text, size
         struct scenario__tree tree;
         if (scenario__read_yaml(&diag, text, len, &tree)) {
             sc = scenario_new(diag.path, text, len);
-            struct scenario__ctx c = { .diag = &diag, .sc = sc };
+            struct scenario__ctx c = { .diag = &diag, .sc = sc, .clients_ok = true };
             read_scenario(&c, tree.root);
         }
         scenario__tree_clear(&tree);

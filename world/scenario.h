@@ -24,21 +24,30 @@
  * default to about 1 MB, and real servers reject anything bigger. */
 #define SCENARIO_MAX_PAYLOAD (1024 * 1024)
 
+/* Most client machines one list target may name (`crash: [c1, c2]`). */
+#define SCENARIO_MAX_TARGET_CLIENTS 64
+
 /* Who a fault acts on. Symbolic targets are resolved when the fault fires. */
 enum target_kind {
-    SCENARIO_TARGET_HOSTS = 0,  /* the listed hosts */
+    SCENARIO_TARGET_HOSTS = 0,  /* the listed hosts and client machines */
     SCENARIO_TARGET_LEADER,     /* the ZAB leader at that moment */
     SCENARIO_TARGET_FOLLOWER,   /* a random ZAB follower at that moment */
     SCENARIO_TARGET_RANDOM,     /* a random host that is up */
     SCENARIO_TARGET_CRASHED,    /* every host that is down (restart only) */
     SCENARIO_TARGET_ALL,        /* heal: all; a trigger's host filter: any host */
     SCENARIO_TARGET_EVENT_HOST, /* a triggered fault: the host whose event fired it */
+    SCENARIO_TARGET_HOLDER,     /* the client machine holding the first recipe's lock or
+                                 * leadership at that moment (model_desc.recipe_holder) */
 };
 
 struct scenario_target {
     enum target_kind kind;
     uint32_t n_hosts;
     uint32_t hosts[SCENARIO_MAX_HOSTS]; /* host indices (0-based) for SCENARIO_TARGET_HOSTS */
+    /* SCENARIO_TARGET_HOSTS: the client machines listed too, by client index (0-based: c1 is
+     * 0), in file order; a fault acts on the hosts first, then on these. */
+    uint32_t n_clients;
+    uint32_t clients[SCENARIO_MAX_TARGET_CLIENTS];
 };
 
 /* What a triggered fault waits for (docs/scenarios.md, "Triggers"). */
@@ -92,6 +101,28 @@ struct scenario_fault {
 #define SCENARIO_AT_TRIGGER INT64_MAX
 
 const char *trigger_event_name(enum trigger_event e);
+
+/* A coordination recipe (`recipe:`): clients on client machines c1..cN that use a model
+ * as a lock service, for leader election or as a registry. Only its settings live here;
+ * the recipes themselves belong to the models that support them (model_desc.recipe_kinds). */
+#define SCENARIO_MAX_RECIPES 8
+
+enum recipe_kind { RECIPE_LOCK = 0, RECIPE_ELECTION, RECIPE_REGISTRY, RECIPE_KIND_COUNT };
+
+struct scenario_recipe {
+    enum recipe_kind kind;
+    model_id backend;     /* registry id (world/model.h) of the model it runs over */
+    uint32_t clients;     /* recipe clients, on client machines c1..cN; default 3 */
+    sim_time hold;        /* lock: how long a holder keeps it before releasing; election: a
+                             leader resigns after hold (0: never); registry: unused. Default 2 s */
+    sim_time work_every;  /* a holder writes to the protected resource this often; default
+                             100 ms */
+    bool fencing;         /* the resource checks fencing tokens; default false */
+    int line, column;     /* where the recipe was written, for messages */
+};
+
+/* "lock", "election", "registry"; "?" outside the enum. */
+const char *recipe_kind_name(enum recipe_kind kind);
 
 /* One `expect:` entry: model, run_summary column (or "invariants"), and a range. */
 struct scenario_expect {
@@ -188,9 +219,18 @@ struct scenario {
         uint32_t triggers;     /* percent of them fired by a protocol event */
     } explore;
 
+    /* `recipe:`: coordination recipes, in file order. */
+    uint32_t n_recipes;
+    struct scenario_recipe recipes[SCENARIO_MAX_RECIPES];
+
     GArray *faults; /* struct scenario_fault, in the order they apply (time, then file) */
     GArray *expect; /* struct scenario_expect */
 };
+
+/* How many client machines a run of sc has (c1..cN): the workload's clients or the most
+ * clients any recipe has, whichever is more. Machines beyond workload.clients carry no
+ * workload client; each stands on the side of host (index mod hosts). */
+uint32_t scenario_client_machines(const struct scenario *sc);
 
 /* Fills every field with its default (docs/scenarios.md lists them): seed 1, 3 hosts,
  * latency uniform 0.5ms..2ms, fsync fixed 2ms, ZooKeeper's sample zab settings, NATS

@@ -2,9 +2,10 @@
  *
  * Faults are checked against the hosts and the duration read before them, and stored in the
  * order they apply: by time, then by position in the file, faults triggered by protocol
- * events (`on:`, scenario_trigger.c) last. Symbolic targets (leader, follower, random,
- * crashed, event_host) stay symbolic here; the simulator resolves them when the fault
- * fires. What a fault does to the simulated world is not this file's business. */
+ * events (`on:`, scenario_trigger.c) last. Targets name hosts and client machines (c1..cN,
+ * scenario_client_machines()); symbolic ones (leader, follower, random, crashed, event_host,
+ * holder) stay symbolic here, and the world resolves them when the fault fires. What a fault
+ * does to the simulated world is not this file's business. */
 #include "world/model.h"
 #include "world/scenario_internal.h"
 #include "world/summary_columns.h"
@@ -40,21 +41,29 @@ static const struct target_word {
     { "crashed", SCENARIO_TARGET_CRASHED, SCENARIO_ALLOW_CRASHED },
     { "any", SCENARIO_TARGET_ALL, SCENARIO_ALLOW_ANY },
     { "event_host", SCENARIO_TARGET_EVENT_HOST, SCENARIO_ALLOW_EVENT_HOST },
+    { "holder", SCENARIO_TARGET_HOLDER, SCENARIO_ALLOW_HOLDER },
 };
 
 #define SYMBOLIC (SCENARIO_ALLOW_LEADER | SCENARIO_ALLOW_FOLLOWER | SCENARIO_ALLOW_RANDOM | \
                   SCENARIO_ALLOW_EVENT_HOST)
 
+/* Crash, power_off, pause and isolate act on client machines (c1..cN) too; restart too, but
+ * not on `holder` (a crashed holder holds nothing). Slow links and slow disks are between
+ * and on hosts only. */
 static const struct scenario_target_rule host_targets = {
-    SCENARIO_ALLOW_LIST | SYMBOLIC,
-    "a host name, leader, follower, random, event_host or a list of host names"
+    SCENARIO_ALLOW_LIST | SYMBOLIC | SCENARIO_ALLOW_CLIENT | SCENARIO_ALLOW_HOLDER,
+    "a host or client machine name, leader, follower, random, holder, event_host or a list "
+    "of names"
 };
 static const struct scenario_target_rule restart_targets = {
-    SCENARIO_ALLOW_LIST | SCENARIO_ALLOW_CRASHED | SCENARIO_ALLOW_EVENT_HOST,
-    "a host name, crashed, event_host or a list of host names"
+    SCENARIO_ALLOW_LIST | SCENARIO_ALLOW_CRASHED | SCENARIO_ALLOW_EVENT_HOST |
+        SCENARIO_ALLOW_CLIENT,
+    "a host or client machine name, crashed, event_host or a list of names"
 };
 static const struct scenario_target_rule isolate_targets = {
-    SYMBOLIC, "one host name, leader, follower, random or event_host (partition cuts groups)"
+    SYMBOLIC | SCENARIO_ALLOW_CLIENT | SCENARIO_ALLOW_HOLDER,
+    "one host or client machine name, leader, follower, random, holder or event_host "
+    "(partition cuts groups)"
 };
 static const struct scenario_target_rule one_host_targets = {
     SYMBOLIC, "one host name, leader, follower, random or event_host"
@@ -62,27 +71,85 @@ static const struct scenario_target_rule one_host_targets = {
 
 /* ---- targets -------------------------------------------------------------------------------- */
 
+/* "c1..c3", "c1", or that there are none. */
+static const char *client_list(struct scenario__ctx *c)
+{
+    uint32_t n = scenario_client_machines(c->sc);
+    char *out = n == 0   ? g_strdup("the scenario has none")
+                : n == 1 ? g_strdup("client machines are c1")
+                         : g_strdup_printf("client machines are c1..c%u", n);
+    g_ptr_array_add(c->diag->scratch, out);
+    return out;
+}
+
+/* The host or client machine a scalar names: a host's index (*client false) or a client's
+ * (*client true); false after reporting. Host names come first: a host may not be named
+ * like a client machine. */
+static bool read_machine(struct scenario__ctx *c, const struct ynode *n, const char *where,
+                         const struct scenario_target_rule *rule, bool *client, uint32_t *index)
+{
+    *client = false;
+    int number = -1;
+    if (n->kind == SCENARIO_YNODE_SCALAR && !(c->hosts_ok &&
+                                              scenario_host_index(c->sc, n->text) >= 0))
+        number = scenario__client_number(n->text);
+    if (number < 0) {
+        int h = scenario__host(c, n, where);
+        if (h < 0)
+            return false;
+        *index = (uint32_t)h;
+        return true;
+    }
+    if (!(rule->allow & SCENARIO_ALLOW_CLIENT)) {
+        scenario__report_at(c, n, "%s: '%s' is a client machine; expected %s", where, n->text,
+                            rule->expected);
+        return false;
+    }
+    if (!c->clients_ok)
+        return false;
+    if ((uint32_t)number >= scenario_client_machines(c->sc)) {
+        scenario__report_at(c, n, "%s: unknown client machine '%s' (%s: one per workload or "
+                            "recipe client)", where, scenario__quote(c->diag, n->text),
+                            client_list(c));
+        return false;
+    }
+    *client = true;
+    *index = (uint32_t)number;
+    return true;
+}
+
 static bool read_host_list(struct scenario__ctx *c, const struct ynode *n, const char *where,
-                           struct scenario_target *t)
+                           const struct scenario_target_rule *rule, struct scenario_target *t)
 {
     const struct ynode *seen[SCENARIO_MAX_HOSTS] = { 0 };
+    const struct ynode **seen_clients = g_new0(const struct ynode *, SCENARIO_MAX_CLIENTS);
     bool ok = n->items->len > 0;
     if (!ok)
         scenario__report_at(c, n, "%s: the list of hosts is empty", where);
     for (guint i = 0; i < n->items->len; i++) {
         const struct ynode *item = g_ptr_array_index(n->items, i);
-        int h = scenario__host(c, item, where);
-        if (h < 0) {
+        bool client;
+        uint32_t x;
+        if (!read_machine(c, item, where, rule, &client, &x)) {
             ok = false;
-        } else if (seen[h]) {
+        } else if (client ? seen_clients[x] != NULL : seen[x] != NULL) {
+            const struct ynode *first = client ? seen_clients[x] : seen[x];
             scenario__report_at(c, item, "%s: '%s' is listed twice (first at %d:%d)", where,
-                                c->sc->host_names[h], seen[h]->line, seen[h]->column);
+                                item->text, first->line, first->column);
             ok = false;
+        } else if (client && t->n_clients == SCENARIO_MAX_TARGET_CLIENTS) {
+            scenario__report_at(c, item, "%s: a list names at most %d client machines", where,
+                                SCENARIO_MAX_TARGET_CLIENTS);
+            ok = false;
+        } else if (client) {
+            seen_clients[x] = item;
+            t->clients[t->n_clients++] = x;
         } else {
-            seen[h] = item;
-            t->hosts[t->n_hosts++] = (uint32_t)h;
+            seen[x] = item;
+            t->hosts[t->n_hosts++] = x;
         }
     }
+    g_free(seen_clients);
     return ok;
 }
 
@@ -91,8 +158,9 @@ bool scenario__target(struct scenario__ctx *c, const struct ynode *n, const char
 {
     t->kind = SCENARIO_TARGET_HOSTS;
     t->n_hosts = 0;
+    t->n_clients = 0;
     if (n->kind == SCENARIO_YNODE_SEQUENCE && (rule->allow & SCENARIO_ALLOW_LIST))
-        return read_host_list(c, n, where, t);
+        return read_host_list(c, n, where, rule, t);
     if (n->kind != SCENARIO_YNODE_SCALAR || scenario__is_null(n)) {
         if (n->kind != SCENARIO_YNODE_INVALID)
             scenario__report_at(c, n, "%s: expected %s, not %s", where, rule->expected,
@@ -107,13 +175,22 @@ bool scenario__target(struct scenario__ctx *c, const struct ynode *n, const char
                                 n->text, rule->expected);
             return false;
         }
+        if (target_words[i].kind == SCENARIO_TARGET_HOLDER && !c->recipes_given) {
+            scenario__report_at(c, n, "%s: 'holder' is the client holding a recipe's lock or "
+                                "leadership, and this scenario has no recipe:", where);
+            return false;
+        }
         t->kind = target_words[i].kind;
         return true;
     }
-    int h = scenario__host(c, n, where);
-    if (h < 0)
+    bool client;
+    uint32_t x;
+    if (!read_machine(c, n, where, rule, &client, &x))
         return false;
-    t->hosts[t->n_hosts++] = (uint32_t)h;
+    if (client)
+        t->clients[t->n_clients++] = x;
+    else
+        t->hosts[t->n_hosts++] = x;
     return true;
 }
 
@@ -138,8 +215,16 @@ static bool read_group(struct scenario__ctx *c, const struct ynode *group, int g
     bool ok = true;
     for (guint i = 0; i < group->items->len; i++) {
         const struct ynode *item = g_ptr_array_index(group->items, i);
-        int h = scenario__host(c, item, where);
-        if (h < 0) {
+        bool client = item->kind == SCENARIO_YNODE_SCALAR && c->hosts_ok &&
+                      scenario_host_index(c->sc, item->text) < 0 &&
+                      scenario__client_number(item->text) >= 0;
+        int h = client ? -1 : scenario__host(c, item, where);
+        if (client) {
+            scenario__report_at(c, item, "%s: '%s' is a client machine; a partition names "
+                                "hosts (a client machine stands on its home host's side)",
+                                where, item->text);
+            ok = false;
+        } else if (h < 0) {
             ok = false;
         } else if (seen[h]) {
             scenario__report_at(c, item, "%s: '%s' is named twice (first at %d:%d); every "
@@ -267,6 +352,12 @@ static bool read_action(struct scenario__ctx *c, enum fault_kind kind, const str
     case TRACE_FAULT_PAUSE:
         return scenario__target(c, n, where, &host_targets, &f->target);
     case TRACE_FAULT_RESTART:
+        if (n->kind == SCENARIO_YNODE_SCALAR && strcmp(n->text, "holder") == 0) {
+            scenario__report_at(c, n, "%s: 'holder' cannot be restarted: a crashed holder "
+                                "holds nothing; name its client machine (c1, c2, ...) or "
+                                "restart crashed", where);
+            return false;
+        }
         return scenario__target(c, n, where, &restart_targets, &f->target);
     case TRACE_FAULT_ISOLATE:
         return scenario__target(c, n, where, &isolate_targets, &f->target);

@@ -56,6 +56,10 @@ struct scenario__ctx {
     struct scenario *sc;
     bool hosts_ok;    /* host names are known, so host references can be checked */
     bool duration_ok; /* sc->duration is valid, so times can be compared with it */
+    /* workload.clients and every recipe's clients are valid, so references to client
+     * machines (c1..cN, scenario_client_machines()) can be checked */
+    bool clients_ok;
+    bool recipes_given; /* the file has a `recipe:` (valid or not): `holder` may be named */
 };
 
 /* A key of a mapping and its value, as found by scenario__fields(); NULLs when absent. */
@@ -141,17 +145,29 @@ enum {
     SCENARIO_ALLOW_CRASHED = 1u << 4,
     SCENARIO_ALLOW_ANY = 1u << 5,
     SCENARIO_ALLOW_EVENT_HOST = 1u << 6,
+    SCENARIO_ALLOW_CLIENT = 1u << 7, /* a client machine's name (c1..cN), in a list too */
+    SCENARIO_ALLOW_HOLDER = 1u << 8,
 };
 struct scenario_target_rule {
     unsigned allow;
     const char *expected;
 };
-/* A host name, a list of them, or a word the rule allows (leader, any, ...). */
+/* A host name, a list of them, or a word the rule allows (leader, any, ...); client machine
+ * names (c2) too where the rule allows them. */
 bool scenario__target(struct scenario__ctx *c, const struct ynode *n, const char *where,
                       const struct scenario_target_rule *rule, struct scenario_target *t);
 
 void scenario__read_faults(struct scenario__ctx *c, const struct ynode *n);
 void scenario__read_expect(struct scenario__ctx *c, const struct ynode *n);
+
+/* ---- scenario_recipe.c ---------------------------------------------------------------- */
+
+/* The client machine name ("c2": 1), or -1 when name is not of the form cN (N from 1, no
+ * leading zero); N may exceed the scenario's client machines (up to INT_MAX). */
+int scenario__client_number(const char *name);
+/* `recipe:`: one mapping or a list of them, into sc->recipes. Reads before the faults, which
+ * may name the recipes' client machines and `holder`. */
+void scenario__read_recipes(struct scenario__ctx *c, const struct ynode *n);
 
 /* ---- scenario_trigger.c --------------------------------------------------------------- */
 

@@ -39,8 +39,9 @@ struct world {
     struct recorder user_rec;
     struct rng fault_rng, workload_rng;
     uint32_t *host_machines;
-    uint32_t *client_machines;
-    struct world_client *clients;
+    uint32_t *client_machines;  /* c1..cN: scenario_client_machines() of them */
+    uint32_t n_client_machines;
+    struct world_client *clients; /* by workload client */
     GArray *beside;  /* int32_t host index of every machine, -1 for clients' */
     int *groups;     /* per machine, rebuilt by set_groups */
     struct triggers *triggers; /* NULL: no fault waits for an event */
@@ -160,7 +161,7 @@ static void add_machines(struct world *w)
         w->host_machines[h] = sim_add_machine(w->sim, sc->host_names[h], true, (int32_t)h);
         g_array_append_val(w->beside, beside);
     }
-    for (uint32_t c = 0; c < sc->workload.clients; c++) {
+    for (uint32_t c = 0; c < w->n_client_machines; c++) {
         char name[32];
         int32_t none = -1;
         g_snprintf(name, sizeof name, "c%u", c + 1);
@@ -269,23 +270,49 @@ static struct world_model *resolver_of(const struct world *w, enum target_kind k
     return NULL;
 }
 
-/* Resolves a target to host indices; returns how many. */
-static uint32_t resolve(struct world *w, const struct scenario_target *t, uint32_t *hosts)
+/* A fault's targets, resolved: hosts, then client machines (client indices). */
+struct resolved {
+    uint32_t n_hosts, n_clients;
+    uint32_t hosts[SCENARIO_MAX_HOSTS];
+    uint32_t clients[SCENARIO_MAX_CLIENTS];
+};
+
+/* The client holding the first recipe's lock or leadership now, or -1: no recipe, its backend
+ * is not in the run or cannot say (model_desc.recipe_holder NULL), or nobody holds it. */
+static int recipe_holder(const struct world *w)
+{
+    if (w->sc->n_recipes == 0)
+        return -1;
+    model_id backend = w->sc->recipes[0].backend;
+    struct world_model *wm = backend < MODELS_MAX ? w->by_id[backend] : NULL;
+    if (!wm || !wm->desc->recipe_holder)
+        return -1;
+    int c = wm->desc->recipe_holder(wm->run, 0);
+    ZS_ASSERT(c >= -1 && c < (int)w->sc->recipes[0].clients);
+    return c;
+}
+
+/* Resolves a target to hosts and client machines, into *r. */
+static void resolve(struct world *w, const struct scenario_target *t, struct resolved *r)
 {
     uint32_t n = 0;
+    r->n_hosts = r->n_clients = 0;
     switch (t->kind) {
     case SCENARIO_TARGET_HOSTS:
-        memcpy(hosts, t->hosts, t->n_hosts * sizeof *hosts);
-        return t->n_hosts;
+        memcpy(r->hosts, t->hosts, t->n_hosts * sizeof *r->hosts);
+        memcpy(r->clients, t->clients, t->n_clients * sizeof *r->clients);
+        r->n_hosts = t->n_hosts;
+        r->n_clients = t->n_clients;
+        return;
     case SCENARIO_TARGET_LEADER:
     case SCENARIO_TARGET_FOLLOWER: {
         struct world_model *wm = resolver_of(w, t->kind);
         int h = wm ? wm->desc->resolve(wm->run, t->kind, &w->fault_rng) : -1;
         if (h < 0)
-            return 0;
+            return;
         ZS_ASSERT((uint32_t)h < w->sc->hosts);
-        hosts[0] = (uint32_t)h;
-        return 1;
+        r->hosts[r->n_hosts++] = (uint32_t)h;
+        return;
     }
     case SCENARIO_TARGET_RANDOM: {
         uint32_t up[SCENARIO_MAX_HOSTS];
@@ -293,28 +320,36 @@ static uint32_t resolve(struct world *w, const struct scenario_target *t, uint32
             if (host_up(w, h))
                 up[n++] = h;
         }
-        if (n == 0)
-            return 0;
-        hosts[0] = up[rng_below(&w->fault_rng, n)];
-        return 1;
+        if (n > 0)
+            r->hosts[r->n_hosts++] = up[rng_below(&w->fault_rng, n)];
+        return;
     }
-    case SCENARIO_TARGET_CRASHED:
+    case SCENARIO_TARGET_CRASHED: /* hosts, then client machines */
         for (uint32_t h = 0; h < w->sc->hosts; h++) {
             if (!host_up(w, h))
-                hosts[n++] = h;
+                r->hosts[r->n_hosts++] = h;
         }
-        return n;
+        for (uint32_t c = 0; c < w->n_client_machines; c++) {
+            if (!sim_machine_up(w->sim, w->client_machines[c]))
+                r->clients[r->n_clients++] = c;
+        }
+        return;
     case SCENARIO_TARGET_ALL:
         for (uint32_t h = 0; h < w->sc->hosts; h++)
-            hosts[h] = h;
-        return w->sc->hosts;
+            r->hosts[h] = h;
+        r->n_hosts = w->sc->hosts;
+        return;
     case SCENARIO_TARGET_EVENT_HOST:
-        if (w->event_host < 0)
-            return 0;
-        hosts[0] = (uint32_t)w->event_host;
-        return 1;
+        if (w->event_host >= 0)
+            r->hosts[r->n_hosts++] = (uint32_t)w->event_host;
+        return;
+    case SCENARIO_TARGET_HOLDER: {
+        int c = recipe_holder(w);
+        if (c >= 0)
+            r->clients[r->n_clients++] = (uint32_t)c;
+        return;
     }
-    return 0;
+    }
 }
 
 /* The host's machine started (incarnation begins) or stopped. */
@@ -346,26 +381,69 @@ static void record_down(struct world *w, uint32_t host)
     }
 }
 
+/* The host whose side of a cut client machine c stands on: a workload client's attach host,
+ * else (a machine only recipe clients use) c mod hosts, the workload's default attach. */
+static uint32_t client_home(const struct world *w, uint32_t c)
+{
+    return c < w->sc->workload.clients ? w->sc->workload.attach[c] : c % w->sc->hosts;
+}
+
 /* Hosts and the machines beside them take their host's group; a client machine, its home
- * host's. */
-static void set_groups(struct world *w, const int *host_group)
+ * host's, except the isolated client machine (-1: none), alone in a group of its own. */
+static void set_groups(struct world *w, const int *host_group, int64_t isolated_client)
 {
     g_free(w->groups);
     w->groups = g_new0(int, w->beside->len);
+    int alone = 0;
     for (guint m = 0; m < w->beside->len; m++) {
         int32_t h = g_array_index(w->beside, int32_t, m);
         if (h >= 0)
             w->groups[m] = host_group[h];
+        alone = MAX(alone, w->groups[m] + 1);
     }
-    for (uint32_t i = 0; i < w->sc->workload.clients; i++)
-        w->groups[w->clients[i].machine] = host_group[w->sc->workload.attach[i]];
+    for (uint32_t c = 0; c < w->n_client_machines; c++)
+        w->groups[w->client_machines[c]] = host_group[client_home(w, c)];
+    if (isolated_client >= 0)
+        w->groups[w->client_machines[isolated_client]] = alone;
     sim_set_groups(w->sim, w->groups);
 }
 
-static void names_of(const struct world *w, const uint32_t *hosts, uint32_t n, GString *out)
+/* "h1,h3,c2": the hosts, then the client machines. */
+static void names_of(const struct world *w, const struct resolved *r, GString *out)
 {
-    for (uint32_t i = 0; i < n; i++)
-        g_string_append_printf(out, "%s%s", i ? "," : "", w->sc->host_names[hosts[i]]);
+    for (uint32_t i = 0; i < r->n_hosts; i++)
+        g_string_append_printf(out, "%s%s", out->len ? "," : "", w->sc->host_names[r->hosts[i]]);
+    for (uint32_t i = 0; i < r->n_clients; i++)
+        g_string_append_printf(out, "%sc%u", out->len ? "," : "", r->clients[i] + 1);
+}
+
+/* Applies a machine-level fault (crash, power_off, restart, pause) to a client machine:
+ * its nodes die (a power-off: without a word to their peers), come back after a restart,
+ * or stall. It has no disk, and no host's life changes. */
+static void apply_to_client(struct world *w, const struct scenario_fault *f, uint32_t c,
+                            GString *detail)
+{
+    uint32_t m = w->client_machines[c];
+    bool applied = true;
+    switch (f->kind) {
+    case TRACE_FAULT_CRASH:
+        applied = sim_crash(w->sim, m);
+        break;
+    case TRACE_FAULT_POWER_OFF:
+        applied = sim_power_off(w->sim, m);
+        break;
+    case TRACE_FAULT_RESTART:
+        applied = sim_restart(w->sim, m);
+        break;
+    case TRACE_FAULT_PAUSE:
+        applied = sim_pause(w->sim, m, f->duration);
+        break;
+    default:
+        break;
+    }
+    if (!applied)
+        g_string_append_printf(detail, "%sc%u unchanged (already %s)", detail->len ? "; " : "",
+                               c + 1, f->kind == TRACE_FAULT_RESTART ? "up" : "down");
 }
 
 /* Applies a host-level fault (crash, power_off, restart, pause) to each resolved host. */
@@ -403,25 +481,39 @@ static void apply_to_hosts(struct world *w, const struct scenario_fault *f,
     }
 }
 
-/* Applies one fault to the resolved hosts; appends what happened to detail. */
-static void apply_fault(struct world *w, const struct scenario_fault *f, const uint32_t *hosts,
-                        uint32_t n, GString *detail)
+/* Applies one fault to the resolved hosts and client machines; appends what happened to
+ * detail. */
+static void apply_fault(struct world *w, const struct scenario_fault *f,
+                        const struct resolved *r, GString *detail)
 {
     int group[SCENARIO_MAX_HOSTS] = { 0 };
     char buf[64];
-    apply_to_hosts(w, f, hosts, n, detail);
+    const uint32_t *hosts = r->hosts;
+    uint32_t n = r->n_hosts;
+    if (f->kind != TRACE_FAULT_ISOLATE) {
+        apply_to_hosts(w, f, hosts, n, detail);
+        for (uint32_t i = 0; i < r->n_clients; i++)
+            apply_to_client(w, f, r->clients[i], detail);
+    }
     switch (f->kind) {
     case TRACE_FAULT_PARTITION: /* the groups are the fault's target */
-        set_groups(w, f->group);
+        set_groups(w, f->group, -1);
         break;
     case TRACE_FAULT_ISOLATE:
+        if (r->n_clients > 0) { /* one client machine against every other machine */
+            ZS_ASSERT(n == 0 && r->n_clients == 1);
+            set_groups(w, group, r->clients[0]);
+            g_string_append_printf(detail, "c%u alone, cut from every host and every other "
+                                   "client machine", r->clients[0] + 1);
+            break;
+        }
         for (uint32_t h = 0; h < w->sc->hosts; h++)
             group[h] = (n > 0 && h == hosts[0]) ? 1 : 0;
-        set_groups(w, group);
+        set_groups(w, group, -1);
         scenario_describe_groups(w->sc, group, detail);
         break;
     case TRACE_FAULT_HEAL:
-        set_groups(w, group);
+        set_groups(w, group, -1);
         break;
     case TRACE_FAULT_PAUSE:
         units_format_duration(f->duration, buf, sizeof buf);
@@ -456,43 +548,48 @@ static void fire_fault(struct sim *s, void *ctx, uint64_t arg)
     ZS_ASSERT(index < w->sc->faults->len);
     const struct scenario_fault *f = &g_array_index(w->sc->faults, struct scenario_fault, index);
     w->event_host = (int32_t)(arg >> 32) - 1;
-    uint32_t hosts[SCENARIO_MAX_HOSTS] = { 0 };
-    uint32_t n = 0;
+    struct resolved *res = g_new0(struct resolved, 1);
     GString *target = g_string_new(NULL), *detail = g_string_new(NULL);
 
     switch (f->kind) {
     case TRACE_FAULT_PARTITION:
         scenario_describe_groups(w->sc, f->group, target); /* "h1,h2 | h3,h4,h5" */
-        apply_fault(w, f, hosts, 0, detail);
+        apply_fault(w, f, res, detail);
         break;
     case TRACE_FAULT_HEAL:
         g_string_append(target, "all");
-        apply_fault(w, f, hosts, 0, detail);
+        apply_fault(w, f, res, detail);
         break;
-    case TRACE_FAULT_SLOW_LINK: {
-        uint32_t from[1], to[1];
-        bool ends = resolve(w, &f->link_from, from) == 1 && resolve(w, &f->link_to, to) == 1;
+    case TRACE_FAULT_SLOW_LINK: { /* between hosts only (the loader sees to it) */
+        struct resolved *to = g_new0(struct resolved, 1);
+        resolve(w, &f->link_from, res);
+        resolve(w, &f->link_to, to);
+        bool ends = res->n_hosts == 1 && to->n_hosts == 1;
+        ZS_ASSERT(res->n_clients == 0 && to->n_clients == 0);
         if (ends) {
-            hosts[n++] = from[0];
-            hosts[n++] = to[0];
-            names_of(w, hosts, n, target);
+            res->hosts[res->n_hosts++] = to->hosts[0];
+            names_of(w, res, target);
         }
         if (!ends)
             g_string_append(detail, "no host matched an end of the link: nothing done");
-        else if (from[0] == to[0])
+        else if (res->hosts[0] == res->hosts[1])
             g_string_append(detail, "both ends are the same host: nothing done");
         else
-            apply_fault(w, f, hosts, n, detail);
+            apply_fault(w, f, res, detail);
+        g_free(to);
         break;
     }
     default:
-        n = resolve(w, &f->target, hosts);
-        names_of(w, hosts, n, target);
-        if (n == 0)
-            g_string_append(detail, "no host matched the target: nothing done");
+        resolve(w, &f->target, res);
+        names_of(w, res, target);
+        if (res->n_hosts + res->n_clients > 0)
+            apply_fault(w, f, res, detail);
+        else if (f->target.kind == SCENARIO_TARGET_HOLDER)
+            g_string_append(detail, "no holder: nothing done");
         else
-            apply_fault(w, f, hosts, n, detail);
+            g_string_append(detail, "no host matched the target: nothing done");
     }
+    g_free(res);
     const char *fired_by = triggers_fired_by(w->triggers, index);
     if (fired_by) { /* what fired it first: the report's timeline shows it */
         if (detail->len)
@@ -607,8 +704,10 @@ struct world *world_new(const struct scenario *sc, uint64_t seed, unsigned model
     struct recorder wrap = { .record = world_record, .ctx = w };
     w->sim = sim_new(&cfg, &wrap);
     uint32_t n = sc->hosts, m = sc->workload.clients;
+    w->n_client_machines = scenario_client_machines(sc);
+    ZS_ASSERT(w->n_client_machines >= m && w->n_client_machines <= SCENARIO_MAX_CLIENTS);
     w->host_machines = g_new0(uint32_t, MAX(n, 1));
-    w->client_machines = g_new0(uint32_t, MAX(m, 1));
+    w->client_machines = g_new0(uint32_t, MAX(w->n_client_machines, 1));
     w->clients = g_new0(struct world_client, MAX(m, 1));
     w->beside = g_array_new(FALSE, FALSE, sizeof(int32_t));
     select_models(w, models);
@@ -685,7 +784,7 @@ uint32_t world_host_machine(const struct world *w, uint32_t host)
 
 uint32_t world_client_machine(const struct world *w, uint32_t client)
 {
-    ZS_ASSERT(client < w->sc->workload.clients);
+    ZS_ASSERT(client < w->n_client_machines);
     return w->client_machines[client];
 }
 

@@ -4,9 +4,12 @@
  *
  * A client machine stands on its home host's side of every partition (think of it as the
  * application server next to that host), so a partition cuts a client off from the hosts
- * on the other side. Symbolic fault targets (leader, follower, random) are resolved when the
- * fault fires, by the first selected model that can resolve them, from the simulated state
- * and the fault stream; the resolved hosts are recorded with the fault.
+ * on the other side. There is one per workload client or recipe client, whichever are more
+ * (scenario_client_machines()); faults may crash, power off, restart, pause or isolate one.
+ * Symbolic fault targets (leader, follower, random) are resolved when the fault fires, by
+ * the first selected model that can resolve them, from the simulated state and the fault
+ * stream; `holder` by the first recipe's backend (model_desc.recipe_holder). The resolved
+ * hosts and client machines are recorded with the fault.
  *
  * Every record passes through the world on its way to the caller's recorder: a model may
  * refine it (model_desc.annotate), and deliveries of models that replay their history after
@@ -47,6 +50,7 @@ void world_free(struct world *w);
 /* For tests and tools that drive a world themselves. */
 struct sim *world_sim(const struct world *w);
 uint32_t world_host_machine(const struct world *w, uint32_t host);
+/* Client machine c1..cN by index (0-based), beyond the workload's clients too. */
 uint32_t world_client_machine(const struct world *w, uint32_t client);
 /* The node a model placed on a host (the one that delivers to its subscriber) or for a
  * client; UINT32_MAX when the model is not in the run. */

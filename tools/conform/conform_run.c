@@ -98,6 +98,9 @@ char *conform_refusal(const struct scenario *sc)
         return g_strdup_printf("%s: a real run sends payloads of at most %d bytes (this one "
                                "asks for %u)",
                                sc->path, CONFORM_MAX_PAYLOAD, sc->workload.payload);
+    if (sc->n_recipes > 0)
+        return g_strdup_printf("%s:%d:%d: a real run has no coordination recipes (recipe:)",
+                               sc->path, sc->recipes[0].line, sc->recipes[0].column);
     for (guint i = 0; i < sc->faults->len; i++) {
         const struct scenario_fault *f = &g_array_index(sc->faults, struct scenario_fault, i);
         const char *why = NULL;
@@ -105,6 +108,9 @@ char *conform_refusal(const struct scenario *sc)
             return g_strdup_printf("%s:%d:%d: a real run cannot fire a fault on a protocol "
                                    "event ('on'): it does not see inside the servers",
                                    sc->path, f->line, f->column);
+        if (f->target.n_clients > 0 || f->target.kind == SCENARIO_TARGET_HOLDER)
+            return g_strdup_printf("%s:%d:%d: a real run faults servers only, not client "
+                                   "machines", sc->path, f->line, f->column);
         switch (f->kind) {
         case TRACE_FAULT_CRASH:
         case TRACE_FAULT_RESTART:
@@ -268,6 +274,7 @@ static uint32_t resolve(struct conform_world *w, const struct scenario_target *t
         break;
     case SCENARIO_TARGET_ALL:
     case SCENARIO_TARGET_EVENT_HOST: /* refused: conform_refusal */
+    case SCENARIO_TARGET_HOLDER:
         break;
     }
     return n;
