@@ -946,8 +946,9 @@ static void test_scenario_recipes(void)
 static void test_scenario_bad_recipes(void)
 {
     /* No model backs a recipe in this version. */
-    EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab}\n",
-                    "4:31 recipe.backend: backend \"zab\" has no lock recipe in this version");
+    EXPECT_PROBLEMS(BASE "recipe: {kind: registry, backend: zab}\n",
+                    "4:35 recipe.backend: backend \"zab\" has no registry recipe in this "
+                    "version");
     EXPECT_PROBLEMS(BASE "recipe: [{kind: election, backend: pubsub}]\n",
                     "4:36 recipe[0].backend: backend \"pubsub\" has no election recipe in this "
                     "version");
@@ -1264,7 +1265,9 @@ static void test_scenario_bad_expect(void)
                     "missed_while_down, duplicates, redeliveries, order_disagreements, "
                     "ack_p50_ns, ack_p99_ns, ack_max_ns, delivery_p50_ns, delivery_p99_ns, "
                     "delivery_max_ns, restarts, catchup_max_ns, never_caught_up, "
-                    "unavailable_ns, leader_changes, invariants)");
+                    "unavailable_ns, leader_changes, acquisitions, writes_accepted, "
+                    "writes_refused, exclusion_violations, overlap_ns, failover_ns, stale_ns, "
+                    "invariants)");
     EXPECT_PROBLEMS(BASE "expect:\n  zab: {delivery_p99: 5ms}\n",
                     "5:9 unknown key 'delivery_p99' in expect.zab; did you mean "
                     "'delivery_p99_ns'?");

@@ -313,6 +313,16 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     world_free(w);
     to_db_hosts(ends, sc, hosts);
     out->wall_ms = (g_get_monotonic_time() - started) / 1000;
+    struct db_recipe_meta recipes[SCENARIO_MAX_RECIPES];
+    uint32_t n_recipes = 0;
+    for (uint32_t i = 0; i < sc->n_recipes; i++) {
+        const struct scenario_recipe *c = &sc->recipes[i];
+        if (rq->models & (1u << c->backend))
+            recipes[n_recipes++] = (struct db_recipe_meta){
+                .recipe = i, .model = model_get(c->backend)->name,
+                .kind = recipe_kind_name(c->kind), .clients = c->clients, .hold_ns = c->hold,
+                .fencing = c->fencing };
+    }
     struct db_run_meta meta = { .scenario = sc->name, .description = sc->description,
                                 .scenario_path = sc->path, .scenario_text = sc->text,
                                 .seed = rq->seed, .hosts = sc->hosts,
@@ -320,7 +330,8 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
                                 .workload_start_ns = sc->workload.start,
                                 .workload_stop_ns = sc->workload.stop, .models = rq->models,
                                 .queue_group = sc->pubsub.queue_group,
-                                .variant = scenario_variant(sc), .wall_ms = out->wall_ms };
+                                .variant = scenario_variant(sc), .wall_ms = out->wall_ms,
+                                .recipes = recipes, .n_recipes = n_recipes };
     if (!db_run_finish(out->run, &meta, hosts, err)) {
         db_run_abort(out->run);
         out->run = NULL;

@@ -43,6 +43,8 @@ struct model_build {
     /* Adds a machine (no disk) that stands beside host: on its side of every partition.
      * For a model whose processes may live off the hosts. */
     uint32_t (*add_machine_beside)(void *world, uint32_t host, const char *name);
+    /* Adds a machine (no disk) that no partition cuts off: a service every side reaches. */
+    uint32_t (*add_machine_everywhere)(void *world, const char *name);
     void *world;
 };
 
@@ -106,6 +108,10 @@ struct model_desc {
     struct model_run *(*build)(const struct model_build *b);
     uint32_t (*place_host)(struct model_run *m, uint32_t host);
     uint32_t (*place_client)(struct model_run *m, uint32_t client);
+    /* Places the nodes of the scenario's recipes whose backend is this model (their
+     * clients on client machines c1..cN, their resources), after every host and client;
+     * NULL for a model with no recipe (recipe_kinds 0). */
+    void (*place_recipes)(struct model_run *m);
     /* Offers workload message msg_id of client (0-based) to the model's client node. */
     void (*offer)(struct model_run *m, uint32_t client, msg_id_t msg_id);
     /* The host a symbolic target names now, or -1 when none (rng: the fault stream, for a

@@ -5,6 +5,15 @@
 #include "world/model.h"
 
 #include "protocol/zab/zab.h"
+#include "sim/resource.h"
+
+/* One of the scenario's recipes run over ZooKeeper: its resource and its clients. */
+struct zab_recipe_run {
+    uint32_t recipe;                   /* index in sc->recipes */
+    struct resource_config resource;
+    struct zab_recipe_config *clients; /* by client */
+    uint32_t *nodes;                   /* by client */
+};
 
 struct model_run {
     struct model_build b;
@@ -12,6 +21,8 @@ struct model_run {
     struct zab_client_config *clients; /* by client */
     uint32_t *server_nodes;            /* by host */
     uint32_t *client_nodes;            /* by client */
+    struct zab_recipe_run *recipes;    /* the scenario's recipes over zab */
+    uint32_t n_recipes;
 };
 
 static struct model_run *zab_build(const struct model_build *b)
@@ -62,6 +73,60 @@ static uint32_t zab_place_client(struct model_run *m, uint32_t c)
                                   .config = &m->clients[c] };
     m->client_nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[c], &spec);
     return m->client_nodes[c];
+}
+
+/* Each recipe over ZooKeeper: the protected resource on a machine of its own, outside every
+ * partition, and a recipe client on each of client machines c1..cN. */
+static void zab_place_recipes(struct model_run *m)
+{
+    const struct scenario *sc = m->b.sc;
+    m->recipes = g_new0(struct zab_recipe_run, MAX(sc->n_recipes, 1));
+    for (uint32_t i = 0; i < sc->n_recipes; i++) {
+        const struct scenario_recipe *sr = &sc->recipes[i];
+        if (sr->backend != m->b.id)
+            continue;
+        struct zab_recipe_run *rr = &m->recipes[m->n_recipes++];
+        rr->recipe = i;
+        rr->resource = (struct resource_config){ .recipe = (uint8_t)i, .fencing = sr->fencing };
+        char name[64];
+        g_snprintf(name, sizeof name, "resource%u", i + 1);
+        uint32_t machine = m->b.add_machine_everywhere(m->b.world, name);
+        g_strlcat(name, "/zab", sizeof name);
+        struct sim_node_spec res = { .name = name, .model = m->b.id, .ops = &resource_ops,
+                                     .config = &rr->resource, .ports = { RESOURCE_PORT } };
+        sim_add_node(m->b.sim, machine, &res);
+        rr->clients = g_new0(struct zab_recipe_config, sr->clients);
+        rr->nodes = g_new0(uint32_t, sr->clients);
+        for (uint32_t c = 0; c < sr->clients; c++) {
+            rr->clients[c] = (struct zab_recipe_config){
+                .client = c + 1, .recipe = (uint8_t)i, .election = sr->kind == RECIPE_ELECTION,
+                .home_host = c % sc->hosts, .n_hosts = sc->hosts,
+                .host_machines = m->b.host_machines, .resource_machine = machine,
+                .session_timeout = sc->zab.session_timeout, .hold = sr->hold,
+                .work_every = sr->work_every };
+            g_snprintf(name, sizeof name, "c%u/zk-%s%u", c + 1, recipe_kind_name(sr->kind),
+                       i + 1);
+            struct sim_node_spec spec = { .name = name, .model = m->b.id,
+                                          .ops = &zab_recipe_ops, .config = &rr->clients[c] };
+            rr->nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[c], &spec);
+        }
+    }
+}
+
+static int zab_recipe_holder(struct model_run *m, uint32_t recipe)
+{
+    for (uint32_t i = 0; i < m->n_recipes; i++) {
+        const struct zab_recipe_run *rr = &m->recipes[i];
+        if (rr->recipe != recipe)
+            continue;
+        for (uint32_t c = 0; c < m->b.sc->recipes[recipe].clients; c++) {
+            if (!sim_machine_up(m->b.sim, m->b.client_machines[c]))
+                continue;
+            if (zab_recipe_holding(sim_node_state(m->b.sim, rr->nodes[c])))
+                return (int)c;
+        }
+    }
+    return -1;
 }
 
 static void zab_offer(struct model_run *m, uint32_t client, msg_id_t msg_id)
@@ -133,6 +198,11 @@ static void zab_free(struct model_run *m)
     g_free(m->clients);
     g_free(m->server_nodes);
     g_free(m->client_nodes);
+    for (uint32_t i = 0; i < m->n_recipes; i++) {
+        g_free(m->recipes[i].clients);
+        g_free(m->recipes[i].nodes);
+    }
+    g_free(m->recipes);
     g_free(m);
 }
 
@@ -243,6 +313,9 @@ const struct model_desc zab_model = {
     .build = zab_build,
     .place_host = zab_place_host,
     .place_client = zab_place_client,
+    .place_recipes = zab_place_recipes,
+    .recipe_kinds = (1u << RECIPE_LOCK) | (1u << RECIPE_ELECTION),
+    .recipe_holder = zab_recipe_holder,
     .offer = zab_offer,
     .resolve = zab_resolve,
     .holds = zab_holds,

@@ -530,7 +530,7 @@ void scenario__read_faults(struct scenario__ctx *c, const struct ynode *n)
 /* ---- expect --------------------------------------------------------------------------------- */
 
 /* Every expect: key: the summary's columns (world/summary_columns.h), then invariants. */
-#define EXPECT_KEYS_MAX 32
+#define EXPECT_KEYS_MAX 40
 
 /* Keys of zabsim 0.1 whose measure was split in two: each gets a message naming both. */
 static const struct {
@@ -552,6 +552,8 @@ static size_t expect_keys(const char **keys, size_t *n_listed)
     size_t n = 0;
     for (size_t i = 0; i < summary_columns_count; i++)
         keys[n++] = summary_columns[i].name;
+    for (size_t i = 0; i < recipe_columns_count; i++)
+        keys[n++] = recipe_columns[i].name;
     keys[n++] = "invariants";
     *n_listed = n;
     for (size_t i = 0; i < G_N_ELEMENTS(renamed_keys); i++)
@@ -619,6 +621,8 @@ static bool expect_range(struct scenario__ctx *c, const struct ynode *n, const c
 static bool is_duration(const char *column)
 {
     const struct summary_column *col = summary_column_find(column);
+    if (!col)
+        col = recipe_column_find(column);
     return col && col->unit == SUMMARY_DURATION;
 }
 

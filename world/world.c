@@ -170,6 +170,19 @@ static void add_machines(struct world *w)
     }
 }
 
+/* beside[] of a machine outside every partition (a recipe's protected resource). */
+#define BESIDE_EVERYWHERE (-2)
+
+static uint32_t add_machine_everywhere(void *ctx, const char *name)
+{
+    struct world *w = ctx;
+    int32_t everywhere = BESIDE_EVERYWHERE;
+    uint32_t m = sim_add_machine(w->sim, name, false, -1);
+    ZS_ASSERT(m == w->beside->len);
+    g_array_append_val(w->beside, everywhere);
+    return m;
+}
+
 static uint32_t add_machine_beside(void *ctx, uint32_t host, const char *name)
 {
     struct world *w = ctx;
@@ -190,7 +203,8 @@ static void build_models(struct world *w)
         struct model_build b = { .sc = sc, .sim = w->sim, .id = wm->id,
                                  .host_machines = w->host_machines,
                                  .client_machines = w->client_machines,
-                                 .add_machine_beside = add_machine_beside, .world = w };
+                                 .add_machine_beside = add_machine_beside,
+                                 .add_machine_everywhere = add_machine_everywhere, .world = w };
         wm->run = wm->desc->build(&b);
         wm->host_nodes = g_new(uint32_t, MAX(sc->hosts, 1));
         wm->client_nodes = g_new(uint32_t, MAX(sc->workload.clients, 1));
@@ -219,6 +233,12 @@ static void build_models(struct world *w)
         double rate = sc->workload.rate;
         w->clients[c].machine = w->client_machines[c];
         w->clients[c].interval_ns = rate > 0 ? (sim_time)llround(1e9 / rate) : 0;
+    }
+    /* Last, so that a scenario without recipes creates the nodes it always did. */
+    for (guint i = 0; i < w->selected->len; i++) {
+        struct world_model *wm = selected_at(w, i);
+        if (wm->desc->place_recipes)
+            wm->desc->place_recipes(wm->run);
     }
 }
 
@@ -400,6 +420,10 @@ static void set_groups(struct world *w, const int *host_group, int64_t isolated_
         if (h >= 0)
             w->groups[m] = host_group[h];
         alone = MAX(alone, w->groups[m] + 1);
+    }
+    for (guint m = 0; m < w->beside->len; m++) {
+        if (g_array_index(w->beside, int32_t, m) == BESIDE_EVERYWHERE)
+            w->groups[m] = SIM_GROUP_EVERYWHERE;
     }
     for (uint32_t c = 0; c < w->n_client_machines; c++)
         w->groups[w->client_machines[c]] = host_group[client_home(w, c)];

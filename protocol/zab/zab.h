@@ -79,6 +79,11 @@ struct zab_txn {
     struct zab_op op;
 };
 
+/* The msg_id a data-model transaction (a session or znode operation) carries in the
+ * model's PROPOSAL records and the proposals table, "c0:1": no client is numbered 0, and
+ * the oracle takes MSG_ID_NONE for "never proposed". Such txns are never delivered. */
+#define ZAB_DATA_TXN_MSG_ID msg_id_make(0, 1)
+
 static inline int64_t zxid_make(int64_t epoch, int64_t counter)
 {
     return (epoch << 32) | (counter & 0xffffffffLL);

@@ -359,7 +359,7 @@ bool zab__leader_propose_txn(struct zab_server *s, struct zab_txn *txn,
         struct zab_msg *m = zab__msg_new(ZAB_MSG_PROPOSAL, s->cfg);
         m->zxid = p.txn.zxid;
         m->txn = p.txn;
-        m->hdr.msg_id = msg_id;
+        m->hdr.msg_id = txn->op.kind == ZAB_OP_MESSAGE ? msg_id : MSG_ID_NONE;
         zab__send(s, h->conn, m, out);
         if (h->oldest_unacked_ns == 0) {
             h->oldest_unacked_ns = env->now_ns;

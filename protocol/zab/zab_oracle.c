@@ -359,18 +359,34 @@ static void check_order(struct zab__oracle *o, struct zab__host *h,
 
 /* The kind of fault in the step prev -> cur of delivered zxids (prev NULL: cur is the
  * incarnation's first), or -1. A step is reported once, under its most specific name. */
-static int classify_step(const struct zab__seen_delivery *prev,
+/* The first counter from `from` on in epoch that is not a data-model txn: the subscriber
+ * is handed workload messages only, so the next delivery may step over sessions and znode
+ * operations (they were proposed, and never delivered). */
+static int64_t next_message_counter(struct zab__oracle *o, int64_t epoch, int64_t from)
+{
+    int64_t c = from;
+    while (zab__is_data_txn(o, (epoch << 32) | c))
+        c++;
+    return c;
+}
+
+static int classify_step(struct zab__oracle *o, const struct zab__seen_delivery *prev,
                          const struct zab__seen_delivery *cur)
 {
+    int64_t epoch = EPOCH(cur->zxid);
     if (!prev)
-        return COUNTER(cur->zxid) != 1 ? ZAB_PENDING_LOCAL : -1;
+        return COUNTER(cur->zxid) != next_message_counter(o, epoch, 1) ? ZAB_PENDING_LOCAL
+                                                                          : -1;
     if (EPOCH(cur->zxid) < EPOCH(prev->zxid))
         return ZAB_PENDING_GLOBAL;
     if (EPOCH(cur->zxid) > EPOCH(prev->zxid))
-        return COUNTER(cur->zxid) != 1 ? ZAB_PENDING_LOCAL : -1;
+        return COUNTER(cur->zxid) != next_message_counter(o, epoch, 1) ? ZAB_PENDING_LOCAL
+                                                                          : -1;
     if (cur->zxid <= prev->zxid)
         return ZAB_PENDING_DELIVERED_ZXID;
-    return COUNTER(cur->zxid) > COUNTER(prev->zxid) + 1 ? ZAB_PENDING_LOCAL : -1;
+    return COUNTER(cur->zxid) > next_message_counter(o, epoch, COUNTER(prev->zxid) + 1)
+               ? ZAB_PENDING_LOCAL
+               : -1;
 }
 
 static char *describe_step(const struct zab__oracle *o, int kind,
@@ -410,7 +426,7 @@ static void check_step(struct zab__oracle *o, struct zab__host *h,
     if (d->zxid == TRACE_NO_LOG_ID) /* integrity's finding, not a step */
         return;
     const struct zab__seen_delivery *prev = h->has_last ? &h->last : NULL;
-    int kind = classify_step(prev, d);
+    int kind = classify_step(o, prev, d);
     if (kind >= 0 && held(h, (enum zab__pending_kind)kind)) {
         static const enum zab_invariant inv[ZAB_PENDING_COUNT] = {
             [ZAB_PENDING_LOCAL] = ZAB_INV_LOCAL_PRIMARY_ORDER,

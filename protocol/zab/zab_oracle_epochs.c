@@ -95,6 +95,12 @@ static char *pair_key(int64_t zxid, msg_id_t msg_id)
     return g_strdup_printf("%" PRId64 "/%" PRId64, zxid, msg_id);
 }
 
+bool zab__is_data_txn(struct zab__oracle *o, int64_t zxid)
+{
+    const struct zab__proposal *p = proposal_slot(o, zxid, false);
+    return p && p->msg_id == ZAB_DATA_TXN_MSG_ID;
+}
+
 bool zab__was_proposed(struct zab__oracle *o, int64_t zxid, msg_id_t msg_id)
 {
     const struct zab__proposal *p = proposal_slot(o, zxid, false);

@@ -194,6 +194,8 @@ void zab__on_canon_filled(struct zab__oracle *o, uint32_t position);
 /* host's incarnation delivered zxid: a late delivery for primary integrity's evidence. */
 void zab__note_leader_delivery(struct zab__oracle *o, const struct zab__seen_delivery *d);
 /* Whether (zxid, msg_id) was proposed before now. */
+/* Whether zxid was proposed as a data-model txn (ZAB_DATA_TXN_MSG_ID): never delivered. */
+bool zab__is_data_txn(struct zab__oracle *o, int64_t zxid);
 bool zab__was_proposed(struct zab__oracle *o, int64_t zxid, msg_id_t msg_id);
 void zab__finish_epochs(struct zab__oracle *o);
 void zab__finish_durability(struct zab__oracle *o);

@@ -175,6 +175,7 @@ void zab__leader_propose_op(struct zab_server *s, const struct zab_op *req,
     }
     txn.op.session = req->session;
     txn.op.cxid = req->cxid;
+    txn.msg_id = ZAB_DATA_TXN_MSG_ID;
     if (!zab__leader_propose_txn(s, &txn, env, out))
         return; /* at the bound: the client's request times out */
     if (txn.op.kind == ZAB_OP_CREATE_SESSION)
