@@ -431,7 +431,9 @@ holder_faults AS (
     SELECT i.run_id, i.model, i.recipe, i.client, f.t_ns
     FROM faults AS f JOIN recipe_intervals AS i
       ON i.run_id = f.run_id AND f.target = i.client
-     AND f.t_ns >= i.start_ns AND f.t_ns < i.end_ns
+     AND f.t_ns >= i.start_ns
+     -- a crash ends the interval it hits, at its own time
+     AND (f.t_ns < i.end_ns OR (f.t_ns = i.end_ns AND f.kind IN ('crash', 'power_off')))
     WHERE f.kind IN ('crash', 'power_off', 'pause', 'isolate')
 ),
 failovers AS (
