@@ -8,10 +8,10 @@ struct resource {
     uint32_t highest_client; /* who wrote with it */
 };
 
-struct sim_msg *resource_write_new(uint32_t client, int64_t token)
+struct sim_msg *resource_write_new(uint8_t type, uint32_t client, int64_t token)
 {
     struct resource_msg *m = g_new0(struct resource_msg, 1);
-    m->hdr.type = RESOURCE_MSG_WRITE;
+    m->hdr.type = type;
     m->hdr.size_bytes = 64;
     m->client = client;
     m->token = token;
@@ -46,7 +46,7 @@ static void resource_handle(void *state, const struct proto_env *env,
 {
     (void)env;
     struct resource *r = state;
-    if (in->kind != PROTO_IN_MSG || in->msg->type != RESOURCE_MSG_WRITE)
+    if (in->kind != PROTO_IN_MSG)
         return;
     const struct resource_msg *w = (const struct resource_msg *)in->msg;
     bool accepted = !(r->cfg->fencing && fenced_out(r, w));
@@ -63,15 +63,10 @@ static void resource_handle(void *state, const struct proto_env *env,
     proto_trace(out, &rec);
 }
 
-static const char *resource_msg_type_name(uint8_t type)
-{
-    return type == RESOURCE_MSG_WRITE ? "WRITE" : "?";
-}
-
 const struct proto_ops resource_ops = {
     .name = "resource",
     .create = resource_create,
     .destroy = resource_destroy,
     .handle = resource_handle,
-    .msg_type_name = resource_msg_type_name,
+    .msg_type_name = NULL,
 };

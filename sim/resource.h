@@ -8,28 +8,29 @@
  * write. Each write becomes a TRACE_RESOURCE record; what counts as a violation of mutual
  * exclusion is defined over those records (reports/schema.sql, recipe_summary), not here.
  * The resource names no protocol: any model's recipe clients dial it and send
- * RESOURCE_MSG_WRITE. It keeps nothing on disk and lives on a machine of its own. */
+ * writes. It keeps nothing on disk and lives on a machine of its own. */
 #ifndef SIM_RESOURCE_H
 #define SIM_RESOURCE_H
 
 #include "sim/proto.h"
 
 #define RESOURCE_PORT 7070
-#define RESOURCE_MSG_WRITE 1
 
 struct resource_config {
     uint8_t recipe; /* the scenario's recipe it protects */
     bool fencing;
 };
 
+/* Every message the resource receives is a write. Its type is the sender's model's (so the
+ * message log names it in that model's vocabulary), and the resource does not read it. */
 struct resource_msg {
-    struct sim_msg hdr; /* type RESOURCE_MSG_WRITE */
+    struct sim_msg hdr;
     uint32_t client;    /* the writer, 1-based */
     int64_t token;      /* its fencing token */
 };
 
-/* A write of client with token, ready for proto_send. */
-struct sim_msg *resource_write_new(uint32_t client, int64_t token);
+/* A write of client with token, of the sender model's message type, ready for proto_send. */
+struct sim_msg *resource_write_new(uint8_t type, uint32_t client, int64_t token);
 
 extern const struct proto_ops resource_ops;
 

@@ -119,9 +119,14 @@ static void test_gc_pause_breaks_exclusion_unless_fenced(void)
     /* The lock passed on between T and T + tick (+ a commit and a watch) after the pause. */
     int64_t failover = query(db, "SELECT failover_ns FROM recipe_summary");
     CU_ASSERT(failover >= 4000000000LL * 2 / 3 && failover <= 6500000000LL);
-    /* The paused holder learnt it had lost the lock: suspended, then its session expired. */
+    /* The paused holder stopped believing only when it resumed (its hold was over, or it
+     * heard its connection was gone), after its stale write. */
     CU_ASSERT_EQUAL(query(db, "SELECT count(*) FROM recipe_holds WHERE holding = 0 "
-                              "AND reason = 'suspended' AND t_ns = 16000000000"), 1);
+                              "AND t_ns = 16000000000"), 1);
+    CU_ASSERT_EQUAL(query(db, "SELECT count(*) FROM resource_writes AS w JOIN recipe_holds "
+                              "AS h ON h.client = w.client AND h.holding = 0 "
+                              "AND h.t_ns = 16000000000 WHERE w.t_ns > 16000000000 "
+                              "AND w.t_ns < 16100000000"), 1);
     sqlite3_close(db);
 
     db = run_scenario("gc_fenced", "name: gc_fenced\n" HEAD GC_PAUSE("true"));

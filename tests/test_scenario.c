@@ -1073,7 +1073,7 @@ static void test_scenario_malformed_triggers(void)
                     "PROPOSAL, COMMIT, NEWLEADER, UPTODATE, ACK, PING, REQUEST, CONNECT, "
                     "CONNECT_RESPONSE, CREATE, CREATE_RESPONSE, CLIENT_PING, CLIENT_PONG, "
                     "REVALIDATE, CONNECT_SESSION, CONNECT_SESSION_RESPONSE, REQUEST_OP, REPLY, "
-                    "WATCHER_EVENT, SET_WATCHES)");
+                    "WATCHER_EVENT, SET_WATCHES, RESOURCE_WRITE)");
     EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: state}, crash: h1}\n",
                     "5:10 faults[0].on: a state event needs 'state', 'phase' or both");
     EXPECT_PROBLEMS(BASE "faults:\n  - {on: {event: state, state: LEADNG}, crash: h1}\n",

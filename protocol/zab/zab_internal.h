@@ -72,6 +72,7 @@ enum zab_msg_type {
     ZAB_MSG_OP_RESP,          /* xid, err, zxid, stat, children, path (created name) */
     ZAB_MSG_WATCH_EVENT,      /* event on txn.op.path */
     ZAB_MSG_SET_WATCHES,      /* after a reconnect: zxid = last seen, watches */
+    ZAB_MSG_RESOURCE_WRITE,   /* a recipe client to the protected resource (sim/resource.h) */
     ZAB_MSG_TYPE_COUNT
 };
 

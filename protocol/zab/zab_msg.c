@@ -23,6 +23,7 @@ const char *zab_msg_type_name(uint8_t type)
         [ZAB_MSG_SESSION_RESP] = "CONNECT_SESSION_RESPONSE",
         [ZAB_MSG_OP_REQ] = "REQUEST_OP",         [ZAB_MSG_OP_RESP] = "REPLY",
         [ZAB_MSG_WATCH_EVENT] = "WATCHER_EVENT", [ZAB_MSG_SET_WATCHES] = "SET_WATCHES",
+        [ZAB_MSG_RESOURCE_WRITE] = "RESOURCE_WRITE",
     };
     return type < ZAB_MSG_TYPE_COUNT && names[type] ? names[type] : "?";
 }

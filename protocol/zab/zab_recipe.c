@@ -47,7 +47,12 @@ enum recipe_timer {
     RT_RETRY,      /* the application tries to acquire again */
     RT_RES_DIAL,   /* the resource connection (a dial token) */
     RT_RES_REDIAL,
+    RT_EVENT,      /* the event thread hands the application a state change */
 };
+
+/* State changes the library has queued for the application (ClientCnxn's EventThread). */
+enum app_event { EV_DISCONNECTED = 1, EV_EXPIRED };
+#define APP_EVENTS_MAX 8
 
 enum lib_status { LS_WAITING, LS_DIALING, LS_HANDSHAKE, LS_CONNECTED };
 
@@ -81,6 +86,8 @@ struct recipe {
     uint8_t pending_read;      /* its enum zab_read, or ZAB_READ_NONE for a write */
     uint8_t pending_write;     /* its enum zab_op_kind for a write */
     GArray *watches;           /* struct zab_watch_spec */
+    uint8_t events[APP_EVENTS_MAX]; /* enum app_event, oldest first */
+    uint32_t n_events;
     /* the application */
     enum app_step step;
     uint32_t app_gen;          /* names the application's timers */
@@ -187,7 +194,8 @@ static void create_node(struct recipe *r, const struct proto_env *env, struct pr
 static void send_to_resource(struct recipe *r, struct proto_out *out)
 {
     if (r->res_conn != CONN_NONE)
-        proto_send(out, r->res_conn, resource_write_new(r->cfg->client, r->token));
+        proto_send(out, r->res_conn,
+                   resource_write_new(ZAB_MSG_RESOURCE_WRITE, r->cfg->client, r->token));
 }
 
 static void acquired(struct recipe *r, struct proto_out *out)
@@ -404,6 +412,28 @@ static void on_app_timer(struct recipe *r, uint64_t token, const struct proto_en
 
 /* ---- the library's side --------------------------------------------------------------- */
 
+/* The library does not call into the application: its event thread does, later. So an
+ * application that was about to act (a timer that fired while the process was paused) acts
+ * before it hears that the connection was lost, as a real one whose pause fell between its
+ * check and its write does. */
+static void queue_event(struct recipe *r, enum app_event ev, struct proto_out *out)
+{
+    ZS_ASSERT(r->n_events < APP_EVENTS_MAX);
+    r->events[r->n_events++] = (uint8_t)ev;
+    proto_timer_set(out, proto_token(RT_EVENT, 0, 0), 0);
+}
+
+static void deliver_events(struct recipe *r, struct proto_out *out)
+{
+    for (uint32_t i = 0; i < r->n_events; i++) {
+        if (r->events[i] == EV_DISCONNECTED)
+            app_disconnected(r, out);
+        else
+            app_expired(r, out);
+    }
+    r->n_events = 0;
+}
+
 static void dial(struct recipe *r, struct proto_out *out)
 {
     r->attempt++;
@@ -443,7 +473,7 @@ static void expired(struct recipe *r, const struct proto_env *env, struct proto_
         proto_close(out, r->conn);
     r->conn = CONN_NONE;
     r->pending = false;
-    app_expired(r, out);
+    queue_event(r, EV_EXPIRED, out);
     new_handle(r, env, out);
 }
 
@@ -461,7 +491,7 @@ static void connection_lost(struct recipe *r, bool close, const struct proto_env
     r->conn = CONN_NONE;
     r->pending = false; /* CONNECTIONLOSS: the application looks again once reconnected */
     if (was_connected) {
-        app_disconnected(r, out);
+        queue_event(r, EV_DISCONNECTED, out);
         if (r->session != 0) /* 4T/3 after the last word from a server: Expired */
             proto_timer_set(out, proto_token(RT_EXPIRE, 0, 0),
                             MAX(0, r->last_heard + r->timeout * 4 / 3 - env->now_ns));
@@ -681,6 +711,9 @@ static void recipe_handle(void *state, const struct proto_env *env, const struct
         case RT_RES_REDIAL:
             if (r->res_conn == CONN_NONE && !r->res_dialing)
                 dial_resource(r, out);
+            return;
+        case RT_EVENT:
+            deliver_events(r, out);
             return;
         default:
             on_lib_timer(r, in->token, env, out);
