@@ -65,6 +65,9 @@ static const char *const stmt_sql[DB_STMT_COUNT] = {
     [DB_INSERT_RESOURCE_WRITE] =
         "INSERT INTO resource_writes (run_id, trace_seq, model, recipe, t_ns, client, token, "
         "accepted) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [DB_INSERT_REGISTRY_VIEW] =
+        "INSERT INTO registry_views (run_id, trace_seq, model, recipe, t_ns, observer, instance, "
+        "listed) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
 
 /* ---- the private file ------------------------------------------------------------------ */
@@ -669,6 +672,25 @@ static bool record_resource_write(struct db_run *r, const struct trace_rec *t, G
     return step(r, st, err);
 }
 
+static bool record_view(struct db_run *r, const struct trace_rec *t, GError **err)
+{
+    const struct model_desc *d = record_model(r, t, err);
+    if (!d)
+        return false;
+    sqlite3_stmt *st = r->stmt[DB_INSERT_REGISTRY_VIEW];
+    char observer[16], instance[16];
+    g_snprintf(observer, sizeof observer, "c%u", t->u.view.observer);
+    g_snprintf(instance, sizeof instance, "c%u", t->u.view.instance);
+    sqlite3_bind_int64(st, 1, r->trace_seq);
+    bind_static(st, 2, d->name);
+    sqlite3_bind_int(st, 3, t->u.view.recipe);
+    sqlite3_bind_int64(st, 4, t->t_ns);
+    bind_text(st, 5, observer);
+    bind_text(st, 6, instance);
+    sqlite3_bind_int(st, 7, t->u.view.listed);
+    return step(r, st, err);
+}
+
 static bool record_fault(struct db_run *r, const struct trace_rec *t, GError **err)
 {
     sqlite3_stmt *st = r->stmt[DB_INSERT_FAULT];
@@ -779,6 +801,8 @@ static bool record_row(struct db_run *r, const struct trace_rec *t, GError **err
         return record_hold(r, t, err);
     case TRACE_RESOURCE:
         return record_resource_write(r, t, err);
+    case TRACE_VIEW:
+        return record_view(r, t, err);
     case TRACE_LOST: /* the assembly layer turns these into drops; nothing to keep */
         return true;
     case TRACE_KIND_COUNT:

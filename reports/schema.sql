@@ -372,6 +372,46 @@ CREATE TABLE resource_writes (
 );
 CREATE INDEX resource_writes_by_recipe ON resource_writes (run_id, model, recipe, trace_seq);
 
+-- A registry recipe's views: when each observer began (listed = 1) or stopped (0) listing a
+-- service instance (a recipe client) as registered.
+CREATE TABLE registry_views (
+    run_id     INTEGER NOT NULL,
+    trace_seq  INTEGER NOT NULL,
+    model      TEXT NOT NULL,
+    recipe     INTEGER NOT NULL,
+    t_ns       INTEGER NOT NULL,
+    observer   TEXT NOT NULL,      -- 'c<n>'
+    instance   TEXT NOT NULL,      -- 'c<n>'
+    listed     INTEGER NOT NULL CHECK (listed IN (0, 1))
+);
+CREATE INDEX registry_views_by_pair ON registry_views (run_id, model, recipe, observer,
+                                                        instance, trace_seq);
+
+-- When each client machine was dead: from a crash or power-off of it (a `faults` row naming
+-- it) to its next restart, or to the end of the run.
+CREATE VIEW client_deaths AS
+SELECT f.run_id, f.target AS client, f.t_ns AS start_ns,
+       coalesce((SELECT min(x.t_ns) FROM faults AS x
+                 WHERE x.run_id = f.run_id AND x.kind = 'restart' AND x.trace_seq > f.trace_seq
+                   AND (',' || x.target || ',') LIKE ('%,' || f.target || ',%')),
+                r.duration_ns) AS end_ns
+FROM faults AS f JOIN runs AS r ON r.run_id = f.run_id
+WHERE f.kind IN ('crash', 'power_off') AND f.target GLOB 'c[0-9]*';
+
+-- Each time an observer listed an instance: from its listed = 1 row to the next row of the
+-- same pair, or the observer's own death, or the end of the run.
+CREATE VIEW registry_intervals AS
+SELECT v.run_id, v.model, v.recipe, v.observer, v.instance, v.t_ns AS start_ns,
+       min(coalesce((SELECT min(e.t_ns) FROM registry_views AS e
+                     WHERE e.run_id = v.run_id AND e.model = v.model AND e.recipe = v.recipe
+                       AND e.observer = v.observer AND e.instance = v.instance
+                       AND e.trace_seq > v.trace_seq), r.duration_ns),
+           coalesce((SELECT min(d.start_ns) FROM client_deaths AS d
+                     WHERE d.run_id = v.run_id AND d.client = v.observer
+                       AND d.start_ns >= v.t_ns), r.duration_ns)) AS end_ns
+FROM registry_views AS v JOIN runs AS r ON r.run_id = v.run_id
+WHERE v.listed = 1;
+
 -- Each time a recipe client believed it held: from its holding = 1 row to the next row of
 -- the same client saying it stopped, or to a crash or power-off of its machine, or to the
 -- end of the run, whichever comes first.
@@ -396,8 +436,9 @@ WHERE h.holding = 1;
 --   failover_ns: the longest time from a fault on the machine of a client that held it
 --     (crash, power_off, pause, isolate) to the first write another client had accepted;
 --     NULL when no fault hit a holder.
---   stale_ns: registry entries pointing at a dead service, summed over time; NULL for a
---     lock or an election.
+--   stale_ns: registry entries pointing at a dead service, summed over time: for every
+--     observer and instance, the time the observer listed the instance while the instance's
+--     machine was dead (registry_intervals x client_deaths); NULL for a lock or an election.
 CREATE VIEW recipe_summary AS
 WITH edges AS (
     SELECT run_id, model, recipe, start_ns AS t_ns, 1 AS d FROM recipe_intervals
@@ -436,6 +477,14 @@ holder_faults AS (
      AND (f.t_ns < i.end_ns OR (f.t_ns = i.end_ns AND f.kind IN ('crash', 'power_off')))
     WHERE f.kind IN ('crash', 'power_off', 'pause', 'isolate')
 ),
+stale AS (
+    -- the part of each listing during which the instance listed was dead
+    SELECT i.run_id, i.model, i.recipe,
+           sum(max(0, min(i.end_ns, d.end_ns) - max(i.start_ns, d.start_ns))) AS stale_ns
+    FROM registry_intervals AS i JOIN client_deaths AS d
+      ON d.run_id = i.run_id AND d.client = i.instance
+    GROUP BY i.run_id, i.model, i.recipe
+),
 failovers AS (
     SELECT hf.run_id, hf.model, hf.recipe,
            max((SELECT min(w.t_ns) FROM resource_writes AS w
@@ -454,9 +503,10 @@ SELECT c.run_id, c.model, c.recipe, c.kind, c.fencing, c.clients,
        coalesce(v.n, 0) AS exclusion_violations,
        coalesce(o.overlap_ns, 0) AS overlap_ns,
        f.failover_ns,
-       CASE c.kind WHEN 'registry' THEN 0 END AS stale_ns
+       CASE c.kind WHEN 'registry' THEN coalesce(st.stale_ns, 0) END AS stale_ns
 FROM recipes AS c
 LEFT JOIN violations AS v ON v.run_id = c.run_id AND v.model = c.model AND v.recipe = c.recipe
 LEFT JOIN overlaps AS o ON o.run_id = c.run_id AND o.model = c.model AND o.recipe = c.recipe
 LEFT JOIN failovers AS f ON f.run_id = c.run_id AND f.model = c.model AND f.recipe = c.recipe
+LEFT JOIN stale AS st ON st.run_id = c.run_id AND st.model = c.model AND st.recipe = c.recipe
 ORDER BY c.run_id, c.recipe;

@@ -122,6 +122,11 @@ uint64_t trace_rec_digest(const struct trace_rec *r, uint64_t h)
         h = mix(h, r->u.resource.client);
         h = mix(h, (uint64_t)r->u.resource.token);
         return mix(h, r->u.resource.accepted);
+    case TRACE_VIEW:
+        h = mix(h, r->u.view.recipe);
+        h = mix(h, r->u.view.observer);
+        h = mix(h, r->u.view.instance);
+        return mix(h, r->u.view.listed);
     case TRACE_KIND_COUNT:
         break;
     }

@@ -91,6 +91,7 @@ enum trace_kind {
     TRACE_HOLD,       /* a coordination recipe's client began or stopped believing it holds
                        * the lock (or leads) */
     TRACE_RESOURCE,   /* a protected resource accepted or refused a holder's write */
+    TRACE_VIEW,       /* a registry recipe's observer began or stopped listing an instance */
     TRACE_KIND_COUNT
 };
 
@@ -197,6 +198,12 @@ struct trace_rec {
             int64_t token;
             bool accepted;   /* false: refused, its token older than one accepted */
         } resource;
+        struct {
+            uint8_t recipe;
+            uint32_t observer; /* the client whose view changed, 1-based */
+            uint32_t instance; /* the service instance (a client, 1-based) */
+            bool listed;       /* now in its view (true) or gone from it */
+        } view;
     } u;
 };
 
