@@ -436,6 +436,8 @@ WHERE h.holding = 1;
 --   failover_ns: the longest time from a fault on the machine of a client that held it
 --     (crash, power_off, pause, isolate) to the first write another client had accepted;
 --     NULL when no fault hit a holder.
+--   acquisitions, writes_accepted, writes_refused, exclusion_violations and overlap_ns are
+--   NULL for a registry.
 --   stale_ns: registry entries pointing at a dead service, summed over time: for every
 --     observer and instance, the time the observer listed the instance while the instance's
 --     machine was dead (registry_intervals x client_deaths); NULL for a lock or an election.
@@ -494,14 +496,20 @@ failovers AS (
     FROM holder_faults AS hf GROUP BY hf.run_id, hf.model, hf.recipe
 )
 SELECT c.run_id, c.model, c.recipe, c.kind, c.fencing, c.clients,
-       (SELECT count(*) FROM recipe_holds AS h WHERE h.run_id = c.run_id AND h.model = c.model
-          AND h.recipe = c.recipe AND h.holding = 1) AS acquisitions,
-       (SELECT count(*) FROM resource_writes AS w WHERE w.run_id = c.run_id
-          AND w.model = c.model AND w.recipe = c.recipe AND w.accepted = 1) AS writes_accepted,
-       (SELECT count(*) FROM resource_writes AS w WHERE w.run_id = c.run_id
-          AND w.model = c.model AND w.recipe = c.recipe AND w.accepted = 0) AS writes_refused,
-       coalesce(v.n, 0) AS exclusion_violations,
-       coalesce(o.overlap_ns, 0) AS overlap_ns,
+       CASE WHEN c.kind <> 'registry' THEN
+           (SELECT count(*) FROM recipe_holds AS h WHERE h.run_id = c.run_id
+              AND h.model = c.model AND h.recipe = c.recipe AND h.holding = 1) END
+           AS acquisitions,
+       CASE WHEN c.kind <> 'registry' THEN
+           (SELECT count(*) FROM resource_writes AS w WHERE w.run_id = c.run_id
+              AND w.model = c.model AND w.recipe = c.recipe AND w.accepted = 1) END
+           AS writes_accepted,
+       CASE WHEN c.kind <> 'registry' THEN
+           (SELECT count(*) FROM resource_writes AS w WHERE w.run_id = c.run_id
+              AND w.model = c.model AND w.recipe = c.recipe AND w.accepted = 0) END
+           AS writes_refused,
+       CASE WHEN c.kind <> 'registry' THEN coalesce(v.n, 0) END AS exclusion_violations,
+       CASE WHEN c.kind <> 'registry' THEN coalesce(o.overlap_ns, 0) END AS overlap_ns,
        f.failover_ns,
        CASE c.kind WHEN 'registry' THEN coalesce(st.stale_ns, 0) END AS stale_ns
 FROM recipes AS c

@@ -2,8 +2,9 @@
  * through `zabsim run` and read back from the results database: mutual exclusion without
  * faults, a holder paused past its session (a violation without fencing, refused writes with
  * it), a crashed holder's lock freed by session expiry within ZooKeeper's bounds, a holder
- * whose server crashes keeping its session and its lock, an election's one leader, and the
- * recipe_summary view's measures on hand-made histories. */
+ * whose server crashes keeping its session and its lock, an election's one leader, a
+ * registry listing a crashed instance until its session expires, and the recipe_summary
+ * view's measures on hand-made histories. */
 #include "tests/harness.h"
 
 #include <glib/gstdio.h>
@@ -196,6 +197,29 @@ static void test_election_keeps_one_leader(void)
     sqlite3_close(db);
 }
 
+/* The registry: a crashed instance's ephemeral node stands until its session expires, so
+ * the two other observers list it, dead, for between 2T/3 and T + one tick (plus a commit
+ * and a watch) each; restarted, it registers again and every observer lists it. */
+static void test_registry_lists_a_crashed_instance_until_its_session_expires(void)
+{
+    sqlite3 *db = run_scenario("registry", "name: registry\n" HEAD "duration: 20s\n"
+                                           "recipe: {kind: registry, backend: zab, "
+                                           "clients: 3}\n"
+                                           "faults:\n  - {at: 5s, crash: c2}\n"
+                                           "  - {at: 12s, restart: c2}\n");
+    if (!db)
+        return;
+    int64_t stale = query(db, "SELECT stale_ns FROM recipe_summary");
+    CU_ASSERT(stale >= 2 * (4000000000LL * 2 / 3));
+    CU_ASSERT(stale <= 2 * (4000000000LL + 2000000000LL + 500000000LL));
+    /* Every observer lists every instance at the end, c2 included (itself too). */
+    CU_ASSERT_EQUAL(query(db, "SELECT count(*) FROM registry_intervals "
+                              "WHERE end_ns = 20000000000"), 9);
+    /* No lock measures for a registry. */
+    CU_ASSERT_EQUAL(query(db, "SELECT acquisitions FROM recipe_summary"), -1);
+    sqlite3_close(db);
+}
+
 /* ---- the measures on hand-made histories ---------------------------------------------- */
 
 static void exec(sqlite3 *db, const char *sql)
@@ -271,6 +295,27 @@ static void test_summary_on_a_clean_history(void)
     sqlite3_close(db);
 }
 
+/* An observer lists an instance through the instance's death (3 s of it stale), then stops
+ * at its own crash: an observer that is gone lists nothing. */
+static void test_stale_on_a_hand_made_registry(void)
+{
+    sqlite3 *db = history();
+    exec(db, "UPDATE recipes SET kind = 'registry';"
+             "INSERT INTO registry_views VALUES"
+             " (1, 1, 'zab', 0, 1000000000, 'c1', 'c2', 1),"
+             " (1, 3, 'zab', 0, 5000000000, 'c1', 'c2', 0),"
+             " (1, 4, 'zab', 0, 1000000000, 'c3', 'c2', 1);"
+             "INSERT INTO faults VALUES (1, 2, 2000000000, 'crash', 'c2', ''),"
+             " (1, 5, 6000000000, 'crash', 'c3', ''),"
+             " (1, 6, 8000000000, 'restart', 'c2,c3', '');");
+    /* c1: 2 s..5 s; c3: 2 s..6 s (its own crash). */
+    CU_ASSERT_EQUAL(query(db, "SELECT stale_ns FROM recipe_summary"), 7000000000LL);
+    CU_ASSERT_EQUAL(query(db, "SELECT end_ns FROM client_deaths WHERE client = 'c2'"),
+                    8000000000LL);
+    CU_ASSERT_EQUAL(query(db, "SELECT overlap_ns FROM recipe_summary"), -1);
+    sqlite3_close(db);
+}
+
 static int cleanup(void)
 {
     if (tmp_dir) {
@@ -297,6 +342,8 @@ void test_register(void)
                TEST(test_crashed_holder_frees_the_lock_at_session_expiry),
                TEST(test_holder_keeps_its_session_across_a_server_crash),
                TEST(test_election_keeps_one_leader),
+               TEST(test_registry_lists_a_crashed_instance_until_its_session_expires),
+               TEST(test_stale_on_a_hand_made_registry),
                TEST(test_summary_on_a_broken_history),
                TEST(test_summary_on_a_clean_history));
     atexit((void (*)(void))cleanup);

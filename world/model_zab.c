@@ -75,8 +75,21 @@ static uint32_t zab_place_client(struct model_run *m, uint32_t c)
     return m->client_nodes[c];
 }
 
-/* Each recipe over ZooKeeper: the protected resource on a machine of its own, outside every
- * partition, and a recipe client on each of client machines c1..cN. */
+static uint8_t zab_kind_of(enum recipe_kind k)
+{
+    switch (k) {
+    case RECIPE_ELECTION:
+        return ZAB_RECIPE_ELECTION;
+    case RECIPE_REGISTRY:
+        return ZAB_RECIPE_REGISTRY;
+    default:
+        return ZAB_RECIPE_LOCK;
+    }
+}
+
+/* Each recipe over ZooKeeper: a recipe client on each of client machines c1..cN and, for a
+ * lock or an election, the protected resource on a machine of its own, outside every
+ * partition (a registry protects nothing). */
 static void zab_place_recipes(struct model_run *m)
 {
     const struct scenario *sc = m->b.sc;
@@ -89,17 +102,20 @@ static void zab_place_recipes(struct model_run *m)
         rr->recipe = i;
         rr->resource = (struct resource_config){ .recipe = (uint8_t)i, .fencing = sr->fencing };
         char name[64];
-        g_snprintf(name, sizeof name, "resource%u", i + 1);
-        uint32_t machine = m->b.add_machine_everywhere(m->b.world, name);
-        g_strlcat(name, "/zab", sizeof name);
-        struct sim_node_spec res = { .name = name, .model = m->b.id, .ops = &resource_ops,
-                                     .config = &rr->resource, .ports = { RESOURCE_PORT } };
-        sim_add_node(m->b.sim, machine, &res);
+        uint32_t machine = 0;
+        if (sr->kind != RECIPE_REGISTRY) {
+            g_snprintf(name, sizeof name, "resource%u", i + 1);
+            machine = m->b.add_machine_everywhere(m->b.world, name);
+            g_strlcat(name, "/zab", sizeof name);
+            struct sim_node_spec res = { .name = name, .model = m->b.id, .ops = &resource_ops,
+                                         .config = &rr->resource, .ports = { RESOURCE_PORT } };
+            sim_add_node(m->b.sim, machine, &res);
+        }
         rr->clients = g_new0(struct zab_recipe_config, sr->clients);
         rr->nodes = g_new0(uint32_t, sr->clients);
         for (uint32_t c = 0; c < sr->clients; c++) {
             rr->clients[c] = (struct zab_recipe_config){
-                .client = c + 1, .recipe = (uint8_t)i, .election = sr->kind == RECIPE_ELECTION,
+                .client = c + 1, .recipe = (uint8_t)i, .kind = zab_kind_of(sr->kind),
                 .home_host = c % sc->hosts, .n_hosts = sc->hosts,
                 .host_machines = m->b.host_machines, .resource_machine = machine,
                 .session_timeout = sc->zab.session_timeout, .hold = sr->hold,
@@ -314,7 +330,7 @@ const struct model_desc zab_model = {
     .place_host = zab_place_host,
     .place_client = zab_place_client,
     .place_recipes = zab_place_recipes,
-    .recipe_kinds = (1u << RECIPE_LOCK) | (1u << RECIPE_ELECTION),
+    .recipe_kinds = (1u << RECIPE_LOCK) | (1u << RECIPE_ELECTION) | (1u << RECIPE_REGISTRY),
     .recipe_holder = zab_recipe_holder,
     .offer = zab_offer,
     .resolve = zab_resolve,

@@ -156,10 +156,16 @@ struct zab_write_op {
 /* A coordination recipe's client (zab_recipe.c): an application on a client machine that
  * takes a lock (or leads) with ZooKeeper's recipe, through a session of its own, and
  * writes to the protected resource (sim/resource.h) while it believes it holds. */
+enum zab_recipe_kind {
+    ZAB_RECIPE_LOCK = 0,    /* Curator's InterProcessMutex */
+    ZAB_RECIPE_ELECTION,    /* LeaderSelector: the mutex, held until the leader resigns */
+    ZAB_RECIPE_REGISTRY,    /* curator-x-discovery: ephemeral instances, a watched cache */
+};
+
 struct zab_recipe_config {
     uint32_t client;               /* 1-based */
     uint8_t recipe;                /* index in the scenario's recipes */
-    bool election;                 /* leader election (LeaderLatch) rather than the lock */
+    uint8_t kind;                  /* enum zab_recipe_kind */
     uint32_t home_host;            /* host index it connects to first */
     uint32_t n_hosts;
     const uint32_t *host_machines;

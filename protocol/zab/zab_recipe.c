@@ -19,7 +19,13 @@
  * releases (deletes its node) after hold. As Curator's documentation asks of a lock user, it
  * stops acting at Disconnected (SUSPENDED) and acts again only if its node survived the
  * reconnection; at Expired it starts over with a new session. What it believes is recorded
- * as TRACE_HOLD. */
+ * as TRACE_HOLD.
+ *
+ * The registry is curator-x-discovery's: each client registers itself as an ephemeral node
+ * /registry/c<n> (on NodeExists, left by its previous session, it deletes and creates it
+ * again so that watchers hear of it), again after every new session; and each keeps a
+ * cache of the registered instances from getChildren with a watch, read again whenever the
+ * watch fires or the connection comes back. Each change of its cache is a TRACE_VIEW. */
 #include "protocol/zab/zab_internal.h"
 
 #include "sim/resource.h"
@@ -86,6 +92,8 @@ struct recipe {
     uint8_t pending_read;      /* its enum zab_read, or ZAB_READ_NONE for a write */
     uint8_t pending_write;     /* its enum zab_op_kind for a write */
     GArray *watches;           /* struct zab_watch_spec */
+    GArray *view;              /* registry: uint32 instances it lists, increasing */
+    bool relist;               /* registry: the watch fired while a request was out */
     uint8_t events[APP_EVENTS_MAX]; /* enum app_event, oldest first */
     uint32_t n_events;
     /* the application */
@@ -176,8 +184,20 @@ static void request_read(struct recipe *r, enum zab_read read, const char *path,
     send_request(r, m, env, out);
 }
 
+static bool is_registry(const struct recipe *r)
+{
+    return r->cfg->kind == ZAB_RECIPE_REGISTRY;
+}
+
 static void list_children(struct recipe *r, const struct proto_env *env, struct proto_out *out)
 {
+    if (is_registry(r)) {
+        /* ServiceCache: the children, and a watch for their next change. */
+        r->step = AS_LIST;
+        r->relist = false;
+        request_read(r, ZAB_READ_GET_CHILDREN, r->dir, true, env, out);
+        return;
+    }
     r->step = AS_LIST;
     request_read(r, ZAB_READ_GET_CHILDREN, r->dir, false, env, out);
 }
@@ -185,6 +205,12 @@ static void list_children(struct recipe *r, const struct proto_env *env, struct 
 static void create_node(struct recipe *r, const struct proto_env *env, struct proto_out *out)
 {
     char path[ZAB_PATH_MAX];
+    if (is_registry(r)) {
+        g_snprintf(path, sizeof path, "%s/c%u", r->dir, r->cfg->client);
+        r->step = AS_CREATE;
+        request_write(r, ZAB_OP_CREATE, path, ZAB_CREATE_EPHEMERAL, env, out);
+        return;
+    }
     g_snprintf(path, sizeof path, "%s/%s", r->dir, r->prefix);
     r->step = AS_CREATE;
     request_write(r, ZAB_OP_CREATE, path, ZAB_CREATE_EPHEMERAL | ZAB_CREATE_SEQUENTIAL, env,
@@ -209,6 +235,22 @@ static void acquired(struct recipe *r, struct proto_out *out)
 }
 
 static void go_idle(struct recipe *r, const struct proto_env *env, struct proto_out *out);
+static void start_over(struct recipe *r, const struct proto_env *env, struct proto_out *out);
+
+static gint compare_u32(gconstpointer a, gconstpointer b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool contains_u32(const GArray *sorted, uint32_t v)
+{
+    for (guint i = 0; i < sorted->len; i++) {
+        if (g_array_index(sorted, uint32_t, i) == v)
+            return true;
+    }
+    return false;
+}
 
 /* The sequence number: the last ten characters of a sequential node's name. */
 static const char *sequence_of(const char *name)
@@ -289,10 +331,83 @@ static void start_over(struct recipe *r, const struct proto_env *env, struct pro
     request_write(r, ZAB_OP_CREATE, r->dir, 0, env, out);
 }
 
+/* The registry's cache takes the children listed: a TRACE_VIEW for every instance that
+ * left it, then for every one that joined, each in increasing instance order. */
+static void update_view(struct recipe *r, const GPtrArray *names, struct proto_out *out)
+{
+    GArray *now = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        guint64 n = 0;
+        if (name[0] == 'c' && g_ascii_string_to_unsigned(name + 1, 10, 1, UINT32_MAX, &n, NULL))
+            g_array_append_val(now, n);
+    }
+    g_array_sort(now, compare_u32);
+    struct trace_rec rec = { .kind = TRACE_VIEW };
+    rec.u.view.recipe = r->cfg->recipe;
+    rec.u.view.observer = r->cfg->client;
+    for (int pass = 0; pass < 2; pass++) {
+        const GArray *from = pass == 0 ? r->view : now, *to = pass == 0 ? now : r->view;
+        for (guint i = 0; i < from->len; i++) {
+            uint32_t id = g_array_index(from, uint32_t, i);
+            if (contains_u32(to, id))
+                continue;
+            rec.u.view.instance = id;
+            rec.u.view.listed = pass == 1;
+            proto_trace(out, &rec);
+        }
+    }
+    g_array_free(r->view, TRUE);
+    r->view = now;
+}
+
+/* curator-x-discovery's steps: /registry, then its own node (again after deleting one left
+ * by an earlier session), then the cache. */
+static void on_registry_reply(struct recipe *r, const struct zab_msg *m, uint8_t read,
+                              const struct proto_env *env, struct proto_out *out)
+{
+    enum zab_err err = (enum zab_err)m->err;
+    if (read == ZAB_READ_GET_CHILDREN) {
+        if (err == ZAB_OK)
+            update_view(r, m->children, out);
+        if (err != ZAB_OK || r->relist)
+            list_children(r, env, out);
+        else
+            r->step = AS_IDLE;
+        return;
+    }
+    switch (r->step) {
+    case AS_MKDIR:
+        create_node(r, env, out);
+        return;
+    case AS_CREATE:
+        if (err == ZAB_ERR_NODEEXISTS) {
+            char path[ZAB_PATH_MAX];
+            g_snprintf(path, sizeof path, "%s/c%u", r->dir, r->cfg->client);
+            r->step = AS_RELEASE;
+            request_write(r, ZAB_OP_DELETE, path, 0, env, out);
+        } else if (err == ZAB_OK) {
+            list_children(r, env, out);
+        } else {
+            start_over(r, env, out);
+        }
+        return;
+    case AS_RELEASE:
+        create_node(r, env, out);
+        return;
+    default:
+        return;
+    }
+}
+
 /* The answer to the one outstanding request, by what it asked. */
 static void on_reply(struct recipe *r, const struct zab_msg *m, uint8_t read, uint8_t write,
                      const struct proto_env *env, struct proto_out *out)
 {
+    if (is_registry(r)) {
+        on_registry_reply(r, m, read, env, out);
+        return;
+    }
     enum zab_err err = (enum zab_err)m->err;
     switch (read) {
     case ZAB_READ_GET_CHILDREN:
@@ -336,6 +451,15 @@ static void on_reply(struct recipe *r, const struct zab_msg *m, uint8_t read, ui
 static void on_watch_event(struct recipe *r, const struct zab_msg *m, const struct proto_env *env,
                            struct proto_out *out)
 {
+    if (is_registry(r)) {
+        if (strcmp(m->txn.op.path, r->dir) != 0)
+            return;
+        if (r->pending || r->status != LS_CONNECTED)
+            r->relist = true; /* read again once the answer in flight is in */
+        else
+            list_children(r, env, out);
+        return;
+    }
     if (r->step == AS_WATCH && strcmp(m->txn.op.path, r->watching) == 0 && !r->pending)
         list_children(r, env, out);
 }
@@ -344,6 +468,14 @@ static void on_watch_event(struct recipe *r, const struct zab_msg *m, const stru
 static void app_connected(struct recipe *r, bool new_session, const struct proto_env *env,
                           struct proto_out *out)
 {
+    if (is_registry(r) && !new_session && r->step != AS_START) {
+        /* The cache catches up after a reconnection; a registration cut short starts over. */
+        if (r->step == AS_IDLE || r->step == AS_LIST)
+            list_children(r, env, out);
+        else
+            start_over(r, env, out);
+        return;
+    }
     if (new_session || r->step == AS_START) {
         start_over(r, env, out);
         return;
@@ -536,11 +668,17 @@ static void on_session(struct recipe *r, const struct zab_msg *m, const struct p
     app_connected(r, new_session, env, out);
 }
 
-static void remember_watch(struct recipe *r, const struct zab_msg *req_reply)
+static void remember_watch(struct recipe *r, const struct zab_msg *req_reply, bool child)
 {
+    for (guint i = 0; i < r->watches->len; i++) {
+        const struct zab_watch_spec *w = &g_array_index(r->watches, struct zab_watch_spec, i);
+        if (w->kind == (child ? ZAB_WATCH_CHILD : ZAB_WATCH_DATA) &&
+            strcmp(w->path, req_reply->txn.op.path) == 0)
+            return; /* the server keeps one watch per path and kind */
+    }
     if (r->watches->len >= RECIPE_WATCHES_MAX)
         return; /* never reached: the recipe leaves one watch at a time */
-    struct zab_watch_spec w = { .kind = ZAB_WATCH_DATA };
+    struct zab_watch_spec w = { .kind = child ? ZAB_WATCH_CHILD : ZAB_WATCH_DATA };
     g_strlcpy(w.path, req_reply->txn.op.path, sizeof w.path);
     g_array_append_val(r->watches, w);
 }
@@ -568,8 +706,9 @@ static void on_server_msg(struct recipe *r, const struct zab_msg *m, const struc
         if (!r->pending || m->xid != r->pending_xid)
             return;
         r->pending = false;
-        if (r->pending_read == ZAB_READ_GET_DATA && m->err == ZAB_OK)
-            remember_watch(r, m);
+        if ((r->pending_read == ZAB_READ_GET_DATA || r->pending_read == ZAB_READ_GET_CHILDREN) &&
+            m->err == ZAB_OK)
+            remember_watch(r, m, r->pending_read == ZAB_READ_GET_CHILDREN);
         on_reply(r, m, r->pending_read, r->pending_write, env, out);
         return;
     case ZAB_MSG_WATCH_EVENT:
@@ -637,7 +776,10 @@ static void *recipe_create(const void *config, const struct proto_env *env,
     rng_order_first(env->rng, r->cfg->home_host, r->cfg->n_hosts, r->order);
     r->watches = g_array_new(FALSE, FALSE, sizeof(struct zab_watch_spec));
     r->timeout = r->cfg->session_timeout;
-    g_strlcpy(r->dir, r->cfg->election ? "/election" : "/lock", sizeof r->dir);
+    static const char *const dirs[] = { "/lock", "/election", "/registry" };
+    ZS_ASSERT(r->cfg->kind < G_N_ELEMENTS(dirs));
+    g_strlcpy(r->dir, dirs[r->cfg->kind], sizeof r->dir);
+    r->view = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     /* Curator's "_c_<uuid>-lock-"; the client and its incarnation stand for the uuid. */
     g_snprintf(r->prefix, sizeof r->prefix, "_c_%u.%u-lock-", r->cfg->client, env->incarnation);
     return r;
@@ -647,6 +789,7 @@ static void recipe_destroy(void *state)
 {
     struct recipe *r = state;
     g_array_free(r->watches, TRUE);
+    g_array_free(r->view, TRUE);
     g_free(r->order);
     g_free(r);
 }
@@ -657,7 +800,8 @@ static void recipe_handle(void *state, const struct proto_env *env, const struct
     struct recipe *r = state;
     switch (in->kind) {
     case PROTO_IN_START:
-        dial_resource(r, out);
+        if (!is_registry(r))
+            dial_resource(r, out);
         dial(r, out);
         return;
     case PROTO_IN_CONN_UP:
