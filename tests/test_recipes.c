@@ -74,7 +74,7 @@ static int64_t query(sqlite3 *db, const char *sql)
     "seed: 1\n"                                                                            \
     "hosts: 3\n"                                                                           \
     "zab: {session_timeout: 4s}\n"                                                         \
-    "workload: {clients: 1, rate: 10/s}\n"
+    "workload: {clients: 1, rate: 10/s, stop: 8s}\n"
 
 /* Three clients take turns for 20 s with no fault: never two holders, every write accepted
  * in token order, every client gets the lock. */

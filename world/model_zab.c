@@ -119,7 +119,7 @@ static void zab_place_recipes(struct model_run *m)
                 .home_host = c % sc->hosts, .n_hosts = sc->hosts,
                 .host_machines = m->b.host_machines, .resource_machine = machine,
                 .session_timeout = sc->zab.session_timeout, .hold = sr->hold,
-                .work_every = sr->work_every };
+                .work_every = sr->work_every, .start = sr->start };
             g_snprintf(name, sizeof name, "c%u/zk-%s%u", c + 1, recipe_kind_name(sr->kind),
                        i + 1);
             struct sim_node_spec spec = { .name = name, .model = m->b.id,

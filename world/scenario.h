@@ -118,6 +118,9 @@ struct scenario_recipe {
     sim_time work_every;  /* a holder writes to the protected resource this often; default
                              100 ms */
     bool fencing;         /* the resource checks fencing tokens; default false */
+    sim_time start;       /* its clients start this late (extension; default 0): an
+                             application started once the ensemble serves connects to its
+                             own server first */
     int line, column;     /* where the recipe was written, for messages */
 };
 

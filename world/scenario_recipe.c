@@ -53,10 +53,13 @@ uint32_t scenario_client_machines(const struct scenario *sc)
     return n;
 }
 
-enum recipe_key { RK_KIND, RK_BACKEND, RK_CLIENTS, RK_HOLD, RK_WORK_EVERY, RK_FENCING, RK_COUNT };
+enum recipe_key {
+    RK_KIND, RK_BACKEND, RK_CLIENTS, RK_HOLD, RK_WORK_EVERY, RK_FENCING, RK_START, RK_COUNT
+};
 static const char *const recipe_keys[RK_COUNT] = {
     [RK_KIND] = "kind",   [RK_BACKEND] = "backend",       [RK_CLIENTS] = "clients",
     [RK_HOLD] = "hold",   [RK_WORK_EVERY] = "work_every", [RK_FENCING] = "fencing",
+    [RK_START] = "start",
 };
 
 static bool read_kind(struct scenario__ctx *c, const struct ynode *n, const char *where,
@@ -183,6 +186,10 @@ static bool read_recipe(struct scenario__ctx *c, const struct ynode *n, const ch
     if (f[RK_FENCING].value)
         ok &= read_flag(c, f[RK_FENCING].value,
                         scenario__path(path, sizeof path, where, ".fencing"), &r->fencing);
+    if (f[RK_START].value)
+        ok &= scenario__duration(c, f[RK_START].value,
+                                 scenario__path(path, sizeof path, where, ".start"), 0,
+                                 &r->start);
     return ok;
 }
 

@@ -174,6 +174,7 @@ struct zab_recipe_config {
     sim_time hold;                 /* lock: held this long, then released; election: the
                                       leader resigns after it (0: never) */
     sim_time work_every;           /* a holder's writes to the resource */
+    sim_time start;                /* the application starts this long after its process */
 };
 
 extern const struct proto_ops zab_server_ops;

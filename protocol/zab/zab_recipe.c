@@ -54,6 +54,7 @@ enum recipe_timer {
     RT_RES_DIAL,   /* the resource connection (a dial token) */
     RT_RES_REDIAL,
     RT_EVENT,      /* the event thread hands the application a state change */
+    RT_START,      /* the application starts (recipe `start`) */
 };
 
 /* State changes the library has queued for the application (ClientCnxn's EventThread). */
@@ -800,6 +801,11 @@ static void recipe_handle(void *state, const struct proto_env *env, const struct
     struct recipe *r = state;
     switch (in->kind) {
     case PROTO_IN_START:
+        /* At the first start only: a restarted machine's application starts at once. */
+        if (env->incarnation <= 1 && r->cfg->start > 0) {
+            proto_timer_set(out, proto_token(RT_START, 0, 0), r->cfg->start);
+            return;
+        }
         if (!is_registry(r))
             dial_resource(r, out);
         dial(r, out);
@@ -858,6 +864,11 @@ static void recipe_handle(void *state, const struct proto_env *env, const struct
             return;
         case RT_EVENT:
             deliver_events(r, out);
+            return;
+        case RT_START:
+            if (!is_registry(r))
+                dial_resource(r, out);
+            dial(r, out);
             return;
         default:
             on_lib_timer(r, in->token, env, out);
