@@ -387,16 +387,26 @@ CREATE TABLE registry_views (
 CREATE INDEX registry_views_by_pair ON registry_views (run_id, model, recipe, observer,
                                                         instance, trace_seq);
 
--- When each client machine was dead: from a crash or power-off of it (a `faults` row naming
--- it) to its next restart, or to the end of the run.
+-- The recipe clients of each run ('c<n>'), for matching them in a fault's target, which
+-- lists every machine it hit ('h1,c4'): a client is hit when instr(',' || target || ',',
+-- ',' || client || ',') > 0.
+CREATE VIEW recipe_clients AS
+SELECT run_id, client FROM recipe_holds
+UNION SELECT run_id, observer FROM registry_views
+UNION SELECT run_id, instance FROM registry_views;
+
+-- When each recipe client's machine was dead: from a crash or power-off of it to its next
+-- restart, or to the end of the run.
 CREATE VIEW client_deaths AS
-SELECT f.run_id, f.target AS client, f.t_ns AS start_ns,
+SELECT f.run_id, c.client, f.t_ns AS start_ns,
        coalesce((SELECT min(x.t_ns) FROM faults AS x
                  WHERE x.run_id = f.run_id AND x.kind = 'restart' AND x.trace_seq > f.trace_seq
-                   AND (',' || x.target || ',') LIKE ('%,' || f.target || ',%')),
+                   AND instr(',' || x.target || ',', ',' || c.client || ',') > 0),
                 r.duration_ns) AS end_ns
 FROM faults AS f JOIN runs AS r ON r.run_id = f.run_id
-WHERE f.kind IN ('crash', 'power_off') AND f.target GLOB 'c[0-9]*';
+JOIN recipe_clients AS c ON c.run_id = f.run_id
+ AND instr(',' || f.target || ',', ',' || c.client || ',') > 0
+WHERE f.kind IN ('crash', 'power_off');
 
 -- Each time an observer listed an instance: from its listed = 1 row to the next row of the
 -- same pair, or the observer's own death, or the end of the run.
@@ -423,7 +433,8 @@ SELECT h.run_id, h.model, h.recipe, h.client, h.token, h.t_ns AS start_ns,
                        AND e.holding = 0), r.duration_ns),
            coalesce((SELECT min(f.t_ns) FROM faults AS f
                      WHERE f.run_id = h.run_id AND f.kind IN ('crash', 'power_off')
-                       AND f.target = h.client AND f.trace_seq > h.trace_seq), r.duration_ns),
+                       AND instr(',' || f.target || ',', ',' || h.client || ',') > 0
+                       AND f.trace_seq > h.trace_seq), r.duration_ns),
            r.duration_ns) AS end_ns
 FROM recipe_holds AS h JOIN runs AS r ON r.run_id = h.run_id
 WHERE h.holding = 1;
@@ -473,7 +484,7 @@ violations AS (
 holder_faults AS (
     SELECT i.run_id, i.model, i.recipe, i.client, f.t_ns
     FROM faults AS f JOIN recipe_intervals AS i
-      ON i.run_id = f.run_id AND f.target = i.client
+      ON i.run_id = f.run_id AND instr(',' || f.target || ',', ',' || i.client || ',') > 0
      AND f.t_ns >= i.start_ns
      -- a crash ends the interval it hits, at its own time
      AND (f.t_ns < i.end_ns OR (f.t_ns = i.end_ns AND f.kind IN ('crash', 'power_off')))

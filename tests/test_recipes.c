@@ -140,6 +140,26 @@ static void test_gc_pause_breaks_exclusion_unless_fenced(void)
     sqlite3_close(db);
 }
 
+/* Two recipes side by side: `pause: holder` stops the holder of each (distinct machines, or
+ * one machine holding both), so both hand their lock over. */
+static void test_holder_names_every_recipes_holder(void)
+{
+    sqlite3 *db = run_scenario("two", "name: two\n" HEAD "duration: 25s\n"
+                                      "recipe:\n"
+                                      "  - {kind: lock, backend: zab, clients: 3, hold: 2s}\n"
+                                      "  - {kind: election, backend: zab, clients: 3, "
+                                      "hold: 0s, fencing: true}\n"
+                                      "faults:\n  - {at: 6s, pause: holder, for: 10s}\n");
+    if (!db)
+        return;
+    CU_ASSERT_EQUAL(query(db, "SELECT count(*) FROM recipe_summary"), 2);
+    CU_ASSERT_EQUAL(query(db, "SELECT count(*) FROM recipe_summary "
+                              "WHERE failover_ns IS NOT NULL"), 2);
+    CU_ASSERT_EQUAL(query(db, "SELECT exclusion_violations FROM recipe_summary "
+                              "WHERE kind = 'election'"), 0);
+    sqlite3_close(db);
+}
+
 /* A crashed holder's lock node stands until the leader expires its session: the next client
  * holds it between 2T/3 (the holder's last ping) and T + one tick (the expiry bucket) after
  * the crash, plus a commit and a watch. */
@@ -342,6 +362,7 @@ void test_register(void)
                TEST(test_crashed_holder_frees_the_lock_at_session_expiry),
                TEST(test_holder_keeps_its_session_across_a_server_crash),
                TEST(test_election_keeps_one_leader),
+               TEST(test_holder_names_every_recipes_holder),
                TEST(test_registry_lists_a_crashed_instance_until_its_session_expires),
                TEST(test_stale_on_a_hand_made_registry),
                TEST(test_summary_on_a_broken_history),

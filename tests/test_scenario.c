@@ -983,7 +983,7 @@ static void test_scenario_bad_recipes(void)
                     "4:45 recipe.fencing: missing value (expected true or false)");
     EXPECT_PROBLEMS(BASE "recipe: {kind: lock, backend: zab, holds: 1s}\n",
                     "4:36 unknown key 'holds' in recipe; did you mean 'hold'? (valid keys: "
-                    "kind, backend, clients, hold, work_every, fencing)");
+                    "kind, backend, clients, hold, work_every, fencing, start)");
     EXPECT_PROBLEMS(BASE "recipe: lock\n", "4:9 recipe: expected a mapping such as {kind: lock, "
                     "backend: zab}, or a list of them, not a single value");
     EXPECT_PROBLEMS(BASE "recipe: []\n", "4:9 recipe: the list is empty");

@@ -36,8 +36,8 @@ enum target_kind {
     SCENARIO_TARGET_CRASHED,    /* every host that is down (restart only) */
     SCENARIO_TARGET_ALL,        /* heal: all; a trigger's host filter: any host */
     SCENARIO_TARGET_EVENT_HOST, /* a triggered fault: the host whose event fired it */
-    SCENARIO_TARGET_HOLDER,     /* the client machine holding the first recipe's lock or
-                                 * leadership at that moment (model_desc.recipe_holder) */
+    SCENARIO_TARGET_HOLDER,     /* the client machines holding a recipe's lock or leadership
+                                 * at that moment, one per recipe (model_desc.recipe_holder) */
 };
 
 struct scenario_target {

@@ -297,19 +297,25 @@ struct resolved {
     uint32_t clients[SCENARIO_MAX_CLIENTS];
 };
 
-/* The client holding the first recipe's lock or leadership now, or -1: no recipe, its backend
- * is not in the run or cannot say (model_desc.recipe_holder NULL), or nobody holds it. */
-static int recipe_holder(const struct world *w)
+/* The client machines holding some recipe's lock or leadership now, each once, in recipe
+ * order, into r: a recipe whose backend is not in the run or cannot say (recipe_holder NULL)
+ * names nobody, nor does one nobody holds. Recipes side by side share client machines c1..cN,
+ * so stopping one recipe's holder stops whatever the other recipes run on that machine. */
+static void recipe_holders(const struct world *w, struct resolved *r)
 {
-    if (w->sc->n_recipes == 0)
-        return -1;
-    model_id backend = w->sc->recipes[0].backend;
-    struct world_model *wm = backend < MODELS_MAX ? w->by_id[backend] : NULL;
-    if (!wm || !wm->desc->recipe_holder)
-        return -1;
-    int c = wm->desc->recipe_holder(wm->run, 0);
-    ZS_ASSERT(c >= -1 && c < (int)w->sc->recipes[0].clients);
-    return c;
+    for (uint32_t i = 0; i < w->sc->n_recipes; i++) {
+        model_id backend = w->sc->recipes[i].backend;
+        struct world_model *wm = backend < MODELS_MAX ? w->by_id[backend] : NULL;
+        if (!wm || !wm->desc->recipe_holder)
+            continue;
+        int c = wm->desc->recipe_holder(wm->run, i);
+        ZS_ASSERT(c >= -1 && c < (int)w->sc->recipes[i].clients);
+        bool seen = false;
+        for (uint32_t k = 0; k < r->n_clients; k++)
+            seen = seen || r->clients[k] == (uint32_t)c;
+        if (c >= 0 && !seen)
+            r->clients[r->n_clients++] = (uint32_t)c;
+    }
 }
 
 /* Resolves a target to hosts and client machines, into *r. */
@@ -363,12 +369,9 @@ static void resolve(struct world *w, const struct scenario_target *t, struct res
         if (w->event_host >= 0)
             r->hosts[r->n_hosts++] = (uint32_t)w->event_host;
         return;
-    case SCENARIO_TARGET_HOLDER: {
-        int c = recipe_holder(w);
-        if (c >= 0)
-            r->clients[r->n_clients++] = (uint32_t)c;
+    case SCENARIO_TARGET_HOLDER:
+        recipe_holders(w, r);
         return;
-    }
     }
 }
 
@@ -410,7 +413,8 @@ static uint32_t client_home(const struct world *w, uint32_t c)
 
 /* Hosts and the machines beside them take their host's group; a client machine, its home
  * host's, except the isolated client machine (-1: none), alone in a group of its own. */
-static void set_groups(struct world *w, const int *host_group, int64_t isolated_client)
+static void set_groups(struct world *w, const int *host_group, const uint32_t *isolated,
+                       uint32_t n_isolated)
 {
     g_free(w->groups);
     w->groups = g_new0(int, w->beside->len);
@@ -427,8 +431,9 @@ static void set_groups(struct world *w, const int *host_group, int64_t isolated_
     }
     for (uint32_t c = 0; c < w->n_client_machines; c++)
         w->groups[w->client_machines[c]] = host_group[client_home(w, c)];
-    if (isolated_client >= 0)
-        w->groups[w->client_machines[isolated_client]] = alone;
+    /* Each isolated client machine alone in a group of its own. */
+    for (uint32_t i = 0; i < n_isolated; i++)
+        w->groups[w->client_machines[isolated[i]]] = alone + (int)i;
     sim_set_groups(w->sim, w->groups);
 }
 
@@ -521,23 +526,27 @@ static void apply_fault(struct world *w, const struct scenario_fault *f,
     }
     switch (f->kind) {
     case TRACE_FAULT_PARTITION: /* the groups are the fault's target */
-        set_groups(w, f->group, -1);
+        set_groups(w, f->group, NULL, 0);
         break;
     case TRACE_FAULT_ISOLATE:
-        if (r->n_clients > 0) { /* one client machine against every other machine */
-            ZS_ASSERT(n == 0 && r->n_clients == 1);
-            set_groups(w, group, r->clients[0]);
-            g_string_append_printf(detail, "c%u alone, cut from every host and every other "
-                                   "client machine", r->clients[0] + 1);
+        if (r->n_clients > 0) { /* client machines, each against every other machine */
+            ZS_ASSERT(n == 0);
+            set_groups(w, group, r->clients, r->n_clients);
+            for (uint32_t i = 0; i < r->n_clients; i++)
+                g_string_append_printf(detail, "%sc%u", i ? ", " : "", r->clients[i] + 1);
+            g_string_append(detail, r->n_clients == 1 ? " alone, cut from every host and every "
+                                                        "other client machine"
+                                                      : " each alone, cut from every host and "
+                                                        "every other client machine");
             break;
         }
         for (uint32_t h = 0; h < w->sc->hosts; h++)
             group[h] = (n > 0 && h == hosts[0]) ? 1 : 0;
-        set_groups(w, group, -1);
+        set_groups(w, group, NULL, 0);
         scenario_describe_groups(w->sc, group, detail);
         break;
     case TRACE_FAULT_HEAL:
-        set_groups(w, group, -1);
+        set_groups(w, group, NULL, 0);
         break;
     case TRACE_FAULT_PAUSE:
         units_format_duration(f->duration, buf, sizeof buf);
