@@ -928,7 +928,10 @@ static void test_scenario_recipes(void)
         CU_ASSERT_EQUAL(sc->recipes[0].line, 7);
         CU_ASSERT_EQUAL(sc->recipes[1].kind, RECIPE_REGISTRY);
         CU_ASSERT_EQUAL(sc->recipes[1].hold, 2 * SIM_S);
-        CU_ASSERT_EQUAL(scenario_client_machines(sc), 5);
+        /* Each recipe on machines of its own: c1..c3, then c4..c6. */
+        CU_ASSERT_EQUAL(sc->recipes[0].first_client, 0);
+        CU_ASSERT_EQUAL(sc->recipes[1].first_client, 3);
+        CU_ASSERT_EQUAL(scenario_client_machines(sc), 6);
         CU_ASSERT_EQUAL(sc->models, pubsub);
         CU_ASSERT_EQUAL(scenario_default_models(sc), zab | pubsub | jetstream);
     }

@@ -126,9 +126,10 @@ struct model_desc {
      * host missed it (a protocol that retransmits). NULL: never a drop. */
     bool (*lost_as_drop)(struct model_run *m, const struct trace_rec *lost,
                          struct trace_rec *drop);
-    /* The client (0-based: c1 is 0) holding recipe's lock or leadership now (recipe: an
-     * index of sc->recipes whose backend is this model), or -1 when none does; the `holder`
-     * fault target. NULL: the model never says, and such a fault does nothing. */
+    /* The client machine (0-based: c1 is 0; the recipe's run on first_client ..
+     * first_client + clients - 1) holding recipe's lock or leadership now (recipe: an index
+     * of sc->recipes whose backend is this model), or -1 when none does; the `holder` fault
+     * target. NULL: the model never says, and such a fault does nothing. */
     int (*recipe_holder)(struct model_run *m, uint32_t recipe);
     /* Refines a record of the model before it is recorded (may be NULL). */
     void (*annotate)(struct model_run *m, struct trace_rec *r);

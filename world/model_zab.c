@@ -114,17 +114,18 @@ static void zab_place_recipes(struct model_run *m)
         rr->clients = g_new0(struct zab_recipe_config, sr->clients);
         rr->nodes = g_new0(uint32_t, sr->clients);
         for (uint32_t c = 0; c < sr->clients; c++) {
+            uint32_t at = sr->first_client + c; /* its client machine's index */
             rr->clients[c] = (struct zab_recipe_config){
-                .client = c + 1, .recipe = (uint8_t)i, .kind = zab_kind_of(sr->kind),
-                .home_host = c % sc->hosts, .n_hosts = sc->hosts,
+                .client = at + 1, .recipe = (uint8_t)i, .kind = zab_kind_of(sr->kind),
+                .home_host = at % sc->hosts, .n_hosts = sc->hosts,
                 .host_machines = m->b.host_machines, .resource_machine = machine,
                 .session_timeout = sc->zab.session_timeout, .hold = sr->hold,
                 .work_every = sr->work_every, .start = sr->start };
-            g_snprintf(name, sizeof name, "c%u/zk-%s%u", c + 1, recipe_kind_name(sr->kind),
+            g_snprintf(name, sizeof name, "c%u/zk-%s%u", at + 1, recipe_kind_name(sr->kind),
                        i + 1);
             struct sim_node_spec spec = { .name = name, .model = m->b.id,
                                           .ops = &zab_recipe_ops, .config = &rr->clients[c] };
-            rr->nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[c], &spec);
+            rr->nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[at], &spec);
         }
     }
 }
@@ -135,11 +136,13 @@ static int zab_recipe_holder(struct model_run *m, uint32_t recipe)
         const struct zab_recipe_run *rr = &m->recipes[i];
         if (rr->recipe != recipe)
             continue;
-        for (uint32_t c = 0; c < m->b.sc->recipes[recipe].clients; c++) {
-            if (!sim_machine_up(m->b.sim, m->b.client_machines[c]))
+        const struct scenario_recipe *sr = &m->b.sc->recipes[recipe];
+        for (uint32_t c = 0; c < sr->clients; c++) {
+            uint32_t at = sr->first_client + c;
+            if (!sim_machine_up(m->b.sim, m->b.client_machines[at]))
                 continue;
             if (zab_recipe_holding(sim_node_state(m->b.sim, rr->nodes[c])))
-                return (int)c;
+                return (int)at;
         }
     }
     return -1;

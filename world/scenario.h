@@ -112,7 +112,9 @@ enum recipe_kind { RECIPE_LOCK = 0, RECIPE_ELECTION, RECIPE_REGISTRY, RECIPE_KIN
 struct scenario_recipe {
     enum recipe_kind kind;
     model_id backend;     /* registry id (world/model.h) of the model it runs over */
-    uint32_t clients;     /* recipe clients, on client machines c1..cN; default 3 */
+    uint32_t clients;     /* recipe clients; default 3 */
+    uint32_t first_client; /* they run on client machines c(first_client + 1) ..
+                              c(first_client + clients): each recipe after the one before */
     sim_time hold;        /* lock: how long a holder keeps it before releasing; election: a
                              leader resigns after hold (0: never); registry: unused. Default 2 s */
     sim_time work_every;  /* a holder writes to the protected resource this often; default

@@ -47,10 +47,10 @@ int scenario__client_number(const char *name)
 
 uint32_t scenario_client_machines(const struct scenario *sc)
 {
-    uint32_t n = sc->workload.clients;
+    uint32_t recipes = 0;
     for (uint32_t i = 0; i < sc->n_recipes && i < SCENARIO_MAX_RECIPES; i++)
-        n = MAX(n, sc->recipes[i].clients);
-    return n;
+        recipes = MAX(recipes, sc->recipes[i].first_client + sc->recipes[i].clients);
+    return MAX(sc->workload.clients, recipes);
 }
 
 enum recipe_key {
@@ -200,9 +200,22 @@ static void add_recipe(struct scenario__ctx *c, const struct ynode *n, const cha
     struct scenario_recipe r;
     struct scenario *sc = c->sc;
     ZS_ASSERT(sc->n_recipes < SCENARIO_MAX_RECIPES);
-    if (read_recipe(c, n, where, &r))
+    bool ok = read_recipe(c, n, where, &r);
+    /* Each recipe on machines of its own, after the previous recipe's: recipes side by side
+     * are separate applications, and a fault on one's holder stops nothing of another's. */
+    uint32_t first = 0;
+    if (sc->n_recipes > 0)
+        first = sc->recipes[sc->n_recipes - 1].first_client +
+                sc->recipes[sc->n_recipes - 1].clients;
+    if (ok && first + r.clients > SCENARIO_MAX_CLIENTS) {
+        scenario__report_at(c, n, "%s: the recipes have more than %d clients in all", where,
+                            SCENARIO_MAX_CLIENTS);
+        ok = false;
+    }
+    r.first_client = first;
+    if (ok)
         sc->recipes[sc->n_recipes++] = r;
-    else if (c->clients_ok && r.clients > sc->workload.clients)
+    else if (c->clients_ok && first + r.clients > sc->workload.clients)
         c->clients_ok = false; /* its machines are not c1..cN of a valid scenario: unknown */
 }
 

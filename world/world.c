@@ -309,7 +309,9 @@ static void recipe_holders(const struct world *w, struct resolved *r)
         if (!wm || !wm->desc->recipe_holder)
             continue;
         int c = wm->desc->recipe_holder(wm->run, i);
-        ZS_ASSERT(c >= -1 && c < (int)w->sc->recipes[i].clients);
+        const struct scenario_recipe *sr = &w->sc->recipes[i];
+        ZS_ASSERT(c == -1 || (c >= (int)sr->first_client &&
+                              c < (int)(sr->first_client + sr->clients)));
         bool seen = false;
         for (uint32_t k = 0; k < r->n_clients; k++)
             seen = seen || r->clients[k] == (uint32_t)c;
