@@ -190,17 +190,13 @@ static bool is_registry(const struct recipe *r)
     return r->cfg->kind == ZAB_RECIPE_REGISTRY;
 }
 
+/* The lock's queue, or the registry's members; the registry's cache (ServiceCache) leaves a
+ * watch for their next change. */
 static void list_children(struct recipe *r, const struct proto_env *env, struct proto_out *out)
 {
-    if (is_registry(r)) {
-        /* ServiceCache: the children, and a watch for their next change. */
-        r->step = AS_LIST;
-        r->relist = false;
-        request_read(r, ZAB_READ_GET_CHILDREN, r->dir, true, env, out);
-        return;
-    }
     r->step = AS_LIST;
-    request_read(r, ZAB_READ_GET_CHILDREN, r->dir, false, env, out);
+    r->relist = false;
+    request_read(r, ZAB_READ_GET_CHILDREN, r->dir, is_registry(r), env, out);
 }
 
 static void create_node(struct recipe *r, const struct proto_env *env, struct proto_out *out)
