@@ -107,10 +107,16 @@ void rep_time_label(double ns, char *buf, size_t len)
 void rep_fault_markers(const struct rep_page *p, const struct svg_scale *x, double top,
                        double bottom, double label_y)
 {
+    rep_fault_markers_but(p, x, top, bottom, label_y, NULL, NULL);
+}
+
+void rep_fault_markers_but(const struct rep_page *p, const struct svg_scale *x, double top,
+                           double bottom, double label_y, rep_fault_skip_fn *skip, void *ctx)
+{
     double last_label_end = -1;
     for (guint i = 0; i < p->run->faults->len; i++) {
         const struct rep_fault *f = &g_array_index(p->run->faults, struct rep_fault, i);
-        if ((double)f->t_ns < x->d0 || (double)f->t_ns > x->d1)
+        if ((double)f->t_ns < x->d0 || (double)f->t_ns > x->d1 || (skip && skip(f, ctx)))
             continue;
         double at = svg_at(x, (double)f->t_ns);
         char when[REP_TIME_LEN], *title;
@@ -144,8 +150,10 @@ void rep_fault_markers(const struct rep_page *p, const struct svg_scale *x, doub
 
 /* ---- the page --------------------------------------------------------------------------- */
 
-static void page_header(GString *out, const struct rep_run *run)
+static void page_header(const struct rep_page *p)
 {
+    GString *out = p->out;
+    const struct rep_run *run = p->run;
     char dur[REP_TIME_LEN];
     units_format_duration(run->duration_ns, dur, sizeof dur);
     g_string_append(out, "<header><h1>");
@@ -163,8 +171,10 @@ static void page_header(GString *out, const struct rep_run *run)
         g_string_append(out, "<a href=\"#sweep\">Seeds</a>");
     if (run->violations->len > 0)
         g_string_append(out, "<a href=\"#violations\">Violations</a>");
-    g_string_append(out, "<a href=\"#summary\">Summary</a>"
-                         "<a href=\"#timeline\">Timeline</a><a href=\"#clients\">Clients</a>"
+    g_string_append(out, "<a href=\"#summary\">Summary</a><a href=\"#timeline\">Timeline</a>");
+    if (p->recipes->len > 0)
+        g_string_append(out, "<a href=\"#recipes\">Recipes</a>");
+    g_string_append(out, "<a href=\"#clients\">Clients</a>"
                          "<a href=\"#spacetime\">Messages</a><a href=\"#order\">Order</a>"
                          "<a href=\"#latency\">Latency</a><a href=\"#throughput\">Throughput</a>"
                          "</nav></header>\n");
@@ -332,7 +342,7 @@ static bool calibration_section(struct rep_page *p, GError **err)
 
 static bool page_body(struct rep_page *p, GError **err)
 {
-    page_header(p->out, p->run);
+    page_header(p);
     /* A sweep's page opens with the seeds: distributions and failing runs come first. */
     if (p->run->runs_of_scenario > 1 && !rep_fig_sweep(p, err))
         return false;
@@ -342,6 +352,9 @@ static bool page_body(struct rep_page *p, GError **err)
     if (!rep_fig_timeline(p, err))
         return false;
     fault_table(p->out, p->run);
+    /* Recipes are recorded at every level: they need no per-message rows. */
+    if (p->recipes->len > 0 && !rep_fig_recipes(p, err))
+        return false;
     if (!p->run->per_message) {
         rep_section_open(p->out, "rows", "Per-message figures");
         g_string_append(p->out, "<p>Clients, the space-time diagram, delivery order, latency "
@@ -359,17 +372,24 @@ static bool build_page(sqlite3 *db, const struct rep_run *run, const struct rep_
     struct rep_page p = { .out = out, .db = db, .run = run, .opts = opts };
     if (!rep__state_spans(db, run, &p.spans, err))
         return false;
+    if (!rep_recipes_load(&p, err)) {
+        g_array_free(p.spans, TRUE);
+        return false;
+    }
     g_string_append(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                          "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
     rep_escape_printf(out, "zabsim report: %s, seed %" PRIu64, run->scenario, run->seed);
     g_string_append_printf(out, "</title>\n<style>\n%s", page_style);
     model_style(out);
+    if (p.recipes->len > 0)
+        rep_recipes_style(out);
     g_string_append(out, "</style></head>\n<body>\n");
     bool ok = page_body(&p, err);
     g_string_append_printf(out, "<footer class=\"note\"><p>zabsim %s · run %" PRId64
                                 "</p></footer>\n</body></html>\n",
                            ZABSIM_VERSION, run->run_id);
     g_array_free(p.spans, TRUE);
+    g_array_free(p.recipes, TRUE);
     return ok;
 }
 

@@ -439,6 +439,47 @@ SELECT h.run_id, h.model, h.recipe, h.client, h.token, h.t_ns AS start_ns,
 FROM recipe_holds AS h JOIN runs AS r ON r.run_id = h.run_id
 WHERE h.holding = 1;
 
+-- The writes recipe_summary counts as exclusion_violations, each with its row: accepted after
+-- the resource had accepted one from another client with a newer (or the same) token. The
+-- report marks them on its recipe charts from here, so chart and count cannot disagree.
+CREATE VIEW recipe_violations AS
+SELECT w.run_id, w.model, w.recipe, w.trace_seq, w.t_ns, w.client, w.token
+FROM resource_writes AS w
+WHERE w.accepted = 1 AND EXISTS (
+    SELECT 1 FROM resource_writes AS p
+    WHERE p.run_id = w.run_id AND p.model = w.model AND p.recipe = w.recipe
+      AND p.accepted = 1 AND p.trace_seq < w.trace_seq AND p.client <> w.client
+      AND p.token >= w.token);
+
+-- The spans during which two or more clients of a recipe believed they held at once, with how
+-- many did (holders); recipe_summary's overlap_ns is their total length.
+CREATE VIEW recipe_overlaps AS
+WITH edges AS (
+    SELECT run_id, model, recipe, start_ns AS t_ns, 1 AS d FROM recipe_intervals
+    UNION ALL
+    SELECT run_id, model, recipe, end_ns, -1 FROM recipe_intervals
+),
+running AS (
+    -- at equal times an end comes before a start: touching intervals do not overlap
+    SELECT run_id, model, recipe, t_ns,
+           sum(d) OVER (PARTITION BY run_id, model, recipe ORDER BY t_ns, d
+                        ROWS UNBOUNDED PRECEDING) AS holders,
+           lead(t_ns) OVER (PARTITION BY run_id, model, recipe ORDER BY t_ns, d) AS next_ns
+    FROM edges
+)
+SELECT run_id, model, recipe, t_ns AS start_ns, next_ns AS end_ns, holders
+FROM running
+WHERE holders >= 2 AND next_ns > t_ns;
+
+-- The parts of registry listings during which the listed instance's machine was dead
+-- (registry_intervals x client_deaths); recipe_summary's stale_ns is their total length.
+CREATE VIEW registry_stale AS
+SELECT i.run_id, i.model, i.recipe, i.observer, i.instance,
+       max(i.start_ns, d.start_ns) AS start_ns, min(i.end_ns, d.end_ns) AS end_ns
+FROM registry_intervals AS i JOIN client_deaths AS d
+  ON d.run_id = i.run_id AND d.client = i.instance
+WHERE min(i.end_ns, d.end_ns) > max(i.start_ns, d.start_ns);
+
 -- One row per run and recipe (docs/recipes.md defines each measure):
 --   exclusion_violations: writes the resource accepted from a client after it had accepted
 --     one from another client holding a newer (or the same) token: two holders' writes
@@ -453,33 +494,13 @@ WHERE h.holding = 1;
 --     observer and instance, the time the observer listed the instance while the instance's
 --     machine was dead (registry_intervals x client_deaths); NULL for a lock or an election.
 CREATE VIEW recipe_summary AS
-WITH edges AS (
-    SELECT run_id, model, recipe, start_ns AS t_ns, 1 AS d FROM recipe_intervals
-    UNION ALL
-    SELECT run_id, model, recipe, end_ns, -1 FROM recipe_intervals
-),
-running AS (
-    -- at equal times an end comes before a start: touching intervals do not overlap
-    SELECT run_id, model, recipe, t_ns,
-           sum(d) OVER (PARTITION BY run_id, model, recipe ORDER BY t_ns, d
-                        ROWS UNBOUNDED PRECEDING) AS holders,
-           lead(t_ns) OVER (PARTITION BY run_id, model, recipe ORDER BY t_ns, d) AS next_ns
-    FROM edges
-),
-overlaps AS (
-    SELECT run_id, model, recipe,
-           sum(CASE WHEN holders >= 2 THEN next_ns - t_ns ELSE 0 END) AS overlap_ns
-    FROM running GROUP BY run_id, model, recipe
+WITH overlaps AS (
+    SELECT run_id, model, recipe, sum(end_ns - start_ns) AS overlap_ns
+    FROM recipe_overlaps GROUP BY run_id, model, recipe
 ),
 violations AS (
-    SELECT w.run_id, w.model, w.recipe, count(*) AS n
-    FROM resource_writes AS w
-    WHERE w.accepted = 1 AND EXISTS (
-        SELECT 1 FROM resource_writes AS p
-        WHERE p.run_id = w.run_id AND p.model = w.model AND p.recipe = w.recipe
-          AND p.accepted = 1 AND p.trace_seq < w.trace_seq AND p.client <> w.client
-          AND p.token >= w.token)
-    GROUP BY w.run_id, w.model, w.recipe
+    SELECT run_id, model, recipe, count(*) AS n
+    FROM recipe_violations GROUP BY run_id, model, recipe
 ),
 holder_faults AS (
     SELECT i.run_id, i.model, i.recipe, i.client, f.t_ns
@@ -491,12 +512,8 @@ holder_faults AS (
     WHERE f.kind IN ('crash', 'power_off', 'pause', 'isolate')
 ),
 stale AS (
-    -- the part of each listing during which the instance listed was dead
-    SELECT i.run_id, i.model, i.recipe,
-           sum(max(0, min(i.end_ns, d.end_ns) - max(i.start_ns, d.start_ns))) AS stale_ns
-    FROM registry_intervals AS i JOIN client_deaths AS d
-      ON d.run_id = i.run_id AND d.client = i.instance
-    GROUP BY i.run_id, i.model, i.recipe
+    SELECT run_id, model, recipe, sum(end_ns - start_ns) AS stale_ns
+    FROM registry_stale GROUP BY run_id, model, recipe
 ),
 failovers AS (
     SELECT hf.run_id, hf.model, hf.recipe,

@@ -53,6 +53,8 @@ static char *single_db;    /* one run, message log */
 static char *sweep_db;     /* seeds 7 and 8, message log */
 static char *zab_only_db;  /* --model zab, no message log */
 static bool fixture_ok;
+static char *recipe_db;    /* scenarios/lock_gc_pause.yaml: a lock recipe over ZAB */
+static char *recipe_out;   /* what zabsim run printed for it */
 
 struct cli_result {
     int status;
@@ -96,7 +98,8 @@ static bool simulate(const char *db, const char *seed, const char *model, bool l
 
 static void remove_fixtures(void)
 {
-    const char *names[] = { single_db, sweep_db, zab_only_db, yaml_path };
+    const char *names[] = { single_db, sweep_db, zab_only_db, yaml_path, recipe_db };
+    g_free(recipe_out);
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         if (names[i])
             g_remove(names[i]);
@@ -817,6 +820,269 @@ static void test_sweep_page_opens_with_the_seeds(void)
     g_free(html);
 }
 
+
+/* ---- coordination recipes --------------------------------------------------------------- */
+
+/* scenarios/lock_gc_pause.yaml run once into the fixtures' directory, its output kept. */
+static bool recipe_fixture(void)
+{
+    static bool made, ok;
+    if (made)
+        return ok;
+    made = true;
+    if (!fixtures())
+        return false;
+    recipe_db = path_in_dir("lock.db");
+    struct cli_result r;
+    ok = zabsim(&r, "run", test_source_path("scenarios/lock_gc_pause.yaml"), "--db", recipe_db,
+                NULL) && r.status == 0;
+    recipe_out = r.out;
+    r.out = NULL;
+    cli_clear(&r);
+    return ok;
+}
+
+/* The part of html from recipe N's heading to the next one's (or the section's end). */
+static char *recipe_part(const char *html, int n)
+{
+    char *sec = section(html, "recipes");
+    char *open = g_strdup_printf("<h3 id=\"recipe-%d\">", n);
+    const char *start = strstr(sec, open);
+    const char *end = start ? strstr(start + 1, "<h3 ") : NULL;
+    char *part = !start ? g_strdup("") : end ? g_strndup(start, (gsize)(end - start))
+                                             : g_strdup(start);
+    g_free(open);
+    g_free(sec);
+    return part;
+}
+
+/* The value `zabsim run` printed on the line of a recipe measure's label. */
+static char *printed_measure(const struct summary_column *c)
+{
+    char *line = text_line(recipe_out ? recipe_out : "", c->label);
+    char *value = line ? g_strdup(g_strstrip(line)) : g_strdup("(not printed)");
+    g_free(line);
+    return value;
+}
+
+/* Rows, bars and tokens, the red of the overlaps, the violating write, the pause. */
+static void test_recipe_chart_shows_holders_overlap_violation_and_pause(void)
+{
+    CU_ASSERT_TRUE_FATAL(recipe_fixture());
+    char *html = make_html(recipe_db, "lock.html");
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<a href=\"#recipes\">Recipes</a>"));
+    char *part = recipe_part(html, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "Recipe 1: lock over ZAB"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "kind lock · backend zab (ZAB) · 3 clients (c1..c3) · "
+                                        "hold 2s · fencing off"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "<svg"));
+    /* a row per client c1..c3, and none more */
+    for (int c = 1; c <= 4; c++) {
+        char *lane = g_strdup_printf("class=\"lane\" text-anchor=\"end\">c%d</text>", c);
+        CU_ASSERT_EQUAL(count(part, lane), c <= 3 ? 1 : 0);
+        g_free(lane);
+    }
+    /* a bar per believed-holding interval (seconds apart: none merged), with its token */
+    sqlite3 *db = db_open(recipe_db, false, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "SELECT client, token FROM recipe_intervals", -1, &st, NULL);
+    int intervals = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        char *bar = g_strdup_printf("class=\"m0\"><title>%s believed it held, token %" PRId64
+                                    ": ", (const char *)sqlite3_column_text(st, 0),
+                                    (int64_t)sqlite3_column_int64(st, 1));
+        CU_ASSERT_PTR_NOT_NULL(strstr(part, bar));
+        g_free(bar);
+        intervals++;
+    }
+    sqlite3_finalize(st);
+    CU_ASSERT(intervals >= 3);
+    CU_ASSERT_EQUAL(count(part, "class=\"m0\"><title>"), intervals);
+    /* red where two believed at once: on the bars and in the strip under the rows */
+    CU_ASSERT(db_int(recipe_db, "SELECT overlap_ns FROM recipe_summary") > 0);
+    CU_ASSERT(g_regex_match_simple("class=\"overlap\"><title>(two or more|[0-9]+) believed "
+                                   "holders", part, 0, 0)); /* the strip */
+    CU_ASSERT(g_regex_match_simple("class=\"overlap\"><title>(two or more|[0-9]+) believed "
+                                   "they held", part, 0, 0)); /* on a bar */
+    /* the violating write, in red, exactly as recipe_summary counts it */
+    int64_t violations = db_int(recipe_db, "SELECT exclusion_violations FROM recipe_summary");
+    CU_ASSERT_EQUAL(violations, 1);
+    sqlite3_prepare_v2(db, "SELECT client, t_ns, token FROM recipe_violations", -1, &st, NULL);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        char at[32];
+        units_format_duration(sqlite3_column_int64(st, 1), at, sizeof at);
+        char *tick = g_strdup_printf("class=\"wviol\"><title>%s&#39;s write at %s with token "
+                                     "%" PRId64 ", accepted: an exclusion violation",
+                                     (const char *)sqlite3_column_text(st, 0), at,
+                                     (int64_t)sqlite3_column_int64(st, 2));
+        CU_ASSERT_PTR_NOT_NULL(strstr(part, tick));
+        g_free(tick);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CU_ASSERT_EQUAL(count(part, "class=\"wviol\"><title>"), 2 * violations); /* line, dot */
+    CU_ASSERT(count(part, "class=\"wok\"><title>") > 0);
+    CU_ASSERT_EQUAL(count(part, "class=\"wref\"><title>"), 0); /* no fencing: none refused */
+    /* the pause: a line with its kind and target on the paused client's row, its span shaded */
+    GArray *faults = db_faults(recipe_db);
+    CU_ASSERT_EQUAL_FATAL(faults->len, 1);
+    const struct fault_row *f = &g_array_index(faults, struct fault_row, 0);
+    CU_ASSERT_STRING_EQUAL(f->kind, "pause");
+    char *line = g_strdup_printf("class=\"rowfault\"><title>%s: %s %s for 10s</title>", f->time,
+                                 f->kind, f->target);
+    char *label = g_strdup_printf("class=\"flabel\" text-anchor=\"start\">%s %s</text>", f->kind,
+                                  f->target);
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, line));
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, label));
+    char *shade = g_strdup_printf("%s&#39;s machine paused: 6s to 16s", f->target);
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, shade));
+    g_free(shade);
+    g_free(label);
+    g_free(line);
+    g_array_free(faults, TRUE);
+    g_free(part);
+    g_free(html);
+}
+
+/* The line above the chart: recipe_summary's measures under the labels `zabsim run` prints,
+ * with the values it printed. */
+static void test_recipe_measures_match_zabsim_run(void)
+{
+    CU_ASSERT_TRUE_FATAL(recipe_fixture());
+    char *html = make_html(recipe_db, "lock_measures.html");
+    char *part = recipe_part(html, 1);
+    GRegex *cls = g_regex_new(" class=\"(bad|good)\"", 0, 0, NULL);
+    char *plain = g_regex_replace_literal(cls, part, -1, 0, "", 0, NULL);
+    GString *row = g_string_new("<tr>");
+    for (size_t k = 0; k < recipe_columns_count; k++) {
+        char *value = printed_measure(&recipe_columns[k]);
+        g_string_append_printf(row, "<td>%s</td>", value);
+        char *label = g_markup_escape_text(recipe_columns[k].label, -1);
+        char *th = g_strdup_printf("\">%s</th>", label);
+        g_free(label);
+        CU_ASSERT_PTR_NOT_NULL(strstr(plain, th));
+        g_free(th);
+        g_free(value);
+    }
+    g_string_append(row, "</tr>");
+    CU_ASSERT_PTR_NOT_NULL(strstr(plain, row->str));
+    /* the one count that should be zero and is not, flagged */
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "<td class=\"bad\">1</td>"));
+    g_string_free(row, TRUE);
+    g_regex_unref(cls);
+    g_free(plain);
+    g_free(part);
+    g_free(html);
+}
+
+/* A run without recipes gets the page it always had; --model leaving a recipe's backend out
+ * leaves the recipe out. */
+static void test_no_recipe_section_without_recipes(void)
+{
+    CU_ASSERT_TRUE_FATAL(recipe_fixture());
+    char *html = make_html(single_db, "no_recipes.html");
+    CU_ASSERT_EQUAL(count(html, "recipe"), 0);
+    CU_ASSERT_EQUAL(count(html, "Recipe"), 0);
+    CU_ASSERT_PTR_NULL(strstr(html, "overlap"));
+    g_free(html);
+    char *out = path_in_dir("lock_pubsub.html");
+    struct cli_result r;
+    zabsim(&r, "report", recipe_db, "--html", out, "--model", "pubsub", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    cli_clear(&r);
+    html = read_file(out);
+    CU_ASSERT_PTR_NOT_NULL(html);
+    CU_ASSERT_PTR_NULL(strstr(html ? html : "", "<section id=\"recipes\">"));
+    CU_ASSERT_PTR_NULL(strstr(html ? html : "", "#recipes"));
+    g_free(html);
+    g_free(out);
+}
+
+static void exec_sql(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fprintf(stderr, "\n%s\n", msg);
+    CU_ASSERT_PTR_NULL(msg);
+    sqlite3_free(msg);
+}
+
+/* No backend has a registry yet: one is added by hand to the lock run's database. Three
+ * clients list each other from about 1 s; c2 crashes at 8 s (a fault whose detail is full of
+ * markup) and restarts at 12 s; c1 unlists it at 10 s and c3 at 11 s, so their listings were
+ * stale for 2 s and 3 s. Trace positions follow the run's, as the views compare them. */
+static char *registry_db(void)
+{
+    char *path = path_in_dir("registry.db"), *text = NULL;
+    gsize len = 0;
+    CU_ASSERT_FATAL(g_file_get_contents(recipe_db, &text, &len, NULL));
+    CU_ASSERT_FATAL(g_file_set_contents(path, text, (gssize)len, NULL));
+    g_free(text);
+    sqlite3 *db = NULL;
+    CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
+    exec_sql(db,
+             "INSERT INTO recipes VALUES (1, 1, 'zab', 'registry', 3, 0, 0);"
+             "CREATE TEMP TABLE v (t_ns INTEGER, observer TEXT, instance TEXT, listed INTEGER);"
+             "INSERT INTO v VALUES (1000000000, 'c1', 'c1', 1), (1000000000, 'c1', 'c2', 1),"
+             " (1000000000, 'c1', 'c3', 1), (1100000000, 'c2', 'c1', 1),"
+             " (1100000000, 'c2', 'c2', 1), (1100000000, 'c2', 'c3', 1),"
+             " (1200000000, 'c3', 'c1', 1), (1200000000, 'c3', 'c2', 1),"
+             " (1200000000, 'c3', 'c3', 1), (10000000000, 'c1', 'c2', 0),"
+             " (11000000000, 'c3', 'c2', 0), (12500000000, 'c1', 'c2', 1),"
+             " (12500000000, 'c3', 'c2', 1), (13000000000, 'c2', 'c1', 1),"
+             " (13000000000, 'c2', 'c2', 1), (13000000000, 'c2', 'c3', 1);"
+             "INSERT INTO registry_views SELECT 1, (SELECT max(trace_seq) FROM resource_writes"
+             " AS w WHERE w.t_ns <= v.t_ns), 'zab', 1, t_ns, observer, instance, listed FROM v;"
+             "INSERT INTO faults SELECT 1, (SELECT max(trace_seq) FROM resource_writes AS w"
+             " WHERE w.t_ns <= f.t), f.t, f.kind, 'c2', f.d FROM (SELECT 8000000000 AS t,"
+             " 'crash' AS kind, '<gone> & \"back\"' AS d UNION ALL"
+             " SELECT 12000000000, 'restart', '') AS f;");
+    sqlite3_close(db);
+    return path;
+}
+
+static void test_registry_chart_on_a_hand_made_database(void)
+{
+    CU_ASSERT_TRUE_FATAL(recipe_fixture());
+    char *db = registry_db();
+    CU_ASSERT_EQUAL(db_int(db, "SELECT stale_ns FROM recipe_summary WHERE recipe = 1"),
+                    5000000000LL);
+    char *html = make_html(db, "registry.html");
+    char *part = recipe_part(html, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "Recipe 2: registry over ZAB"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "<td>5s</td></tr></table>")); /* stale_ns, last */
+    /* a row per observer, a lane per instance in each */
+    for (int c = 1; c <= 3; c++) {
+        char *row = g_strdup_printf("class=\"lane\" text-anchor=\"end\">c%d</text>", c);
+        char *lane = g_strdup_printf("class=\"alabel\" text-anchor=\"end\">c%d</text>", c);
+        CU_ASSERT_EQUAL(count(part, row), 1);
+        CU_ASSERT_EQUAL(count(part, lane), 3);
+        g_free(row);
+        g_free(lane);
+    }
+    /* every listing (none close enough to merge), the stale parts in red */
+    CU_ASSERT_EQUAL(count(part, "class=\"m0\"><title>"),
+                    db_int(db, "SELECT count(*) FROM registry_intervals"));
+    CU_ASSERT_EQUAL(count(part, "class=\"stale\"><title>"), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "class=\"stale\"><title>c1 listed c2 while it was dead: "
+                                        "8s to 10s (2s)</title>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "class=\"stale\"><title>c3 listed c2 while it was dead: "
+                                        "8s to 11s (3s)</title>"));
+    /* the crash on c2's row, its detail escaped; the dead instance's lanes shaded */
+    CU_ASSERT_PTR_NOT_NULL(strstr(part, "class=\"rowfault\"><title>8s: crash c2 &lt;gone&gt; "
+                                        "&amp; &quot;back&quot;</title>"));
+    CU_ASSERT_PTR_NULL(strstr(html, "<gone>"));
+    CU_ASSERT_EQUAL(count(part, "c2&#39;s machine down: 8s to 12s"), 3);
+    /* the same database, the same bytes */
+    char *again = make_html(db, "registry_again.html");
+    CU_ASSERT_STRING_EQUAL(html, again);
+    g_free(again);
+    g_free(part);
+    g_free(html);
+    g_free(db);
+}
+
 void test_register(void)
 {
     TEST_SUITE("zabsim report",
@@ -835,5 +1101,9 @@ void test_register(void)
                TEST(test_space_time_default_window_follows_the_data),
                TEST(test_model_filter_shows_one_model),
                TEST(test_sweep_page_opens_with_the_seeds),
-               TEST(test_a_failing_run_opens_on_its_violations));
+               TEST(test_a_failing_run_opens_on_its_violations),
+               TEST(test_recipe_chart_shows_holders_overlap_violation_and_pause),
+               TEST(test_recipe_measures_match_zabsim_run),
+               TEST(test_no_recipe_section_without_recipes),
+               TEST(test_registry_chart_on_a_hand_made_database));
 }
