@@ -89,11 +89,12 @@ static int64_t query(sqlite3 *db, const char *sql)
     "AND a.start_ns < b.end_ns AND b.start_ns < a.end_ns"
 
 /* Three clients, no fault, hold 1 s. The lock changes hands all the time and every client
- * gets it, but twice two clients take it together: an ask travels to a broker whose route
- * still carries the interest of a holder that has just unsubscribed (its RS- is on its way),
- * so the broker forwards it, nobody answers and no 503 comes; the asker takes the lock after
- * its ASK_WAIT while the next asker, answered by no one either (503), took it already. Both
- * took the highest token they had heard + 1: the same token. */
+ * gets it, but two clients take it together at least once (seed 1: once, for 769 ms): an ask
+ * crosses a release. It reaches the holder just after it let go, so nobody answers, and no
+ * 503 comes either, since the asker's broker still knew the holder's interest when it
+ * forwarded the ask; the asker takes the lock ASK_WAIT later, while the one who let go has
+ * asked again meanwhile, been told 503 and taken it. Both took the highest token they had
+ * heard + 1: the same token. */
 static void test_lock_without_faults_lets_two_askers_take_it(void)
 {
     sqlite3 *db = run_scenario("lock_calm", "name: lock_calm\n" HEAD "duration: 20s\n"
