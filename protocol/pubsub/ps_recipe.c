@@ -24,7 +24,12 @@
  *
  * None of the three looks at the connection: like the applications this stands for, they
  * believe what their timers and the messages they received tell them. The application starts
- * when the client first connects (nats.Connect returns). */
+ * when the client first connects (nats.Connect returns).
+ *
+ * Bounds: a registry observer's table has one entry per instance of the recipe (its
+ * `clients`); the only queue that grows is the NATS client's reconnect buffer, bounded by
+ * pubsub.reconnect_buffer bytes, where a publish that does not fit fails: a heartbeat or an
+ * announcement is lost, an ask is tried again after a random wait. */
 #include "protocol/pubsub/ps_client.h"
 
 #include "sim/resource.h"
