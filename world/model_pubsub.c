@@ -2,10 +2,23 @@
  * and a subscriber application on every host, a publishing NATS client on every client
  * machine, its drop causes, and the one drop it refines: a message blamed on a route whose
  * far host is down missed that host because its broker is down. Core pub/sub promises no
- * ordering or durability, so it has no oracle: its losses and reorderings are measures. */
+ * ordering or durability, so it has no oracle: its losses and reorderings are measures. It
+ * runs the three coordination recipes as people build them on core NATS (ps_recipe.c):
+ * their clients on client machines c1..cN, a lock's or an election's protected resource on a
+ * machine of its own. */
 #include "world/model.h"
 
 #include "protocol/pubsub/pubsub.h"
+#include "sim/resource.h"
+
+/* One of the scenario's recipes run over pub/sub: its resource (none for a registry) and its
+ * clients. */
+struct ps_recipe_run {
+    uint32_t recipe;                  /* index in sc->recipes */
+    struct resource_config resource;
+    struct ps_recipe_config *clients; /* by client */
+    uint32_t *nodes;                  /* by client */
+};
 
 struct model_run {
     struct model_build b;
@@ -13,6 +26,8 @@ struct model_run {
     struct ps_subscriber_config *subscribers; /* by host */
     struct ps_publisher_config *publishers;   /* by client */
     uint32_t *publisher_nodes;                /* by client */
+    struct ps_recipe_run *recipes;            /* the scenario's recipes over pub/sub */
+    uint32_t n_recipes;
     char lost_detail[48];                     /* detail of the latest lost_in_flight drop */
 };
 
@@ -77,6 +92,87 @@ static uint32_t ps_place_client(struct model_run *m, uint32_t c)
     return m->publisher_nodes[c];
 }
 
+static enum ps_recipe_kind recipe_kind(enum recipe_kind kind)
+{
+    switch (kind) {
+    case RECIPE_LOCK:
+        return PS_RECIPE_LOCK;
+    case RECIPE_ELECTION:
+        return PS_RECIPE_ELECTION;
+    default:
+        ZS_ASSERT(kind == RECIPE_REGISTRY);
+        return PS_RECIPE_REGISTRY;
+    }
+}
+
+/* Each recipe over pub/sub: a lock's or an election's protected resource on a machine of its
+ * own, outside every partition, and a recipe client on each of its client machines (c1..cN
+ * for the first recipe, the next recipe's after), whose home host is the workload's default
+ * for that machine, ((i - 1) mod hosts) + 1. */
+static void ps_place_recipes(struct model_run *m)
+{
+    const struct scenario *sc = m->b.sc;
+    m->recipes = g_new0(struct ps_recipe_run, MAX(sc->n_recipes, 1));
+    for (uint32_t i = 0; i < sc->n_recipes; i++) {
+        const struct scenario_recipe *sr = &sc->recipes[i];
+        if (sr->backend != m->b.id)
+            continue;
+        struct ps_recipe_run *rr = &m->recipes[m->n_recipes++];
+        rr->recipe = i;
+        char name[64];
+        uint32_t machine = 0;
+        if (sr->kind != RECIPE_REGISTRY) {
+            rr->resource = (struct resource_config){ .recipe = (uint8_t)i,
+                                                     .fencing = sr->fencing };
+            g_snprintf(name, sizeof name, "resource%u", i + 1);
+            machine = m->b.add_machine_everywhere(m->b.world, name);
+            g_strlcat(name, "/pubsub", sizeof name);
+            struct sim_node_spec res = { .name = name, .model = m->b.id, .ops = &resource_ops,
+                                         .config = &rr->resource,
+                                         .ports = { RESOURCE_PORT } };
+            sim_add_node(m->b.sim, machine, &res);
+        }
+        rr->clients = g_new0(struct ps_recipe_config, sr->clients);
+        rr->nodes = g_new0(uint32_t, sr->clients);
+        for (uint32_t c = 0; c < sr->clients; c++) {
+            uint32_t at = sr->first_client + c; /* its client machine's index */
+            rr->clients[c] = (struct ps_recipe_config){
+                .client = at + 1, .recipe = (uint8_t)i, .kind = recipe_kind(sr->kind),
+                .first_client = sr->first_client, .clients = sr->clients,
+                .home_host = at % sc->hosts, .n_hosts = sc->hosts,
+                .host_machines = m->b.host_machines, .resource_machine = machine,
+                .reconnect_wait = sc->pubsub.reconnect_wait,
+                .reconnect_buffer = sc->pubsub.reconnect_buffer, .hold = sr->hold,
+                .work_every = sr->work_every };
+            g_snprintf(name, sizeof name, "c%u/nats-%s%u", at + 1, recipe_kind_name(sr->kind),
+                       i + 1);
+            struct sim_node_spec spec = { .name = name, .model = m->b.id,
+                                          .ops = &ps_recipe_ops, .config = &rr->clients[c] };
+            rr->nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[at], &spec);
+        }
+    }
+}
+
+/* The lowest client that believes it holds the lock or leads (-1: none, and always for a
+ * registry): with core pub/sub several may. */
+static int ps_recipe_holder(struct model_run *m, uint32_t recipe)
+{
+    for (uint32_t i = 0; i < m->n_recipes; i++) {
+        const struct ps_recipe_run *rr = &m->recipes[i];
+        if (rr->recipe != recipe)
+            continue;
+        const struct scenario_recipe *sr = &m->b.sc->recipes[recipe];
+        for (uint32_t c = 0; c < sr->clients; c++) {
+            uint32_t at = sr->first_client + c;
+            if (!sim_machine_up(m->b.sim, m->b.client_machines[at]))
+                continue;
+            if (ps_recipe_holding(sim_node_state(m->b.sim, rr->nodes[c])))
+                return (int)at;
+        }
+    }
+    return -1;
+}
+
 static void ps_offer(struct model_run *m, uint32_t client, msg_id_t msg_id)
 {
     struct ps_publish_op op = { .msg_id = msg_id, .payload_bytes = m->b.sc->workload.payload };
@@ -121,6 +217,11 @@ static void ps_free(struct model_run *m)
     g_free(m->subscribers);
     g_free(m->publishers);
     g_free(m->publisher_nodes);
+    for (uint32_t i = 0; i < m->n_recipes; i++) {
+        g_free(m->recipes[i].clients);
+        g_free(m->recipes[i].nodes);
+    }
+    g_free(m->recipes);
     g_free(m);
 }
 
@@ -150,6 +251,9 @@ const struct model_desc pubsub_model = {
     .build = ps_build,
     .place_host = ps_place_host,
     .place_client = ps_place_client,
+    .place_recipes = ps_place_recipes,
+    .recipe_kinds = (1u << RECIPE_LOCK) | (1u << RECIPE_ELECTION) | (1u << RECIPE_REGISTRY),
+    .recipe_holder = ps_recipe_holder,
     .offer = ps_offer,
     .resolve = NULL,
     .lost_as_drop = ps_lost_as_drop,

@@ -20,7 +20,8 @@
  * one per host it does not serve (route down, or no known interest there; none when a
  * queue group took the message, since then it was meant for one member only); at a
  * broker whose outbound queue is dropped (connection closed or slow consumer); and at a
- * broker that receives a routed message no local subscription wants any more. */
+ * broker that receives a routed message no local subscription wants any more. Drops are
+ * recorded for the workload's messages only: the recipes' messages carry no msg_id. */
 #include "protocol/pubsub/ps_broker_internal.h"
 
 #include <string.h>
@@ -297,8 +298,7 @@ static const struct ps_sub *pick_member(struct rng *rng, const struct ps_match_g
 static void deliver_local(struct ps_broker *b, const struct ps_sub *sub, const struct ps_msg *m,
                           struct proto_out *out)
 {
-    struct ps_msg *msg = ps_msg_msg(m->subject, sub->sid, m->hdr.msg_id, m->payload_bytes);
-    client_write(b, sub->owner, msg, out);
+    client_write(b, sub->owner, ps_msg_msg_of(m, sub->sid), out);
 }
 
 static void fanout_reset(struct ps_broker *b)
@@ -319,8 +319,8 @@ static void forward_to_routes(struct ps_broker *b, const struct ps_msg *pub,
         if (!b->route_plain[h] && queues->len == 0)
             continue;
         ZS_ASSERT(b->routes[h].state == PS_ROUTE_UP);
-        struct ps_msg *rmsg = ps_msg_rmsg(pub->subject, pub->hdr.msg_id, pub->payload_bytes,
-                                          (const char *const *)queues->pdata, queues->len);
+        struct ps_msg *rmsg = ps_msg_rmsg_of(pub, (const char *const *)queues->pdata,
+                                             queues->len);
         proto_send(out, b->routes[h].conn->id, &rmsg->hdr);
         b->served[h] = true;
     }
@@ -339,8 +339,24 @@ static void record_unserved(struct ps_broker *b, msg_id_t id, struct proto_out *
     }
 }
 
-static void publish(struct ps_broker *b, const struct proto_env *env, const struct ps_msg *pub,
-                    struct proto_out *out)
+/* A request nobody received: nats-server (processInboundClientMsg) answers the requester at
+ * once with a 503 status on the reply subject, through the requester's own plain
+ * subscription that matches it (its inbox), if it has one. nats.go asks for this (CONNECT's
+ * no_responders) whenever the server supports headers, so every requester here gets it. */
+static void no_responders(struct ps_broker *b, struct bconn *c, const struct ps_msg *pub,
+                          struct proto_out *out)
+{
+    for (guint i = 0; i < c->subs->len; i++) {
+        const struct ps_sub *sub = g_ptr_array_index(c->subs, i);
+        if (!sub->queue && ps_subject_matches(sub->subject, pub->reply)) {
+            client_write(b, c, ps_msg_no_responders(pub->reply, sub->sid, pub->subject), out);
+            return;
+        }
+    }
+}
+
+static void publish(struct ps_broker *b, const struct proto_env *env, struct bconn *from,
+                    const struct ps_msg *pub, struct proto_out *out)
 {
     const struct ps_match *match = ps_sublist_match(b->sublist, pub->subject);
     uint32_t self = b->cfg->host;
@@ -365,8 +381,16 @@ static void publish(struct ps_broker *b, const struct proto_env *env, const stru
         }
     }
     forward_to_routes(b, pub, out);
-    if (match->groups->len == 0)
+    /* Drops are the workload's: a recipe's message (no msg_id) is nobody's loss here. */
+    if (match->groups->len == 0 && pub->hdr.msg_id != MSG_ID_NONE)
         record_unserved(b, pub->hdr.msg_id, out);
+    if (pub->reply) {
+        bool delivered = false;
+        for (uint32_t h = 0; h < b->cfg->n_hosts; h++)
+            delivered |= b->served[h];
+        if (!delivered)
+            no_responders(b, from, pub, out);
+    }
 }
 
 static const struct ps_match_group *match_group_named(const struct ps_match *match,
@@ -401,7 +425,7 @@ void ps__deliver_routed(struct ps_broker *b, const struct proto_env *env,
             handed++;
         }
     }
-    if (handed == 0)
+    if (handed == 0 && rmsg->hdr.msg_id != MSG_ID_NONE)
         record_drop(out, rmsg->hdr.msg_id, b->local_miss_cause, b->cfg->host);
 }
 
@@ -422,7 +446,7 @@ static void client_msg(struct ps_broker *b, const struct proto_env *env, struct 
         client_unsub(b, c, m->sid, out);
         break;
     case PS_MSG_PUB:
-        publish(b, env, m, out);
+        publish(b, env, c, m, out);
         break;
     case PS_MSG_ACK:
         client_ack(b, c, m->bytes_read, out);

@@ -205,6 +205,7 @@ static void on_receive(struct ps_client *c, const struct proto_env *env, const s
         send_now(c, ps_msg_pong(), out);
         break;
     case PS_MSG_MSG:
+    case PS_MSG_HMSG:
         if (c->status == PS_CLIENT_CONNECTED && c->hooks->on_msg)
             c->hooks->on_msg(c->owner, env, m, out);
         break;

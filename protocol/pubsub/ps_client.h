@@ -49,7 +49,7 @@ struct ps_client_hooks {
     void (*on_connected)(void *owner, const struct proto_env *env, struct proto_out *out);
     /* The connection the client was CONNECTED on is gone; it reconnects from now on. */
     void (*on_disconnected)(void *owner, struct proto_out *out);
-    /* A MSG arrived on the connection. */
+    /* A MSG (or an HMSG, a status) arrived on the connection. */
     void (*on_msg)(void *owner, const struct proto_env *env, const struct ps_msg *m,
                    struct proto_out *out);
     /* The client closed for good and discards this buffered publish. */

@@ -3,10 +3,15 @@
  *
  * size_bytes is what the real protocol line plus payload would take on the wire
  * ("PUB users.signup 64\r\n" + 64 bytes + "\r\n"), so buffer limits and the message log see
- * realistic sizes. One message kind is not NATS protocol: PS_MSG_ACK stands for the TCP
+ * realistic sizes. Two message kinds are not NATS protocol: PS_MSG_ACK stands for the TCP
  * acknowledgements a client's kernel sends for bytes its read loop consumed; it carries no
  * protocol bytes and lets the broker know how much of a connection is still unread
- * (docs/pubsub-model.md, "Outbound buffers"). */
+ * (docs/pubsub-model.md, "Outbound buffers"); PS_MSG_RESOURCE_WRITE is a recipe client's
+ * write to its protected resource (sim/resource.h), which never reaches a broker.
+ *
+ * The workload's messages are known by their msg_id alone. The coordination recipes'
+ * messages (ps_recipe.c) carry no msg_id; what they say travels in `body`, which brokers copy
+ * from PUB to RMSG and MSG without reading it, and a request names its reply subject. */
 #ifndef PROTOCOL_PUBSUB_PS_MSG_H
 #define PROTOCOL_PUBSUB_PS_MSG_H
 
@@ -27,7 +32,17 @@ enum ps_msg_type {
     PS_MSG_RS_MINUS,  /* route: interest gone */
     PS_MSG_RMSG,      /* route: a message plus the queue groups the receiver must serve */
     PS_MSG_ACK,       /* transport: bytes of this connection read so far */
+    PS_MSG_HMSG,      /* server -> client: a status message (503: no responders) */
+    PS_MSG_RESOURCE_WRITE, /* a recipe client to its protected resource (not NATS) */
     PS_MSG_TYPE_COUNT
+};
+
+/* An application's payload as the recipes read it; brokers carry it without reading it.
+ * All zero in the workload's messages. */
+struct ps_body {
+    uint8_t kind;    /* the application's own message kind */
+    uint32_t client; /* its sender, 1-based */
+    int64_t value;   /* a term, a fencing token, ... */
 };
 
 struct ps_msg {
@@ -41,6 +56,9 @@ struct ps_msg {
     const char *subject;    /* points into text; NULL when the type has none */
     const char *queue;      /* SUB/RS+/RS-: queue group or NULL; RMSG: first of n_queues
                                NUL-separated names (ps_msg_next_queue) */
+    const char *reply;      /* PUB, MSG, RMSG: the reply subject of a request, or NULL */
+    uint16_t status;        /* HMSG: its status header (503) */
+    struct ps_body body;    /* PUB, MSG, RMSG */
     char text[];
 };
 
@@ -63,6 +81,20 @@ struct ps_msg *ps_msg_rs_minus(const char *subject, const char *queue);
 struct ps_msg *ps_msg_rmsg(const char *subject, msg_id_t msg_id, uint32_t payload_bytes,
                            const char *const *queues, uint32_t n_queues);
 struct ps_msg *ps_msg_ack(uint64_t bytes_read);
+
+/* A PUB of an application message with no msg_id: body, and reply (NULL: none) for a
+ * request. */
+struct ps_msg *ps_msg_pub_body(const char *subject, const char *reply,
+                               const struct ps_body *body, uint32_t payload_bytes);
+/* The MSG a broker hands local subscription sid for src (a PUB or an RMSG): its subject,
+ * reply, msg_id, payload and body. */
+struct ps_msg *ps_msg_msg_of(const struct ps_msg *src, uint32_t sid);
+/* The RMSG a broker forwards for pub, with the queue groups the peer must serve. */
+struct ps_msg *ps_msg_rmsg_of(const struct ps_msg *pub, const char *const *queues,
+                              uint32_t n_queues);
+/* "HMSG <reply> <sid> ...NATS/1.0 503": no one received the request published on subject;
+ * subject (of the HMSG) is the reply subject, as the requester's inbox sees it. */
+struct ps_msg *ps_msg_no_responders(const char *reply, uint32_t sid, const char *subject);
 
 /* The queue name after q in an RMSG's list. */
 static inline const char *ps_msg_next_queue(const char *q)

@@ -77,6 +77,10 @@ static void on_msg(void *owner, const struct proto_env *env, const struct ps_msg
                    struct proto_out *out)
 {
     struct ps_subscriber *s = owner;
+    /* A recipe's message (ps_recipe.c) under a subscription wide enough to cover it: not
+     * part of the workload, whose deliveries and drops this application records. */
+    if (m->hdr.msg_id == MSG_ID_NONE)
+        return;
     uint64_t pending = queued(s) + (s->in_callback ? 1 : 0);
     if (pending + 1 > s->cfg->sub_pending_msgs) { /* the queue's bound: a tail drop */
         drop_slow(s, m->hdr.msg_id, out);

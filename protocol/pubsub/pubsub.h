@@ -12,6 +12,9 @@
  *     buffers publishes while disconnected up to reconnect_buffer bytes. It records
  *     TRACE_SUBMISSION and TRACE_OUTCOME (acked when Publish() returned no error, rejected
  *     when the reconnect buffer was full or the client gave up reconnecting).
+ * A fourth, the recipe client (ps_recipe.c), runs a coordination recipe built on core pub/sub
+ * (docs/recipes.md, "The recipes over core pub/sub"): a heartbeat leader election, a lock
+ * granted by whoever answers first, or a registry of periodic announcements.
  * Every message that knowingly misses a host's subscriber is recorded as TRACE_DROP.
  * docs/pubsub-model.md lists what is modelled, what is simplified, and the NATS defaults. */
 #ifndef PROTOCOL_PUBSUB_H
@@ -98,6 +101,26 @@ struct ps_publisher_config {
     uint64_t reconnect_buffer;      /* bytes; 0 disables buffering */
 };
 
+/* The recipes a recipe client runs (the scenario's kinds, in the protocol's own words). */
+enum ps_recipe_kind { PS_RECIPE_LOCK, PS_RECIPE_ELECTION, PS_RECIPE_REGISTRY };
+
+struct ps_recipe_config {
+    uint32_t client;                /* 1-based; c<client> */
+    uint8_t recipe;                 /* index in the scenario's recipes (trace records) */
+    enum ps_recipe_kind kind;
+    uint32_t first_client;          /* the recipe's clients are c<first_client + 1> .. */
+    uint32_t clients;               /* .. c<first_client + clients> */
+    uint32_t home_host;             /* host index it connects to first */
+    uint32_t n_hosts;
+    const uint32_t *host_machines;
+    uint32_t resource_machine;      /* the protected resource's (lock, election) */
+    sim_time reconnect_wait;
+    uint64_t reconnect_buffer;      /* bytes; 0 disables buffering */
+    sim_time hold;                  /* lock: held this long; election: resign after (0: never) */
+    sim_time work_every;            /* a holder's writes to the resource, and the lock's
+                                     * random waits (uniform in [0, work_every)) */
+};
+
 /* PROTO_IN_CLIENT_OP payload for a publisher: publish one workload message. */
 struct ps_publish_op {
     msg_id_t msg_id;
@@ -107,6 +130,11 @@ struct ps_publish_op {
 extern const struct proto_ops ps_broker_ops;
 extern const struct proto_ops ps_subscriber_ops;
 extern const struct proto_ops ps_publisher_ops;
+extern const struct proto_ops ps_recipe_ops;
+
+/* Whether a recipe client (a ps_recipe_ops node's state) believes it holds the lock or leads
+ * now; false for NULL and for a registry's client. */
+bool ps_recipe_holding(const void *recipe_client);
 
 /* Subject rules of docs/pubsub-model.md, Subjects, for scenario validation and reports. */
 
