@@ -223,9 +223,11 @@ static void answer_get(struct js_server *s, uint32_t origin, const struct js_msg
     answer_send(s, origin, a, out);
 }
 
+/* A pass over the recipe's keys whose last message is a value, in key order: counting them
+ * (found NULL), then copying them. */
 struct listing {
     uint8_t recipe;
-    struct js_entry found[KV_LIST_MAX];
+    struct js_entry *found;
     uint32_t n;
 };
 
@@ -238,8 +240,11 @@ static gboolean list_one(gpointer key, gpointer value, gpointer data)
         return FALSE;
     if (js_kv_key_recipe(k) > ls->recipe || ls->n == KV_LIST_MAX)
         return TRUE; /* past the recipe's keys: done */
-    if (l->live && l->op == JS_KV_OP_PUT)
-        ls->found[ls->n++] = (struct js_entry){ .key = k, .value = l->value, .seq = l->seq };
+    if (!l->live || l->op != JS_KV_OP_PUT)
+        return FALSE;
+    if (ls->found)
+        ls->found[ls->n] = (struct js_entry){ .key = k, .value = l->value, .seq = l->seq };
+    ls->n++;
     return FALSE;
 }
 
@@ -247,14 +252,12 @@ static gboolean list_one(gpointer key, gpointer value, gpointer data)
 static void answer_keys(struct js_server *s, uint32_t origin, const struct js_msg *req,
                         struct proto_out *out)
 {
-    struct listing *ls = g_new(struct listing, 1);
-    ls->recipe = js_kv_key_recipe(req->key);
-    ls->n = 0;
-    g_tree_foreach(s->kv->keys, list_one, ls);
-    struct js_msg *a = answer_new(req->client, req->attempt, req->key, JS_STATUS_OK, ls->n);
-    for (uint32_t i = 0; i < ls->n; i++)
-        a->entries[i] = ls->found[i];
-    g_free(ls);
+    struct listing ls = { .recipe = js_kv_key_recipe(req->key) };
+    g_tree_foreach(s->kv->keys, list_one, &ls);
+    struct js_msg *a = answer_new(req->client, req->attempt, req->key, JS_STATUS_OK, ls.n);
+    ls.found = a->entries;
+    ls.n = 0;
+    g_tree_foreach(s->kv->keys, list_one, &ls);
     answer_send(s, origin, a, out);
 }
 
@@ -352,6 +355,7 @@ void js__kv_request(struct js_server *s, uint32_t origin, const struct js_msg *r
 void js__kv_apply(struct js_server *s, const struct js_entry *e, const struct proto_env *env,
                   struct proto_out *out)
 {
+    (void)env;
     struct js_kv *kv = s->kv;
     flight_applied(kv, e->key, e->seq);
     /* A sequence the store holds already is skipped, as the stream's are: applied again
@@ -369,7 +373,6 @@ void js__kv_apply(struct js_server *s, const struct js_entry *e, const struct pr
      * (filestore.go startAgeChk); otherwise one is set already. */
     if (!kv->age_armed)
         arm_age_check(s, s->cfg->kv_ttl, out);
-    (void)env;
     if (s->cfg->sync_always)
         s->store_dirty = true; /* fsynced once this batch of commits is applied */
     if (s->role != JS_ROLE_LEADER)
