@@ -157,7 +157,8 @@ static void on_route_up(struct js_server *s, uint32_t host, conn_id conn,
     proto_send(out, conn, &hello->hdr);
     if (s->serving)
         send_interest(s, host, out);
-    send_active(s, host, out);
+    if (!s->cfg->kv) /* the bucket has no consumers, so no subscribers to tell of */
+        send_active(s, host, out);
     if (s->serving)
         js__stream_pump(s, env, out);
 }
