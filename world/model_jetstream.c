@@ -2,10 +2,24 @@
  * nats-server with JetStream and a subscriber application on every host (the stream's R
  * replicas on the last R hosts), a publishing application on every client machine, its
  * vocabulary, the tables its own records go to, the stream leader as a fault target, and
- * its oracle (protocol/jetstream/js_oracle.c). */
+ * its oracle (protocol/jetstream/js_oracle.c). With recipes over it, the key-value bucket's
+ * server beside the stream's on every host, a protected resource per lock or election, and
+ * the recipe clients on the recipe's client machines (c1..cN for the first recipe). */
 #include "world/model.h"
 
 #include "protocol/jetstream/jetstream.h"
+#include "sim/resource.h"
+
+/* One of the scenario's recipes run over the bucket: its resource and its clients. */
+struct js_recipe_run {
+    uint32_t recipe;                  /* index in sc->recipes */
+    struct resource_config resource;
+    struct js_recipe_config *clients; /* by client */
+    uint32_t *nodes;                  /* by client */
+};
+
+/* The bucket's values are client names: a few bytes in each Raft entry. */
+#define KV_VALUE_BYTES 16u
 
 struct model_run {
     struct model_build b;
@@ -14,6 +28,9 @@ struct model_run {
     struct js_publisher_config *publishers;   /* by client */
     uint32_t *server_nodes;                   /* by host */
     uint32_t *publisher_nodes;                /* by client */
+    struct js_server_config *kv_servers;      /* by host; NULL without recipes over it */
+    struct js_recipe_run *recipes;            /* the scenario's recipes over jetstream */
+    uint32_t n_recipes;
 };
 
 static struct model_run *js_build(const struct model_build *b)
@@ -73,6 +90,98 @@ static uint32_t js_place_client(struct model_run *m, uint32_t c)
                                   .config = &m->publishers[c] };
     m->publisher_nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[c], &spec);
     return m->publisher_nodes[c];
+}
+
+/* The bucket's server on each host, beside the stream's: the same replicas, its own Raft
+ * group, routes and files. */
+static void place_kv_servers(struct model_run *m)
+{
+    const struct scenario *sc = m->b.sc;
+    m->kv_servers = g_new0(struct js_server_config, MAX(sc->hosts, 1));
+    for (uint32_t h = 0; h < sc->hosts; h++) {
+        m->kv_servers[h] = m->servers[h];
+        m->kv_servers[h].kv = true;
+        m->kv_servers[h].kv_ttl = sc->jetstream.kv_ttl;
+        m->kv_servers[h].payload_bytes = KV_VALUE_BYTES;
+        char name[96];
+        g_snprintf(name, sizeof name, "%s/js-kv", sc->host_names[h]);
+        struct sim_node_spec spec = { .name = name, .model = m->b.id, .ops = &js_server_ops,
+                                      .config = &m->kv_servers[h],
+                                      .ports = { JS_PORT_KV_CLIENT, JS_PORT_KV_ROUTE } };
+        sim_add_node(m->b.sim, m->b.host_machines[h], &spec);
+    }
+}
+
+static const uint8_t recipe_kind_of[RECIPE_KIND_COUNT] = {
+    [RECIPE_LOCK] = JS_RECIPE_LOCK,
+    [RECIPE_ELECTION] = JS_RECIPE_ELECTION,
+    [RECIPE_REGISTRY] = JS_RECIPE_REGISTRY,
+};
+
+/* The recipes over the bucket: its servers once, then for each recipe its protected
+ * resource (a lock's or an election's) on a machine of its own outside every partition, and
+ * a recipe client on each of client machines c1..cN, home host (c - 1) mod hosts. */
+static void js_place_recipes(struct model_run *m)
+{
+    const struct scenario *sc = m->b.sc;
+    m->recipes = g_new0(struct js_recipe_run, MAX(sc->n_recipes, 1));
+    for (uint32_t i = 0; i < sc->n_recipes; i++) {
+        const struct scenario_recipe *sr = &sc->recipes[i];
+        if (sr->backend != m->b.id)
+            continue;
+        if (!m->kv_servers)
+            place_kv_servers(m);
+        struct js_recipe_run *rr = &m->recipes[m->n_recipes++];
+        rr->recipe = i;
+        char name[64];
+        uint32_t resource_machine = 0;
+        if (sr->kind != RECIPE_REGISTRY) {
+            rr->resource = (struct resource_config){ .recipe = (uint8_t)i,
+                                                     .fencing = sr->fencing };
+            g_snprintf(name, sizeof name, "resource%u", i + 1);
+            resource_machine = m->b.add_machine_everywhere(m->b.world, name);
+            g_strlcat(name, "/jetstream", sizeof name);
+            struct sim_node_spec res = { .name = name, .model = m->b.id, .ops = &resource_ops,
+                                         .config = &rr->resource, .ports = { RESOURCE_PORT } };
+            sim_add_node(m->b.sim, resource_machine, &res);
+        }
+        rr->clients = g_new0(struct js_recipe_config, sr->clients);
+        rr->nodes = g_new0(uint32_t, sr->clients);
+        for (uint32_t c = 0; c < sr->clients; c++) {
+            uint32_t at = sr->first_client + c; /* its client machine's index */
+            rr->clients[c] = (struct js_recipe_config){
+                .client = at + 1, .recipe = (uint8_t)i, .kind = recipe_kind_of[sr->kind],
+                .first_client = sr->first_client, .clients = sr->clients,
+                .home_host = at % sc->hosts, .n_hosts = sc->hosts,
+                .host_machines = m->b.host_machines, .resource_machine = resource_machine,
+                .request_timeout = sc->jetstream.publish_timeout,
+                .reconnect_wait = sc->jetstream.reconnect_wait, .ttl = sc->jetstream.kv_ttl,
+                .hold = sr->hold, .work_every = sr->work_every };
+            g_snprintf(name, sizeof name, "c%u/js-%s%u", at + 1, recipe_kind_name(sr->kind),
+                       i + 1);
+            struct sim_node_spec spec = { .name = name, .model = m->b.id,
+                                          .ops = &js_recipe_ops, .config = &rr->clients[c] };
+            rr->nodes[c] = sim_add_node(m->b.sim, m->b.client_machines[at], &spec);
+        }
+    }
+}
+
+static int js_recipe_holder(struct model_run *m, uint32_t recipe)
+{
+    for (uint32_t i = 0; i < m->n_recipes; i++) {
+        const struct js_recipe_run *rr = &m->recipes[i];
+        if (rr->recipe != recipe)
+            continue;
+        const struct scenario_recipe *sr = &m->b.sc->recipes[recipe];
+        for (uint32_t c = 0; c < sr->clients; c++) {
+            uint32_t at = sr->first_client + c;
+            if (!sim_machine_up(m->b.sim, m->b.client_machines[at]))
+                continue;
+            if (js_recipe_holding(sim_node_state(m->b.sim, rr->nodes[c])))
+                return (int)at;
+        }
+    }
+    return -1;
 }
 
 static void js_offer(struct model_run *m, uint32_t client, msg_id_t msg_id)
@@ -213,6 +322,12 @@ static void js_free(struct model_run *m)
     g_free(m->publishers);
     g_free(m->server_nodes);
     g_free(m->publisher_nodes);
+    g_free(m->kv_servers);
+    for (uint32_t i = 0; i < m->n_recipes; i++) {
+        g_free(m->recipes[i].clients);
+        g_free(m->recipes[i].nodes);
+    }
+    g_free(m->recipes);
     g_free(m);
 }
 
@@ -238,6 +353,9 @@ const struct model_desc jetstream_model = {
     .build = js_build,
     .place_host = js_place_host,
     .place_client = js_place_client,
+    .place_recipes = js_place_recipes,
+    .recipe_kinds = (1u << RECIPE_LOCK) | (1u << RECIPE_ELECTION) | (1u << RECIPE_REGISTRY),
+    .recipe_holder = js_recipe_holder,
     .offer = js_offer,
     .resolve = js_resolve,
     .holds = js_holds,

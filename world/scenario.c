@@ -507,18 +507,21 @@ enum jetstream_key {
     JS_STARTUP,
     JS_TEARDOWN,
     JS_PROCESSING,
+    JS_KV_TTL,
     JS_COUNT
 };
 static const char *const jetstream_keys[JS_COUNT] = {
     "replicas", "sync_interval", "ack_wait", "max_deliver", "max_ack_pending",
     "duplicate_window", "publish_timeout", "publish_attempts", "reconnect_wait", "startup",
-    "teardown", "processing",
+    "teardown", "processing", "kv_ttl",
 };
 
 /* nats-server refuses a Duplicates window below 100 ms (checkStreamCfg). */
 #define JS_MIN_DUPLICATE_WINDOW (100 * SIM_MS)
 /* Tries per message well past what an application would configure: catches typos. */
 #define JS_MAX_PUBLISH_ATTEMPTS 100
+/* nats-server refuses a MaxAge below 100 ms (checkStreamCfg); the bucket's TTL is one. */
+#define JS_MIN_KV_TTL (100 * SIM_MS)
 
 /* n is the scalar `word`: for the keys that take a word as well as a number (always, unlimited). */
 static bool is_word(const struct ynode *n, const char *word)
@@ -591,6 +594,20 @@ static void read_duplicate_window(struct scenario__ctx *c, const struct ynode *n
         c->sc->jetstream.duplicate_window = v;
 }
 
+/* The recipes' bucket's TTL. NATS's bucket default is none, which a lease cannot use, so a
+ * TTL is required: at least MaxAge's minimum. */
+static void read_kv_ttl(struct scenario__ctx *c, const struct ynode *n)
+{
+    sim_time v;
+    if (!scenario__duration(c, n, "jetstream.kv_ttl", 0, &v))
+        return;
+    if (v < JS_MIN_KV_TTL)
+        scenario__report_at(c, n, "jetstream.kv_ttl: must be at least 100ms, NATS's least "
+                            "MaxAge");
+    else
+        c->sc->jetstream.kv_ttl = v;
+}
+
 static void read_jetstream(struct scenario__ctx *c, const struct ynode *n)
 {
     struct scenario__field f[JS_COUNT];
@@ -633,6 +650,8 @@ static void read_jetstream(struct scenario__ctx *c, const struct ynode *n)
     if (f[JS_PROCESSING].value)
         scenario__dist(c, f[JS_PROCESSING].value, "jetstream.processing",
                        &sc->jetstream.processing);
+    if (f[JS_KV_TTL].value)
+        read_kv_ttl(c, f[JS_KV_TTL].value);
 }
 
 /* ---- workload ------------------------------------------------------------------------------- */
@@ -1002,6 +1021,9 @@ void scenario_defaults(struct scenario *sc)
                                            .b = 8 * SIM_MS };
     sc->jetstream.teardown = dist_fixed(0);
     sc->jetstream.processing = dist_fixed(0);
+    /* The recipes' bucket: NATS's has no TTL unless given one, and a lease needs one; 30 s
+     * is the shortest ripienaar's leader election library accepts. */
+    sc->jetstream.kv_ttl = 30 * SIM_S;
     sc->workload.clients = 3;
     sc->workload.rate = 100.0;
     sc->workload.payload = 64;

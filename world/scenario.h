@@ -206,6 +206,7 @@ struct scenario {
         struct dist startup;       /* restart -> server and subscriber run (extension) */
         struct dist teardown;      /* crash -> peers get their resets (extension) */
         struct dist processing;    /* per network message a process handles (extension) */
+        sim_time kv_ttl;           /* the recipes' key-value bucket's TTL, its MaxAge (30 s) */
     } jetstream;
 
     struct {

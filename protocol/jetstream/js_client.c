@@ -16,70 +16,23 @@
  * The subscriber (one per host) connects to its own host's server, consumes through its
  * durable consumer, records each message it receives (TRACE_DELIVERY, log_id = the
  * stream sequence) and acks it at once. */
-#include "protocol/jetstream/js_msg.h"
+#include "protocol/jetstream/js_link.h"
 
 #define PUB_RETRY_WAIT_NS (250 * SIM_MS) /* nats.go DefaultPubRetryWait */
 #define PUB_RETRY_ATTEMPTS 2u            /* nats.go DefaultPubRetryAttempts */
-#define DIAL_TIMEOUT_NS (2 * SIM_S)      /* nats.go DefaultTimeout */
 /* Publishes in flight at once (nats.go's async publish limit, 4000); beyond it a publish
  * is refused at once (rejected). */
 #define PUB_INFLIGHT_MAX 4000u
 
+/* Tokens after the link's (js_link.h). */
 enum client_token {
-    TOKEN_DIAL = 1,   /* dial: generation */
-    TOKEN_RECONNECT,  /* timer */
-    TOKEN_DIAL_TIMEOUT,
-    TOKEN_TIMEOUT,    /* timer: generation = attempt, index = message seq */
+    TOKEN_DIAL = JS_LINK_TOKEN_DIAL,
+    TOKEN_RECONNECT = JS_LINK_TOKEN_RECONNECT,
+    TOKEN_DIAL_TIMEOUT = JS_LINK_TOKEN_DIAL_TIMEOUT,
+    TOKEN_TIMEOUT = JS_LINK_TOKEN_NEXT, /* timer: generation = attempt, index = message seq */
     TOKEN_RETRY_503,  /* timer: generation = attempt, index = message seq */
     TOKEN_NEXT_TRY,   /* timer: generation = attempt, index = message seq */
 };
-
-/* ---- connection to a server (both applications) ---------------------------------------- */
-
-struct link {
-    conn_id conn;
-    bool up, dialing;
-    uint32_t dial_generation;
-    uint32_t server;         /* host index dialled or connected to */
-    uint32_t tried_in_pass;  /* servers tried since the last success */
-};
-
-static void link_dial(struct link *l, const uint32_t *host_machines, struct proto_out *out)
-{
-    l->dial_generation++;
-    l->dialing = true;
-    proto_connect(out, host_machines[l->server], JS_PORT_CLIENT,
-                  proto_token(TOKEN_DIAL, l->dial_generation, 0));
-    proto_timer_set(out, proto_token(TOKEN_DIAL_TIMEOUT, 0, 0), DIAL_TIMEOUT_NS);
-}
-
-/* The attempt failed or the connection ended: the next server, at once until a full pass
- * failed, then after reconnect_wait. */
-static void link_next(struct link *l, uint32_t n_servers, sim_time reconnect_wait,
-                      const uint32_t *host_machines, struct proto_out *out)
-{
-    l->up = false;
-    l->dialing = false;
-    l->conn = CONN_NONE;
-    l->server = (l->server + 1) % n_servers;
-    if (++l->tried_in_pass >= n_servers) {
-        l->tried_in_pass = 0;
-        proto_timer_set(out, proto_token(TOKEN_RECONNECT, 0, 0), reconnect_wait);
-        return;
-    }
-    link_dial(l, host_machines, out);
-}
-
-/* Whether in is about the link's dial (true: *up says how it went). */
-static bool link_dial_answer(struct link *l, const struct proto_input *in, bool *up)
-{
-    if (!l->dialing || proto_token_kind(in->token) != TOKEN_DIAL ||
-        !proto_token_of(in->token, l->dial_generation))
-        return false;
-    l->dialing = false;
-    *up = in->kind == PROTO_IN_CONN_UP;
-    return true;
-}
 
 /* ---- the publisher ---------------------------------------------------------------------- */
 
@@ -95,7 +48,7 @@ struct attempt {
 
 struct js_publisher {
     const struct js_publisher_config *cfg;
-    struct link link;
+    struct js_link link;
     GHashTable *inflight; /* message seq -> struct attempt */
     GQueue unsent;        /* message seqs waiting for a connection, in order */
 };
@@ -218,6 +171,9 @@ static void on_puback(struct js_publisher *p, const struct js_msg *m, struct pro
         a->unknown = true;
         attempt_failed(p, seq, a, false, out);
         break;
+    case JS_STATUS_WRONG_LAST_SEQ:
+    case JS_STATUS_NOT_FOUND:
+        break; /* the bucket's answers: never to a publish */
     }
 }
 
@@ -244,7 +200,8 @@ static void publisher_link_lost(struct js_publisher *p, struct proto_out *out)
     proto_timer_cancel(out, proto_token(TOKEN_DIAL_TIMEOUT, 0, 0));
     if (was_up)
         proto_trace_client(out, p->cfg->client, false, -1);
-    link_next(&p->link, p->cfg->n_hosts, p->cfg->reconnect_wait, p->cfg->host_machines, out);
+    js_link_next(&p->link, p->cfg->n_hosts, p->cfg->reconnect_wait, p->cfg->host_machines,
+                 JS_PORT_CLIENT, out);
 }
 
 static void publisher_handle(void *state, const struct proto_env *env,
@@ -255,11 +212,11 @@ static void publisher_handle(void *state, const struct proto_env *env,
     bool up;
     switch (in->kind) {
     case PROTO_IN_START:
-        link_dial(&p->link, p->cfg->host_machines, out);
+        js_link_dial(&p->link, p->cfg->host_machines, JS_PORT_CLIENT, out);
         break;
     case PROTO_IN_CONN_UP:
     case PROTO_IN_CONN_FAILED:
-        if (!link_dial_answer(&p->link, in, &up)) {
+        if (!js_link_dial_answer(&p->link, in, &up)) {
             if (in->kind == PROTO_IN_CONN_UP)
                 proto_close(out, in->conn);
         } else if (up) {
@@ -280,7 +237,7 @@ static void publisher_handle(void *state, const struct proto_env *env,
         struct attempt *a;
         switch (proto_token_kind(in->token)) {
         case TOKEN_RECONNECT:
-            link_dial(&p->link, p->cfg->host_machines, out);
+            js_link_dial(&p->link, p->cfg->host_machines, JS_PORT_CLIENT, out);
             break;
         case TOKEN_DIAL_TIMEOUT:
             if (p->link.dialing)
@@ -326,7 +283,7 @@ const struct proto_ops js_publisher_ops = {
 
 struct js_subscriber {
     const struct js_subscriber_config *cfg;
-    struct link link;
+    struct js_link link;
     uint64_t delivered; /* deliveries in this incarnation */
 };
 
@@ -387,7 +344,7 @@ static void subscriber_handle(void *state, const struct proto_env *env,
         break;
     case PROTO_IN_CONN_UP:
     case PROTO_IN_CONN_FAILED:
-        if (!link_dial_answer(&s->link, in, &up)) {
+        if (!js_link_dial_answer(&s->link, in, &up)) {
             if (in->kind == PROTO_IN_CONN_UP)
                 proto_close(out, in->conn);
         } else if (up) {

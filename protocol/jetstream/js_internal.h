@@ -1,7 +1,8 @@
 /* js_internal.h: the JetStream-style server's state, shared by its files:
  *   js_server.c  the node: routes, client connections, interest, dispatch, recovery
  *   js_raft.c    the stream's Raft group: elections, replication, commit, the WAL
- *   js_stream.c  the stream: publishes, de-duplication, apply, PubAcks, consumers */
+ *   js_stream.c  the stream: publishes, de-duplication, apply, PubAcks, consumers
+ *   js_kv.c      the key-value bucket, when the server is the bucket's (cfg->kv) */
 #ifndef PROTOCOL_JETSTREAM_JS_INTERNAL_H
 #define PROTOCOL_JETSTREAM_JS_INTERNAL_H
 
@@ -34,6 +35,7 @@ enum js_token {
     JS_TOKEN_TERM_VOTE_SYNC, /* fsync of tav.idx: generation = term, index = what waits */
     JS_TOKEN_WAL_SYNC,       /* fsync of the WAL (sync_interval: always) */
     JS_TOKEN_STORE_SYNC,     /* fsync of the store before PubAcks (always) */
+    JS_TOKEN_KV_AGE,         /* timer: the bucket's MaxAge check */
 };
 
 /* What waits for a tav.idx fsync (the token's index). */
@@ -121,7 +123,16 @@ struct js_server {
     guint pubacks_covered;   /* PubAcks the store fsync in flight covers */
     struct js_consumer *consumers; /* by host */
     bool *consumer_active;   /* by host: its server says its subscriber is connected */
+
+    struct js_kv *kv;        /* the bucket's server (cfg->kv): its store's keys; NULL for
+                                the stream's */
 };
+
+/* A file of this server on the host's disk: the bucket's server has its own. */
+static inline uint16_t js__file(const struct js_server *s, enum js_disk_file f)
+{
+    return (uint16_t)((s->cfg->kv ? JS_KV_FILE_BASE : 0) + f);
+}
 
 struct js_dedup {
     msg_id_t msg_id;
@@ -179,5 +190,28 @@ void js__stream_on_ack_wait(struct js_server *s, uint32_t consumer,
 void js__stream_on_store_synced(struct js_server *s, struct proto_out *out);
 void js__stream_on_periodic_sync(struct js_server *s, const struct proto_env *env,
                                  struct proto_out *out);
+/* Answers an applied write of the stream (a PubAck, or a key-value write's answer). */
+void js__stream_answer(struct js_server *s, const struct js_entry *e, struct proto_out *out);
+
+/* js_kv.c: the bucket's store on a replica, and its leader's admission of writes */
+void js__kv_init(struct js_server *s, const struct disk *disk);
+void js__kv_free(struct js_server *s);
+/* The replica (re)started: MaxAge removes what aged while it was down. */
+void js__kv_start(struct js_server *s, const struct proto_env *env, struct proto_out *out);
+/* The highest sequence in the bucket's store. */
+uint64_t js__kv_last_seq(const struct js_server *s);
+void js__kv_apply(struct js_server *s, const struct js_entry *e, const struct proto_env *env,
+                  struct proto_out *out);
+/* A request from a client connected here (origin: this host) or forwarded (from another). */
+void js__kv_request(struct js_server *s, uint32_t origin, const struct js_msg *req,
+                    bool forwarded, const struct proto_env *env, struct proto_out *out);
+/* The answer to an applied write, to its requester's server. */
+void js__kv_answer_write(struct js_server *s, const struct js_entry *e, struct proto_out *out);
+/* An answer that reached the requester's server: to the requester's connection. */
+void js__kv_to_client(struct js_server *s, const struct js_msg *resp, struct proto_out *out);
+void js__kv_on_age_check(struct js_server *s, const struct proto_env *env,
+                         struct proto_out *out);
+/* The leader starts or stops serving: conditional writes in flight are its own memory. */
+void js__kv_serving_changed(struct js_server *s);
 
 #endif

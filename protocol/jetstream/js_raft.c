@@ -20,6 +20,12 @@
  * quorum in the last 10 s steps down at its next 10-second check. */
 #include "protocol/jetstream/js_internal.h"
 
+/* An fsync of the WAL (sync_interval: always). */
+static void wal_sync(struct js_server *s, struct proto_out *out)
+{
+    proto_disk_sync(out, js__file(s, JS_FILE_WAL), proto_token(JS_TOKEN_WAL_SYNC, 0, 0));
+}
+
 static const struct js_entry *entry_at(const struct js_server *s, uint64_t index)
 {
     ZS_ASSERT(index >= 1 && index <= s->log->len);
@@ -54,15 +60,16 @@ void js__raft_init(struct js_server *s, const struct disk *disk)
     if (!disk || !s->replica)
         return;
     size_t size = 0;
-    const struct js_term_vote *tv = disk_blob_get(disk, JS_FILE_TERM_VOTE, &size);
+    const struct js_term_vote *tv = disk_blob_get(disk, js__file(s, JS_FILE_TERM_VOTE),
+                                                  &size);
     if (tv && size == sizeof *tv) {
         s->term = tv->term;
         s->voted_for = tv->voted_for;
     }
     /* Replay stops at the first missing or non-contiguous entry (raft.go initRaftNode). */
-    uint64_t records = disk_log_len(disk, JS_FILE_WAL);
+    uint64_t records = disk_log_len(disk, js__file(s, JS_FILE_WAL));
     for (uint64_t i = 0; i < records; i++) {
-        const struct js_entry *e = disk_log_record(disk, JS_FILE_WAL, i);
+        const struct js_entry *e = disk_log_record(disk, js__file(s, JS_FILE_WAL), i);
         if (e->index != s->log->len + 1)
             break;
         g_array_append_val(s->log, *e);
@@ -70,7 +77,8 @@ void js__raft_init(struct js_server *s, const struct disk *disk)
     }
     /* After a crash the page cache kept records that were never fsynced: only the durable
      * part counts as synced (sync_interval: always answers and commits on it). */
-    s->wal_synced = MIN(s->log->len, disk_log_durable_len(disk, JS_FILE_WAL));
+    s->wal_synced = MIN(s->log->len,
+                        disk_log_durable_len(disk, js__file(s, JS_FILE_WAL)));
 }
 
 void js__raft_free(struct js_server *s)
@@ -99,8 +107,8 @@ static void arm_election_default(struct js_server *s, const struct proto_env *en
 static void persist_term_vote(struct js_server *s, uint32_t waiting, struct proto_out *out)
 {
     struct js_term_vote tv = { .term = s->term, .voted_for = s->voted_for };
-    proto_disk_put(out, JS_FILE_TERM_VOTE, &tv, sizeof tv);
-    proto_disk_sync(out, JS_FILE_TERM_VOTE,
+    proto_disk_put(out, js__file(s, JS_FILE_TERM_VOTE), &tv, sizeof tv);
+    proto_disk_sync(out, js__file(s, JS_FILE_TERM_VOTE),
                     proto_token(JS_TOKEN_TERM_VOTE_SYNC, (uint32_t)s->term, waiting));
 }
 
@@ -233,12 +241,12 @@ void js__raft_propose(struct js_server *s, struct js_entry *e, const struct prot
     e->index = js__raft_last_index(s) + 1;
     e->commit = s->commit;
     g_array_append_val(s->log, *e);
-    proto_disk_append(out, JS_FILE_WAL, e, sizeof *e);
+    proto_disk_append(out, js__file(s, JS_FILE_WAL), e, sizeof *e);
     if (s->cfg->sync_always) {
         if (!s->wal_syncing) {
             s->wal_syncing = true;
             s->wal_sync_covers = js__raft_last_index(s);
-            proto_disk_sync(out, JS_FILE_WAL, proto_token(JS_TOKEN_WAL_SYNC, 0, 0));
+            wal_sync(s, out);
         }
         return;
     }
@@ -296,7 +304,7 @@ static void truncate_from(struct js_server *s, uint64_t index, struct proto_out 
     if (index > js__raft_last_index(s))
         return;
     g_array_set_size(s->log, (guint)(index - 1));
-    proto_disk_truncate(out, JS_FILE_WAL, index - 1);
+    proto_disk_truncate(out, js__file(s, JS_FILE_WAL), index - 1);
     s->commit = MIN(s->commit, index - 1);
     s->applied = MIN(s->applied, index - 1);
     s->wal_synced = MIN(s->wal_synced, index - 1);
@@ -312,7 +320,7 @@ static void follower_answer(struct js_server *s, uint32_t leader, struct proto_o
     if (!s->wal_syncing && s->wal_synced < js__raft_last_index(s)) {
         s->wal_syncing = true;
         s->wal_sync_covers = js__raft_last_index(s);
-        proto_disk_sync(out, JS_FILE_WAL, proto_token(JS_TOKEN_WAL_SYNC, 0, 0));
+        wal_sync(s, out);
     } else if (!s->wal_syncing) {
         send_append_resp(s, leader, true, js__raft_last_index(s), out);
     }
@@ -360,7 +368,7 @@ static void on_append(struct js_server *s, uint32_t from, const struct js_msg *m
         struct js_entry copy = *e;
         copy.commit = MIN(m->commit, index);
         g_array_append_val(s->log, copy);
-        proto_disk_append(out, JS_FILE_WAL, &copy, sizeof copy);
+        proto_disk_append(out, js__file(s, JS_FILE_WAL), &copy, sizeof copy);
     }
     if (m->commit > s->commit)
         commit_to(s, MIN(m->commit, index), env, out);
@@ -500,7 +508,7 @@ void js__raft_start(struct js_server *s, const struct proto_env *env, struct pro
         /* What a crash left unsynced is fsynced before this replica relies on it. */
         s->wal_syncing = true;
         s->wal_sync_covers = js__raft_last_index(s);
-        proto_disk_sync(out, JS_FILE_WAL, proto_token(JS_TOKEN_WAL_SYNC, 0, 0));
+        wal_sync(s, out);
     }
     if (!s->cfg->sync_always) {
         /* The file store's first sync at a random point in [T/2, T), then every T. */
@@ -601,7 +609,7 @@ void js__raft_on_disk_done(struct js_server *s, uint64_t token, const struct pro
         if (s->wal_synced < js__raft_last_index(s)) {
             s->wal_syncing = true;
             s->wal_sync_covers = js__raft_last_index(s);
-            proto_disk_sync(out, JS_FILE_WAL, proto_token(JS_TOKEN_WAL_SYNC, 0, 0));
+            wal_sync(s, out);
         }
         break;
     case JS_TOKEN_STORE_SYNC:

@@ -11,7 +11,8 @@
  * when it stops; each server tells every other whether its host's subscriber is connected
  * to its durable consumer. A publish that reaches a server with no known stream leader
  * is answered "no responders" (503); otherwise it is forwarded to the leader, and is lost
- * when the leader is gone (the publisher times out). */
+ * when the leader is gone (the publisher times out). The bucket's server (cfg->kv) routes
+ * key-value requests the same way (js_kv.c). */
 #include "protocol/jetstream/js_internal.h"
 
 /* What an accepted connection is, by its first message (conn_kinds values). */
@@ -94,6 +95,8 @@ void js__emit_state(struct js_server *s, struct proto_out *out)
     s->state = state;
     s->state_term = s->term;
     s->started = true;
+    if (s->cfg->kv)
+        return; /* host_states are the stream's: the bucket's roles stay unrecorded */
     struct trace_rec r = { .kind = TRACE_STATE,
                            .u.state = { .state = state, .epoch = (int64_t)s->term } };
     proto_trace(out, &r);
@@ -107,7 +110,8 @@ static void route_dial(struct js_server *s, uint32_t host, struct proto_out *out
     ZS_ASSERT(!r->dialing && !r->out_up && host != s->cfg->host);
     r->dial_generation++;
     r->dialing = true;
-    proto_connect(out, s->cfg->host_machines[host], JS_PORT_ROUTE,
+    proto_port port = s->cfg->kv ? JS_PORT_KV_ROUTE : JS_PORT_ROUTE; /* the peer of its kind */
+    proto_connect(out, s->cfg->host_machines[host], port,
                   proto_token(JS_TOKEN_ROUTE_DIAL, r->dial_generation, host));
     /* A dial to a machine that is off or cut off is never answered. */
     proto_timer_set(out, proto_token(JS_TOKEN_ROUTE_RETRY, 0, host), JS_ROUTE_DIAL_NS);
@@ -153,7 +157,8 @@ static void on_route_up(struct js_server *s, uint32_t host, conn_id conn,
     proto_send(out, conn, &hello->hdr);
     if (s->serving)
         send_interest(s, host, out);
-    send_active(s, host, out);
+    if (!s->cfg->kv) /* the bucket has no consumers, so no subscribers to tell of */
+        send_active(s, host, out);
     if (s->serving)
         js__stream_pump(s, env, out);
 }
@@ -221,6 +226,15 @@ static void on_client_msg(struct js_server *s, conn_id conn, const struct js_msg
             js__send_to_host(s, (uint32_t)s->stream_leader,
                              (struct js_msg *)g_memdup2(m, sizeof *m), out);
         break;
+    case JS_MSG_KV_REQ:
+        /* A key-value client, known by its inbox: answers come back to this connection. */
+        ZS_ASSERT(s->cfg->kv);
+        g_hash_table_insert(s->conn_kinds, GSIZE_TO_POINTER(conn),
+                            GUINT_TO_POINTER(CONN_CLIENT));
+        g_hash_table_insert(s->clients, GUINT_TO_POINTER(m->client),
+                            GSIZE_TO_POINTER(conn));
+        js__kv_request(s, s->cfg->host, m, false, env, out);
+        break;
     default:
         ZS_ASSERT(!"not a client message");
     }
@@ -275,6 +289,12 @@ static void on_route_msg(struct js_server *s, uint32_t from, const struct js_msg
         if (s->serving)
             js__stream_on_ack(s, m->host, m->seq, env, out);
         break;
+    case JS_MSG_KV_REQ:
+        js__kv_request(s, m->origin, m, true, env, out);
+        break;
+    case JS_MSG_KV_RESP:
+        js__kv_to_client(s, m, out);
+        break;
     default:
         ZS_ASSERT(!"not a route message");
     }
@@ -317,7 +337,9 @@ static void on_start(struct js_server *s, const struct proto_env *env, struct pr
 {
     s->started_ns = env->now_ns + 1; /* never 0: 0 means not known yet */
     js__emit_state(s, out);
-    if (s->replica) {
+    if (s->replica && s->cfg->kv) {
+        js__kv_start(s, env, out);
+    } else if (s->replica) {
         struct trace_rec r = { .kind = TRACE_EVENT,
                                .u.event = { .type = JS_EVENT_RECOVERED,
                                             .a = (int64_t)s->store->len } };
@@ -453,6 +475,9 @@ static void server_handle(void *state, const struct proto_env *env,
         }
         case JS_TOKEN_ACK_WAIT:
             js__stream_on_ack_wait(s, proto_token_index(in->token), env, out);
+            break;
+        case JS_TOKEN_KV_AGE:
+            js__kv_on_age_check(s, env, out);
             break;
         default:
             js__raft_on_timer(s, in->token, env, out);

@@ -16,7 +16,10 @@
  * max_deliver). An ack removes the message from the leader's pending set and is replicated
  * as an entry; every replica applies it to the consumer's ack state. A new leader starts
  * each consumer from its first unacked sequence: what the old leader had delivered and
- * not seen acked is delivered again. */
+ * not seen acked is delivered again.
+ *
+ * The bucket's server (cfg->kv) runs the same stream machinery with key-value entries,
+ * which js_kv.c applies and answers; it has no consumers and no de-duplication. */
 #include "protocol/jetstream/js_internal.h"
 
 #include <string.h>
@@ -25,7 +28,7 @@
 
 static uint64_t store_last(const struct js_server *s)
 {
-    return s->store->len;
+    return s->kv ? js__kv_last_seq(s) : s->store->len;
 }
 
 static msg_id_t store_at(const struct js_server *s, uint64_t seq)
@@ -60,11 +63,15 @@ void js__stream_init(struct js_server *s, const struct disk *disk, sim_time now_
     s->consumer_active = g_new0(bool, s->cfg->n_hosts);
     for (uint32_t h = 0; h < s->cfg->n_hosts; h++)
         consumer_init(&s->consumers[h]);
+    if (s->cfg->kv) {
+        js__kv_init(s, s->replica ? disk : NULL);
+        return;
+    }
     if (!disk || !s->replica)
         return;
-    uint64_t n = disk_log_len(disk, JS_FILE_STORE);
+    uint64_t n = disk_log_len(disk, js__file(s, JS_FILE_STORE));
     for (uint64_t i = 0; i < n; i++) {
-        const struct js_stored *m = disk_log_record(disk, JS_FILE_STORE, i);
+        const struct js_stored *m = disk_log_record(disk, js__file(s, JS_FILE_STORE), i);
         if (m->seq > s->store->len)
             g_array_set_size(s->store, (guint)m->seq);
         g_array_index(s->store, msg_id_t, m->seq - 1) = m->msg_id;
@@ -88,6 +95,8 @@ void js__stream_free(struct js_server *s)
     }
     g_free(s->consumers);
     g_free(s->consumer_active);
+    if (s->kv)
+        js__kv_free(s);
 }
 
 /* ---- de-duplication --------------------------------------------------------------------- */
@@ -145,14 +154,20 @@ static void send_puback(struct js_server *s, uint32_t origin, msg_id_t id, uint3
     }
 }
 
+void js__stream_answer(struct js_server *s, const struct js_entry *e, struct proto_out *out)
+{
+    if (e->kind == JS_ENTRY_KV)
+        js__kv_answer_write(s, e, out);
+    else
+        send_puback(s, e->origin, e->msg_id, e->attempt, e->seq, JS_STATUS_OK, false, out);
+}
+
 void js__stream_on_store_synced(struct js_server *s, struct proto_out *out)
 {
     ZS_ASSERT(s->store_syncing && s->pubacks_covered <= s->pubacks->len);
     s->store_syncing = false;
-    for (guint i = 0; i < s->pubacks_covered; i++) {
-        const struct js_entry *e = &g_array_index(s->pubacks, struct js_entry, i);
-        send_puback(s, e->origin, e->msg_id, e->attempt, e->seq, JS_STATUS_OK, false, out);
-    }
+    for (guint i = 0; i < s->pubacks_covered; i++)
+        js__stream_answer(s, &g_array_index(s->pubacks, struct js_entry, i), out);
     g_array_remove_range(s->pubacks, 0, s->pubacks_covered);
     s->pubacks_covered = 0;
     js__stream_flush(s, out);
@@ -163,8 +178,8 @@ void js__stream_on_periodic_sync(struct js_server *s, const struct proto_env *en
 {
     (void)env;
     uint64_t token = proto_token(JS_TOKEN_PERIODIC_SYNC, 0, 0);
-    proto_disk_sync(out, JS_FILE_WAL, token);
-    proto_disk_sync(out, JS_FILE_STORE, token);
+    proto_disk_sync(out, js__file(s, JS_FILE_WAL), token);
+    proto_disk_sync(out, js__file(s, JS_FILE_STORE), token);
 }
 
 /* ---- apply ------------------------------------------------------------------------------ */
@@ -212,7 +227,7 @@ static void apply_msg(struct js_server *s, const struct js_entry *e, const struc
     g_array_set_size(s->store, (guint)e->seq);
     g_array_index(s->store, msg_id_t, e->seq - 1) = e->msg_id;
     struct js_stored rec = { .seq = e->seq, .msg_id = e->msg_id, .t_ns = e->t_ns };
-    proto_disk_append(out, JS_FILE_STORE, &rec, sizeof rec);
+    proto_disk_append(out, js__file(s, JS_FILE_STORE), &rec, sizeof rec);
     struct trace_rec r = { .kind = TRACE_EVENT,
                            .u.event = { .type = JS_EVENT_STORE, .msg_id = e->msg_id,
                                         .a = (int64_t)e->seq } };
@@ -234,7 +249,8 @@ static void store_sync(struct js_server *s, struct proto_out *out)
     s->store_syncing = true;
     s->store_dirty = false;
     s->pubacks_covered = s->pubacks->len;
-    proto_disk_sync(out, JS_FILE_STORE, proto_token(JS_TOKEN_STORE_SYNC, 0, 0));
+    proto_disk_sync(out, js__file(s, JS_FILE_STORE),
+                    proto_token(JS_TOKEN_STORE_SYNC, 0, 0));
 }
 
 void js__stream_flush(struct js_server *s, struct proto_out *out)
@@ -248,6 +264,8 @@ void js__stream_apply(struct js_server *s, const struct js_entry *e,
 {
     if (e->kind == JS_ENTRY_MSG) {
         apply_msg(s, e, env, out);
+    } else if (e->kind == JS_ENTRY_KV) {
+        js__kv_apply(s, e, env, out);
     } else {
         ZS_ASSERT(e->kind == JS_ENTRY_ACK && e->consumer < s->cfg->n_hosts && e->seq >= 1);
         consumer_ack_applied(&s->consumers[e->consumer], e->seq);
@@ -331,6 +349,8 @@ static void deliver(struct js_server *s, uint32_t host, uint64_t seq, uint32_t c
 void js__stream_pump(struct js_server *s, const struct proto_env *env, struct proto_out *out)
 {
     ZS_ASSERT(s->serving);
+    if (s->kv)
+        return; /* the bucket has no consumers */
     for (uint32_t h = 0; h < s->cfg->n_hosts; h++) {
         struct js_consumer *c = &s->consumers[h];
         if (!js__consumer_reachable(s, h))
@@ -362,6 +382,8 @@ void js__stream_start_serving(struct js_server *s, const struct proto_env *env,
         consumer_clear_leader_state(c);
         c->next_seq = c->ack_floor + 1;
     }
+    if (s->kv)
+        js__kv_serving_changed(s);
     js__stream_pump(s, env, out);
 }
 
@@ -372,6 +394,8 @@ void js__stream_stop_serving(struct js_server *s)
     /* PubAcks waiting for a store fsync are answered by nobody now. */
     g_array_set_size(s->pubacks, 0);
     s->pubacks_covered = 0;
+    if (s->kv)
+        js__kv_serving_changed(s);
 }
 
 void js__stream_on_ack(struct js_server *s, uint32_t host, uint64_t seq,

@@ -21,7 +21,8 @@ const char *js_msg_type_name(uint8_t type)
         [JS_MSG_ACTIVE] = "ACTIVE",       [JS_MSG_PUB] = "PUB",
         [JS_MSG_FWD] = "FWD",             [JS_MSG_PUBACK] = "PUBACK",
         [JS_MSG_SUB] = "SUB",             [JS_MSG_DELIVER] = "DELIVER",
-        [JS_MSG_ACK] = "ACK",
+        [JS_MSG_ACK] = "ACK",             [JS_MSG_KV_REQ] = "KV_REQ",
+        [JS_MSG_KV_RESP] = "KV_RESP",     [JS_MSG_RESOURCE_WRITE] = "RESOURCE_WRITE",
     };
     return type >= 1 && type < JS_MSG_TYPE_COUNT ? names[type] : "?";
 }
@@ -49,11 +50,17 @@ bool js_msg_is_delivery(uint8_t type)
 #define WIRE_AE_HEADER 42u
 #define WIRE_AE_ENTRY_OVERHEAD 5u
 #define WIRE_ENTRY_HEADER 32u /* an entry's own fields: sequence, ids, timestamps */
+/* A key-value request: the subject ($KV.<bucket>.<key>), the KV-Operation and expected
+ * sequence headers and a small value; an answer: the PubAck's JSON, or a message's headers.
+ * A listing's answer carries one subject and its metadata per key. */
+#define WIRE_KV_REQ 48u
+#define WIRE_KV_RESP 48u
+#define WIRE_KV_LIST_ENTRY 40u
 
 struct js_msg *js_msg_new(enum js_msg_type type, uint32_t n_entries, uint32_t payload_bytes)
 {
     ZS_ASSERT(type >= JS_MSG_HELLO && type < JS_MSG_TYPE_COUNT);
-    ZS_ASSERT(type == JS_MSG_APPEND || n_entries == 0);
+    ZS_ASSERT(type == JS_MSG_APPEND || type == JS_MSG_KV_RESP || n_entries == 0);
     struct js_msg *m = g_malloc0(sizeof *m + n_entries * sizeof(struct js_entry));
     m->hdr.type = (uint8_t)type;
     m->n_entries = n_entries;
@@ -77,9 +84,20 @@ struct js_msg *js_msg_new(enum js_msg_type type, uint32_t n_entries, uint32_t pa
     case JS_MSG_DELIVER:
         size += payload_bytes;
         break;
+    case JS_MSG_KV_REQ:
+        size += WIRE_KV_REQ;
+        break;
+    case JS_MSG_KV_RESP:
+        size += WIRE_KV_RESP + n_entries * WIRE_KV_LIST_ENTRY;
+        break;
     default:
         break;
     }
     m->hdr.size_bytes = size;
     return m;
+}
+
+struct js_msg *js_msg_copy(const struct js_msg *m)
+{
+    return g_memdup2(m, sizeof *m + m->n_entries * sizeof(struct js_entry));
 }
