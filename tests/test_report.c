@@ -53,7 +53,7 @@ static char *single_db;    /* one run, message log */
 static char *sweep_db;     /* seeds 7 and 8, message log */
 static char *zab_only_db;  /* --model zab, no message log */
 static bool fixture_ok;
-static char *recipe_db;    /* scenarios/lock_gc_pause.yaml: a lock recipe over ZAB */
+static char *recipe_db;    /* tests/recipe_lock_zab.yaml: a lock recipe over ZAB */
 static char *recipe_out;   /* what zabsim run printed for it */
 
 struct cli_result {
@@ -823,7 +823,7 @@ static void test_sweep_page_opens_with_the_seeds(void)
 
 /* ---- coordination recipes --------------------------------------------------------------- */
 
-/* scenarios/lock_gc_pause.yaml run once into the fixtures' directory, its output kept. */
+/* tests/recipe_lock_zab.yaml run once into the fixtures' directory, its output kept. */
 static bool recipe_fixture(void)
 {
     static bool made, ok;
@@ -834,7 +834,7 @@ static bool recipe_fixture(void)
         return false;
     recipe_db = path_in_dir("lock.db");
     struct cli_result r;
-    ok = zabsim(&r, "run", test_source_path("scenarios/lock_gc_pause.yaml"), "--db", recipe_db,
+    ok = zabsim(&r, "run", test_source_path("tests/recipe_lock_zab.yaml"), "--db", recipe_db,
                 NULL) && r.status == 0;
     recipe_out = r.out;
     r.out = NULL;

@@ -120,7 +120,7 @@ static void test_recipe_chart_parses_into_what_was_written(void)
 {
     if (!browser_ready())
         return;
-    char *html = report_of("scenarios/lock_gc_pause.yaml", "recipe");
+    char *html = report_of("tests/recipe_lock_zab.yaml", "recipe");
     CU_ASSERT_PTR_NOT_NULL_FATAL(html);
     char *written = NULL, *dom = NULL;
     CU_ASSERT_TRUE(g_file_get_contents(html, &written, NULL, NULL));

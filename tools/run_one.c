@@ -153,36 +153,34 @@ static void render_violations(sqlite3 *db, unsigned models, int64_t count, GStri
         g_string_append(out, "  ... (zabsim check DB prints them all)\n");
 }
 
-/* The recipes' measures, a column per recipe that ran ("1 lock/zab"), when there are any. */
+/* The recipes' measures, a column per recipe that ran (its backend model's name, as the
+ * summary's columns are named), under its kind and whether its resource fences. */
 static void render_recipes(sqlite3 *db, GString *out)
 {
     sqlite3_stmt *st = NULL;
-    const char *sql = "SELECT recipe, model, kind, fencing, clients FROM recipe_summary "
+    const char *sql = "SELECT recipe, model, kind, fencing FROM recipe_summary "
                       "WHERE run_id = 1 ORDER BY recipe";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return;
     GArray *recipes = g_array_new(FALSE, FALSE, sizeof(int));
-    GString *head = g_string_new(NULL);
+    GString *head = g_string_new(NULL), *kind = g_string_new(NULL), *fence = g_string_new(NULL);
     g_string_printf(head, "%-*s", LABEL_WIDTH, "recipes");
+    g_string_printf(kind, "%-*s", LABEL_WIDTH, "kind");
+    g_string_printf(fence, "%-*s", LABEL_WIDTH, "fencing");
     while (sqlite3_step(st) == SQLITE_ROW) {
         int recipe = sqlite3_column_int(st, 0);
         g_array_append_val(recipes, recipe);
-        char name[64];
-        g_snprintf(name, sizeof name, "%d %s/%s%s", recipe + 1,
-                   (const char *)sqlite3_column_text(st, 2),
-                   (const char *)sqlite3_column_text(st, 1),
-                   sqlite3_column_int(st, 3) ? "+f" : "");
-        g_string_append_printf(head, " %16s", name);
+        g_string_append_printf(head, " %12s", (const char *)sqlite3_column_text(st, 1));
+        g_string_append_printf(kind, " %12s", (const char *)sqlite3_column_text(st, 2));
+        g_string_append_printf(fence, " %12s", sqlite3_column_int(st, 3) ? "on" : "off");
     }
     sqlite3_finalize(st);
-    if (recipes->len == 0) {
-        g_array_free(recipes, TRUE);
-        g_string_free(head, TRUE);
-        return;
-    }
-    g_string_append_printf(out, "%s\n", head->str);
+    if (recipes->len > 0)
+        g_string_append_printf(out, "%s\n%s\n%s\n", head->str, kind->str, fence->str);
     g_string_free(head, TRUE);
-    for (size_t i = 0; i < recipe_columns_count; i++) {
+    g_string_free(kind, TRUE);
+    g_string_free(fence, TRUE);
+    for (size_t i = 0; recipes->len > 0 && i < recipe_columns_count; i++) {
         const struct summary_column *c = &recipe_columns[i];
         char label[LABEL_WIDTH + 1];
         g_snprintf(label, sizeof label, "%s%s", c->indent ? "  " : "", c->label);
@@ -201,11 +199,12 @@ static void render_recipes(sqlite3 *db, GString *out)
             g_free(q);
             char buf[32];
             format_value(v, present, c->unit, buf, sizeof buf);
-            g_string_append_printf(out, " %16s", buf);
+            g_string_append_printf(out, " %12s", buf);
         }
         g_string_append_c(out, '\n');
     }
-    g_string_append_c(out, '\n');
+    if (recipes->len > 0)
+        g_string_append_c(out, '\n');
     g_array_free(recipes, TRUE);
 }
 
