@@ -153,6 +153,29 @@ void proto_trace_client(struct proto_out *o, uint32_t client, bool up, int32_t h
     proto_trace(o, &r);
 }
 
+void proto_trace_hold(struct proto_out *o, uint8_t recipe, uint32_t client, bool holding,
+                      enum hold_reason why, int64_t token)
+{
+    struct trace_rec r = { .kind = TRACE_HOLD };
+    r.u.hold.recipe = recipe;
+    r.u.hold.client = client;
+    r.u.hold.holding = holding;
+    r.u.hold.reason = (uint8_t)why;
+    r.u.hold.token = token;
+    proto_trace(o, &r);
+}
+
+void proto_trace_view(struct proto_out *o, uint8_t recipe, uint32_t observer, uint32_t instance,
+                      bool listed)
+{
+    struct trace_rec r = { .kind = TRACE_VIEW };
+    r.u.view.recipe = recipe;
+    r.u.view.observer = observer;
+    r.u.view.instance = instance;
+    r.u.view.listed = listed;
+    proto_trace(o, &r);
+}
+
 void proto_listen(struct proto_out *o, proto_port port, bool on)
 {
     struct proto_effect *e = push(o, PROTO_EFFECT_LISTEN);

@@ -194,6 +194,13 @@ void proto_trace_submission(struct proto_out *o, msg_id_t msg_id, uint32_t clien
 void proto_trace_outcome(struct proto_out *o, msg_id_t msg_id, enum outcome outcome);
 /* Client `client` (1-based) can issue operations again, through host (up), or no longer. */
 void proto_trace_client(struct proto_out *o, uint32_t client, bool up, int32_t host);
+/* The records of a coordination recipe's clients (every backend's): client began or stopped
+ * believing it holds recipe's lock (or leads), writing with token; observer's registry view
+ * began or stopped listing instance. */
+void proto_trace_hold(struct proto_out *o, uint8_t recipe, uint32_t client, bool holding,
+                      enum hold_reason why, int64_t token);
+void proto_trace_view(struct proto_out *o, uint8_t recipe, uint32_t observer, uint32_t instance,
+                      bool listed);
 /* Opens or closes one of the node's ports. A (re)created node listens on every port it was
  * registered with; a dial to a closed port is refused (PROTO_IN_CONN_FAILED). */
 void proto_listen(struct proto_out *o, proto_port port, bool on);

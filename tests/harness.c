@@ -2,6 +2,8 @@
 #include "tests/harness.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -78,4 +80,69 @@ int main(int argc, char **argv)
         return 1;
     }
     return failed ? 1 : 0;
+}
+
+static char *run_dir;
+
+static void remove_run_dir(void)
+{
+    GDir *d = run_dir ? g_dir_open(run_dir, 0, NULL) : NULL;
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        char *path = g_build_filename(run_dir, name, NULL);
+        g_unlink(path);
+        g_free(path);
+    }
+    if (d)
+        g_dir_close(d);
+    if (run_dir)
+        g_rmdir(run_dir);
+    g_free(run_dir);
+    run_dir = NULL;
+}
+
+sqlite3 *test_run_scenario_db(const char *name, const char *yaml)
+{
+    if (!run_dir) {
+        run_dir = g_dir_make_tmp("zabsim-test-XXXXXX", NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(run_dir);
+        atexit(remove_run_dir);
+    }
+    char *yaml_path = g_strdup_printf("%s/%s.yaml", run_dir, name);
+    char *db_path = g_strdup_printf("%s/%s.db", run_dir, name);
+    g_unlink(db_path);
+    CU_ASSERT_FATAL(g_file_set_contents(yaml_path, yaml, -1, NULL));
+    const char *argv[] = { "run", yaml_path, "--db", db_path, "--record", "summary", NULL };
+    char *out = NULL, *err = NULL;
+    int status = test_zabsim(argv, &out, &err);
+    if (status != 0)
+        fprintf(stderr, "zabsim run %s: %d\n%s%s", name, status, out ? out : "",
+                err ? err : "");
+    CU_ASSERT_EQUAL(status, 0);
+    g_free(out);
+    g_free(err);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        db = NULL;
+    }
+    g_free(yaml_path);
+    g_free(db_path);
+    CU_ASSERT_PTR_NOT_NULL(db);
+    return db;
+}
+
+long long test_db_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+        CU_FAIL("query does not compile");
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }

@@ -30,4 +30,14 @@ int test_zabsim(const char *const *argv, char **out, char **err);
 /* Path of a file in the source tree (ZABSIM_SOURCE_DIR from ctest, else "."). Static buffer. */
 const char *test_source_path(const char *relative);
 
+/* Runs `zabsim run` (at summary level) on the scenario text, written as NAME.yaml to a
+ * temporary directory of this process (removed at exit), and opens NAME.db read-only; NULL,
+ * with a CUnit failure, when the run did not exit 0 or the database cannot be opened. The
+ * caller closes it (sqlite3_close). */
+struct sqlite3;
+struct sqlite3 *test_run_scenario_db(const char *name, const char *yaml);
+/* The integer the query's first row and column hold; -1 for NULL or no row. A query that
+ * does not compile is a CUnit failure. */
+long long test_db_int(struct sqlite3 *db, const char *sql);
+
 #endif

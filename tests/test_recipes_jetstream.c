@@ -16,59 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static char *tmp_dir;
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[512];
-    if (!tmp_dir)
-        tmp_dir = g_dir_make_tmp("zabsim-js-recipes-XXXXXX", NULL);
-    g_snprintf(buf, sizeof buf, "%s/%s", tmp_dir, name);
-    return buf;
-}
-
-/* Runs `zabsim run` on the scenario text; returns the database (run 1), or NULL. */
-static sqlite3 *run_scenario(const char *name, const char *yaml)
-{
-    char *yaml_path = g_strdup_printf("%s.yaml", tmp_path(name));
-    char *db_path = g_strdup_printf("%s.db", tmp_path(name));
-    g_unlink(db_path);
-    CU_ASSERT_FATAL(g_file_set_contents(yaml_path, yaml, -1, NULL));
-    const char *argv[] = { "run", yaml_path, "--db", db_path, "--record", "summary", NULL };
-    char *out = NULL, *err = NULL;
-    int status = test_zabsim(argv, &out, &err);
-    if (status != 0)
-        fprintf(stderr, "zabsim run %s: %d\n%s%s", name, status, out ? out : "",
-                err ? err : "");
-    CU_ASSERT_EQUAL(status, 0);
-    g_free(out);
-    g_free(err);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
-        db = NULL;
-    }
-    g_free(yaml_path);
-    g_free(db_path);
-    CU_ASSERT_PTR_NOT_NULL(db);
-    return db;
-}
-
-/* The integer a query returns (-1 for NULL or no row). */
-static int64_t query(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-        CU_FAIL("query does not compile");
-        return -1;
-    }
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
+/* Each test's runs, through the harness. */
+#define run_scenario test_run_scenario_db
+#define query test_db_int
 
 /* ---- the bucket alone ------------------------------------------------------------------- */
 
@@ -461,25 +411,6 @@ static void test_election_fails_over_after_the_ttl(void)
     sqlite3_close(db);
 }
 
-static int cleanup(void)
-{
-    if (tmp_dir) {
-        GDir *d = g_dir_open(tmp_dir, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            char *p = g_build_filename(tmp_dir, name, NULL);
-            g_unlink(p);
-            g_free(p);
-        }
-        if (d)
-            g_dir_close(d);
-        g_rmdir(tmp_dir);
-        g_free(tmp_dir);
-        tmp_dir = NULL;
-    }
-    return 0;
-}
-
 void test_register(void)
 {
     TEST_SUITE("recipes_jetstream", TEST(test_kv_compare_and_set),
@@ -488,5 +419,4 @@ void test_register(void)
                TEST(test_power_loss_gives_tokens_out_again),
                TEST(test_crashed_instance_stays_listed_about_a_ttl),
                TEST(test_election_fails_over_after_the_ttl));
-    atexit((void (*)(void))cleanup);
 }

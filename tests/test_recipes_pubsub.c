@@ -23,59 +23,9 @@
 #define ASK_WAIT 250000000LL  /* the lock's request timeout */
 #define MS 1000000LL
 
-static char *tmp_dir;
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[512];
-    if (!tmp_dir)
-        tmp_dir = g_dir_make_tmp("zabsim-recipes-pubsub-XXXXXX", NULL);
-    g_snprintf(buf, sizeof buf, "%s/%s", tmp_dir, name);
-    return buf;
-}
-
-/* Runs `zabsim run` on the scenario text; returns the database (run 1), or NULL. */
-static sqlite3 *run_scenario(const char *name, const char *yaml)
-{
-    char *yaml_path = g_strdup_printf("%s.yaml", tmp_path(name));
-    char *db_path = g_strdup_printf("%s.db", tmp_path(name));
-    g_unlink(db_path);
-    CU_ASSERT_FATAL(g_file_set_contents(yaml_path, yaml, -1, NULL));
-    const char *argv[] = { "run", yaml_path, "--db", db_path, "--record", "summary", NULL };
-    char *out = NULL, *err = NULL;
-    int status = test_zabsim(argv, &out, &err);
-    if (status != 0)
-        fprintf(stderr, "zabsim run %s: %d\n%s%s", name, status, out ? out : "",
-                err ? err : "");
-    CU_ASSERT_EQUAL(status, 0);
-    g_free(out);
-    g_free(err);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
-        db = NULL;
-    }
-    g_free(yaml_path);
-    g_free(db_path);
-    CU_ASSERT_PTR_NOT_NULL(db);
-    return db;
-}
-
-/* The integer a query returns (-1 for NULL or no row). */
-static int64_t query(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-        CU_FAIL("query does not compile");
-        return -1;
-    }
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
+/* Each test's runs, through the harness. */
+#define run_scenario test_run_scenario_db
+#define query test_db_int
 
 #define HEAD                                                                               \
     "description: a recipe test\n"                                                        \
@@ -309,25 +259,6 @@ static void test_recipes_side_by_side_are_deterministic(void)
     scenario_free(sc);
 }
 
-static int cleanup(void)
-{
-    if (tmp_dir) {
-        GDir *d = g_dir_open(tmp_dir, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            char *p = g_build_filename(tmp_dir, name, NULL);
-            g_unlink(p);
-            g_free(p);
-        }
-        if (d)
-            g_dir_close(d);
-        g_rmdir(tmp_dir);
-        g_free(tmp_dir);
-        tmp_dir = NULL;
-    }
-    return 0;
-}
-
 void test_register(void)
 {
     TEST_SUITE("recipes_pubsub", TEST(test_lock_without_faults_lets_two_askers_take_it),
@@ -335,5 +266,4 @@ void test_register(void)
                TEST(test_registry_lists_a_crashed_client_until_its_silence),
                TEST(test_paused_holder_writes_when_it_resumes),
                TEST(test_recipes_side_by_side_are_deterministic));
-    atexit((void (*)(void))cleanup);
 }

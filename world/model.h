@@ -136,6 +136,20 @@ struct model_desc {
     void (*free)(struct model_run *m);
 };
 
+/* ---- what every model does alike for recipes (world/model_recipes.c) --------------------- */
+
+struct resource_config;
+/* Places the protected resource of b's recipe `recipe` (a lock or an election), a node of
+ * b's model on a machine no partition cuts off, configured by cfg (which must live as long as
+ * the run). Returns its machine; 0, and nothing placed, for a registry. */
+uint32_t model_place_recipe_resource(const struct model_build *b, uint32_t recipe,
+                                     struct resource_config *cfg);
+/* The client machine (0-based) of the lowest of recipe's clients that is up and believes it
+ * holds: holding() asks the client's node (nodes: by the recipe's client index); -1 when
+ * none does. For model_desc.recipe_holder. */
+int model_recipe_holder_of(const struct model_build *b, uint32_t recipe, const uint32_t *nodes,
+                           bool (*holding)(const void *node));
+
 /* ---- the registry (world/models.c) ------------------------------------------------------ */
 
 /* Number of registered models; ids are 0 .. model_count() - 1 in registration order. */

@@ -100,17 +100,8 @@ static void zab_place_recipes(struct model_run *m)
             continue;
         struct zab_recipe_run *rr = &m->recipes[m->n_recipes++];
         rr->recipe = i;
-        rr->resource = (struct resource_config){ .recipe = (uint8_t)i, .fencing = sr->fencing };
         char name[64];
-        uint32_t machine = 0;
-        if (sr->kind != RECIPE_REGISTRY) {
-            g_snprintf(name, sizeof name, "resource%u", i + 1);
-            machine = m->b.add_machine_everywhere(m->b.world, name);
-            g_strlcat(name, "/zab", sizeof name);
-            struct sim_node_spec res = { .name = name, .model = m->b.id, .ops = &resource_ops,
-                                         .config = &rr->resource, .ports = { RESOURCE_PORT } };
-            sim_add_node(m->b.sim, machine, &res);
-        }
+        uint32_t machine = model_place_recipe_resource(&m->b, i, &rr->resource);
         rr->clients = g_new0(struct zab_recipe_config, sr->clients);
         rr->nodes = g_new0(uint32_t, sr->clients);
         for (uint32_t c = 0; c < sr->clients; c++) {
@@ -133,17 +124,9 @@ static void zab_place_recipes(struct model_run *m)
 static int zab_recipe_holder(struct model_run *m, uint32_t recipe)
 {
     for (uint32_t i = 0; i < m->n_recipes; i++) {
-        const struct zab_recipe_run *rr = &m->recipes[i];
-        if (rr->recipe != recipe)
-            continue;
-        const struct scenario_recipe *sr = &m->b.sc->recipes[recipe];
-        for (uint32_t c = 0; c < sr->clients; c++) {
-            uint32_t at = sr->first_client + c;
-            if (!sim_machine_up(m->b.sim, m->b.client_machines[at]))
-                continue;
-            if (zab_recipe_holding(sim_node_state(m->b.sim, rr->nodes[c])))
-                return (int)at;
-        }
+        if (m->recipes[i].recipe == recipe)
+            return model_recipe_holder_of(&m->b, recipe, m->recipes[i].nodes,
+                                          zab_recipe_holding);
     }
     return -1;
 }

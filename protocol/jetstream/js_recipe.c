@@ -164,13 +164,7 @@ static void note_hold(struct recipe *r, bool holding, enum hold_reason why,
     if (r->holding == holding)
         return;
     r->holding = holding;
-    struct trace_rec rec = { .kind = TRACE_HOLD };
-    rec.u.hold.recipe = r->cfg->recipe;
-    rec.u.hold.client = r->cfg->client;
-    rec.u.hold.holding = holding;
-    rec.u.hold.reason = (uint8_t)why;
-    rec.u.hold.token = r->token;
-    proto_trace(out, &rec);
+    proto_trace_hold(out, r->cfg->recipe, r->cfg->client, holding, why, r->token);
 }
 
 static void send_to_resource(struct recipe *r, struct proto_out *out)
@@ -282,12 +276,7 @@ static void op_done(struct recipe *r, bool ok, const struct js_msg *m,
 
 static void note_view(struct recipe *r, uint32_t instance, bool listed, struct proto_out *out)
 {
-    struct trace_rec rec = { .kind = TRACE_VIEW };
-    rec.u.view.recipe = r->cfg->recipe;
-    rec.u.view.observer = r->cfg->client;
-    rec.u.view.instance = instance;
-    rec.u.view.listed = listed;
-    proto_trace(out, &rec);
+    proto_trace_view(out, r->cfg->recipe, r->cfg->client, instance, listed);
 }
 
 /* A listing came back: each instance that entered or left the view, in instance order. */

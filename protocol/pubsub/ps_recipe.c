@@ -136,13 +136,7 @@ static void note_hold(struct ps_recipe *r, bool holding, enum hold_reason why,
     if (r->holding == holding)
         return;
     r->holding = holding;
-    struct trace_rec rec = { .kind = TRACE_HOLD };
-    rec.u.hold.recipe = r->cfg->recipe;
-    rec.u.hold.client = r->cfg->client;
-    rec.u.hold.holding = holding;
-    rec.u.hold.reason = (uint8_t)why;
-    rec.u.hold.token = r->token;
-    proto_trace(out, &rec);
+    proto_trace_hold(out, r->cfg->recipe, r->cfg->client, holding, why, r->token);
 }
 
 static void write_resource(struct ps_recipe *r, struct proto_out *out)
@@ -327,12 +321,7 @@ static int slot_of(const struct ps_recipe *r, uint32_t instance)
 static void note_view(struct ps_recipe *r, uint32_t instance, bool listed, struct proto_out *out)
 {
     r->listed[slot_of(r, instance)] = listed;
-    struct trace_rec rec = { .kind = TRACE_VIEW };
-    rec.u.view.recipe = r->cfg->recipe;
-    rec.u.view.observer = r->cfg->client;
-    rec.u.view.instance = instance;
-    rec.u.view.listed = listed;
-    proto_trace(out, &rec);
+    proto_trace_view(out, r->cfg->recipe, r->cfg->client, instance, listed);
 }
 
 static void announce(struct ps_recipe *r, struct proto_out *out)

@@ -134,13 +134,7 @@ static void note_hold(struct recipe *r, bool holding, enum hold_reason why,
     if (r->holding == holding)
         return;
     r->holding = holding;
-    struct trace_rec rec = { .kind = TRACE_HOLD };
-    rec.u.hold.recipe = r->cfg->recipe;
-    rec.u.hold.client = r->cfg->client;
-    rec.u.hold.holding = holding;
-    rec.u.hold.reason = (uint8_t)why;
-    rec.u.hold.token = r->token;
-    proto_trace(out, &rec);
+    proto_trace_hold(out, r->cfg->recipe, r->cfg->client, holding, why, r->token);
 }
 
 static void stop_holding(struct recipe *r, enum hold_reason why, struct proto_out *out)
@@ -340,18 +334,12 @@ static void update_view(struct recipe *r, const GPtrArray *names, struct proto_o
             g_array_append_val(now, n);
     }
     g_array_sort(now, compare_u32);
-    struct trace_rec rec = { .kind = TRACE_VIEW };
-    rec.u.view.recipe = r->cfg->recipe;
-    rec.u.view.observer = r->cfg->client;
     for (int pass = 0; pass < 2; pass++) {
         const GArray *from = pass == 0 ? r->view : now, *to = pass == 0 ? now : r->view;
         for (guint i = 0; i < from->len; i++) {
             uint32_t id = g_array_index(from, uint32_t, i);
-            if (contains_u32(to, id))
-                continue;
-            rec.u.view.instance = id;
-            rec.u.view.listed = pass == 1;
-            proto_trace(out, &rec);
+            if (!contains_u32(to, id))
+                proto_trace_view(out, r->cfg->recipe, r->cfg->client, id, pass == 1);
         }
     }
     g_array_free(r->view, TRUE);
