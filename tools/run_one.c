@@ -15,10 +15,9 @@ char *run_default_db_path(const struct scenario *sc, uint64_t seed)
 
 /* ---- the summary table ---------------------------------------------------------------- */
 
-int64_t run_summary_value(sqlite3 *db, const char *model, const char *column, bool *present)
+/* The integer sql (a SELECT with ?1 = model) gives, freeing sql; *present false for none. */
+static int64_t model_value(sqlite3 *db, char *sql, const char *model, bool *present)
 {
-    char *sql = g_strdup_printf("SELECT %s FROM run_summary WHERE run_id = 1 AND model = ?1",
-                                column);
     sqlite3_stmt *st = NULL;
     int64_t value = 0;
     *present = false;
@@ -34,26 +33,23 @@ int64_t run_summary_value(sqlite3 *db, const char *model, const char *column, bo
     return value;
 }
 
+int64_t run_summary_value(sqlite3 *db, const char *model, const char *column, bool *present)
+{
+    return model_value(db,
+                       g_strdup_printf("SELECT %s FROM run_summary WHERE run_id = 1 AND "
+                                       "model = ?1", column),
+                       model, present);
+}
+
 /* A recipe measure of model's recipes in the run: summed, or the longest for failover_ns;
  * absent when the model ran no recipe or none has a value. */
 int64_t run_recipe_value(sqlite3 *db, const char *model, const char *column, bool *present)
 {
     const char *agg = strcmp(column, "failover_ns") == 0 ? "max" : "sum";
-    char *sql = g_strdup_printf("SELECT %s(%s) FROM recipe_summary WHERE run_id = 1 AND "
-                                "model = ?1", agg, column);
-    sqlite3_stmt *st = NULL;
-    int64_t value = 0;
-    *present = false;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            value = sqlite3_column_int64(st, 0);
-            *present = true;
-        }
-    }
-    sqlite3_finalize(st);
-    g_free(sql);
-    return value;
+    return model_value(db,
+                       g_strdup_printf("SELECT %s(%s) FROM recipe_summary WHERE run_id = 1 "
+                                       "AND model = ?1", agg, column),
+                       model, present);
 }
 
 static void format_value(int64_t v, bool present, enum summary_unit f, char *buf, size_t len)
