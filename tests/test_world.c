@@ -461,7 +461,8 @@ static void test_recipe_client_machines_and_holder(void)
     struct client_capture c;
     run_clients(sc, &c);
     /* The triggered one fires first, when the first leader is elected: nobody holds yet. */
-    CU_ASSERT(g_str_has_prefix(c.faults->str, "pause : on state LEADING/DISCOVERY by h3 (the 1st) at "));
+    CU_ASSERT(g_str_has_prefix(c.faults->str,
+                               "pause : on state LEADING/DISCOVERY by h3 (the 1st) at "));
     const char *timed = strstr(c.faults->str, "; no holder: nothing done;");
     CU_ASSERT_PTR_NOT_NULL_FATAL(timed);
     CU_ASSERT_STRING_EQUAL(timed + strlen("; no holder: nothing done;"),
