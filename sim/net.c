@@ -39,6 +39,17 @@ static struct net_conn *conn_get(const struct sim *s, conn_id id)
     return g_ptr_array_index(s->conns, id - 1);
 }
 
+/* The machine at the other end of connection `id` from `machine`, freed or not; -1 for an
+ * id never handed out. */
+static int64_t conn_peer_machine(const struct sim *s, conn_id id, uint32_t machine)
+{
+    if (id == CONN_NONE || id > s->conn_machines->len)
+        return -1;
+    const struct conn_machines *ends = &g_array_index(s->conn_machines, struct conn_machines,
+                                                      id - 1);
+    return ends->machine[0] == machine ? ends->machine[1] : ends->machine[0];
+}
+
 static int end_of(const struct net_conn *c, uint32_t node)
 {
     if (c->node[0] == node)
@@ -279,6 +290,8 @@ void net__connect(struct sim *s, uint32_t node, uint32_t machine, proto_port por
     c->node[1] = acceptor;
     c->machine[0] = sim__node(s, node)->machine;
     c->machine[1] = machine;
+    struct conn_machines ends = { .machine = { c->machine[0], machine } };
+    g_array_append_val(s->conn_machines, ends);
     c->incarnation[0] = sim__machine(s, c->machine[0])->incarnation;
     c->incarnation[1] = sim__machine(s, machine)->incarnation;
     c->port = port;
@@ -363,9 +376,12 @@ void net__send(struct sim *s, uint32_t node, conn_id id, struct sim_msg *msg)
     if (s->watcher)
         watch_message(s, SIM_WATCH_SEND, msg, node, c, from);
     if (from < 0) {
-        /* The connection is long gone (both ends closed): the write fails locally. */
+        /* The connection is long gone (both ends closed, the sender not told yet, as a
+         * paused process is not): the write fails locally, and the message was meant for
+         * the connection's other machine. */
+        uint32_t machine = sim__node(s, node)->machine;
         s->stats.messages_lost++;
-        sim__client_msg_lost(s, msg, sim__node(s, node)->machine, -1,
+        sim__client_msg_lost(s, msg, machine, conn_peer_machine(s, id, machine),
                              TRACE_LOSS_CONNECTION_CLOSED);
         sim_msg_free(msg);
         return;

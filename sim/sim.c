@@ -14,6 +14,7 @@ struct sim *sim_new(const struct sim_config *cfg, const struct recorder *rec)
     s->machines = g_ptr_array_new();
     s->nodes = g_ptr_array_new();
     s->conns = g_ptr_array_new();
+    s->conn_machines = g_array_new(FALSE, FALSE, sizeof(struct conn_machines));
     s->cut_conns = g_ptr_array_new();
     s->suspended_conns = g_ptr_array_new();
     s->slow_links = g_array_new(FALSE, FALSE, sizeof(struct slow_override));
@@ -97,6 +98,7 @@ void sim_free(struct sim *s)
     g_ptr_array_free(s->machines, TRUE);
     g_ptr_array_free(s->nodes, TRUE);
     g_ptr_array_free(s->conns, TRUE);
+    g_array_free(s->conn_machines, TRUE);
     g_ptr_array_free(s->cut_conns, TRUE);
     g_ptr_array_free(s->suspended_conns, TRUE);
     g_array_free(s->slow_links, TRUE);

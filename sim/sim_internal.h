@@ -107,6 +107,11 @@ struct sim_machine {
 
 enum conn_end_state { NET_END_OPEN = 0, NET_END_CLOSED };
 
+/* The two machines of a connection (0 = initiator's), by conn id: as many as s->conns. */
+struct conn_machines {
+    uint32_t machine[2];
+};
+
 struct net_conn {
     conn_id id;
     uint32_t node[2];    /* 0 = initiator, 1 = acceptor */
@@ -150,6 +155,8 @@ struct sim {
     GPtrArray *machines; /* struct sim_machine * */
     GPtrArray *nodes;    /* struct sim_node * */
     GPtrArray *conns;    /* struct net_conn * by id - 1; NULL once freed */
+    GArray *conn_machines; /* struct conn_machines by id - 1, kept after the conn is freed:
+                            * a write on a long-gone connection still names where it went */
     GPtrArray *cut_conns; /* broken connections whose open ends wait for the path back */
     GPtrArray *suspended_conns; /* connections whose path is cut for now */
     GArray *slow_links;  /* struct slow_override */

@@ -103,6 +103,11 @@ static void remove_run_dir(void)
 
 sqlite3 *test_run_scenario_db(const char *name, const char *yaml)
 {
+    return test_run_scenario_db_at(name, yaml, "summary");
+}
+
+sqlite3 *test_run_scenario_db_at(const char *name, const char *yaml, const char *record)
+{
     if (!run_dir) {
         run_dir = g_dir_make_tmp("zabsim-test-XXXXXX", NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(run_dir);
@@ -112,7 +117,7 @@ sqlite3 *test_run_scenario_db(const char *name, const char *yaml)
     char *db_path = g_strdup_printf("%s/%s.db", run_dir, name);
     g_unlink(db_path);
     CU_ASSERT_FATAL(g_file_set_contents(yaml_path, yaml, -1, NULL));
-    const char *argv[] = { "run", yaml_path, "--db", db_path, "--record", "summary", NULL };
+    const char *argv[] = { "run", yaml_path, "--db", db_path, "--record", record, NULL };
     char *out = NULL, *err = NULL;
     int status = test_zabsim(argv, &out, &err);
     if (status != 0)

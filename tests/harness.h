@@ -36,6 +36,8 @@ const char *test_source_path(const char *relative);
  * caller closes it (sqlite3_close). */
 struct sqlite3;
 struct sqlite3 *test_run_scenario_db(const char *name, const char *yaml);
+/* The same, recorded at `record` (summary, outcomes or messages). */
+struct sqlite3 *test_run_scenario_db_at(const char *name, const char *yaml, const char *record);
 /* The integer the query's first row and column hold; -1 for NULL or no row. A query that
  * does not compile is a CUnit failure. */
 long long test_db_int(struct sqlite3 *db, const char *sql);

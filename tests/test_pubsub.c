@@ -10,6 +10,7 @@
 #include "tests/harness.h"
 #include "world/world.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -937,6 +938,33 @@ static uint64_t partition_run_digest(uint64_t seed)
     return digest;
 }
 
+/* A broker paused past its peers' route pings (3 x 30 s) finds, when it resumes, the
+ * publishes that waited in its sockets; it handles them before it learns that its routes
+ * were closed meanwhile, and forwards them into connections already gone. Every such loss
+ * is a drop naming the host it was meant for, so the losses view explains each one (it
+ * had no cause for any of them before the network named a gone connection's peer). */
+static void test_pubsub_paused_broker_every_loss_has_its_drop(void)
+{
+    sqlite3 *db = test_run_scenario_db_at("paused_broker",
+                                          "name: paused_broker\n"
+                                          "description: a broker paused past its route pings\n"
+                                          "duration: 140s\n"
+                                          "hosts: 3\n"
+                                          "models: [pubsub]\n"
+                                          "workload: {clients: 3, rate: 10/s, stop: 137s}\n"
+                                          "faults:\n"
+                                          "  - {at: 5s, pause: h1, for: 125s}\n",
+                                          "outcomes");
+    CU_ASSERT_FATAL(db != NULL);
+    CU_ASSERT(test_db_int(db, "SELECT count(*) FROM losses") > 1000);
+    CU_ASSERT_EQUAL(test_db_int(db, "SELECT count(*) FROM losses WHERE cause IS NULL"), 0);
+    /* c1's publishes, handed over at the resume, forwarded into h2's and h3's old routes */
+    CU_ASSERT(test_db_int(db, "SELECT count(*) FROM losses WHERE cause = 'lost_in_flight' "
+                              "AND detail = 'RMSG connection_closed' AND host IN ('h2', 'h3') "
+                              "AND msg_id LIKE 'c1:%'") > 1000);
+    sqlite3_close(db);
+}
+
 static void test_pubsub_same_seed_same_run(void)
 {
     uint64_t a = partition_run_digest(7), b = partition_run_digest(7);
@@ -960,5 +988,6 @@ void test_register(void)
                TEST(test_pubsub_server_cuts_off_slow_consumer_and_drops_its_buffer),
                TEST(test_pubsub_restarted_brokers_dial_routes_at_start_up),
                TEST(test_pubsub_subscriber_with_server_list_fails_over),
+               TEST(test_pubsub_paused_broker_every_loss_has_its_drop),
                TEST(test_pubsub_same_seed_same_run));
 }
