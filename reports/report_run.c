@@ -445,12 +445,7 @@ bool rep__summary_load(sqlite3 *db, int64_t run_id, struct rep_summary *s, GErro
 
 void rep__format_measure(const struct rep_summary *s, int m, int k, char *buf, size_t len)
 {
-    if (!s->has[m][k])
-        g_strlcpy(buf, "-", len);
-    else if (summary_columns[k].unit == SUMMARY_DURATION)
-        units_format_duration_short(s->value[m][k], buf, len);
-    else
-        g_snprintf(buf, len, "%" PRId64, s->value[m][k]);
+    summary_format_value(s->value[m][k], s->has[m][k], summary_columns[k].unit, buf, len);
 }
 
 /* ---- formatting and output -------------------------------------------------------------- */

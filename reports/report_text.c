@@ -1,11 +1,13 @@
 /* report_text.c: `zabsim report DB`, the plain-text report of one run: what was simulated,
  * the faults, the state changes of each model with states on one (wrapped) line per host,
- * every model's run_summary side by side, drops by cause, the first delivery-order
+ * every model's run_summary side by side, the recipes' measures (reports/recipe_table.c, as
+ * `zabsim run` prints them), drops by cause, the first delivery-order
  * divergence, and, for a database holding several runs of the scenario, one line per seed.
  *
  * Meant for a terminal and for diffs: no colour, lines within TEXT_WIDTH where the data
  * allows, nothing that changes between two reports of the same database. */
 #include "reports/calibration.h"
+#include "reports/recipe_table.h"
 #include "reports/report_internal.h"
 
 #include <errno.h>
@@ -201,6 +203,21 @@ static bool summary(GString *out, sqlite3 *db, const struct rep_run *run, GError
     }
     g_string_append_c(out, '\n');
     return true;
+}
+
+/* The recipes' measures, as `zabsim run` prints them, for the models shown. */
+static bool recipes(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
+{
+    unsigned models = 0;
+    for (int m = 0; m < model_count(); m++) {
+        if (run->has[m])
+            models |= 1u << m;
+    }
+    if (models == 0 ||
+        recipe_table_render(db, run->run_id, models, "the recipes (recipe_summary)", 2, out))
+        return true;
+    g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "reading the recipes: %s", sqlite3_errmsg(db));
+    return false;
 }
 
 static bool drops(GString *out, sqlite3 *db, const struct rep_run *run, GError **err)
@@ -432,7 +449,7 @@ bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **e
         violations(text, &run);
         faults(text, &run, &w);
         ok = states(text, db, &run, &w, err) && summary(text, db, &run, err) &&
-             drops(text, db, &run, err) && divergence(text, db, &run, err) &&
+             recipes(text, db, &run, err) && drops(text, db, &run, err) && divergence(text, db, &run, err) &&
              seeds(text, db, &run, err) && calibration(text, db, err);
     }
     if (ok && (fwrite(text->str, 1, text->len, out) != text->len || fflush(out) != 0)) {

@@ -976,6 +976,39 @@ static void test_recipe_measures_match_zabsim_run(void)
     g_free(html);
 }
 
+/* The text report shows each recipe measure's line as `zabsim run` printed it (one renderer
+ * serves both), and none when --model leaves the recipe's backend out or there is none. */
+static void test_text_shows_the_recipes_as_zabsim_run_printed_them(void)
+{
+    CU_ASSERT_TRUE_FATAL(recipe_fixture());
+    struct cli_result r;
+    zabsim(&r, "report", recipe_db, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    const char *text = r.out ? r.out : "";
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nthe recipes (recipe_summary) "));
+    for (size_t k = 0; k < recipe_columns_count; k++) {
+        char *printed = printed_measure(&recipe_columns[k]);
+        char *line = text_line(text, recipe_columns[k].label);
+        CU_ASSERT_PTR_NOT_NULL(line);
+        CU_ASSERT_STRING_EQUAL(line ? g_strstrip(line) : "", printed);
+        g_free(line);
+        g_free(printed);
+    }
+    /* the run printed exclusion violations 1: a count that would be 0 were nothing shown */
+    char *violations = text_line(text, "exclusion violations");
+    CU_ASSERT_STRING_EQUAL(violations ? g_strstrip(violations) : "", "1");
+    g_free(violations);
+    cli_clear(&r);
+    zabsim(&r, "report", recipe_db, "--model", "pubsub", NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NULL(strstr(r.out ? r.out : "", "recipe_summary"));
+    cli_clear(&r);
+    zabsim(&r, "report", single_db, NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NULL(strstr(r.out ? r.out : "", "recipe_summary"));
+    cli_clear(&r);
+}
+
 /* A run without recipes gets the page it always had; --model leaving a recipe's backend out
  * leaves the recipe out. */
 static void test_no_recipe_section_without_recipes(void)
@@ -1104,6 +1137,7 @@ void test_register(void)
                TEST(test_a_failing_run_opens_on_its_violations),
                TEST(test_recipe_chart_shows_holders_overlap_violation_and_pause),
                TEST(test_recipe_measures_match_zabsim_run),
+               TEST(test_text_shows_the_recipes_as_zabsim_run_printed_them),
                TEST(test_no_recipe_section_without_recipes),
                TEST(test_registry_chart_on_a_hand_made_database));
 }

@@ -34,11 +34,11 @@ static GOptionContext *options(GOptionEntry *entries)
 {
     GOptionContext *ctx = g_option_context_new("DB - report a run of a results database");
     g_option_context_set_summary(
-        ctx, "Prints a run's report: scenario, faults, ZAB state changes, both models'\n"
-             "summary side by side, pub/sub drops by cause, the first delivery-order\n"
-             "divergence and, for a sweep, one line per seed. --html writes one\n"
-             "self-contained page with figures instead; --trace writes Chrome/Perfetto\n"
-             "trace-event JSON (open it at ui.perfetto.dev).");
+        ctx, "Prints a run's report: scenario, faults, each model's state changes, the\n"
+             "models' summary side by side, the recipes' measures, drops by cause, the\n"
+             "first delivery-order divergence and, for a sweep, one line per seed. --html\n"
+             "writes one self-contained page with figures instead; --trace writes\n"
+             "Chrome/Perfetto trace-event JSON (open it at ui.perfetto.dev).");
     g_option_context_set_description(
         ctx, "Times in --window take ns, us, ms, s or m: --window 2.9s..3.1s. It chooses the\n"
              "span of the HTML space-time diagram (default: from the first fault until the\n"

@@ -2,6 +2,8 @@
  * clock, for runs.wall_ms; nothing printed or compared depends on it. */
 #include "tools/run_one.h"
 
+#include "reports/recipe_table.h"
+
 #include "world/summary_columns.h"
 #include "world/units.h"
 
@@ -52,16 +54,6 @@ int64_t run_recipe_value(sqlite3 *db, const char *model, const char *column, boo
                        model, present);
 }
 
-static void format_value(int64_t v, bool present, enum summary_unit f, char *buf, size_t len)
-{
-    if (!present)
-        g_strlcpy(buf, "-", len);
-    else if (f == SUMMARY_DURATION)
-        units_format_duration_short(v, buf, len);
-    else
-        g_snprintf(buf, len, "%" PRId64, v);
-}
-
 #define LABEL_WIDTH 48
 
 /* One column per model of the run, in registry order. */
@@ -84,7 +76,7 @@ static void render_table(sqlite3 *db, unsigned models, GString *out)
             char text[32];
             bool present;
             int64_t v = run_summary_value(db, model_get(id)->name, c->name, &present);
-            format_value(v, present, c->unit, text, sizeof text);
+            summary_format_value(v, present, c->unit, text, sizeof text);
             g_string_append_printf(out, " %12s", text);
         }
         g_string_append_c(out, '\n');
@@ -149,61 +141,6 @@ static void render_violations(sqlite3 *db, unsigned models, int64_t count, GStri
         g_string_append(out, "  ... (zabsim check DB prints them all)\n");
 }
 
-/* The recipes' measures, a column per recipe that ran (its backend model's name, as the
- * summary's columns are named), under its kind and whether its resource fences. */
-static void render_recipes(sqlite3 *db, GString *out)
-{
-    sqlite3_stmt *st = NULL;
-    const char *sql = "SELECT recipe, model, kind, fencing FROM recipe_summary "
-                      "WHERE run_id = 1 ORDER BY recipe";
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return;
-    GArray *recipes = g_array_new(FALSE, FALSE, sizeof(int));
-    GString *head = g_string_new(NULL), *kind = g_string_new(NULL), *fence = g_string_new(NULL);
-    g_string_printf(head, "%-*s", LABEL_WIDTH, "recipes");
-    g_string_printf(kind, "%-*s", LABEL_WIDTH, "kind");
-    g_string_printf(fence, "%-*s", LABEL_WIDTH, "fencing");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int recipe = sqlite3_column_int(st, 0);
-        g_array_append_val(recipes, recipe);
-        g_string_append_printf(head, " %12s", (const char *)sqlite3_column_text(st, 1));
-        g_string_append_printf(kind, " %12s", (const char *)sqlite3_column_text(st, 2));
-        g_string_append_printf(fence, " %12s", sqlite3_column_int(st, 3) ? "on" : "off");
-    }
-    sqlite3_finalize(st);
-    if (recipes->len > 0)
-        g_string_append_printf(out, "%s\n%s\n%s\n", head->str, kind->str, fence->str);
-    g_string_free(head, TRUE);
-    g_string_free(kind, TRUE);
-    g_string_free(fence, TRUE);
-    for (size_t i = 0; recipes->len > 0 && i < recipe_columns_count; i++) {
-        const struct summary_column *c = &recipe_columns[i];
-        char label[LABEL_WIDTH + 1];
-        g_snprintf(label, sizeof label, "%s%s", c->indent ? "  " : "", c->label);
-        g_string_append_printf(out, "%-*s", LABEL_WIDTH, label);
-        for (guint k = 0; k < recipes->len; k++) {
-            char *q = g_strdup_printf("SELECT %s FROM recipe_summary WHERE run_id = 1 AND "
-                                      "recipe = %d", c->name, g_array_index(recipes, int, k));
-            bool present = false;
-            int64_t v = 0;
-            if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK &&
-                sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-                v = sqlite3_column_int64(st, 0);
-                present = true;
-            }
-            sqlite3_finalize(st);
-            g_free(q);
-            char buf[32];
-            format_value(v, present, c->unit, buf, sizeof buf);
-            g_string_append_printf(out, " %12s", buf);
-        }
-        g_string_append_c(out, '\n');
-    }
-    if (recipes->len > 0)
-        g_string_append_c(out, '\n');
-    g_array_free(recipes, TRUE);
-}
-
 /* Checks the scenario's expect: block; appends one line per expectation. */
 static bool check_expectations(sqlite3 *db, const struct run_request *rq,
                                const struct db_run *run, GString *out)
@@ -253,7 +190,7 @@ static bool check_expectations(sqlite3 *db, const struct run_request *rq,
         const struct summary_column *col = summary_column_find(x->column);
         if (!col)
             col = recipe_column_find(x->column);
-        format_value(v, present, col ? col->unit : SUMMARY_COUNT, got, sizeof got);
+        summary_format_value(v, present, col ? col->unit : SUMMARY_COUNT, got, sizeof got);
         if (strcmp(x->column, "invariants") == 0)
             g_snprintf(want, sizeof want, x->violated ? "violated: %s" : "hold",
                        x->violated);
@@ -348,7 +285,7 @@ bool run_simulate(const struct run_request *rq, struct run_outcome *out, GError 
     g_string_append_c(out->summary, '\n');
     render_table(db, rq->models, out->summary);
     g_string_append_c(out->summary, '\n');
-    render_recipes(db, out->summary);
+    recipe_table_render(db, 1, 0, "recipes", 0, out->summary);
     render_violations(db, rq->models, out->violations, out->summary);
     out->expectations_met = check_expectations(db, rq, out->run, out->summary);
     /* A bug scenario expects violations (expect: invariants: {violated: NAME}): its

@@ -1,7 +1,22 @@
 /* summary_columns.c: the list in summary_columns.h. */
 #include "world/summary_columns.h"
 
+#include "world/units.h"
+
+#include <glib.h>
+#include <inttypes.h>
 #include <string.h>
+
+void summary_format_value(int64_t v, bool present, enum summary_unit unit, char *buf,
+                          size_t len)
+{
+    if (!present)
+        g_strlcpy(buf, "-", len);
+    else if (unit == SUMMARY_DURATION)
+        units_format_duration_short(v, buf, len);
+    else
+        g_snprintf(buf, len, "%" PRId64, v);
+}
 
 const struct summary_column summary_columns[SUMMARY_COLUMNS_COUNT] = {
     { "submitted", "submitted (operations)", SUMMARY_COUNT, 0,

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum summary_unit {
     SUMMARY_COUNT,    /* a number of things */
@@ -33,6 +34,11 @@ int summary_column_index(const char *name);
 
 /* The column of that name, or NULL. */
 const struct summary_column *summary_column_find(const char *name);
+
+/* A measure's value as tables print it: "-" when absent, a duration in its short form
+ * (units_format_duration_short), else the count. */
+void summary_format_value(int64_t v, bool present, enum summary_unit unit, char *buf,
+                          size_t len);
 
 /* The coordination recipes' measures: the columns of the recipe_summary view, one row per
  * recipe (docs/recipes.md). An expect: key too, summed over the model's recipes
