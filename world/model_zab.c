@@ -18,6 +18,7 @@ struct zab_recipe_run {
 struct model_run {
     struct model_build b;
     struct zab_server_config *servers; /* by host */
+    struct zab_op_pool *ops;           /* the servers' data-model operations */
     struct zab_client_config *clients; /* by client */
     uint32_t *server_nodes;            /* by host */
     uint32_t *client_nodes;            /* by client */
@@ -30,6 +31,7 @@ static struct model_run *zab_build(const struct model_build *b)
     struct model_run *m = g_new0(struct model_run, 1);
     m->b = *b;
     m->servers = g_new0(struct zab_server_config, MAX(b->sc->hosts, 1));
+    m->ops = zab_op_pool_new();
     m->clients = g_new0(struct zab_client_config, MAX(b->sc->workload.clients, 1));
     m->server_nodes = g_new0(uint32_t, MAX(b->sc->hosts, 1));
     m->client_nodes = g_new0(uint32_t, MAX(b->sc->workload.clients, 1));
@@ -48,7 +50,7 @@ static uint32_t zab_place_host(struct model_run *m, uint32_t h)
         .commit_log_count = ZAB_COMMIT_LOG_COUNT_DEFAULT,
         .snapshot_size_factor = ZAB_SNAPSHOT_SIZE_FACTOR_DEFAULT,
         .payload_bytes = sc->workload.payload, .leader_load = &sc->zab.leader_load,
-        .variant = (enum zab_variant)sc->zab.variant };
+        .variant = (enum zab_variant)sc->zab.variant, .ops = m->ops };
     char name[96];
     g_snprintf(name, sizeof name, "%s/zab", sc->host_names[h]);
     struct sim_node_spec spec = { .name = name, .model = m->b.id, .ops = &zab_server_ops,
@@ -197,6 +199,7 @@ static void zab_free(struct model_run *m)
     if (!m)
         return;
     g_free(m->servers);
+    zab_op_pool_free(m->ops);
     g_free(m->clients);
     g_free(m->server_nodes);
     g_free(m->client_nodes);

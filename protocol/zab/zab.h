@@ -69,20 +69,42 @@ enum zab_disk_file {
     ZAB_FILE_CURRENT_EPOCH = 2,  /* int64 */
 };
 
-/* One transaction: the unit of the log and of a proposal. A workload write carries its
- * msg_id (op.kind ZAB_OP_MESSAGE); a session or znode transaction of the data model carries
- * its operation in op and MSG_ID_NONE. Zero every byte before filling one: it is written to
- * disk as it is. */
+/* One transaction: the unit of the log and of a proposal, 16 bytes, written to disk as it
+ * is. A workload write carries its msg_id. A session or znode transaction of the data
+ * model carries msg_id_make(0, N), no client being numbered 0: its operation is the N-th of
+ * the run's operation pool (below), which stands for the bytes ZooKeeper's txn carries, so
+ * the workload's transactions, copied into every log, proposal and SNAP, stay small. */
 struct zab_txn {
     int64_t zxid;
     msg_id_t msg_id;
-    struct zab_op op;
 };
 
-/* The msg_id a data-model transaction (a session or znode operation) carries in the
- * model's PROPOSAL records and the proposals table, "c0:1": no client is numbered 0, and
- * the oracle takes MSG_ID_NONE for "never proposed". Such txns are never delivered. */
+static inline bool zab_txn_is_data(const struct zab_txn *t)
+{
+    return t->msg_id != MSG_ID_NONE && msg_id_client(t->msg_id) == 0;
+}
+
+/* The msg_id a data-model transaction shows in the model's PROPOSAL records, the proposals
+ * table and message headers, "c0:1" (the oracle takes MSG_ID_NONE for "never proposed").
+ * Such txns are never delivered. */
 #define ZAB_DATA_TXN_MSG_ID msg_id_make(0, 1)
+
+static inline msg_id_t zab_txn_record_id(const struct zab_txn *t)
+{
+    return zab_txn_is_data(t) ? ZAB_DATA_TXN_MSG_ID : t->msg_id;
+}
+
+/* The operations of a run's data-model transactions, shared by its servers (their config):
+ * append-only, an operation never changes once added, and a server only looks up the id of
+ * a transaction it received or made, so what a node knows still arrives by its inputs.
+ * It grows with the data-model transactions the leaders propose (recipes only; never for
+ * the workload); ids are 32-bit, asserted. */
+struct zab_op_pool;
+struct zab_op_pool *zab_op_pool_new(void);
+void zab_op_pool_free(struct zab_op_pool *pool);
+/* Adds a copy of op; returns its id (1, 2, ...): the seq of its txns' msg_id. */
+uint32_t zab_op_pool_add(struct zab_op_pool *pool, const struct zab_op *op);
+const struct zab_op *zab_op_pool_get(const struct zab_op_pool *pool, uint32_t id);
 
 static inline int64_t zxid_make(int64_t epoch, int64_t counter)
 {
@@ -136,6 +158,7 @@ struct zab_server_config {
      * server's own stream each time it leads. NULL or fixed 0: the port opens at once. */
     const struct dist *leader_load;
     enum zab_variant variant;      /* a known bug switched on; NONE: the fixed code */
+    struct zab_op_pool *ops;       /* the run's data-model operations (shared) */
 };
 
 struct zab_client_config {

@@ -70,10 +70,11 @@ void zab__data_rebuild(struct zab_server *s)
     s->delivered_msgs = 0;
     for (uint64_t i = 0; i < s->delivered; i++) {
         const struct zab_txn *t = zab__txn_at(s, i);
-        if (t->op.kind == ZAB_OP_MESSAGE)
+        const struct zab_op *op = zab__txn_op(s, t);
+        if (!op)
             s->delivered_msgs++;
         else
-            zab_tree_apply(s->tree, t->zxid, &t->op, NULL);
+            zab_tree_apply(s->tree, t->zxid, op, NULL);
     }
 }
 
@@ -86,36 +87,39 @@ static void send_event(struct zab_server *s, conn_id conn, enum zab_watch_event 
                        const char *path, int64_t zxid, struct proto_out *out)
 {
     struct zab_msg *m = client_msg(s, ZAB_MSG_WATCH_EVENT);
-    m->event = (uint8_t)event;
+    struct zab_msg_extra *d = zab__msg_extra(m);
+    d->event = (uint8_t)event;
     m->zxid = zxid;
-    g_strlcpy(m->txn.op.path, path, sizeof m->txn.op.path);
+    g_strlcpy(d->op.path, path, sizeof d->op.path);
     zab__send(s, conn, m, out);
 }
 
 void zab__data_apply(struct zab_server *s, const struct zab_txn *t, struct proto_out *out)
 {
+    const struct zab_op *op = zab__txn_op(s, t);
+    ZS_ASSERT(op);
     g_array_set_size(s->fired, 0);
-    enum zab_err rc = zab_tree_apply(s->tree, t->zxid, &t->op, s->fired);
-    if (t->op.kind == ZAB_OP_CLOSE_SESSION && s->leader)
-        zab__sessions_closed(s, t->op.session);
+    enum zab_err rc = zab_tree_apply(s->tree, t->zxid, op, s->fired);
+    if (op->kind == ZAB_OP_CLOSE_SESSION && s->leader)
+        zab__sessions_closed(s, op->session);
     for (guint i = 0; i < s->fired->len; i++) {
         const struct zab_fired *f = &g_array_index(s->fired, struct zab_fired, i);
         const struct zab_conn *c = zab__conn_get(s, f->watcher);
         if (c && c->kind == ZAB_CONN_CLIENT)
             send_event(s, c->id, f->event, f->path, t->zxid, out);
     }
-    conn_id conn = conn_of_session(s, t->op.session);
+    conn_id conn = conn_of_session(s, op->session);
     struct zab_conn *c = conn ? zab__conn_get(s, conn) : NULL;
-    if (!c || c->session != t->op.session)
+    if (!c || c->session != op->session)
         return;
-    switch (t->op.kind) {
+    switch (op->kind) {
     case ZAB_OP_CREATE_SESSION: {
         if (c->session_open)
             return;
         c->session_open = true;
         struct zab_msg *m = client_msg(s, ZAB_MSG_SESSION_RESP);
-        m->session = t->op.session;
-        m->value = t->op.data;
+        zab__msg_extra(m)->session = op->session;
+        m->value = op->data;
         m->zxid = t->zxid;
         zab__send(s, c->id, m, out);
         return;
@@ -128,10 +132,11 @@ void zab__data_apply(struct zab_server *s, const struct zab_txn *t, struct proto
         if (!c->session_open)
             return;
         struct zab_msg *m = client_msg(s, ZAB_MSG_OP_RESP);
-        m->xid = t->op.cxid;
-        m->err = (int16_t)rc;
+        struct zab_msg_extra *d = zab__msg_extra(m);
+        d->xid = op->cxid;
+        d->err = (int16_t)rc;
         m->zxid = t->zxid;
-        g_strlcpy(m->txn.op.path, t->op.path, sizeof m->txn.op.path);
+        g_strlcpy(d->op.path, op->path, sizeof d->op.path);
         zab__send(s, c->id, m, out);
         return;
     }
@@ -172,7 +177,7 @@ void zab__data_session_revalidated(struct zab_server *s, conn_id client, int64_t
         !zab__serving(s))
         return; /* the client left, or this server stopped serving, meanwhile */
     struct zab_msg *m = client_msg(s, ZAB_MSG_SESSION_RESP);
-    m->session = session;
+    zab__msg_extra(m)->session = session;
     m->zxid = last_applied_zxid(s);
     if (!valid) {
         /* "Session expired": a timeout of 0, then the connection is closed. */
@@ -206,8 +211,9 @@ static void on_session_req(struct zab_server *s, struct zab_conn *c, const struc
     }
     sim_time tick = s->cfg->tick;
     c->timeout_ns = CLAMP(m->value, 2 * tick, 20 * tick);
-    if (m->session != 0) {
-        c->session = m->session;
+    int64_t session = zab__msg_extra_of(m)->session;
+    if (session != 0) {
+        c->session = session;
         if (s->state == ZAB_STATE_LEADING)
             zab__data_session_revalidated(s, c->id, c->session,
                                           zab__sessions_touch(s, c->session, env), out);
@@ -228,16 +234,18 @@ static void answer_read(struct zab_server *s, struct zab_conn *c, const struct z
                         struct proto_out *out)
 {
     struct zab_msg *r = client_msg(s, ZAB_MSG_OP_RESP);
-    r->xid = m->xid;
+    const struct zab_msg_extra *q = zab__msg_extra_of(m);
+    struct zab_msg_extra *d = zab__msg_extra(r);
+    d->xid = q->xid;
     r->zxid = last_applied_zxid(s);
-    const char *path = m->txn.op.path;
-    g_strlcpy(r->txn.op.path, path, sizeof r->txn.op.path);
-    if (m->read == ZAB_READ_GET_CHILDREN) {
-        r->children = g_ptr_array_new_with_free_func(g_free);
-        r->err = (int16_t)zab_tree_children(s->tree, path, c->id, m->watch, r->children);
+    const char *path = q->op.path;
+    g_strlcpy(d->op.path, path, sizeof d->op.path);
+    if (q->read == ZAB_READ_GET_CHILDREN) {
+        d->children = g_ptr_array_new_with_free_func(g_free);
+        d->err = (int16_t)zab_tree_children(s->tree, path, c->id, q->watch, d->children);
     } else {
-        r->err = (int16_t)zab_tree_stat(s->tree, path, m->read == ZAB_READ_EXISTS, c->id,
-                                        m->watch, &r->stat);
+        d->err = (int16_t)zab_tree_stat(s->tree, path, q->read == ZAB_READ_EXISTS, c->id,
+                                        q->watch, &d->stat);
     }
     zab__send(s, c->id, r, out);
 }
@@ -248,8 +256,9 @@ static void set_watches(struct zab_server *s, struct zab_conn *c, const struct z
                         struct proto_out *out)
 {
     int64_t since = m->zxid, now = last_applied_zxid(s);
-    for (guint i = 0; m->touches && i < m->touches->len; i++) {
-        const struct zab_watch_spec *w = &g_array_index(m->touches, struct zab_watch_spec, i);
+    const GArray *specs = zab__msg_extra_of(m)->touches;
+    for (guint i = 0; specs && i < specs->len; i++) {
+        const struct zab_watch_spec *w = &g_array_index(specs, struct zab_watch_spec, i);
         struct zab_stat st;
         bool exists = zab_tree_stat(s->tree, w->path, true, 0, false, &st) == ZAB_OK;
         if (w->kind == ZAB_WATCH_CHILD) {
@@ -294,12 +303,13 @@ void zab__data_on_client_msg(struct zab_server *s, struct zab_conn *c, const str
         set_watches(s, c, m, out);
         return;
     }
-    if (m->read != ZAB_READ_NONE) {
+    const struct zab_msg_extra *q = zab__msg_extra_of(m);
+    if (q->read != ZAB_READ_NONE) {
         answer_read(s, c, m, out);
         return;
     }
-    struct zab_op op = m->txn.op;
+    struct zab_op op = q->op;
     op.session = c->session;
-    op.cxid = m->xid;
+    op.cxid = q->xid;
     submit(s, &op, env, out);
 }

@@ -105,23 +105,37 @@ struct zab_msg {
     int64_t value;          /* ACKEPOCH: currentEpoch or -1; FOLLOWERINFO: sid */
     uint32_t sid;           /* sender's server id where the packet carries it */
     struct zab_vote vote;   /* NOTIFICATION */
-    struct zab_txn txn;     /* PROPOSAL, REQUEST; OP_REQ: the write; WATCH_EVENT: the path */
+    struct zab_txn txn;     /* PROPOSAL, REQUEST of a workload write, WRITE_RESP */
+    struct zab_msg_extra *extra; /* what only a few messages carry (owned; NULL: none) */
+};
+
+/* What SNAP and the data model's messages carry beyond struct zab_msg, kept apart so that
+ * struct zab_msg, allocated for every PROPOSAL, ACK and COMMIT, stays within 120 bytes:
+ * glibc's fast bins (a larger one costs the workload a tenth more time). */
+struct zab_msg_extra {
     GArray *snapshot;       /* SNAP: struct zab_txn, the leader's whole state (owned) */
-    /* the data model */
-    int64_t session;        /* SESSION_*, REVALIDATE (0: a workload client's) */
-    bool valid;             /* REVALIDATE answer */
-    int32_t xid;            /* OP_*: the client's request number */
-    int16_t err;            /* OP_RESP: enum zab_err; CONNECTIONLOSS never travels */
-    uint8_t read;           /* OP_REQ: enum zab_read */
-    bool watch;             /* OP_REQ: leave a watch */
-    uint8_t event;          /* WATCH_EVENT: enum zab_watch_event */
+    struct zab_op op;       /* REQUEST of a data-model write; OP_REQ: the request;
+                               OP_RESP, WATCH_EVENT: the path */
+    int64_t session;        /* SESSION_*, REVALIDATE (absent: a workload client's) */
     struct zab_stat stat;   /* OP_RESP of GET_DATA / EXISTS */
     GPtrArray *children;    /* OP_RESP of GET_CHILDREN: names (owned) */
     GArray *touches;        /* PING from a learner: int64 session ids it saw (owned);
                                SET_WATCHES: struct zab_watch_spec (owned) */
+    int32_t xid;            /* OP_*: the client's request number */
+    int16_t err;            /* OP_RESP: enum zab_err; CONNECTIONLOSS never travels */
+    uint8_t read;           /* OP_REQ: enum zab_read */
+    uint8_t event;          /* WATCH_EVENT: enum zab_watch_event */
+    bool watch;             /* OP_REQ: leave a watch */
+    bool valid;             /* REVALIDATE answer */
 };
 
 struct zab_msg *zab__msg_new(enum zab_msg_type type, const struct zab_server_config *cfg);
+/* A copy of m owning copies of everything m owns. */
+struct zab_msg *zab__msg_copy(const struct zab_msg *m);
+/* m's extra part, made (zeroed) on first use. */
+struct zab_msg_extra *zab__msg_extra(struct zab_msg *m);
+/* m's extra part to read: all zero when m carries none. */
+const struct zab_msg_extra *zab__msg_extra_of(const struct zab_msg *m);
 
 /* ---- connections ------------------------------------------------------------------------ */
 
@@ -388,6 +402,13 @@ static inline int64_t zab__last_zxid(const struct zab_server *s)
 {
     return s->txns->len ? g_array_index(s->txns, struct zab_txn, s->txns->len - 1).zxid : 0;
 }
+/* The operation of a data-model txn (zab.h's pool); NULL for a workload write. */
+static inline const struct zab_op *zab__txn_op(const struct zab_server *s,
+                                               const struct zab_txn *t)
+{
+    return zab_txn_is_data(t) ? zab_op_pool_get(s->cfg->ops, msg_id_seq(t->msg_id)) : NULL;
+}
+
 static inline const struct zab_txn *zab__txn_at(const struct zab_server *s, uint64_t i)
 {
     return &g_array_index(s->txns, struct zab_txn, i);

@@ -350,7 +350,7 @@ bool zab__leader_propose_txn(struct zab_server *s, struct zab_txn *txn,
     r.u.event.type = ZAB_EVENT_PROPOSAL;
     r.u.event.a = l->epoch;
     r.u.event.b = p.txn.zxid;
-    r.u.event.msg_id = msg_id;
+    r.u.event.msg_id = zab_txn_record_id(txn);
     proto_trace(out, &r);
     for (guint i = 0; i < l->handlers->len; i++) {
         struct zab_learner_handler *h = g_ptr_array_index(l->handlers, i);
@@ -359,7 +359,7 @@ bool zab__leader_propose_txn(struct zab_server *s, struct zab_txn *txn,
         struct zab_msg *m = zab__msg_new(ZAB_MSG_PROPOSAL, s->cfg);
         m->zxid = p.txn.zxid;
         m->txn = p.txn;
-        m->hdr.msg_id = txn->op.kind == ZAB_OP_MESSAGE ? msg_id : MSG_ID_NONE;
+        m->hdr.msg_id = zab_txn_is_data(txn) ? MSG_ID_NONE : msg_id;
         zab__send(s, h->conn, m, out);
         if (h->oldest_unacked_ns == 0) {
             h->oldest_unacked_ns = env->now_ns;
@@ -509,26 +509,32 @@ static void on_broadcast_packet(struct zab_server *s, struct zab_learner_handler
         process_ack(s, h->sid, m->zxid, out);
         break;
     case ZAB_MSG_REQUEST:
-        if (m->txn.op.kind == ZAB_OP_MESSAGE)
+        if (zab__msg_extra_of(m)->op.kind == ZAB_OP_MESSAGE) /* a workload write */
             zab__leader_propose(s, m->txn.msg_id, env, out);
         else
-            zab__leader_propose_op(s, &m->txn.op, env, out);
+            zab__leader_propose_op(s, &m->extra->op, env, out);
         break;
     case ZAB_MSG_REVALIDATE: {
         /* A workload client's session (0) is not modelled and always valid; a data-model
          * session is valid while the tracker holds it, and the check touches it. */
         struct zab_msg *reply = zab__msg_new(ZAB_MSG_REVALIDATE, s->cfg);
         reply->value = m->value;
-        reply->session = m->session;
-        reply->valid = m->session == 0 || zab__sessions_touch(s, m->session, env);
+        int64_t session = zab__msg_extra_of(m)->session;
+        if (session != 0) {
+            struct zab_msg_extra *d = zab__msg_extra(reply);
+            d->session = session;
+            d->valid = zab__sessions_touch(s, session, env);
+        }
         zab__send(s, h->conn, reply, out);
         break;
     }
-    case ZAB_MSG_PING:
+    case ZAB_MSG_PING: {
         /* The learner's touch table: every session its clients were heard on. */
-        for (guint i = 0; m->touches && i < m->touches->len; i++)
-            zab__sessions_touch(s, g_array_index(m->touches, int64_t, i), env);
+        const GArray *touched = zab__msg_extra_of(m)->touches;
+        for (guint i = 0; touched && i < touched->len; i++)
+            zab__sessions_touch(s, g_array_index(touched, int64_t, i), env);
         break;
+    }
     default:
         break;
     }

@@ -292,8 +292,9 @@ static void on_sync_packet(struct zab_server *s, const struct zab_msg *m,
         if (f->snap_base)
             g_array_free(f->snap_base, TRUE);
         f->snap_base = g_array_new(FALSE, FALSE, sizeof(struct zab_txn));
-        if (m->snapshot)
-            g_array_append_vals(f->snap_base, m->snapshot->data, m->snapshot->len);
+        const GArray *snapshot = zab__msg_extra_of(m)->snapshot;
+        if (snapshot)
+            g_array_append_vals(f->snap_base, snapshot->data, snapshot->len);
         break;
     case ZAB_MSG_PROPOSAL:
         ZS_ASSERT(f->packets_not_logged->len < zab__learner_queue_max(s));
@@ -367,7 +368,7 @@ static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m,
         struct zab_msg *reply = zab__msg_new(ZAB_MSG_PING, s->cfg);
         reply->zxid = m->zxid;
         if (f->touched->len > 0) {
-            reply->touches = f->touched;
+            zab__msg_extra(reply)->touches = f->touched;
             reply->hdr.size_bytes += 12 * f->touched->len;
             f->touched = g_array_new(FALSE, FALSE, sizeof(int64_t));
         }
@@ -375,8 +376,9 @@ static void on_broadcast_packet(struct zab_server *s, const struct zab_msg *m,
         break;
     }
     case ZAB_MSG_REVALIDATE:
-        if (m->session != 0)
-            zab__data_session_revalidated(s, (conn_id)m->value, m->session, m->valid, out);
+        if (zab__msg_extra_of(m)->session != 0)
+            zab__data_session_revalidated(s, (conn_id)m->value, m->extra->session,
+                                          m->extra->valid, out);
         else
             zab__session_validated(s, (conn_id)m->value, out);
         break;
@@ -426,9 +428,7 @@ void zab__learner_on_msg(struct zab_server *s, const struct zab_msg *m, const st
     f->last_heard = env->now_ns;
     if (f->stage == ZAB_FS_WRITING_ACCEPTED || f->stage == ZAB_FS_PERSISTING) {
         /* The quorum channel is not read while the server persists: keep it for later. */
-        struct zab_msg *copy = g_new(struct zab_msg, 1);
-        *copy = *m;
-        copy->snapshot = m->snapshot ? g_array_copy(m->snapshot) : NULL;
+        struct zab_msg *copy = zab__msg_copy(m);
         ZS_ASSERT(f->backlog->len < zab__learner_queue_max(s));
         g_array_append_val(f->backlog, copy);
         return;
@@ -563,7 +563,7 @@ void zab__learner_forward_op(struct zab_server *s, const struct zab_op *req,
     if (!f || f->stage != ZAB_FS_BROADCAST)
         return;
     struct zab_msg *m = zab__msg_new(ZAB_MSG_REQUEST, s->cfg);
-    m->txn.op = *req;
+    zab__msg_extra(m)->op = *req;
     zab__send(s, f->conn, m, out);
 }
 
@@ -575,7 +575,7 @@ void zab__learner_revalidate_session(struct zab_server *s, conn_id client, int64
         return;
     struct zab_msg *m = zab__msg_new(ZAB_MSG_REVALIDATE, s->cfg);
     m->value = (int64_t)client;
-    m->session = session;
+    zab__msg_extra(m)->session = session;
     zab__send(s, f->conn, m, out);
 }
 

@@ -31,12 +31,15 @@ const char *zab_msg_type_name(uint8_t type)
 static void zab_msg_free(struct sim_msg *m)
 {
     struct zab_msg *z = (struct zab_msg *)m;
-    if (z->snapshot)
-        g_array_free(z->snapshot, TRUE);
-    if (z->children)
-        g_ptr_array_free(z->children, TRUE);
-    if (z->touches)
-        g_array_free(z->touches, TRUE);
+    if (z->extra) {
+        if (z->extra->snapshot)
+            g_array_free(z->extra->snapshot, TRUE);
+        if (z->extra->children)
+            g_ptr_array_free(z->extra->children, TRUE);
+        if (z->extra->touches)
+            g_array_free(z->extra->touches, TRUE);
+        g_free(z->extra);
+    }
     g_free(z);
 }
 
@@ -70,4 +73,39 @@ struct zab_msg *zab__msg_new(enum zab_msg_type type, const struct zab_server_con
     m->hdr.size_bytes = wire_size(type, cfg ? cfg->payload_bytes : 64);
     m->hdr.free_fn = zab_msg_free;
     return m;
+}
+
+static gpointer copy_name(gconstpointer name, gpointer unused)
+{
+    (void)unused;
+    return g_strdup(name);
+}
+
+struct zab_msg *zab__msg_copy(const struct zab_msg *m)
+{
+    struct zab_msg *copy = g_new(struct zab_msg, 1);
+    *copy = *m;
+    if (!m->extra)
+        return copy;
+    const struct zab_msg_extra *x = m->extra;
+    struct zab_msg_extra *y = g_new(struct zab_msg_extra, 1);
+    *y = *x;
+    y->snapshot = x->snapshot ? g_array_copy(x->snapshot) : NULL;
+    y->children = x->children ? g_ptr_array_copy(x->children, copy_name, NULL) : NULL;
+    y->touches = x->touches ? g_array_copy(x->touches) : NULL;
+    copy->extra = y;
+    return copy;
+}
+
+struct zab_msg_extra *zab__msg_extra(struct zab_msg *m)
+{
+    if (!m->extra)
+        m->extra = g_new0(struct zab_msg_extra, 1);
+    return m->extra;
+}
+
+const struct zab_msg_extra *zab__msg_extra_of(const struct zab_msg *m)
+{
+    static const struct zab_msg_extra none;
+    return m->extra ? m->extra : &none;
 }

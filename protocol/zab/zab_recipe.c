@@ -149,7 +149,7 @@ static void send_request(struct recipe *r, struct zab_msg *m, const struct proto
 {
     ZS_ASSERT(r->status == LS_CONNECTED && !r->pending);
     r->pending = true;
-    r->pending_xid = m->xid = ++r->next_xid;
+    r->pending_xid = zab__msg_extra(m)->xid = ++r->next_xid;
     r->last_sent = env->now_ns;
     proto_send(out, r->conn, &m->hdr);
 }
@@ -158,11 +158,12 @@ static void request_write(struct recipe *r, uint8_t kind, const char *path, uint
                           const struct proto_env *env, struct proto_out *out)
 {
     struct zab_msg *m = zab__msg_new(ZAB_MSG_OP_REQ, NULL);
-    m->txn.op.kind = kind;
-    m->txn.op.flags = flags;
-    m->txn.op.version = -1;
-    m->txn.op.data = r->cfg->client;
-    g_strlcpy(m->txn.op.path, path, sizeof m->txn.op.path);
+    struct zab_op *op = &zab__msg_extra(m)->op;
+    op->kind = kind;
+    op->flags = flags;
+    op->version = -1;
+    op->data = r->cfg->client;
+    g_strlcpy(op->path, path, sizeof op->path);
     r->pending_read = ZAB_READ_NONE;
     r->pending_write = kind;
     send_request(r, m, env, out);
@@ -172,9 +173,10 @@ static void request_read(struct recipe *r, enum zab_read read, const char *path,
                          const struct proto_env *env, struct proto_out *out)
 {
     struct zab_msg *m = zab__msg_new(ZAB_MSG_OP_REQ, NULL);
-    m->read = (uint8_t)read;
-    m->watch = watch;
-    g_strlcpy(m->txn.op.path, path, sizeof m->txn.op.path);
+    struct zab_msg_extra *d = zab__msg_extra(m);
+    d->read = (uint8_t)read;
+    d->watch = watch;
+    g_strlcpy(d->op.path, path, sizeof d->op.path);
     r->pending_read = (uint8_t)read;
     send_request(r, m, env, out);
 }
@@ -351,10 +353,10 @@ static void update_view(struct recipe *r, const GPtrArray *names, struct proto_o
 static void on_registry_reply(struct recipe *r, const struct zab_msg *m, uint8_t read,
                               const struct proto_env *env, struct proto_out *out)
 {
-    enum zab_err err = (enum zab_err)m->err;
+    enum zab_err err = (enum zab_err)zab__msg_extra_of(m)->err;
     if (read == ZAB_READ_GET_CHILDREN) {
         if (err == ZAB_OK)
-            update_view(r, m->children, out);
+            update_view(r, zab__msg_extra_of(m)->children, out);
         if (err != ZAB_OK || r->relist)
             list_children(r, env, out);
         else
@@ -393,17 +395,17 @@ static void on_reply(struct recipe *r, const struct zab_msg *m, uint8_t read, ui
         on_registry_reply(r, m, read, env, out);
         return;
     }
-    enum zab_err err = (enum zab_err)m->err;
+    enum zab_err err = (enum zab_err)zab__msg_extra_of(m)->err;
     switch (read) {
     case ZAB_READ_GET_CHILDREN:
         if (err == ZAB_OK)
-            on_children(r, m->children, env, out);
+            on_children(r, zab__msg_extra_of(m)->children, env, out);
         else
             start_over(r, env, out); /* the lock's parent is gone */
         return;
     case ZAB_READ_EXISTS: /* the stat of its own node, lowest of all */
         if (err == ZAB_OK) {
-            r->token = m->stat.czxid;
+            r->token = zab__msg_extra_of(m)->stat.czxid;
             acquired(r, out);
         } else {
             list_children(r, env, out);
@@ -428,7 +430,7 @@ static void on_reply(struct recipe *r, const struct zab_msg *m, uint8_t read, ui
         start_over(r, env, out);
         return;
     }
-    g_strlcpy(r->node, m->txn.op.path, sizeof r->node);
+    g_strlcpy(r->node, zab__msg_extra_of(m)->op.path, sizeof r->node);
     r->token = m->zxid; /* the create's zxid is the node's czxid */
     list_children(r, env, out);
 }
@@ -436,8 +438,9 @@ static void on_reply(struct recipe *r, const struct zab_msg *m, uint8_t read, ui
 static void on_watch_event(struct recipe *r, const struct zab_msg *m, const struct proto_env *env,
                            struct proto_out *out)
 {
+    const char *path = zab__msg_extra_of(m)->op.path;
     if (is_registry(r)) {
-        if (strcmp(m->txn.op.path, r->dir) != 0)
+        if (strcmp(path, r->dir) != 0)
             return;
         if (r->pending || r->status != LS_CONNECTED)
             r->relist = true; /* read again once the answer in flight is in */
@@ -445,7 +448,7 @@ static void on_watch_event(struct recipe *r, const struct zab_msg *m, const stru
             list_children(r, env, out);
         return;
     }
-    if (r->step == AS_WATCH && strcmp(m->txn.op.path, r->watching) == 0 && !r->pending)
+    if (r->step == AS_WATCH && strcmp(path, r->watching) == 0 && !r->pending)
         list_children(r, env, out);
 }
 
@@ -631,8 +634,8 @@ static void on_session(struct recipe *r, const struct zab_msg *m, const struct p
         expired(r, env, out); /* "Session expired" from the server */
         return;
     }
-    bool new_session = r->session != m->session;
-    r->session = m->session;
+    bool new_session = r->session != zab__msg_extra_of(m)->session;
+    r->session = zab__msg_extra_of(m)->session;
     r->timeout = m->value;
     r->status = LS_CONNECTED;
     r->ever_connected = true;
@@ -644,8 +647,9 @@ static void on_session(struct recipe *r, const struct zab_msg *m, const struct p
     if (!new_session && r->watches->len > 0) {
         struct zab_msg *w = zab__msg_new(ZAB_MSG_SET_WATCHES, NULL);
         w->zxid = r->last_zxid;
-        w->touches = g_array_new(FALSE, FALSE, sizeof(struct zab_watch_spec));
-        g_array_append_vals(w->touches, r->watches->data, r->watches->len);
+        GArray *specs = g_array_new(FALSE, FALSE, sizeof(struct zab_watch_spec));
+        g_array_append_vals(specs, r->watches->data, r->watches->len);
+        zab__msg_extra(w)->touches = specs;
         g_array_set_size(r->watches, 0);
         proto_send(out, r->conn, &w->hdr);
     }
@@ -658,13 +662,13 @@ static void remember_watch(struct recipe *r, const struct zab_msg *req_reply, bo
     for (guint i = 0; i < r->watches->len; i++) {
         const struct zab_watch_spec *w = &g_array_index(r->watches, struct zab_watch_spec, i);
         if (w->kind == (child ? ZAB_WATCH_CHILD : ZAB_WATCH_DATA) &&
-            strcmp(w->path, req_reply->txn.op.path) == 0)
+            strcmp(w->path, zab__msg_extra_of(req_reply)->op.path) == 0)
             return; /* the server keeps one watch per path and kind */
     }
     if (r->watches->len >= RECIPE_WATCHES_MAX)
         return; /* never reached: the recipe leaves one watch at a time */
     struct zab_watch_spec w = { .kind = child ? ZAB_WATCH_CHILD : ZAB_WATCH_DATA };
-    g_strlcpy(w.path, req_reply->txn.op.path, sizeof w.path);
+    g_strlcpy(w.path, zab__msg_extra_of(req_reply)->op.path, sizeof w.path);
     g_array_append_val(r->watches, w);
 }
 
@@ -688,16 +692,16 @@ static void on_server_msg(struct recipe *r, const struct zab_msg *m, const struc
             on_session(r, m, env, out);
         return;
     case ZAB_MSG_OP_RESP:
-        if (!r->pending || m->xid != r->pending_xid)
+        if (!r->pending || zab__msg_extra_of(m)->xid != r->pending_xid)
             return;
         r->pending = false;
         if ((r->pending_read == ZAB_READ_GET_DATA || r->pending_read == ZAB_READ_GET_CHILDREN) &&
-            m->err == ZAB_OK)
+            zab__msg_extra_of(m)->err == ZAB_OK)
             remember_watch(r, m, r->pending_read == ZAB_READ_GET_CHILDREN);
         on_reply(r, m, r->pending_read, r->pending_write, env, out);
         return;
     case ZAB_MSG_WATCH_EVENT:
-        forget_watch(r, m->txn.op.path);
+        forget_watch(r, zab__msg_extra_of(m)->op.path);
         on_watch_event(r, m, env, out);
         return;
     default:
@@ -807,7 +811,7 @@ static void recipe_handle(void *state, const struct proto_env *env, const struct
         r->conn = in->conn;
         r->status = LS_HANDSHAKE;
         struct zab_msg *m = zab__msg_new(ZAB_MSG_SESSION_REQ, NULL);
-        m->session = r->session;
+        zab__msg_extra(m)->session = r->session;
         m->value = r->session ? r->timeout : r->cfg->session_timeout;
         m->zxid = r->last_zxid;
         proto_send(out, r->conn, &m->hdr);

@@ -106,7 +106,7 @@ void zab__deliver_committed(struct zab_server *s, struct proto_out *out)
     while (s->delivered < s->committed) {
         const struct zab_txn *t = zab__txn_at(s, s->delivered);
         s->delivered++;
-        if (t->op.kind != ZAB_OP_MESSAGE) {
+        if (zab_txn_is_data(t)) {
             /* The data model's txns go to the tree, not to the host's subscriber. */
             zab__data_apply(s, t, out);
             continue;
@@ -136,7 +136,7 @@ void zab__truncate_history(struct zab_server *s, uint64_t keep, struct proto_out
 {
     bool applied_cut = keep < s->delivered;
     for (uint64_t i = keep; i < s->txns->len; i++) {
-        if (zab__txn_at(s, i)->op.kind != ZAB_OP_MESSAGE)
+        if (zab_txn_is_data(zab__txn_at(s, i)))
             continue; /* the truncation table lists workload messages only */
         struct trace_rec r = { .kind = TRACE_EVENT };
         r.u.event.type = ZAB_EVENT_TRUNCATE;

@@ -154,35 +154,36 @@ void zab__leader_propose_op(struct zab_server *s, const struct zab_op *req,
     struct zab_leader *l = s->leader;
     if (!l || l->stage != ZAB_LS_BROADCAST || !l->prepared)
         return;
-    struct zab_txn txn;
-    memset(&txn, 0, sizeof txn);
+    struct zab_op op;
+    memset(&op, 0, sizeof op);
     bool found = false;
     if (req->kind == ZAB_OP_CREATE_SESSION) {
-        txn.op = *req;
+        op = *req;
     } else if (req->kind == ZAB_OP_CLOSE_SESSION) {
-        txn.op = *req;
+        op = *req;
     } else {
         /* checkSession: a request of a session the tracker no longer holds (expired, or
          * closing) fails with SessionExpired, in zxid order like any error. */
         guint at = find(l->sessions, req->session, &found);
         if (!found || g_array_index(l->sessions, struct zab_tracked_session, at).closing) {
-            txn.op = *req;
-            txn.op.kind = ZAB_OP_ERROR;
-            txn.op.err = ZAB_ERR_SESSIONEXPIRED;
+            op = *req;
+            op.kind = ZAB_OP_ERROR;
+            op.err = ZAB_ERR_SESSIONEXPIRED;
         } else {
-            zab_tree_prep(l->prepared, req, &txn.op);
+            zab_tree_prep(l->prepared, req, &op);
         }
     }
-    txn.op.session = req->session;
-    txn.op.cxid = req->cxid;
-    txn.msg_id = ZAB_DATA_TXN_MSG_ID;
+    op.session = req->session;
+    op.cxid = req->cxid;
+    /* Pooled before the bound is checked: a refused proposal leaves an unused entry. */
+    struct zab_txn txn = { .msg_id = msg_id_make(0, zab_op_pool_add(s->cfg->ops, &op)) };
     if (!zab__leader_propose_txn(s, &txn, env, out))
         return; /* at the bound: the client's request times out */
-    if (txn.op.kind == ZAB_OP_CREATE_SESSION)
-        track(s, txn.op.session, txn.op.data, env->now_ns);
+    if (op.kind == ZAB_OP_CREATE_SESSION)
+        track(s, op.session, op.data, env->now_ns);
     /* The prepared tree moves on with the proposal; a txn that fails there is the same
      * error at apply, so its result here is not needed. */
-    zab_tree_apply(l->prepared, txn.zxid, &txn.op, NULL);
-    if (txn.op.kind == ZAB_OP_CREATE_SESSION)
+    zab_tree_apply(l->prepared, txn.zxid, &op, NULL);
+    if (op.kind == ZAB_OP_CREATE_SESSION)
         arm_expiry(s, env, out);
 }

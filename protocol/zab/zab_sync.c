@@ -25,7 +25,7 @@ static void queue_proposal(struct zab_server *s, struct sync_queue *q, const str
     struct zab_msg *m = zab__msg_new(ZAB_MSG_PROPOSAL, s->cfg);
     m->zxid = t->zxid;
     m->txn = *t;
-    m->hdr.msg_id = t->msg_id;
+    m->hdr.msg_id = zab_txn_record_id(t);
     g_ptr_array_add(q->packets, m);
 }
 
@@ -183,8 +183,10 @@ void zab__sync_learner(struct zab_server *s, struct zab_learner_handler *h,
     if (need_snap) {
         struct zab_msg *snap = zab__msg_new(ZAB_MSG_SNAP, s->cfg);
         snap->zxid = l->last_processed;
-        snap->snapshot = g_array_sized_new(FALSE, FALSE, sizeof(struct zab_txn), (guint)l->applied);
-        g_array_append_vals(snap->snapshot, s->txns->data, (guint)l->applied);
+        GArray *snapshot = g_array_sized_new(FALSE, FALSE, sizeof(struct zab_txn),
+                                             (guint)l->applied);
+        g_array_append_vals(snapshot, s->txns->data, (guint)l->applied);
+        zab__msg_extra(snap)->snapshot = snapshot;
         uint64_t bytes = l->applied * (s->cfg->payload_bytes + 32);
         snap->hdr.size_bytes += (uint32_t)MIN(bytes, UINT32_MAX / 2);
         zab__send(s, h->conn, snap, out);
