@@ -451,10 +451,11 @@ static void names_of(const struct world *w, const struct resolved *r, GString *o
 /* Applies a machine-level fault (crash, power_off, restart, pause) to a client machine:
  * its nodes die (a power-off: without a word to their peers), come back after a restart,
  * or stall. It has no disk, and no host's life changes. */
-static void apply_to_client(struct world *w, const struct scenario_fault *f, uint32_t c,
-                            GString *detail)
+/* Applies a machine fault (crash, power_off, restart, pause) to machine m; false when the
+ * machine already was so, which detail then says of `name`. */
+static bool apply_machine_fault(struct world *w, const struct scenario_fault *f, uint32_t m,
+                                const char *name, GString *detail)
 {
-    uint32_t m = w->client_machines[c];
     bool applied = true;
     switch (f->kind) {
     case TRACE_FAULT_CRASH:
@@ -473,42 +474,34 @@ static void apply_to_client(struct world *w, const struct scenario_fault *f, uin
         break;
     }
     if (!applied)
-        g_string_append_printf(detail, "%sc%u unchanged (already %s)", detail->len ? "; " : "",
-                               c + 1, f->kind == TRACE_FAULT_RESTART ? "up" : "down");
+        g_string_append_printf(detail, "%s%s unchanged (already %s)", detail->len ? "; " : "",
+                               name, f->kind == TRACE_FAULT_RESTART ? "up" : "down");
+    return applied;
 }
 
-/* Applies a host-level fault (crash, power_off, restart, pause) to each resolved host. */
+static void apply_to_client(struct world *w, const struct scenario_fault *f, uint32_t c,
+                            GString *detail)
+{
+    char name[16];
+    g_snprintf(name, sizeof name, "c%u", c + 1);
+    apply_machine_fault(w, f, w->client_machines[c], name, detail);
+}
+
+/* Applies a host-level fault (crash, power_off, restart, pause) to each resolved host, with
+ * the host's life records. */
 static void apply_to_hosts(struct world *w, const struct scenario_fault *f,
                            const uint32_t *hosts, uint32_t n, GString *detail)
 {
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t m = w->host_machines[hosts[i]];
-        bool applied = true;
-        switch (f->kind) {
-        case TRACE_FAULT_CRASH:
-        case TRACE_FAULT_POWER_OFF:
-            applied = f->kind == TRACE_FAULT_CRASH ? sim_crash(w->sim, m)
-                                                   : sim_power_off(w->sim, m);
-            if (applied) {
-                record_life(w, hosts[i], false, f->kind);
-                record_down(w, hosts[i]);
-            }
-            break;
-        case TRACE_FAULT_RESTART:
-            applied = sim_restart(w->sim, m);
-            if (applied)
-                record_life(w, hosts[i], true, f->kind);
-            break;
-        case TRACE_FAULT_PAUSE:
-            applied = sim_pause(w->sim, m, f->duration);
-            break;
-        default:
-            break;
+        uint32_t h = hosts[i];
+        if (!apply_machine_fault(w, f, w->host_machines[h], w->sc->host_names[h], detail))
+            continue;
+        if (f->kind == TRACE_FAULT_CRASH || f->kind == TRACE_FAULT_POWER_OFF) {
+            record_life(w, h, false, f->kind);
+            record_down(w, h);
+        } else if (f->kind == TRACE_FAULT_RESTART) {
+            record_life(w, h, true, f->kind);
         }
-        if (!applied)
-            g_string_append_printf(detail, "%s%s unchanged (already %s)", detail->len ? "; " : "",
-                                   w->sc->host_names[hosts[i]],
-                                   f->kind == TRACE_FAULT_RESTART ? "up" : "down");
     }
 }
 
