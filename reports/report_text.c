@@ -1,8 +1,8 @@
 /* report_text.c: `zabsim report DB`, the plain-text report of one run: what was simulated,
  * the faults, the state changes of each model with states on one (wrapped) line per host,
  * every model's run_summary side by side, the recipes' measures (reports/recipe_table.c, as
- * `zabsim run` prints them), drops by cause, the first delivery-order
- * divergence, and, for a database holding several runs of the scenario, one line per seed.
+ * `zabsim run` prints them), drops by cause, the first delivery-order divergence, and, for
+ * a database holding several runs of the scenario, one line per seed.
  *
  * Meant for a terminal and for diffs: no colour, lines within TEXT_WIDTH where the data
  * allows, nothing that changes between two reports of the same database. */
@@ -449,8 +449,9 @@ bool rep_text(sqlite3 *db, const struct rep_options *opts, FILE *out, GError **e
         violations(text, &run);
         faults(text, &run, &w);
         ok = states(text, db, &run, &w, err) && summary(text, db, &run, err) &&
-             recipes(text, db, &run, err) && drops(text, db, &run, err) && divergence(text, db, &run, err) &&
-             seeds(text, db, &run, err) && calibration(text, db, err);
+             recipes(text, db, &run, err) && drops(text, db, &run, err) &&
+             divergence(text, db, &run, err) && seeds(text, db, &run, err) &&
+             calibration(text, db, err);
     }
     if (ok && (fwrite(text->str, 1, text->len, out) != text->len || fflush(out) != 0)) {
         g_set_error(err, ZS_ERROR, ZS_ERROR_IO, "writing the report: %s", g_strerror(errno));
