@@ -145,16 +145,24 @@ static size_t reply_field(const char *reply)
     return reply ? strlen(reply) + 1 : 0;
 }
 
-static struct ps_msg *pub_new(const char *subject, const char *reply, msg_id_t msg_id,
-                              const struct ps_body *body, uint32_t payload_bytes)
+/* A PUB or MSG carrying subject, an optional reply subject and an optional body. */
+static struct ps_msg *addressed_new(enum ps_msg_type type, const char *subject,
+                                    const char *reply, const struct ps_body *body)
 {
     size_t at = 0;
-    struct ps_msg *m = msg_new(PS_MSG_PUB, strlen(subject) + 1 + reply_field(reply));
+    struct ps_msg *m = msg_new(type, strlen(subject) + 1 + reply_field(reply));
     m->subject = put_text(m, &at, subject);
     if (reply)
         m->reply = put_text(m, &at, reply);
     if (body)
         m->body = *body;
+    return m;
+}
+
+static struct ps_msg *pub_new(const char *subject, const char *reply, msg_id_t msg_id,
+                              const struct ps_body *body, uint32_t payload_bytes)
+{
+    struct ps_msg *m = addressed_new(PS_MSG_PUB, subject, reply, body);
     set_payload(m, msg_id, payload_bytes,
                 strlen("PUB ") + strlen(subject) + 1 + reply_field(reply));
     return m;
@@ -175,13 +183,7 @@ static struct ps_msg *msg_msg_new(const char *subject, const char *reply, uint32
                                   msg_id_t msg_id, const struct ps_body *body,
                                   uint32_t payload_bytes)
 {
-    size_t at = 0;
-    struct ps_msg *m = msg_new(PS_MSG_MSG, strlen(subject) + 1 + reply_field(reply));
-    m->subject = put_text(m, &at, subject);
-    if (reply)
-        m->reply = put_text(m, &at, reply);
-    if (body)
-        m->body = *body;
+    struct ps_msg *m = addressed_new(PS_MSG_MSG, subject, reply, body);
     m->sid = sid;
     set_payload(m, msg_id, payload_bytes,
                 strlen("MSG ") + strlen(subject) + 1 + decimal_digits(sid) + 1 +
